@@ -1,0 +1,43 @@
+import type { ErrorRegistry } from './errors';
+import { isEndpoint, type Endpoint } from './endpoint';
+
+/** The whole API: its description for the spec, its tags, its domain errors and its contract modules. */
+export interface ApiDefinition {
+  readonly info: {
+    readonly title: string;
+    readonly version: string;
+    readonly description: string;
+    readonly contact?: { readonly name?: string; readonly url?: string; readonly email?: string };
+    readonly license: { readonly name: string; readonly identifier?: string; readonly url?: string };
+  };
+  readonly servers: readonly { readonly url: string; readonly description: string }[];
+  /** Tag name → description; every tag an endpoint uses must be listed here. */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Base URI of the problem types, e.g. https://api.mundotango.life/problems. */
+  readonly problemBaseUrl: string;
+  readonly errors: ErrorRegistry;
+  /** Contract modules by name (`import * as events from './events'`); their endpoint exports are the API. */
+  readonly modules: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
+export interface ContractEntry {
+  /** Module the contract is exported from, and its export name. */
+  readonly module: string;
+  readonly exportName: string;
+  readonly endpoint: Endpoint;
+}
+
+export function defineApi<const A extends ApiDefinition>(api: A): A {
+  return api;
+}
+
+/** Every endpoint of the API, in module then export order (stable across runs). */
+export function listContracts(api: ApiDefinition): ContractEntry[] {
+  const entries: ContractEntry[] = [];
+  for (const [module, exports] of Object.entries(api.modules)) {
+    for (const [exportName, value] of Object.entries(exports)) {
+      if (isEndpoint(value)) entries.push({ module, exportName, endpoint: value });
+    }
+  }
+  return entries;
+}

@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { PageQuery } from './schemas';
+
+/** The endpoint DSL: one call states everything an HTTP operation promises. */
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** `public`: anyone; `user`: any signed-in user; `{ roles }`: a signed-in user with one of the roles. */
+export type Auth = 'public' | 'user' | { readonly roles: readonly string[] };
+
+export interface RateLimit {
+  /** Requests allowed per window and key. */
+  readonly points: number;
+  readonly windowSeconds: number;
+  /** What a request is counted against: the client address or the signed-in user. */
+  readonly key: 'ip' | 'user';
+}
+
+export interface Deprecation {
+  /** When the endpoint was deprecated (ISO date), sent as the RFC 9745 `Deprecation` header. */
+  readonly since: string;
+  /** When it stops working (ISO date), sent as the RFC 8594 `Sunset` header. */
+  readonly sunset?: string;
+  /** The operationId to use instead. */
+  readonly use?: string;
+}
+
+export type AnyObject = z.ZodObject<z.ZodRawShape>;
+
+export type ResponseSpec =
+  | { readonly status: 200 | 201; readonly body: z.ZodType; readonly description?: string }
+  | { readonly status: 200; readonly page: z.ZodType; readonly description?: string }
+  | { readonly status: 204; readonly description?: string };
+
+export interface EndpointDefinition {
+  readonly method: HttpMethod;
+  /** Major version: the operation is served under `/api/v{version}`. */
+  readonly version: number;
+  /** Path after the version prefix, with `{name}` parameters: `/events/{eventId}`. */
+  readonly path: string;
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  /** The first tag groups the operation: it names the handler interface and the client namespace. */
+  readonly tags: readonly [string, ...string[]];
+  readonly auth: Auth;
+  readonly params?: AnyObject;
+  readonly query?: AnyObject;
+  readonly headers?: AnyObject;
+  readonly body?: z.ZodType;
+  readonly response: ResponseSpec;
+  /** Domain error codes this operation can answer with; the runtime adds its own (400, 401, …). */
+  readonly errors?: readonly string[];
+  readonly rateLimit?: RateLimit;
+  readonly deprecated?: Deprecation;
+  readonly examples?: { readonly request?: unknown; readonly response?: unknown };
+}
+
+export type Endpoint<D extends EndpointDefinition = EndpointDefinition> = D & {
+  readonly kind: 'endpoint';
+  /** The served path, `/api/v1/events/{eventId}`. */
+  readonly fullPath: string;
+  /** The body schema as enforced: top-level objects refuse unknown fields. */
+  readonly requestBody: z.ZodType | undefined;
+  /** Query as enforced: for a paged operation the page query (`limit`, `cursor`) is added. */
+  readonly requestQuery: AnyObject | undefined;
+};
+
+export function endpoint<const D extends EndpointDefinition>(definition: D): Endpoint<D> {
+  const body = definition.body;
+  const paged = 'page' in definition.response;
+  return {
+    ...definition,
+    kind: 'endpoint',
+    fullPath: `/api/v${definition.version}${definition.path}`,
+    requestBody: body instanceof z.ZodObject ? body.strict() : body,
+    requestQuery: paged ? (definition.query ?? z.object({})).extend(PageQuery.shape) : definition.query,
+  };
+}
+
+/** The success response of a list operation: a cursor page of `item`. */
+export function paginated<S extends z.ZodType>(item: S, description?: string) {
+  return { status: 200 as const, page: item, ...(description ? { description } : {}) };
+}
+
+export function isEndpoint(value: unknown): value is Endpoint {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'endpoint';
+}
+
+export function isPaged(e: EndpointDefinition): e is EndpointDefinition & { response: { page: z.ZodType } } {
+  return 'page' in e.response;
+}
+
+/** Position in a keyset page: the `(created_at, id)` of the last item served. */
+export interface PageKey {
+  createdAt: Date;
+  id: string;
+}
+
+type OutputOf<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
+
+/** What a handler receives, already validated and coerced. */
+export type HandlerInput<E extends EndpointDefinition> = {
+  params: OutputOf<E['params']>;
+  query: OutputOf<E['query']>;
+  headers: OutputOf<E['headers']>;
+  body: E['body'] extends z.ZodType ? z.output<E['body']> : undefined;
+} & (E['response'] extends { page: z.ZodType } ? { page: { limit: number; after: PageKey | null } } : unknown);
+
+/** What a handler returns; the runtime wraps it in the standard envelope. */
+export type HandlerResult<E extends EndpointDefinition> = E['response'] extends { page: infer S extends z.ZodType }
+  ? { items: z.input<S>[]; next: PageKey | null }
+  : E['response'] extends { body: infer S extends z.ZodType }
+    ? z.input<S>
+    : void;

@@ -1,0 +1,22 @@
+/** A failure a handler or the runtime reports to the client as a problem with a stable code. */
+export interface FieldError {
+  path: string;
+  code: string;
+  message: string;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    readonly detail?: string,
+    readonly extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+  ) {
+    super(detail ? `${code}: ${detail}` : code);
+    this.name = 'ApiError';
+  }
+}
+
+/** One field error, as a VALIDATION_FAILED problem; e.g. a rule that needs the database to check. */
+export function fieldError(path: string, code: string, message: string): ApiError {
+  return new ApiError('VALIDATION_FAILED', message, { errors: [{ path, code, message }] });
+}

@@ -1,0 +1,104 @@
+import cors from 'cors';
+import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import swaggerUi from 'swagger-ui-express';
+import type { ErrorRegistry } from '../contract';
+import { ApiError } from './api-error';
+import { createTokenVerifier, type AuthUser, type TokenSettings } from './auth';
+import { createCursorCodec } from './cursor';
+import type { RouteDefinition } from './handler';
+import { createMetrics, type Metrics } from './metrics';
+import { createProblemWriter } from './problem';
+import { memoryLimiters, type LimiterFactory } from './rate-limit';
+import { requestContext } from './request-context';
+import { requestState } from './request-state';
+import { createContractRouter } from './router';
+
+export interface AppOptions {
+  routes: RouteDefinition[];
+  /** Handed to every handler in its context (database stores, clocks, …). */
+  services: object;
+  api: { errors: ErrorRegistry; problemBaseUrl: string };
+  /** The generated OpenAPI document, served at /openapi.json and browsable at /docs. */
+  openapi: object;
+  auth: TokenSettings & { isRevoked?: (user: AuthUser, issuedAt: number) => boolean | Promise<boolean> };
+  /** Signs page cursors; keep it apart from the token secret. */
+  cursorSecret: Uint8Array;
+  log: Logger;
+  /** Origins allowed by CORS; `*` allows any. */
+  corsOrigins: string[];
+  bodyLimitBytes?: number;
+  limiters?: LimiterFactory;
+  /** Express `trust proxy`, so rate limits see the client's address behind a load balancer. */
+  trustProxy?: boolean | number | string;
+  metrics?: Metrics;
+}
+
+export const DEFAULT_BODY_LIMIT = 100 * 1024;
+
+export function createApp(options: AppOptions): Express & { metrics: Metrics } {
+  const { log } = options;
+  const metrics = options.metrics ?? createMetrics({ processMetrics: false });
+  const writeProblem = createProblemWriter({
+    errors: options.api.errors,
+    problemBaseUrl: options.api.problemBaseUrl,
+    onInternalError: (req, error) => log.error({ reqId: requestState(req).id, err: error }, 'unhandled error'),
+  });
+  const router = createContractRouter({
+    routes: options.routes,
+    services: options.services,
+    verifier: createTokenVerifier(options.auth),
+    cursors: createCursorCodec(options.cursorSecret),
+    writeProblem,
+    log,
+    bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
+    limiters: options.limiters ?? memoryLimiters,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
+
+  app.use(requestContext({ log, metrics }));
+  app.use(helmet());
+  app.use(
+    cors({
+      origin: options.corsOrigins.includes('*') ? '*' : options.corsOrigins,
+      exposedHeaders: ['X-Request-Id', 'Link', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Deprecation', 'Sunset', 'Server-Timing'],
+      maxAge: 600,
+    }),
+  );
+  app.use(router.middleware as RequestHandler);
+
+  app.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(JSON.stringify(options.openapi));
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(options.openapi, { customSiteTitle: 'Mundo Tango API' }));
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.use((req, res) => {
+    const path = req.path;
+    const allowed = router.allowedMethods(path);
+    if (allowed.length > 0) {
+      writeProblem(req, res, new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(', ')}`, {
+        headers: { Allow: allowed.join(', ') },
+      }));
+    } else {
+      writeProblem(req, res, new ApiError('NOT_FOUND', `Nothing at ${path}`));
+    }
+  });
+  app.use(((error, req, res, _next) => writeProblem(req, res, fromExpressError(error))) as ErrorRequestHandler);
+
+  return Object.assign(app, { metrics });
+}
+
+/** Errors raised by Express or its middleware carry an HTTP status; keep the client-side ones. */
+function fromExpressError(error: unknown): unknown {
+  const status = (error as { status?: unknown } | null)?.status;
+  const codes: Record<number, string> = { 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
+  return typeof status === 'number' && codes[status] ? new ApiError(codes[status]) : error;
+}

@@ -1,0 +1,23 @@
+import type { Logger } from 'pino';
+import type { Endpoint, EndpointDefinition, HandlerInput, HandlerResult } from '../contract';
+import type { AuthUser } from './auth';
+
+/** What every handler gets beside its input: the app's services, the caller, the request id, the log. */
+export type RequestContext<E extends EndpointDefinition, S> = S & {
+  user: E['auth'] extends 'public' ? AuthUser | null : AuthUser;
+  requestId: string;
+  log: Logger;
+};
+
+/** The type a handler of contract E must have; the generated interfaces are made of these. */
+export type HandlerFor<E extends EndpointDefinition, S> = (
+  input: HandlerInput<E>,
+  ctx: RequestContext<E, S>,
+) => Promise<HandlerResult<E>> | HandlerResult<E>;
+
+/** One operation as the generated router hands it to `createApp`. */
+export interface RouteDefinition {
+  endpoint: Endpoint;
+  // Erased on purpose: the generated code checks each handler against its contract.
+  handler: (input: never, ctx: never) => unknown;
+}

@@ -1,0 +1,12 @@
+export * from './api-error';
+export * from './app';
+export * from './auth';
+export * from './config';
+export * from './cursor';
+export * from './handler';
+export * from './lifecycle';
+export * from './logger';
+export * from './metrics';
+export * from './rate-limit';
+export * from './secret';
+export { requestState } from './request-state';

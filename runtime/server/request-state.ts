@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+/** What the runtime knows of a request from its first middleware on. */
+export interface RequestState {
+  id: string;
+  startedAt: bigint;
+  /** The contract path that matched (`/api/v1/events/{eventId}`), for logs and metrics. */
+  route: string | undefined;
+}
+
+const STATE = Symbol('mundo.requestState');
+const WELL_FORMED_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function startRequest(req: IncomingMessage): RequestState {
+  const given = req.headers['x-request-id'];
+  const state: RequestState = {
+    id: typeof given === 'string' && WELL_FORMED_ID.test(given) ? given : randomUUID(),
+    startedAt: process.hrtime.bigint(),
+    route: undefined,
+  };
+  (req as unknown as Record<symbol, RequestState>)[STATE] = state;
+  return state;
+}
+
+export function requestState(req: IncomingMessage): RequestState {
+  return (req as unknown as Record<symbol, RequestState | undefined>)[STATE] ?? startRequest(req);
+}
+
+export function elapsedMs(state: RequestState): number {
+  return Number(process.hrtime.bigint() - state.startedAt) / 1e6;
+}

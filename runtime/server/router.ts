@@ -1,0 +1,186 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Endpoint, PageKey } from '../contract';
+import { ApiError } from './api-error';
+import { bearerToken, unauthenticated, type AuthUser, type TokenVerifier } from './auth';
+import { readJsonBody } from './body';
+import type { CursorCodec } from './cursor';
+import type { RouteDefinition } from './handler';
+import type { ProblemWriter } from './problem';
+import { createOperationLimiter, type LimiterFactory, type OperationLimiter } from './rate-limit';
+import { requestState } from './request-state';
+import { sendEmpty, sendJson } from './respond';
+import { RouteTable } from './route-table';
+import { toFieldErrors, validationError } from './validation';
+
+/**
+ * The contract router: ONE middleware holding a precompiled route table. It authenticates,
+ * rate-limits, reads and validates input, calls the handler, filters the result through the
+ * response schema and writes the envelope with writeHead/end. Everything is decided at build time
+ * so the per-request path does only the work the request needs.
+ */
+export interface RouterOptions {
+  routes: RouteDefinition[];
+  services: object;
+  verifier: TokenVerifier;
+  cursors: CursorCodec;
+  writeProblem: ProblemWriter;
+  log: Logger;
+  bodyLimitBytes: number;
+  limiters: LimiterFactory;
+}
+
+interface CompiledRoute {
+  endpoint: Endpoint;
+  handler: (input: unknown, ctx: unknown) => unknown;
+  roles: ReadonlySet<string> | undefined;
+  limiter: OperationLimiter | undefined;
+  output: z.ZodType | undefined;
+  fixedHeaders: Record<string, string> | undefined;
+}
+
+type Request = IncomingMessage & { ip?: string };
+type Next = (error?: unknown) => void;
+
+export function createContractRouter(options: RouterOptions) {
+  const table = new RouteTable<CompiledRoute>();
+  const bodyOptions = { limitBytes: options.bodyLimitBytes };
+  for (const { endpoint, handler } of options.routes) {
+    table.add(endpoint.method, endpoint.fullPath, compile(endpoint, handler as CompiledRoute['handler'], options));
+  }
+
+  async function handle(route: CompiledRoute, rawParams: Record<string, string>, rawQuery: string, req: Request, res: ServerResponse) {
+    const { endpoint } = route;
+    const state = requestState(req);
+    state.route = endpoint.fullPath;
+
+    const user = await authenticate(route, req);
+    let headers = route.fixedHeaders;
+    if (route.limiter) {
+      const limitHeaders = await route.limiter.consume(endpoint.rateLimit!.key === 'user' && user ? `u:${user.id}` : `ip:${req.ip ?? req.socket.remoteAddress}`);
+      headers = headers ? { ...headers, ...limitHeaders } : limitHeaders;
+    }
+
+    const input: Record<string, unknown> = {
+      params: parse(endpoint.params, rawParams, 'params'),
+      query: parse(endpoint.requestQuery, rawQuery ? queryObject(rawQuery) : {}, 'query'),
+      headers: parse(endpoint.headers, req.headers, 'headers'),
+      body: endpoint.requestBody ? parse(endpoint.requestBody, await readJsonBody(req, bodyOptions), 'body') : undefined,
+    };
+    const paged = 'page' in endpoint.response;
+    if (paged) {
+      const { limit, cursor, ...filters } = input.query as { limit: number; cursor?: string };
+      input.query = filters;
+      input.page = { limit, after: cursor ? options.cursors.decode(cursor) : null };
+    }
+
+    const ctx = { ...options.services, user, requestId: state.id, log: options.log };
+    const result = await route.handler(input, ctx);
+
+    if (endpoint.response.status === 204) return sendEmpty(res, 204, headers);
+    if (paged) {
+      const { items, next } = result as { items: unknown[]; next: PageKey | null };
+      const nextCursor = next ? options.cursors.encode(next) : null;
+      if (nextCursor) headers = { ...headers, Link: `<${nextLink(req, rawQuery, nextCursor)}>; rel="next"` };
+      const page = `{"nextCursor":${JSON.stringify(nextCursor)},"hasMore":${nextCursor !== null}}`;
+      return sendJson(res, 200, `{"data":${JSON.stringify(filter(route, items))},"page":${page}}`, undefined, headers);
+    }
+    sendJson(res, endpoint.response.status, `{"data":${JSON.stringify(filter(route, result))}}`, undefined, headers);
+  }
+
+  async function authenticate(route: CompiledRoute, req: Request): Promise<AuthUser | null> {
+    const header = req.headers.authorization;
+    if (route.endpoint.auth === 'public' && header === undefined) return null;
+    const token = bearerToken(header);
+    if (!token) throw unauthenticated();
+    const user = await options.verifier.verify(token);
+    if (route.roles && !user.roles.some((role) => route.roles!.has(role))) {
+      throw new ApiError('FORBIDDEN', 'Your role does not allow this operation');
+    }
+    return user;
+  }
+
+  /**
+   * Parsing through the response schema drops undeclared fields (a stray passwordHash never
+   * leaves) and refuses a result that breaks the contract: the client gets a 500 rather than
+   * data its types do not describe, and the log names the operation and the broken fields.
+   */
+  function filter(route: CompiledRoute, value: unknown): unknown {
+    const parsed = route.output!.safeParse(value);
+    if (parsed.success) return parsed.data;
+    throw new Error(`The result of ${route.endpoint.operationId} breaks its response schema: ${parsed.error.message}`);
+  }
+
+  /** Express middleware: serves contract routes, passes everything else on. */
+  function middleware(req: Request, res: ServerResponse, next: Next): void {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    let match;
+    try {
+      match = table.match(q < 0 ? url : url.slice(0, q));
+    } catch {
+      return options.writeProblem(req, res, new ApiError('NOT_FOUND', 'The path is not valid URL encoding'));
+    }
+    const route = match && (match.byMethod.get(req.method!) ?? (req.method === 'HEAD' ? match.byMethod.get('GET') : undefined));
+    if (!route) return next();
+    handle(route, match!.params, q < 0 ? '' : url.slice(q + 1), req, res).catch((error: unknown) =>
+      options.writeProblem(req, res, error),
+    );
+  }
+
+  /** Methods served at a path, for the 405 `Allow` header; empty when the path is unknown. */
+  function allowedMethods(path: string): string[] {
+    try {
+      const methods = [...(table.match(path)?.byMethod.keys() ?? [])];
+      if (methods.includes('GET')) methods.push('HEAD');
+      return methods;
+    } catch {
+      return [];
+    }
+  }
+
+  return { middleware, allowedMethods };
+}
+
+function compile(endpoint: Endpoint, handler: CompiledRoute['handler'], options: RouterOptions): CompiledRoute {
+  const response = endpoint.response;
+  const auth = endpoint.auth;
+  return {
+    endpoint,
+    handler,
+    roles: typeof auth === 'object' ? new Set(auth.roles) : undefined,
+    limiter: endpoint.rateLimit ? createOperationLimiter(endpoint.operationId, endpoint.rateLimit, options.limiters) : undefined,
+    output: 'page' in response ? z.array(response.page) : 'body' in response ? response.body : undefined,
+    fixedHeaders: endpoint.deprecated ? deprecationHeaders(endpoint.deprecated) : undefined,
+  };
+}
+
+function parse(schema: z.ZodType | undefined, value: unknown, location: string): unknown {
+  if (!schema) return location === 'body' ? undefined : {};
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(toFieldErrors(location, result.error.issues));
+  return result.data;
+}
+
+function queryObject(raw: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [key, value] of new URLSearchParams(raw)) {
+    const seen = out[key];
+    out[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+  }
+  return out;
+}
+
+function nextLink(req: IncomingMessage, rawQuery: string, cursor: string): string {
+  const path = (req.url ?? '/').split('?', 1)[0];
+  const query = new URLSearchParams(rawQuery);
+  query.set('cursor', cursor);
+  return `${path}?${query}`;
+}
+
+function deprecationHeaders(deprecation: NonNullable<Endpoint['deprecated']>): Record<string, string> {
+  const headers: Record<string, string> = { Deprecation: `@${Math.floor(Date.parse(deprecation.since) / 1000)}` };
+  if (deprecation.sunset) headers.Sunset = new Date(deprecation.sunset).toUTCString();
+  return headers;
+}
