@@ -140,7 +140,7 @@ export const updateEvent = endpoint({
   params: EventParams,
   body: EventPatch,
   response: { status: 200, body: Event },
-  errors: ['NOT_FOUND'],
+  errors: ['NOT_FOUND', 'FORBIDDEN'],
 });
 
 export const deleteEvent = endpoint({
@@ -154,5 +154,5 @@ export const deleteEvent = endpoint({
   auth: 'user',
   params: EventParams,
   response: { status: 204 },
-  errors: ['NOT_FOUND'],
+  errors: ['NOT_FOUND', 'FORBIDDEN'],
 });

@@ -21,4 +21,5 @@ export const getHealth = endpoint({
   auth: 'public',
   response: { status: 200, body: Health },
   errors: ['SERVICE_UNAVAILABLE'],
+  rateLimit: { points: 600, windowSeconds: 60, key: 'ip' },
 });

@@ -16,7 +16,7 @@ export const api = defineApi({
     contact: { name: 'Mundo Tango', url: 'https://mundotango.life' },
     license: { name: 'MIT', identifier: 'MIT' },
   },
-  servers: [{ url: 'http://localhost:3000', description: 'Local development server' }],
+  servers: [{ url: '/', description: 'The server this document is served from' }],
   tags: {
     events: 'Milongas, practicas, festivals, marathons, encuentros, classes and workshops.',
     health: 'Service health for load balancers and monitors.',

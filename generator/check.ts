@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { runtimeErrors, type ApiDefinition, type ContractEntry, type Endpoint } from '../runtime/contract';
+
+/**
+ * Checks the contracts before anything is generated. Each problem names the contract
+ * (`events.getEvent`) and says what is wrong, so a broken contract is fixed at its source.
+ */
+export interface ContractProblem {
+  contract: string;
+  message: string;
+}
+
+const CAMEL = /^[a-z][a-zA-Z0-9]*$/;
+const SEGMENT = /^([a-z0-9]+(-[a-z0-9]+)*|\{[a-zA-Z][a-zA-Z0-9]*\})$/;
+const BOUNDED_FORMATS = new Set(['uuid', 'date-time', 'date', 'time', 'duration', 'ipv4', 'ipv6']);
+
+export function checkContracts(api: ApiDefinition, contracts: ContractEntry[]): ContractProblem[] {
+  const problems: ContractProblem[] = [];
+  const seenIds = new Map<string, string>();
+  const seenRoutes = new Map<string, string>();
+  const codes = new Set([...Object.keys(runtimeErrors), ...Object.keys(api.errors)]);
+
+  for (const { module, exportName, endpoint: e } of contracts) {
+    const name = `${module}.${exportName}`;
+    const report = (message: string) => problems.push({ contract: name, message });
+
+    if (!CAMEL.test(e.operationId)) report(`operationId "${e.operationId}" must be camelCase`);
+    if (e.operationId !== exportName) report(`operationId "${e.operationId}" must equal its export name "${exportName}"`);
+    const previous = seenIds.get(e.operationId);
+    if (previous) report(`operationId "${e.operationId}" is already used by ${previous}`);
+    seenIds.set(e.operationId, name);
+
+    if (!Number.isInteger(e.version) || e.version < 1) report(`version must be a major version number ≥ 1, got ${String(e.version)}`);
+    checkPath(e, report);
+    const routeKey = `${e.method} ${e.fullPath.replace(/\{[^}]+\}/g, '{}')}`;
+    const clash = seenRoutes.get(routeKey);
+    if (clash) report(`${e.method} ${e.fullPath} is already served by ${clash}`);
+    seenRoutes.set(routeKey, name);
+
+    if (!e.summary.trim()) report('summary is empty');
+    if (!e.tags[0] || !(e.tags[0] in api.tags)) report(`tag "${e.tags[0]}" is not described in the API's tags`);
+    for (const code of e.errors ?? []) if (!codes.has(code)) report(`error code "${code}" is not in the error registry`);
+    if ((e.method === 'GET' || e.method === 'DELETE') && e.body) report(`${e.method} cannot have a body`);
+    if (e.rateLimit && !(e.rateLimit.points > 0 && e.rateLimit.windowSeconds > 0)) report('rateLimit needs positive points and windowSeconds');
+    if (e.deprecated) checkDeprecation(e.deprecated, report);
+
+    for (const [location, schema] of [['params', e.params], ['query', e.requestQuery], ['headers', e.headers], ['body', e.requestBody]] as const) {
+      if (schema) for (const path of unboundedInputs(schema)) report(`${location}${path} has no maximum (add .max())`);
+    }
+  }
+  return problems;
+}
+
+function checkPath(e: Endpoint, report: (message: string) => void): void {
+  if (!e.path.startsWith('/') || e.path.startsWith('/api/') || e.path.endsWith('/')) {
+    report(`path "${e.path}" must start with "/", must not end with "/" and must leave out the /api/v{N} prefix`);
+    return;
+  }
+  const segments = e.path.slice(1).split('/');
+  for (const segment of segments) {
+    if (!SEGMENT.test(segment)) report(`path segment "${segment}" must be kebab-case or a {camelCase} parameter`);
+  }
+  const inPath = segments.filter((s) => s.startsWith('{')).map((s) => s.slice(1, -1));
+  const declared = Object.keys(e.params?.shape ?? {});
+  for (const name of inPath) if (!declared.includes(name)) report(`path parameter "${name}" is not declared in params`);
+  for (const name of declared) if (!inPath.includes(name)) report(`params declares "${name}", which is not in the path`);
+}
+
+function checkDeprecation(d: NonNullable<Endpoint['deprecated']>, report: (message: string) => void): void {
+  const since = Date.parse(d.since);
+  if (Number.isNaN(since)) report(`deprecated.since "${d.since}" is not a date`);
+  if (d.sunset !== undefined) {
+    const sunset = Date.parse(d.sunset);
+    if (Number.isNaN(sunset)) report(`deprecated.sunset "${d.sunset}" is not a date`);
+    else if (sunset < since) report('deprecated.sunset must not be earlier than deprecated.since (RFC 9745 §4.2)');
+  }
+}
+
+/** JSON-pointer-like paths of input strings and arrays without an upper bound. */
+export function unboundedInputs(schema: z.ZodType): string[] {
+  const found: string[] = [];
+  walk(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema, '', found);
+  return found;
+}
+
+interface JsonSchema {
+  type?: string | string[];
+  maxLength?: number;
+  maxItems?: number;
+  format?: string;
+  enum?: unknown[];
+  const?: unknown;
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  additionalProperties?: JsonSchema | boolean;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  allOf?: JsonSchema[];
+}
+
+function walk(s: JsonSchema, path: string, found: string[]): void {
+  const types = Array.isArray(s.type) ? s.type : s.type ? [s.type] : [];
+  const fixed = s.enum !== undefined || s.const !== undefined;
+  if (types.includes('string') && !fixed && s.maxLength === undefined && !BOUNDED_FORMATS.has(s.format ?? '')) found.push(path || '/');
+  if (types.includes('array') && s.maxItems === undefined) found.push(path || '/');
+  for (const [key, child] of Object.entries(s.properties ?? {})) walk(child, `${path}/${key}`, found);
+  if (s.items) walk(s.items, `${path}/*`, found);
+  if (typeof s.additionalProperties === 'object') walk(s.additionalProperties, `${path}/*`, found);
+  for (const child of [...(s.anyOf ?? []), ...(s.oneOf ?? []), ...(s.allOf ?? [])]) walk(child, path, found);
+}

@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/** generator.config.json: where the contracts are and where the output goes. */
+const GeneratorConfig = z.object({
+  contracts: z.string().min(1),
+  export: z.string().min(1).default('api'),
+  outDir: z.string().min(1).default('generated'),
+  handlers: z.object({
+    dir: z.string().min(1),
+    servicesImport: z.string().min(1),
+    servicesType: z.string().min(1),
+  }),
+});
+
+export type GeneratorConfig = z.output<typeof GeneratorConfig>;
+
+export function readGeneratorConfig(root: string, file = 'generator.config.json'): GeneratorConfig {
+  const path = join(root, file);
+  const result = GeneratorConfig.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!result.success) throw new Error(`${file}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return result.data;
+}

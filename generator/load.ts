@@ -1,0 +1,20 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { listContracts, type ApiDefinition, type ContractEntry } from '../runtime/contract';
+
+/** Loads the API definition from the module the config names (the generator never imports contracts/ directly). */
+export async function loadApi(root: string, modulePath: string, exportName: string): Promise<{ api: ApiDefinition; contracts: ContractEntry[] }> {
+  const file = resolve(root, modulePath);
+  const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const api = mod[exportName] as ApiDefinition | undefined;
+  if (!api || typeof api !== 'object' || !('modules' in api)) {
+    throw new Error(`${modulePath} does not export an API definition named "${exportName}" (use defineApi)`);
+  }
+  for (const name of Object.keys(api.modules)) {
+    if (!existsSync(join(dirname(file), `${name}.ts`))) {
+      throw new Error(`Contract module "${name}" must be the file ${join(dirname(modulePath), `${name}.ts`)} (modules are keyed by file name)`);
+    }
+  }
+  return { api, contracts: listContracts(api) };
+}

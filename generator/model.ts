@@ -1,0 +1,106 @@
+import { isPaged, runtimeErrors, type ApiDefinition, type ContractEntry, type Endpoint, type ErrorSpec } from '../runtime/contract';
+
+/**
+ * Contracts → one plain model that every output is rendered from (spec responses, server stubs,
+ * client, reference docs). Decisions live here; templates only lay the model out.
+ */
+export interface OperationModel {
+  module: string;
+  exportName: string;
+  operationId: string;
+  /** PascalCase operationId, for type names: GetEvent. */
+  typeName: string;
+  tag: string;
+  method: Endpoint['method'];
+  path: string;
+  summary: string;
+  authRequired: boolean;
+  paged: boolean;
+  status: number;
+  hasParams: boolean;
+  hasQuery: boolean;
+  hasBody: boolean;
+  deprecated: boolean;
+  /** Every code the operation can answer with: its domain codes and what the runtime adds. */
+  errorCodes: string[];
+  endpoint: Endpoint;
+}
+
+export interface TagModel {
+  name: string;
+  /** PascalCase tag, for the handler interface: EventsHandlers. */
+  typeName: string;
+  description: string;
+  operations: OperationModel[];
+}
+
+export interface ApiModel {
+  tags: TagModel[];
+  operations: OperationModel[];
+  /** Contract modules the generated code imports, in a stable order. */
+  modules: string[];
+  errors: Record<string, ErrorSpec>;
+}
+
+export function buildModel(api: ApiDefinition, contracts: ContractEntry[]): ApiModel {
+  const operations = contracts.map(({ module, exportName, endpoint }) => operationModel(module, exportName, endpoint));
+  const tags = Object.entries(api.tags)
+    .map(([name, description]) => ({
+      name,
+      typeName: pascal(name),
+      description,
+      operations: operations.filter((op) => op.tag === name),
+    }))
+    .filter((tag) => tag.operations.length > 0);
+  return {
+    tags,
+    operations,
+    modules: [...new Set(operations.map((op) => op.module))],
+    errors: { ...runtimeErrors, ...api.errors },
+  };
+}
+
+function operationModel(module: string, exportName: string, endpoint: Endpoint): OperationModel {
+  return {
+    module,
+    exportName,
+    operationId: endpoint.operationId,
+    typeName: pascal(endpoint.operationId),
+    tag: endpoint.tags[0],
+    method: endpoint.method,
+    path: endpoint.fullPath,
+    summary: endpoint.summary,
+    authRequired: endpoint.auth !== 'public',
+    paged: isPaged(endpoint),
+    status: endpoint.response.status,
+    hasParams: endpoint.params !== undefined,
+    hasQuery: endpoint.requestQuery !== undefined,
+    hasBody: endpoint.body !== undefined,
+    deprecated: endpoint.deprecated !== undefined,
+    errorCodes: errorCodes(endpoint),
+    endpoint,
+  };
+}
+
+/** The runtime's share of an operation's errors follows from what the contract declares. */
+export function errorCodes(endpoint: Endpoint): string[] {
+  const codes = new Set<string>();
+  const hasInput = Boolean(endpoint.params || endpoint.requestQuery || endpoint.headers || endpoint.body);
+  if (hasInput) codes.add('VALIDATION_FAILED');
+  if (endpoint.body) ['MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c));
+  if (isPaged(endpoint)) codes.add('INVALID_CURSOR');
+  if (endpoint.auth !== 'public') ['UNAUTHENTICATED', 'TOKEN_EXPIRED'].forEach((c) => codes.add(c));
+  if (typeof endpoint.auth === 'object') codes.add('FORBIDDEN');
+  for (const code of endpoint.errors ?? []) codes.add(code);
+  if (endpoint.rateLimit) codes.add('RATE_LIMITED');
+  codes.add('INTERNAL');
+  return [...codes];
+}
+
+export function pascal(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((part) => part[0]!.toUpperCase() + part.slice(1))
+    .join('');
+}

@@ -1,0 +1,13 @@
+export type {
+  ClientOptions,
+  HttpMethod,
+  OperationDescriptor,
+  Page,
+  Problem,
+  RequestInput,
+  RetryOptions,
+  TokenStore,
+  Transport,
+} from './types';
+export { ApiClientError, type ApiClientErrorInit, type ClientErrorCode } from './errors';
+export { createTransport } from './transport';

@@ -1,0 +1,147 @@
+import { ApiClientError } from './errors';
+import { iterateItems, iteratePages } from './paging';
+import { singleFlight } from './refresh';
+import { readResponse, type AttemptOutcome } from './response';
+import { isReplaySafe, isTransient, resolveRetryPolicy, retryDelay, sleep } from './retry';
+import type { ClientOptions, OperationDescriptor, Page, RequestInput, Transport } from './types';
+import { buildUrl } from './url';
+
+/** Seams for tests, so backoff can be observed without waiting for it. Not part of the client API. */
+export interface TransportHooks {
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  random?: () => number;
+}
+
+type Token = string | undefined;
+
+export function createTransport(options: ClientOptions, hooks: TransportHooks = {}): Transport {
+  // Held in a local and called bare: browsers reject fetch called as a method of another object.
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const policy = resolveRetryPolicy(options.retry);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const wait = hooks.sleep ?? sleep;
+  const random = hooks.random ?? Math.random;
+  const tokens = options.tokens;
+  const refresh = tokens?.refresh ? singleFlight(() => tokens.refresh!()) : undefined;
+
+  async function currentToken(): Promise<Token> {
+    return (await tokens?.getAccessToken()) ?? undefined;
+  }
+
+  async function request<T>(op: OperationDescriptor, input: RequestInput = {}): Promise<T> {
+    const url = buildUrl(options.baseUrl, op, input);
+    const body = input.body === undefined ? undefined : JSON.stringify(input.body);
+    const retryable = policy !== undefined && isReplaySafe(op.method, input.idempotencyKey);
+    let replayed = false;
+    let retries = 0;
+    for (;;) {
+      if (input.signal?.aborted) throw aborted(op, input.signal.reason);
+      const token = op.auth ? await currentToken() : undefined;
+      const outcome = await attempt(op, input, url, body, token);
+      if (outcome.ok) return outcome.value as T;
+      const { error } = outcome;
+
+      if (error.status === 401 && error.code === 'TOKEN_EXPIRED' && refresh && !replayed) {
+        replayed = true;
+        await renewToken(op, token, error);
+        continue;
+      }
+      const delay =
+        retryable && retries < policy.retries && isTransient(error)
+          ? retryDelay(policy, retries, outcome.retryAfter, random)
+          : undefined;
+      if (delay === undefined) throw error;
+      try {
+        await wait(delay, input.signal);
+      } catch (cause) {
+        throw aborted(op, cause);
+      }
+      retries += 1;
+    }
+  }
+
+  async function attempt(
+    op: OperationDescriptor,
+    input: RequestInput,
+    url: string,
+    body: string | undefined,
+    token: Token,
+  ): Promise<AttemptOutcome> {
+    // One controller per attempt, fed by both the timeout and the caller's signal; which one fired decides the code.
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer =
+      timeoutMs > 0 && Number.isFinite(timeoutMs)
+        ? setTimeout(() => {
+            timedOut = true;
+            controller.abort();
+          }, timeoutMs)
+        : undefined;
+    const onAbort = () => controller.abort();
+    input.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const response = await fetchImpl(url, {
+        method: op.method,
+        headers: buildHeaders(input, body, token),
+        body,
+        signal: controller.signal,
+      });
+      return await readResponse(response, op);
+    } catch (cause) {
+      if (input.signal?.aborted) throw aborted(op, cause);
+      const code = timedOut ? 'TIMEOUT' : 'NETWORK_ERROR';
+      return { ok: false, error: new ApiClientError({ status: 0, code, operationId: op.operationId, cause }), retryAfter: null };
+    } finally {
+      clearTimeout(timer);
+      input.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  function buildHeaders(input: RequestInput, body: string | undefined, token: Token): Headers {
+    const headers = new Headers({ accept: 'application/json' });
+    if (token !== undefined) headers.set('authorization', `Bearer ${token}`);
+    for (const extra of [options.headers, input.headers]) {
+      for (const [name, value] of Object.entries(extra ?? {})) headers.set(name, value);
+    }
+    if (body !== undefined) headers.set('content-type', 'application/json');
+    if (input.idempotencyKey !== undefined) headers.set('idempotency-key', input.idempotencyKey);
+    return headers;
+  }
+
+  async function renewToken(op: OperationDescriptor, sentToken: Token, expired: ApiClientError): Promise<void> {
+    // A response that arrives after another request's refresh settled must not start a second refresh.
+    if (!refresh!.running && (await currentToken()) !== sentToken) return;
+    let renewed = false;
+    let cause: unknown = expired;
+    try {
+      renewed = await refresh!.run();
+    } catch (error) {
+      cause = error;
+    }
+    if (!renewed) {
+      throw new ApiClientError({
+        status: 401,
+        code: 'UNAUTHENTICATED',
+        operationId: op.operationId,
+        requestId: expired.requestId,
+        message: `${op.operationId} failed: 401 UNAUTHENTICATED (the access token expired and could not be refreshed)`,
+        cause,
+      });
+    }
+  }
+
+  function pages<T>(op: OperationDescriptor, input: RequestInput = {}): AsyncIterable<Page<T>> {
+    if (!op.paged) throw new TypeError(`${op.operationId} is not a paged operation`);
+    return iteratePages((pageInput) => request<Page<T>>(op, pageInput), input);
+  }
+
+  return {
+    request,
+    pages,
+    items: <T>(op: OperationDescriptor, input?: RequestInput) => iterateItems(pages<T>(op, input)),
+  };
+}
+
+function aborted(op: OperationDescriptor, cause: unknown): ApiClientError {
+  return new ApiClientError({ status: 0, code: 'ABORTED', operationId: op.operationId, cause });
+}
