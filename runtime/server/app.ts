@@ -62,7 +62,9 @@ export function createApp(options: AppOptions): Express & { metrics: Metrics } {
   if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
 
   app.use(requestContext({ log, metrics }));
-  app.use(helmet());
+  // No upgrade-insecure-requests: it breaks the Swagger UI served over plain HTTP on a dev machine;
+  // production sits behind TLS with HSTS.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(
     cors({
       origin: options.corsOrigins.includes('*') ? '*' : options.corsOrigins,
@@ -72,11 +74,15 @@ export function createApp(options: AppOptions): Express & { metrics: Metrics } {
   );
   app.use(router.middleware as RequestHandler);
 
-  app.get('/openapi.json', (_req, res) => {
+  const label = (route: string): RequestHandler => (req, _res, next) => {
+    requestState(req).route = route;
+    next();
+  };
+  app.get('/openapi.json', label('/openapi.json'), (_req, res) => {
     res.type('application/json').send(JSON.stringify(options.openapi));
   });
-  app.use('/docs', swaggerUi.serve, swaggerUi.setup(options.openapi, { customSiteTitle: 'Mundo Tango API' }));
-  app.get('/metrics', async (_req, res) => {
+  app.use('/docs', label('/docs'), swaggerUi.serve, swaggerUi.setup(options.openapi, { customSiteTitle: 'Mundo Tango API' }));
+  app.get('/metrics', label('/metrics'), async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 

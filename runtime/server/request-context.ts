@@ -23,10 +23,15 @@ export function requestContext(options: { log: Logger; metrics: Metrics }) {
       const status = res.writableFinished ? res.statusCode : 499;
       metrics.observe(req.method!, route, status, durationMs / 1000);
       log.info(
-        { reqId: state.id, method: req.method, route, path: state.route ? undefined : (req.url ?? '/').split('?', 1)[0], status, durationMs: Math.round(durationMs * 100) / 100 },
+        { reqId: state.id, method: req.method, route, path: state.route ? undefined : originalPath(req), status, durationMs: Math.round(durationMs * 100) / 100 },
         'request',
       );
     });
     next();
   };
+}
+
+/** Express rewrites `req.url` inside mounted apps; the log wants the path the client asked for. */
+function originalPath(req: IncomingMessage): string {
+  return ((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/').split('?', 1)[0]!;
 }

@@ -1,0 +1,118 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import pg from 'pg';
+import { migrate, type SqlExecutor } from './migrate';
+import * as schema from './schema';
+
+/** Both drivers answer a raw `db.execute()` with at least `{ rows }`; this says so to the compiler. */
+export interface AppQueryResultHKT extends PgQueryResultHKT {
+  readonly type: RawResult<this['row']>;
+}
+
+export interface RawResult<Row> {
+  rows: Row[];
+}
+
+/** The one Drizzle type services are written against, whichever driver is underneath. */
+export type AppDb = PgDatabase<AppQueryResultHKT, typeof schema>;
+
+export interface Database {
+  db: AppDb;
+  kind: 'pglite' | 'postgres';
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** A PostgreSQL connection string; when absent the embedded PGlite is used. */
+  url?: string;
+  /** Where PGlite keeps its files; omitted or `memory://` keeps everything in memory. */
+  dataDir?: string;
+  /** Defaults to server/db/migrations; tests point it at their own files. */
+  migrationsDir?: string;
+}
+
+/** Connects and applies pending migrations before returning, so callers only ever see a current schema. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  const database = options.url ? await openPostgres(options.url) : await openPglite(options.dataDir);
+  try {
+    await database.withExecutor((executor) => migrate(executor, options.migrationsDir));
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return {
+    db: database.db,
+    kind: database.kind,
+    ping: async () => {
+      await database.db.execute(sql`SELECT 1`);
+    },
+    close: database.close,
+  };
+}
+
+interface OpenedDatabase {
+  db: AppDb;
+  kind: Database['kind'];
+  withExecutor(use: (executor: SqlExecutor) => Promise<unknown>): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function openPostgres(url: string): Promise<OpenedDatabase> {
+  const pool = new pg.Pool({ connectionString: url });
+  // Without a listener an idle client dropped by the server would crash the process; the pool
+  // already discards that client and the next query reports the outage to its caller.
+  pool.on('error', () => {});
+  return {
+    db: drizzleNodePg({ client: pool, schema }),
+    kind: 'postgres',
+    // Transactions and the advisory lock are per connection, so the migrator gets one client.
+    async withExecutor(use) {
+      const client = await pool.connect();
+      // A checked-out client has no pool listener; the failing query rejects anyway, so this
+      // listener only keeps a dropped connection from crashing the process.
+      const ignore = () => {};
+      client.on('error', ignore);
+      let failed = false;
+      try {
+        await use({
+          exec: async (text) => {
+            await client.query(text);
+          },
+          query: async <Row>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as Row[],
+        });
+      } catch (error) {
+        failed = true;
+        throw error;
+      } finally {
+        client.off('error', ignore);
+        // After a failure the connection may still hold the advisory lock or sit in an aborted
+        // transaction; discarding it is the sure way to release both.
+        client.release(failed);
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(dataDir = 'memory://'): Promise<OpenedDatabase> {
+  if (!dataDir.includes('://')) await mkdir(dataDir, { recursive: true });
+  const client = await PGlite.create(dataDir);
+  return {
+    db: drizzlePglite({ client, schema }),
+    kind: 'pglite',
+    async withExecutor(use) {
+      await use({
+        exec: async (text) => {
+          await client.exec(text);
+        },
+        query: async <Row>(text: string, params?: unknown[]) => (await client.query<Row>(text, params)).rows,
+      });
+    },
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,137 @@
+import { and, asc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
+import type { AppDb } from '../db/database';
+import { events, type EventKind } from '../db/schema';
+
+export type EventRecord = typeof events.$inferSelect;
+
+export interface NewEvent {
+  organizerId: string;
+  title: string;
+  description?: string;
+  kind: EventKind;
+  city: string;
+  country?: string | null;
+  venue?: string | null;
+  startsAt: Date;
+  endsAt: Date;
+}
+
+export type EventPatch = Partial<Omit<NewEvent, 'organizerId'>>;
+
+/** Position in the (created_at, id) order; the last item of one page, the start of the next. */
+export interface EventCursor {
+  createdAt: Date;
+  id: string;
+}
+
+export interface EventFilter {
+  /** Matched case-insensitively, whole value. */
+  city?: string;
+  kind?: EventKind;
+  /** Events still running at or after this instant (ends_at >= from). */
+  from?: Date;
+  /** Events starting at or before this instant (starts_at <= to). */
+  to?: Date;
+  limit: number;
+  after: EventCursor | null;
+}
+
+export interface EventPage {
+  items: EventRecord[];
+  next: EventCursor | null;
+}
+
+export interface EventStore {
+  create(input: NewEvent): Promise<EventRecord>;
+  get(id: string): Promise<EventRecord | undefined>;
+  update(id: string, patch: EventPatch): Promise<EventRecord | undefined>;
+  remove(id: string): Promise<boolean>;
+  list(filter: EventFilter): Promise<EventPage>;
+}
+
+// Timestamps come from the database clock, not this process's, so rows written by different
+// instances still sort in the order they were written.
+const databaseNow = sql`now()`;
+
+export function createEventStore(db: AppDb): EventStore {
+  return {
+    async create(input) {
+      const [created] = await db
+        .insert(events)
+        .values({
+          organizerId: input.organizerId,
+          title: input.title,
+          description: input.description,
+          kind: input.kind,
+          city: input.city,
+          country: input.country,
+          venue: input.venue,
+          startsAt: input.startsAt,
+          endsAt: input.endsAt,
+          updatedAt: databaseNow,
+        })
+        .returning();
+      if (!created) throw new Error('INSERT … RETURNING returned no row');
+      return created;
+    },
+
+    async get(id) {
+      const [found] = await db.select().from(events).where(eq(events.id, id));
+      return found;
+    },
+
+    async update(id, patch) {
+      // Drizzle leaves out undefined fields, so an absent key keeps its stored value.
+      const [updated] = await db
+        .update(events)
+        .set({
+          title: patch.title,
+          description: patch.description,
+          kind: patch.kind,
+          city: patch.city,
+          country: patch.country,
+          venue: patch.venue,
+          startsAt: patch.startsAt,
+          endsAt: patch.endsAt,
+          updatedAt: databaseNow,
+        })
+        .where(eq(events.id, id))
+        .returning();
+      return updated;
+    },
+
+    async remove(id) {
+      const deleted = await db.delete(events).where(eq(events.id, id)).returning({ id: events.id });
+      return deleted.length > 0;
+    },
+
+    async list(filter) {
+      if (!Number.isInteger(filter.limit) || filter.limit < 1) {
+        throw new RangeError(`limit must be a positive integer, got ${filter.limit}`);
+      }
+      const conditions: SQL[] = [];
+      if (filter.city !== undefined) conditions.push(sql`lower(${events.city}) = lower(${filter.city})`);
+      if (filter.kind !== undefined) conditions.push(eq(events.kind, filter.kind));
+      if (filter.from !== undefined) conditions.push(gte(events.endsAt, filter.from));
+      if (filter.to !== undefined) conditions.push(lte(events.startsAt, filter.to));
+      if (filter.after) {
+        // A row-value comparison breaks ties on created_at by id and can use the (created_at, id) index.
+        const { createdAt, id } = filter.after;
+        conditions.push(
+          sql`(${events.createdAt}, ${events.id}) > (${createdAt.toISOString()}::timestamptz, ${id}::uuid)`,
+        );
+      }
+      // One row past the page tells whether another page exists without a count query.
+      const rows = await db
+        .select()
+        .from(events)
+        .where(and(...conditions))
+        .orderBy(asc(events.createdAt), asc(events.id))
+        .limit(filter.limit + 1);
+      const items = rows.slice(0, filter.limit);
+      const last = items.at(-1);
+      const next = rows.length > filter.limit && last ? { createdAt: last.createdAt, id: last.id } : null;
+      return { items, next };
+    },
+  };
+}

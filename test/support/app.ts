@@ -1,0 +1,34 @@
+import { Writable } from 'node:stream';
+import { createLogger, createTokenSigner } from '../../runtime/server';
+import { createMundoApp } from '../../server/app';
+import { ConfigSchema } from '../../server/config';
+import type { Database } from '../../server/db/database';
+
+export const TEST_SECRET = new TextEncoder().encode('test-secret-that-is-at-least-32-bytes-long!');
+
+/** Log lines the app wrote, parsed, so tests can assert what reached the log (and what did not). */
+export function captureLog() {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, log: createLogger({ level: 'info', destination }) };
+}
+
+/** The Mundo Tango app on a given database, as `npm start` builds it, with test config. */
+export function createTestApp(database: Database, env: Record<string, string> = {}) {
+  const config = ConfigSchema.parse({ NODE_ENV: 'test', ...env });
+  const { lines, log } = captureLog();
+  const app = createMundoApp({ config, database, secret: TEST_SECRET, log });
+  const signer = createTokenSigner({ secret: TEST_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: 900 });
+  return {
+    app,
+    config,
+    logLines: lines,
+    /** A valid access token for a user id. */
+    token: (sub: string, roles: string[] = ['user']) => signer.sign({ sub, roles }),
+  };
+}
