@@ -22,6 +22,7 @@ describe.each(backends)('events API on $name', (backend) => {
   let app: ReturnType<typeof createTestApp>['app'];
   let organizerToken: string;
   let strangerToken: string;
+  let tokenFor: (userId: string) => Promise<string>;
 
   beforeAll(async () => {
     database = await backend.open();
@@ -29,6 +30,7 @@ describe.each(backends)('events API on $name', (backend) => {
     app = test.app;
     organizerToken = await test.token(organizer);
     strangerToken = await test.token(stranger);
+    tokenFor = (userId) => test.token(userId);
   });
   afterAll(() => database.close());
 
@@ -166,9 +168,11 @@ describe.each(backends)('events API on $name', (backend) => {
     return { seen, sizes };
   }
 
+  // A fresh organizer per batch: createEvent is rate-limited per user (60 an hour).
   async function createMany(city: string, count: number) {
+    const token = await tokenFor(randomUUID());
     const ids: string[] = [];
-    for (let i = 0; i < count; i++) ids.push((await create({ ...milonga, city, title: `Event ${i}` })).body.data.id);
+    for (let i = 0; i < count; i++) ids.push((await create({ ...milonga, city, title: `Event ${i}` }, token)).body.data.id);
     return ids;
   }
 
@@ -197,7 +201,7 @@ describe.each(backends)('events API on $name', (backend) => {
 
   it('follows the Link header to the next page', async () => {
     const city = `Link-${randomUUID().slice(0, 8)}`;
-    for (let i = 0; i < 3; i++) await create({ ...milonga, city });
+    await createMany(city, 3);
     const first = await request(app).get('/api/v1/events').query({ city, limit: 2 });
     const link = /^<([^>]+)>; rel="next"$/.exec(first.headers.link)![1]!;
     const second = await request(app).get(link);
@@ -208,7 +212,7 @@ describe.each(backends)('events API on $name', (backend) => {
 
   it('refuses a tampered cursor with 400 INVALID_CURSOR', async () => {
     const city = `Cursor-${randomUUID().slice(0, 8)}`;
-    for (let i = 0; i < 2; i++) await create({ ...milonga, city });
+    await createMany(city, 2);
     const cursor: string = (await request(app).get('/api/v1/events').query({ city, limit: 1 })).body.page.nextCursor;
     const [payload, signature] = cursor.split('.') as [string, string];
     const forged = Buffer.from(JSON.stringify(['1970-01-01T00:00:00.000Z', randomUUID()])).toString('base64url');
