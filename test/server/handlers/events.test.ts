@@ -203,7 +203,7 @@ describe.each(backends)('events API on $name', (backend) => {
     const city = `Link-${randomUUID().slice(0, 8)}`;
     await createMany(city, 3);
     const first = await request(app).get('/api/v1/events').query({ city, limit: 2 });
-    const link = /^<([^>]+)>; rel="next"$/.exec(first.headers.link)![1]!;
+    const link = /^<([^>]+)>; rel="next"$/.exec(first.headers.link ?? "")![1]!;
     const second = await request(app).get(link);
     expect(second.status).toBe(200);
     expect(second.body.data).toHaveLength(1);

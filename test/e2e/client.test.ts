@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { ApiClientError, createClient, type ApiClient, type GetEventErrorCode } from '../../generated/client';
+import { serve, type Running } from '../../runtime/server';
+import { openDatabase, type Database } from '../../server/db/database';
+import { captureLog, createTestApp } from '../support/app';
+
+/** The generated client against a real server on an ephemeral port. */
+let database: Database;
+let running: Running;
+let api: ApiClient;
+let anonymous: ApiClient;
+
+const milonga = {
+  title: 'Práctica La Viruta',
+  kind: 'practica' as const,
+  city: 'Buenos Aires',
+  startsAt: '2026-12-05T23:00:00.000Z',
+  endsAt: '2026-12-06T04:00:00.000Z',
+};
+
+beforeAll(async () => {
+  database = await openDatabase({});
+  const test = createTestApp(database);
+  running = await serve(test.app, { port: 0, host: '127.0.0.1', log: captureLog().log });
+  const token = await test.token(randomUUID());
+  api = createClient({ baseUrl: running.url, tokens: { getAccessToken: () => token } });
+  anonymous = createClient({ baseUrl: running.url });
+});
+afterAll(async () => {
+  await running.shutdown();
+  await database.close();
+});
+
+describe('generated client', () => {
+  it('creates, reads, updates and deletes an event, unwrapping data', async () => {
+    const created = await api.events.createEvent({ body: milonga });
+    expectTypeOf(created.title).toEqualTypeOf<string>();
+    expect(created).toMatchObject({ ...milonga, venue: null });
+
+    expect(await anonymous.events.getEvent({ params: { eventId: created.id } })).toEqual(created);
+
+    const updated = await api.events.updateEvent({ params: { eventId: created.id }, body: { venue: 'La Viruta' } });
+    expect(updated.venue).toBe('La Viruta');
+
+    expect(await api.events.deleteEvent({ params: { eventId: created.id } })).toBeUndefined();
+    await expect(anonymous.events.getEvent({ params: { eventId: created.id } })).rejects.toMatchObject({ status: 404, code: 'NOT_FOUND' });
+  });
+
+  it('iterates every item across pages with for await', async () => {
+    const city = `Iter-${randomUUID().slice(0, 8)}`;
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) ids.push((await api.events.createEvent({ body: { ...milonga, city } })).id);
+
+    const seen: string[] = [];
+    for await (const event of anonymous.events.listEvents.items({ query: { city, limit: 3 } })) seen.push(event.id);
+    expect(seen).toEqual(ids);
+
+    const sizes: number[] = [];
+    for await (const page of anonymous.events.listEvents.pages({ query: { city, limit: 3 } })) sizes.push(page.data.length);
+    expect(sizes).toEqual([3, 3, 1]);
+  });
+
+  it('rejects with one typed error class carrying status, code, request id and field errors', async () => {
+    const error = await api.events
+      .createEvent({ body: { ...milonga, endsAt: '2026-12-01T00:00:00.000Z' } })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApiClientError);
+    expect(api.events.createEvent.isError(error)).toBe(true);
+    if (!api.events.createEvent.isError(error)) return;
+    expect(error.status).toBe(400);
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(error.problem?.errors?.[0]?.path).toBe('/body/endsAt');
+  });
+
+  it('says UNAUTHENTICATED when a signed-in operation is called without a token', async () => {
+    await expect(anonymous.events.createEvent({ body: milonga })).rejects.toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+  });
+
+  it('types each operation error code as the union the contract declares', () => {
+    expectTypeOf<GetEventErrorCode>().toEqualTypeOf<'VALIDATION_FAILED' | 'NOT_FOUND' | 'INTERNAL'>();
+    const check = (e: unknown) => {
+      if (!api.events.getEvent.isError(e)) return;
+      expectTypeOf(e.code).extract<'NOT_FOUND'>().toEqualTypeOf<'NOT_FOUND'>();
+      // @ts-expect-error getEvent never answers USERNAME_TAKEN, so the comparison does not compile.
+      return e.code === 'USERNAME_TAKEN';
+    };
+    expect(check(new Error('not an API error'))).toBeUndefined();
+  });
+
+  it('reads health through the client', async () => {
+    expect(await anonymous.health.getHealth()).toMatchObject({ status: 'ok', database: 'reachable' });
+  });
+});

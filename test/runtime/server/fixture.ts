@@ -1,0 +1,430 @@
+/**
+ * A small fixture API for the HTTP tests of the generic runtime: its own contracts (not the Mundo
+ * Tango ones), handlers written here, and `createApp()` built with captured logs.
+ */
+import { Writable } from 'node:stream';
+import { expect } from 'vitest';
+import { z } from 'zod';
+import { defineErrors, endpoint, paginated, type Endpoint, type PageKey } from '../../../runtime/contract';
+import {
+  ApiError,
+  createApp,
+  createLogger,
+  createTokenSigner,
+  type AppOptions,
+  type AuthUser,
+  type HandlerFor,
+  type RouteDefinition,
+} from '../../../runtime/server';
+
+export const SECRET = new TextEncoder().encode('fixture-token-secret-of-at-least-32-bytes!');
+export const CURSOR_SECRET = new TextEncoder().encode('fixture-cursor-secret-also-32-bytes-long!');
+export const ISSUER = 'https://issuer.example.test';
+export const AUDIENCE = 'fixture-api';
+export const PROBLEM_BASE = 'https://example.test/problems';
+export const ALLOWED_ORIGIN = 'https://app.example.test';
+export const BODY_LIMIT = 1024;
+
+export const domainErrors = defineErrors({
+  ITEM_GONE: { status: 410, title: 'Item gone' },
+});
+
+// ---- contracts -----------------------------------------------------------------------------
+
+export const Item = z.object({
+  id: z.number().int(),
+  title: z.string().max(100),
+});
+
+const PageItem = z.object({
+  id: z.string().max(20),
+  tag: z.string().max(20),
+  createdAt: z.string().max(40),
+});
+
+export const getItem = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/items/{id}',
+  operationId: 'getItem',
+  summary: 'Get one item',
+  tags: ['items'],
+  auth: 'public',
+  params: z.object({ id: z.coerce.number().int().min(1).max(1_000_000) }),
+  query: z.object({ scale: z.coerce.number().int().min(1).max(10).optional() }),
+  response: { status: 200, body: Item },
+  errors: ['ITEM_GONE'],
+});
+
+export const deleteItem = endpoint({
+  method: 'DELETE',
+  version: 1,
+  path: '/items/{id}',
+  operationId: 'deleteItem',
+  summary: 'Delete one item',
+  tags: ['items'],
+  auth: 'public',
+  params: z.object({ id: z.coerce.number().int().min(1) }),
+  response: { status: 204 },
+});
+
+export const createItem = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/items',
+  operationId: 'createItem',
+  summary: 'Create an item',
+  tags: ['items'],
+  auth: 'public',
+  body: z
+    .object({
+      title: z.string().min(1).max(100),
+      startsAt: z.number().int().optional(),
+      endsAt: z.number().int().optional(),
+      meta: z.record(z.string().max(50), z.unknown()).optional(),
+      nested: z.object({ note: z.string().max(50).optional() }).optional(),
+    })
+    .refine((v) => v.startsAt === undefined || v.endsAt === undefined || v.endsAt > v.startsAt, {
+      message: 'endsAt must be after startsAt',
+      path: ['endsAt'],
+    }),
+  response: { status: 201, body: Item },
+});
+
+export const listItems = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/items',
+  operationId: 'listItems',
+  summary: 'List items',
+  tags: ['items'],
+  auth: 'public',
+  query: z.object({ tag: z.string().max(20).optional() }),
+  response: paginated(PageItem),
+});
+
+export const whoAmI = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/me',
+  operationId: 'whoAmI',
+  summary: 'The signed-in user',
+  tags: ['auth'],
+  auth: 'user',
+  response: { status: 200, body: z.object({ id: z.string().max(100), roles: z.array(z.string().max(50)).max(10) }) },
+});
+
+export const adminStats = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/admin/stats',
+  operationId: 'adminStats',
+  summary: 'Admin only',
+  tags: ['auth'],
+  auth: { roles: ['admin'] },
+  response: { status: 200, body: z.object({ ok: z.boolean() }) },
+});
+
+export const ping = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/ping',
+  operationId: 'ping',
+  summary: 'Public ping',
+  tags: ['misc'],
+  auth: 'public',
+  response: { status: 200, body: z.object({ user: z.string().max(100).nullable() }) },
+});
+
+export const limited = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/limited',
+  operationId: 'limited',
+  summary: 'Rate limited',
+  tags: ['misc'],
+  auth: 'public',
+  rateLimit: { points: 2, windowSeconds: 60, key: 'ip' },
+  response: { status: 200, body: z.object({ ok: z.boolean() }) },
+});
+
+export const DEPRECATED_SINCE = '2026-01-01T00:00:00Z';
+export const SUNSET = '2026-12-31T23:59:59Z';
+
+export const legacy = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/legacy',
+  operationId: 'legacy',
+  summary: 'Deprecated',
+  tags: ['misc'],
+  auth: 'public',
+  deprecated: { since: DEPRECATED_SINCE, sunset: SUNSET, use: 'ping' },
+  response: { status: 200, body: z.object({ ok: z.boolean() }) },
+});
+
+export const boom = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/boom',
+  operationId: 'boom',
+  summary: 'Throws',
+  tags: ['misc'],
+  auth: 'public',
+  response: { status: 200, body: z.object({ ok: z.boolean() }) },
+});
+
+export const broken = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/broken',
+  operationId: 'broken',
+  summary: 'Breaks its response schema',
+  tags: ['misc'],
+  auth: 'public',
+  response: { status: 200, body: Item },
+});
+
+export const gone = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/gone',
+  operationId: 'gone',
+  summary: 'Throws a registered ApiError',
+  tags: ['misc'],
+  auth: 'public',
+  response: { status: 200, body: z.object({ ok: z.boolean() }) },
+  errors: ['ITEM_GONE'],
+});
+
+export const unregistered = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/unregistered',
+  operationId: 'unregistered',
+  summary: 'Throws an ApiError with a code nobody registered',
+  tags: ['misc'],
+  auth: 'public',
+  response: { status: 200, body: z.object({ ok: z.boolean() }) },
+});
+
+export const tenant = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/tenant',
+  operationId: 'tenant',
+  summary: 'Reads a header',
+  tags: ['misc'],
+  auth: 'public',
+  headers: z.object({ 'x-tenant': z.string().min(1).max(10) }),
+  response: { status: 200, body: z.object({ tenant: z.string().max(10) }) },
+});
+
+export const submitOnly = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/submit',
+  operationId: 'submitOnly',
+  summary: 'POST only',
+  tags: ['misc'],
+  auth: 'public',
+  body: z.object({ n: z.number().int() }),
+  response: { status: 201, body: z.object({ n: z.number().int() }) },
+});
+
+export const slow = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/slow',
+  operationId: 'slow',
+  summary: 'Takes a while',
+  tags: ['misc'],
+  auth: 'public',
+  response: { status: 200, body: z.object({ done: z.boolean() }) },
+});
+
+// ---- handlers ------------------------------------------------------------------------------
+
+function route<E extends Endpoint>(e: E, handler: HandlerFor<E, object>): RouteDefinition {
+  return { endpoint: e, handler };
+}
+
+/** Five rows in keyset order `(createdAt, id)`; `red` and `blue` tags for filters. */
+export const ROWS = [
+  { id: 'a', tag: 'red', createdAt: '2026-01-01T00:00:00.000Z' },
+  { id: 'b', tag: 'red', createdAt: '2026-01-02T00:00:00.000Z' },
+  { id: 'c', tag: 'blue', createdAt: '2026-01-03T00:00:00.000Z' },
+  { id: 'd', tag: 'red', createdAt: '2026-01-04T00:00:00.000Z' },
+  { id: 'e', tag: 'red', createdAt: '2026-01-05T00:00:00.000Z' },
+];
+
+function keyAfter(row: (typeof ROWS)[number], after: PageKey | null): boolean {
+  if (!after) return true;
+  const t = Date.parse(row.createdAt);
+  const a = after.createdAt.getTime();
+  return t > a || (t === a && row.id > after.id);
+}
+
+export interface Probe {
+  /** The last input and user each handler saw, by operationId. */
+  inputs: Record<string, unknown>;
+  users: Record<string, AuthUser | null>;
+  /** Resolves the running /slow request; the handler signals `slowStarted` when it begins. */
+  slowStarted: Promise<void>;
+  slowDelayMs: number;
+  slowFinishedAt: number | undefined;
+}
+
+export function createProbe(): Probe {
+  return { inputs: {}, users: {}, slowStarted: Promise.resolve(), slowDelayMs: 300, slowFinishedAt: undefined };
+}
+
+export function fixtureRoutes(probe: Probe): RouteDefinition[] {
+  let markSlowStarted: () => void = () => {};
+  probe.slowStarted = new Promise<void>((resolve) => {
+    markSlowStarted = resolve;
+  });
+  return [
+    route(getItem, (input) => {
+      probe.inputs.getItem = input;
+      // Extra fields a data layer might hand back: the response schema must drop them.
+      const row = { id: input.params.id * (input.query.scale ?? 1), title: `Item ${input.params.id}`, passwordHash: '$argon2id$v=19$secret', internalNote: 'x' };
+      return row;
+    }),
+    route(deleteItem, (input) => {
+      probe.inputs.deleteItem = input;
+    }),
+    route(createItem, (input) => {
+      probe.inputs.createItem = input;
+      return { id: 1, title: input.body.title };
+    }),
+    route(listItems, (input) => {
+      probe.inputs.listItems = input;
+      const rows = ROWS.filter((r) => (input.query.tag ? r.tag === input.query.tag : true)).filter((r) => keyAfter(r, input.page.after));
+      const items = rows.slice(0, input.page.limit);
+      const last = items[items.length - 1];
+      const next = rows.length > items.length && last ? { createdAt: new Date(last.createdAt), id: last.id } : null;
+      return { items, next };
+    }),
+    route(whoAmI, (_input, ctx) => {
+      probe.users.whoAmI = ctx.user;
+      return { id: ctx.user.id, roles: ctx.user.roles };
+    }),
+    route(adminStats, (_input, ctx) => {
+      probe.users.adminStats = ctx.user;
+      return { ok: true };
+    }),
+    route(ping, (_input, ctx) => {
+      probe.users.ping = ctx.user;
+      return { user: ctx.user?.id ?? null };
+    }),
+    route(limited, () => ({ ok: true })),
+    route(legacy, () => ({ ok: true })),
+    route(boom, () => {
+      throw new Error('secret detail at /srv/app.ts');
+    }),
+    route(broken, () => ({ id: 'not-a-number', title: 42 }) as unknown as z.input<typeof Item>),
+    route(gone, () => {
+      throw new ApiError('ITEM_GONE', 'The item was archived');
+    }),
+    route(unregistered, () => {
+      throw new ApiError('NOT_A_REGISTERED_CODE', 'internal detail that must not leak');
+    }),
+    route(tenant, (input) => ({ tenant: input.headers['x-tenant'] })),
+    route(submitOnly, (input) => ({ n: input.body.n })),
+    route(slow, async () => {
+      markSlowStarted();
+      await new Promise((resolve) => setTimeout(resolve, probe.slowDelayMs));
+      probe.slowFinishedAt = Date.now();
+      return { done: true };
+    }),
+  ];
+}
+
+// ---- app -----------------------------------------------------------------------------------
+
+/** Log lines the app wrote: parsed, and raw so tests can search the text for secrets. */
+export function captureLog() {
+  const lines: Record<string, unknown>[] = [];
+  const raw: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line) continue;
+        raw.push(line);
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      }
+      done();
+    },
+  });
+  return { lines, raw, log: createLogger({ level: 'info', destination }) };
+}
+
+export function createFixture(overrides: Partial<AppOptions> = {}) {
+  const probe = createProbe();
+  const { lines, raw, log } = captureLog();
+  const app = createApp({
+    routes: fixtureRoutes(probe),
+    services: {},
+    api: { errors: domainErrors, problemBaseUrl: PROBLEM_BASE },
+    openapi: { openapi: '3.1.0', info: { title: 't', version: '1' }, paths: {} },
+    auth: { secret: SECRET, issuer: ISSUER, audience: AUDIENCE },
+    cursorSecret: CURSOR_SECRET,
+    log,
+    corsOrigins: [ALLOWED_ORIGIN],
+    bodyLimitBytes: BODY_LIMIT,
+    ...overrides,
+  });
+  const signer = createTokenSigner({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 900 });
+  return {
+    app,
+    probe,
+    log,
+    logLines: lines,
+    rawLog: raw,
+    token: (sub = 'user-1', roles: string[] = ['user']) => signer.sign({ sub, roles }),
+    /** The access-log line of a request, once the response has closed on the server side. */
+    accessLine: (reqId: string) => waitFor(() => lines.find((l) => l.msg === 'request' && l.reqId === reqId)),
+  };
+}
+
+/** Polls until `get` returns something (the access log is written on the response's `close`). */
+export async function waitFor<T>(get: () => T | undefined, timeoutMs = 2000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = get();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('waitFor: timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+// ---- assertions ----------------------------------------------------------------------------
+
+interface ResponseLike {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+/** Every non-2xx is an RFC 9457 problem with the standard members; returns the body. */
+export function expectProblem(res: ResponseLike, status: number, code: string): Record<string, unknown> {
+  expect(res.status).toBe(status);
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  const body = res.body as Record<string, unknown>;
+  expect(body).toMatchObject({
+    type: `${PROBLEM_BASE}/${code.toLowerCase().replaceAll('_', '-')}`,
+    title: expect.any(String),
+    status,
+    code,
+    instance: expect.any(String),
+    requestId: expect.any(String),
+  });
+  expect(body.requestId).toBe(res.headers['x-request-id']);
+  expect(body).not.toHaveProperty('stack');
+  return body;
+}
+
+export function errorPaths(body: Record<string, unknown>): string[] {
+  return ((body.errors ?? []) as { path: string }[]).map((e) => e.path);
+}
