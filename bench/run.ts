@@ -1,0 +1,58 @@
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { measureGenerator } from './generator';
+import { measureHttp, type HttpResult } from './http';
+
+/**
+ * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --only http|generator]
+ * Prints figures measured in this one run and their ratios; nothing here is a pass/fail test.
+ */
+const { values } = parseArgs({
+  options: {
+    node: { type: 'string', default: process.execPath },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '50' },
+    only: { type: 'string' },
+  },
+});
+
+const root = join(import.meta.dirname, '..');
+const want = (part: string) => !values.only || values.only === part;
+
+if (want('http')) {
+  const settings = {
+    node: values.node,
+    connections: Number(values.connections),
+    durationSeconds: Number(values.duration),
+    warmupSeconds: Number(values.warmup),
+  };
+  const { execFileSync } = await import('node:child_process');
+  const version = execFileSync(values.node, ['--version']).toString().trim();
+  console.log(`HTTP: validated POST of a ${Buffer.byteLength((await import('./payload')).eventBody)}-byte event, ${settings.connections} connections, ${settings.durationSeconds} s after ${settings.warmupSeconds} s warm-up, server Node ${version} on core 0, autocannon on core 1`);
+  const results: HttpResult[] = [];
+  for (const [name, script, args] of [
+    ['bare node:http', 'bench/servers/bare.ts', []],
+    ['node:http + zod', 'bench/servers/bare.ts', ['--zod']],
+    ['stock express 5', 'bench/servers/express.ts', []],
+    ['this runtime', 'bench/servers/runtime.ts', []],
+  ] as const) {
+    const result = await measureHttp(name, script, [...args], settings);
+    results.push(result);
+    console.log(`  ${name.padEnd(18)} ${result.requestsPerSecond.toFixed(0).padStart(7)} req/s   p99 ${String(result.p99Ms).padStart(4)} ms${result.non2xx ? `   (${result.non2xx} non-2xx!)` : ''}`);
+  }
+  const rps = (name: string) => results.find((r) => r.name === name)!.requestsPerSecond;
+  console.log(`  ratio runtime / stock express: ${(rps('this runtime') / rps('stock express 5')).toFixed(2)}×`);
+  console.log(`  ratio runtime / bare node:http: ${(rps('this runtime') / rps('bare node:http')).toFixed(2)}×`);
+  console.log(`  ratio stock express / bare node:http: ${(rps('stock express 5') / rps('bare node:http')).toFixed(2)}×`);
+}
+
+if (want('generator')) {
+  console.log('Generator (check → spec → lint → types → templates), synthetic endpoints:');
+  await measureGenerator(root, 20); // warm the module caches so the figures compare runs, not loading
+  for (const count of [100, 500]) {
+    const { ms, steps } = await measureGenerator(root, count);
+    const detail = Object.entries(steps).map(([step, t]) => `${step} ${t.toFixed(0)}`).join(', ');
+    console.log(`  ${String(count).padStart(4)} endpoints: ${ms.toFixed(0)} ms (${detail})`);
+  }
+}
