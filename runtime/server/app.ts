@@ -1,6 +1,4 @@
-import cors from 'cors';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import helmet from 'helmet';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
 import type { ErrorRegistry } from '../contract';
@@ -11,7 +9,9 @@ import type { RouteDefinition } from './handler';
 import { createMetrics, type Metrics } from './metrics';
 import { createProblemWriter } from './problem';
 import { memoryLimiters, type LimiterFactory } from './rate-limit';
-import { requestContext } from './request-context';
+import { createCors } from './cors';
+import { createResponseContext } from './request-context';
+import { securityHeaders } from './security-headers';
 import { requestState } from './request-state';
 import { createContractRouter } from './router';
 
@@ -37,10 +37,19 @@ export interface AppOptions {
 
 export const DEFAULT_BODY_LIMIT = 100 * 1024;
 
+const EXPOSED_HEADERS = ['X-Request-Id', 'Link', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Deprecation', 'Sunset', 'Server-Timing'];
+
 export function createApp(options: AppOptions): Express & { metrics: Metrics } {
   const { log } = options;
   const metrics = options.metrics ?? createMetrics({ processMetrics: false });
+  const responses = createResponseContext({
+    log,
+    metrics,
+    security: securityHeaders(),
+    cors: createCors({ origins: options.corsOrigins, exposedHeaders: EXPOSED_HEADERS, maxAgeSeconds: 600 }),
+  });
   const writeProblem = createProblemWriter({
+    responses,
     errors: options.api.errors,
     problemBaseUrl: options.api.problemBaseUrl,
     onInternalError: (req, error) => log.error({ reqId: requestState(req).id, err: error }, 'unhandled error'),
@@ -54,6 +63,7 @@ export function createApp(options: AppOptions): Express & { metrics: Metrics } {
     log,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
     limiters: options.limiters ?? memoryLimiters,
+    responses,
   });
 
   const app = express();
@@ -61,18 +71,9 @@ export function createApp(options: AppOptions): Express & { metrics: Metrics } {
   app.disable('etag');
   if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
 
-  app.use(requestContext({ log, metrics }));
-  // No upgrade-insecure-requests: it breaks the Swagger UI served over plain HTTP on a dev machine;
-  // production sits behind TLS with HSTS.
-  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
-  app.use(
-    cors({
-      origin: options.corsOrigins.includes('*') ? '*' : options.corsOrigins,
-      exposedHeaders: ['X-Request-Id', 'Link', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Deprecation', 'Sunset', 'Server-Timing'],
-      maxAge: 600,
-    }),
-  );
+  // The contract router comes first and answers its routes whole; the rest is Express's.
   app.use(router.middleware as RequestHandler);
+  app.use(responses.expressContext as RequestHandler);
 
   const label = (route: string): RequestHandler => (req, _res, next) => {
     requestState(req).route = route;

@@ -43,7 +43,11 @@ export function createTokenVerifier(
           requiredClaims: ['sub', 'exp', 'iat'],
         }));
       } catch (error) {
-        if (error instanceof joseErrors.JWTExpired) throw new ApiError('TOKEN_EXPIRED', 'The access token has expired');
+        if (error instanceof joseErrors.JWTExpired) {
+          throw new ApiError('TOKEN_EXPIRED', 'The access token has expired', {
+            headers: { 'WWW-Authenticate': 'Bearer error="invalid_token", error_description="The access token expired"' },
+          });
+        }
         throw unauthenticated();
       }
       const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
@@ -75,10 +79,11 @@ export function createTokenSigner(settings: TokenSettings & { ttlSeconds: number
 }
 
 export function unauthenticated(): ApiError {
-  return new ApiError('UNAUTHENTICATED', 'A valid access token is required');
+  return new ApiError('UNAUTHENTICATED', 'A valid access token is required', { headers: { 'WWW-Authenticate': 'Bearer' } });
 }
 
-const BEARER = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/;
+// The scheme is case-insensitive (RFC 9110 §11.1).
+const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i;
 
 export function bearerToken(header: string | undefined): string | undefined {
   return header ? BEARER.exec(header)?.[1] : undefined;

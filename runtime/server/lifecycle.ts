@@ -30,9 +30,12 @@ export async function serve(
     closing ??= (async () => {
       options.log.info('shutting down: draining in-flight requests');
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // A kept-alive connection busy now goes idle after its response: close those as they free up.
       server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 50);
       const timer = setTimeout(() => server.closeAllConnections(), options.drainMs ?? 10_000);
       await closed;
+      clearInterval(sweep);
       clearTimeout(timer);
       await options.onClose?.();
       options.log.info('shut down');

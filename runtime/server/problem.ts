@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { problemType, runtimeErrors, type ErrorRegistry } from '../contract';
 import { ApiError, type FieldError } from './api-error';
-import { sendJson } from './respond';
+import type { ResponseContext } from './request-context';
 import { requestState } from './request-state';
 
 /** Turns any thrown value into an RFC 9457 response; nothing of an unexpected error reaches the client. */
@@ -13,6 +13,7 @@ export function createProblemWriter(options: {
   errors: ErrorRegistry;
   problemBaseUrl: string;
   onInternalError: (req: IncomingMessage, error: unknown) => void;
+  responses: ResponseContext;
 }): ProblemWriter {
   const registry: ErrorRegistry = { ...runtimeErrors, ...options.errors };
   const types = new Map(Object.keys(registry).map((code) => [code, problemType(options.problemBaseUrl, code)]));
@@ -38,6 +39,6 @@ export function createProblemWriter(options: {
       res.destroy();
       return;
     }
-    sendJson(res, spec.status, JSON.stringify(body), 'application/problem+json', problem.extra.headers);
+    options.responses.send(req, res, spec.status, JSON.stringify(body), 'application/problem+json', problem.extra.headers);
   };
 }

@@ -1,33 +1,71 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { CorsPolicy } from './cors';
 import type { Metrics } from './metrics';
-import { elapsedMs, startRequest } from './request-state';
+import { elapsedMs, requestState } from './request-state';
 
 /**
- * First middleware of every request: request id (`X-Request-Id`), `Server-Timing`, one access-log
- * line and one histogram observation when the response is done.
+ * What every response carries and what every request leaves behind: the security and CORS
+ * headers, `X-Request-Id`, `Server-Timing`, one access-log line and one histogram observation.
+ * Contract routes get all of it from `send` in one `writeHead`; Express's own routes (docs,
+ * spec, metrics, 404) get it from `expressContext`. Either way it is the same code.
  */
-export function requestContext(options: { log: Logger; metrics: Metrics }) {
-  const { log, metrics } = options;
-  return function requestContextMiddleware(req: IncomingMessage, res: ServerResponse, next: () => void): void {
-    const state = startRequest(req);
-    res.setHeader('X-Request-Id', state.id);
-    const writeHead = res.writeHead;
-    res.writeHead = function timedWriteHead(this: ServerResponse, ...args: Parameters<typeof writeHead>) {
-      if (!this.headersSent) this.setHeader('Server-Timing', `app;dur=${elapsedMs(state).toFixed(2)}`);
-      return writeHead.apply(this, args);
-    } as typeof writeHead;
-    res.once('close', () => {
-      const durationMs = elapsedMs(state);
-      const route = state.route ?? 'unmatched';
-      const status = res.writableFinished ? res.statusCode : 499;
-      metrics.observe(req.method!, route, status, durationMs / 1000);
-      log.info(
-        { reqId: state.id, method: req.method, route, path: state.route ? undefined : originalPath(req), status, durationMs: Math.round(durationMs * 100) / 100 },
-        'request',
-      );
-    });
-    next();
+export interface ResponseContext {
+  /** Writes a whole response: status, the standard headers plus `headers`, and the body. */
+  send(req: IncomingMessage, res: ServerResponse, status: number, body?: string, contentType?: string, headers?: Record<string, string>): void;
+  /** Express middleware giving Express-served requests the same headers, timing and log line. */
+  expressContext(req: IncomingMessage, res: ServerResponse, next: () => void): void;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export function createResponseContext(options: { log: Logger; metrics: Metrics; security: string[]; cors: CorsPolicy }): ResponseContext {
+  const { log, metrics, security, cors } = options;
+
+  function record(req: IncomingMessage, status: number): void {
+    const state = requestState(req);
+    const durationMs = elapsedMs(state);
+    const route = state.route ?? 'unmatched';
+    metrics.observe(req.method!, route, status, durationMs / 1000);
+    log.info(
+      {
+        reqId: state.id,
+        method: req.method,
+        route,
+        path: state.route ? undefined : originalPath(req),
+        status,
+        durationMs: Math.round(durationMs * 100) / 100,
+      },
+      'request',
+    );
+  }
+
+  return {
+    send(req, res, status, body, contentType = JSON_TYPE, headers) {
+      const state = requestState(req);
+      const raw = security.concat(cors.headersFor(req.headers.origin));
+      raw.push('X-Request-Id', state.id, 'Server-Timing', `app;dur=${elapsedMs(state).toFixed(2)}`);
+      if (body !== undefined) raw.push('Content-Type', contentType, 'Content-Length', String(Buffer.byteLength(body)));
+      if (headers) for (const name in headers) raw.push(name, headers[name]!);
+      res.writeHead(status, raw);
+      res.end(body);
+      if (!state.viaExpress) record(req, status);
+    },
+
+    expressContext(req, res, next) {
+      const state = requestState(req);
+      state.viaExpress = true;
+      const raw = security.concat(cors.headersFor(req.headers.origin));
+      for (let i = 0; i < raw.length; i += 2) res.setHeader(raw[i]!, raw[i + 1]!);
+      res.setHeader('X-Request-Id', state.id);
+      const writeHead = res.writeHead;
+      res.writeHead = function timedWriteHead(this: ServerResponse, ...args: Parameters<typeof writeHead>) {
+        if (!this.headersSent) this.setHeader('Server-Timing', `app;dur=${elapsedMs(state).toFixed(2)}`);
+        return writeHead.apply(this, args);
+      } as typeof writeHead;
+      res.once('close', () => record(req, res.writableFinished ? res.statusCode : 499));
+      if (!cors.preflight(req, res)) next();
+    },
   };
 }
 

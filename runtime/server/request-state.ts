@@ -7,6 +7,8 @@ export interface RequestState {
   startedAt: bigint;
   /** The contract path that matched (`/api/v1/events/{eventId}`), for logs and metrics. */
   route: string | undefined;
+  /** Set when Express serves the request: its log line is then written when the response closes. */
+  viaExpress: boolean;
 }
 
 const STATE = Symbol('mundo.requestState');
@@ -18,6 +20,7 @@ export function startRequest(req: IncomingMessage): RequestState {
     id: typeof given === 'string' && WELL_FORMED_ID.test(given) ? given : randomUUID(),
     startedAt: process.hrtime.bigint(),
     route: undefined,
+    viaExpress: false,
   };
   (req as unknown as Record<symbol, RequestState>)[STATE] = state;
   return state;

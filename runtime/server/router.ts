@@ -9,8 +9,8 @@ import type { CursorCodec } from './cursor';
 import type { RouteDefinition } from './handler';
 import type { ProblemWriter } from './problem';
 import { createOperationLimiter, type LimiterFactory, type OperationLimiter } from './rate-limit';
-import { requestState } from './request-state';
-import { sendEmpty, sendJson } from './respond';
+import type { ResponseContext } from './request-context';
+import { requestState, startRequest } from './request-state';
 import { RouteTable } from './route-table';
 import { toFieldErrors, validationError } from './validation';
 
@@ -29,6 +29,7 @@ export interface RouterOptions {
   log: Logger;
   bodyLimitBytes: number;
   limiters: LimiterFactory;
+  responses: ResponseContext;
 }
 
 interface CompiledRoute {
@@ -46,6 +47,7 @@ type Next = (error?: unknown) => void;
 export function createContractRouter(options: RouterOptions) {
   const table = new RouteTable<CompiledRoute>();
   const bodyOptions = { limitBytes: options.bodyLimitBytes };
+  const { send } = options.responses;
   for (const { endpoint, handler } of options.routes) {
     table.add(endpoint.method, endpoint.fullPath, compile(endpoint, handler as CompiledRoute['handler'], options));
   }
@@ -78,15 +80,15 @@ export function createContractRouter(options: RouterOptions) {
     const ctx = { ...options.services, user, requestId: state.id, log: options.log };
     const result = await route.handler(input, ctx);
 
-    if (endpoint.response.status === 204) return sendEmpty(res, 204, headers);
+    if (endpoint.response.status === 204) return send(req, res, 204, undefined, undefined, headers);
     if (paged) {
       const { items, next } = result as { items: unknown[]; next: PageKey | null };
       const nextCursor = next ? options.cursors.encode(next) : null;
       if (nextCursor) headers = { ...headers, Link: `<${nextLink(req, rawQuery, nextCursor)}>; rel="next"` };
       const page = `{"nextCursor":${JSON.stringify(nextCursor)},"hasMore":${nextCursor !== null}}`;
-      return sendJson(res, 200, `{"data":${JSON.stringify(filter(route, items))},"page":${page}}`, undefined, headers);
+      return send(req, res, 200, `{"data":${JSON.stringify(filter(route, items))},"page":${page}}`, undefined, headers);
     }
-    sendJson(res, endpoint.response.status, `{"data":${JSON.stringify(filter(route, result))}}`, undefined, headers);
+    send(req, res, endpoint.response.status, `{"data":${JSON.stringify(filter(route, result))}}`, undefined, headers);
   }
 
   async function authenticate(route: CompiledRoute, req: Request): Promise<AuthUser | null> {
@@ -114,6 +116,7 @@ export function createContractRouter(options: RouterOptions) {
 
   /** Express middleware: serves contract routes, passes everything else on. */
   function middleware(req: Request, res: ServerResponse, next: Next): void {
+    startRequest(req);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     let match;

@@ -232,6 +232,18 @@ export const submitOnly = endpoint({
   response: { status: 201, body: z.object({ n: z.number().int() }) },
 });
 
+export const rawList = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/raw',
+  operationId: 'rawList',
+  summary: 'Takes a list of free-form values',
+  tags: ['misc'],
+  auth: 'public',
+  body: z.array(z.unknown()).max(5),
+  response: { status: 201, body: z.object({ count: z.number().int() }) },
+});
+
 export const slow = endpoint({
   method: 'GET',
   version: 1,
@@ -332,6 +344,10 @@ export function fixtureRoutes(probe: Probe): RouteDefinition[] {
     }),
     route(tenant, (input) => ({ tenant: input.headers['x-tenant'] })),
     route(submitOnly, (input) => ({ n: input.body.n })),
+    route(rawList, (input) => {
+      probe.inputs.rawList = input;
+      return { count: input.body.length };
+    }),
     route(slow, async () => {
       markSlowStarted();
       await new Promise((resolve) => setTimeout(resolve, probe.slowDelayMs));
