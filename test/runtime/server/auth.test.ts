@@ -92,6 +92,12 @@ describe('authentication on an auth: user endpoint', () => {
     expect(Object.keys(body).sort()).toEqual(Object.keys(baselineBody).sort());
     expect(body.detail).toBe(baselineBody.detail);
     expect(body.title).toBe(baselineBody.title);
+    expect(res.headers['www-authenticate']).toBe('Bearer');
+  });
+
+  it('accepts the Bearer scheme in any letter case', async () => {
+    const res = await call('/api/v1/me', `bEARER ${await fixture.token('user-7', ['user'])}`);
+    expect(res.status).toBe(200);
   });
 
   it('answers an authentic but expired token with 401 TOKEN_EXPIRED in the same shape', async () => {
@@ -99,6 +105,7 @@ describe('authentication on an auth: user endpoint', () => {
     const res = await call('/api/v1/me', `Bearer ${await forge({ iat: now() - 7200, exp: now() - 3600 })}`);
     const body = expectProblem(res, 401, 'TOKEN_EXPIRED');
     expect(Object.keys(body).sort()).toEqual(Object.keys(baselineBody).sort());
+    expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
   });
 
   it('does not call the handler for a refused token', async () => {
