@@ -1,4 +1,6 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
+import proxyaddr from 'proxy-addr';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
 import type { ErrorRegistry } from '../contract';
@@ -39,7 +41,10 @@ export const DEFAULT_BODY_LIMIT = 100 * 1024;
 
 const EXPOSED_HEADERS = ['X-Request-Id', 'Link', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Deprecation', 'Sunset', 'Server-Timing'];
 
-export function createApp(options: AppOptions): Express & { metrics: Metrics } {
+/** A Node request listener (for `http.createServer`, supertest, …) with the app's parts attached. */
+export type App = ((req: IncomingMessage, res: ServerResponse) => void) & { metrics: Metrics; express: Express };
+
+export function createApp(options: AppOptions): App {
   const { log } = options;
   const metrics = options.metrics ?? createMetrics({ processMetrics: false });
   const responses = createResponseContext({
@@ -54,7 +59,14 @@ export function createApp(options: AppOptions): Express & { metrics: Metrics } {
     problemBaseUrl: options.api.problemBaseUrl,
     onInternalError: (req, error) => log.error({ reqId: requestState(req).id, err: error }, 'unhandled error'),
   });
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
+  const trust = app.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];
+
   const router = createContractRouter({
+    clientAddress: (req) => proxyaddr(req, trust),
     routes: options.routes,
     services: options.services,
     verifier: createTokenVerifier(options.auth),
@@ -66,13 +78,6 @@ export function createApp(options: AppOptions): Express & { metrics: Metrics } {
     responses,
   });
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
-  if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
-
-  // The contract router comes first and answers its routes whole; the rest is Express's.
-  app.use(router.middleware as RequestHandler);
   app.use(responses.expressContext as RequestHandler);
 
   const label = (route: string): RequestHandler => (req, _res, next) => {
@@ -100,7 +105,10 @@ export function createApp(options: AppOptions): Express & { metrics: Metrics } {
   });
   app.use(((error, req, res, _next) => writeProblem(req, res, fromExpressError(error))) as ErrorRequestHandler);
 
-  return Object.assign(app, { metrics });
+  // Contract routes are answered whole by the router, before and without Express; everything
+  // else (docs, spec, metrics, 404/405) goes on to Express.
+  const listener = (req: IncomingMessage, res: ServerResponse) => router.middleware(req, res, () => app(req, res));
+  return Object.assign(listener, { metrics, express: app });
 }
 
 /** Errors raised by Express or its middleware carry an HTTP status; keep the client-side ones. */

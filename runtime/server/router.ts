@@ -30,6 +30,8 @@ export interface RouterOptions {
   bodyLimitBytes: number;
   limiters: LimiterFactory;
   responses: ResponseContext;
+  /** The client's address, for rate limits (honours the trust-proxy setting). */
+  clientAddress: (req: IncomingMessage) => string;
 }
 
 interface CompiledRoute {
@@ -41,7 +43,7 @@ interface CompiledRoute {
   fixedHeaders: Record<string, string> | undefined;
 }
 
-type Request = IncomingMessage & { ip?: string };
+type Request = IncomingMessage;
 type Next = (error?: unknown) => void;
 
 export function createContractRouter(options: RouterOptions) {
@@ -60,7 +62,7 @@ export function createContractRouter(options: RouterOptions) {
     const user = await authenticate(route, req);
     let headers = route.fixedHeaders;
     if (route.limiter) {
-      const limitHeaders = await route.limiter.consume(endpoint.rateLimit!.key === 'user' && user ? `u:${user.id}` : `ip:${req.ip ?? req.socket.remoteAddress}`);
+      const limitHeaders = await route.limiter.consume(endpoint.rateLimit!.key === 'user' && user ? `u:${user.id}` : `ip:${options.clientAddress(req)}`);
       headers = headers ? { ...headers, ...limitHeaders } : limitHeaders;
     }
 
@@ -114,7 +116,7 @@ export function createContractRouter(options: RouterOptions) {
     throw new Error(`The result of ${route.endpoint.operationId} breaks its response schema: ${parsed.error.message}`);
   }
 
-  /** Express middleware: serves contract routes, passes everything else on. */
+  /** Serves contract routes, passes everything else on (a connect-style middleware). */
   function middleware(req: Request, res: ServerResponse, next: Next): void {
     startRequest(req);
     const url = req.url ?? '/';
