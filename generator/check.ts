@@ -38,7 +38,7 @@ export function checkContracts(api: ApiDefinition, contracts: ContractEntry[]): 
     seenRoutes.set(routeKey, name);
 
     if (!e.summary.trim()) report('summary is empty');
-    if (!e.tags[0] || !(e.tags[0] in api.tags)) report(`tag "${e.tags[0]}" is not described in the API's tags`);
+    for (const tag of e.tags) if (!(tag in api.tags)) report(`tag "${tag}" is not described in the API's tags`);
     for (const code of e.errors ?? []) if (!codes.has(code)) report(`error code "${code}" is not in the error registry`);
     if ((e.method === 'GET' || e.method === 'DELETE') && e.body) report(`${e.method} cannot have a body`);
     if (e.rateLimit && !(e.rateLimit.points > 0 && e.rateLimit.windowSeconds > 0)) report('rateLimit needs positive points and windowSeconds');
@@ -92,6 +92,8 @@ interface JsonSchema {
   const?: unknown;
   properties?: Record<string, JsonSchema>;
   items?: JsonSchema;
+  prefixItems?: JsonSchema[];
+  propertyNames?: JsonSchema;
   additionalProperties?: JsonSchema | boolean;
   anyOf?: JsonSchema[];
   oneOf?: JsonSchema[];
@@ -105,6 +107,8 @@ function walk(s: JsonSchema, path: string, found: string[]): void {
   if (types.includes('array') && s.maxItems === undefined) found.push(path || '/');
   for (const [key, child] of Object.entries(s.properties ?? {})) walk(child, `${path}/${key}`, found);
   if (s.items) walk(s.items, `${path}/*`, found);
+  (s.prefixItems ?? []).forEach((child, i) => walk(child, `${path}/${i}`, found));
+  if (s.propertyNames) walk({ type: 'string', ...s.propertyNames }, `${path}/(key)`, found);
   if (typeof s.additionalProperties === 'object') walk(s.additionalProperties, `${path}/*`, found);
   for (const child of [...(s.anyOf ?? []), ...(s.oneOf ?? []), ...(s.allOf ?? [])]) walk(child, path, found);
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, watch, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ApiDefinition, ContractEntry } from '../runtime/contract';
-import { readGeneratorConfig } from './config';
+import { readGeneratorConfig, type GeneratorConfig } from './config';
 import { loadApi } from './load';
 import { buildModel } from './model';
 import { generateFiles, GeneratorError } from './pipeline';
@@ -27,7 +27,13 @@ const { values } = parseArgs({
 });
 
 const root = resolve(values.root);
-const config = readGeneratorConfig(root, values.config);
+let config: GeneratorConfig;
+try {
+  config = readGeneratorConfig(root, values.config);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(1);
+}
 
 async function run(): Promise<number> {
   const started = performance.now();
@@ -53,7 +59,7 @@ async function run(): Promise<number> {
 function scaffold(api: ApiDefinition, contracts: ContractEntry[]): void {
   const model = buildModel(api, contracts);
   for (const tag of model.tags) {
-    const file = join(root, config.handlers.dir, `${tag.name}.ts`);
+    const file = resolve(root, config.handlers.dir, `${tag.name}.ts`);
     if (existsSync(file)) continue;
     mkdirSync(dirname(file), { recursive: true });
     const paths = { root, contractsFile: config.contracts, outDir: config.outDir, handlersDir: config.handlers.dir, ...config.handlers };

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 
 /** generator.config.json: where the contracts are and where the output goes. */
@@ -17,8 +17,14 @@ const GeneratorConfig = z.object({
 export type GeneratorConfig = z.output<typeof GeneratorConfig>;
 
 export function readGeneratorConfig(root: string, file = 'generator.config.json'): GeneratorConfig {
-  const path = join(root, file);
-  const result = GeneratorConfig.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  const path = resolve(root, file);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`Cannot read the generator config ${path}: ${(error as Error).message}`);
+  }
+  const result = GeneratorConfig.safeParse(raw);
   if (!result.success) throw new Error(`${file}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return result.data;
 }

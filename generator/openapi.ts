@@ -27,7 +27,9 @@ export function buildOpenApi(api: ApiDefinition, model: ApiModel): OpenApiDocume
     openapi: '3.1.0',
     info: { ...api.info, license: { ...api.info.license } } as OpenApiDocument['info'],
     servers: api.servers.map((server) => ({ ...server })),
-    tags: model.tags.map((tag) => ({ name: tag.name, description: tag.description })),
+    tags: Object.entries(api.tags)
+      .filter(([name]) => model.operations.some((op) => op.endpoint.tags.includes(name)))
+      .map(([name, description]) => ({ name, description })),
   }));
 }
 
@@ -67,13 +69,21 @@ function headerRefs(...names: (keyof typeof sharedHeaders)[]): Record<string, { 
  */
 function hoistErrorResponses(document: OpenApiDocument): OpenApiDocument {
   const shared: Record<string, unknown> = {};
+  const nameOf = new Map<string, string>();
   for (const item of Object.values(document.paths ?? {})) {
     for (const operation of Object.values(item as Record<string, { responses?: Record<string, unknown> }>)) {
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
         if (Number(status) < 400) continue;
         const examples = (response as { content: Record<string, { examples: Record<string, unknown> }> }).content[PROBLEM_JSON]!.examples;
-        const name = Object.keys(examples).map(pascalCode).join('Or');
-        shared[name] ??= response;
+        const content = JSON.stringify(response);
+        let name = nameOf.get(content);
+        if (!name) {
+          const base = Object.keys(examples).map(pascalCode).join('Or');
+          name = base;
+          for (let n = 2; name in shared; n++) name = `${base}${n}`;
+          shared[name] = response;
+          nameOf.set(content, name);
+        }
         operation.responses![status] = { $ref: `#/components/responses/${name}` };
       }
     }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import type { ApiDefinition } from '../runtime/contract';
@@ -85,7 +85,7 @@ export function renderReference(api: ApiDefinition, model: ApiModel, paths: Rend
 }
 
 export function renderScaffold(tag: TagModel, paths: RenderPaths & { handlersDir: string; servicesImport: string; servicesType: string }): string {
-  const dir = join(paths.root, paths.handlersDir);
+  const dir = resolve(paths.root, paths.handlersDir);
   return template('handler-scaffold')({
     ...tag,
     runtimeServer: importPath(dir, join(paths.root, 'runtime/server')),
