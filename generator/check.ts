@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { runtimeErrors, type ApiDefinition, type ContractEntry, type Endpoint } from '../runtime/contract';
+import { rateLimitsOf, runtimeErrors, type ApiDefinition, type ContractEntry, type Endpoint } from '../runtime/contract';
 
 /**
  * Checks the contracts before anything is generated. Each problem names the contract
@@ -41,7 +41,14 @@ export function checkContracts(api: ApiDefinition, contracts: ContractEntry[]): 
     for (const tag of e.tags) if (!(tag in api.tags)) report(`tag "${tag}" is not described in the API's tags`);
     for (const code of e.errors ?? []) if (!codes.has(code)) report(`error code "${code}" is not in the error registry`);
     if ((e.method === 'GET' || e.method === 'DELETE') && e.body) report(`${e.method} cannot have a body`);
-    if (e.rateLimit && !(e.rateLimit.points > 0 && e.rateLimit.windowSeconds > 0)) report('rateLimit needs positive points and windowSeconds');
+    for (const limit of rateLimitsOf(e)) {
+      if (!(limit.points > 0 && limit.windowSeconds > 0)) report('rateLimit needs positive points and windowSeconds');
+      const parts = typeof limit.key === 'string' ? [limit.key] : limit.key;
+      for (const part of parts) {
+        const field = part.startsWith('body.') ? part.slice(5).split('.')[0]! : undefined;
+        if (field && !(e.body instanceof z.ZodObject && field in e.body.shape)) report(`rateLimit key "${part}" names no field of the body`);
+      }
+    }
     if (e.deprecated) checkDeprecation(e.deprecated, report);
 
     for (const [location, schema] of [['params', e.params], ['query', e.requestQuery], ['headers', e.headers], ['body', e.requestBody]] as const) {

@@ -1,6 +1,6 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { PageInfo, Problem, problemType, type ApiDefinition } from '../runtime/contract';
+import { PageInfo, Problem, problemType, rateLimitsOf, type ApiDefinition, type LimitKey } from '../runtime/contract';
 import type { ApiModel, OperationModel } from './model';
 
 /** Builds the OpenAPI 3.1 document from the model with zod-to-openapi. */
@@ -31,6 +31,11 @@ export function buildOpenApi(api: ApiDefinition, model: ApiModel): OpenApiDocume
       .filter(([name]) => model.operations.some((op) => op.endpoint.tags.includes(name)))
       .map(([name, description]) => ({ name, description })),
   }));
+}
+
+function describeKey(key: LimitKey | readonly LimitKey[]): string {
+  const names: Record<string, string> = { ip: 'client address', user: 'user' };
+  return (typeof key === 'string' ? [key] : key).map((part) => names[part] ?? `\`${part.slice(5)}\``).join(' and ');
 }
 
 const sharedHeaders = {
@@ -131,7 +136,10 @@ function description(op: OperationModel): string {
   const e = op.endpoint;
   const parts = [e.description ?? e.summary];
   if (typeof e.auth === 'object') parts.push(`Requires one of the roles: ${e.auth.roles.join(', ')}.`);
-  if (e.rateLimit) parts.push(`Rate limit: ${e.rateLimit.points} requests per ${e.rateLimit.windowSeconds} s per ${e.rateLimit.key === 'user' ? 'user' : 'client address'}.`);
+  for (const limit of rateLimitsOf(e)) {
+    const what = limit.failuresOnly ? 'failed requests' : 'requests';
+    parts.push(`Rate limit: ${limit.points} ${what} per ${limit.windowSeconds} s per ${describeKey(limit.key)}${limit.failuresOnly ? '; a success resets the count' : ''}.`);
+  }
   if (e.deprecated) {
     const sunset = e.deprecated.sunset ? `; it stops working on ${e.deprecated.sunset}` : '';
     const use = e.deprecated.use ? ` Use \`${e.deprecated.use}\` instead.` : '';

@@ -8,12 +8,28 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 /** `public`: anyone; `user`: any signed-in user; `{ roles }`: a signed-in user with one of the roles. */
 export type Auth = 'public' | 'user' | { readonly roles: readonly string[] };
 
+/** What a request is counted against: the client address, the signed-in user, or a body field. */
+export type LimitKey = 'ip' | 'user' | `body.${string}`;
+
 export interface RateLimit {
+  /** Policy name in the RateLimit headers; defaults to the operationId. */
+  readonly name?: string;
   /** Requests allowed per window and key. */
   readonly points: number;
   readonly windowSeconds: number;
-  /** What a request is counted against: the client address or the signed-in user. */
-  readonly key: 'ip' | 'user';
+  /** Several parts make one key, e.g. `['body.username', 'ip']`. `user` falls back to the address when signed out. */
+  readonly key: LimitKey | readonly LimitKey[];
+  /**
+   * Count only requests the handler refuses with a 4xx (wrong passwords, bad codes); a success
+   * resets the count. Body-keyed limits are checked after validation, the others before it.
+   */
+  readonly failuresOnly?: boolean;
+}
+
+/** An operation's limits as a list, whether the contract states one or several. */
+export function rateLimitsOf(e: { rateLimit?: RateLimit | readonly RateLimit[] }): readonly RateLimit[] {
+  const limit = e.rateLimit;
+  return limit === undefined ? [] : 'points' in limit ? [limit] : limit;
 }
 
 export interface Deprecation {
@@ -51,7 +67,7 @@ export interface EndpointDefinition {
   readonly response: ResponseSpec;
   /** Domain error codes this operation can answer with; the runtime adds its own (400, 401, …). */
   readonly errors?: readonly string[];
-  readonly rateLimit?: RateLimit;
+  readonly rateLimit?: RateLimit | readonly RateLimit[];
   readonly deprecated?: Deprecation;
   readonly examples?: { readonly request?: unknown; readonly response?: unknown };
 }

@@ -3,7 +3,7 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import proxyaddr from 'proxy-addr';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
-import type { ErrorRegistry } from '../contract';
+import { runtimeErrors, type ErrorRegistry } from '../contract';
 import { ApiError } from './api-error';
 import { createTokenVerifier, type AuthUser, type TokenSettings } from './auth';
 import { createCursorCodec } from './cursor';
@@ -67,6 +67,7 @@ export function createApp(options: AppOptions): App {
 
   const router = createContractRouter({
     clientAddress: (req) => proxyaddr(req, trust),
+    errorStatus: (code) => (runtimeErrors as ErrorRegistry)[code]?.status ?? options.api.errors[code]?.status,
     routes: options.routes,
     services: options.services,
     verifier: createTokenVerifier(options.auth),

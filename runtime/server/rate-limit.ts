@@ -1,39 +1,115 @@
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { RateLimit } from '../contract';
+import type { LimitKey, RateLimit } from '../contract';
 import { ApiError } from './api-error';
 
 /**
- * Per-operation limits declared in contracts. The store is memory by default; give a factory
- * that builds Redis limiters to share counts between instances. Headers follow
- * draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy` and `RateLimit`, plus `Retry-After`.
+ * The limits an operation declares in its contract. The store is memory by default; a factory
+ * that builds Redis limiters shares the counts between instances. Headers follow
+ * draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy`, `RateLimit`, and `Retry-After` on 429.
  */
 export type LimiterFactory = (options: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract;
 
 export const memoryLimiters: LimiterFactory = (options) => new RateLimiterMemory(options);
 
-export interface OperationLimiter {
-  /** Counts one request against `key`; throws RATE_LIMITED when over; returns the headers to send. */
-  consume(key: string): Promise<Record<string, string>>;
+/** What keys are made of for one request. */
+export interface LimitSubject {
+  ip: string;
+  userId: string | undefined;
+  body: unknown;
 }
 
-export function createOperationLimiter(name: string, spec: RateLimit, factory: LimiterFactory): OperationLimiter {
-  const limiter = factory({ keyPrefix: `rl:${name}`, points: spec.points, duration: spec.windowSeconds });
-  const policy = `"${name}";q=${spec.points};w=${spec.windowSeconds}`;
-  const headers = (res: RateLimiterRes) => ({
-    'RateLimit-Policy': policy,
-    RateLimit: `"${name}";r=${Math.max(0, res.remainingPoints)};t=${Math.ceil(res.msBeforeNext / 1000)}`,
+export interface OperationLimits {
+  /** Counts (or, for failure-only limits, checks) the request; throws RATE_LIMITED when over. */
+  check(stage: 'before-validation' | 'after-validation', subject: LimitSubject): Promise<Record<string, string> | undefined>;
+  /** After the handler: failure-only limits count a client failure and forget the key on success. */
+  settle(subject: LimitSubject, failed: boolean): Promise<void>;
+  readonly countsFailures: boolean;
+}
+
+interface CompiledLimit {
+  name: string;
+  spec: RateLimit;
+  parts: LimitKey[];
+  afterValidation: boolean;
+  limiter: RateLimiterAbstract;
+}
+
+export function createOperationLimits(operationId: string, specs: readonly RateLimit[], factory: LimiterFactory): OperationLimits {
+  const limits: CompiledLimit[] = specs.map((spec, i) => {
+    const name = spec.name ?? (specs.length > 1 ? `${operationId}-${i + 1}` : operationId);
+    const parts = typeof spec.key === 'string' ? [spec.key] : [...spec.key];
+    return {
+      name,
+      spec,
+      parts,
+      afterValidation: parts.some((part) => part.startsWith('body.')),
+      limiter: factory({ keyPrefix: `rl:${name}`, points: spec.points, duration: spec.windowSeconds }),
+    };
   });
+  const policy = limits.map((l) => `"${l.name}";q=${l.spec.points};w=${l.spec.windowSeconds}`).join(', ');
+
   return {
-    async consume(key) {
-      try {
-        return headers(await limiter.consume(key));
-      } catch (rejection) {
-        if (!(rejection instanceof RateLimiterRes)) throw rejection;
-        const retryAfter = String(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)));
-        throw new ApiError('RATE_LIMITED', `Too many requests; try again in ${retryAfter} s`, {
-          headers: { ...headers(rejection), 'Retry-After': retryAfter },
-        });
+    countsFailures: limits.some((l) => l.spec.failuresOnly),
+
+    async check(stage, subject) {
+      let tightest: { limit: CompiledLimit; remaining: number; resetSeconds: number } | undefined;
+      for (const limit of limits) {
+        if (limit.afterValidation !== (stage === 'after-validation')) continue;
+        const state = await use(limit, keyOf(limit.parts, subject));
+        if (!tightest || state.remaining < tightest.remaining) tightest = { limit, ...state };
+      }
+      if (!tightest) return undefined;
+      return { 'RateLimit-Policy': policy, RateLimit: `"${tightest.limit.name}";r=${tightest.remaining};t=${tightest.resetSeconds}` };
+    },
+
+    async settle(subject, failed) {
+      for (const limit of limits) {
+        if (!limit.spec.failuresOnly) continue;
+        const key = keyOf(limit.parts, subject);
+        if (failed) await limit.limiter.penalty(key, 1);
+        else await limit.limiter.delete(key);
       }
     },
   };
+
+  async function use(limit: CompiledLimit, key: string): Promise<{ remaining: number; resetSeconds: number }> {
+    const { points, windowSeconds } = limit.spec;
+    let res: RateLimiterRes | null;
+    if (limit.spec.failuresOnly) {
+      res = await limit.limiter.get(key);
+      if (res && res.consumedPoints >= points) throw limited(limit, res);
+    } else {
+      try {
+        res = await limit.limiter.consume(key);
+      } catch (rejection) {
+        if (rejection instanceof RateLimiterRes) throw limited(limit, rejection);
+        throw rejection;
+      }
+    }
+    if (!res) return { remaining: points, resetSeconds: windowSeconds };
+    return { remaining: Math.max(0, points - res.consumedPoints), resetSeconds: Math.ceil(res.msBeforeNext / 1000) };
+  }
+
+  function limited(limit: CompiledLimit, res: RateLimiterRes): ApiError {
+    const retryAfter = String(Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
+    return new ApiError('RATE_LIMITED', `Too many requests; try again in ${retryAfter} s`, {
+      headers: { 'RateLimit-Policy': policy, RateLimit: `"${limit.name}";r=0;t=${retryAfter}`, 'Retry-After': retryAfter },
+    });
+  }
+}
+
+function keyOf(parts: LimitKey[], subject: LimitSubject): string {
+  return parts
+    .map((part) => {
+      if (part === 'ip') return `ip:${subject.ip}`;
+      if (part === 'user') return subject.userId ? `u:${subject.userId}` : `ip:${subject.ip}`;
+      return `${part}:${String(bodyField(subject.body, part.slice(5)))}`;
+    })
+    .join('|');
+}
+
+function bodyField(body: unknown, path: string): unknown {
+  let value = body;
+  for (const segment of path.split('.')) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[segment] : undefined;
+  return value;
 }

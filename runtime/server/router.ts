@@ -1,14 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Endpoint, PageKey } from '../contract';
+import { rateLimitsOf, type Endpoint, type PageKey } from '../contract';
 import { ApiError } from './api-error';
 import { bearerToken, unauthenticated, type AuthUser, type TokenVerifier } from './auth';
 import { readJsonBody } from './body';
 import type { CursorCodec } from './cursor';
 import type { RouteDefinition } from './handler';
 import type { ProblemWriter } from './problem';
-import { createOperationLimiter, type LimiterFactory, type OperationLimiter } from './rate-limit';
+import { createOperationLimits, type LimiterFactory, type LimitSubject, type OperationLimits } from './rate-limit';
 import type { ResponseContext } from './request-context';
 import { requestState, startRequest } from './request-state';
 import { RouteTable } from './route-table';
@@ -30,6 +30,8 @@ export interface RouterOptions {
   bodyLimitBytes: number;
   limiters: LimiterFactory;
   responses: ResponseContext;
+  /** HTTP status of an error code, so failure-only limits count client failures (4xx) alone. */
+  errorStatus: (code: string) => number | undefined;
   /** The client's address, for rate limits (honours the trust-proxy setting). */
   clientAddress: (req: IncomingMessage) => string;
 }
@@ -38,7 +40,7 @@ interface CompiledRoute {
   endpoint: Endpoint;
   handler: (input: unknown, ctx: unknown) => unknown;
   roles: ReadonlySet<string> | undefined;
-  limiter: OperationLimiter | undefined;
+  limits: OperationLimits | undefined;
   output: z.ZodType | undefined;
   fixedHeaders: Record<string, string> | undefined;
 }
@@ -61,10 +63,9 @@ export function createContractRouter(options: RouterOptions) {
 
     const user = await authenticate(route, req);
     let headers = route.fixedHeaders;
-    if (route.limiter) {
-      const limitHeaders = await route.limiter.consume(endpoint.rateLimit!.key === 'user' && user ? `u:${user.id}` : `ip:${options.clientAddress(req)}`);
-      headers = headers ? { ...headers, ...limitHeaders } : limitHeaders;
-    }
+    const { limits } = route;
+    const subject: LimitSubject | undefined = limits && { ip: options.clientAddress(req), userId: user?.id, body: undefined };
+    if (limits) headers = merge(headers, await limits.check('before-validation', subject!));
 
     const input: Record<string, unknown> = {
       params: parse(endpoint.params, rawParams, 'params'),
@@ -72,6 +73,10 @@ export function createContractRouter(options: RouterOptions) {
       headers: parse(endpoint.headers, req.headers, 'headers'),
       body: endpoint.requestBody ? parse(endpoint.requestBody, await readJsonBody(req, bodyOptions), 'body') : undefined,
     };
+    if (limits) {
+      subject!.body = input.body;
+      headers = merge(headers, await limits.check('after-validation', subject!));
+    }
     const paged = 'page' in endpoint.response;
     if (paged) {
       const { limit, cursor, ...filters } = input.query as { limit: number; cursor?: string };
@@ -80,7 +85,18 @@ export function createContractRouter(options: RouterOptions) {
     }
 
     const ctx = { ...options.services, user, requestId: state.id, log: options.log };
-    const result = await route.handler(input, ctx);
+    let result: unknown;
+    if (limits?.countsFailures) {
+      try {
+        result = await route.handler(input, ctx);
+      } catch (error) {
+        if (error instanceof ApiError && isClientFailure(options.errorStatus(error.code))) await limits.settle(subject!, true);
+        throw error;
+      }
+      await limits.settle(subject!, false);
+    } else {
+      result = await route.handler(input, ctx);
+    }
 
     if (endpoint.response.status === 204) return send(req, res, 204, undefined, undefined, headers);
     if (paged) {
@@ -155,10 +171,18 @@ function compile(endpoint: Endpoint, handler: CompiledRoute['handler'], options:
     endpoint,
     handler,
     roles: typeof auth === 'object' ? new Set(auth.roles) : undefined,
-    limiter: endpoint.rateLimit ? createOperationLimiter(endpoint.operationId, endpoint.rateLimit, options.limiters) : undefined,
+    limits: endpoint.rateLimit ? createOperationLimits(endpoint.operationId, rateLimitsOf(endpoint), options.limiters) : undefined,
     output: 'page' in response ? z.array(response.page) : 'body' in response ? response.body : undefined,
     fixedHeaders: endpoint.deprecated ? deprecationHeaders(endpoint.deprecated) : undefined,
   };
+}
+
+function isClientFailure(status: number | undefined): boolean {
+  return status !== undefined && status >= 400 && status < 500 && status !== 429;
+}
+
+function merge(a: Record<string, string> | undefined, b: Record<string, string> | undefined): Record<string, string> | undefined {
+  return a && b ? { ...a, ...b } : (a ?? b);
 }
 
 function parse(schema: z.ZodType | undefined, value: unknown, location: string): unknown {
