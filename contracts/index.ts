@@ -1,9 +1,17 @@
 import { defineApi, defineErrors } from '../runtime/contract';
+import * as auth from './auth';
 import * as events from './events';
 import * as health from './health';
+import * as users from './users';
 
 /** Domain error codes, beside the runtime's own (runtime/contract/errors.ts). */
-export const domainErrors = defineErrors({});
+export const domainErrors = defineErrors({
+  USERNAME_TAKEN: { status: 409, title: 'Username taken' },
+  INVALID_CREDENTIALS: { status: 401, title: 'Invalid username or password' },
+  INVALID_MFA_CODE: { status: 401, title: 'Invalid MFA code' },
+  MFA_ALREADY_ENABLED: { status: 409, title: 'MFA is already enabled' },
+  MFA_NOT_ENROLLED: { status: 409, title: 'MFA is not enrolled' },
+});
 
 export const api = defineApi({
   info: {
@@ -18,10 +26,12 @@ export const api = defineApi({
   },
   servers: [{ url: '/', description: 'The server this document is served from' }],
   tags: {
+    auth: 'Accounts, sign-in, token refresh, sessions and multi-factor authentication.',
+    users: 'Dancer profiles.',
     events: 'Milongas, practicas, festivals, marathons, encuentros, classes and workshops.',
     health: 'Service health for load balancers and monitors.',
   },
   problemBaseUrl: 'https://mundotango.life/problems',
   errors: domainErrors,
-  modules: { events, health },
+  modules: { auth, events, health, users },
 });

@@ -7,6 +7,7 @@ export const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATA_DIR: z.string().min(1).default('.data'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   JWT_SECRET: z.string().optional(),
   JWT_ISSUER: z.string().min(1).default('https://api.mundotango.life'),
   JWT_AUDIENCE: z.string().min(1).default('mundo-tango'),

@@ -3,6 +3,7 @@ import { ConfigError, createLogger, createMetrics, loadConfig, resolveSecret, se
 import { createMundoApp } from './app';
 import { ConfigSchema, type Config } from './config';
 import { openDatabase } from './db/database';
+import { connectRedis } from './redis';
 
 /** `npm start`: config → secret → database (migrated) → app → listen, draining on SIGTERM. */
 let config: Config;
@@ -29,15 +30,20 @@ try {
 }
 
 const database = await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: join(config.DATA_DIR, 'pglite') });
-const app = createMundoApp({ config, database, secret, log, metrics: createMetrics({ processMetrics: true }) });
-const running = await serve(app, {
+const redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL) : undefined;
+const mundo = await createMundoApp({ config, database, secret, log, redis, metrics: createMetrics({ processMetrics: true }) });
+const running = await serve(mundo.app, {
   port: config.PORT,
   host: config.HOST,
   log,
   handleSignals: true,
-  onClose: () => database.close(),
+  onClose: async () => {
+    await mundo.close();
+    await redis?.close();
+    await database.close();
+  },
 });
 log.info(
-  { url: running.url, database: database.kind },
+  { url: running.url, database: database.kind, redis: Boolean(redis) },
   `Mundo Tango API listening on ${running.url} (docs at /docs, spec at /openapi.json)`,
 );

@@ -9,6 +9,67 @@ export type { components, operations, paths } from './schema';
 export type CallOptions = Pick<RequestInput, 'headers' | 'signal' | 'idempotencyKey'>;
 type Json<O, S extends number> = O extends { responses: { [K in S]: { content: { 'application/json': infer B } } } } ? B : never;
 
+// changePassword: POST /api/v1/auth/password
+export type ChangePasswordInput = CallOptions & { body: operations['changePassword']['requestBody']['content']['application/json'] };
+export type ChangePasswordResult = void;
+export type ChangePasswordErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'INTERNAL';
+
+// confirmMfa: POST /api/v1/auth/mfa/confirm
+export type ConfirmMfaInput = CallOptions & { body: operations['confirmMfa']['requestBody']['content']['application/json'] };
+export type ConfirmMfaResult = Json<operations['confirmMfa'], 200> extends { data: infer T } ? T : never;
+export type ConfirmMfaErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INVALID_MFA_CODE' | 'MFA_NOT_ENROLLED' | 'MFA_ALREADY_ENABLED' | 'RATE_LIMITED' | 'INTERNAL';
+
+// disableMfa: POST /api/v1/auth/mfa/disable
+export type DisableMfaInput = CallOptions & { body: operations['disableMfa']['requestBody']['content']['application/json'] };
+export type DisableMfaResult = void;
+export type DisableMfaErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INVALID_MFA_CODE' | 'MFA_NOT_ENROLLED' | 'RATE_LIMITED' | 'INTERNAL';
+
+// enrollMfa: POST /api/v1/auth/mfa/enroll
+export type EnrollMfaInput = CallOptions;
+export type EnrollMfaResult = Json<operations['enrollMfa'], 200> extends { data: infer T } ? T : never;
+export type EnrollMfaErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'MFA_ALREADY_ENABLED' | 'INTERNAL';
+
+// listSessions: GET /api/v1/auth/sessions
+export type ListSessionsInput = CallOptions & { query?: NonNullable<operations['listSessions']['parameters']['query']> };
+export type ListSessionsItem = Json<operations['listSessions'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListSessionsResult = Page<ListSessionsItem>;
+export type ListSessionsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// login: POST /api/v1/auth/login
+export type LoginInput = CallOptions & { body: operations['login']['requestBody']['content']['application/json'] };
+export type LoginResult = Json<operations['login'], 200> extends { data: infer T } ? T : never;
+export type LoginErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'INTERNAL';
+
+// logout: POST /api/v1/auth/logout
+export type LogoutInput = CallOptions;
+export type LogoutResult = void;
+export type LogoutErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// logoutAll: POST /api/v1/auth/logout-all
+export type LogoutAllInput = CallOptions;
+export type LogoutAllResult = void;
+export type LogoutAllErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// refreshTokens: POST /api/v1/auth/refresh
+export type RefreshTokensInput = CallOptions & { body: operations['refreshTokens']['requestBody']['content']['application/json'] };
+export type RefreshTokensResult = Json<operations['refreshTokens'], 200> extends { data: infer T } ? T : never;
+export type RefreshTokensErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'RATE_LIMITED' | 'INTERNAL';
+
+// register: POST /api/v1/auth/register
+export type RegisterInput = CallOptions & { body: operations['register']['requestBody']['content']['application/json'] };
+export type RegisterResult = Json<operations['register'], 201> extends { data: infer T } ? T : never;
+export type RegisterErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'USERNAME_TAKEN' | 'RATE_LIMITED' | 'INTERNAL';
+
+// revokeSession: DELETE /api/v1/auth/sessions/{sessionId}
+export type RevokeSessionInput = CallOptions & { params: operations['revokeSession']['parameters']['path'] };
+export type RevokeSessionResult = void;
+export type RevokeSessionErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// verifyMfaLogin: POST /api/v1/auth/login/mfa
+export type VerifyMfaLoginInput = CallOptions & { body: operations['verifyMfaLogin']['requestBody']['content']['application/json'] };
+export type VerifyMfaLoginResult = Json<operations['verifyMfaLogin'], 200> extends { data: infer T } ? T : never;
+export type VerifyMfaLoginErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INVALID_MFA_CODE' | 'RATE_LIMITED' | 'INTERNAL';
+
 // createEvent: POST /api/v1/events
 export type CreateEventInput = CallOptions & { body: operations['createEvent']['requestBody']['content']['application/json'] };
 export type CreateEventResult = Json<operations['createEvent'], 201> extends { data: infer T } ? T : never;
@@ -40,13 +101,50 @@ export type GetHealthInput = CallOptions;
 export type GetHealthResult = Json<operations['getHealth'], 200> extends { data: infer T } ? T : never;
 export type GetHealthErrorCode = 'SERVICE_UNAVAILABLE' | 'RATE_LIMITED' | 'INTERNAL';
 
+// getMe: GET /api/v1/users/me
+export type GetMeInput = CallOptions;
+export type GetMeResult = Json<operations['getMe'], 200> extends { data: infer T } ? T : never;
+export type GetMeErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// getUser: GET /api/v1/users/{user}
+export type GetUserInput = CallOptions & { params: operations['getUser']['parameters']['path'] };
+export type GetUserResult = Json<operations['getUser'], 200> extends { data: infer T } ? T : never;
+export type GetUserErrorCode = 'VALIDATION_FAILED' | 'NOT_FOUND' | 'INTERNAL';
+
+// searchUsers: GET /api/v1/users
+export type SearchUsersInput = CallOptions & { query?: NonNullable<operations['searchUsers']['parameters']['query']> };
+export type SearchUsersItem = Json<operations['searchUsers'], 200> extends { data: (infer T)[] } ? T : never;
+export type SearchUsersResult = Page<SearchUsersItem>;
+export type SearchUsersErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// updateMe: PATCH /api/v1/users/me
+export type UpdateMeInput = CallOptions & { body: operations['updateMe']['requestBody']['content']['application/json'] };
+export type UpdateMeResult = Json<operations['updateMe'], 200> extends { data: infer T } ? T : never;
+export type UpdateMeErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
 const operationsById = {
+  changePassword: { operationId: 'changePassword', method: 'POST', path: '/api/v1/auth/password', auth: true, paged: false },
+  confirmMfa: { operationId: 'confirmMfa', method: 'POST', path: '/api/v1/auth/mfa/confirm', auth: true, paged: false },
+  disableMfa: { operationId: 'disableMfa', method: 'POST', path: '/api/v1/auth/mfa/disable', auth: true, paged: false },
+  enrollMfa: { operationId: 'enrollMfa', method: 'POST', path: '/api/v1/auth/mfa/enroll', auth: true, paged: false },
+  listSessions: { operationId: 'listSessions', method: 'GET', path: '/api/v1/auth/sessions', auth: true, paged: true },
+  login: { operationId: 'login', method: 'POST', path: '/api/v1/auth/login', auth: false, paged: false },
+  logout: { operationId: 'logout', method: 'POST', path: '/api/v1/auth/logout', auth: true, paged: false },
+  logoutAll: { operationId: 'logoutAll', method: 'POST', path: '/api/v1/auth/logout-all', auth: true, paged: false },
+  refreshTokens: { operationId: 'refreshTokens', method: 'POST', path: '/api/v1/auth/refresh', auth: false, paged: false },
+  register: { operationId: 'register', method: 'POST', path: '/api/v1/auth/register', auth: false, paged: false },
+  revokeSession: { operationId: 'revokeSession', method: 'DELETE', path: '/api/v1/auth/sessions/{sessionId}', auth: true, paged: false },
+  verifyMfaLogin: { operationId: 'verifyMfaLogin', method: 'POST', path: '/api/v1/auth/login/mfa', auth: false, paged: false },
   createEvent: { operationId: 'createEvent', method: 'POST', path: '/api/v1/events', auth: true, paged: false },
   deleteEvent: { operationId: 'deleteEvent', method: 'DELETE', path: '/api/v1/events/{eventId}', auth: true, paged: false },
   getEvent: { operationId: 'getEvent', method: 'GET', path: '/api/v1/events/{eventId}', auth: false, paged: false },
   listEvents: { operationId: 'listEvents', method: 'GET', path: '/api/v1/events', auth: false, paged: true },
   updateEvent: { operationId: 'updateEvent', method: 'PATCH', path: '/api/v1/events/{eventId}', auth: true, paged: false },
   getHealth: { operationId: 'getHealth', method: 'GET', path: '/api/v1/health', auth: false, paged: false },
+  getMe: { operationId: 'getMe', method: 'GET', path: '/api/v1/users/me', auth: true, paged: false },
+  getUser: { operationId: 'getUser', method: 'GET', path: '/api/v1/users/{user}', auth: false, paged: false },
+  searchUsers: { operationId: 'searchUsers', method: 'GET', path: '/api/v1/users', auth: true, paged: true },
+  updateMe: { operationId: 'updateMe', method: 'PATCH', path: '/api/v1/users/me', auth: true, paged: false },
 } as const satisfies Record<string, OperationDescriptor>;
 
 /** A type guard that narrows an error to one operation's codes: `if (api.events.getEvent.isError(e)) e.code`. */
@@ -58,6 +156,132 @@ function errorOf<Code extends string>(operationId: string) {
 export function createClient(options: ClientOptions) {
   const transport = createTransport(options);
   return {
+    /** Accounts, sign-in, token refresh, sessions and multi-factor authentication. */
+    auth: {
+      /** Change my password: `POST /api/v1/auth/password` */
+      changePassword: Object.assign(
+        (input: ChangePasswordInput): Promise<ChangePasswordResult> => transport.request<ChangePasswordResult>(operationsById.changePassword, input),
+        {
+          isError: errorOf<ChangePasswordErrorCode>('changePassword'),
+        },
+      ),
+      /** Enable MFA with a code: `POST /api/v1/auth/mfa/confirm` */
+      confirmMfa: Object.assign(
+        (input: ConfirmMfaInput): Promise<ConfirmMfaResult> => transport.request<ConfirmMfaResult>(operationsById.confirmMfa, input),
+        {
+          isError: errorOf<ConfirmMfaErrorCode>('confirmMfa'),
+        },
+      ),
+      /** Disable MFA: `POST /api/v1/auth/mfa/disable` */
+      disableMfa: Object.assign(
+        (input: DisableMfaInput): Promise<DisableMfaResult> => transport.request<DisableMfaResult>(operationsById.disableMfa, input),
+        {
+          isError: errorOf<DisableMfaErrorCode>('disableMfa'),
+        },
+      ),
+      /** Start enabling MFA: `POST /api/v1/auth/mfa/enroll` */
+      enrollMfa: Object.assign(
+        (input?: EnrollMfaInput): Promise<EnrollMfaResult> => transport.request<EnrollMfaResult>(operationsById.enrollMfa, input),
+        {
+          isError: errorOf<EnrollMfaErrorCode>('enrollMfa'),
+        },
+      ),
+      /** List my signed-in sessions: `GET /api/v1/auth/sessions` */
+      listSessions: Object.assign(
+        (input?: ListSessionsInput): Promise<ListSessionsResult> => transport.request<ListSessionsResult>(operationsById.listSessions, input),
+        {
+          /** Every page, following `nextCursor`. */
+          pages: (input?: ListSessionsInput): AsyncIterable<Page<ListSessionsItem>> => transport.pages<ListSessionsItem>(operationsById.listSessions, input),
+          /** Every item of every page. */
+          items: (input?: ListSessionsInput): AsyncIterable<ListSessionsItem> => transport.items<ListSessionsItem>(operationsById.listSessions, input),
+          isError: errorOf<ListSessionsErrorCode>('listSessions'),
+        },
+      ),
+      /** Sign in: `POST /api/v1/auth/login` */
+      login: Object.assign(
+        (input: LoginInput): Promise<LoginResult> => transport.request<LoginResult>(operationsById.login, input),
+        {
+          isError: errorOf<LoginErrorCode>('login'),
+        },
+      ),
+      /** Sign out this session: `POST /api/v1/auth/logout` */
+      logout: Object.assign(
+        (input?: LogoutInput): Promise<LogoutResult> => transport.request<LogoutResult>(operationsById.logout, input),
+        {
+          isError: errorOf<LogoutErrorCode>('logout'),
+        },
+      ),
+      /** Sign out every session: `POST /api/v1/auth/logout-all` */
+      logoutAll: Object.assign(
+        (input?: LogoutAllInput): Promise<LogoutAllResult> => transport.request<LogoutAllResult>(operationsById.logoutAll, input),
+        {
+          isError: errorOf<LogoutAllErrorCode>('logoutAll'),
+        },
+      ),
+      /** Exchange a refresh token for new tokens: `POST /api/v1/auth/refresh` */
+      refreshTokens: Object.assign(
+        (input: RefreshTokensInput): Promise<RefreshTokensResult> => transport.request<RefreshTokensResult>(operationsById.refreshTokens, input),
+        {
+          isError: errorOf<RefreshTokensErrorCode>('refreshTokens'),
+        },
+      ),
+      /** Create an account: `POST /api/v1/auth/register` */
+      register: Object.assign(
+        (input: RegisterInput): Promise<RegisterResult> => transport.request<RegisterResult>(operationsById.register, input),
+        {
+          isError: errorOf<RegisterErrorCode>('register'),
+        },
+      ),
+      /** Sign out one of my sessions: `DELETE /api/v1/auth/sessions/{sessionId}` */
+      revokeSession: Object.assign(
+        (input: RevokeSessionInput): Promise<RevokeSessionResult> => transport.request<RevokeSessionResult>(operationsById.revokeSession, input),
+        {
+          isError: errorOf<RevokeSessionErrorCode>('revokeSession'),
+        },
+      ),
+      /** Finish signing in with an MFA code: `POST /api/v1/auth/login/mfa` */
+      verifyMfaLogin: Object.assign(
+        (input: VerifyMfaLoginInput): Promise<VerifyMfaLoginResult> => transport.request<VerifyMfaLoginResult>(operationsById.verifyMfaLogin, input),
+        {
+          isError: errorOf<VerifyMfaLoginErrorCode>('verifyMfaLogin'),
+        },
+      ),
+    },
+    /** Dancer profiles. */
+    users: {
+      /** Get my profile: `GET /api/v1/users/me` */
+      getMe: Object.assign(
+        (input?: GetMeInput): Promise<GetMeResult> => transport.request<GetMeResult>(operationsById.getMe, input),
+        {
+          isError: errorOf<GetMeErrorCode>('getMe'),
+        },
+      ),
+      /** Get a public profile: `GET /api/v1/users/{user}` */
+      getUser: Object.assign(
+        (input: GetUserInput): Promise<GetUserResult> => transport.request<GetUserResult>(operationsById.getUser, input),
+        {
+          isError: errorOf<GetUserErrorCode>('getUser'),
+        },
+      ),
+      /** Find dancers: `GET /api/v1/users` */
+      searchUsers: Object.assign(
+        (input?: SearchUsersInput): Promise<SearchUsersResult> => transport.request<SearchUsersResult>(operationsById.searchUsers, input),
+        {
+          /** Every page, following `nextCursor`. */
+          pages: (input?: SearchUsersInput): AsyncIterable<Page<SearchUsersItem>> => transport.pages<SearchUsersItem>(operationsById.searchUsers, input),
+          /** Every item of every page. */
+          items: (input?: SearchUsersInput): AsyncIterable<SearchUsersItem> => transport.items<SearchUsersItem>(operationsById.searchUsers, input),
+          isError: errorOf<SearchUsersErrorCode>('searchUsers'),
+        },
+      ),
+      /** Change my profile: `PATCH /api/v1/users/me` */
+      updateMe: Object.assign(
+        (input: UpdateMeInput): Promise<UpdateMeResult> => transport.request<UpdateMeResult>(operationsById.updateMe, input),
+        {
+          isError: errorOf<UpdateMeErrorCode>('updateMe'),
+        },
+      ),
+    },
     /** Milongas, practicas, festivals, marathons, encuentros, classes and workshops. */
     events: {
       /** Create an event: `POST /api/v1/events` */

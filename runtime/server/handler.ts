@@ -7,6 +7,8 @@ export type RequestContext<E extends EndpointDefinition, S> = S & {
   user: E['auth'] extends 'public' ? AuthUser | null : AuthUser;
   requestId: string;
   log: Logger;
+  /** Who is calling from where: the client address (behind trusted proxies) and user agent. */
+  client: { readonly ip: string; readonly userAgent: string | undefined };
 };
 
 /** The type a handler of contract E must have; the generated interfaces are made of these. */

@@ -84,7 +84,7 @@ export function createContractRouter(options: RouterOptions) {
       input.page = { limit, after: cursor ? options.cursors.decode(cursor) : null };
     }
 
-    const ctx = { ...options.services, user, requestId: state.id, log: options.log };
+    const ctx = { ...options.services, user, requestId: state.id, log: options.log, client: clientOf(req) };
     let result: unknown;
     if (limits?.countsFailures) {
       try {
@@ -130,6 +130,15 @@ export function createContractRouter(options: RouterOptions) {
     const parsed = route.output!.safeParse(value);
     if (parsed.success) return parsed.data;
     throw new Error(`The result of ${route.endpoint.operationId} breaks its response schema: ${parsed.error.message}`);
+  }
+
+  function clientOf(req: IncomingMessage) {
+    return {
+      get ip() {
+        return options.clientAddress(req);
+      },
+      userAgent: req.headers['user-agent'],
+    };
   }
 
   /** Serves contract routes, passes everything else on (a connect-style middleware). */

@@ -1,6 +1,8 @@
 import type { Handlers } from '../../generated/server';
 import type { Services } from '../services';
+import { auth } from './auth';
 import { events } from './events';
 import { health } from './health';
+import { users } from './users';
 
-export const handlers: Handlers<Services> = { events, health };
+export const handlers: Handlers<Services> = { auth, events, health, users };

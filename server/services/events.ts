@@ -1,5 +1,6 @@
 import { and, asc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
 import type { AppDb } from '../db/database';
+import { after, toPage, type PageKey } from '../db/keyset';
 import { events, type EventKind } from '../db/schema';
 
 export type EventRecord = typeof events.$inferSelect;
@@ -18,12 +19,6 @@ export interface NewEvent {
 
 export type EventPatch = Partial<Omit<NewEvent, 'organizerId'>>;
 
-/** Position in the (created_at, id) order; the last item of one page, the start of the next. */
-export interface EventCursor {
-  createdAt: Date;
-  id: string;
-}
-
 export interface EventFilter {
   /** Matched case-insensitively, whole value. */
   city?: string;
@@ -33,12 +28,12 @@ export interface EventFilter {
   /** Events starting at or before this instant (starts_at <= to). */
   to?: Date;
   limit: number;
-  after: EventCursor | null;
+  after: PageKey | null;
 }
 
 export interface EventPage {
   items: EventRecord[];
-  next: EventCursor | null;
+  next: PageKey | null;
 }
 
 export interface EventStore {
@@ -106,32 +101,19 @@ export function createEventStore(db: AppDb): EventStore {
     },
 
     async list(filter) {
-      if (!Number.isInteger(filter.limit) || filter.limit < 1) {
-        throw new RangeError(`limit must be a positive integer, got ${filter.limit}`);
-      }
       const conditions: SQL[] = [];
       if (filter.city !== undefined) conditions.push(sql`lower(${events.city}) = lower(${filter.city})`);
       if (filter.kind !== undefined) conditions.push(eq(events.kind, filter.kind));
       if (filter.from !== undefined) conditions.push(gte(events.endsAt, filter.from));
       if (filter.to !== undefined) conditions.push(lte(events.startsAt, filter.to));
-      if (filter.after) {
-        // A row-value comparison breaks ties on created_at by id and can use the (created_at, id) index.
-        const { createdAt, id } = filter.after;
-        conditions.push(
-          sql`(${events.createdAt}, ${events.id}) > (${createdAt.toISOString()}::timestamptz, ${id}::uuid)`,
-        );
-      }
-      // One row past the page tells whether another page exists without a count query.
+      if (filter.after) conditions.push(after(events.createdAt, events.id, filter.after));
       const rows = await db
         .select()
         .from(events)
         .where(and(...conditions))
         .orderBy(asc(events.createdAt), asc(events.id))
         .limit(filter.limit + 1);
-      const items = rows.slice(0, filter.limit);
-      const last = items.at(-1);
-      const next = rows.length > filter.limit && last ? { createdAt: last.createdAt, id: last.id } : null;
-      return { items, next };
+      return toPage(rows, filter.limit);
     },
   };
 }

@@ -21,7 +21,7 @@ const milonga = {
 
 beforeAll(async () => {
   database = await openDatabase({});
-  const test = createTestApp(database);
+  const test = await createTestApp(database);
   running = await serve(test.app, { port: 0, host: '127.0.0.1', log: captureLog().log });
   const token = await test.token(randomUUID());
   api = createClient({ baseUrl: running.url, tokens: { getAccessToken: () => token } });

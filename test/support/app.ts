@@ -3,6 +3,7 @@ import { createLogger, createTokenSigner } from '../../runtime/server';
 import { createMundoApp } from '../../server/app';
 import { ConfigSchema } from '../../server/config';
 import type { Database } from '../../server/db/database';
+import type { RedisConnections } from '../../server/redis';
 
 export const TEST_SECRET = new TextEncoder().encode('test-secret-that-is-at-least-32-bytes-long!');
 
@@ -19,13 +20,15 @@ export function captureLog() {
 }
 
 /** The Mundo Tango app on a given database, as `npm start` builds it, with test config. */
-export function createTestApp(database: Database, env: Record<string, string> = {}) {
+export async function createTestApp(database: Database, env: Record<string, string> = {}, redis?: RedisConnections) {
   const config = ConfigSchema.parse({ NODE_ENV: 'test', ...env });
   const { lines, log } = captureLog();
-  const app = createMundoApp({ config, database, secret: TEST_SECRET, log });
+  const { app, services, close } = await createMundoApp({ config, database, secret: TEST_SECRET, log, redis });
   const signer = createTokenSigner({ secret: TEST_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: 900 });
   return {
     app,
+    services,
+    close,
     config,
     logLines: lines,
     /** A valid access token for a user id. */

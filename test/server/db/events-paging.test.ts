@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
+import type { PageKey } from '../../../server/db/keyset';
 import { events as eventsTable } from '../../../server/db/schema';
 import {
   createEventStore,
-  type EventCursor,
   type EventFilter,
   type EventRecord,
   type EventStore,
@@ -41,7 +41,7 @@ describe.each(backends)('event paging on $name', (backend) => {
   /** Follows `next` to the end, running `between` after each page. */
   const readAllPages = async (filter: Omit<EventFilter, 'after'>, between: () => Promise<void> = async () => {}) => {
     const pages: EventRecord[][] = [];
-    let after: EventCursor | null = null;
+    let after: PageKey | null = null;
     do {
       const page = await events.list({ ...filter, after });
       pages.push(page.items);

@@ -19,14 +19,14 @@ const milonga = {
 
 describe.each(backends)('events API on $name', (backend) => {
   let database: Database;
-  let app: ReturnType<typeof createTestApp>['app'];
+  let app: Awaited<ReturnType<typeof createTestApp>>['app'];
   let organizerToken: string;
   let strangerToken: string;
   let tokenFor: (userId: string) => Promise<string>;
 
   beforeAll(async () => {
     database = await backend.open();
-    const test = createTestApp(database);
+    const test = await createTestApp(database);
     app = test.app;
     organizerToken = await test.token(organizer);
     strangerToken = await test.token(stranger);

@@ -1,0 +1,225 @@
+import { z } from 'zod';
+import { endpoint, paginated, Timestamp, Uuid } from '../runtime/contract';
+import { Me, UsernameInput } from './users';
+
+const password = z.string().min(1).max(1024).meta({ description: '8–128 characters; common and breached passwords are refused' });
+const device = z.string().trim().min(1).max(200).meta({ description: 'A name for this device, e.g. "Pixel 9"' });
+const totpCode = z.string().length(6).regex(/^\d{6}$/, 'A 6-digit code').meta({ description: 'Code from the authenticator app' });
+const recoveryCode = z.string().min(1).max(64).meta({ description: 'One of the recovery codes shown when MFA was enabled' });
+
+export const AuthSession = z
+  .object({
+    tokenType: z.literal('Bearer'),
+    accessToken: z.string().max(4096),
+    expiresIn: z.number().int().meta({ description: 'Seconds the access token is valid' }),
+    refreshToken: z.string().max(200).meta({ description: 'Opaque; single use: every refresh returns a new one' }),
+    sessionId: Uuid,
+    user: Me,
+  })
+  .meta({ id: 'AuthSession', description: 'Tokens of a signed-in session' });
+
+export const MfaChallenge = z
+  .object({
+    mfaToken: z.string().max(4096).meta({ description: 'Send it back with a code to verifyMfaLogin' }),
+    expiresIn: z.number().int(),
+  })
+  .meta({ id: 'MfaChallenge' });
+
+export const LoginResult = z
+  .discriminatedUnion('status', [
+    z.object({ status: z.literal('authenticated'), session: AuthSession }),
+    z.object({ status: z.literal('mfa_required'), challenge: MfaChallenge }),
+  ])
+  .meta({ id: 'LoginResult', description: 'Tokens, or an MFA challenge when the account has MFA enabled' });
+
+export const Session = z
+  .object({
+    id: Uuid,
+    device: z.string().max(200).nullable(),
+    ip: z.string().max(100).nullable(),
+    createdAt: Timestamp,
+    lastUsedAt: Timestamp,
+    current: z.boolean().meta({ description: 'True for the session of the token making this request' }),
+  })
+  .meta({ id: 'Session', description: 'A signed-in device' });
+
+const mfaProof = { code: totpCode.optional(), recoveryCode: recoveryCode.optional() };
+/** MFA proofs take exactly one of `code` and `recoveryCode`. */
+const oneProof = (v: { code?: string; recoveryCode?: string }) => (v.code === undefined) !== (v.recoveryCode === undefined);
+const oneProofIssue = { message: 'Send either code or recoveryCode', path: ['code'] };
+
+export const register = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/auth/register',
+  operationId: 'register',
+  summary: 'Create an account',
+  description: 'Creates the account and signs it in.',
+  tags: ['auth'],
+  auth: 'public',
+  body: z.object({ username: UsernameInput, password, displayName: z.string().trim().min(1).max(80), device: device.optional() }),
+  response: { status: 201, body: AuthSession },
+  errors: ['USERNAME_TAKEN'],
+  rateLimit: { points: 10, windowSeconds: 3600, key: 'ip' },
+});
+
+export const login = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/auth/login',
+  operationId: 'login',
+  summary: 'Sign in',
+  description: 'Unknown user and wrong password get the same answer.',
+  tags: ['auth'],
+  auth: 'public',
+  body: z.object({ username: UsernameInput, password, device: device.optional() }),
+  response: { status: 200, body: LoginResult },
+  errors: ['INVALID_CREDENTIALS'],
+  rateLimit: [
+    { name: 'login', points: 5, windowSeconds: 900, key: ['body.username', 'ip'], failuresOnly: true },
+    { name: 'login-ip-daily', points: 100, windowSeconds: 86_400, key: 'ip', failuresOnly: true },
+  ],
+});
+
+export const verifyMfaLogin = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/auth/login/mfa',
+  operationId: 'verifyMfaLogin',
+  summary: 'Finish signing in with an MFA code',
+  description: 'Takes the challenge from login and a code from the authenticator app, or a recovery code (each works once).',
+  tags: ['auth'],
+  auth: 'public',
+  body: z.object({ mfaToken: z.string().min(1).max(4096), ...mfaProof }).refine(oneProof, oneProofIssue),
+  response: { status: 200, body: AuthSession },
+  errors: ['INVALID_MFA_CODE'],
+  rateLimit: { name: 'mfa', points: 10, windowSeconds: 900, key: 'ip', failuresOnly: true },
+});
+
+export const refreshTokens = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/auth/refresh',
+  operationId: 'refreshTokens',
+  summary: 'Exchange a refresh token for new tokens',
+  description:
+    'Every refresh token works once and is replaced by the one returned. Presenting a token that was ' +
+    'already used revokes the whole session, since it means the token was copied.',
+  tags: ['auth'],
+  auth: 'public',
+  body: z.object({ refreshToken: z.string().min(1).max(200) }),
+  response: { status: 200, body: AuthSession },
+  errors: ['UNAUTHENTICATED'],
+  rateLimit: { points: 60, windowSeconds: 600, key: 'ip' },
+});
+
+export const logout = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/auth/logout',
+  operationId: 'logout',
+  summary: 'Sign out this session',
+  description: 'Its access token is refused from the next request on, and its refresh token no longer works.',
+  tags: ['auth'],
+  auth: 'user',
+  response: { status: 204 },
+});
+
+export const logoutAll = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/auth/logout-all',
+  operationId: 'logoutAll',
+  summary: 'Sign out every session',
+  tags: ['auth'],
+  auth: 'user',
+  response: { status: 204 },
+});
+
+export const listSessions = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/auth/sessions',
+  operationId: 'listSessions',
+  summary: 'List my signed-in sessions',
+  tags: ['auth'],
+  auth: 'user',
+  response: paginated(Session),
+});
+
+export const revokeSession = endpoint({
+  method: 'DELETE',
+  version: 1,
+  path: '/auth/sessions/{sessionId}',
+  operationId: 'revokeSession',
+  summary: 'Sign out one of my sessions',
+  tags: ['auth'],
+  auth: 'user',
+  params: z.object({ sessionId: Uuid }),
+  response: { status: 204 },
+  errors: ['NOT_FOUND'],
+});
+
+export const changePassword = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/auth/password',
+  operationId: 'changePassword',
+  summary: 'Change my password',
+  description: 'Signs out every other session.',
+  tags: ['auth'],
+  auth: 'user',
+  body: z.object({ currentPassword: password, newPassword: password }),
+  response: { status: 204 },
+  errors: ['INVALID_CREDENTIALS'],
+  rateLimit: { name: 'password', points: 5, windowSeconds: 900, key: 'user', failuresOnly: true },
+});
+
+export const MfaEnrollment = z
+  .object({
+    secret: z.string().max(100).meta({ description: 'Base32 secret, for apps that cannot scan the URI' }),
+    otpauthUri: z.string().max(500).meta({ description: 'otpauth:// URI, to show as a QR code' }),
+  })
+  .meta({ id: 'MfaEnrollment' });
+
+export const enrollMfa = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/auth/mfa/enroll',
+  operationId: 'enrollMfa',
+  summary: 'Start enabling MFA',
+  description: 'Returns a new TOTP secret; MFA is on once confirmMfa gets a valid code for it.',
+  tags: ['auth'],
+  auth: 'user',
+  response: { status: 200, body: MfaEnrollment },
+  errors: ['MFA_ALREADY_ENABLED'],
+});
+
+export const confirmMfa = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/auth/mfa/confirm',
+  operationId: 'confirmMfa',
+  summary: 'Enable MFA with a code',
+  description: 'Returns ten one-time recovery codes; they are shown only this once.',
+  tags: ['auth'],
+  auth: 'user',
+  body: z.object({ code: totpCode }),
+  response: { status: 200, body: z.object({ recoveryCodes: z.array(z.string().max(64)).max(20) }).meta({ id: 'RecoveryCodes' }) },
+  errors: ['INVALID_MFA_CODE', 'MFA_NOT_ENROLLED', 'MFA_ALREADY_ENABLED'],
+  rateLimit: { name: 'mfa-confirm', points: 10, windowSeconds: 900, key: 'user', failuresOnly: true },
+});
+
+export const disableMfa = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/auth/mfa/disable',
+  operationId: 'disableMfa',
+  summary: 'Disable MFA',
+  tags: ['auth'],
+  auth: 'user',
+  body: z.object(mfaProof).refine(oneProof, oneProofIssue),
+  response: { status: 204 },
+  errors: ['INVALID_MFA_CODE', 'MFA_NOT_ENROLLED'],
+  rateLimit: { name: 'mfa-disable', points: 10, windowSeconds: 900, key: 'user', failuresOnly: true },
+});

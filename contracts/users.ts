@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { endpoint, paginated, Timestamp, Uuid } from '../runtime/contract';
+
+/**
+ * Usernames are compared in one form: NFKC, case-folded. So `ＡＤＭＩＮ`, `Admin` and `admin` are
+ * one name, checked as one for uniqueness, login and rate limits.
+ */
+export function normalizeUsername(username: string): string {
+  return username.normalize('NFKC').toLowerCase().normalize('NFKC').trim();
+}
+
+export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{2,29}$/;
+
+/** A username as typed; the API sees its normalized form. */
+export const UsernameInput = z
+  .string()
+  .max(100)
+  .transform(normalizeUsername)
+  .pipe(
+    z.string().regex(USERNAME_PATTERN, '3–30 letters, digits, "_", "." or "-", starting with a letter or digit'),
+  )
+  .meta({ description: 'Case-insensitive; compared after NFKC normalization', example: 'carlos.gavito' });
+
+export const DanceRole = z.enum(['leader', 'follower', 'both']).meta({ id: 'DanceRole' });
+export const Role = z.enum(['user', 'moderator', 'admin']).meta({ id: 'Role' });
+
+const displayName = z.string().trim().min(1).max(80);
+const bio = z.string().max(2000);
+const city = z.string().trim().min(1).max(100);
+const avatarUrl = z.url({ protocol: /^https?$/ }).max(2048);
+
+export const User = z
+  .object({
+    id: Uuid,
+    username: z.string().max(30),
+    displayName,
+    bio,
+    city: city.nullable(),
+    danceRole: DanceRole.nullable(),
+    avatarUrl: avatarUrl.nullable(),
+    createdAt: Timestamp,
+  })
+  .meta({
+    id: 'User',
+    description: 'A public profile',
+    example: {
+      id: '5d1c7a0e-3f7b-4a4e-9c55-2f3e8b7d9a10',
+      username: 'carlos.gavito',
+      displayName: 'Carlos Gavito',
+      bio: 'Tango is a feeling that is danced.',
+      city: 'Buenos Aires',
+      danceRole: 'leader',
+      avatarUrl: null,
+      createdAt: '2026-11-20T12:00:00.000Z',
+    },
+  });
+
+export const Me = User.extend({
+  roles: z.array(Role).max(3),
+  mfaEnabled: z.boolean(),
+  updatedAt: Timestamp,
+}).meta({ id: 'Me', description: 'The signed-in user, as they see themselves' });
+
+export const ProfilePatch = z
+  .object({
+    displayName,
+    bio,
+    city: city.nullable(),
+    danceRole: DanceRole.nullable(),
+    avatarUrl: avatarUrl.nullable(),
+  })
+  .partial()
+  .meta({ id: 'ProfilePatch', description: 'Fields to change; `null` clears city, dance role or avatar' });
+
+export const getMe = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/users/me',
+  operationId: 'getMe',
+  summary: 'Get my profile',
+  tags: ['users'],
+  auth: 'user',
+  response: { status: 200, body: Me },
+});
+
+export const updateMe = endpoint({
+  method: 'PATCH',
+  version: 1,
+  path: '/users/me',
+  operationId: 'updateMe',
+  summary: 'Change my profile',
+  tags: ['users'],
+  auth: 'user',
+  body: ProfilePatch,
+  response: { status: 200, body: Me },
+});
+
+export const getUser = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/users/{user}',
+  operationId: 'getUser',
+  summary: 'Get a public profile',
+  description: 'By id or by username (case-insensitive).',
+  tags: ['users'],
+  auth: 'public',
+  params: z.object({ user: z.string().min(1).max(100).meta({ description: 'User id or username' }) }),
+  response: { status: 200, body: User },
+  errors: ['NOT_FOUND'],
+});
+
+export const searchUsers = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/users',
+  operationId: 'searchUsers',
+  summary: 'Find dancers',
+  description: 'By part of the name or username, and by city; newest members first.',
+  tags: ['users'],
+  auth: 'user',
+  query: z.object({
+    q: z.string().trim().min(1).max(100).optional().meta({ description: 'Part of the display name or username' }),
+    city: city.optional().meta({ description: 'City, case-insensitive' }),
+  }),
+  response: paginated(User),
+});

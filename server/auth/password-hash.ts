@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { hash, verify } from '@node-rs/argon2';
+import type { Algorithm } from '@node-rs/argon2';
+import { normalizePassword } from './password-policy';
+
+/**
+ * Argon2id at the OWASP Password Storage Cheat Sheet baseline (m=19 MiB, t=2, p=1).
+ * `Algorithm` is a `const enum` in the package's types and `{}` at runtime, and isolatedModules
+ * forbids reading ambient const enums, so the numeric member value is spelled out here.
+ */
+const ARGON2ID = 2 as Algorithm;
+
+export const ARGON2_PARAMS: Readonly<{
+  algorithm: Algorithm;
+  memoryCost: number;
+  timeCost: number;
+  parallelism: number;
+}> = Object.freeze({ algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 });
+
+// The PHC identifier for each numeric Algorithm value, to compare against stored strings.
+const PHC_ALGORITHM_NAMES = ['argon2d', 'argon2i', 'argon2id'] as const;
+
+export function hashPassword(password: string): Promise<string> {
+  return hash(normalizePassword(password), ARGON2_PARAMS);
+}
+
+export async function verifyPassword(hash: string, password: string): Promise<boolean> {
+  try {
+    return await verify(hash, normalizePassword(password));
+  } catch {
+    // A corrupt or foreign hash string must read as "wrong password", not a 500 at login.
+    return false;
+  }
+}
+
+// Parsed by hand rather than with the package's parseOptions so a malformed string can't throw;
+// anything unreadable counts as outdated, and the next successful login replaces it.
+export function needsRehash(hash: string): boolean {
+  const match = /^\$(argon2(?:id|i|d))\$(?:v=\d+\$)?m=(\d+),t=(\d+),p=(\d+)\$/.exec(hash);
+  if (!match) return true;
+  const [, algorithm, m, t, p] = match;
+  return (
+    algorithm !== PHC_ALGORITHM_NAMES[ARGON2_PARAMS.algorithm] ||
+    Number(m) !== ARGON2_PARAMS.memoryCost ||
+    Number(t) !== ARGON2_PARAMS.timeCost ||
+    Number(p) !== ARGON2_PARAMS.parallelism
+  );
+}
+
+let dummyHash: Promise<string> | undefined;
+
+/**
+ * For logins naming an unknown user: run one real verification so the response takes as long as
+ * a wrong password for a real account, and timing can't be used to enumerate usernames.
+ * The dummy hash is made on first use with the same parameters (the first call therefore pays
+ * one extra hash); it is a random secret nobody knows, so it never matches.
+ */
+export async function verifyDummy(password: string): Promise<false> {
+  dummyHash ??= hash(randomBytes(32), ARGON2_PARAMS).catch((error: unknown) => {
+    dummyHash = undefined;
+    throw error;
+  });
+  await verifyPassword(await dummyHash, password);
+  return false;
+}

@@ -1,0 +1,19 @@
+import type { UserRecord } from '../services/users';
+
+/** What of a user leaves the API: the public profile, and the fuller view of oneself. */
+export function toUser(user: UserRecord) {
+  return {
+    id: user.id,
+    username: user.username,
+    displayName: user.displayName,
+    bio: user.bio,
+    city: user.city,
+    danceRole: user.danceRole,
+    avatarUrl: user.avatarUrl,
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+
+export function toMe(user: UserRecord) {
+  return { ...toUser(user), roles: user.roles, mfaEnabled: user.mfaEnabled, updatedAt: user.updatedAt.toISOString() };
+}

@@ -1,0 +1,128 @@
+import { and, desc, eq, isNull, or, sql, type SQL } from 'drizzle-orm';
+import type { AppDb } from '../db/database';
+import { before, toPage, type PageKey } from '../db/keyset';
+import { recoveryCodes, users, type Role } from '../db/schema';
+
+export type UserRecord = typeof users.$inferSelect;
+
+export interface NewUser {
+  username: string;
+  displayName: string;
+  passwordHash: string;
+  roles?: Role[];
+}
+
+export type ProfileChanges = Partial<Pick<UserRecord, 'displayName' | 'bio' | 'city' | 'danceRole' | 'avatarUrl'>>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UNIQUE_VIOLATION = '23505';
+
+export function createUserStore(db: AppDb) {
+  const byId = async (id: string) => (await db.select().from(users).where(eq(users.id, id)))[0];
+  const touch = { updatedAt: sql`now()` };
+
+  return {
+    /** The new user, or 'taken' when the (normalized) username exists. */
+    async create(input: NewUser): Promise<UserRecord | 'taken'> {
+      try {
+        const [created] = await db
+          .insert(users)
+          .values({ username: input.username, displayName: input.displayName, passwordHash: input.passwordHash, roles: input.roles ?? ['user'] })
+          .returning();
+        return created!;
+      } catch (error) {
+        if (isUniqueViolation(error)) return 'taken';
+        throw error;
+      }
+    },
+
+    get: byId,
+
+    async findByUsername(username: string) {
+      return (await db.select().from(users).where(eq(users.username, username)))[0];
+    },
+
+    async findByIdOrUsername(value: string, normalize: (username: string) => string) {
+      return UUID.test(value) ? byId(value) : this.findByUsername(normalize(value));
+    },
+
+    async update(id: string, changes: ProfileChanges) {
+      return (await db.update(users).set({ ...changes, ...touch }).where(eq(users.id, id)).returning())[0];
+    },
+
+    async setPasswordHash(id: string, passwordHash: string) {
+      await db.update(users).set({ passwordHash, ...touch }).where(eq(users.id, id));
+    },
+
+    async setRoles(id: string, roles: Role[]) {
+      await db.update(users).set({ roles, ...touch }).where(eq(users.id, id));
+    },
+
+    /** Newest members first, by part of the display name or username, and by city. */
+    async search(filter: { q?: string; city?: string; limit: number; after: PageKey | null }) {
+      const conditions: SQL[] = [];
+      if (filter.q) {
+        const pattern = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`).toLowerCase()}%`;
+        conditions.push(or(sql`lower(${users.displayName}) LIKE ${pattern}`, sql`${users.username} LIKE ${pattern}`)!);
+      }
+      if (filter.city) conditions.push(sql`lower(${users.city}) = lower(${filter.city})`);
+      if (filter.after) conditions.push(before(users.createdAt, users.id, filter.after));
+      const rows = await db
+        .select()
+        .from(users)
+        .where(and(...conditions))
+        .orderBy(desc(users.createdAt), desc(users.id))
+        .limit(filter.limit + 1);
+      return toPage(rows, filter.limit);
+    },
+
+    async setMfaSecret(id: string, secret: string) {
+      await db.update(users).set({ mfaSecret: secret, mfaEnabled: false, mfaLastStep: null, ...touch }).where(eq(users.id, id));
+    },
+
+    /** Turns MFA on and replaces the recovery codes, in one transaction. */
+    async enableMfa(id: string, step: number, codeHashes: string[]) {
+      await db.transaction(async (tx) => {
+        await tx.update(users).set({ mfaEnabled: true, mfaLastStep: step, ...touch }).where(eq(users.id, id));
+        await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, id));
+        await tx.insert(recoveryCodes).values(codeHashes.map((codeHash) => ({ userId: id, codeHash })));
+      });
+    },
+
+    async disableMfa(id: string) {
+      await db.transaction(async (tx) => {
+        await tx.update(users).set({ mfaEnabled: false, mfaSecret: null, mfaLastStep: null, ...touch }).where(eq(users.id, id));
+        await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, id));
+      });
+    },
+
+    /** Records a TOTP step as used; false when it (or a later one) was used already: no replays. */
+    async claimTotpStep(id: string, step: number): Promise<boolean> {
+      const claimed = await db
+        .update(users)
+        .set({ mfaLastStep: step })
+        .where(and(eq(users.id, id), or(isNull(users.mfaLastStep), sql`${users.mfaLastStep} < ${step}`)))
+        .returning({ id: users.id });
+      return claimed.length > 0;
+    },
+
+    /** Spends a recovery code; true exactly once per code. */
+    async useRecoveryCode(userId: string, codeHash: string): Promise<boolean> {
+      const used = await db
+        .update(recoveryCodes)
+        .set({ usedAt: sql`now()` })
+        .where(and(eq(recoveryCodes.userId, userId), eq(recoveryCodes.codeHash, codeHash), isNull(recoveryCodes.usedAt)))
+        .returning({ id: recoveryCodes.id });
+      return used.length > 0;
+    },
+  };
+}
+
+export type UserStore = ReturnType<typeof createUserStore>;
+
+function isUniqueViolation(error: unknown): boolean {
+  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: unknown }).code === UNIQUE_VIOLATION) return true;
+  }
+  return false;
+}
