@@ -12,3 +12,4 @@ export type {
 } from './types';
 export { ApiClientError, type ApiClientErrorInit, type ClientErrorCode } from './errors';
 export { createTransport } from './transport';
+export { createTokenStore, memoryTokenStorage, type SessionTokens, type SessionTokenStore, type TokenStorage } from './token-store';

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient, createTokenStore, memoryTokenStorage, type SessionTokens } from '../../generated/client';
+import { serve, type Running } from '../../runtime/server';
+import { openDatabase, type Database } from '../../server/db/database';
+import { captureLog, createTestApp, TEST_SECRET } from '../support/app';
+
+/** The generated client's token store against a real server: one refresh for many expired calls. */
+let database: Database;
+let running: Running;
+let test: Awaited<ReturnType<typeof createTestApp>>;
+
+beforeAll(async () => {
+  database = await openDatabase({});
+  test = await createTestApp(database);
+  running = await serve(test.app, { port: 0, host: '127.0.0.1', log: captureLog().log });
+});
+afterAll(async () => {
+  await running.shutdown();
+  await test.close();
+  await database.close();
+});
+
+/** An access token of this session that expired a minute ago, as a client would hold after a nap. */
+function expiredAccessToken(userId: string, sessionId: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ roles: ['user'], sid: sessionId })
+    .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+    .setSubject(userId)
+    .setIssuer(test.config.JWT_ISSUER)
+    .setAudience(test.config.JWT_AUDIENCE)
+    .setIssuedAt(now - 960)
+    .setExpirationTime(now - 60)
+    .sign(TEST_SECRET);
+}
+
+async function signedInClient() {
+  const anonymous = createClient({ baseUrl: running.url });
+  const session = await anonymous.auth.register({
+    body: { username: `client-${randomUUID().slice(0, 8)}`, password: 'a long enough tango passphrase', displayName: 'Client' },
+  });
+  let refreshes = 0;
+  const storage = memoryTokenStorage({
+    accessToken: await expiredAccessToken(session.user.id, session.sessionId),
+    refreshToken: session.refreshToken,
+  });
+  const tokens = createTokenStore({
+    storage,
+    refresh: async (refreshToken): Promise<SessionTokens> => {
+      refreshes++;
+      return anonymous.auth.refreshTokens({ body: { refreshToken } });
+    },
+  });
+  return { api: createClient({ baseUrl: running.url, tokens }), session, storage, refreshes: () => refreshes };
+}
+
+describe('generated client token refresh', () => {
+  it('twenty parallel calls with an expired access token cause exactly one refresh, and all succeed', async () => {
+    const { api, session, storage, refreshes } = await signedInClient();
+    const results = await Promise.all(Array.from({ length: 20 }, () => api.users.getMe()));
+    expect(results.map((me) => me.id)).toEqual(Array(20).fill(session.user.id));
+    expect(refreshes()).toBe(1);
+    expect((await storage.load())?.refreshToken).not.toBe(session.refreshToken);
+  });
+
+  it('gives up cleanly with UNAUTHENTICATED when the refresh token is refused, and forgets the tokens', async () => {
+    const { api, session, storage } = await signedInClient();
+    // Sign the session out elsewhere: its refresh token no longer works.
+    const other = createClient({ baseUrl: running.url, tokens: { getAccessToken: () => session.accessToken } });
+    await other.auth.logout();
+
+    const error = await api.users.getMe().catch((e: unknown) => e);
+    expect(api.users.getMe.isError(error)).toBe(true);
+    expect(error).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+    expect(await storage.load()).toBeNull();
+  });
+});
