@@ -65,7 +65,7 @@ export function createContractRouter(options: RouterOptions) {
     let headers = route.fixedHeaders;
     const { limits } = route;
     const subject: LimitSubject | undefined = limits && { ip: options.clientAddress(req), userId: user?.id, body: undefined };
-    if (limits) headers = merge(headers, await limits.check('before-validation', subject!));
+    if (limits) headers = merge(headers, await limited(route, subject!, 'before-validation', state.id));
 
     const input: Record<string, unknown> = {
       params: parse(endpoint.params, rawParams, 'params'),
@@ -75,7 +75,7 @@ export function createContractRouter(options: RouterOptions) {
     };
     if (limits) {
       subject!.body = input.body;
-      headers = merge(headers, await limits.check('after-validation', subject!));
+      headers = merge(headers, await limited(route, subject!, 'after-validation', state.id));
     }
     const paged = 'page' in endpoint.response;
     if (paged) {
@@ -107,6 +107,21 @@ export function createContractRouter(options: RouterOptions) {
       return send(req, res, 200, `{"data":${JSON.stringify(filter(route, items))},"page":${page}}`, undefined, headers);
     }
     send(req, res, endpoint.response.status, `{"data":${JSON.stringify(filter(route, result))}}`, undefined, headers);
+  }
+
+  /** Checks an operation's limits; a refusal is a security event (a lockout, for sign-in). */
+  async function limited(route: CompiledRoute, subject: LimitSubject, stage: 'before-validation' | 'after-validation', reqId: string) {
+    try {
+      return await route.limits!.check(stage, subject);
+    } catch (error) {
+      if (error instanceof ApiError && error.code === 'RATE_LIMITED') {
+        options.log.warn(
+          { security: 'rate_limited', operationId: route.endpoint.operationId, userId: subject.userId, ip: subject.ip, reqId },
+          `security: rate limit reached for ${route.endpoint.operationId}`,
+        );
+      }
+      throw error;
+    }
   }
 
   async function authenticate(route: CompiledRoute, req: Request): Promise<AuthUser | null> {
