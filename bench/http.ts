@@ -27,11 +27,11 @@ export interface HttpSettings {
   warmupSeconds: number;
 }
 
-function pinned(core: number, command: string, args: string[]): [string, string[]] {
+export function pinned(core: number, command: string, args: string[]): [string, string[]] {
   return hasTaskset ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
 }
 
-async function startServer(node: string, script: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
+export async function startServer(node: string, script: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
   const [command, argv] = pinned(0, node, ['--import', 'tsx', join(root, script), ...args]);
   const child = spawn(command, argv, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
   const port = await new Promise<number>((resolve, reject) => {

@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { measureGenerator } from './generator';
+import { measureAuth } from './auth';
 import { measureHttp, type HttpResult } from './http';
 
 /**
- * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --only http|generator]
+ * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --only http|auth|generator]
  * Prints figures measured in this one run and their ratios; nothing here is a pass/fail test.
  */
 const { values } = parseArgs({
@@ -55,4 +56,13 @@ if (want('generator')) {
     const detail = Object.entries(steps).map(([step, t]) => `${step} ${t.toFixed(0)}`).join(', ');
     console.log(`  ${String(count).padStart(4)} endpoints: ${ms.toFixed(0)} ms (${detail})`);
   }
+}
+
+if (want('auth')) {
+  const seconds = Number(values.duration);
+  const r = await measureAuth(values.node, seconds);
+  console.log('Auth (whole app on in-memory PGlite, server on core 0):');
+  console.log(`  login    ${r.loginPerSecond.toFixed(1).padStart(7)} req/s   p99 ${r.loginP99Ms} ms${r.loginNon2xx ? `   (${r.loginNon2xx} non-2xx!)` : ''}`);
+  console.log(`  refresh  ${r.refreshPerSecond.toFixed(0).padStart(7)} req/s   p99 ${r.refreshP99Ms} ms${r.refreshNon2xx ? `   (${r.refreshNon2xx} non-2xx!)` : ''}`);
+  console.log(`  argon2id verify alone, one at a time: ${r.argon2PerSecond.toFixed(1)}/s → login runs at ${(r.loginPerSecond / r.argon2PerSecond).toFixed(2)}× the hash's own rate; refresh is ${(r.refreshPerSecond / r.loginPerSecond).toFixed(0)}× login`);
 }
