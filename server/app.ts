@@ -25,8 +25,8 @@ export async function createMundoApp(options: {
   const tokenSettings = { secret: options.secret, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE };
   const ttlMs = ACCESS_TOKEN_TTL_SECONDS * 1000;
   // Sessions revoked within one access-token lifetime may still have live tokens: start knowing them.
-  const initial = await createSessionStore(options.database.db).revokedSince(new Date(Date.now() - ttlMs));
-  const revocations = await createRevocations({ ttlMs, initial, log, redis });
+  const sessionStore = createSessionStore(options.database.db);
+  const revocations = await createRevocations({ ttlMs, recent: (ms) => sessionStore.revokedWithin(ms), log, redis });
   const services = createServices(options.database, { revocations, tokens: createSessionTokens(tokenSettings) });
 
   const app = createApp({

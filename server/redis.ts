@@ -10,6 +10,8 @@ export interface RedisConnections {
   client: Redis;
   publisher: Redis;
   subscriber: Redis;
+  /** Prefix of every key and channel, so deployments (or test runs) can share one Redis. */
+  keyPrefix: string;
   limiters: LimiterFactory;
   close(): Promise<void>;
 }
@@ -23,6 +25,7 @@ export async function connectRedis(url: string, keyPrefix = 'mt:'): Promise<Redi
     client,
     publisher: client,
     subscriber,
+    keyPrefix,
     limiters: (options) => new RateLimiterRedis({ storeClient: client, ...options, keyPrefix: `${keyPrefix}${options.keyPrefix}` }),
     async close() {
       await Promise.all([client.quit(), subscriber.quit()]);

@@ -16,13 +16,12 @@ export interface Revocations {
   close(): Promise<void>;
 }
 
-const CHANNEL = 'mundo-tango:revoked-sessions';
-
 export async function createRevocations(options: {
   ttlMs: number;
-  initial: string[];
+  /** Sessions revoked within the last `ms`: read at start and whenever the Redis subscription reconnects. */
+  recent: (ms: number) => Promise<string[]>;
   log: Logger;
-  redis?: { publisher: Redis; subscriber: Redis };
+  redis?: { publisher: Redis; subscriber: Redis; keyPrefix: string };
 }): Promise<Revocations> {
   const revokedAt = new Map<string, number>();
   const listeners: ((sessionId: string) => void)[] = [];
@@ -39,13 +38,18 @@ export async function createRevocations(options: {
       revokedAt.delete(id);
     }
   };
-  add(options.initial);
+  add(await options.recent(options.ttlMs));
 
   const redis = options.redis;
+  const channel = `${redis?.keyPrefix ?? ''}revoked-sessions`;
   if (redis) {
-    await redis.subscriber.subscribe(CHANNEL);
-    redis.subscriber.on('message', (channel, message) => {
-      if (channel !== CHANNEL) return;
+    await redis.subscriber.subscribe(channel);
+    // Pub/sub delivers at most once: whatever was published while the connection was down is read back.
+    redis.subscriber.on('ready', () => {
+      options.recent(options.ttlMs).then(add, (error: unknown) => options.log.error({ err: error }, 'reloading revocations failed'));
+    });
+    redis.subscriber.on('message', (ch, message) => {
+      if (ch !== channel) return;
       try {
         add(JSON.parse(message) as string[]);
       } catch (error) {
@@ -59,11 +63,11 @@ export async function createRevocations(options: {
     async revoke(ids) {
       if (ids.length === 0) return;
       add(ids);
-      if (redis) await redis.publisher.publish(CHANNEL, JSON.stringify(ids));
+      if (redis) await redis.publisher.publish(channel, JSON.stringify(ids));
     },
     onRevoke: (listener) => void listeners.push(listener),
     async close() {
-      if (redis) await redis.subscriber.unsubscribe(CHANNEL);
+      if (redis) await redis.subscriber.unsubscribe(channel);
     },
   };
 }

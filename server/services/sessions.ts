@@ -120,9 +120,12 @@ export function createSessionStore(db: AppDb) {
       return toPage(rows, page.limit);
     },
 
-    /** Sessions revoked since a time: a starting instance loads them into its revocation cache. */
-    async revokedSince(since: Date): Promise<string[]> {
-      const rows = await db.select({ id: sessions.id }).from(sessions).where(gt(sessions.revokedAt, since));
+    /** Sessions revoked within the last `ms`, by the database's clock (instances' clocks may differ). */
+    async revokedWithin(ms: number): Promise<string[]> {
+      const rows = await db
+        .select({ id: sessions.id })
+        .from(sessions)
+        .where(gt(sessions.revokedAt, sql`now() - ${`${ms} milliseconds`}::interval`));
       return rows.map((r) => r.id);
     },
   };
