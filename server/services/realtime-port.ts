@@ -1,0 +1,11 @@
+/**
+ * How domain services reach connected clients without knowing about sockets: the real-time
+ * runtime implements it (Socket.IO rooms `user:{id}`, across instances with Redis); tests record it.
+ */
+export interface RealtimePort {
+  /** Sends a server event to every connected device of each user. */
+  toUsers(userIds: readonly string[], event: string, payload: unknown): void;
+}
+
+/** Until the real-time server is attached, events go nowhere. */
+export const noRealtime: RealtimePort = { toUsers() {} };
