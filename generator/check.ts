@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { rateLimitsOf, runtimeErrors, type ApiDefinition, type ContractEntry, type Endpoint } from '../runtime/contract';
+import { EVENT_NAME, rateLimitsOf, runtimeErrors, type ApiDefinition, type ContractEntry, type Endpoint, type EventEntry } from '../runtime/contract';
 
 /**
  * Checks the contracts before anything is generated. Each problem names the contract
@@ -53,6 +53,28 @@ export function checkContracts(api: ApiDefinition, contracts: ContractEntry[]): 
 
     for (const [location, schema] of [['params', e.params], ['query', e.requestQuery], ['headers', e.headers], ['body', e.requestBody]] as const) {
       if (schema) for (const path of unboundedInputs(schema)) report(`${location}${path} has no maximum (add .max())`);
+    }
+  }
+  return problems;
+}
+
+/** Real-time events: unique `domain:verb` names, known error codes, bounded inbound payloads. */
+export function checkEvents(api: ApiDefinition, events: EventEntry[]): ContractProblem[] {
+  const problems: ContractProblem[] = [];
+  const codes = new Set([...Object.keys(runtimeErrors), ...Object.keys(api.errors)]);
+  const seen = new Map<string, string>();
+  if (events.length > 0 && !api.realtime) problems.push({ contract: 'api', message: 'real-time events need `realtime: { path, description }` in defineApi' });
+  for (const { module, exportName, event } of events) {
+    const name = `${module}.${exportName}`;
+    const report = (message: string) => problems.push({ contract: name, message });
+    if (!EVENT_NAME.test(event.name)) report(`event name "${event.name}" must look like domain:verb`);
+    const key = `${event.kind} ${event.name}`;
+    if (seen.has(key)) report(`event "${event.name}" is already declared by ${seen.get(key)}`);
+    seen.set(key, name);
+    if (!event.summary.trim()) report('summary is empty');
+    if (event.kind === 'client-event') {
+      for (const code of event.errors ?? []) if (!codes.has(code)) report(`error code "${code}" is not in the error registry`);
+      for (const path of unboundedInputs(event.payload)) report(`payload${path} has no maximum (add .max())`);
     }
   }
   return problems;

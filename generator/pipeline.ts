@@ -1,12 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ApiDefinition, ContractEntry } from '../runtime/contract';
-import { checkContracts } from './check';
+import { listEvents, type ApiDefinition, type ContractEntry } from '../runtime/contract';
+import { checkContracts, checkEvents } from './check';
 import type { GeneratorConfig } from './config';
 import { lintOpenApi } from './lint';
 import { buildModel } from './model';
 import { buildOpenApi } from './openapi';
-import { header, renderClient, renderReference, renderServer } from './render';
+import { buildAsyncApi } from './asyncapi';
+import { header, renderClient, renderRealtime, renderReference, renderServer } from './render';
 import { specTypes } from './types';
 
 /** load → check → spec → lint → types → templates; returns the output files by path under outDir. */
@@ -29,7 +30,8 @@ export async function generateFiles(root: string, config: GeneratorConfig, api: 
     return result;
   };
 
-  const problems = await step('check', () => checkContracts(api, contracts));
+  const events = listEvents(api);
+  const problems = await step('check', () => [...checkContracts(api, contracts), ...checkEvents(api, events)]);
   if (problems.length > 0) {
     throw new GeneratorError(`The contracts have ${problems.length} problem(s):\n${problems.map((p) => `  ${p.contract}: ${p.message}`).join('\n')}`);
   }
@@ -45,11 +47,16 @@ export async function generateFiles(root: string, config: GeneratorConfig, api: 
   const paths = { root, contractsFile: config.contracts, outDir: config.outDir };
   const files = await step('render', () => {
     const out = new Map<string, string>([['openapi.json', json]]);
-    for (const [path, content] of Object.entries(renderServer(model, paths))) out.set(path, content);
+    const asyncapi = buildAsyncApi(api, events);
+    for (const [path, content] of Object.entries(renderServer(model, paths, asyncapi !== undefined))) out.set(path, content);
     out.set('client/schema.ts', `${header(config.contracts)}\n\n${types}`);
     out.set('client/index.ts', renderClient(model, paths));
     for (const [name, content] of clientRuntime(root)) out.set(`client/runtime/${name}`, `${header('runtime/client/' + name)}\n${content}`);
     out.set('docs/reference.md', renderReference(api, model, paths));
+    if (asyncapi) {
+      out.set('asyncapi.json', `${JSON.stringify(asyncapi, null, 2)}\n`);
+      for (const [path, content] of Object.entries(renderRealtime(api, events, paths))) out.set(path, content);
+    }
     return out;
   });
   return { files, timings };

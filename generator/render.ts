@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import type { ApiDefinition } from '../runtime/contract';
+import { BUILT_IN_EVENTS, type ApiDefinition, type EventEntry } from '../runtime/contract';
 import type { ApiModel, OperationModel, TagModel } from './model';
 
 /** Renders the templates from the model: every decision is made here, in TypeScript. */
@@ -34,7 +34,7 @@ export function importPath(fromDir: string, to: string): string {
   return path.startsWith('.') ? path : `./${path}`;
 }
 
-export function renderServer(model: ApiModel, paths: RenderPaths): Record<string, string> {
+export function renderServer(model: ApiModel, paths: RenderPaths, realtime: boolean): Record<string, string> {
   const serverDir = join(paths.root, paths.outDir, 'server');
   const contractsDir = dirname(join(paths.root, paths.contractsFile));
   const view = {
@@ -43,6 +43,7 @@ export function renderServer(model: ApiModel, paths: RenderPaths): Record<string
     modules: model.modules.map((name) => ({ alias: name, path: importPath(serverDir, join(contractsDir, name)) })),
     tags: model.tags,
     operations: model.operations,
+    realtime,
   };
   return {
     'server/handlers.ts': template('server-handlers')(view),
@@ -93,4 +94,30 @@ export function renderScaffold(tag: TagModel, paths: RenderPaths & { handlersDir
     servicesImport: paths.servicesImport,
     servicesType: paths.servicesType,
   });
+}
+
+/** The real-time stubs (event lists, handler interface) and the typed real-time client. */
+export function renderRealtime(api: ApiDefinition, events: EventEntry[], paths: RenderPaths): Record<string, string> {
+  const serverDir = join(paths.root, paths.outDir, 'server');
+  const clientDir = join(paths.root, paths.outDir, 'client');
+  const contractsDir = dirname(join(paths.root, paths.contractsFile));
+  const view = (fromDir: string) => ({
+    header: header(paths.contractsFile),
+    path: api.realtime!.path,
+    runtimeContract: importPath(fromDir, join(paths.root, 'runtime/contract')),
+    runtimeRealtime: importPath(fromDir, join(paths.root, 'runtime/realtime/server')),
+    runtimeRealtimeClient: importPath(fromDir, join(paths.root, 'runtime/realtime/client')),
+    modules: [...new Set(events.map((e) => e.module))].map((name) => ({ alias: name, path: importPath(fromDir, join(contractsDir, name)) })),
+    clientEvents: events.filter((e) => e.event.kind === 'client-event').map(eventView),
+    serverEvents: events.filter((e) => e.event.kind === 'server-event').map(eventView),
+    handledEvents: events.filter((e) => e.event.kind === 'client-event' && !BUILT_IN_EVENTS.has(e.event.name)).map(eventView),
+  });
+  return {
+    'server/realtime.ts': template('server-realtime')(view(serverDir)),
+    'client/realtime.ts': template('client-realtime')(view(clientDir)),
+  };
+}
+
+function eventView(entry: EventEntry) {
+  return { module: entry.module, exportName: entry.exportName, name: entry.event.name, summary: entry.event.summary };
 }

@@ -1,15 +1,19 @@
 import { hkdfSync } from 'node:crypto';
 import type { Logger } from 'pino';
 import { api } from '../contracts';
-import { createRoutes, openapi } from '../generated/server';
-import { createApp, type Metrics } from '../runtime/server';
+import { asyncapi, createRoutes, openapi } from '../generated/server';
+import type { Server as HttpServer } from 'node:http';
+import { createApp, createTokenVerifier, type Metrics } from '../runtime/server';
 import { createRevocations } from './auth/revocations';
 import { ACCESS_TOKEN_TTL_SECONDS, createSessionTokens } from './auth/session-tokens';
 import type { Config } from './config';
 import type { Database } from './db/database';
 import { handlers } from './handlers';
+import { lateRealtimePort, startRealtime } from './realtime';
+import type { Realtime } from '../runtime/realtime';
 import type { RedisConnections } from './redis';
 import { createServices } from './services';
+import type { RealtimePort } from './services/realtime-port';
 import { createSessionStore } from './services/sessions';
 
 /** The Mundo Tango app: generated routes + handlers + services on the generic runtime. */
@@ -20,6 +24,8 @@ export async function createMundoApp(options: {
   log: Logger;
   redis?: RedisConnections;
   metrics?: Metrics;
+  /** Where services send real-time events until a real-time server is attached (tests record them). */
+  realtime?: RealtimePort;
 }) {
   const { config, log, redis } = options;
   const tokenSettings = { secret: options.secret, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE };
@@ -27,14 +33,18 @@ export async function createMundoApp(options: {
   // Sessions revoked within one access-token lifetime may still have live tokens: start knowing them.
   const sessionStore = createSessionStore(options.database.db);
   const revocations = await createRevocations({ ttlMs, recent: (ms) => sessionStore.revokedWithin(ms), log, redis });
-  const services = createServices(options.database, { revocations, tokens: createSessionTokens(tokenSettings) });
+  const realtimePort = lateRealtimePort(options.realtime);
+  const services = createServices(options.database, { revocations, tokens: createSessionTokens(tokenSettings), realtime: realtimePort });
+  // One verifier for HTTP and sockets: a revoked session is refused on both.
+  const verifier = createTokenVerifier({ ...tokenSettings, isRevoked: (user) => revocations.isRevoked(user.sessionId) });
 
   const app = createApp({
     routes: createRoutes(handlers),
     services,
     api,
     openapi,
-    auth: { ...tokenSettings, isRevoked: (user) => revocations.isRevoked(user.sessionId) },
+    asyncapi,
+    auth: verifier,
     // A key of its own for cursors, derived so that one secret is all an operator manages.
     cursorSecret: new Uint8Array(hkdfSync('sha256', options.secret, new Uint8Array(0), 'mundo-tango page cursors', 32)),
     log,
@@ -44,5 +54,18 @@ export async function createMundoApp(options: {
     limiters: redis?.limiters,
     metrics: options.metrics,
   });
-  return { app, services, close: () => revocations.close() };
+  let realtime: Realtime | undefined;
+  return {
+    app,
+    services,
+    /** Serves the real-time events on the HTTP server the app runs on. */
+    attachRealtime(httpServer: HttpServer, tuning: { pingIntervalMs?: number; pingTimeoutMs?: number } = {}) {
+      realtime = startRealtime(httpServer, { services, port: realtimePort, verifier, config, log, redis, ...tuning });
+      return realtime;
+    },
+    async close() {
+      await realtime?.close();
+      await revocations.close();
+    },
+  };
 }

@@ -37,12 +37,14 @@ const running = await serve(mundo.app, {
   host: config.HOST,
   log,
   handleSignals: true,
+  // Sockets first: an open WebSocket would hold the server open through the drain.
+  beforeClose: () => mundo.close(),
   onClose: async () => {
-    await mundo.close();
     await redis?.close();
     await database.close();
   },
 });
+mundo.attachRealtime(running.server);
 log.info(
   { url: running.url, database: database.kind, redis: Boolean(redis) },
   `Mundo Tango API listening on ${running.url} (docs at /docs, spec at /openapi.json)`,

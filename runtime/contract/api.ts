@@ -1,5 +1,6 @@
 import type { ErrorRegistry } from './errors';
 import { isEndpoint, type Endpoint } from './endpoint';
+import { isClientEvent, isServerEvent, type ClientEvent, type ServerEvent } from './realtime';
 
 /** The whole API: its description for the spec, its tags, its domain errors and its contract modules. */
 export interface ApiDefinition {
@@ -18,6 +19,14 @@ export interface ApiDefinition {
   readonly errors: ErrorRegistry;
   /** Contract modules by name (`import * as events from './events'`); their endpoint exports are the API. */
   readonly modules: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** Where the real-time endpoint is served, when the API has real-time events in its modules. */
+  readonly realtime?: { readonly path: string; readonly description: string };
+}
+
+export interface EventEntry {
+  readonly module: string;
+  readonly exportName: string;
+  readonly event: ClientEvent | ServerEvent;
 }
 
 export interface ContractEntry {
@@ -37,6 +46,17 @@ export function listContracts(api: ApiDefinition): ContractEntry[] {
   for (const [module, exports] of Object.entries(api.modules)) {
     for (const [exportName, value] of Object.entries(exports)) {
       if (isEndpoint(value)) entries.push({ module, exportName, endpoint: value });
+    }
+  }
+  return entries;
+}
+
+/** Every real-time event of the API, client and server, in module then export order. */
+export function listEvents(api: ApiDefinition): EventEntry[] {
+  const entries: EventEntry[] = [];
+  for (const [module, exports] of Object.entries(api.modules)) {
+    for (const [exportName, value] of Object.entries(exports)) {
+      if (isClientEvent(value) || isServerEvent(value)) entries.push({ module, exportName, event: value });
     }
   }
   return entries;

@@ -2,3 +2,4 @@ export * from './errors';
 export * from './schemas';
 export * from './endpoint';
 export * from './api';
+export * from './realtime';

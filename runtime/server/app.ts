@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
 import { runtimeErrors, type ErrorRegistry } from '../contract';
 import { ApiError } from './api-error';
-import { createTokenVerifier, type AuthUser, type TokenSettings } from './auth';
+import { createTokenVerifier, type AuthUser, type TokenSettings, type TokenVerifier } from './auth';
 import { createCursorCodec } from './cursor';
 import type { RouteDefinition } from './handler';
 import { createMetrics, type Metrics } from './metrics';
@@ -24,7 +24,10 @@ export interface AppOptions {
   api: { errors: ErrorRegistry; problemBaseUrl: string };
   /** The generated OpenAPI document, served at /openapi.json and browsable at /docs. */
   openapi: object;
-  auth: TokenSettings & { isRevoked?: (user: AuthUser, issuedAt: number) => boolean | Promise<boolean> };
+  /** The generated AsyncAPI document of the real-time events, served at /asyncapi.json. */
+  asyncapi?: object;
+  /** How access tokens are checked: settings for a verifier, or one already built (to share it with real time). */
+  auth: (TokenSettings & { isRevoked?: (user: AuthUser, issuedAt: number) => boolean | Promise<boolean> }) | TokenVerifier;
   /** Signs page cursors; keep it apart from the token secret. */
   cursorSecret: Uint8Array;
   log: Logger;
@@ -70,7 +73,7 @@ export function createApp(options: AppOptions): App {
     errorStatus: (code) => (runtimeErrors as ErrorRegistry)[code]?.status ?? options.api.errors[code]?.status,
     routes: options.routes,
     services: options.services,
-    verifier: createTokenVerifier(options.auth),
+    verifier: 'verify' in options.auth ? options.auth : createTokenVerifier(options.auth),
     cursors: createCursorCodec(options.cursorSecret),
     writeProblem,
     log,
@@ -88,6 +91,12 @@ export function createApp(options: AppOptions): App {
   app.get('/openapi.json', label('/openapi.json'), (_req, res) => {
     res.type('application/json').send(JSON.stringify(options.openapi));
   });
+  if (options.asyncapi) {
+    const asyncapiJson = JSON.stringify(options.asyncapi);
+    app.get('/asyncapi.json', label('/asyncapi.json'), (_req, res) => {
+      res.type('application/json').send(asyncapiJson);
+    });
+  }
   app.use('/docs', label('/docs'), swaggerUi.serve, swaggerUi.setup(options.openapi, { customSiteTitle: 'Mundo Tango API' }));
   app.get('/metrics', label('/metrics'), async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

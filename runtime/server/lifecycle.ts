@@ -13,7 +13,17 @@ export interface Running {
 
 export async function serve(
   app: RequestListener,
-  options: { port: number; host: string; log: Logger; drainMs?: number; onClose?: () => Promise<void>; handleSignals?: boolean },
+  options: {
+    port: number;
+    host: string;
+    log: Logger;
+    drainMs?: number;
+    /** Runs first, e.g. to close long-lived sockets, which would otherwise hold the server open. */
+    beforeClose?: () => Promise<void> | void;
+    /** Runs once the last request is done: close pools and connections. */
+    onClose?: () => Promise<void>;
+    handleSignals?: boolean;
+  },
 ): Promise<Running> {
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
@@ -29,6 +39,7 @@ export async function serve(
   const shutdown = () => {
     closing ??= (async () => {
       options.log.info('shutting down: draining in-flight requests');
+      await options.beforeClose?.();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // A kept-alive connection busy now goes idle after its response: close those as they free up.
       server.closeIdleConnections();

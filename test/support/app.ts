@@ -4,6 +4,7 @@ import { createMundoApp } from '../../server/app';
 import { ConfigSchema } from '../../server/config';
 import type { Database } from '../../server/db/database';
 import type { RedisConnections } from '../../server/redis';
+import type { RealtimePort } from '../../server/services/realtime-port';
 
 export const TEST_SECRET = new TextEncoder().encode('test-secret-that-is-at-least-32-bytes-long!');
 
@@ -20,15 +21,21 @@ export function captureLog() {
 }
 
 /** The Mundo Tango app on a given database, as `npm start` builds it, with test config. */
-export async function createTestApp(database: Database, env: Record<string, string> = {}, redis?: RedisConnections) {
+export async function createTestApp(
+  database: Database,
+  env: Record<string, string> = {},
+  redis?: RedisConnections,
+  options: { realtime?: RealtimePort } = {},
+) {
   const config = ConfigSchema.parse({ NODE_ENV: 'test', ...env });
   const { lines, log } = captureLog();
-  const { app, services, close } = await createMundoApp({ config, database, secret: TEST_SECRET, log, redis });
+  const { app, services, close, attachRealtime } = await createMundoApp({ config, database, secret: TEST_SECRET, log, redis, realtime: options.realtime });
   const signer = createTokenSigner({ secret: TEST_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: 900 });
   return {
     app,
     services,
     close,
+    attachRealtime,
     config,
     logLines: lines,
     /** A valid access token for a user id. */

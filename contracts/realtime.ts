@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { clientEvent, serverEvent, Timestamp, Uuid } from '../runtime/contract';
+import { DeliveryReceipt, Message, NewMessage, ReadReceipt } from './messages';
+
+/**
+ * Real-time events of Mundo Tango, served over Socket.IO at /api/v1/realtime. Rooms: `user:{id}`
+ * (all of a user's devices, joined on connect), `conversation:{id}` (members), `event:{id}`
+ * (anyone signed in, while the event exists), `group:{id}` (members, once groups exist).
+ */
+export { joinRoom, leaveRoom, roomMembers } from '../runtime/contract';
+
+export const sendMessage = clientEvent({
+  name: 'message:send',
+  summary: 'Send a message',
+  description:
+    'Acknowledged only once the message is stored, with its id and time. Resending the same clientKey ' +
+    '(after a lost ack, say) returns the stored message and stores nothing twice.',
+  payload: NewMessage.extend({ conversationId: Uuid }),
+  ack: Message,
+  errors: ['FORBIDDEN', 'NOT_FOUND'],
+});
+
+export const confirmReceipt = clientEvent({
+  name: 'message:received',
+  summary: 'Confirm a message arrived on this device',
+  description: 'The sender gets one `message:delivered` per recipient, however many devices confirm.',
+  payload: z.object({ messageId: Uuid }),
+  ack: z.object({ messageId: Uuid }),
+  errors: ['FORBIDDEN', 'NOT_FOUND'],
+});
+
+const Presence = z
+  .object({
+    userId: Uuid,
+    status: z.enum(['online', 'offline']),
+    lastSeenAt: Timestamp.nullable().meta({ description: 'When the last device left; null while online or never seen' }),
+  })
+  .meta({ id: 'Presence' });
+
+export const queryPresence = clientEvent({
+  name: 'presence:query',
+  summary: 'Ask who of some users is online',
+  description: 'Only about people you share a conversation with; others read as offline.',
+  payload: z.object({ userIds: z.array(Uuid).min(1).max(100) }),
+  ack: z.object({ users: z.array(Presence).max(100) }),
+});
+
+export const messageNew = serverEvent({
+  name: 'message:new',
+  summary: 'A message was posted in one of your conversations',
+  description: 'Sent to every device of every member, the sender’s other devices included.',
+  payload: Message,
+});
+
+export const messageDelivered = serverEvent({
+  name: 'message:delivered',
+  summary: 'A recipient’s device received your message',
+  payload: DeliveryReceipt,
+});
+
+export const messageRead = serverEvent({
+  name: 'message:read',
+  summary: 'A member read a conversation up to a message',
+  payload: ReadReceipt,
+});
+
+export const presenceChanged = serverEvent({
+  name: 'presence:update',
+  summary: 'Someone you share a conversation with came online or went offline',
+  description: 'Online with the first device, offline only when the last one leaves.',
+  payload: Presence,
+});

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/**
+ * Real-time events as contracts, like endpoints: what a client may send (with the reply it gets,
+ * its "ack") and what the server pushes. The generator turns them into an AsyncAPI 3.0 document
+ * and a typed real-time client; the runtime validates every inbound payload against them.
+ */
+export interface ClientEventDefinition {
+  /** Event name on the wire, `domain:verb`: `message:send`. */
+  readonly name: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly payload: z.ZodType;
+  /** `data` of a successful acknowledgement. */
+  readonly ack: z.ZodType;
+  /** Domain error codes the ack can carry; the runtime adds VALIDATION_FAILED and INTERNAL. */
+  readonly errors?: readonly string[];
+}
+
+export interface ServerEventDefinition {
+  readonly name: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly payload: z.ZodType;
+}
+
+export type ClientEvent<D extends ClientEventDefinition = ClientEventDefinition> = D & { readonly kind: 'client-event' };
+export type ServerEvent<D extends ServerEventDefinition = ServerEventDefinition> = D & { readonly kind: 'server-event' };
+
+export function clientEvent<const D extends ClientEventDefinition>(definition: D): ClientEvent<D> {
+  return { ...definition, kind: 'client-event' };
+}
+
+export function serverEvent<const D extends ServerEventDefinition>(definition: D): ServerEvent<D> {
+  return { ...definition, kind: 'server-event' };
+}
+
+export function isClientEvent(value: unknown): value is ClientEvent {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'client-event';
+}
+
+export function isServerEvent(value: unknown): value is ServerEvent {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'server-event';
+}
+
+/** Every acknowledgement has this shape: the data, or a problem with a stable code. */
+export type Ack<T> =
+  | { ok: true; data: T }
+  | { ok: false; error: { code: string; message: string; errors?: { path: string; code: string; message: string }[] } };
+
+export const EVENT_NAME = /^[a-z][a-z0-9-]*:[a-z][a-z0-9-]*$/;
+
+const Room = z
+  .string()
+  .regex(/^[a-z]+:[A-Za-z0-9-]{1,100}$/)
+  .max(110)
+  .meta({ description: 'Room name, `kind:id`: user:{id}, conversation:{id}, group:{id}, event:{id}', example: 'conversation:0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d' });
+
+/** Rooms are built into the runtime; contracts export these so they are documented and typed. */
+export const joinRoom = clientEvent({
+  name: 'room:join',
+  summary: 'Join a room',
+  description: 'Only where you may be: your own user room, conversations you are a member of, …',
+  payload: z.object({ room: Room }),
+  ack: z.object({ room: Room }),
+  errors: ['FORBIDDEN'],
+});
+
+export const leaveRoom = clientEvent({
+  name: 'room:leave',
+  summary: 'Leave a room',
+  payload: z.object({ room: Room }),
+  ack: z.object({ room: Room }),
+});
+
+export const roomMembers = clientEvent({
+  name: 'room:members',
+  summary: 'Who is in a room',
+  description: 'The users with at least one device in the room, on any instance.',
+  payload: z.object({ room: Room }),
+  ack: z.object({ room: Room, userIds: z.array(z.string().max(100)).max(10_000) }),
+  errors: ['FORBIDDEN'],
+});
+
+export const BUILT_IN_EVENTS: ReadonlySet<string> = new Set([joinRoom.name, leaveRoom.name, roomMembers.name]);

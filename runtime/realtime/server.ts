@@ -1,0 +1,185 @@
+import type { Server as HttpServer } from 'node:http';
+import type { Logger } from 'pino';
+import { Server } from 'socket.io';
+import type { z } from 'zod';
+import type { Ack, ClientEvent, ServerEvent } from '../contract';
+import { ApiError } from '../server/api-error';
+import { bearerToken, type AuthUser, type TokenVerifier } from '../server/auth';
+import { toFieldErrors } from '../server/validation';
+import type { PresenceStore } from './presence';
+
+/**
+ * The real-time runtime on Socket.IO: the handshake authenticates with the same access-token
+ * verifier as HTTP; every inbound event is validated against its contract and answered with an
+ * ack `{ ok, data | error }`; rooms are joined only when `authorizeRoom` allows; presence counts
+ * devices; a revoked session's sockets can be disconnected at once.
+ */
+export interface RealtimeContext {
+  user: AuthUser;
+  socketId: string;
+  log: Logger;
+}
+
+export type EventHandler = (payload: never, ctx: RealtimeContext) => unknown;
+
+export interface RealtimeOptions {
+  path: string;
+  verifier: TokenVerifier;
+  clientEvents: readonly ClientEvent[];
+  serverEvents: readonly ServerEvent[];
+  /** Handlers of the client events, by event name (the generated RealtimeHandlers; room events are built in). */
+  handlers: object;
+  /** Whether a user may join a room (`conversation:{id}`, …); `user:{id}` is the user's own and always joined. */
+  authorizeRoom: (user: AuthUser, room: string) => boolean | Promise<boolean>;
+  presence: PresenceStore;
+  /** Told when a user goes online (first device) or offline (last device). */
+  onPresence?: (userId: string, status: 'online' | 'offline', at: Date) => void;
+  log: Logger;
+  corsOrigins: string[];
+  pingIntervalMs?: number;
+  pingTimeoutMs?: number;
+  maxPayloadBytes?: number;
+  /** A Socket.IO adapter (Redis) so rooms span instances. */
+  adapter?: Parameters<Server['adapter']>[0];
+}
+
+export interface Realtime {
+  io: Server;
+  toUsers(userIds: readonly string[], event: string, payload: unknown): void;
+  toRoom(room: string, event: string, payload: unknown): void;
+  /** Closes every socket of a session, on every instance. */
+  disconnectSession(sessionId: string): void;
+  close(): Promise<void>;
+}
+
+export const userRoom = (userId: string) => `user:${userId}`;
+const sessionRoom = (sessionId: string) => `session:${sessionId}`;
+const ROOM = /^[a-z]+:[A-Za-z0-9-]{1,100}$/;
+
+export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions): Realtime {
+  const io = new Server(httpServer, {
+    path: options.path,
+    pingInterval: options.pingIntervalMs ?? 30_000,
+    pingTimeout: options.pingTimeoutMs ?? 20_000,
+    maxHttpBufferSize: options.maxPayloadBytes ?? 64 * 1024,
+    serveClient: false,
+    cors: { origin: options.corsOrigins.includes('*') ? '*' : options.corsOrigins },
+  });
+  if (options.adapter) io.adapter(options.adapter);
+  const { log } = options;
+  const serverEventNames = new Set(options.serverEvents.map((e) => e.name));
+
+  io.use((socket, next) => {
+    const auth = socket.handshake.auth as { token?: unknown };
+    const token = typeof auth.token === 'string' ? auth.token : bearerToken(socket.handshake.headers.authorization);
+    if (!token) return next(handshakeError('UNAUTHENTICATED'));
+    options.verifier.verify(token).then(
+      (user) => {
+        socket.data.user = user;
+        next();
+      },
+      (error: unknown) => next(handshakeError(error instanceof ApiError ? error.code : 'UNAUTHENTICATED')),
+    );
+  });
+
+  io.on('connection', (socket) => {
+    const user = socket.data.user as AuthUser;
+    void socket.join(userRoom(user.id));
+    if (user.sessionId) void socket.join(sessionRoom(user.sessionId));
+    const ctx: RealtimeContext = { user, socketId: socket.id, log };
+    presenceChange(user.id, () => options.presence.connect(user.id, socket.id), 'online');
+    socket.on('disconnect', () => presenceChange(user.id, () => options.presence.disconnect(user.id, socket.id), 'offline'));
+
+    const builtIns: Record<string, (payload: { room: string }) => Promise<unknown>> = {
+      'room:join': async ({ room }) => {
+        if (!(await roomAllowed(user, room))) throw new ApiError('FORBIDDEN', `You may not join ${room}`);
+        await socket.join(room);
+        return { room };
+      },
+      'room:leave': async ({ room }) => {
+        await socket.leave(room);
+        return { room };
+      },
+      'room:members': async ({ room }) => {
+        if (!(await roomAllowed(user, room))) throw new ApiError('FORBIDDEN', `You may not see ${room}`);
+        const sockets = await io.in(room).fetchSockets();
+        return { room, userIds: [...new Set(sockets.map((s) => (s.data.user as AuthUser).id))].sort() };
+      },
+    };
+
+    for (const event of options.clientEvents) {
+      const handler = builtIns[event.name] ?? (options.handlers as Record<string, EventHandler | undefined>)[event.name];
+      if (!handler) continue;
+      socket.on(event.name, (payload: unknown, ack: unknown) => {
+        const reply = typeof ack === 'function' ? (ack as (answer: Ack<unknown>) => void) : undefined;
+        void answer(event, handler as (payload: unknown, ctx: RealtimeContext) => unknown, payload, ctx, reply);
+      });
+    }
+  });
+
+  async function roomAllowed(user: AuthUser, room: string): Promise<boolean> {
+    if (!ROOM.test(room)) return false;
+    if (room === userRoom(user.id)) return true;
+    if (room.startsWith('user:') || room.startsWith('session:')) return false;
+    return options.authorizeRoom(user, room);
+  }
+
+  async function answer(
+    event: ClientEvent,
+    handler: (payload: unknown, ctx: RealtimeContext) => unknown,
+    payload: unknown,
+    ctx: RealtimeContext,
+    reply: ((answer: Ack<unknown>) => void) | undefined,
+  ): Promise<void> {
+    const parsed = event.payload.safeParse(payload);
+    if (!parsed.success) {
+      const errors = toFieldErrors('payload', parsed.error.issues);
+      reply?.({ ok: false, error: { code: 'VALIDATION_FAILED', message: `${errors.length} field(s) are invalid`, errors } });
+      return;
+    }
+    try {
+      const data = (event.ack as z.ZodType).parse(await handler(parsed.data, ctx));
+      reply?.({ ok: true, data });
+    } catch (error) {
+      if (error instanceof ApiError) {
+        reply?.({ ok: false, error: { code: error.code, message: error.detail ?? error.code, ...(error.extra.errors ? { errors: error.extra.errors } : {}) } });
+        return;
+      }
+      log.error({ err: error, event: event.name, userId: ctx.user.id }, 'real-time handler failed');
+      reply?.({ ok: false, error: { code: 'INTERNAL', message: 'An unexpected error occurred' } });
+    }
+  }
+
+  function presenceChange(userId: string, change: () => Promise<boolean>, status: 'online' | 'offline'): void {
+    change().then(
+      (changed) => {
+        if (changed) options.onPresence?.(userId, status, new Date());
+      },
+      (error: unknown) => log.error({ err: error, userId }, 'presence update failed'),
+    );
+  }
+
+  return {
+    io,
+    toUsers(userIds, event, payload) {
+      if (!serverEventNames.has(event)) throw new Error(`"${event}" is not a server event of the contracts`);
+      if (userIds.length > 0) io.to(userIds.map(userRoom)).emit(event, payload);
+    },
+    toRoom(room, event, payload) {
+      if (!serverEventNames.has(event)) throw new Error(`"${event}" is not a server event of the contracts`);
+      io.to(room).emit(event, payload);
+    },
+    disconnectSession(sessionId) {
+      io.in(sessionRoom(sessionId)).disconnectSockets(true);
+    },
+    async close() {
+      // Not io.close(): that would also close the HTTP server, which its owner drains itself.
+      io.local.disconnectSockets(true);
+      io.engine.close();
+    },
+  };
+}
+
+function handshakeError(code: string): Error {
+  return Object.assign(new Error(code), { data: { code } });
+}

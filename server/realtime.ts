@@ -1,0 +1,102 @@
+import type { Server as HttpServer } from 'node:http';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { Logger } from 'pino';
+import { api } from '../contracts';
+import { clientEvents, serverEvents, type RealtimeHandlers } from '../generated/server/realtime';
+import type { AuthUser, TokenVerifier } from '../runtime/server';
+import { attachRealtime, memoryPresence, redisPresence, type PresenceStore, type Realtime } from '../runtime/realtime';
+import type { Config } from './config';
+import type { RedisConnections } from './redis';
+import type { Services } from './services';
+import { noRealtime, type RealtimePort } from './services/realtime-port';
+
+/**
+ * Mundo Tango's real time: message sending and receipts over the socket, room rules, presence
+ * pushed to the people who share a conversation, and revoked sessions disconnected at once.
+ */
+export function realtimeHandlers(services: Services, presence: PresenceStore): RealtimeHandlers {
+  const { messaging } = services;
+  return {
+    async 'message:send'(payload, { user }) {
+      return (await messaging.send({ ...payload, senderId: user.id })).message;
+    },
+    async 'message:received'({ messageId }, { user }) {
+      await messaging.markDelivered({ messageId, userId: user.id });
+      return { messageId };
+    },
+    async 'presence:query'({ userIds }, { user }) {
+      const visible = new Set([user.id, ...(await messaging.contactsOf(user.id))]);
+      const known = await presence.status(userIds.filter((id) => visible.has(id)));
+      return {
+        users: userIds.map((userId) => {
+          const p = known.get(userId);
+          return { userId, status: p?.online ? ('online' as const) : ('offline' as const), lastSeenAt: p?.online ? null : (p?.lastSeenAt?.toISOString() ?? null) };
+        }),
+      };
+    },
+  };
+}
+
+/** Who may join which room. */
+async function mayJoin(services: Services, user: AuthUser, room: string): Promise<boolean> {
+  const [kind, id] = room.split(':') as [string, string];
+  switch (kind) {
+    case 'conversation':
+      return services.messaging.isMember(id, user.id);
+    case 'event':
+      return /^[0-9a-f-]{36}$/i.test(id) && (await services.eventStore.get(id)) !== undefined;
+    default:
+      // group:{id} waits for groups to exist; anything else is no room of ours.
+      return false;
+  }
+}
+
+/** A RealtimePort whose target is set once the socket server is attached to the HTTP server. */
+export function lateRealtimePort(initial: RealtimePort = noRealtime): RealtimePort & { target: RealtimePort } {
+  return {
+    target: initial,
+    toUsers(userIds, event, payload) {
+      this.target.toUsers(userIds, event, payload);
+    },
+  };
+}
+
+export function startRealtime(
+  httpServer: HttpServer,
+  options: {
+    services: Services;
+    port: RealtimePort & { target: RealtimePort };
+    verifier: TokenVerifier;
+    config: Config;
+    log: Logger;
+    redis?: RedisConnections;
+    pingIntervalMs?: number;
+    pingTimeoutMs?: number;
+  },
+): Realtime {
+  const { services, redis, log } = options;
+  const presence = redis ? redisPresence(redis.client, redis.keyPrefix) : memoryPresence();
+  const realtime = attachRealtime(httpServer, {
+    path: api.realtime.path,
+    verifier: options.verifier,
+    clientEvents,
+    serverEvents,
+    handlers: realtimeHandlers(services, presence),
+    authorizeRoom: (user, room) => mayJoin(services, user, room),
+    presence,
+    onPresence: (userId, status, at) => {
+      services.messaging.contactsOf(userId).then(
+        (contacts) => realtime.toUsers(contacts, 'presence:update', { userId, status, lastSeenAt: status === 'offline' ? at.toISOString() : null }),
+        (error: unknown) => log.error({ err: error, userId }, 'presence fan-out failed'),
+      );
+    },
+    log,
+    corsOrigins: options.config.CORS_ORIGINS,
+    pingIntervalMs: options.pingIntervalMs,
+    pingTimeoutMs: options.pingTimeoutMs,
+    adapter: redis ? createAdapter(redis.client.duplicate(), redis.client.duplicate(), { key: `${redis.keyPrefix}socket.io` }) : undefined,
+  });
+  options.port.target = realtime;
+  services.revocations.onRevoke((sessionId) => realtime.disconnectSession(sessionId));
+  return realtime;
+}

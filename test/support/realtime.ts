@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { createClient, type ApiClient } from '../../generated/client';
+import { createRealtimeClient } from '../../generated/client/realtime';
+import { serve, type Running } from '../../runtime/server';
+import type { Database } from '../../server/db/database';
+import type { RedisConnections } from '../../server/redis';
+import { captureLog, createTestApp } from './app';
+
+/** A whole Mundo Tango server, sockets included, on an ephemeral port. */
+export async function startRealtimeServer(
+  database: Database,
+  options: { redis?: RedisConnections; pingIntervalMs?: number; pingTimeoutMs?: number; port?: number } = {},
+) {
+  const test = await createTestApp(database, { TRUST_PROXY: 'loopback' }, options.redis);
+  const running: Running = await serve(test.app, {
+    port: options.port ?? 0,
+    host: '127.0.0.1',
+    log: captureLog().log,
+    beforeClose: () => test.close(),
+  });
+  const realtime = test.attachRealtime(running.server, { pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs });
+  return { ...test, running, realtime, url: running.url, stop: () => running.shutdown() };
+}
+
+let addresses = 0;
+
+/** A registered user with a REST client and a way to open real-time connections (devices). */
+export async function signUp(url: string) {
+  const anonymous = createClient({ baseUrl: url, headers: { 'X-Forwarded-For': `10.77.${++addresses >> 8}.${addresses & 255}` } });
+  const session = await anonymous.auth.register({
+    body: { username: `rt-${randomUUID().slice(0, 8)}`, password: 'a long enough tango passphrase', displayName: 'RT' },
+  });
+  const tokens = { getAccessToken: () => session.accessToken };
+  const api: ApiClient = createClient({ baseUrl: url, tokens });
+  return {
+    id: session.user.id,
+    session,
+    api,
+    device: (extra: Partial<Parameters<typeof createRealtimeClient>[0]> = {}) =>
+      createRealtimeClient({ baseUrl: url, tokens, reconnectionDelayMs: 50, reconnectionDelayMaxMs: 200, ...extra }),
+  };
+}
+
+/** Resolves with the next `event` payload on a device (or rejects after `ms`). */
+export function next<T>(device: { on(event: string, listener: (payload: never) => void): () => void }, event: string, ms = 3000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`no ${event} within ${ms} ms`));
+    }, ms);
+    const off = device.on(event, ((payload: T) => {
+      clearTimeout(timer);
+      off();
+      resolve(payload);
+    }) as never);
+  });
+}
+
+export function connected(device: { socket: { connected: boolean; once(event: string, fn: () => void): unknown } }): Promise<void> {
+  return device.socket.connected ? Promise.resolve() : new Promise((resolve) => device.socket.once('connect', () => resolve()));
+}
