@@ -39,6 +39,8 @@ export function checkContracts(api: ApiDefinition, contracts: ContractEntry[]): 
 
     if (!e.summary.trim()) report('summary is empty');
     for (const tag of e.tags) if (!(tag in api.tags)) report(`tag "${tag}" is not described in the API's tags`);
+    // The first tag names a handler group and a client namespace: it must be an identifier.
+    if (!CAMEL.test(e.tags[0])) report(`tag "${e.tags[0]}" must be camelCase (it names the handler interface and the client namespace)`);
     for (const code of e.errors ?? []) if (!codes.has(code)) report(`error code "${code}" is not in the error registry`);
     if ((e.method === 'GET' || e.method === 'DELETE') && e.body) report(`${e.method} cannot have a body`);
     for (const limit of rateLimitsOf(e)) {

@@ -89,9 +89,15 @@ export function endpoint<const D extends EndpointDefinition>(definition: D): End
     ...definition,
     kind: 'endpoint',
     fullPath: `/api/v${definition.version}${definition.path}`,
-    requestBody: body instanceof z.ZodObject ? body.strict() : body,
+    requestBody: body instanceof z.ZodObject ? strict(body) : body,
     requestQuery: paged ? (definition.query ?? z.object({})).extend(PageQuery.shape) : definition.query,
   };
+}
+
+/** The same object refusing unknown keys, keeping its metadata (name, description, example) for the spec. */
+function strict(body: z.ZodObject): z.ZodObject {
+  const meta = body.meta();
+  return meta ? body.strict().meta(meta) : body.strict();
 }
 
 /** The success response of a list operation: a cursor page of `item`. */

@@ -43,6 +43,8 @@ interface CompiledRoute {
   limits: OperationLimits | undefined;
   output: z.ZodType | undefined;
   fixedHeaders: Record<string, string> | undefined;
+  /** Query keys declared as arrays: `?tag=a` alone must still arrive as `['a']`. */
+  arrayQueryKeys: ReadonlySet<string>;
 }
 
 type Request = IncomingMessage;
@@ -69,7 +71,7 @@ export function createContractRouter(options: RouterOptions) {
 
     const input: Record<string, unknown> = {
       params: parse(endpoint.params, rawParams, 'params'),
-      query: parse(endpoint.requestQuery, rawQuery ? queryObject(rawQuery) : {}, 'query'),
+      query: parse(endpoint.requestQuery, rawQuery ? queryObject(rawQuery, route.arrayQueryKeys) : {}, 'query'),
       headers: parse(endpoint.headers, req.headers, 'headers'),
       body: endpoint.requestBody ? parse(endpoint.requestBody, await readJsonBody(req, bodyOptions), 'body') : undefined,
     };
@@ -84,7 +86,7 @@ export function createContractRouter(options: RouterOptions) {
       input.page = { limit, after: cursor ? options.cursors.decode(cursor) : null };
     }
 
-    const ctx = { ...options.services, user, requestId: state.id, log: options.log, client: clientOf(req) };
+    const ctx = { ...options.services, user, requestId: state.id, client: clientOf(req), get log() { return requestLog(state.id); } };
     let result: unknown;
     if (limits?.countsFailures) {
       try {
@@ -147,6 +149,11 @@ export function createContractRouter(options: RouterOptions) {
     throw new Error(`The result of ${route.endpoint.operationId} breaks its response schema: ${parsed.error.message}`);
   }
 
+  /** A handler's log lines carry the request id (made only when a handler logs). */
+  function requestLog(reqId: string) {
+    return options.log.child({ reqId });
+  }
+
   function clientOf(req: IncomingMessage) {
     return {
       get ip() {
@@ -198,6 +205,11 @@ function compile(endpoint: Endpoint, handler: CompiledRoute['handler'], options:
     limits: endpoint.rateLimit ? createOperationLimits(endpoint.operationId, rateLimitsOf(endpoint), options.limiters) : undefined,
     output: 'page' in response ? z.array(response.page) : 'body' in response ? response.body : undefined,
     fixedHeaders: endpoint.deprecated ? deprecationHeaders(endpoint.deprecated) : undefined,
+    arrayQueryKeys: new Set(
+      Object.entries(endpoint.requestQuery?.shape ?? {})
+        .filter(([, schema]) => unwrap(schema as z.ZodType) instanceof z.ZodArray)
+        .map(([key]) => key),
+    ),
   };
 }
 
@@ -216,13 +228,23 @@ function parse(schema: z.ZodType | undefined, value: unknown, location: string):
   return result.data;
 }
 
-function queryObject(raw: string): Record<string, string | string[]> {
+function queryObject(raw: string, arrayKeys: ReadonlySet<string>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [key, value] of new URLSearchParams(raw)) {
     const seen = out[key];
-    out[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+    if (seen === undefined) out[key] = arrayKeys.has(key) ? [value] : value;
+    else out[key] = Array.isArray(seen) ? [...seen, value] : [seen, value];
   }
   return out;
+}
+
+/** The schema under optional/default/nullable wrappers. */
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  while (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodNullable) {
+    current = current.unwrap() as z.ZodType;
+  }
+  return current;
 }
 
 function nextLink(req: IncomingMessage, rawQuery: string, cursor: string): string {

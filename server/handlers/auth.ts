@@ -195,5 +195,5 @@ function invalidCredentials(): ApiError {
 }
 
 function securityEvent(ctx: Ctx, event: string, fields: Record<string, unknown>, level: 'info' | 'warn' = 'info'): void {
-  ctx.log[level]({ security: event, ...fields, ip: ctx.client.ip, reqId: ctx.requestId }, `security: ${event}`);
+  ctx.log[level]({ security: event, ...fields, ip: ctx.client.ip }, `security: ${event}`);
 }

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,12 +29,15 @@ beforeAll(async () => {
   const runtime = await load<Runtime>('runtime/server/index.ts');
   const generatedServer = await load<GeneratedServer>('generated/server/index.ts');
   const { api } = await load<Contracts>('contracts/index.ts');
-  const { events } = await load<{ events: object }>('server/handlers/events.ts');
-  const { health } = await load<{ health: object }>('server/handlers/health.ts');
+  const handlers: Record<string, object> = {};
+  for (const file of readdirSync(join(root, 'server/handlers'))) {
+    const tag = file.replace(/\.ts$/, '');
+    handlers[tag] = (await load<Record<string, object>>(`server/handlers/${file}`))[tag]!;
+  }
 
   const secret = new TextEncoder().encode('scaffold-test-secret-that-is-32-bytes-or-more');
   app = runtime.createApp({
-    routes: generatedServer.createRoutes({ events, health } as Parameters<GeneratedServer['createRoutes']>[0]),
+    routes: generatedServer.createRoutes(handlers as unknown as Parameters<GeneratedServer['createRoutes']>[0]),
     services: {},
     api,
     openapi: generatedServer.openapi,

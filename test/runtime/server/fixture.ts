@@ -125,6 +125,18 @@ export const adminStats = endpoint({
   response: { status: 200, body: z.object({ ok: z.boolean() }) },
 });
 
+export const filterByTags = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/filter',
+  operationId: 'filterByTags',
+  summary: 'Echo an array query',
+  tags: ['misc'],
+  auth: 'public',
+  query: z.object({ tags: z.array(z.string().max(20)).max(5).optional() }),
+  response: { status: 200, body: z.object({ tags: z.array(z.string().max(20)).max(5) }) },
+});
+
 export const ping = endpoint({
   method: 'GET',
   version: 1,
@@ -326,6 +338,7 @@ export function fixtureRoutes(probe: Probe): RouteDefinition[] {
       probe.users.adminStats = ctx.user;
       return { ok: true };
     }),
+    route(filterByTags, ({ query }) => ({ tags: query.tags ?? [] })),
     route(ping, (_input, ctx) => {
       probe.users.ping = ctx.user;
       return { user: ctx.user?.id ?? null };

@@ -97,4 +97,10 @@ describe('input validation', () => {
     expect(seen.page).toEqual({ limit: 20, after: null });
     expect(seen.query).toEqual({});
   });
+
+  it('reads a query key declared as an array as an array, even with one value', async () => {
+    expect((await request(app).get('/api/v1/filter?tags=tango')).body).toEqual({ data: { tags: ['tango'] } });
+    expect((await request(app).get('/api/v1/filter?tags=tango&tags=vals')).body).toEqual({ data: { tags: ['tango', 'vals'] } });
+    expect((await request(app).get('/api/v1/filter')).body).toEqual({ data: { tags: [] } });
+  });
 });
