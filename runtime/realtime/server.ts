@@ -173,8 +173,9 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       io.in(sessionRoom(sessionId)).disconnectSockets(true);
     },
     async close() {
-      // Not io.close(): that would also close the HTTP server, which its owner drains itself.
-      io.local.disconnectSockets(true);
+      // Closing the transports (not disconnecting the sockets, which tells clients to stay away)
+      // lets clients reconnect to another instance or to this one once it is back. Not io.close():
+      // that would also close the HTTP server, which its owner drains itself.
       io.engine.close();
     },
   };

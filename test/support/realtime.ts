@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createClient, type ApiClient } from '../../generated/client';
-import { createRealtimeClient } from '../../generated/client/realtime';
+import { createRealtimeClient, type ClientEvents, type RealtimeClient, type ServerEvents } from '../../generated/client/realtime';
 import { serve, type Running } from '../../runtime/server';
 import type { Database } from '../../server/db/database';
 import type { RedisConnections } from '../../server/redis';
@@ -41,18 +41,20 @@ export async function signUp(url: string) {
   };
 }
 
+type Device = RealtimeClient<ClientEvents, ServerEvents>;
+
 /** Resolves with the next `event` payload on a device (or rejects after `ms`). */
-export function next<T>(device: { on(event: string, listener: (payload: never) => void): () => void }, event: string, ms = 3000): Promise<T> {
+export function next<K extends keyof ServerEvents & string>(device: Device, event: K, ms = 3000): Promise<ServerEvents[K]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();
       reject(new Error(`no ${event} within ${ms} ms`));
     }, ms);
-    const off = device.on(event, ((payload: T) => {
+    const off = device.on(event, (payload) => {
       clearTimeout(timer);
       off();
       resolve(payload);
-    }) as never);
+    });
   });
 }
 

@@ -1,0 +1,184 @@
+import { WebSocket } from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type Database } from '../../server/db/database';
+import { connected, next, signUp, startRealtimeServer } from '../support/realtime';
+
+/** Real sockets against a real server: messages, receipts, rooms, presence, heartbeat, revocation. */
+let database: Database;
+let server: Awaited<ReturnType<typeof startRealtimeServer>>;
+
+beforeAll(async () => {
+  database = await openDatabase({});
+  // A short heartbeat so a dead peer is found within a test: ping every 300 ms, wait 300 ms for the pong.
+  server = await startRealtimeServer(database, { pingIntervalMs: 300, pingTimeoutMs: 300 });
+});
+afterAll(async () => {
+  await server.stop();
+  await database.close();
+});
+
+const settle = (ms = 150) => new Promise((r) => setTimeout(r, ms));
+
+async function pair() {
+  const ana = await signUp(server.url);
+  const ben = await signUp(server.url);
+  const conversation = await ana.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ben.id] } });
+  return { ana, ben, conversation };
+}
+
+describe('real-time messaging', () => {
+  it('send with ack; a recipient on two devices gets it on both; the sender gets one delivered', async () => {
+    const { ana, ben, conversation } = await pair();
+    const anaPhone = ana.device();
+    const benPhone = ben.device();
+    const benLaptop = ben.device();
+    await Promise.all([anaPhone, benPhone, benLaptop].map(connected));
+
+    const onPhone = next(benPhone, 'message:new');
+    const onLaptop = next(benLaptop, 'message:new');
+    const ack = await anaPhone.emit('message:send', { conversationId: conversation.id, clientKey: 'k-1', body: '¿Bailamos?' });
+    expect(ack).toMatchObject({ conversationId: conversation.id, senderId: ana.id, body: '¿Bailamos?' });
+    expect(Date.parse(ack.createdAt)).not.toBeNaN();
+    expect((await onPhone).id).toBe(ack.id);
+    expect((await onLaptop).id).toBe(ack.id);
+
+    const delivered: unknown[] = [];
+    anaPhone.on('message:delivered', (d) => delivered.push(d));
+    await benPhone.emit('message:received', { messageId: ack.id });
+    await benLaptop.emit('message:received', { messageId: ack.id });
+    await settle();
+    expect(delivered).toEqual([expect.objectContaining({ messageId: ack.id, userId: ben.id, conversationId: conversation.id })]);
+
+    // A resend with the same key (a lost ack, say) is not stored twice.
+    const resend = await anaPhone.emit('message:send', { conversationId: conversation.id, clientKey: 'k-1', body: '¿Bailamos?' });
+    expect(resend.id).toBe(ack.id);
+    const stored = await ana.api.messages.listMessages({ params: { conversationId: conversation.id } });
+    expect(stored.data.map((m) => m.id)).toEqual([ack.id]);
+    [anaPhone, benPhone, benLaptop].forEach((d) => d.close());
+  });
+
+  it('markRead sends a read receipt to the sender', async () => {
+    const { ana, ben, conversation } = await pair();
+    const anaPhone = ana.device();
+    await connected(anaPhone);
+    const message = await ana.api.messages.sendMessage({ params: { conversationId: conversation.id }, body: { clientKey: 'r-1', body: 'Hola' } });
+    const receipt = next(anaPhone, 'message:read');
+    await ben.api.messages.markRead({ params: { conversationId: conversation.id }, body: { messageId: message.id } });
+    expect(await receipt).toMatchObject({ userId: ben.id, messageId: message.id, conversationId: conversation.id });
+    anaPhone.close();
+  });
+
+  it('a non-member can neither join nor send: error acks, and the connection stays up', async () => {
+    const { conversation } = await pair();
+    const eve = await signUp(server.url);
+    const eveLaptop = eve.device();
+    await connected(eveLaptop);
+    await expect(eveLaptop.join(`conversation:${conversation.id}`)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(eveLaptop.emit('message:send', { conversationId: conversation.id, clientKey: 'x', body: 'intruding' })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    await expect(eveLaptop.join('user:someone-else')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(eveLaptop.connected).toBe(true);
+    eveLaptop.close();
+  });
+
+  it('an invalid payload gets an error ack with field paths, and the server keeps serving', async () => {
+    const { ana, conversation } = await pair();
+    const phone = ana.device();
+    await connected(phone);
+    const error = await phone.emit('message:send', { conversationId: 'nope', clientKey: '', body: '' } as never).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect((error as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual(
+      expect.arrayContaining(['/payload/conversationId', '/payload/clientKey', '/payload/body']),
+    );
+    phone.socket.emit('message:send', 'not even an object');
+    const ok = await phone.emit('message:send', { conversationId: conversation.id, clientKey: 'v-1', body: 'still here' });
+    expect(ok.body).toBe('still here');
+    phone.close();
+  });
+
+  it('members can join the conversation room and ask who is in it', async () => {
+    const { ana, ben, conversation } = await pair();
+    const [a, b] = [ana.device(), ben.device()];
+    await Promise.all([a, b].map(connected));
+    await a.join(`conversation:${conversation.id}`);
+    await b.join(`conversation:${conversation.id}`);
+    const members = await a.emit('room:members', { room: `conversation:${conversation.id}` });
+    expect(members.userIds).toEqual([ana.id, ben.id].sort());
+    a.close();
+    b.close();
+  });
+});
+
+describe('presence', () => {
+  it('online with the first device, offline only when the last one leaves, pushed to contacts', async () => {
+    const { ana, ben } = await pair();
+    const anaPhone = ana.device();
+    await connected(anaPhone);
+    const updates: { userId: string; status: string; lastSeenAt: string | null }[] = [];
+    anaPhone.on('presence:update', (p) => updates.push(p));
+
+    const benPhone = ben.device();
+    await connected(benPhone);
+    await settle();
+    const benLaptop = ben.device();
+    await connected(benLaptop);
+    await settle();
+    expect(updates).toEqual([{ userId: ben.id, status: 'online', lastSeenAt: null }]);
+    expect((await anaPhone.emit('presence:query', { userIds: [ben.id] })).users[0]).toMatchObject({ status: 'online' });
+
+    benPhone.close();
+    await settle();
+    expect(updates).toHaveLength(1);
+    benLaptop.close();
+    await settle();
+    expect(updates[1]).toMatchObject({ userId: ben.id, status: 'offline', lastSeenAt: expect.any(String) });
+    anaPhone.close();
+  });
+
+  it('drops a client that stops answering pings and turns its presence offline', async () => {
+    const { ana, ben } = await pair();
+    const anaPhone = ana.device();
+    await connected(anaPhone);
+    const offline = new Promise<{ status: string }>((resolve) =>
+      anaPhone.on('presence:update', (p) => {
+        if (p.userId === ben.id && p.status === 'offline') resolve(p);
+      }),
+    );
+
+    // A raw Engine.IO client that connects, authenticates, then never answers a ping.
+    const port = new URL(server.url).port;
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/realtime/?EIO=4&transport=websocket`);
+    const closed = new Promise<number>((resolve) => ws.on('close', () => resolve(Date.now())));
+    ws.on('message', (data) => {
+      const text = data.toString();
+      if (text.startsWith('0')) ws.send(`40${JSON.stringify({ token: ben.session.accessToken })}`);
+    });
+    const started = Date.now();
+    const closedAt = await closed;
+    // Dropped within ping interval + timeout (300 + 300 ms), with room for a slow machine.
+    expect(closedAt - started).toBeLessThan(3000);
+    expect(await offline).toMatchObject({ status: 'offline' });
+    anaPhone.close();
+  });
+});
+
+describe('sessions', () => {
+  it('revoking a session disconnects its sockets at once', async () => {
+    const ana = await signUp(server.url);
+    const phone = ana.device();
+    await connected(phone);
+    const disconnected = new Promise<string>((resolve) => phone.socket.on('disconnect', (reason) => resolve(reason)));
+    await ana.api.auth.logout();
+    expect(await disconnected).toBe('io server disconnect');
+    phone.close();
+  });
+
+  it('refuses a handshake without a valid token', async () => {
+    const ana = await signUp(server.url);
+    const stranger = ana.device({ tokens: { getAccessToken: () => 'not-a-token' } });
+    const error = await new Promise<Error & { data?: { code?: string } }>((resolve) => stranger.socket.once('connect_error', resolve));
+    expect(error.data?.code).toBe('UNAUTHENTICATED');
+    stranger.close();
+  });
+});
