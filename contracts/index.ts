@@ -2,6 +2,8 @@ import { defineApi, defineErrors } from '../runtime/contract';
 import * as auth from './auth';
 import * as events from './events';
 import * as health from './health';
+import * as realtime from './realtime';
+import * as messages from './messages';
 import * as users from './users';
 
 /** Domain error codes, beside the runtime's own (runtime/contract/errors.ts). */
@@ -11,6 +13,7 @@ export const domainErrors = defineErrors({
   INVALID_MFA_CODE: { status: 401, title: 'Invalid MFA code' },
   MFA_ALREADY_ENABLED: { status: 409, title: 'MFA is already enabled' },
   MFA_NOT_ENROLLED: { status: 409, title: 'MFA is not enrolled' },
+  CLIENT_KEY_REUSED: { status: 409, title: 'Client key already used for another message' },
 });
 
 export const api = defineApi({
@@ -29,9 +32,17 @@ export const api = defineApi({
     auth: 'Accounts, sign-in, token refresh, sessions and multi-factor authentication.',
     users: 'Dancer profiles.',
     events: 'Milongas, practicas, festivals, marathons, encuentros, classes and workshops.',
+    messages: 'Direct and group conversations, their messages and read markers; delivered in real time too.',
     health: 'Service health for load balancers and monitors.',
   },
   problemBaseUrl: 'https://mundotango.life/problems',
   errors: domainErrors,
-  modules: { auth, events, health, users },
+  modules: { auth, events, health, messages, realtime, users },
+  realtime: {
+    path: '/api/v1/realtime',
+    description:
+      'Messages, delivery and read receipts, presence and rooms over Socket.IO. Authenticate the ' +
+      'handshake with `auth: { token }` (an access token); every client event is answered with an ack ' +
+      '`{ ok: true, data }` or `{ ok: false, error: { code, message } }`.',
+  },
 });

@@ -17,7 +17,7 @@ export const sendMessage = clientEvent({
     '(after a lost ack, say) returns the stored message and stores nothing twice.',
   payload: NewMessage.extend({ conversationId: Uuid }),
   ack: Message,
-  errors: ['FORBIDDEN', 'NOT_FOUND'],
+  errors: ['FORBIDDEN', 'NOT_FOUND', 'CLIENT_KEY_REUSED'],
 });
 
 export const confirmReceipt = clientEvent({

@@ -1,7 +1,11 @@
 import type { SessionTokens } from './auth/session-tokens';
 import type { Revocations } from './auth/revocations';
 import type { Database } from './db/database';
+import { createConversationStore } from './services/conversations';
 import { createEventStore, type EventStore } from './services/events';
+import { createMessageStore } from './services/messages';
+import { createMessagingService, type MessagingService } from './services/messaging';
+import { noRealtime, type RealtimePort } from './services/realtime-port';
 import { createSessionStore, type SessionStore } from './services/sessions';
 import { createUserStore, type UserStore } from './services/users';
 
@@ -11,19 +15,32 @@ export interface Services {
   eventStore: EventStore;
   userStore: UserStore;
   sessionStore: SessionStore;
+  messaging: MessagingService;
+  /** How services reach connected devices; events go nowhere until a real-time server is attached. */
+  realtime: RealtimePort;
   revocations: Revocations;
   tokens: SessionTokens;
   startedAt: number;
 }
 
-export function createServices(database: Database, auth: { revocations: Revocations; tokens: SessionTokens }): Services {
+export function createServices(
+  database: Database,
+  options: { revocations: Revocations; tokens: SessionTokens; realtime?: RealtimePort },
+): Services {
+  const realtime = options.realtime ?? noRealtime;
   return {
     database,
     eventStore: createEventStore(database.db),
     userStore: createUserStore(database.db),
     sessionStore: createSessionStore(database.db),
-    revocations: auth.revocations,
-    tokens: auth.tokens,
+    messaging: createMessagingService({
+      conversations: createConversationStore(database.db),
+      messages: createMessageStore(database.db),
+      realtime,
+    }),
+    realtime,
+    revocations: options.revocations,
+    tokens: options.tokens,
     startedAt: Date.now(),
   };
 }

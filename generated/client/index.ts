@@ -101,6 +101,38 @@ export type GetHealthInput = CallOptions;
 export type GetHealthResult = Json<operations['getHealth'], 200> extends { data: infer T } ? T : never;
 export type GetHealthErrorCode = 'SERVICE_UNAVAILABLE' | 'RATE_LIMITED' | 'INTERNAL';
 
+// createConversation: POST /api/v1/conversations
+export type CreateConversationInput = CallOptions & { body: operations['createConversation']['requestBody']['content']['application/json'] };
+export type CreateConversationResult = Json<operations['createConversation'], 201> extends { data: infer T } ? T : never;
+export type CreateConversationErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'RATE_LIMITED' | 'INTERNAL';
+
+// getConversation: GET /api/v1/conversations/{conversationId}
+export type GetConversationInput = CallOptions & { params: operations['getConversation']['parameters']['path'] };
+export type GetConversationResult = Json<operations['getConversation'], 200> extends { data: infer T } ? T : never;
+export type GetConversationErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'INTERNAL';
+
+// listConversations: GET /api/v1/conversations
+export type ListConversationsInput = CallOptions & { query?: NonNullable<operations['listConversations']['parameters']['query']> };
+export type ListConversationsItem = Json<operations['listConversations'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListConversationsResult = Page<ListConversationsItem>;
+export type ListConversationsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// listMessages: GET /api/v1/conversations/{conversationId}/messages
+export type ListMessagesInput = CallOptions & { params: operations['listMessages']['parameters']['path'] } & { query?: NonNullable<operations['listMessages']['parameters']['query']> };
+export type ListMessagesItem = Json<operations['listMessages'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListMessagesResult = Page<ListMessagesItem>;
+export type ListMessagesErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'INTERNAL';
+
+// markRead: POST /api/v1/conversations/{conversationId}/read
+export type MarkReadInput = CallOptions & { params: operations['markRead']['parameters']['path'] } & { body: operations['markRead']['requestBody']['content']['application/json'] };
+export type MarkReadResult = Json<operations['markRead'], 200> extends { data: infer T } ? T : never;
+export type MarkReadErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'INTERNAL';
+
+// sendMessage: POST /api/v1/conversations/{conversationId}/messages
+export type SendMessageInput = CallOptions & { params: operations['sendMessage']['parameters']['path'] } & { body: operations['sendMessage']['requestBody']['content']['application/json'] };
+export type SendMessageResult = Json<operations['sendMessage'], 201> extends { data: infer T } ? T : never;
+export type SendMessageErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CLIENT_KEY_REUSED' | 'RATE_LIMITED' | 'INTERNAL';
+
 // getMe: GET /api/v1/users/me
 export type GetMeInput = CallOptions;
 export type GetMeResult = Json<operations['getMe'], 200> extends { data: infer T } ? T : never;
@@ -141,6 +173,12 @@ const operationsById = {
   listEvents: { operationId: 'listEvents', method: 'GET', path: '/api/v1/events', auth: false, paged: true },
   updateEvent: { operationId: 'updateEvent', method: 'PATCH', path: '/api/v1/events/{eventId}', auth: true, paged: false },
   getHealth: { operationId: 'getHealth', method: 'GET', path: '/api/v1/health', auth: false, paged: false },
+  createConversation: { operationId: 'createConversation', method: 'POST', path: '/api/v1/conversations', auth: true, paged: false },
+  getConversation: { operationId: 'getConversation', method: 'GET', path: '/api/v1/conversations/{conversationId}', auth: true, paged: false },
+  listConversations: { operationId: 'listConversations', method: 'GET', path: '/api/v1/conversations', auth: true, paged: true },
+  listMessages: { operationId: 'listMessages', method: 'GET', path: '/api/v1/conversations/{conversationId}/messages', auth: true, paged: true },
+  markRead: { operationId: 'markRead', method: 'POST', path: '/api/v1/conversations/{conversationId}/read', auth: true, paged: false },
+  sendMessage: { operationId: 'sendMessage', method: 'POST', path: '/api/v1/conversations/{conversationId}/messages', auth: true, paged: false },
   getMe: { operationId: 'getMe', method: 'GET', path: '/api/v1/users/me', auth: true, paged: false },
   getUser: { operationId: 'getUser', method: 'GET', path: '/api/v1/users/{user}', auth: false, paged: false },
   searchUsers: { operationId: 'searchUsers', method: 'GET', path: '/api/v1/users', auth: true, paged: true },
@@ -321,6 +359,59 @@ export function createClient(options: ClientOptions) {
         (input: UpdateEventInput): Promise<UpdateEventResult> => transport.request<UpdateEventResult>(operationsById.updateEvent, input),
         {
           isError: errorOf<UpdateEventErrorCode>('updateEvent'),
+        },
+      ),
+    },
+    /** Direct and group conversations, their messages and read markers; delivered in real time too. */
+    messages: {
+      /** Start a conversation: `POST /api/v1/conversations` */
+      createConversation: Object.assign(
+        (input: CreateConversationInput): Promise<CreateConversationResult> => transport.request<CreateConversationResult>(operationsById.createConversation, input),
+        {
+          isError: errorOf<CreateConversationErrorCode>('createConversation'),
+        },
+      ),
+      /** Get one conversation: `GET /api/v1/conversations/{conversationId}` */
+      getConversation: Object.assign(
+        (input: GetConversationInput): Promise<GetConversationResult> => transport.request<GetConversationResult>(operationsById.getConversation, input),
+        {
+          isError: errorOf<GetConversationErrorCode>('getConversation'),
+        },
+      ),
+      /** List my conversations: `GET /api/v1/conversations` */
+      listConversations: Object.assign(
+        (input?: ListConversationsInput): Promise<ListConversationsResult> => transport.request<ListConversationsResult>(operationsById.listConversations, input),
+        {
+          /** Every page, following `nextCursor`. */
+          pages: (input?: ListConversationsInput): AsyncIterable<Page<ListConversationsItem>> => transport.pages<ListConversationsItem>(operationsById.listConversations, input),
+          /** Every item of every page. */
+          items: (input?: ListConversationsInput): AsyncIterable<ListConversationsItem> => transport.items<ListConversationsItem>(operationsById.listConversations, input),
+          isError: errorOf<ListConversationsErrorCode>('listConversations'),
+        },
+      ),
+      /** Read the messages of a conversation: `GET /api/v1/conversations/{conversationId}/messages` */
+      listMessages: Object.assign(
+        (input: ListMessagesInput): Promise<ListMessagesResult> => transport.request<ListMessagesResult>(operationsById.listMessages, input),
+        {
+          /** Every page, following `nextCursor`. */
+          pages: (input: ListMessagesInput): AsyncIterable<Page<ListMessagesItem>> => transport.pages<ListMessagesItem>(operationsById.listMessages, input),
+          /** Every item of every page. */
+          items: (input: ListMessagesInput): AsyncIterable<ListMessagesItem> => transport.items<ListMessagesItem>(operationsById.listMessages, input),
+          isError: errorOf<ListMessagesErrorCode>('listMessages'),
+        },
+      ),
+      /** Mark messages as read: `POST /api/v1/conversations/{conversationId}/read` */
+      markRead: Object.assign(
+        (input: MarkReadInput): Promise<MarkReadResult> => transport.request<MarkReadResult>(operationsById.markRead, input),
+        {
+          isError: errorOf<MarkReadErrorCode>('markRead'),
+        },
+      ),
+      /** Send a message: `POST /api/v1/conversations/{conversationId}/messages` */
+      sendMessage: Object.assign(
+        (input: SendMessageInput): Promise<SendMessageResult> => transport.request<SendMessageResult>(operationsById.sendMessage, input),
+        {
+          isError: errorOf<SendMessageErrorCode>('sendMessage'),
         },
       ),
     },

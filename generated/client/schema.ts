@@ -333,6 +333,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List my conversations
+         * @description Most recently active first (the newest message, or the start for a conversation without one), ties broken by id. A conversation that becomes active while the caller pages moves to the top, where the real-time `message:new` event announces it.
+         */
+        get: operations["listConversations"];
+        put?: never;
+        /**
+         * Start a conversation
+         * @description The caller is always a member; listing them in `memberIds` changes nothing, nor do repeated ids. A direct conversation has exactly one other member and there is one per pair: starting it again answers 201 with the conversation that exists. An id with no user behind it is refused with 400, naming `/body/memberIds/{index}`.
+         *
+         *     Rate limit: 60 requests per 3600 s per user.
+         */
+        post: operations["createConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get one conversation
+         * @description Only members may read or write a conversation (403 otherwise; 404 when there is no such conversation).
+         */
+        get: operations["getConversation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversationId}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read the messages of a conversation
+         * @description Newest first. With `after` (a message id), the messages sent after that one instead, oldest first: what a device missed while offline. Either way the pages follow `cursor`; keep `after` in the query while paging (the `Link` header does). An `after` that is not a message of this conversation is refused with 400. Only members may read or write a conversation (403 otherwise; 404 when there is no such conversation).
+         */
+        get: operations["listMessages"];
+        put?: never;
+        /**
+         * Send a message
+         * @description Idempotent by `clientKey` per sender: sending a key again (a retry after a lost answer, or from two tabs at once) stores nothing and answers 201 with the message stored the first time. The same key with another conversation or text is refused with 409 `CLIENT_KEY_REUSED`. Every member’s devices, the sender’s included, receive the real-time `message:new` event once. Only members may read or write a conversation (403 otherwise; 404 when there is no such conversation).
+         *
+         *     Rate limit: 120 requests per 60 s per user.
+         */
+        post: operations["sendMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversationId}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark messages as read
+         * @description Moves the caller’s read marker forward to a message, never backward: marking an older message answers with the marker where it stands. Members receive the real-time `message:read` event when the marker moves. A `messageId` that is not a message of this conversation is refused with 400. Only members may read or write a conversation (403 otherwise; 404 when there is no such conversation).
+         */
+        post: operations["markRead"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me": {
         parameters: {
             query?: never;
@@ -418,6 +510,86 @@ export interface components {
             sessionId: string;
             user: components["schemas"]["Me"];
         };
+        /**
+         * @description A direct or group conversation, as one of its members sees it
+         * @example {
+         *       "id": "2c9d4e1f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *       "kind": "direct",
+         *       "title": null,
+         *       "memberIds": [
+         *         "5d1c7a0e-3f7b-4a4e-9c55-2f3e8b7d9a10",
+         *         "0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d"
+         *       ],
+         *       "createdAt": "2026-12-03T23:00:00.000Z",
+         *       "lastMessage": null,
+         *       "unreadCount": 0
+         *     }
+         */
+        Conversation: {
+            /**
+             * Format: uuid
+             * @description Identifier (UUID)
+             * @example 0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d
+             */
+            id: string;
+            kind: components["schemas"]["ConversationKind"];
+            /** @description A group’s title; always null for a direct conversation */
+            title: string | null;
+            /** @description Every member, the caller included */
+            memberIds: string[];
+            /**
+             * Format: date-time
+             * @description Date and time, RFC 3339
+             * @example 2026-12-05T21:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * @description The newest message; null while there is none
+             * @example {
+             *       "id": "7a3e9c2d-1b4f-4e8a-9d6c-5f2b8a1e3c4d",
+             *       "conversationId": "2c9d4e1f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+             *       "senderId": "5d1c7a0e-3f7b-4a4e-9c55-2f3e8b7d9a10",
+             *       "clientKey": "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+             *       "body": "¿Bailamos la próxima tanda?",
+             *       "createdAt": "2026-12-03T23:15:00.000Z"
+             *     }
+             */
+            lastMessage: {
+                /**
+                 * Format: uuid
+                 * @description Identifier (UUID)
+                 * @example 0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d
+                 */
+                id: string;
+                /**
+                 * Format: uuid
+                 * @description Identifier (UUID)
+                 * @example 0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d
+                 */
+                conversationId: string;
+                /**
+                 * Format: uuid
+                 * @description Identifier (UUID)
+                 * @example 0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d
+                 */
+                senderId: string;
+                clientKey: string;
+                body: string;
+                /**
+                 * Format: date-time
+                 * @description Date and time, RFC 3339
+                 * @example 2026-12-05T21:00:00.000Z
+                 */
+                createdAt: string;
+            } | null;
+            /** @description Messages from others after the caller’s read marker */
+            unreadCount: number;
+        };
+        /**
+         * @description `direct`: two people, one conversation per pair; `group`: any number, with a title
+         * @enum {string}
+         */
+        ConversationKind: "direct" | "group";
         /** @enum {string|null} */
         DanceRole: "leader" | "follower" | "both" | null;
         /**
@@ -486,6 +658,27 @@ export interface components {
          * @enum {string}
          */
         EventKind: "milonga" | "practica" | "festival" | "marathon" | "encuentro" | "class" | "workshop";
+        /** @description Fields to change; `null` clears country or venue */
+        EventPatch: {
+            title?: string;
+            description?: string;
+            kind?: components["schemas"]["EventKind"];
+            city?: string;
+            country?: string | null;
+            venue?: string | null;
+            /**
+             * Format: date-time
+             * @description Date and time, RFC 3339
+             * @example 2026-12-05T21:00:00.000Z
+             */
+            startsAt?: string;
+            /**
+             * Format: date-time
+             * @description Date and time, RFC 3339
+             * @example 2026-12-05T21:00:00.000Z
+             */
+            endsAt?: string;
+        };
         /**
          * @example {
          *       "status": "ok",
@@ -511,6 +704,14 @@ export interface components {
             /** @enum {string} */
             status: "mfa_required";
             challenge: components["schemas"]["MfaChallenge"];
+        };
+        MarkRead: {
+            /**
+             * Format: uuid
+             * @description The newest message the reader has seen
+             * @example 0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d
+             */
+            messageId: string;
         };
         /** @description The signed-in user, as they see themselves */
         Me: {
@@ -542,6 +743,45 @@ export interface components {
              */
             updatedAt: string;
         };
+        /**
+         * @description One message of a conversation
+         * @example {
+         *       "id": "7a3e9c2d-1b4f-4e8a-9d6c-5f2b8a1e3c4d",
+         *       "conversationId": "2c9d4e1f-6a7b-4c8d-9e0f-1a2b3c4d5e6f",
+         *       "senderId": "5d1c7a0e-3f7b-4a4e-9c55-2f3e8b7d9a10",
+         *       "clientKey": "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+         *       "body": "¿Bailamos la próxima tanda?",
+         *       "createdAt": "2026-12-03T23:15:00.000Z"
+         *     }
+         */
+        Message: {
+            /**
+             * Format: uuid
+             * @description Identifier (UUID)
+             * @example 0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description Identifier (UUID)
+             * @example 0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d
+             */
+            conversationId: string;
+            /**
+             * Format: uuid
+             * @description Identifier (UUID)
+             * @example 0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d
+             */
+            senderId: string;
+            clientKey: string;
+            body: string;
+            /**
+             * Format: date-time
+             * @description Date and time, RFC 3339
+             * @example 2026-12-05T21:00:00.000Z
+             */
+            createdAt: string;
+        };
         MfaChallenge: {
             /** @description Send it back with a code to verifyMfaLogin */
             mfaToken: string;
@@ -552,6 +792,64 @@ export interface components {
             secret: string;
             /** @description otpauth:// URI, to show as a QR code */
             otpauthUri: string;
+        };
+        /**
+         * @example {
+         *       "kind": "group",
+         *       "memberIds": [
+         *         "0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d"
+         *       ],
+         *       "title": "Práctica de los martes"
+         *     }
+         */
+        NewConversation: {
+            kind: components["schemas"]["ConversationKind"];
+            /** @description The others to talk with (the caller is always a member): exactly one for `direct` */
+            memberIds: string[];
+            /** @description Only for a group */
+            title?: string;
+        };
+        /**
+         * @example {
+         *       "title": "Milonga de los Jueves",
+         *       "kind": "milonga",
+         *       "city": "Buenos Aires",
+         *       "venue": "Salón Canning",
+         *       "startsAt": "2026-12-03T22:00:00.000Z",
+         *       "endsAt": "2026-12-04T03:00:00.000Z"
+         *     }
+         */
+        NewEvent: {
+            title: string;
+            description?: string;
+            kind: components["schemas"]["EventKind"];
+            city: string;
+            country?: string;
+            venue?: string;
+            /**
+             * Format: date-time
+             * @description Date and time, RFC 3339
+             * @example 2026-12-05T21:00:00.000Z
+             */
+            startsAt: string;
+            /**
+             * Format: date-time
+             * @description Date and time, RFC 3339
+             * @example 2026-12-05T21:00:00.000Z
+             */
+            endsAt: string;
+        };
+        /**
+         * @example {
+         *       "clientKey": "9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a",
+         *       "body": "¿Bailamos la próxima tanda?"
+         *     }
+         */
+        NewMessage: {
+            /** @description Chosen by the sending device (a UUID, say); resending a key returns the message already stored */
+            clientKey: string;
+            /** @description Text as written, 1–4000 characters, not only blanks */
+            body: string;
         };
         /** @description Where the next page starts; `nextCursor` is null on the last page */
         PageInfo: {
@@ -576,6 +874,42 @@ export interface components {
             path: string;
             code: string;
             message: string;
+        };
+        /** @description Fields to change; `null` clears city, dance role or avatar */
+        ProfilePatch: {
+            displayName?: string;
+            bio?: string;
+            city?: string | null;
+            danceRole?: components["schemas"]["DanceRole"];
+            /** Format: uri */
+            avatarUrl?: string | null;
+        };
+        /** @description A member’s read marker in a conversation */
+        ReadReceipt: {
+            /**
+             * Format: uuid
+             * @description Identifier (UUID)
+             * @example 0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d
+             */
+            conversationId: string;
+            /**
+             * Format: uuid
+             * @description Identifier (UUID)
+             * @example 0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d
+             */
+            userId: string;
+            /**
+             * Format: uuid
+             * @description Where the reader’s marker stands: every message up to it is read
+             * @example 0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d
+             */
+            messageId: string;
+            /**
+             * Format: date-time
+             * @description Date and time, RFC 3339
+             * @example 2026-12-05T21:00:00.000Z
+             */
+            readAt: string;
         };
         RecoveryCodes: {
             recoveryCodes: string[];
@@ -643,6 +977,16 @@ export interface components {
         };
     };
     responses: {
+        /** @description `CLIENT_KEY_REUSED`: Client key already used for another message */
+        ClientKeyReused: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description `FORBIDDEN`: Forbidden */
         Forbidden: {
             headers: {
@@ -1322,26 +1666,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    title: string;
-                    description?: string;
-                    kind: components["schemas"]["EventKind"];
-                    city: string;
-                    country?: string;
-                    venue?: string;
-                    /**
-                     * Format: date-time
-                     * @description Date and time, RFC 3339
-                     * @example 2026-12-05T21:00:00.000Z
-                     */
-                    startsAt: string;
-                    /**
-                     * Format: date-time
-                     * @description Date and time, RFC 3339
-                     * @example 2026-12-05T21:00:00.000Z
-                     */
-                    endsAt: string;
-                };
+                "application/json": components["schemas"]["NewEvent"];
             };
         };
         responses: {
@@ -1435,26 +1760,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    title?: string;
-                    description?: string;
-                    kind?: components["schemas"]["EventKind"];
-                    city?: string;
-                    country?: string | null;
-                    venue?: string | null;
-                    /**
-                     * Format: date-time
-                     * @description Date and time, RFC 3339
-                     * @example 2026-12-05T21:00:00.000Z
-                     */
-                    startsAt?: string;
-                    /**
-                     * Format: date-time
-                     * @description Date and time, RFC 3339
-                     * @example 2026-12-05T21:00:00.000Z
-                     */
-                    endsAt?: string;
-                };
+                "application/json": components["schemas"]["EventPatch"];
             };
         };
         responses: {
@@ -1507,6 +1813,223 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    listConversations: {
+        parameters: {
+            query?: {
+                /** @description Items per page (1–100) */
+                limit?: number;
+                /** @description Opaque cursor from `page.nextCursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of results */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Conversation"][];
+                        page: components["schemas"]["PageInfo"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationFailedOrInvalidCursor"];
+            401: components["responses"]["UnauthenticatedOrTokenExpired"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    createConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewConversation"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Conversation"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationFailedOrMalformedJson"];
+            401: components["responses"]["UnauthenticatedOrTokenExpired"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Identifier (UUID) */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Conversation"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationFailed"];
+            401: components["responses"]["UnauthenticatedOrTokenExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    listMessages: {
+        parameters: {
+            query?: {
+                /** @description Only messages sent after this one, oldest first */
+                after?: string;
+                /** @description Items per page (1–100) */
+                limit?: number;
+                /** @description Opaque cursor from `page.nextCursor` of the previous page */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Identifier (UUID) */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of results */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    Link: components["headers"]["Link"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Message"][];
+                        page: components["schemas"]["PageInfo"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationFailedOrInvalidCursor"];
+            401: components["responses"]["UnauthenticatedOrTokenExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    sendMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Identifier (UUID) */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewMessage"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Policy": components["headers"]["RateLimit-Policy"];
+                    RateLimit: components["headers"]["RateLimit"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Message"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationFailedOrMalformedJson"];
+            401: components["responses"]["UnauthenticatedOrTokenExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["ClientKeyReused"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    markRead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Identifier (UUID) */
+                conversationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkRead"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["ReadReceipt"];
+                    };
+                };
+            };
+            400: components["responses"]["ValidationFailedOrMalformedJson"];
+            401: components["responses"]["UnauthenticatedOrTokenExpired"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["Internal"];
+        };
+    };
     getMe: {
         parameters: {
             query?: never;
@@ -1541,14 +2064,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    displayName?: string;
-                    bio?: string;
-                    city?: string | null;
-                    danceRole?: components["schemas"]["DanceRole"];
-                    /** Format: uri */
-                    avatarUrl?: string | null;
-                };
+                "application/json": components["schemas"]["ProfilePatch"];
             };
         };
         responses: {

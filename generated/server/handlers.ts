@@ -3,6 +3,7 @@ import type { HandlerFor } from '../../runtime/server';
 import type * as auth from '../../contracts/auth';
 import type * as events from '../../contracts/events';
 import type * as health from '../../contracts/health';
+import type * as messages from '../../contracts/messages';
 import type * as users from '../../contracts/users';
 
 /** Accounts, sign-in, token refresh, sessions and multi-factor authentication. */
@@ -59,6 +60,22 @@ export interface EventsHandlers<S> {
   updateEvent: HandlerFor<typeof events.updateEvent, S>;
 }
 
+/** Direct and group conversations, their messages and read markers; delivered in real time too. */
+export interface MessagesHandlers<S> {
+  /** Start a conversation: `POST /api/v1/conversations` */
+  createConversation: HandlerFor<typeof messages.createConversation, S>;
+  /** Get one conversation: `GET /api/v1/conversations/{conversationId}` */
+  getConversation: HandlerFor<typeof messages.getConversation, S>;
+  /** List my conversations: `GET /api/v1/conversations` */
+  listConversations: HandlerFor<typeof messages.listConversations, S>;
+  /** Read the messages of a conversation: `GET /api/v1/conversations/{conversationId}/messages` */
+  listMessages: HandlerFor<typeof messages.listMessages, S>;
+  /** Mark messages as read: `POST /api/v1/conversations/{conversationId}/read` */
+  markRead: HandlerFor<typeof messages.markRead, S>;
+  /** Send a message: `POST /api/v1/conversations/{conversationId}/messages` */
+  sendMessage: HandlerFor<typeof messages.sendMessage, S>;
+}
+
 /** Service health for load balancers and monitors. */
 export interface HealthHandlers<S> {
   /** Check service health: `GET /api/v1/health` */
@@ -70,5 +87,6 @@ export interface Handlers<S> {
   auth: AuthHandlers<S>;
   users: UsersHandlers<S>;
   events: EventsHandlers<S>;
+  messages: MessagesHandlers<S>;
   health: HealthHandlers<S>;
 }

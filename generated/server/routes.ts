@@ -3,6 +3,7 @@ import type { RouteDefinition } from '../../runtime/server';
 import * as auth from '../../contracts/auth';
 import * as events from '../../contracts/events';
 import * as health from '../../contracts/health';
+import * as messages from '../../contracts/messages';
 import * as users from '../../contracts/users';
 import type { Handlers } from './handlers';
 
@@ -27,6 +28,12 @@ export function createRoutes<S>(handlers: Handlers<S>): RouteDefinition[] {
     { endpoint: events.listEvents, handler: handlers.events.listEvents },
     { endpoint: events.updateEvent, handler: handlers.events.updateEvent },
     { endpoint: health.getHealth, handler: handlers.health.getHealth },
+    { endpoint: messages.createConversation, handler: handlers.messages.createConversation },
+    { endpoint: messages.getConversation, handler: handlers.messages.getConversation },
+    { endpoint: messages.listConversations, handler: handlers.messages.listConversations },
+    { endpoint: messages.listMessages, handler: handlers.messages.listMessages },
+    { endpoint: messages.markRead, handler: handlers.messages.markRead },
+    { endpoint: messages.sendMessage, handler: handlers.messages.sendMessage },
     { endpoint: users.getMe, handler: handlers.users.getMe },
     { endpoint: users.getUser, handler: handlers.users.getUser },
     { endpoint: users.searchUsers, handler: handlers.users.searchUsers },

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const eventKinds = ['milonga', 'practica', 'festival', 'marathon', 'encuentro', 'class', 'workshop'] as const;
 export type EventKind = (typeof eventKinds)[number];
@@ -115,4 +115,90 @@ export const recoveryCodes = pgTable(
     usedAt: instant('used_at'),
   },
   (table) => [uniqueIndex('recovery_codes_user_code_idx').on(table.userId, table.codeHash)],
+);
+
+export const conversationKinds = ['direct', 'group'] as const;
+export type ConversationKind = (typeof conversationKinds)[number];
+
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    kind: text('kind', { enum: conversationKinds }).notNull(),
+    title: text('title'),
+    /** The two member ids of a direct conversation, smaller first: one conversation per pair. */
+    directKey: text('direct_key').unique(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    /** The newest message's created_at, or created_at while there is none: the order of a member's list. */
+    lastActivityAt: instant('last_activity_at').notNull().defaultNow(),
+  },
+  (table) => [
+    index('conversations_last_activity_idx').on(table.lastActivityAt, table.id),
+    check('conversations_kind_check', sql`${table.kind} in ('direct', 'group')`),
+    check('conversations_direct_key_check', sql`(${table.kind} = 'direct') = (${table.directKey} is not null)`),
+    check('conversations_title_check', sql`${table.kind} = 'group' or ${table.title} is null`),
+  ],
+);
+
+/** The read marker is a position in the conversation's (created_at, id) order: the message and its created_at. */
+export const conversationMembers = pgTable(
+  'conversation_members',
+  {
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    joinedAt: instant('joined_at').notNull().defaultNow(),
+    lastReadMessageId: uuid('last_read_message_id'),
+    lastReadCreatedAt: instant('last_read_created_at'),
+    readAt: instant('read_at'),
+  },
+  (table) => [
+    primaryKey({ columns: [table.conversationId, table.userId] }),
+    index('conversation_members_user_idx').on(table.userId, table.conversationId),
+    check(
+      'conversation_members_marker_check',
+      sql`(${table.lastReadMessageId} is null) = (${table.lastReadCreatedAt} is null) and (${table.lastReadMessageId} is null) = (${table.readAt} is null)`,
+    ),
+  ],
+);
+
+export const messages = pgTable(
+  'messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    conversationId: uuid('conversation_id')
+      .notNull()
+      .references(() => conversations.id, { onDelete: 'cascade' }),
+    senderId: uuid('sender_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** Chosen by the sending device; a resend with the same key finds the stored message. */
+    clientKey: text('client_key').notNull(),
+    body: text('body').notNull(),
+    /** Stamped while holding the conversation's row, at least 1 ms after the previous message: commit order. */
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex('messages_sender_client_key_idx').on(table.senderId, table.clientKey),
+    index('messages_conversation_created_at_id_idx').on(table.conversationId, table.createdAt, table.id),
+  ],
+);
+
+/** A recipient's device confirmed a message arrived; one row per (message, recipient). */
+export const messageDeliveries = pgTable(
+  'message_deliveries',
+  {
+    messageId: uuid('message_id')
+      .notNull()
+      .references(() => messages.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    deliveredAt: instant('delivered_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.messageId, table.userId] })],
 );

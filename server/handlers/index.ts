@@ -3,6 +3,7 @@ import type { Services } from '../services';
 import { auth } from './auth';
 import { events } from './events';
 import { health } from './health';
+import { messages } from './messages';
 import { users } from './users';
 
-export const handlers: Handlers<Services> = { auth, events, health, users };
+export const handlers: Handlers<Services> = { auth, events, health, messages, users };
