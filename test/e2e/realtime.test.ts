@@ -182,3 +182,14 @@ describe('sessions', () => {
     stranger.close();
   });
 });
+
+describe('documents', () => {
+  it('serves the AsyncAPI document at /asyncapi.json', async () => {
+    const res = await fetch(`${server.url}/asyncapi.json`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    const doc = (await res.json()) as { asyncapi: string; channels: { realtime: { address: string } } };
+    expect(doc.asyncapi).toBe('3.0.0');
+    expect(doc.channels.realtime.address).toBe('/api/v1/realtime');
+  });
+});
