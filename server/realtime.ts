@@ -84,17 +84,15 @@ export function startRealtime(
     handlers: realtimeHandlers(services, presence),
     authorizeRoom: (user, room) => mayJoin(services, user, room),
     presence,
-    onPresence: (userId, status, at) => {
-      services.messaging.contactsOf(userId).then(
-        (contacts) => realtime.toUsers(contacts, 'presence:update', { userId, status, lastSeenAt: status === 'offline' ? at.toISOString() : null }),
-        (error: unknown) => log.error({ err: error, userId }, 'presence fan-out failed'),
-      );
+    onPresence: async (userId, status, at) => {
+      const contacts = await services.messaging.contactsOf(userId);
+      realtime.toUsers(contacts, 'presence:update', { userId, status, lastSeenAt: status === 'offline' ? at.toISOString() : null });
     },
     log,
     corsOrigins: options.config.CORS_ORIGINS,
     pingIntervalMs: options.pingIntervalMs,
     pingTimeoutMs: options.pingTimeoutMs,
-    adapter: redis ? createAdapter(redis.client.duplicate(), redis.client.duplicate(), { key: `${redis.keyPrefix}socket.io` }) : undefined,
+    adapter: redis ? createAdapter(redis.adapter.pub, redis.adapter.sub, { key: `${redis.keyPrefix}socket.io` }) : undefined,
   });
   options.port.target = realtime;
   services.revocations.onRevoke((sessionId) => realtime.disconnectSession(sessionId));

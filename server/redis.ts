@@ -4,12 +4,14 @@ import type { LimiterFactory } from '../runtime/server';
 
 /**
  * Redis for running many instances as one: shared rate-limit counters and revocation fan-out.
- * Pub/sub needs a connection of its own, hence three.
+ * Pub/sub needs connections of their own, hence four.
  */
 export interface RedisConnections {
   client: Redis;
   publisher: Redis;
   subscriber: Redis;
+  /** The Socket.IO adapter's own pair (it subscribes with one and publishes with the other). */
+  adapter: { pub: Redis; sub: Redis };
   /** Prefix of every key and channel, so deployments (or test runs) can share one Redis. */
   keyPrefix: string;
   limiters: LimiterFactory;
@@ -18,17 +20,17 @@ export interface RedisConnections {
 
 export async function connectRedis(url: string, keyPrefix = 'mt:'): Promise<RedisConnections> {
   const open = () => new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  const client = open();
-  const subscriber = open();
-  await Promise.all([client.connect(), subscriber.connect()]);
+  const [client, subscriber, pub, sub] = [open(), open(), open(), open()];
+  await Promise.all([client, subscriber, pub, sub].map((connection) => connection.connect()));
   return {
     client,
     publisher: client,
     subscriber,
+    adapter: { pub, sub },
     keyPrefix,
     limiters: (options) => new RateLimiterRedis({ storeClient: client, ...options, keyPrefix: `${keyPrefix}${options.keyPrefix}` }),
     async close() {
-      await Promise.all([client.quit(), subscriber.quit()]);
+      await Promise.all([client, subscriber, pub, sub].map((connection) => connection.quit()));
     },
   };
 }

@@ -7,8 +7,8 @@ import type { Redis } from 'ioredis';
 export interface PresenceStore {
   /** Records a socket; true when it is the user's first (the user came online). */
   connect(userId: string, socketId: string): Promise<boolean>;
-  /** Forgets a socket; true when it was the user's last (the user went offline). */
-  disconnect(userId: string, socketId: string): Promise<boolean>;
+  /** Forgets a socket; when it was the user's last, the time recorded as last seen (else null). */
+  disconnect(userId: string, socketId: string): Promise<Date | null>;
   status(userIds: readonly string[]): Promise<Map<string, { online: boolean; lastSeenAt: Date | null }>>;
 }
 
@@ -24,11 +24,11 @@ export function memoryPresence(): PresenceStore {
     },
     async disconnect(userId, socketId) {
       const set = sockets.get(userId);
-      if (!set?.delete(socketId)) return false;
-      if (set.size > 0) return false;
+      if (!set?.delete(socketId) || set.size > 0) return null;
       sockets.delete(userId);
-      lastSeen.set(userId, new Date());
-      return true;
+      const at = new Date();
+      lastSeen.set(userId, at);
+      return at;
     },
     async status(userIds) {
       return new Map(userIds.map((id) => [id, { online: (sockets.get(id)?.size ?? 0) > 0, lastSeenAt: lastSeen.get(id) ?? null }]));
@@ -50,7 +50,9 @@ export function redisPresence(redis: Redis, keyPrefix: string): PresenceStore {
       return (await redis.eval(CONNECT, 1, socketsKey(userId), socketId)) === 1;
     },
     async disconnect(userId, socketId) {
-      return (await redis.eval(DISCONNECT, 2, socketsKey(userId), seenKey(userId), socketId, new Date().toISOString())) === 0;
+      const at = new Date();
+      const left = await redis.eval(DISCONNECT, 2, socketsKey(userId), seenKey(userId), socketId, at.toISOString());
+      return left === 0 ? at : null;
     },
     async status(userIds) {
       const out = new Map<string, { online: boolean; lastSeenAt: Date | null }>();

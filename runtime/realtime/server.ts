@@ -32,8 +32,8 @@ export interface RealtimeOptions {
   /** Whether a user may join a room (`conversation:{id}`, …); `user:{id}` is the user's own and always joined. */
   authorizeRoom: (user: AuthUser, room: string) => boolean | Promise<boolean>;
   presence: PresenceStore;
-  /** Told when a user goes online (first device) or offline (last device). */
-  onPresence?: (userId: string, status: 'online' | 'offline', at: Date) => void;
+  /** Told when a user goes online (first device) or offline (last device, `at` = last seen). */
+  onPresence?: (userId: string, status: 'online' | 'offline', at: Date) => Promise<void> | void;
   log: Logger;
   corsOrigins: string[];
   pingIntervalMs?: number;
@@ -150,13 +150,15 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     }
   }
 
-  function presenceChange(userId: string, change: () => Promise<boolean>, status: 'online' | 'offline'): void {
-    change().then(
-      (changed) => {
-        if (changed) options.onPresence?.(userId, status, new Date());
-      },
-      (error: unknown) => log.error({ err: error, userId }, 'presence update failed'),
-    );
+  // Presence work still running: close() waits for it before the adapter's connections go.
+  const pending = new Set<Promise<void>>();
+  function presenceChange(userId: string, change: () => Promise<Date | boolean | null>, status: 'online' | 'offline'): void {
+    const work = (async () => {
+      const changed = await change();
+      if (changed) await options.onPresence?.(userId, status, changed instanceof Date ? changed : new Date());
+    })().catch((error: unknown) => log.error({ err: error, userId }, 'presence update failed'));
+    pending.add(work);
+    void work.finally(() => pending.delete(work));
   }
 
   return {
@@ -177,6 +179,10 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       // lets clients reconnect to another instance or to this one once it is back. Not io.close():
       // that would also close the HTTP server, which its owner drains itself.
       io.engine.close();
+      // Disconnects are handled on the next tick; then their presence work, then the adapter.
+      await new Promise((resolve) => setImmediate(resolve));
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+      await io.of('/').adapter.close();
     },
   };
 }
