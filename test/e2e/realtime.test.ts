@@ -97,6 +97,19 @@ describe('real-time messaging', () => {
     phone.close();
   });
 
+  it('closes a connection that sends a message over 64 KB, and the client comes back by itself', async () => {
+    const { ana, conversation } = await pair();
+    const phone = ana.device({ retries: 0 });
+    await connected(phone);
+    const dropped = new Promise<string>((resolve) => phone.socket.once('disconnect', (reason) => resolve(reason)));
+    phone.socket.emit('message:send', { conversationId: conversation.id, clientKey: 'huge', body: 'x'.repeat(70 * 1024) });
+    expect(await dropped).toBe('transport close');
+    await connected(phone);
+    const stored = await ana.api.messages.listMessages({ params: { conversationId: conversation.id } });
+    expect(stored.data).toEqual([]);
+    phone.close();
+  });
+
   it('members can join the conversation room and ask who is in it', async () => {
     const { ana, ben, conversation } = await pair();
     const [a, b] = [ana.device(), ben.device()];
