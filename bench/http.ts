@@ -31,8 +31,8 @@ export function pinned(core: number, command: string, args: string[]): [string, 
   return hasTaskset ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
 }
 
-export async function startServer(node: string, script: string, args: string[]): Promise<{ child: ChildProcess; port: number }> {
-  const [command, argv] = pinned(0, node, ['--import', 'tsx', join(root, script), ...args]);
+export async function startServer(node: string, script: string, args: string[], nodeFlags: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+  const [command, argv] = pinned(0, node, [...nodeFlags, '--import', 'tsx', join(root, script), ...args]);
   const child = spawn(command, argv, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
   const port = await new Promise<number>((resolve, reject) => {
     let seen = '';

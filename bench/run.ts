@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { measureGenerator } from './generator';
 import { measureAuth } from './auth';
 import { measureHttp, type HttpResult } from './http';
+import { measureRealtime } from './realtime';
 
 /**
- * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --only http|auth|generator]
+ * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --only http|auth|generator|realtime]
  * Prints figures measured in this one run and their ratios; nothing here is a pass/fail test.
  */
 const { values } = parseArgs({
@@ -65,4 +66,44 @@ if (want('auth')) {
   console.log(`  login    ${r.loginPerSecond.toFixed(1).padStart(7)} req/s   p99 ${r.loginP99Ms} ms${r.loginNon2xx ? `   (${r.loginNon2xx} non-2xx!)` : ''}`);
   console.log(`  refresh  ${r.refreshPerSecond.toFixed(0).padStart(7)} req/s   p99 ${r.refreshP99Ms} ms${r.refreshNon2xx ? `   (${r.refreshNon2xx} non-2xx!)` : ''}`);
   console.log(`  argon2id verify alone, one at a time: ${r.argon2PerSecond.toFixed(1)}/s → login runs at ${(r.loginPerSecond / r.argon2PerSecond).toFixed(2)}× the hash's own rate; refresh is ${(r.refreshPerSecond / r.loginPerSecond).toFixed(0)}× login`);
+}
+
+if (want('realtime')) {
+  const settings = { node: values.node, sockets: 1000, messages: 200, rounds: 5 };
+  const { execFileSync } = await import('node:child_process');
+  const version = execFileSync(values.node, ['--version']).toString().trim();
+  console.log(
+    `Real time: ${settings.sockets} socket.io-client sockets (websocket) in a load process on core 1, server Node ${version} on core 0; ` +
+      `rounds of ${settings.messages} message:new broadcasts to all of them at once, median of ${settings.rounds}`,
+  );
+  const { bare, runtime } = await measureRealtime(settings);
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+  for (const r of [bare, runtime]) {
+    console.log(`  ${r.name} (${r.detail}): ${r.connectMs.toFixed(0)} ms to connect the sockets${r.gc ? '' : ' (no gc(): memory figures are rough)'}`);
+    console.log(
+      `    per idle socket: heap used ${kib(r.heapPerSocket)}, RSS ${kib(r.rssPerSocket)} (${kib(r.rssPerSocketNoYoung)} without young-generation growth), external ${kib(r.externalPerSocket)}`,
+    );
+    for (const f of r.fanOut) {
+      console.log(
+        `    ${f.name.padEnd(13)} ${f.broadcastsPerSecond.toFixed(0).padStart(4)} broadcasts/s = ${f.deliveriesPerSecond.toFixed(0).padStart(6)} deliveries/s   ` +
+          `server ${f.serverMicrosPerDelivery.toFixed(2)} µs CPU/delivery (${(1000 / f.serverMicrosPerDelivery).toFixed(0)}k deliveries per CPU-second)   ` +
+          `busy: server ${(f.serverCoreShare * 100).toFixed(0)}%, load process ${(f.clientCoreShare * 100).toFixed(0)}%`,
+      );
+    }
+  }
+  const base = bare.fanOut[0]!;
+  for (const f of runtime.fanOut) {
+    console.log(
+      `  ratio runtime ${f.name} / bare io.emit: deliveries/s ${(f.deliveriesPerSecond / base.deliveriesPerSecond).toFixed(2)}×, ` +
+        `server CPU per delivery ${(f.serverMicrosPerDelivery / base.serverMicrosPerDelivery).toFixed(2)}×`,
+    );
+  }
+  console.log(
+    `  ratio runtime / bare memory per idle socket: heap used ${(runtime.heapPerSocket / bare.heapPerSocket).toFixed(2)}×, ` +
+      `RSS ${(runtime.rssPerSocket / bare.rssPerSocket).toFixed(2)}× (${(runtime.rssPerSocketNoYoung / bare.rssPerSocketNoYoung).toFixed(2)}× without young-generation growth)`,
+  );
+  console.log(
+    '  (RSS deltas carry each process\'s history: the bare server grows its young generation as the sockets connect; the runtime ' +
+      'refills memory its start-up freed. Heap used after full collections is the per-socket figure to compare.)',
+  );
 }
