@@ -86,7 +86,7 @@ export function createContractRouter(options: RouterOptions) {
       input.page = { limit, after: cursor ? options.cursors.decode(cursor) : null };
     }
 
-    const ctx = { ...options.services, user, requestId: state.id, client: clientOf(req), get log() { return requestLog(state.id); } };
+    const ctx = newContext(user, state.id, req);
     let result: unknown;
     if (limits?.countsFailures) {
       try {
@@ -149,18 +149,30 @@ export function createContractRouter(options: RouterOptions) {
     throw new Error(`The result of ${route.endpoint.operationId} breaks its response schema: ${parsed.error.message}`);
   }
 
-  /** A handler's log lines carry the request id (made only when a handler logs). */
-  function requestLog(reqId: string) {
-    return options.log.child({ reqId });
-  }
-
-  function clientOf(req: IncomingMessage) {
-    return {
-      get ip() {
-        return options.clientAddress(req);
+  /**
+   * Handler contexts share one prototype holding the services and the lazy parts (a request-bound
+   * log, the client's address), so a request allocates a small object of its own fields only.
+   */
+  const contextPrototype = Object.create(options.services as object, {
+    log: {
+      get(this: { requestId: string }) {
+        return options.log.child({ reqId: this.requestId });
       },
-      userAgent: req.headers['user-agent'],
-    };
+    },
+    client: {
+      get(this: { req: IncomingMessage }) {
+        const req = this.req;
+        return { ip: options.clientAddress(req), userAgent: req.headers['user-agent'] };
+      },
+    },
+  }) as object;
+
+  function newContext(user: AuthUser | null, requestId: string, req: IncomingMessage) {
+    const ctx = Object.create(contextPrototype) as { user: AuthUser | null; requestId: string; req: IncomingMessage };
+    ctx.user = user;
+    ctx.requestId = requestId;
+    ctx.req = req;
+    return ctx;
   }
 
   /** Serves contract routes, passes everything else on (a connect-style middleware). */
