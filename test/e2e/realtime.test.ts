@@ -1,6 +1,8 @@
+import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../server/db/database';
+import { TEST_SECRET } from '../support/app';
 import { connected, next, signUp, startRealtimeServer } from '../support/realtime';
 
 /** Real sockets against a real server: messages, receipts, rooms, presence, heartbeat, revocation. */
@@ -184,6 +186,36 @@ describe('sessions', () => {
     const disconnected = new Promise<string>((resolve) => phone.socket.on('disconnect', (reason) => resolve(reason)));
     await ana.api.auth.logout();
     expect(await disconnected).toBe('io server disconnect');
+    phone.close();
+  });
+
+  it('refuses an expired token at the handshake, and the client refreshes it and connects', async () => {
+    const ana = await signUp(server.url);
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await new SignJWT({ roles: ['user'], sid: ana.session.sessionId })
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+      .setSubject(ana.id)
+      .setIssuer(server.config.JWT_ISSUER)
+      .setAudience(server.config.JWT_AUDIENCE)
+      .setIssuedAt(now - 960)
+      .setExpirationTime(now - 60)
+      .sign(TEST_SECRET);
+    let token = expired;
+    let refreshes = 0;
+    const phone = ana.device({
+      tokens: {
+        getAccessToken: () => token,
+        refresh: async () => {
+          refreshes++;
+          token = ana.session.accessToken;
+          return true;
+        },
+      },
+    });
+    const refused = new Promise<Error & { data?: { code?: string } }>((resolve) => phone.socket.once('connect_error', resolve));
+    expect((await refused).data?.code).toBe('TOKEN_EXPIRED');
+    await connected(phone);
+    expect(refreshes).toBe(1);
     phone.close();
   });
 
