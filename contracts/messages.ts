@@ -201,7 +201,7 @@ export const sendMessage = endpoint({
   body: NewMessage,
   response: { status: 201, body: Message },
   errors: ['NOT_FOUND', 'FORBIDDEN', 'CLIENT_KEY_REUSED'],
-  rateLimit: { points: 120, windowSeconds: 60, key: 'user' },
+  rateLimit: { name: 'send-message', points: 120, windowSeconds: 60, key: 'user' },
 });
 
 export const markRead = endpoint({

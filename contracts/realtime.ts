@@ -18,6 +18,8 @@ export const sendMessage = clientEvent({
   payload: NewMessage.extend({ conversationId: Uuid }),
   ack: Message,
   errors: ['FORBIDDEN', 'NOT_FOUND', 'CLIENT_KEY_REUSED'],
+  // The same counter as sendMessage over REST: one budget however a device sends.
+  rateLimit: { name: 'send-message', points: 120, windowSeconds: 60, key: 'user' },
 });
 
 export const confirmReceipt = clientEvent({

@@ -78,7 +78,7 @@ function ackSchema(event: ClientEvent): z.ZodType {
     z.object({
       ok: z.literal(false),
       error: z.object({
-        code: z.enum(['VALIDATION_FAILED', 'INTERNAL', ...(event.errors ?? [])] as [string, ...string[]]),
+        code: z.enum(['VALIDATION_FAILED', 'INTERNAL', ...(event.errors ?? []), ...(event.rateLimit ? ['RATE_LIMITED'] : [])] as [string, ...string[]]),
         message: z.string(),
         errors: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })).optional(),
       }),

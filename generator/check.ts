@@ -77,6 +77,13 @@ export function checkEvents(api: ApiDefinition, events: EventEntry[]): ContractP
     if (event.kind === 'client-event') {
       for (const code of event.errors ?? []) if (!codes.has(code)) report(`error code "${code}" is not in the error registry`);
       for (const path of unboundedInputs(event.payload)) report(`payload${path} has no maximum (add .max())`);
+      for (const limit of rateLimitsOf(event)) {
+        if (!(limit.points > 0 && limit.windowSeconds > 0)) report('rateLimit needs positive points and windowSeconds');
+        for (const part of typeof limit.key === 'string' ? [limit.key] : limit.key) {
+          const field = part.startsWith('body.') ? part.slice(5).split('.')[0]! : undefined;
+          if (field && !(event.payload instanceof z.ZodObject && field in event.payload.shape)) report(`rateLimit key "${part}" names no field of the payload`);
+        }
+      }
     }
   }
   return problems;

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { api } from '../contracts';
 import { asyncapi, createRoutes, openapi } from '../generated/server';
 import type { Server as HttpServer } from 'node:http';
-import { createApp, createTokenVerifier, type Metrics } from '../runtime/server';
+import { createApp, createTokenVerifier, sharedLimiters, type Metrics } from '../runtime/server';
 import { createRevocations } from './auth/revocations';
 import { ACCESS_TOKEN_TTL_SECONDS, createSessionTokens } from './auth/session-tokens';
 import type { Config } from './config';
@@ -38,6 +38,8 @@ export async function createMundoApp(options: {
   // One verifier for HTTP and sockets: a revoked session is refused on both.
   const verifier = createTokenVerifier({ ...tokenSettings, isRevoked: (user) => revocations.isRevoked(user.sessionId) });
 
+  // One set of limiters for HTTP and sockets, so an endpoint and an event naming one policy share it.
+  const limiters = redis?.limiters ?? sharedLimiters();
   const app = createApp({
     routes: createRoutes(handlers),
     services,
@@ -51,7 +53,7 @@ export async function createMundoApp(options: {
     corsOrigins: config.CORS_ORIGINS,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
-    limiters: redis?.limiters,
+    limiters,
     metrics: options.metrics,
   });
   let realtime: Realtime | undefined;
@@ -60,7 +62,7 @@ export async function createMundoApp(options: {
     services,
     /** Serves the real-time events on the HTTP server the app runs on. */
     attachRealtime(httpServer: HttpServer, tuning: { pingIntervalMs?: number; pingTimeoutMs?: number } = {}) {
-      realtime = startRealtime(httpServer, { services, port: realtimePort, verifier, config, log, redis, ...tuning });
+      realtime = startRealtime(httpServer, { services, port: realtimePort, verifier, limiters, config, log, redis, ...tuning });
       return realtime;
     },
     async close() {

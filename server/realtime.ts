@@ -3,7 +3,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { Logger } from 'pino';
 import { api } from '../contracts';
 import { clientEvents, serverEvents, type RealtimeHandlers } from '../generated/server/realtime';
-import type { AuthUser, TokenVerifier } from '../runtime/server';
+import type { AuthUser, LimiterFactory, TokenVerifier } from '../runtime/server';
 import { attachRealtime, memoryPresence, redisPresence, type PresenceStore, type Realtime } from '../runtime/realtime';
 import type { Config } from './config';
 import type { RedisConnections } from './redis';
@@ -67,6 +67,7 @@ export function startRealtime(
     services: Services;
     port: RealtimePort & { target: RealtimePort };
     verifier: TokenVerifier;
+    limiters: LimiterFactory;
     config: Config;
     log: Logger;
     redis?: RedisConnections;
@@ -79,6 +80,7 @@ export function startRealtime(
   const realtime = attachRealtime(httpServer, {
     path: api.realtime.path,
     verifier: options.verifier,
+    limiters: options.limiters,
     clientEvents,
     serverEvents,
     handlers: realtimeHandlers(services, presence),

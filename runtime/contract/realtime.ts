@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RateLimit } from './endpoint';
 
 /**
  * Real-time events as contracts, like endpoints: what a client may send (with the reply it gets,
@@ -13,8 +14,10 @@ export interface ClientEventDefinition {
   readonly payload: z.ZodType;
   /** `data` of a successful acknowledgement. */
   readonly ack: z.ZodType;
-  /** Domain error codes the ack can carry; the runtime adds VALIDATION_FAILED and INTERNAL. */
+  /** Domain error codes the ack can carry; the runtime adds VALIDATION_FAILED and INTERNAL (and RATE_LIMITED with a limit). */
   readonly errors?: readonly string[];
+  /** Limits like an endpoint's; a limit sharing its `name` with an endpoint's shares its counter. */
+  readonly rateLimit?: RateLimit | readonly RateLimit[];
 }
 
 export interface ServerEventDefinition {

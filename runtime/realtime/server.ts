@@ -2,9 +2,10 @@ import type { Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
 import { Server } from 'socket.io';
 import type { z } from 'zod';
-import type { Ack, ClientEvent, ServerEvent } from '../contract';
+import { rateLimitsOf, type Ack, type ClientEvent, type ServerEvent } from '../contract';
 import { ApiError } from '../server/api-error';
 import { bearerToken, type AuthUser, type TokenVerifier } from '../server/auth';
+import { createOperationLimits, sharedLimiters, type LimiterFactory, type OperationLimits } from '../server/rate-limit';
 import { toFieldErrors } from '../server/validation';
 import type { PresenceStore } from './presence';
 
@@ -17,6 +18,8 @@ import type { PresenceStore } from './presence';
 export interface RealtimeContext {
   user: AuthUser;
   socketId: string;
+  /** The client's address as the socket saw it. */
+  ip: string;
   log: Logger;
 }
 
@@ -39,6 +42,8 @@ export interface RealtimeOptions {
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
   maxPayloadBytes?: number;
+  /** Store of the events' rate-limit counters: memory by default, Redis to share them. */
+  limiters?: LimiterFactory;
   /** A Socket.IO adapter (Redis) so rooms span instances. */
   adapter?: Parameters<Server['adapter']>[0];
 }
@@ -68,6 +73,10 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
   if (options.adapter) io.adapter(options.adapter);
   const { log } = options;
   const serverEventNames = new Set(options.serverEvents.map((e) => e.name));
+  const limits = new Map<string, OperationLimits>();
+  for (const event of options.clientEvents) {
+    if (event.rateLimit) limits.set(event.name, createOperationLimits(event.name, rateLimitsOf(event), options.limiters ?? sharedLimiters()));
+  }
 
   io.use((socket, next) => {
     const auth = socket.handshake.auth as { token?: unknown };
@@ -86,7 +95,7 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     const user = socket.data.user as AuthUser;
     void socket.join(userRoom(user.id));
     if (user.sessionId) void socket.join(sessionRoom(user.sessionId));
-    const ctx: RealtimeContext = { user, socketId: socket.id, log };
+    const ctx: RealtimeContext = { user, socketId: socket.id, ip: socket.handshake.address, log };
     presenceChange(user.id, () => options.presence.connect(user.id, socket.id), 'online');
     socket.on('disconnect', () => presenceChange(user.id, () => options.presence.disconnect(user.id, socket.id), 'offline'));
 
@@ -131,14 +140,27 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     ctx: RealtimeContext,
     reply: ((answer: Ack<unknown>) => void) | undefined,
   ): Promise<void> {
-    const parsed = event.payload.safeParse(payload);
-    if (!parsed.success) {
-      const errors = toFieldErrors('payload', parsed.error.issues);
-      reply?.({ ok: false, error: { code: 'VALIDATION_FAILED', message: `${errors.length} field(s) are invalid`, errors } });
-      return;
-    }
+    const limit = limits.get(event.name);
+    const subject = { ip: ctx.ip, userId: ctx.user.id, body: undefined as unknown };
     try {
-      const data = (event.ack as z.ZodType).parse(await handler(parsed.data, ctx));
+      await limit?.check('before-validation', subject);
+      const parsed = event.payload.safeParse(payload);
+      if (!parsed.success) {
+        const errors = toFieldErrors('payload', parsed.error.issues);
+        reply?.({ ok: false, error: { code: 'VALIDATION_FAILED', message: `${errors.length} field(s) are invalid`, errors } });
+        return;
+      }
+      subject.body = parsed.data;
+      await limit?.check('after-validation', subject);
+      let result: unknown;
+      try {
+        result = await handler(parsed.data, ctx);
+      } catch (error) {
+        if (limit?.countsFailures && error instanceof ApiError) await limit.settle(subject, true);
+        throw error;
+      }
+      if (limit?.countsFailures) await limit.settle(subject, false);
+      const data = (event.ack as z.ZodType).parse(result);
       reply?.({ ok: true, data });
     } catch (error) {
       if (error instanceof ApiError) {

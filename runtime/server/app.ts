@@ -10,7 +10,7 @@ import { createCursorCodec } from './cursor';
 import type { RouteDefinition } from './handler';
 import { createMetrics, type Metrics } from './metrics';
 import { createProblemWriter } from './problem';
-import { memoryLimiters, type LimiterFactory } from './rate-limit';
+import { sharedLimiters, type LimiterFactory } from './rate-limit';
 import { createCors } from './cors';
 import { createResponseContext } from './request-context';
 import { securityHeaders } from './security-headers';
@@ -78,7 +78,7 @@ export function createApp(options: AppOptions): App {
     writeProblem,
     log,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
-    limiters: options.limiters ?? memoryLimiters,
+    limiters: options.limiters ?? sharedLimiters(),
     responses,
   });
 

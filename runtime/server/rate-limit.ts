@@ -11,6 +11,22 @@ export type LimiterFactory = (options: { keyPrefix: string; points: number; dura
 
 export const memoryLimiters: LimiterFactory = (options) => new RateLimiterMemory(options);
 
+/**
+ * One limiter per policy name: operations (or an endpoint and a socket event) that name the same
+ * policy count against one budget. Memory limiters need this; Redis ones share by key anyway.
+ */
+export function sharedLimiters(factory: LimiterFactory = memoryLimiters): LimiterFactory {
+  const byPrefix = new Map<string, RateLimiterAbstract>();
+  return (options) => {
+    let limiter = byPrefix.get(options.keyPrefix);
+    if (!limiter) {
+      limiter = factory(options);
+      byPrefix.set(options.keyPrefix, limiter);
+    }
+    return limiter;
+  };
+}
+
 /** What keys are made of for one request. */
 export interface LimitSubject {
   ip: string;

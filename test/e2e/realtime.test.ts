@@ -112,6 +112,22 @@ describe('real-time messaging', () => {
     phone.close();
   });
 
+  it('sending over the socket and over REST draws on one rate limit, answered with RATE_LIMITED', async () => {
+    const { ana, conversation } = await pair();
+    const phone = ana.device();
+    await connected(phone);
+    const conversationId = conversation.id;
+    for (let i = 0; i < 60; i++) await ana.api.messages.sendMessage({ params: { conversationId }, body: { clientKey: `rest-${i}`, body: 'x' } });
+    for (let i = 0; i < 60; i++) await phone.emit('message:send', { conversationId, clientKey: `socket-${i}`, body: 'x' });
+    const refused = await phone.emit('message:send', { conversationId, clientKey: 'one-too-many', body: 'x' }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'RATE_LIMITED' });
+    const overRest = await ana.api.messages
+      .sendMessage({ params: { conversationId }, body: { clientKey: 'rest-too-many', body: 'x' } })
+      .catch((e: unknown) => e);
+    expect(overRest).toMatchObject({ status: 429, code: 'RATE_LIMITED' });
+    phone.close();
+  });
+
   it('members can join the conversation room and ask who is in it', async () => {
     const { ana, ben, conversation } = await pair();
     const [a, b] = [ana.device(), ben.device()];

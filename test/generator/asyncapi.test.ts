@@ -64,6 +64,6 @@ describe('generated AsyncAPI document', () => {
   it('documents the ack of message:send with its error codes', () => {
     const ack = doc.components.messages['message.send.ack'] as { payload: { anyOf: { properties: { error?: { properties: { code: { enum: string[] } } } } }[] } };
     const failure = ack.payload.anyOf.find((branch) => branch.properties.error);
-    expect(failure!.properties.error!.properties.code.enum).toEqual(['VALIDATION_FAILED', 'INTERNAL', 'FORBIDDEN', 'NOT_FOUND', 'CLIENT_KEY_REUSED']);
+    expect(failure!.properties.error!.properties.code.enum).toEqual(['VALIDATION_FAILED', 'INTERNAL', 'FORBIDDEN', 'NOT_FOUND', 'CLIENT_KEY_REUSED', 'RATE_LIMITED']);
   });
 });
