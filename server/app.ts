@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { api } from '../contracts';
 import { asyncapi, createRoutes, openapi } from '../generated/server';
 import type { Server as HttpServer } from 'node:http';
-import { createApp, createTokenVerifier, sharedLimiters, type Metrics } from '../runtime/server';
+import { createApp, createTokenVerifier, sharedLimiters, type LimiterFactory, type Metrics } from '../runtime/server';
 import { createRevocations } from './auth/revocations';
 import { ACCESS_TOKEN_TTL_SECONDS, createSessionTokens } from './auth/session-tokens';
 import type { Config } from './config';
@@ -24,6 +24,8 @@ export async function createMundoApp(options: {
   log: Logger;
   redis?: RedisConnections;
   metrics?: Metrics;
+  /** Rate-limit counters; by default Redis when given, else memory (the benchmarks lift the limits). */
+  limiters?: LimiterFactory;
   /** Where services send real-time events until a real-time server is attached (tests record them). */
   realtime?: RealtimePort;
 }) {
@@ -39,7 +41,7 @@ export async function createMundoApp(options: {
   const verifier = createTokenVerifier({ ...tokenSettings, isRevoked: (user) => revocations.isRevoked(user.sessionId) });
 
   // One set of limiters for HTTP and sockets, so an endpoint and an event naming one policy share it.
-  const limiters = redis?.limiters ?? sharedLimiters();
+  const limiters = options.limiters ?? redis?.limiters ?? sharedLimiters();
   const app = createApp({
     routes: createRoutes(handlers),
     services,

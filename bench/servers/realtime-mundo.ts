@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { api } from '../../contracts';
-import { createLogger } from '../../runtime/server';
+import { createLogger, sharedLimiters } from '../../runtime/server';
 import { hashPassword } from '../../server/auth/password-hash';
 import { createSessionTokens } from '../../server/auth/session-tokens';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { createMundoApp } from '../../server/app';
 import { ConfigSchema } from '../../server/config';
 import { openDatabase } from '../../server/db/database';
@@ -33,7 +34,9 @@ const devices = Number(process.argv[3] ?? 10);
 const database = await openDatabase({});
 const config = ConfigSchema.parse({ NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('hex'), TRUST_PROXY: 'loopback' });
 const secret = Buffer.from(config.JWT_SECRET!);
-const mundo = await createMundoApp({ config, database, secret, log: createLogger({ level: 'info' }) });
+// Rate limits lifted: the benchmark sends far more than a person may (120 messages a minute).
+const limiters = sharedLimiters((options) => new RateLimiterMemory({ ...options, points: 1e9 }));
+const mundo = await createMundoApp({ config, database, secret, log: createLogger({ level: 'info' }), limiters });
 
 const users = createUserStore(database.db);
 const sessions = createSessionStore(database.db);
