@@ -37,14 +37,17 @@ export function realtimeHandlers(services: Services, presence: PresenceStore): R
   };
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Who may join which room. */
 async function mayJoin(services: Services, user: AuthUser, room: string): Promise<boolean> {
   const [kind, id] = room.split(':') as [string, string];
+  if (!UUID.test(id)) return false;
   switch (kind) {
     case 'conversation':
       return services.messaging.isMember(id, user.id);
     case 'event':
-      return /^[0-9a-f-]{36}$/i.test(id) && (await services.eventStore.get(id)) !== undefined;
+      return (await services.eventStore.get(id)) !== undefined;
     default:
       // group:{id} waits for groups to exist; anything else is no room of ours.
       return false;

@@ -106,6 +106,8 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
         return { room };
       },
       'room:leave': async ({ room }) => {
+        // The user's and session's own rooms carry revocation and personal events: never left.
+        if (room.startsWith('user:') || room.startsWith('session:')) throw new ApiError('FORBIDDEN', `You may not leave ${room}`);
         await socket.leave(room);
         return { room };
       },
@@ -156,10 +158,10 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       try {
         result = await handler(parsed.data, ctx);
       } catch (error) {
-        if (limit?.countsFailures && error instanceof ApiError) await limit.settle(subject, true);
+        if (limit?.countsFailures) await limit.settle(subject, error instanceof ApiError && error.code !== 'INTERNAL' ? 'client-failure' : 'server-failure');
         throw error;
       }
-      if (limit?.countsFailures) await limit.settle(subject, false);
+      if (limit?.countsFailures) await limit.settle(subject, 'success');
       const data = (event.ack as z.ZodType).parse(result);
       reply?.({ ok: true, data });
     } catch (error) {

@@ -37,8 +37,8 @@ export interface LimitSubject {
 export interface OperationLimits {
   /** Counts (or, for failure-only limits, checks) the request; throws RATE_LIMITED when over. */
   check(stage: 'before-validation' | 'after-validation', subject: LimitSubject): Promise<Record<string, string> | undefined>;
-  /** After the handler: failure-only limits count a client failure and forget the key on success. */
-  settle(subject: LimitSubject, failed: boolean): Promise<void>;
+  /** After the handler: failure-only limits keep the point of a client failure and give back the rest. */
+  settle(subject: LimitSubject, outcome: 'success' | 'client-failure' | 'server-failure'): Promise<void>;
   readonly countsFailures: boolean;
 }
 
@@ -78,31 +78,32 @@ export function createOperationLimits(operationId: string, specs: readonly RateL
       return { 'RateLimit-Policy': policy, RateLimit: `"${tightest.limit.name}";r=${tightest.remaining};t=${tightest.resetSeconds}` };
     },
 
-    async settle(subject, failed) {
+    async settle(subject, outcome) {
       for (const limit of limits) {
         if (!limit.spec.failuresOnly) continue;
         const key = keyOf(limit.parts, subject);
-        if (failed) await limit.limiter.penalty(key, 1);
-        else await limit.limiter.delete(key);
+        if (outcome === 'client-failure') continue;
+        // A success forgets the failures of what it proves (the account: a key naming a body field
+        // or the user); a limit on the address alone only gives back this attempt's point, so one
+        // good sign-in cannot reset a daily cap. A server failure is not the client's to pay for.
+        if (outcome === 'success' && limit.parts.some((part) => part !== 'ip')) await limit.limiter.delete(key);
+        else await limit.limiter.reward(key, 1);
       }
     },
   };
 
   async function use(limit: CompiledLimit, key: string): Promise<{ remaining: number; resetSeconds: number }> {
-    const { points, windowSeconds } = limit.spec;
-    let res: RateLimiterRes | null;
-    if (limit.spec.failuresOnly) {
-      res = await limit.limiter.get(key);
-      if (res && res.consumedPoints >= points) throw limited(limit, res);
-    } else {
-      try {
-        res = await limit.limiter.consume(key);
-      } catch (rejection) {
-        if (rejection instanceof RateLimiterRes) throw limited(limit, rejection);
-        throw rejection;
-      }
+    const { points } = limit.spec;
+    // Every attempt takes its point up front, atomically, so a burst cannot slip past the check;
+    // failure-only limits give it back in settle() unless the client failed.
+    let res: RateLimiterRes;
+    try {
+      res = await limit.limiter.consume(key);
+    } catch (rejection) {
+      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      if (limit.spec.failuresOnly) await limit.limiter.reward(key, 1);
+      throw limited(limit, rejection);
     }
-    if (!res) return { remaining: points, resetSeconds: windowSeconds };
     return { remaining: Math.max(0, points - res.consumedPoints), resetSeconds: Math.ceil(res.msBeforeNext / 1000) };
   }
 

@@ -92,10 +92,11 @@ export function createContractRouter(options: RouterOptions) {
       try {
         result = await route.handler(input, ctx);
       } catch (error) {
-        if (error instanceof ApiError && isClientFailure(options.errorStatus(error.code))) await limits.settle(subject!, true);
+        const clientFailure = error instanceof ApiError && isClientFailure(options.errorStatus(error.code));
+        await limits.settle(subject!, clientFailure ? 'client-failure' : 'server-failure');
         throw error;
       }
-      await limits.settle(subject!, false);
+      await limits.settle(subject!, 'success');
     } else {
       result = await route.handler(input, ctx);
     }

@@ -150,6 +150,28 @@ describe('login protection', () => {
     expect((await login(account.username, 'wrong password!', '10.2.0.1')).status).toBe(429);
   });
 
+  it('a burst of parallel wrong passwords gets no more than 5 tries', async () => {
+    const account = await register();
+    const results = await Promise.all(Array.from({ length: 20 }, () => login(account.username, 'wrong password!', '10.4.0.1')));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+  });
+
+  it("a success resets the account's count but not the address's daily cap", async () => {
+    // The daily cap is 100 failures per address: 99 spread over accounts (3 each, under the per-account 5).
+    const victims = await Promise.all(Array.from({ length: 33 }, () => register()));
+    for (const victim of victims) for (let i = 0; i < 3; i++) expect((await login(victim.username, 'wrong password!', '10.5.0.1')).status).toBe(401);
+    const own = await register();
+    expect((await login(own.username, password, '10.5.0.1')).status).toBe(200);
+    // The success did not wipe the 99: one more failure is allowed, the next is refused, any account.
+    const other = await register();
+    expect((await login(other.username, 'wrong password!', '10.5.0.1')).status).toBe(401);
+    const refused = await login(other.username, 'wrong password!', '10.5.0.1');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.ratelimit).toMatch(/^"login-ip-daily";r=0;/);
+  });
+
   it('unknown user and wrong password get an identical status and body', async () => {
     const account = await register();
     const unknown = await login(uniqueName(), 'wrong password!', '10.3.0.1');
