@@ -43,25 +43,34 @@ export function createTokenStore(options: {
   onSignedOut?: () => void;
 }): SessionTokenStore {
   const storage = options.storage ?? memoryTokenStorage();
+  // One refresh at a time for everyone holding this store (the HTTP client and the real-time
+  // client alike): a refresh token works once, and a second use would revoke the session.
+  let refreshing: Promise<boolean> | undefined;
+  async function refreshOnce(): Promise<boolean> {
+    const current = await storage.load();
+    if (!current) return false;
+    let next: SessionTokens;
+    try {
+      next = await options.refresh(current.refreshToken);
+    } catch (error) {
+      // Only a refusal ends the session; a network failure leaves the tokens for a later try.
+      if ((error as { status?: unknown }).status !== 401) throw error;
+      await storage.save(null);
+      options.onSignedOut?.();
+      return false;
+    }
+    await storage.save({ accessToken: next.accessToken, refreshToken: next.refreshToken });
+    return true;
+  }
   return {
     async getAccessToken() {
       return (await storage.load())?.accessToken;
     },
-    async refresh() {
-      const current = await storage.load();
-      if (!current) return false;
-      let next: SessionTokens;
-      try {
-        next = await options.refresh(current.refreshToken);
-      } catch (error) {
-        // Only a refusal ends the session; a network failure leaves the tokens for a later try.
-        if ((error as { status?: unknown }).status !== 401) throw error;
-        await storage.save(null);
-        options.onSignedOut?.();
-        return false;
-      }
-      await storage.save({ accessToken: next.accessToken, refreshToken: next.refreshToken });
-      return true;
+    refresh() {
+      refreshing ??= refreshOnce().finally(() => {
+        refreshing = undefined;
+      });
+      return refreshing;
     },
     set: async (tokens) => storage.save(tokens),
     clear: async () => storage.save(null),

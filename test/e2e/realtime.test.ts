@@ -2,6 +2,7 @@ import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../server/db/database';
+import { createClient, createTokenStore, memoryTokenStorage } from '../../generated/client';
 import { TEST_SECRET } from '../support/app';
 import { connected, next, signUp, startRealtimeServer } from '../support/realtime';
 
@@ -80,6 +81,9 @@ describe('real-time messaging', () => {
       code: 'FORBIDDEN',
     });
     await expect(eveLaptop.join('user:someone-else')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    // Nor can a socket slip out of its own user or session room (revocation reaches it there).
+    await expect(eveLaptop.leave(`session:${eve.session.sessionId}`)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(eveLaptop.leave(`user:${eve.id}`)).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect(eveLaptop.connected).toBe(true);
     eveLaptop.close();
   });
@@ -231,6 +235,34 @@ describe('sessions', () => {
     const refused = new Promise<Error & { data?: { code?: string } }>((resolve) => phone.socket.once('connect_error', resolve));
     expect((await refused).data?.code).toBe('TOKEN_EXPIRED');
     await connected(phone);
+    expect(refreshes).toBe(1);
+    phone.close();
+  });
+
+  it('the HTTP client and the real-time client sharing a token store refresh once', async () => {
+    const ana = await signUp(server.url);
+    const now = Math.floor(Date.now() / 1000);
+    const expired = await new SignJWT({ roles: ['user'], sid: ana.session.sessionId })
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+      .setSubject(ana.id)
+      .setIssuer(server.config.JWT_ISSUER)
+      .setAudience(server.config.JWT_AUDIENCE)
+      .setIssuedAt(now - 960)
+      .setExpirationTime(now - 60)
+      .sign(TEST_SECRET);
+    let refreshes = 0;
+    const anonymous = createClient({ baseUrl: server.url });
+    const tokens = createTokenStore({
+      storage: memoryTokenStorage({ accessToken: expired, refreshToken: ana.session.refreshToken }),
+      refresh: async (refreshToken) => {
+        refreshes++;
+        return anonymous.auth.refreshTokens({ body: { refreshToken } });
+      },
+    });
+    const api = createClient({ baseUrl: server.url, tokens });
+    const phone = ana.device({ tokens });
+    const [me] = await Promise.all([api.users.getMe(), connected(phone)]);
+    expect(me.id).toBe(ana.id);
     expect(refreshes).toBe(1);
     phone.close();
   });
