@@ -54,6 +54,7 @@ export function createRealtimeClient<C extends EventMap<C>, S extends object>(
   options: RealtimeClientOptions,
 ): RealtimeClient<C, S> {
   const rooms = new Set<string>();
+  let sentToken: string | undefined;
   const socket = (options.connect ?? io)(options.baseUrl, {
     path: options.path,
     transports: ['websocket'],
@@ -64,7 +65,10 @@ export function createRealtimeClient<C extends EventMap<C>, S extends object>(
     retries: options.retries ?? 5,
     auth: (send) => {
       Promise.resolve(options.tokens.getAccessToken()).then(
-        (token) => send({ token }),
+        (token) => {
+          sentToken = token ?? undefined;
+          send({ token });
+        },
         () => send({}),
       );
     },
@@ -82,15 +86,14 @@ export function createRealtimeClient<C extends EventMap<C>, S extends object>(
     })();
   });
 
-  // A refused handshake is not retried by Socket.IO: refresh an expired token, then connect again.
+  // A refused handshake is not retried by Socket.IO: refresh an expired token, then connect again,
+  // unless someone sharing the token store (the HTTP client) has already refreshed it.
   socket.on('connect_error', (error: Error & { data?: { code?: string } }) => {
     if (error.data?.code !== 'TOKEN_EXPIRED' || !options.tokens.refresh) return;
-    options.tokens.refresh().then(
-      (renewed) => {
-        if (renewed) socket.connect();
-      },
-      () => undefined,
-    );
+    void (async () => {
+      const renewed = (await options.tokens.getAccessToken()) !== sentToken || (await options.tokens.refresh!());
+      if (renewed) socket.connect();
+    })().catch(() => undefined);
   });
 
   async function call(event: string, payload: unknown): Promise<unknown> {
