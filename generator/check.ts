@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_NAME, rateLimitsOf, runtimeErrors, type ApiDefinition, type ContractEntry, type Endpoint, type EventEntry } from '../runtime/contract';
+import { EVENT_NAME, rateLimitsOf, runtimeErrors, type ApiDefinition, type ContractEntry, type Endpoint, type EventEntry, type RateLimit } from '../runtime/contract';
 
 /**
  * Checks the contracts before anything is generated. Each problem names the contract
@@ -55,6 +55,28 @@ export function checkContracts(api: ApiDefinition, contracts: ContractEntry[]): 
 
     for (const [location, schema] of [['params', e.params], ['query', e.requestQuery], ['headers', e.headers], ['body', e.requestBody]] as const) {
       if (schema) for (const path of unboundedInputs(schema)) report(`${location}${path} has no maximum (add .max())`);
+    }
+  }
+  return problems;
+}
+
+/** Limits that share a policy name share one counter, so endpoints and events must state the same policy. */
+export function checkSharedLimits(contracts: ContractEntry[], events: EventEntry[]): ContractProblem[] {
+  const problems: ContractProblem[] = [];
+  const owners: { name: string; limits: readonly RateLimit[] }[] = [
+    ...contracts.map((c) => ({ name: `${c.module}.${c.exportName}`, limits: rateLimitsOf(c.endpoint) })),
+    ...events.map((e) => ({ name: `${e.module}.${e.exportName}`, limits: e.event.kind === 'client-event' ? rateLimitsOf(e.event) : [] })),
+  ];
+  const seen = new Map<string, { owner: string; policy: string }>();
+  for (const { name, limits } of owners) {
+    for (const limit of limits) {
+      if (!limit.name) continue;
+      const policy = JSON.stringify([limit.points, limit.windowSeconds, limit.key, Boolean(limit.failuresOnly)]);
+      const first = seen.get(limit.name);
+      if (!first) seen.set(limit.name, { owner: name, policy });
+      else if (first.policy !== policy) {
+        problems.push({ contract: name, message: `rate limit "${limit.name}" differs from the one of the same name in ${first.owner}; a shared name is one counter` });
+      }
     }
   }
   return problems;

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { listEvents, type ApiDefinition, type ContractEntry } from '../runtime/contract';
-import { checkContracts, checkEvents } from './check';
+import { checkContracts, checkEvents, checkSharedLimits } from './check';
 import type { GeneratorConfig } from './config';
 import { lintOpenApi } from './lint';
 import { buildModel } from './model';
@@ -31,7 +31,7 @@ export async function generateFiles(root: string, config: GeneratorConfig, api: 
   };
 
   const events = listEvents(api);
-  const problems = await step('check', () => [...checkContracts(api, contracts), ...checkEvents(api, events)]);
+  const problems = await step('check', () => [...checkContracts(api, contracts), ...checkEvents(api, events), ...checkSharedLimits(contracts, events)]);
   if (problems.length > 0) {
     throw new GeneratorError(`The contracts have ${problems.length} problem(s):\n${problems.map((p) => `  ${p.contract}: ${p.message}`).join('\n')}`);
   }

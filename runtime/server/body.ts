@@ -77,20 +77,27 @@ function tooLarge(limit: number): ApiError {
   return new ApiError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes`);
 }
 
-/** `{"__proto__": …}` and `{"constructor": {"prototype": …}}` can poison objects merged later. */
-function refusePoisonedKeys(value: unknown, path: string): void {
-  if (typeof value !== 'object' || value === null) return;
-  for (const key of Object.keys(value)) {
-    const child = (value as Record<string, unknown>)[key];
-    const poisoned =
-      key === '__proto__' ||
-      (key === 'constructor' && typeof child === 'object' && child !== null && 'prototype' in child);
-    if (poisoned) {
-      const message = `The key "${key}" is not allowed`;
-      throw new ApiError('VALIDATION_FAILED', message, {
-        errors: [{ path: `${path}/${key}`, code: 'forbidden_key', message }],
-      });
+/**
+ * `{"__proto__": …}` and `{"constructor": {"prototype": …}}` can poison objects merged later.
+ * Walked with an explicit stack: a deeply nested body must not overflow the call stack.
+ */
+function refusePoisonedKeys(root: unknown, rootPath: string): void {
+  const stack: [unknown, string][] = [[root, rootPath]];
+  while (stack.length > 0) {
+    const [value, path] = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    for (const key of Object.keys(value)) {
+      const child = (value as Record<string, unknown>)[key];
+      const poisoned =
+        key === '__proto__' ||
+        (key === 'constructor' && typeof child === 'object' && child !== null && 'prototype' in child);
+      if (poisoned) {
+        const message = `The key "${key}" is not allowed`;
+        throw new ApiError('VALIDATION_FAILED', message, {
+          errors: [{ path: `${path}/${key}`, code: 'forbidden_key', message }],
+        });
+      }
+      if (typeof child === 'object' && child !== null) stack.push([child, `${path}/${key}`]);
     }
-    refusePoisonedKeys(child, `${path}/${key}`);
   }
 }

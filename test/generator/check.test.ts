@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { checkContracts, type ContractProblem } from '../../generator/check';
+import { checkContracts, checkSharedLimits, type ContractProblem } from '../../generator/check';
 import {
+  clientEvent,
   defineApi,
   defineErrors,
   endpoint,
   listContracts,
+  listEvents,
   paginated,
   Timestamp,
   Uuid,
@@ -312,5 +314,37 @@ describe('checkContracts', () => {
     expectProblem(problems, 'notes.getNote', /path/);
     expectProblem(problems, 'notes.getNote', /tag "drafts"/);
     expectProblem(problems, 'notes.getNote', /error code "NOPE"/);
+  });
+});
+
+describe('shared rate-limit policies and deep bodies', () => {
+  it('refuses two limits with one name but different policies, naming both contracts', () => {
+    const api = apiOf({
+      notes: {
+        getNote: getNoteWith({ rateLimit: { name: 'reads', points: 10, windowSeconds: 60, key: 'ip' } }),
+        listNotes: endpoint({
+          ...getNoteDefinition,
+          path: '/notes',
+          operationId: 'listNotes',
+          params: undefined,
+          rateLimit: { name: 'reads', points: 20, windowSeconds: 60, key: 'ip' },
+        }),
+      },
+    });
+    const problems = checkSharedLimits(listContracts(api), listEvents(api));
+    expect(problems).toEqual([
+      { contract: 'notes.listNotes', message: 'rate limit "reads" differs from the one of the same name in notes.getNote; a shared name is one counter' },
+    ]);
+  });
+
+  it('accepts an endpoint and an event stating one shared policy', () => {
+    const limit = { name: 'writes', points: 5, windowSeconds: 60, key: 'user' } as const;
+    const api = apiOf({
+      notes: {
+        getNote: getNoteWith({ rateLimit: limit }),
+        writeNote: clientEvent({ name: 'note:write', summary: 'Write', payload: z.object({ text: z.string().max(10) }), ack: z.object({}), rateLimit: limit }),
+      },
+    });
+    expect(checkSharedLimits(listContracts(api), listEvents(api))).toEqual([]);
   });
 });

@@ -214,6 +214,18 @@ describe('login protection', () => {
   });
 });
 
+describe('hostile bodies', () => {
+  it('a deeply nested body is refused as a client error, not a crash', async () => {
+    const nested = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const res = await api()
+      .post('/api/v1/auth/login')
+      .set('Content-Type', 'application/json')
+      .send(`{"username":"abc","password":"x","n":${nested},"s":"\\u0041"}`);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('VALIDATION_FAILED');
+  });
+});
+
 describe('registration rules', () => {
   it('refuses weak and common passwords with a field-level 400', async () => {
     for (const weak of ['short', 'password123', 'qwertyuiop']) {
