@@ -201,12 +201,14 @@ export const confirmMfa = endpoint({
   path: '/auth/mfa/confirm',
   operationId: 'confirmMfa',
   summary: 'Enable MFA with a code',
-  description: 'Returns ten one-time recovery codes; they are shown only this once.',
+  description:
+    'Asks for the current password too, so a stolen access token cannot turn MFA on and lock the owner ' +
+    'out. Returns ten one-time recovery codes; they are shown only this once.',
   tags: ['auth'],
   auth: 'user',
-  body: z.object({ code: totpCode }),
+  body: z.object({ code: totpCode, currentPassword: password }),
   response: { status: 200, body: z.object({ recoveryCodes: z.array(z.string().max(64)).max(20) }).meta({ id: 'RecoveryCodes' }) },
-  errors: ['INVALID_MFA_CODE', 'MFA_NOT_ENROLLED', 'MFA_ALREADY_ENABLED'],
+  errors: ['INVALID_MFA_CODE', 'MFA_NOT_ENROLLED', 'MFA_ALREADY_ENABLED', 'INVALID_CREDENTIALS'],
   rateLimit: { name: 'mfa-confirm', points: 10, windowSeconds: 900, key: 'user', failuresOnly: true },
 });
 

@@ -17,7 +17,7 @@ export type ChangePasswordErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | '
 // confirmMfa: POST /api/v1/auth/mfa/confirm
 export type ConfirmMfaInput = CallOptions & { body: operations['confirmMfa']['requestBody']['content']['application/json'] };
 export type ConfirmMfaResult = Json<operations['confirmMfa'], 200> extends { data: infer T } ? T : never;
-export type ConfirmMfaErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INVALID_MFA_CODE' | 'MFA_NOT_ENROLLED' | 'MFA_ALREADY_ENABLED' | 'RATE_LIMITED' | 'INTERNAL';
+export type ConfirmMfaErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INVALID_MFA_CODE' | 'MFA_NOT_ENROLLED' | 'MFA_ALREADY_ENABLED' | 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'INTERNAL';
 
 // disableMfa: POST /api/v1/auth/mfa/disable
 export type DisableMfaInput = CallOptions & { body: operations['disableMfa']['requestBody']['content']['application/json'] };

@@ -34,7 +34,7 @@ export interface paths {
         put?: never;
         /**
          * Enable MFA with a code
-         * @description Returns ten one-time recovery codes; they are shown only this once.
+         * @description Asks for the current password too, so a stolen access token cannot turn MFA on and lock the owner out. Returns ten one-time recovery codes; they are shown only this once.
          *
          *     Rate limit: 10 failed requests per 900 s per user; a success resets the count.
          */
@@ -1140,6 +1140,16 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
+        /** @description `UNAUTHENTICATED`: Authentication required; `TOKEN_EXPIRED`: Access token expired; `INVALID_MFA_CODE`: Invalid MFA code; `INVALID_CREDENTIALS`: Invalid username or password */
+        UnauthenticatedOrTokenExpiredOrInvalidMfaCodeOrInvalidCredentials: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description `UNSUPPORTED_MEDIA_TYPE`: Unsupported media type */
         UnsupportedMediaType: {
             headers: {
@@ -1257,6 +1267,8 @@ export interface operations {
                 "application/json": {
                     /** @description Code from the authenticator app */
                     code: string;
+                    /** @description 8–128 characters; common and breached passwords are refused */
+                    currentPassword: string;
                 };
             };
         };
@@ -1276,7 +1288,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["ValidationFailedOrMalformedJson"];
-            401: components["responses"]["UnauthenticatedOrTokenExpiredOrInvalidMfaCode"];
+            401: components["responses"]["UnauthenticatedOrTokenExpiredOrInvalidMfaCodeOrInvalidCredentials"];
             409: components["responses"]["MfaNotEnrolledOrMfaAlreadyEnabled"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];

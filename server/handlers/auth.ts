@@ -129,6 +129,10 @@ export const auth: AuthHandlers<Services> = {
     const user = await currentUser(ctx);
     if (user.mfaEnabled) throw new ApiError('MFA_ALREADY_ENABLED', 'MFA is already on');
     if (!user.mfaSecret) throw new ApiError('MFA_NOT_ENROLLED', 'Call enrollMfa first');
+    if (!(await verifyPassword(user.passwordHash, body.currentPassword))) {
+      securityEvent(ctx, 'mfa_confirm_failed', { userId: user.id }, 'warn');
+      throw invalidCredentials();
+    }
     const step = verifyTotp(user.mfaSecret, body.code);
     if (step === null) throw new ApiError('INVALID_MFA_CODE', 'The code does not match; check the device clock');
     const codes = newRecoveryCodes();

@@ -260,7 +260,11 @@ describe('MFA', () => {
     expect(enrolled.status).toBe(200);
     expect(enrolled.body.data.otpauthUri).toMatch(/^otpauth:\/\/totp\//);
     const secret: string = enrolled.body.data.secret;
-    const confirmed = await api().post('/api/v1/auth/mfa/confirm').set(auth).send({ code: currentTotp(secret) });
+    // A stolen access token alone cannot turn MFA on: the password is asked again.
+    const withoutPassword = await api().post('/api/v1/auth/mfa/confirm').set(auth).send({ code: currentTotp(secret), currentPassword: 'not the password!' });
+    expect(withoutPassword.status).toBe(401);
+    expect(withoutPassword.body.code).toBe('INVALID_CREDENTIALS');
+    const confirmed = await api().post('/api/v1/auth/mfa/confirm').set(auth).send({ code: currentTotp(secret), currentPassword: password });
     expect(confirmed.status).toBe(200);
     expect(confirmed.body.data.recoveryCodes).toHaveLength(10);
     return { account, secret, recoveryCodes: confirmed.body.data.recoveryCodes as string[] };

@@ -151,17 +151,17 @@ async function driveAccountSurface(): Promise<void> {
   expectStatus(res, 404, 'revokeSession of another user');
 
   // MFA: enroll, confirm, and the errors around them.
-  res = await call('confirmMfa before enroll', 'post', '/auth/mfa/confirm', { token: a1.accessToken, body: { code: '123456' } });
+  res = await call('confirmMfa before enroll', 'post', '/auth/mfa/confirm', { token: a1.accessToken, body: { code: '123456', currentPassword: password } });
   expectStatus(res, 409, 'confirmMfa before enroll');
   res = await call('enrollMfa', 'post', '/auth/mfa/enroll', { token: a1.accessToken });
   expectStatus(res, 200, 'enrollMfa');
   const secret: string = res.body.data.secret;
   clientSecrets.totpSecrets.add(secret);
-  res = await call('confirmMfa wrong code', 'post', '/auth/mfa/confirm', { token: a1.accessToken, body: { code: wrongCode(secret) } });
+  res = await call('confirmMfa wrong code', 'post', '/auth/mfa/confirm', { token: a1.accessToken, body: { code: wrongCode(secret), currentPassword: password } });
   expectStatus(res, 401, 'confirmMfa wrong code');
   const confirmCode = currentTotp(secret);
   clientSecrets.totpCodes.add(confirmCode);
-  res = await call('confirmMfa', 'post', '/auth/mfa/confirm', { token: a1.accessToken, body: { code: confirmCode } });
+  res = await call('confirmMfa', 'post', '/auth/mfa/confirm', { token: a1.accessToken, body: { code: confirmCode, currentPassword: password } });
   expectStatus(res, 200, 'confirmMfa');
   const codes = res.body.data.recoveryCodes as string[];
   for (const code of codes) clientSecrets.recoveryCodes.add(code);
