@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
 import { z } from 'zod';
 
 /** generator.config.json: where the contracts are and where the output goes. */
@@ -26,5 +26,12 @@ export function readGeneratorConfig(root: string, file = 'generator.config.json'
   }
   const result = GeneratorConfig.safeParse(raw);
   if (!result.success) throw new Error(`${file}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  // The output folder is emptied of files the generator did not write: it must be a folder of its own.
+  const outDir = resolve(root, result.data.outDir);
+  const contractsDir = dirname(resolve(root, result.data.contracts));
+  const inside = (parent: string, child: string) => child === parent || child.startsWith(parent + sep);
+  if (inside(outDir, resolve(root)) || inside(outDir, contractsDir) || existsSync(join(outDir, '.git')) || existsSync(join(outDir, 'package.json'))) {
+    throw new Error(`${file}: outDir "${result.data.outDir}" must be a folder of its own (not the project, nor one holding the contracts): the generator removes files there that it did not write`);
+  }
   return result.data;
 }
