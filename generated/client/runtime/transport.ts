@@ -112,12 +112,21 @@ export function createTransport(options: ClientOptions, hooks: TransportHooks = 
   async function renewToken(op: OperationDescriptor, sentToken: Token, expired: ApiClientError): Promise<void> {
     // A response that arrives after another request's refresh settled must not start a second refresh.
     if (!refresh!.running && (await currentToken()) !== sentToken) return;
-    let renewed = false;
-    let cause: unknown = expired;
+    let renewed: boolean;
     try {
       renewed = await refresh!.run();
     } catch (error) {
-      cause = error;
+      // The refresh could not be made (network, timeout, server trouble): that is not a sign-out,
+      // and the app should be able to tell, so it is reported as what it was.
+      const failure = error instanceof ApiClientError ? error : undefined;
+      throw new ApiClientError({
+        status: failure?.status ?? 0,
+        code: failure?.code ?? 'NETWORK_ERROR',
+        operationId: op.operationId,
+        requestId: failure?.requestId,
+        message: `${op.operationId} failed: the access token expired and refreshing it failed (${(error as Error).message})`,
+        cause: error,
+      });
     }
     if (!renewed) {
       throw new ApiClientError({
@@ -125,8 +134,8 @@ export function createTransport(options: ClientOptions, hooks: TransportHooks = 
         code: 'UNAUTHENTICATED',
         operationId: op.operationId,
         requestId: expired.requestId,
-        message: `${op.operationId} failed: 401 UNAUTHENTICATED (the access token expired and could not be refreshed)`,
-        cause,
+        message: `${op.operationId} failed: 401 UNAUTHENTICATED (the access token expired and the refresh was refused)`,
+        cause: expired,
       });
     }
   }

@@ -103,7 +103,7 @@ describe('token refresh', () => {
     expect(server.requests).toHaveLength(1);
   });
 
-  it('rejects with 401 UNAUTHENTICATED when the refresh throws', async () => {
+  it('reports a refresh that could not be made as NETWORK_ERROR, not as a sign-out', async () => {
     const tokens = tokenStore('throw');
     const transport = createTransport({ baseUrl: server.baseUrl, tokens });
     acceptOnlyFreshToken();
@@ -114,7 +114,7 @@ describe('token refresh', () => {
     for (const result of results) {
       expect(result.status).toBe('rejected');
       const error = (result as PromiseRejectedResult).reason as ApiClientError;
-      expect(error).toMatchObject({ status: 401, code: 'UNAUTHENTICATED' });
+      expect(error).toMatchObject({ status: 0, code: 'NETWORK_ERROR' });
       expect((error.cause as Error).message).toBe('refresh endpoint unreachable');
     }
   });
