@@ -93,6 +93,8 @@ export function errorCodes(endpoint: Endpoint): string[] {
   if (typeof endpoint.auth === 'object') codes.add('FORBIDDEN');
   for (const code of endpoint.errors ?? []) codes.add(code);
   if (endpoint.rateLimit) codes.add('RATE_LIMITED');
+  // POST and PATCH take an Idempotency-Key: a malformed one, one still running, one reused.
+  if (endpoint.method === 'POST' || endpoint.method === 'PATCH') ['VALIDATION_FAILED', 'CONFLICT', 'IDEMPOTENCY_KEY_REUSED'].forEach((c) => codes.add(c));
   codes.add('INTERNAL');
   return [...codes];
 }

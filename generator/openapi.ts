@@ -20,6 +20,19 @@ export function buildOpenApi(api: ApiDefinition, model: ApiModel): OpenApiDocume
     if (name === 'X-Request-Id' || model.operations.some((op) => usesHeader(op, name))) registry.registerComponent('headers', name, header);
   }
 
+  const writes = model.operations.some((op) => op.method === 'POST' || op.method === 'PATCH');
+  if (writes) {
+    registry.registerComponent('parameters', 'IdempotencyKey', {
+      name: 'Idempotency-Key',
+      in: 'header',
+      required: false,
+      description:
+        'Makes the request safe to retry: a retry with the same key and request gets the first answer ' +
+        '(with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 ' +
+        '`IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`.',
+      schema: { type: 'string', minLength: 1, maxLength: 255 },
+    });
+  }
   for (const op of model.operations) registry.registerPath(route(api, model, op));
 
   const generator = new OpenApiGeneratorV31(registry.definitions, { sortComponents: 'alphabetically' });
@@ -128,6 +141,7 @@ function route(api: ApiDefinition, model: ApiModel, op: OperationModel): RouteCo
     security: op.authRequired ? [{ bearerAuth: [] }] : [],
     ...(op.deprecated ? { deprecated: true } : {}),
     request,
+    ...(op.method === 'POST' || op.method === 'PATCH' ? { parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }] } : {}),
     responses: { ...success(op), ...errorResponses(api, model, op) },
   };
 }

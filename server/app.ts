@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { api } from '../contracts';
 import { asyncapi, createRoutes, openapi } from '../generated/server';
 import type { Server as HttpServer } from 'node:http';
-import { createApp, createTokenVerifier, sharedLimiters, type LimiterFactory, type Metrics } from '../runtime/server';
+import { createApp, createTokenVerifier, redisIdempotency, sharedLimiters, type LimiterFactory, type Metrics } from '../runtime/server';
 import { createRevocations } from './auth/revocations';
 import { ACCESS_TOKEN_TTL_SECONDS, createSessionTokens } from './auth/session-tokens';
 import type { Config } from './config';
@@ -56,6 +56,7 @@ export async function createMundoApp(options: {
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
     limiters,
+    idempotency: redis ? redisIdempotency(redis.client, redis.keyPrefix) : undefined,
     metrics: options.metrics,
   });
   let realtime: Realtime | undefined;

@@ -12,22 +12,22 @@ type Json<O, S extends number> = O extends { responses: { [K in S]: { content: {
 // changePassword: POST /api/v1/auth/password
 export type ChangePasswordInput = CallOptions & { body: operations['changePassword']['requestBody']['content']['application/json'] };
 export type ChangePasswordResult = void;
-export type ChangePasswordErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'INTERNAL';
+export type ChangePasswordErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // confirmMfa: POST /api/v1/auth/mfa/confirm
 export type ConfirmMfaInput = CallOptions & { body: operations['confirmMfa']['requestBody']['content']['application/json'] };
 export type ConfirmMfaResult = Json<operations['confirmMfa'], 200> extends { data: infer T } ? T : never;
-export type ConfirmMfaErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INVALID_MFA_CODE' | 'MFA_NOT_ENROLLED' | 'MFA_ALREADY_ENABLED' | 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'INTERNAL';
+export type ConfirmMfaErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INVALID_MFA_CODE' | 'MFA_NOT_ENROLLED' | 'MFA_ALREADY_ENABLED' | 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // disableMfa: POST /api/v1/auth/mfa/disable
 export type DisableMfaInput = CallOptions & { body: operations['disableMfa']['requestBody']['content']['application/json'] };
 export type DisableMfaResult = void;
-export type DisableMfaErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INVALID_MFA_CODE' | 'MFA_NOT_ENROLLED' | 'RATE_LIMITED' | 'INTERNAL';
+export type DisableMfaErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INVALID_MFA_CODE' | 'MFA_NOT_ENROLLED' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // enrollMfa: POST /api/v1/auth/mfa/enroll
 export type EnrollMfaInput = CallOptions;
 export type EnrollMfaResult = Json<operations['enrollMfa'], 200> extends { data: infer T } ? T : never;
-export type EnrollMfaErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'MFA_ALREADY_ENABLED' | 'INTERNAL';
+export type EnrollMfaErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'MFA_ALREADY_ENABLED' | 'VALIDATION_FAILED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // listSessions: GET /api/v1/auth/sessions
 export type ListSessionsInput = CallOptions & { query?: NonNullable<operations['listSessions']['parameters']['query']> };
@@ -38,27 +38,27 @@ export type ListSessionsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UN
 // login: POST /api/v1/auth/login
 export type LoginInput = CallOptions & { body: operations['login']['requestBody']['content']['application/json'] };
 export type LoginResult = Json<operations['login'], 200> extends { data: infer T } ? T : never;
-export type LoginErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'INTERNAL';
+export type LoginErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // logout: POST /api/v1/auth/logout
 export type LogoutInput = CallOptions;
 export type LogoutResult = void;
-export type LogoutErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+export type LogoutErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'VALIDATION_FAILED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // logoutAll: POST /api/v1/auth/logout-all
 export type LogoutAllInput = CallOptions;
 export type LogoutAllResult = void;
-export type LogoutAllErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+export type LogoutAllErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'VALIDATION_FAILED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // refreshTokens: POST /api/v1/auth/refresh
 export type RefreshTokensInput = CallOptions & { body: operations['refreshTokens']['requestBody']['content']['application/json'] };
 export type RefreshTokensResult = Json<operations['refreshTokens'], 200> extends { data: infer T } ? T : never;
-export type RefreshTokensErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'RATE_LIMITED' | 'INTERNAL';
+export type RefreshTokensErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // register: POST /api/v1/auth/register
 export type RegisterInput = CallOptions & { body: operations['register']['requestBody']['content']['application/json'] };
 export type RegisterResult = Json<operations['register'], 201> extends { data: infer T } ? T : never;
-export type RegisterErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'USERNAME_TAKEN' | 'RATE_LIMITED' | 'INTERNAL';
+export type RegisterErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'USERNAME_TAKEN' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // revokeSession: DELETE /api/v1/auth/sessions/{sessionId}
 export type RevokeSessionInput = CallOptions & { params: operations['revokeSession']['parameters']['path'] };
@@ -68,12 +68,12 @@ export type RevokeSessionErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | '
 // verifyMfaLogin: POST /api/v1/auth/login/mfa
 export type VerifyMfaLoginInput = CallOptions & { body: operations['verifyMfaLogin']['requestBody']['content']['application/json'] };
 export type VerifyMfaLoginResult = Json<operations['verifyMfaLogin'], 200> extends { data: infer T } ? T : never;
-export type VerifyMfaLoginErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INVALID_MFA_CODE' | 'RATE_LIMITED' | 'INTERNAL';
+export type VerifyMfaLoginErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INVALID_MFA_CODE' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // createEvent: POST /api/v1/events
 export type CreateEventInput = CallOptions & { body: operations['createEvent']['requestBody']['content']['application/json'] };
 export type CreateEventResult = Json<operations['createEvent'], 201> extends { data: infer T } ? T : never;
-export type CreateEventErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'RATE_LIMITED' | 'INTERNAL';
+export type CreateEventErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // deleteEvent: DELETE /api/v1/events/{eventId}
 export type DeleteEventInput = CallOptions & { params: operations['deleteEvent']['parameters']['path'] };
@@ -94,7 +94,7 @@ export type ListEventsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'INTE
 // updateEvent: PATCH /api/v1/events/{eventId}
 export type UpdateEventInput = CallOptions & { params: operations['updateEvent']['parameters']['path'] } & { body: operations['updateEvent']['requestBody']['content']['application/json'] };
 export type UpdateEventResult = Json<operations['updateEvent'], 200> extends { data: infer T } ? T : never;
-export type UpdateEventErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'INTERNAL';
+export type UpdateEventErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // getHealth: GET /api/v1/health
 export type GetHealthInput = CallOptions;
@@ -104,7 +104,7 @@ export type GetHealthErrorCode = 'SERVICE_UNAVAILABLE' | 'RATE_LIMITED' | 'INTER
 // createConversation: POST /api/v1/conversations
 export type CreateConversationInput = CallOptions & { body: operations['createConversation']['requestBody']['content']['application/json'] };
 export type CreateConversationResult = Json<operations['createConversation'], 201> extends { data: infer T } ? T : never;
-export type CreateConversationErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'RATE_LIMITED' | 'INTERNAL';
+export type CreateConversationErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // getConversation: GET /api/v1/conversations/{conversationId}
 export type GetConversationInput = CallOptions & { params: operations['getConversation']['parameters']['path'] };
@@ -126,12 +126,12 @@ export type ListMessagesErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UN
 // markRead: POST /api/v1/conversations/{conversationId}/read
 export type MarkReadInput = CallOptions & { params: operations['markRead']['parameters']['path'] } & { body: operations['markRead']['requestBody']['content']['application/json'] };
 export type MarkReadResult = Json<operations['markRead'], 200> extends { data: infer T } ? T : never;
-export type MarkReadErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'INTERNAL';
+export type MarkReadErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // sendMessage: POST /api/v1/conversations/{conversationId}/messages
 export type SendMessageInput = CallOptions & { params: operations['sendMessage']['parameters']['path'] } & { body: operations['sendMessage']['requestBody']['content']['application/json'] };
 export type SendMessageResult = Json<operations['sendMessage'], 201> extends { data: infer T } ? T : never;
-export type SendMessageErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CLIENT_KEY_REUSED' | 'RATE_LIMITED' | 'INTERNAL';
+export type SendMessageErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CLIENT_KEY_REUSED' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // getMe: GET /api/v1/users/me
 export type GetMeInput = CallOptions;
@@ -152,7 +152,7 @@ export type SearchUsersErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNA
 // updateMe: PATCH /api/v1/users/me
 export type UpdateMeInput = CallOptions & { body: operations['updateMe']['requestBody']['content']['application/json'] };
 export type UpdateMeResult = Json<operations['updateMe'], 200> extends { data: infer T } ? T : never;
-export type UpdateMeErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+export type UpdateMeErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 const operationsById = {
   changePassword: { operationId: 'changePassword', method: 'POST', path: '/api/v1/auth/password', auth: true, paged: false },

@@ -977,8 +977,18 @@ export interface components {
         };
     };
     responses: {
-        /** @description `CLIENT_KEY_REUSED`: Client key already used for another message */
-        ClientKeyReused: {
+        /** @description `CLIENT_KEY_REUSED`: Client key already used for another message; `CONFLICT`: Conflict */
+        ClientKeyReusedOrConflict: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `CONFLICT`: Conflict */
+        Conflict: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
@@ -989,6 +999,16 @@ export interface components {
         };
         /** @description `FORBIDDEN`: Forbidden */
         Forbidden: {
+            headers: {
+                "X-Request-Id": components["headers"]["X-Request-Id"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description `IDEMPOTENCY_KEY_REUSED`: Idempotency key used for another request */
+        IdempotencyKeyReused: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
@@ -1027,8 +1047,8 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `MFA_ALREADY_ENABLED`: MFA is already enabled */
-        MfaAlreadyEnabled: {
+        /** @description `MFA_ALREADY_ENABLED`: MFA is already enabled; `CONFLICT`: Conflict */
+        MfaAlreadyEnabledOrConflict: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
@@ -1037,8 +1057,8 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `MFA_NOT_ENROLLED`: MFA is not enrolled */
-        MfaNotEnrolled: {
+        /** @description `MFA_NOT_ENROLLED`: MFA is not enrolled; `CONFLICT`: Conflict */
+        MfaNotEnrolledOrConflict: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
@@ -1047,8 +1067,8 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `MFA_NOT_ENROLLED`: MFA is not enrolled; `MFA_ALREADY_ENABLED`: MFA is already enabled */
-        MfaNotEnrolledOrMfaAlreadyEnabled: {
+        /** @description `MFA_NOT_ENROLLED`: MFA is not enrolled; `MFA_ALREADY_ENABLED`: MFA is already enabled; `CONFLICT`: Conflict */
+        MfaNotEnrolledOrMfaAlreadyEnabledOrConflict: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
@@ -1160,8 +1180,8 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `USERNAME_TAKEN`: Username taken */
-        UsernameTaken: {
+        /** @description `USERNAME_TAKEN`: Username taken; `CONFLICT`: Conflict */
+        UsernameTakenOrConflict: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
@@ -1201,7 +1221,10 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
+        IdempotencyKey: string;
+    };
     requestBodies: never;
     headers: {
         /** @description Identifies the request in logs; sent back as given when well-formed, else generated */
@@ -1222,7 +1245,10 @@ export interface operations {
     changePassword: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1249,8 +1275,10 @@ export interface operations {
             };
             400: components["responses"]["ValidationFailedOrMalformedJson"];
             401: components["responses"]["UnauthenticatedOrTokenExpiredOrInvalidCredentials"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
         };
@@ -1258,7 +1286,10 @@ export interface operations {
     confirmMfa: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1289,9 +1320,10 @@ export interface operations {
             };
             400: components["responses"]["ValidationFailedOrMalformedJson"];
             401: components["responses"]["UnauthenticatedOrTokenExpiredOrInvalidMfaCodeOrInvalidCredentials"];
-            409: components["responses"]["MfaNotEnrolledOrMfaAlreadyEnabled"];
+            409: components["responses"]["MfaNotEnrolledOrMfaAlreadyEnabledOrConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
         };
@@ -1299,7 +1331,10 @@ export interface operations {
     disableMfa: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1326,9 +1361,10 @@ export interface operations {
             };
             400: components["responses"]["ValidationFailedOrMalformedJson"];
             401: components["responses"]["UnauthenticatedOrTokenExpiredOrInvalidMfaCode"];
-            409: components["responses"]["MfaNotEnrolled"];
+            409: components["responses"]["MfaNotEnrolledOrConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
         };
@@ -1336,7 +1372,10 @@ export interface operations {
     enrollMfa: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1354,8 +1393,10 @@ export interface operations {
                     };
                 };
             };
+            400: components["responses"]["ValidationFailed"];
             401: components["responses"]["UnauthenticatedOrTokenExpired"];
-            409: components["responses"]["MfaAlreadyEnabled"];
+            409: components["responses"]["MfaAlreadyEnabledOrConflict"];
+            422: components["responses"]["IdempotencyKeyReused"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1395,7 +1436,10 @@ export interface operations {
     login: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1431,8 +1475,10 @@ export interface operations {
             };
             400: components["responses"]["ValidationFailedOrMalformedJson"];
             401: components["responses"]["InvalidCredentials"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
         };
@@ -1440,7 +1486,10 @@ export interface operations {
     logout: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1454,14 +1503,20 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ValidationFailed"];
             401: components["responses"]["UnauthenticatedOrTokenExpired"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["IdempotencyKeyReused"];
             500: components["responses"]["Internal"];
         };
     };
     logoutAll: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1475,14 +1530,20 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["ValidationFailed"];
             401: components["responses"]["UnauthenticatedOrTokenExpired"];
+            409: components["responses"]["Conflict"];
+            422: components["responses"]["IdempotencyKeyReused"];
             500: components["responses"]["Internal"];
         };
     };
     refreshTokens: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1510,8 +1571,10 @@ export interface operations {
             };
             400: components["responses"]["ValidationFailedOrMalformedJson"];
             401: components["responses"]["Unauthenticated"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
         };
@@ -1519,7 +1582,10 @@ export interface operations {
     register: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1555,9 +1621,10 @@ export interface operations {
                 };
             };
             400: components["responses"]["ValidationFailedOrMalformedJson"];
-            409: components["responses"]["UsernameTaken"];
+            409: components["responses"]["UsernameTakenOrConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
         };
@@ -1591,7 +1658,10 @@ export interface operations {
     verifyMfaLogin: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1623,8 +1693,10 @@ export interface operations {
             };
             400: components["responses"]["ValidationFailedOrMalformedJson"];
             401: components["responses"]["InvalidMfaCode"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
         };
@@ -1672,7 +1744,10 @@ export interface operations {
     createEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1698,8 +1773,10 @@ export interface operations {
             };
             400: components["responses"]["ValidationFailedOrMalformedJson"];
             401: components["responses"]["UnauthenticatedOrTokenExpired"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
         };
@@ -1763,7 +1840,10 @@ export interface operations {
     updateEvent: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description Identifier (UUID) */
                 eventId: string;
@@ -1792,8 +1872,10 @@ export interface operations {
             401: components["responses"]["UnauthenticatedOrTokenExpired"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1861,7 +1943,10 @@ export interface operations {
     createConversation: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1887,8 +1972,10 @@ export interface operations {
             };
             400: components["responses"]["ValidationFailedOrMalformedJson"];
             401: components["responses"]["UnauthenticatedOrTokenExpired"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
         };
@@ -1967,7 +2054,10 @@ export interface operations {
     sendMessage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description Identifier (UUID) */
                 conversationId: string;
@@ -1998,9 +2088,10 @@ export interface operations {
             401: components["responses"]["UnauthenticatedOrTokenExpired"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["ClientKeyReused"];
+            409: components["responses"]["ClientKeyReusedOrConflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
         };
@@ -2008,7 +2099,10 @@ export interface operations {
     markRead: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /** @description Identifier (UUID) */
                 conversationId: string;
@@ -2037,8 +2131,10 @@ export interface operations {
             401: components["responses"]["UnauthenticatedOrTokenExpired"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2070,7 +2166,10 @@ export interface operations {
     updateMe: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2094,8 +2193,10 @@ export interface operations {
             };
             400: components["responses"]["ValidationFailedOrMalformedJson"];
             401: components["responses"]["UnauthenticatedOrTokenExpired"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             500: components["responses"]["Internal"];
         };
     };

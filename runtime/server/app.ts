@@ -9,6 +9,7 @@ import { createTokenVerifier, type AuthUser, type TokenSettings, type TokenVerif
 import { createCursorCodec } from './cursor';
 import type { RouteDefinition } from './handler';
 import { createMetrics, type Metrics } from './metrics';
+import { memoryIdempotency, type IdempotencyStore } from './idempotency';
 import { createProblemWriter } from './problem';
 import { sharedLimiters, type LimiterFactory } from './rate-limit';
 import { createCors } from './cors';
@@ -35,6 +36,8 @@ export interface AppOptions {
   corsOrigins: string[];
   bodyLimitBytes?: number;
   limiters?: LimiterFactory;
+  /** Where answers to requests with an Idempotency-Key are kept (memory by default; Redis to share). */
+  idempotency?: IdempotencyStore;
   /** Express `trust proxy`, so rate limits see the client's address behind a load balancer. */
   trustProxy?: boolean | number | string;
   metrics?: Metrics;
@@ -42,7 +45,7 @@ export interface AppOptions {
 
 export const DEFAULT_BODY_LIMIT = 100 * 1024;
 
-const EXPOSED_HEADERS = ['X-Request-Id', 'Link', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Deprecation', 'Sunset', 'Server-Timing'];
+const EXPOSED_HEADERS = ['X-Request-Id', 'Link', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Deprecation', 'Sunset', 'Server-Timing', 'Idempotent-Replayed'];
 
 /** A Node request listener (for `http.createServer`, supertest, …) with the app's parts attached. */
 export type App = ((req: IncomingMessage, res: ServerResponse) => void) & { metrics: Metrics; express: Express };
@@ -79,6 +82,7 @@ export function createApp(options: AppOptions): App {
     log,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
     limiters: options.limiters ?? sharedLimiters(),
+    idempotency: options.idempotency ?? memoryIdempotency(),
     responses,
   });
 

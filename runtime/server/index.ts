@@ -4,6 +4,7 @@ export * from './auth';
 export * from './config';
 export * from './cursor';
 export * from './handler';
+export * from './idempotency';
 export * from './lifecycle';
 export * from './logger';
 export * from './metrics';

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -7,6 +8,7 @@ import { bearerToken, unauthenticated, type AuthUser, type TokenVerifier } from 
 import { readJsonBody } from './body';
 import type { CursorCodec } from './cursor';
 import type { RouteDefinition } from './handler';
+import type { IdempotencyStore, StoredResponse } from './idempotency';
 import type { ProblemWriter } from './problem';
 import { createOperationLimits, type LimiterFactory, type LimitSubject, type OperationLimits } from './rate-limit';
 import type { ResponseContext } from './request-context';
@@ -32,6 +34,8 @@ export interface RouterOptions {
   responses: ResponseContext;
   /** HTTP status of an error code, so failure-only limits count client failures (4xx) alone. */
   errorStatus: (code: string) => number | undefined;
+  /** Where the answers to requests with an Idempotency-Key are kept. */
+  idempotency: IdempotencyStore;
   /** The client's address, for rate limits (honours the trust-proxy setting). */
   clientAddress: (req: IncomingMessage) => string;
 }
@@ -45,6 +49,8 @@ interface CompiledRoute {
   fixedHeaders: Record<string, string> | undefined;
   /** Query keys declared as arrays: `?tag=a` alone must still arrive as `['a']`. */
   arrayQueryKeys: ReadonlySet<string>;
+  /** POST and PATCH honour an Idempotency-Key; the other methods are idempotent already. */
+  acceptsIdempotencyKey: boolean;
 }
 
 type Request = IncomingMessage;
@@ -79,14 +85,40 @@ export function createContractRouter(options: RouterOptions) {
       subject!.body = input.body;
       headers = merge(headers, await limited(route, subject!, 'after-validation', state.id));
     }
-    const paged = 'page' in endpoint.response;
-    if (paged) {
+    if ('page' in endpoint.response) {
       const { limit, cursor, ...filters } = input.query as { limit: number; cursor?: string };
       input.query = filters;
       input.page = { limit, after: cursor ? options.cursors.decode(cursor) : null };
     }
 
-    const ctx = newContext(user, state.id, req);
+    const idempotency = route.acceptsIdempotencyKey ? await claimIdempotencyKey(route, req, user, input) : undefined;
+    if (idempotency?.replay) {
+      const { status, body, headers: stored } = idempotency.replay;
+      return send(req, res, status, body, undefined, { ...stored, 'Idempotent-Replayed': 'true' });
+    }
+    let response: StoredResponse;
+    try {
+      response = await run(route, input, newContext(user, state.id, req), limits, subject, req, rawQuery, headers);
+    } catch (error) {
+      if (idempotency) await options.idempotency.abandon(idempotency.key);
+      throw error;
+    }
+    if (idempotency) await options.idempotency.finish(idempotency.key, idempotency.fingerprint, response);
+    send(req, res, response.status, response.body, undefined, response.headers);
+  }
+
+  /** Calls the handler (settling failure-only limits) and shapes its result into the envelope. */
+  async function run(
+    route: CompiledRoute,
+    input: Record<string, unknown>,
+    ctx: object,
+    limits: OperationLimits | undefined,
+    subject: LimitSubject | undefined,
+    req: Request,
+    rawQuery: string,
+    headers: Record<string, string> | undefined,
+  ): Promise<StoredResponse> {
+    const { endpoint } = route;
     let result: unknown;
     if (limits?.countsFailures) {
       try {
@@ -101,15 +133,34 @@ export function createContractRouter(options: RouterOptions) {
       result = await route.handler(input, ctx);
     }
 
-    if (endpoint.response.status === 204) return send(req, res, 204, undefined, undefined, headers);
-    if (paged) {
+    if (endpoint.response.status === 204) return { status: 204, body: undefined, headers };
+    if ('page' in endpoint.response) {
       const { items, next } = result as { items: unknown[]; next: PageKey | null };
       const nextCursor = next ? options.cursors.encode(next) : null;
-      if (nextCursor) headers = { ...headers, Link: `<${nextLink(req, rawQuery, nextCursor)}>; rel="next"` };
+      const withLink = nextCursor ? { ...headers, Link: `<${nextLink(req, rawQuery, nextCursor)}>; rel="next"` } : headers;
       const page = `{"nextCursor":${JSON.stringify(nextCursor)},"hasMore":${nextCursor !== null}}`;
-      return send(req, res, 200, `{"data":${JSON.stringify(filter(route, items))},"page":${page}}`, undefined, headers);
+      return { status: 200, body: `{"data":${JSON.stringify(filter(route, items))},"page":${page}}`, headers: withLink };
     }
-    send(req, res, endpoint.response.status, `{"data":${JSON.stringify(filter(route, result))}}`, undefined, headers);
+    return { status: endpoint.response.status, body: `{"data":${JSON.stringify(filter(route, result))}}`, headers };
+  }
+
+  /**
+   * An `Idempotency-Key` on a POST or PATCH: scoped to the operation and the caller, and bound to
+   * the request it first came with (params, query and body), so it cannot replay someone else's.
+   */
+  async function claimIdempotencyKey(route: CompiledRoute, req: Request, user: AuthUser | null, input: Record<string, unknown>) {
+    const given = req.headers['idempotency-key'];
+    if (given === undefined) return undefined;
+    if (typeof given !== 'string' || !IDEMPOTENCY_KEY.test(given)) {
+      throw validationError([{ path: '/headers/idempotency-key', code: 'invalid_string', message: '1–255 visible ASCII characters' }]);
+    }
+    const caller = user ? `u:${user.id}` : `ip:${options.clientAddress(req)}`;
+    const key = `${route.endpoint.operationId}:${caller}:${given}`;
+    const fingerprint = createHash('sha256').update(JSON.stringify([input.params, input.query, input.body])).digest('base64url');
+    const claim = await options.idempotency.begin(key, fingerprint);
+    if (claim.state === 'mismatch') throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with another request');
+    if (claim.state === 'in-progress') throw new ApiError('CONFLICT', 'A request with this Idempotency-Key is still running; retry later');
+    return { key, fingerprint, replay: claim.state === 'done' ? claim.response : undefined };
   }
 
   /** Checks an operation's limits; a refusal is a security event (a lockout, for sign-in). */
@@ -218,6 +269,7 @@ function compile(endpoint: Endpoint, handler: CompiledRoute['handler'], options:
     limits: endpoint.rateLimit ? createOperationLimits(endpoint.operationId, rateLimitsOf(endpoint), options.limiters) : undefined,
     output: 'page' in response ? z.array(response.page) : 'body' in response ? response.body : undefined,
     fixedHeaders: endpoint.deprecated ? deprecationHeaders(endpoint.deprecated) : undefined,
+    acceptsIdempotencyKey: endpoint.method === 'POST' || endpoint.method === 'PATCH',
     arrayQueryKeys: new Set(
       Object.entries(endpoint.requestQuery?.shape ?? {})
         .filter(([, schema]) => unwrap(schema as z.ZodType) instanceof z.ZodArray)
@@ -225,6 +277,8 @@ function compile(endpoint: Endpoint, handler: CompiledRoute['handler'], options:
     ),
   };
 }
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 function isClientFailure(status: number | undefined): boolean {
   return status !== undefined && status >= 400 && status < 500 && status !== 429;

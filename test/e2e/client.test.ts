@@ -10,6 +10,7 @@ let database: Database;
 let running: Running;
 let api: ApiClient;
 let anonymous: ApiClient;
+let tokenForTests: () => Promise<string>;
 
 const milonga = {
   title: 'Práctica La Viruta',
@@ -24,6 +25,7 @@ beforeAll(async () => {
   const test = await createTestApp(database);
   running = await serve(test.app, { port: 0, host: '127.0.0.1', log: captureLog().log });
   const token = await test.token(randomUUID());
+  tokenForTests = () => test.token(randomUUID());
   api = createClient({ baseUrl: running.url, tokens: { getAccessToken: () => token } });
   anonymous = createClient({ baseUrl: running.url });
 });
@@ -87,6 +89,23 @@ describe('generated client', () => {
       return e.code === 'USERNAME_TAKEN';
     };
     expect(check(new Error('not an API error'))).toBeUndefined();
+  });
+
+  it('retries a create whose answer was lost, and the server stores it once (Idempotency-Key)', async () => {
+    const city = `Lost-${randomUUID().slice(0, 8)}`;
+    let calls = 0;
+    const flaky: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      // The first answer never reaches the client, as when a connection drops mid-response.
+      if (++calls === 1) throw new TypeError('socket hang up');
+      return response;
+    };
+    const token = await tokenForTests();
+    const client = createClient({ baseUrl: running.url, fetch: flaky, tokens: { getAccessToken: () => token }, retry: { baseDelayMs: 1 } });
+    const created = await client.events.createEvent({ body: { ...milonga, city }, idempotencyKey: randomUUID() });
+    expect(calls).toBe(2);
+    const stored = await anonymous.events.listEvents({ query: { city } });
+    expect(stored.data.map((e) => e.id)).toEqual([created.id]);
   });
 
   it('reads health through the client', async () => {

@@ -73,6 +73,8 @@ function keyAfter(row: (typeof ROWS)[number], after: PageKey | null): boolean {
 export interface Probe {
   /** The last input and user each handler saw, by operationId. */
   inputs: Record<string, unknown>;
+  /** How many times each handler ran, by operationId. */
+  calls: Record<string, number>;
   users: Record<string, AuthUser | null>;
   /** Resolves the running /slow request; the handler signals `slowStarted` when it begins. */
   slowStarted: Promise<void>;
@@ -81,7 +83,7 @@ export interface Probe {
 }
 
 export function createProbe(): Probe {
-  return { inputs: {}, users: {}, slowStarted: Promise.resolve(), slowDelayMs: 300, slowFinishedAt: undefined };
+  return { inputs: {}, calls: {}, users: {}, slowStarted: Promise.resolve(), slowDelayMs: 300, slowFinishedAt: undefined };
 }
 
 export function fixtureRoutes(probe: Probe): RouteDefinition[] {
@@ -101,6 +103,7 @@ export function fixtureRoutes(probe: Probe): RouteDefinition[] {
     }),
     route(createItem, (input) => {
       probe.inputs.createItem = input;
+      probe.calls.createItem = (probe.calls.createItem ?? 0) + 1;
       return { id: 1, title: input.body.title };
     }),
     route(listItems, (input) => {
