@@ -10,6 +10,10 @@ export interface PresenceStore {
   /** Forgets a socket; when it was the user's last, the time recorded as last seen (else null). */
   disconnect(userId: string, socketId: string): Promise<Date | null>;
   status(userIds: readonly string[]): Promise<Map<string, { online: boolean; lastSeenAt: Date | null }>>;
+  /** Says these sockets are still here; a store that expires entries keeps them alive. */
+  refresh(sockets: readonly { userId: string; socketId: string }[]): Promise<void>;
+  /** How often `refresh` must be called, when the store expires entries. */
+  readonly refreshEveryMs?: number;
 }
 
 export function memoryPresence(): PresenceStore {
@@ -33,34 +37,56 @@ export function memoryPresence(): PresenceStore {
     async status(userIds) {
       return new Map(userIds.map((id) => [id, { online: (sockets.get(id)?.size ?? 0) > 0, lastSeenAt: lastSeen.get(id) ?? null }]));
     },
+    async refresh() {},
   };
 }
 
-/** Sockets per user in a Redis set; the add/remove and the count are one atomic script each. */
-export function redisPresence(redis: Redis, keyPrefix: string): PresenceStore {
+/**
+ * Sockets per user in a Redis sorted set scored by expiry: live instances refresh their sockets,
+ * so the sockets of an instance that crashed expire (after `ttlMs`) instead of staying online.
+ * Each change and its count is one atomic script.
+ */
+export function redisPresence(redis: Redis, keyPrefix: string, ttlMs = 90_000): PresenceStore {
   const socketsKey = (userId: string) => `${keyPrefix}presence:${userId}`;
   const seenKey = (userId: string) => `${keyPrefix}presence-seen:${userId}`;
-  const CONNECT = "redis.call('SADD', KEYS[1], ARGV[1]); return redis.call('SCARD', KEYS[1])";
+  const CONNECT =
+    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2]) " +
+    "redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1]) redis.call('PEXPIRE', KEYS[1], ARGV[4]) " +
+    "return redis.call('ZCARD', KEYS[1])";
   const DISCONNECT =
-    "if redis.call('SREM', KEYS[1], ARGV[1]) == 0 then return -1 end " +
-    "local left = redis.call('SCARD', KEYS[1]) " +
+    "if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return -1 end " +
+    "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3]) " +
+    "local left = redis.call('ZCARD', KEYS[1]) " +
     "if left == 0 then redis.call('SET', KEYS[2], ARGV[2]) end return left";
   return {
+    refreshEveryMs: Math.floor(ttlMs / 3),
     async connect(userId, socketId) {
-      return (await redis.eval(CONNECT, 1, socketsKey(userId), socketId)) === 1;
+      const now = Date.now();
+      return (await redis.eval(CONNECT, 1, socketsKey(userId), socketId, now, now + ttlMs, ttlMs)) === 1;
     },
     async disconnect(userId, socketId) {
       const at = new Date();
-      const left = await redis.eval(DISCONNECT, 2, socketsKey(userId), seenKey(userId), socketId, at.toISOString());
+      const left = await redis.eval(DISCONNECT, 2, socketsKey(userId), seenKey(userId), socketId, at.toISOString(), at.getTime());
       return left === 0 ? at : null;
     },
     async status(userIds) {
       const out = new Map<string, { online: boolean; lastSeenAt: Date | null }>();
+      const now = Date.now();
       for (const id of userIds) {
-        const [count, seen] = await Promise.all([redis.scard(socketsKey(id)), redis.get(seenKey(id))]);
+        const [count, seen] = await Promise.all([redis.zcount(socketsKey(id), now, '+inf'), redis.get(seenKey(id))]);
         out.set(id, { online: count > 0, lastSeenAt: seen ? new Date(seen) : null });
       }
       return out;
+    },
+    async refresh(sockets) {
+      if (sockets.length === 0) return;
+      const expires = Date.now() + ttlMs;
+      const batch = redis.pipeline();
+      for (const { userId, socketId } of sockets) {
+        batch.zadd(socketsKey(userId), 'XX', expires, socketId);
+        batch.pexpire(socketsKey(userId), ttlMs);
+      }
+      await batch.exec();
     },
   };
 }

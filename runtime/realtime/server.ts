@@ -91,6 +91,16 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     );
   });
 
+  // Keep this instance's sockets alive in a presence store that expires the sockets of dead instances.
+  const keepAlive =
+    options.presence.refreshEveryMs === undefined
+      ? undefined
+      : setInterval(() => {
+          const sockets = [...io.of('/').sockets.values()].map((s) => ({ userId: (s.data.user as AuthUser).id, socketId: s.id }));
+          options.presence.refresh(sockets).catch((error: unknown) => log.error({ err: error }, 'presence refresh failed'));
+        }, options.presence.refreshEveryMs);
+  keepAlive?.unref();
+
   io.on('connection', (socket) => {
     const user = socket.data.user as AuthUser;
     void socket.join(userRoom(user.id));
@@ -199,6 +209,7 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       io.in(sessionRoom(sessionId)).disconnectSockets(true);
     },
     async close() {
+      clearInterval(keepAlive);
       // Closing the transports (not disconnecting the sockets, which tells clients to stay away)
       // lets clients reconnect to another instance or to this one once it is back. Not io.close():
       // that would also close the HTTP server, which its owner drains itself.

@@ -86,7 +86,7 @@ async function subscribers(channel: string): Promise<number> {
 }
 
 /** How many sockets Redis presence counts for a user, across instances. */
-const presenceSockets = (userId: string) => inspector.scard(`${prefix}presence:${userId}`);
+const presenceSockets = (userId: string) => inspector.zcard(`${prefix}presence:${userId}`);
 
 /** The socket ids connected to this very instance (not the other one). */
 async function localSocketIds(server: Server): Promise<string[]> {
