@@ -1,254 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { count, eq } from 'drizzle-orm';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../runtime/server';
-import type { Database } from '../../../server/db/database';
-import { messages } from '../../../server/db/schema';
 import type { Message } from '../../../server/services/messaging';
-import type { RealtimePort } from '../../../server/services/realtime-port';
-import { createTestApp } from '../../support/app';
 import { backends } from '../../support/database';
+import { newestFirst, useMessagingApp, type Dancer } from './messaging-fixture';
 
-interface Recorded {
-  userIds: string[];
-  event: string;
-  payload: Record<string, unknown>;
-}
-
-interface Dancer {
-  id: string;
-  token: string;
-}
-
-/** Newest first, as the API orders messages: (created_at, id) descending. */
-const newestFirst = (a: Message, b: Message) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id);
-
-describe.each(backends)('messages API on $name', (backend) => {
-  let database: Database;
-  let test: Awaited<ReturnType<typeof createTestApp>>;
-  const recorded: Recorded[] = [];
-  const realtime: RealtimePort = {
-    toUsers(userIds, event, payload) {
-      recorded.push({ userIds: [...userIds], event, payload: payload as Record<string, unknown> });
-    },
-  };
-
-  beforeAll(async () => {
-    database = await backend.open();
-    test = await createTestApp(database, {}, undefined, { realtime });
-  });
-  afterAll(async () => {
-    await test.close();
-    await database.close();
-  });
-
-  /** A real account, stored through the user store, and a token for it. */
-  async function dancer(): Promise<Dancer> {
-    const user = await test.services.userStore.create({
-      username: `dancer-${randomUUID().slice(0, 8)}`,
-      displayName: 'Test Dancer',
-      passwordHash: 'not-a-real-hash',
-    });
-    if (user === 'taken') throw new Error('username collision');
-    return { id: user.id, token: await test.token(user.id) };
-  }
-
-  const as = (who: Dancer) => ({
-    get: (path: string, query: Record<string, string | number> = {}) =>
-      request(test.app).get(`/api/v1${path}`).query(query).set('Authorization', `Bearer ${who.token}`),
-    post: (path: string, body: object) => request(test.app).post(`/api/v1${path}`).set('Authorization', `Bearer ${who.token}`).send(body),
-  });
-
-  async function conversation(creator: Dancer, others: Dancer[], kind: 'direct' | 'group' = others.length === 1 ? 'direct' : 'group') {
-    const res = await as(creator).post('/conversations', { kind, memberIds: others.map((o) => o.id) });
-    expect(res.status).toBe(201);
-    return res.body.data as { id: string; memberIds: string[] };
-  }
-
-  async function send(who: Dancer, conversationId: string, body = 'Hola', clientKey: string = randomUUID()) {
-    const res = await as(who).post(`/conversations/${conversationId}/messages`, { clientKey, body });
-    expect(res.status).toBe(201);
-    return res.body.data as Message;
-  }
-
-  const storedMessages = async (conversationId: string) =>
-    (await database.db.select({ n: count() }).from(messages).where(eq(messages.conversationId, conversationId)))[0]!.n;
-
-  const eventsFor = (event: string, match: (payload: Record<string, unknown>) => boolean) =>
-    recorded.filter((r) => r.event === event && match(r.payload));
-
-  describe('conversations', () => {
-    it('createConversation makes a direct conversation with the caller as a member', async () => {
-      const [ana, ben] = [await dancer(), await dancer()];
-      const res = await as(ana).post('/conversations', { kind: 'direct', memberIds: [ben.id] });
-      expect(res.status).toBe(201);
-      expect(res.body.data).toEqual({
-        id: expect.stringMatching(/^[0-9a-f-]{36}$/),
-        kind: 'direct',
-        title: null,
-        memberIds: expect.arrayContaining([ana.id, ben.id]),
-        createdAt: expect.any(String),
-        lastMessage: null,
-        unreadCount: 0,
-      });
-      expect(res.body.data.memberIds).toHaveLength(2);
-    });
-
-    it('a direct conversation is unique per pair: starting it again, from either side, answers the same one', async () => {
-      const [ana, ben] = [await dancer(), await dancer()];
-      const first = await conversation(ana, [ben]);
-      const again = await as(ana).post('/conversations', { kind: 'direct', memberIds: [ben.id, ana.id, ben.id] });
-      const fromBen = await as(ben).post('/conversations', { kind: 'direct', memberIds: [ana.id] });
-      expect([again.status, fromBen.status]).toEqual([201, 201]);
-      expect([again.body.data.id, fromBen.body.data.id]).toEqual([first.id, first.id]);
-      const listed = await as(ana).get('/conversations', { limit: 100 });
-      expect(listed.body.data.map((c: { id: string }) => c.id)).toEqual([first.id]);
-    });
-
-    it('concurrent starts of one direct conversation make one', async () => {
-      const [ana, ben] = [await dancer(), await dancer()];
-      const results = await Promise.all(
-        [ana, ben, ana, ben, ana].map((who) =>
-          as(who).post('/conversations', { kind: 'direct', memberIds: [who === ana ? ben.id : ana.id] }),
-        ),
-      );
-      expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
-      expect(new Set(results.map((r) => r.body.data.id)).size).toBe(1);
-    });
-
-    it('a group has a title and its members once each, the caller included', async () => {
-      const [ana, ben, cai] = [await dancer(), await dancer(), await dancer()];
-      const res = await as(ana).post('/conversations', {
-        kind: 'group',
-        title: '  Práctica de los martes ',
-        memberIds: [ben.id, cai.id, ben.id, ana.id],
-      });
-      expect(res.status).toBe(201);
-      expect(res.body.data).toMatchObject({ kind: 'group', title: 'Práctica de los martes' });
-      expect([...res.body.data.memberIds].sort()).toEqual([ana.id, ben.id, cai.id].sort());
-      // Two groups of the same people are two conversations.
-      expect((await conversation(ana, [ben, cai], 'group')).id).not.toBe(res.body.data.id);
-    });
-
-    it('createConversation refuses bad member lists and titles, naming the field', async () => {
-      const [ana, ben, cai] = [await dancer(), await dancer(), await dancer()];
-      const cases: [object, string][] = [
-        [{ kind: 'direct', memberIds: [ben.id, cai.id] }, '/body/memberIds'],
-        [{ kind: 'direct', memberIds: [ana.id] }, '/body/memberIds'],
-        [{ kind: 'group', memberIds: [ana.id] }, '/body/memberIds'],
-        [{ kind: 'group', memberIds: [] }, '/body/memberIds'],
-        [{ kind: 'direct', memberIds: [ben.id], title: 'Us' }, '/body/title'],
-        [{ kind: 'group', memberIds: [ben.id], title: 'x'.repeat(101) }, '/body/title'],
-        [{ kind: 'group', memberIds: Array.from({ length: 101 }, () => randomUUID()) }, '/body/memberIds'],
-        [{ kind: 'group', memberIds: [ben.id, randomUUID()] }, '/body/memberIds/1'],
-        [{ kind: 'direct', memberIds: ['not-a-uuid'] }, '/body/memberIds/0'],
-        [{ kind: 'channel', memberIds: [ben.id] }, '/body/kind'],
-      ];
-      for (const [body, path] of cases) {
-        const res = await as(ana).post('/conversations', body);
-        expect(res.status, JSON.stringify(body)).toBe(400);
-        expect(res.body.code).toBe('VALIDATION_FAILED');
-        expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual([path]);
-      }
-      expect((await as(ana).get('/conversations')).body.data).toEqual([]);
-    });
-
-    it('every messages operation needs a signed-in user', async () => {
-      const id = randomUUID();
-      const calls = [
-        request(test.app).post('/api/v1/conversations').send({ kind: 'direct', memberIds: [randomUUID()] }),
-        request(test.app).get('/api/v1/conversations'),
-        request(test.app).get(`/api/v1/conversations/${id}`),
-        request(test.app).get(`/api/v1/conversations/${id}/messages`),
-        request(test.app).post(`/api/v1/conversations/${id}/messages`).send({ clientKey: 'k', body: 'b' }),
-        request(test.app).post(`/api/v1/conversations/${id}/read`).send({ messageId: randomUUID() }),
-      ];
-      for (const res of await Promise.all(calls)) expect([res.status, res.body.code]).toEqual([401, 'UNAUTHENTICATED']);
-    });
-
-    it('getConversation: members read it, others get 403, an unknown id 404', async () => {
-      const [ana, ben, eve] = [await dancer(), await dancer(), await dancer()];
-      const created = await conversation(ana, [ben]);
-      const byBen = await as(ben).get(`/conversations/${created.id}`);
-      expect(byBen.status).toBe(200);
-      expect(byBen.body.data).toEqual(created);
-
-      const byEve = await as(eve).get(`/conversations/${created.id}`);
-      expect(byEve.status).toBe(403);
-      expect(byEve.body.code).toBe('FORBIDDEN');
-      expect(byEve.headers['content-type']).toBe('application/problem+json');
-
-      const missing = await as(ana).get(`/conversations/${randomUUID()}`);
-      expect([missing.status, missing.body.code]).toEqual([404, 'NOT_FOUND']);
-    });
-
-    it('a non-member can neither read, write nor mark read, and nothing is stored', async () => {
-      const [ana, ben, eve] = [await dancer(), await dancer(), await dancer()];
-      const { id } = await conversation(ana, [ben]);
-      const message = await send(ana, id, 'Solo para Ben');
-      const events = recorded.length;
-
-      const reads = await as(eve).get(`/conversations/${id}/messages`);
-      const catchUp = await as(eve).get(`/conversations/${id}/messages`, { after: message.id });
-      const writes = await as(eve).post(`/conversations/${id}/messages`, { clientKey: randomUUID(), body: 'Intrusa' });
-      const marks = await as(eve).post(`/conversations/${id}/read`, { messageId: message.id });
-      for (const res of [reads, catchUp, writes, marks]) expect([res.status, res.body.code]).toEqual([403, 'FORBIDDEN']);
-      expect(await storedMessages(id)).toBe(1);
-      expect(recorded.length).toBe(events);
-
-      const unknown = randomUUID();
-      expect((await as(eve).get(`/conversations/${unknown}/messages`)).status).toBe(404);
-      expect((await as(eve).post(`/conversations/${unknown}/messages`, { clientKey: 'k', body: 'b' })).status).toBe(404);
-      expect((await as(eve).post(`/conversations/${unknown}/read`, { messageId: message.id })).status).toBe(404);
-    });
-
-    it('listConversations: most recently active first, with the last message and my unread count', async () => {
-      const me = await dancer();
-      const others = [await dancer(), await dancer(), await dancer()];
-      const ids: string[] = [];
-      for (const other of others) ids.push((await conversation(other, [me])).id);
-      const order = async () => ((await as(me).get('/conversations')).body.data as { id: string }[]).map((c) => c.id);
-      // Conversations started in the same millisecond tie on time, so compare against the API's own order.
-      const before = await order();
-      expect([...before].sort()).toEqual([...ids].sort());
-
-      const oldest = before.at(-1)!;
-      const sender = others[ids.indexOf(oldest)]!;
-      const last = await send(sender, oldest, 'Te escribo');
-      const after = await as(me).get('/conversations');
-      expect(after.body.data.map((c: { id: string }) => c.id)).toEqual([oldest, ...before.slice(0, -1)]);
-      expect(after.body.data[0]).toMatchObject({ id: oldest, lastMessage: last, unreadCount: 1 });
-      expect(after.body.data[1]).toMatchObject({ lastMessage: null, unreadCount: 0 });
-
-      const mine = await as(sender).get('/conversations');
-      expect(mine.body.data[0]).toMatchObject({ id: oldest, lastMessage: last, unreadCount: 0 });
-    });
-
-    it('listConversations pages without repeats or gaps, and the Link header leads on', async () => {
-      const me = await dancer();
-      const partners = await Promise.all(Array.from({ length: 7 }, () => dancer()));
-      // Set up through the service: createConversation is rate-limited per user.
-      for (const partner of partners) await test.services.messaging.createConversation({ creatorId: partner.id, kind: 'direct', memberIds: [me.id] });
-      const all = (await as(me).get('/conversations', { limit: 100 })).body.data.map((c: { id: string }) => c.id);
-      expect(all).toHaveLength(7);
-
-      const seen: string[] = [];
-      let res = await as(me).get('/conversations', { limit: 3 });
-      const sizes = [res.body.data.length];
-      seen.push(...res.body.data.map((c: { id: string }) => c.id));
-      while (res.body.page.nextCursor) {
-        const link = /^<([^>]+)>; rel="next"$/.exec(res.headers.link ?? '')![1]!;
-        res = await request(test.app).get(link).set('Authorization', `Bearer ${me.token}`);
-        expect(res.status).toBe(200);
-        sizes.push(res.body.data.length);
-        seen.push(...res.body.data.map((c: { id: string }) => c.id));
-      }
-      expect(sizes).toEqual([3, 3, 1]);
-      expect(seen).toEqual(all);
-      expect(res.body.page).toEqual({ nextCursor: null, hasMore: false });
-    });
-  });
+describe.each(backends)('messages API: messages and read markers on $name', (backend) => {
+  const fx = useMessagingApp(backend);
+  const { dancer, as, conversation, send, storedMessages, eventsFor } = fx;
 
   describe('messages', () => {
     it('sendMessage stores the message and announces it to every member, the sender included', async () => {
@@ -383,7 +143,7 @@ describe.each(backends)('messages API on $name', (backend) => {
       while (res.body.page.nextCursor) {
         const link = /^<([^>]+)>; rel="next"$/.exec(res.headers.link ?? '')![1]!;
         expect(link).toContain(`after=${from.id}`);
-        res = await request(test.app).get(link).set('Authorization', `Bearer ${ben.token}`);
+        res = await request(fx.app).get(link).set('Authorization', `Bearer ${ben.token}`);
         expect(res.status).toBe(200);
         pages.push(res.body.data);
       }
@@ -467,7 +227,7 @@ describe.each(backends)('messages API on $name', (backend) => {
       const [ana, ben, cai, eve] = [await dancer(), await dancer(), await dancer(), await dancer()];
       const { id } = await conversation(ana, [ben, cai], 'group');
       const message = await send(ana, id, '¿Llegó?');
-      const { messaging } = test.services;
+      const { messaging } = fx.services;
 
       expect(await messaging.markDelivered({ messageId: message.id, userId: ben.id })).toBe(true);
       expect(await messaging.markDelivered({ messageId: message.id, userId: ben.id })).toBe(false);
@@ -490,7 +250,7 @@ describe.each(backends)('messages API on $name', (backend) => {
       const [ana, ben, cai, eve] = [await dancer(), await dancer(), await dancer(), await dancer()];
       const direct = await conversation(ana, [ben]);
       const group = await conversation(ben, [cai, ana], 'group');
-      const { messaging } = test.services;
+      const { messaging } = fx.services;
 
       const input = { conversationId: direct.id, senderId: ana.id, clientKey: randomUUID(), body: 'Desde el socket' };
       expect((await messaging.send(input)).created).toBe(true);
