@@ -1,9 +1,7 @@
-import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../server/db/database';
 import { createClient, createTokenStore, memoryTokenStorage } from '../../generated/client';
-import { TEST_SECRET } from '../support/app';
 import { connected, next, signUp, startRealtimeServer } from '../support/realtime';
 
 /** Real sockets against a real server: messages, receipts, rooms, presence, heartbeat, revocation. */
@@ -211,15 +209,7 @@ describe('sessions', () => {
 
   it('refuses an expired token at the handshake, and the client refreshes it and connects', async () => {
     const ana = await signUp(server.url);
-    const now = Math.floor(Date.now() / 1000);
-    const expired = await new SignJWT({ roles: ['user'], sid: ana.session.sessionId })
-      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
-      .setSubject(ana.id)
-      .setIssuer(server.config.JWT_ISSUER)
-      .setAudience(server.config.JWT_AUDIENCE)
-      .setIssuedAt(now - 960)
-      .setExpirationTime(now - 60)
-      .sign(TEST_SECRET);
+    const expired = await server.expiredToken(ana.id, ana.session.sessionId);
     let token = expired;
     let refreshes = 0;
     const phone = ana.device({
@@ -241,15 +231,7 @@ describe('sessions', () => {
 
   it('the HTTP client and the real-time client sharing a token store refresh once', async () => {
     const ana = await signUp(server.url);
-    const now = Math.floor(Date.now() / 1000);
-    const expired = await new SignJWT({ roles: ['user'], sid: ana.session.sessionId })
-      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
-      .setSubject(ana.id)
-      .setIssuer(server.config.JWT_ISSUER)
-      .setAudience(server.config.JWT_AUDIENCE)
-      .setIssuedAt(now - 960)
-      .setExpirationTime(now - 60)
-      .sign(TEST_SECRET);
+    const expired = await server.expiredToken(ana.id, ana.session.sessionId);
     let refreshes = 0;
     const anonymous = createClient({ baseUrl: server.url });
     const tokens = createTokenStore({

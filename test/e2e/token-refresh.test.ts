@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, createTokenStore, memoryTokenStorage, type SessionTokens } from '../../generated/client';
 import { serve, type Running } from '../../runtime/server';
 import { openDatabase, type Database } from '../../server/db/database';
-import { captureLog, createTestApp, TEST_SECRET } from '../support/app';
+import { captureLog, createTestApp } from '../support/app';
 
 /** The generated client's token store against a real server: one refresh for many expired calls. */
 let database: Database;
@@ -22,19 +21,6 @@ afterAll(async () => {
   await database.close();
 });
 
-/** An access token of this session that expired a minute ago, as a client would hold after a nap. */
-function expiredAccessToken(userId: string, sessionId: string): Promise<string> {
-  const now = Math.floor(Date.now() / 1000);
-  return new SignJWT({ roles: ['user'], sid: sessionId })
-    .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
-    .setSubject(userId)
-    .setIssuer(test.config.JWT_ISSUER)
-    .setAudience(test.config.JWT_AUDIENCE)
-    .setIssuedAt(now - 960)
-    .setExpirationTime(now - 60)
-    .sign(TEST_SECRET);
-}
-
 async function signedInClient() {
   const anonymous = createClient({ baseUrl: running.url });
   const session = await anonymous.auth.register({
@@ -42,7 +28,7 @@ async function signedInClient() {
   });
   let refreshes = 0;
   const storage = memoryTokenStorage({
-    accessToken: await expiredAccessToken(session.user.id, session.sessionId),
+    accessToken: await test.expiredToken(session.user.id, session.sessionId),
     refreshToken: session.refreshToken,
   });
   const tokens = createTokenStore({

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { SignJWT } from 'jose';
 import { createLogger, createTokenSigner } from '../../runtime/server';
 import { createMundoApp } from '../../server/app';
 import { ConfigSchema } from '../../server/config';
@@ -40,5 +41,17 @@ export async function createTestApp(
     logLines: lines,
     /** A valid access token for a user id. */
     token: (sub: string, roles: string[] = ['user']) => signer.sign({ sub, roles }),
+    /** An access token of a session that expired a minute ago, as a client holds after a nap. */
+    expiredToken: (sub: string, sessionId: string) => {
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ roles: ['user'], sid: sessionId })
+        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+        .setSubject(sub)
+        .setIssuer(config.JWT_ISSUER)
+        .setAudience(config.JWT_AUDIENCE)
+        .setIssuedAt(now - 960)
+        .setExpirationTime(now - 60)
+        .sign(TEST_SECRET);
+    },
   };
 }
