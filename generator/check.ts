@@ -43,14 +43,7 @@ export function checkContracts(api: ApiDefinition, contracts: ContractEntry[]): 
     if (!CAMEL.test(e.tags[0])) report(`tag "${e.tags[0]}" must be camelCase (it names the handler interface and the client namespace)`);
     for (const code of e.errors ?? []) if (!codes.has(code)) report(`error code "${code}" is not in the error registry`);
     if ((e.method === 'GET' || e.method === 'DELETE') && e.body) report(`${e.method} cannot have a body`);
-    for (const limit of rateLimitsOf(e)) {
-      if (!(limit.points > 0 && limit.windowSeconds > 0)) report('rateLimit needs positive points and windowSeconds');
-      const parts = typeof limit.key === 'string' ? [limit.key] : limit.key;
-      for (const part of parts) {
-        const field = part.startsWith('body.') ? part.slice(5).split('.')[0]! : undefined;
-        if (field && !(e.body instanceof z.ZodObject && field in e.body.shape)) report(`rateLimit key "${part}" names no field of the body`);
-      }
-    }
+    checkLimits(rateLimitsOf(e), e.body, 'body', report);
     if (e.deprecated) checkDeprecation(e.deprecated, report);
 
     for (const [location, schema] of [['params', e.params], ['query', e.requestQuery], ['headers', e.headers], ['body', e.requestBody]] as const) {
@@ -99,16 +92,21 @@ export function checkEvents(api: ApiDefinition, events: EventEntry[]): ContractP
     if (event.kind === 'client-event') {
       for (const code of event.errors ?? []) if (!codes.has(code)) report(`error code "${code}" is not in the error registry`);
       for (const path of unboundedInputs(event.payload)) report(`payload${path} has no maximum (add .max())`);
-      for (const limit of rateLimitsOf(event)) {
-        if (!(limit.points > 0 && limit.windowSeconds > 0)) report('rateLimit needs positive points and windowSeconds');
-        for (const part of typeof limit.key === 'string' ? [limit.key] : limit.key) {
-          const field = part.startsWith('body.') ? part.slice(5).split('.')[0]! : undefined;
-          if (field && !(event.payload instanceof z.ZodObject && field in event.payload.shape)) report(`rateLimit key "${part}" names no field of the payload`);
-        }
-      }
+      checkLimits(rateLimitsOf(event), event.payload, 'payload', report);
     }
   }
   return problems;
+}
+
+/** Positive numbers, and every `body.` key part naming a field of the body (or event payload). */
+function checkLimits(limits: readonly RateLimit[], input: z.ZodType | undefined, inputName: string, report: (message: string) => void): void {
+  for (const limit of limits) {
+    if (!(limit.points > 0 && limit.windowSeconds > 0)) report('rateLimit needs positive points and windowSeconds');
+    for (const part of typeof limit.key === 'string' ? [limit.key] : limit.key) {
+      const field = part.startsWith('body.') ? part.slice(5).split('.')[0]! : undefined;
+      if (field && !(input instanceof z.ZodObject && field in input.shape)) report(`rateLimit key "${part}" names no field of the ${inputName}`);
+    }
+  }
 }
 
 function checkPath(e: Endpoint, report: (message: string) => void): void {

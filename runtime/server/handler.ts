@@ -2,13 +2,18 @@ import type { Logger } from 'pino';
 import type { Endpoint, EndpointDefinition, HandlerInput, HandlerResult } from '../contract';
 import type { AuthUser } from './auth';
 
-/** What every handler gets beside its input: the app's services, the caller, the request id, the log. */
-export type RequestContext<E extends EndpointDefinition, S> = S & {
-  user: E['auth'] extends 'public' ? AuthUser | null : AuthUser;
+/** What every handler gets beside its input and the caller: the app's services, the request id, the log. */
+export type BaseContext<S> = S & {
   requestId: string;
+  /** Lines carry the request id. */
   log: Logger;
   /** Who is calling from where: the client address (behind trusted proxies) and user agent. */
   client: { readonly ip: string; readonly userAgent: string | undefined };
+};
+
+/** A handler's context: the caller is known (not null) when the contract needs a signed-in user. */
+export type RequestContext<E extends EndpointDefinition, S> = BaseContext<S> & {
+  user: E['auth'] extends 'public' ? AuthUser | null : AuthUser;
 };
 
 /** The type a handler of contract E must have; the generated interfaces are made of these. */

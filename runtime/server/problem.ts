@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { problemType, runtimeErrors, type ErrorRegistry } from '../contract';
 import { ApiError, type FieldError } from './api-error';
 import type { ResponseContext } from './request-context';
-import { requestState } from './request-state';
+import { requestPath, requestState } from './request-state';
 
 /** Turns any thrown value into an RFC 9457 response; nothing of an unexpected error reaches the client. */
 export interface ProblemWriter {
@@ -32,7 +32,7 @@ export function createProblemWriter(options: {
       code: problem.code,
     };
     if (problem.detail) body.detail = problem.detail;
-    body.instance = (req.url ?? '/').split('?', 1)[0];
+    body.instance = requestPath(req);
     body.requestId = requestState(req).id;
     if (problem.extra.errors?.length) body.errors = problem.extra.errors satisfies FieldError[];
     if (res.headersSent) {

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { CorsPolicy } from './cors';
 import type { Metrics } from './metrics';
-import { elapsedMs, requestState } from './request-state';
+import { elapsedMs, requestPath, requestState } from './request-state';
 
 /**
  * What every response carries and what every request leaves behind: the security and CORS
@@ -35,7 +35,7 @@ export function createResponseContext(options: { log: Logger; metrics: Metrics; 
         reqId: state.id,
         method: req.method,
         route,
-        path: state.route ? undefined : originalPath(req),
+        path: state.route ? undefined : requestPath(req),
         status,
         durationMs: Math.round(durationMs * 100) / 100,
       },
@@ -70,9 +70,4 @@ export function createResponseContext(options: { log: Logger; metrics: Metrics; 
       if (!cors.preflight(req, res)) next();
     },
   };
-}
-
-/** Express rewrites `req.url` inside mounted apps; the log wants the path the client asked for. */
-function originalPath(req: IncomingMessage): string {
-  return ((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/').split('?', 1)[0]!;
 }

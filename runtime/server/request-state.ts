@@ -30,6 +30,11 @@ export function requestState(req: IncomingMessage): RequestState {
   return (req as unknown as Record<symbol, RequestState | undefined>)[STATE] ?? startRequest(req);
 }
 
+/** The path the client asked for, without the query (Express rewrites `req.url` inside mounted apps). */
+export function requestPath(req: IncomingMessage): string {
+  return ((req as { originalUrl?: string }).originalUrl ?? req.url ?? '/').split('?', 1)[0]!;
+}
+
 export function elapsedMs(state: RequestState): number {
   return Number(process.hrtime.bigint() - state.startedAt) / 1e6;
 }

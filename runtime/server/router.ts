@@ -12,7 +12,7 @@ import type { IdempotencyStore, StoredResponse } from './idempotency';
 import type { ProblemWriter } from './problem';
 import { createOperationLimits, type LimiterFactory, type LimitSubject, type OperationLimits } from './rate-limit';
 import type { ResponseContext } from './request-context';
-import { requestState, startRequest } from './request-state';
+import { requestPath, requestState, startRequest } from './request-state';
 import { RouteTable } from './route-table';
 import { toFieldErrors, validationError } from './validation';
 
@@ -315,7 +315,7 @@ function unwrap(schema: z.ZodType): z.ZodType {
 }
 
 function nextLink(req: IncomingMessage, rawQuery: string, cursor: string): string {
-  const path = (req.url ?? '/').split('?', 1)[0];
+  const path = requestPath(req);
   const query = new URLSearchParams(rawQuery);
   query.set('cursor', cursor);
   return `${path}?${query}`;

@@ -1,5 +1,5 @@
 import type { AuthHandlers } from '../../generated/server';
-import { ApiError, fieldError, unauthenticated, type AuthUser } from '../../runtime/server';
+import { ApiError, fieldError, unauthenticated, type AuthUser, type BaseContext } from '../../runtime/server';
 import { hashPassword, needsRehash, verifyDummy, verifyPassword } from '../auth/password-hash';
 import { passwordProblem } from '../auth/password-policy';
 import { hashRecoveryCode, newRecoveryCodes } from '../auth/recovery-codes';
@@ -9,7 +9,7 @@ import type { Services } from '../services';
 import type { UserRecord } from '../services/users';
 import { toMe } from './user-views';
 
-type Ctx = Services & { requestId: string; log: import('pino').Logger; client: { readonly ip: string; readonly userAgent: string | undefined } };
+type Ctx = BaseContext<Services>;
 
 /**
  * Sign-in, tokens, sessions and MFA. Security events are logged with user id, address and request

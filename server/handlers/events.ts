@@ -17,7 +17,7 @@ export const events: EventsHandlers<Services> = {
   },
 
   async getEvent({ params }, { eventStore }) {
-    return toEvent(await found(eventStore.get(params.eventId)));
+    return toEvent(found(await eventStore.get(params.eventId)));
   },
 
   async createEvent({ body }, { eventStore, user }) {
@@ -31,23 +31,22 @@ export const events: EventsHandlers<Services> = {
   },
 
   async updateEvent({ params, body }, { eventStore, user }) {
-    const current = organizedBy(await found(eventStore.get(params.eventId)), user.id);
+    const current = organizedBy(found(await eventStore.get(params.eventId)), user.id);
     const startsAt = body.startsAt ? new Date(body.startsAt) : current.startsAt;
     const endsAt = body.endsAt ? new Date(body.endsAt) : current.endsAt;
     // The contract checks a patch that holds both times; one time alone is checked against the stored other.
     if (endsAt <= startsAt) throw fieldError(body.endsAt ? '/body/endsAt' : '/body/startsAt', 'custom', 'endsAt must be after startsAt');
     const updated = await eventStore.update(current.id, { ...body, startsAt, endsAt });
-    return toEvent(await found(Promise.resolve(updated)));
+    return toEvent(found(updated));
   },
 
   async deleteEvent({ params }, { eventStore, user }) {
-    const current = organizedBy(await found(eventStore.get(params.eventId)), user.id);
+    const current = organizedBy(found(await eventStore.get(params.eventId)), user.id);
     await eventStore.remove(current.id);
   },
 };
 
-async function found(lookup: Promise<EventRecord | undefined>): Promise<EventRecord> {
-  const event = await lookup;
+function found(event: EventRecord | undefined): EventRecord {
   if (!event) throw new ApiError('NOT_FOUND', 'No event with this id');
   return event;
 }

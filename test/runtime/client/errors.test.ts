@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClientError, createTransport, type OperationDescriptor } from '../../../runtime/client/index';
-import { closedPort, sendJson, sendProblem, startServer, type TestServer } from './server';
+import { createTransport, type OperationDescriptor } from '../../../runtime/client/index';
+import { closedPort, failure, sendJson, sendProblem, startServer, type TestServer } from './server';
 
 const getEvent: OperationDescriptor = {
   operationId: 'getEvent',
@@ -23,15 +23,6 @@ beforeAll(async () => {
   server = await startServer();
 });
 afterAll(() => server.close());
-
-async function failure(promise: Promise<unknown>): Promise<ApiClientError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiClientError);
-  return error as ApiClientError;
-}
 
 describe('errors', () => {
   it('turns a problem+json response into an ApiClientError with its status, code, requestId and errors', async () => {

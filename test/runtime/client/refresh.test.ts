@@ -5,7 +5,7 @@ import {
   type OperationDescriptor,
   type TokenStore,
 } from '../../../runtime/client/index';
-import { sendJson, sendProblem, startServer, type TestServer } from './server';
+import { failure, sendJson, sendProblem, startServer, type TestServer } from './server';
 
 const getMe: OperationDescriptor = { operationId: 'getMe', method: 'GET', path: '/api/v1/me', auth: true, paged: false };
 const createPost: OperationDescriptor = {
@@ -51,15 +51,6 @@ function tokenStore(outcome: 'renew' | 'refuse' | 'throw'): CountingTokenStore {
     },
   };
   return store;
-}
-
-async function failure(promise: Promise<unknown>): Promise<ApiClientError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiClientError);
-  return error as ApiClientError;
 }
 
 describe('token refresh', () => {

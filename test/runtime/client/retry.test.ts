@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiClientError, createTransport, type ClientOptions, type OperationDescriptor } from '../../../runtime/client/index';
-import { sendJson, sendProblem, startServer, type TestServer } from './server';
+import { createTransport, type ClientOptions, type OperationDescriptor } from '../../../runtime/client/index';
+import { failure, sendJson, sendProblem, startServer, type TestServer } from './server';
 
 const listEvents: OperationDescriptor = {
   operationId: 'listEvents',
@@ -45,15 +45,6 @@ function recordingTransport(options: Omit<ClientOptions, 'baseUrl'> = {}, random
     },
   );
   return { transport, delays };
-}
-
-async function failure(promise: Promise<unknown>): Promise<ApiClientError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(ApiClientError);
-  return error as ApiClientError;
 }
 
 describe('retries', () => {

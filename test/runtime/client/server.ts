@@ -1,5 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
+import { ApiClientError } from '../../../runtime/client/index';
 
 export interface ReceivedRequest {
   method: string;
@@ -86,4 +88,14 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** The ApiClientError a call rejected with (the test fails if it resolved or threw something else). */
+export async function failure(promise: Promise<unknown>): Promise<ApiClientError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApiClientError);
+  return error as ApiClientError;
 }

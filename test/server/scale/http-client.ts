@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { createLogger, serve, type Running } from '../../../runtime/server';
 import type { createTestApp } from '../../support/app';
 
@@ -63,4 +65,37 @@ export async function within(timeoutMs: number, check: () => Promise<boolean>): 
     if (performance.now() - started > timeoutMs) return { ok: false, elapsedMs: performance.now() - started, attempts };
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+export const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * One test run's corner of the shared Redis: a unique key prefix (instances of the run share it,
+ * other runs do not), a connection to look inside, and a sweep that fails if anything stayed behind.
+ */
+export function redisRun(tag: string) {
+  const prefix = `mt-test:${tag}:${process.pid}:${randomUUID().slice(0, 8)}:`;
+  const inspector = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  async function keys(pattern = '*'): Promise<string[]> {
+    const found: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await inspector.scan(cursor, 'MATCH', `${prefix}${pattern}`, 'COUNT', 1000);
+      found.push(...batch);
+      cursor = next;
+    } while (cursor !== '0');
+    return found;
+  }
+  return {
+    prefix,
+    inspector,
+    keys,
+    /** Deletes the run's keys, closes the connection, and throws if any key could not be deleted. */
+    async sweep() {
+      await inspector.unlink(...(await keys()), `${prefix}__none__`);
+      const left = await keys();
+      await inspector.quit();
+      if (left.length > 0) throw new Error(`Redis keys left behind: ${left.join(', ')}`);
+    },
+  };
 }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type ApiClient } from '../../../generated/client';
 import { createRealtimeClient, type ClientEvents, type RealtimeClient, type ServerEvents } from '../../../generated/client/realtime';
@@ -7,7 +6,7 @@ import type { Database } from '../../../server/db/database';
 import { connectRedis, type RedisConnections } from '../../../server/redis';
 import { backends } from '../../support/database';
 import { connected, next, signUp, startRealtimeServer } from '../../support/realtime';
-import { within } from './http-client';
+import { redisRun, redisUrl, within } from './http-client';
 
 /**
  * Real time across two instances behind an imaginary load balancer: one PostgreSQL database, one
@@ -16,9 +15,9 @@ import { within } from './http-client';
  * session revocation must behave as if there were one server.
  */
 
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 // One prefix per run, shared by both instances: their presence and adapter channels meet, other runs' do not.
-const prefix = `mt-test:rt:${process.pid}:${randomUUID().slice(0, 8)}:`;
+const run = redisRun('rt');
+const { prefix, inspector } = run;
 /** Pub/sub is asynchronous: what one instance emits must reach the other's clients within this bound. */
 const PROPAGATION_MS = 3000;
 /** A revoked session's socket on the other instance must be gone within this bound (as for HTTP tokens). */
@@ -29,7 +28,6 @@ type Server = Awaited<ReturnType<typeof startRealtimeServer>>;
 type Device = RealtimeClient<ClientEvents, ServerEvents>;
 
 let database: Database | undefined;
-let inspector: Redis;
 const connections: RedisConnections[] = [];
 const servers: Server[] = [];
 const devices: Device[] = [];
@@ -47,7 +45,6 @@ async function instance(): Promise<Server> {
 
 beforeAll(async () => {
   database = await backends.find((backend) => backend.name === 'postgres')!.open();
-  inspector = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
   a = await instance();
   b = await instance();
   // Both adapters listen before any test counts on them (fetchSockets counts the instances that do).
@@ -59,26 +56,10 @@ afterAll(async () => {
   for (const device of devices.splice(0)) device.close();
   for (const server of servers.splice(0)) await server.stop();
   for (const connection of connections.splice(0)) await connection.close();
-  if (inspector) {
-    // Nothing of this run may stay behind in the shared Redis (presence sets and last-seen times).
-    await inspector.unlink(...(await keysOfRun()), `${prefix}__none__`);
-    const left = await keysOfRun();
-    await inspector.quit();
-    if (left.length > 0) throw new Error(`Redis keys left behind: ${left.join(', ')}`);
-  }
+  // Nothing of this run may stay behind in the shared Redis (presence sets and last-seen times).
+  await run.sweep();
   await database?.close();
 });
-
-async function keysOfRun(pattern = '*'): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [nextCursor, batch] = await inspector.scan(cursor, 'MATCH', `${prefix}${pattern}`, 'COUNT', 1000);
-    keys.push(...batch);
-    cursor = nextCursor;
-  } while (cursor !== '0');
-  return keys;
-}
 
 async function subscribers(channel: string): Promise<number> {
   const [, count] = (await inspector.pubsub('NUMSUB', channel)) as [string, number];
@@ -371,8 +352,8 @@ describe('shutdown', () => {
     await sniffer.psubscribe(`${prefix}*`);
 
     for (const device of devices.splice(0)) device.close();
-    const empty = await within(PROPAGATION_MS, async () => (await keysOfRun('presence:*')).length === 0);
-    expect(empty.ok, `presence sets still held: ${(await keysOfRun('presence:*')).join(', ')}`).toBe(true);
+    const empty = await within(PROPAGATION_MS, async () => (await run.keys('presence:*')).length === 0);
+    expect(empty.ok, `presence sets still held: ${(await run.keys('presence:*')).join(', ')}`).toBe(true);
     // A quiet stop: the offline updates of those last devices are published before the instances go.
     const quiet = await within(PROPAGATION_MS, async () => performance.now() - lastPublished > 250);
     expect(quiet.ok).toBe(true);

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { connectRedis, type RedisConnections } from '../../../server/redis';
 import { createTestApp } from '../../support/app';
 import { backends } from '../../support/database';
-import { startInstance, within, type Instance } from './http-client';
+import { redisRun, redisUrl, startInstance, within, type Instance } from './http-client';
 
 /**
  * Two instances of the app behind an imaginary load balancer: one PostgreSQL database, one Redis,
@@ -13,9 +12,9 @@ import { startInstance, within, type Instance } from './http-client';
  * or a rate limit, the other must honour.
  */
 
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 // One prefix per run, shared by both instances: their counters meet, other runs' do not.
-const prefix = `mt-test:${process.pid}:${randomUUID().slice(0, 8)}:`;
+const run = redisRun('http');
+const { prefix } = run;
 // Behind a (test) proxy, so each simulated client can have its own address.
 const env = { TRUST_PROXY: 'loopback' };
 const password = 'milonga de los jueves en canning';
@@ -23,7 +22,6 @@ const password = 'milonga de los jueves en canning';
 const PROPAGATION_MS = 1000;
 
 let database: Database | undefined;
-let inspector: Redis | undefined;
 const connections: RedisConnections[] = [];
 const instances: Instance[] = [];
 let a: Instance;
@@ -40,7 +38,6 @@ async function instance(name: string, redis = true): Promise<Instance> {
 
 beforeAll(async () => {
   database = await backends.find((backend) => backend.name === 'postgres')!.open();
-  inspector = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
   a = await instance('A');
   b = await instance('B');
 });
@@ -48,26 +45,10 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const started of instances.splice(0)) await started.stop();
   for (const connection of connections.splice(0)) await connection.close();
-  if (inspector) {
-    // Nothing of this run may stay behind in the shared Redis.
-    await inspector.unlink(...(await keysOfRun()), `${prefix}__none__`);
-    const left = await keysOfRun();
-    await inspector.quit();
-    if (left.length > 0) throw new Error(`Redis keys left behind: ${left.join(', ')}`);
-  }
+  // Nothing of this run may stay behind in the shared Redis.
+  await run.sweep();
   await database?.close();
 });
-
-async function keysOfRun(): Promise<string[]> {
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await inspector!.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    keys.push(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-  return keys;
-}
 
 const uniqueName = () => `dancer-${randomUUID().slice(0, 8)}`;
 // Registration is rate-limited per address: every test account signs up from an address of its own.
@@ -160,7 +141,7 @@ describe('login failures count once across instances', () => {
     for (let i = 0; i < 2; i++) expect((await login(b, account.username.toUpperCase(), 'wrong password!', ip)).status).toBe(401);
 
     // The counter lives in Redis under this run's prefix, not in either process.
-    expect((await keysOfRun()).some((key) => key.startsWith(`${prefix}rl:login`))).toBe(true);
+    expect((await run.keys()).some((key) => key.startsWith(`${prefix}rl:login`))).toBe(true);
 
     for (const [via, name] of [
       [b, 'B'],
