@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { endpoint, paginated, Timestamp, Uuid } from '../runtime/contract';
+import { endpoint, httpUrl, paginated, Timestamp, Uuid } from '../runtime/contract';
 
 /**
  * Usernames are compared in one form: NFKC, case-folded. So `ＡＤＭＩＮ`, `Admin` and `admin` are
@@ -27,7 +27,7 @@ export const Role = z.enum(['user', 'moderator', 'admin']).meta({ id: 'Role' });
 const displayName = z.string().trim().min(1).max(80);
 const bio = z.string().max(2000);
 const city = z.string().trim().min(1).max(100);
-const avatarUrl = z.url({ protocol: /^https?$/ }).max(2048);
+const avatarUrl = httpUrl();
 
 export const User = z
   .object({

@@ -1,4 +1,4 @@
-import { isPaged, runtimeErrors, type ApiDefinition, type ContractEntry, type Endpoint, type ErrorSpec } from '../runtime/contract';
+import { isPaged, runtimeErrors, takesIdempotencyKey, type ApiDefinition, type ContractEntry, type Endpoint, type ErrorSpec } from '../runtime/contract';
 
 /**
  * Contracts → one plain model that every output is rendered from (spec responses, server stubs,
@@ -93,8 +93,10 @@ export function errorCodes(endpoint: Endpoint): string[] {
   if (typeof endpoint.auth === 'object') codes.add('FORBIDDEN');
   for (const code of endpoint.errors ?? []) codes.add(code);
   if (endpoint.rateLimit) codes.add('RATE_LIMITED');
-  // POST and PATCH take an Idempotency-Key: a malformed one, one still running, one reused.
-  if (endpoint.method === 'POST' || endpoint.method === 'PATCH') ['VALIDATION_FAILED', 'CONFLICT', 'IDEMPOTENCY_KEY_REUSED'].forEach((c) => codes.add(c));
+  // POST and PATCH take an Idempotency-Key: a malformed one, one still running, one reused;
+  // those that refuse one (they issue credentials) answer a key with VALIDATION_FAILED.
+  if (takesIdempotencyKey(endpoint)) ['VALIDATION_FAILED', 'CONFLICT', 'IDEMPOTENCY_KEY_REUSED'].forEach((c) => codes.add(c));
+  else if (endpoint.method === 'POST' || endpoint.method === 'PATCH') codes.add('VALIDATION_FAILED');
   codes.add('INTERNAL');
   return [...codes];
 }

@@ -1,6 +1,6 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { PageInfo, Problem, problemType, rateLimitsOf, type ApiDefinition, type LimitKey } from '../runtime/contract';
+import { PageInfo, Problem, problemType, rateLimitsOf, takesIdempotencyKey, type ApiDefinition, type LimitKey } from '../runtime/contract';
 import type { ApiModel, OperationModel } from './model';
 
 /** Builds the OpenAPI 3.1 document from the model with zod-to-openapi. */
@@ -141,7 +141,7 @@ function route(api: ApiDefinition, model: ApiModel, op: OperationModel): RouteCo
     security: op.authRequired ? [{ bearerAuth: [] }] : [],
     ...(op.deprecated ? { deprecated: true } : {}),
     request,
-    ...(op.method === 'POST' || op.method === 'PATCH' ? { parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }] } : {}),
+    ...(takesIdempotencyKey(e) ? { parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }] } : {}),
     responses: { ...success(op), ...errorResponses(api, model, op) },
   };
 }

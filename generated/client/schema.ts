@@ -539,7 +539,7 @@ export interface components {
             memberIds: string[];
             /**
              * Format: date-time
-             * @description Date and time, RFC 3339
+             * @description Date and time, RFC 3339, years 0001–9999
              * @example 2026-12-05T21:00:00.000Z
              */
             createdAt: string;
@@ -577,7 +577,7 @@ export interface components {
                 body: string;
                 /**
                  * Format: date-time
-                 * @description Date and time, RFC 3339
+                 * @description Date and time, RFC 3339, years 0001–9999
                  * @example 2026-12-05T21:00:00.000Z
                  */
                 createdAt: string;
@@ -624,13 +624,13 @@ export interface components {
             venue: string | null;
             /**
              * Format: date-time
-             * @description Date and time, RFC 3339
+             * @description Date and time, RFC 3339, years 0001–9999
              * @example 2026-12-05T21:00:00.000Z
              */
             startsAt: string;
             /**
              * Format: date-time
-             * @description Date and time, RFC 3339
+             * @description Date and time, RFC 3339, years 0001–9999
              * @example 2026-12-05T21:00:00.000Z
              */
             endsAt: string;
@@ -642,13 +642,13 @@ export interface components {
             organizerId: string;
             /**
              * Format: date-time
-             * @description Date and time, RFC 3339
+             * @description Date and time, RFC 3339, years 0001–9999
              * @example 2026-12-05T21:00:00.000Z
              */
             createdAt: string;
             /**
              * Format: date-time
-             * @description Date and time, RFC 3339
+             * @description Date and time, RFC 3339, years 0001–9999
              * @example 2026-12-05T21:00:00.000Z
              */
             updatedAt: string;
@@ -668,13 +668,13 @@ export interface components {
             venue?: string | null;
             /**
              * Format: date-time
-             * @description Date and time, RFC 3339
+             * @description Date and time, RFC 3339, years 0001–9999
              * @example 2026-12-05T21:00:00.000Z
              */
             startsAt?: string;
             /**
              * Format: date-time
-             * @description Date and time, RFC 3339
+             * @description Date and time, RFC 3339, years 0001–9999
              * @example 2026-12-05T21:00:00.000Z
              */
             endsAt?: string;
@@ -726,11 +726,14 @@ export interface components {
             bio: string;
             city: string | null;
             danceRole: components["schemas"]["DanceRole"];
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description An http(s) URL, returned in normalized ASCII form (at most 2048 characters)
+             */
             avatarUrl: string | null;
             /**
              * Format: date-time
-             * @description Date and time, RFC 3339
+             * @description Date and time, RFC 3339, years 0001–9999
              * @example 2026-12-05T21:00:00.000Z
              */
             createdAt: string;
@@ -738,7 +741,7 @@ export interface components {
             mfaEnabled: boolean;
             /**
              * Format: date-time
-             * @description Date and time, RFC 3339
+             * @description Date and time, RFC 3339, years 0001–9999
              * @example 2026-12-05T21:00:00.000Z
              */
             updatedAt: string;
@@ -777,7 +780,7 @@ export interface components {
             body: string;
             /**
              * Format: date-time
-             * @description Date and time, RFC 3339
+             * @description Date and time, RFC 3339, years 0001–9999
              * @example 2026-12-05T21:00:00.000Z
              */
             createdAt: string;
@@ -828,13 +831,13 @@ export interface components {
             venue?: string;
             /**
              * Format: date-time
-             * @description Date and time, RFC 3339
+             * @description Date and time, RFC 3339, years 0001–9999
              * @example 2026-12-05T21:00:00.000Z
              */
             startsAt: string;
             /**
              * Format: date-time
-             * @description Date and time, RFC 3339
+             * @description Date and time, RFC 3339, years 0001–9999
              * @example 2026-12-05T21:00:00.000Z
              */
             endsAt: string;
@@ -867,6 +870,7 @@ export interface components {
             detail?: string;
             instance?: string;
             requestId?: string;
+            /** @description The invalid fields, at most 100; `detail` says how many there were */
             errors?: components["schemas"]["ProblemFieldError"][];
         };
         ProblemFieldError: {
@@ -881,7 +885,10 @@ export interface components {
             bio?: string;
             city?: string | null;
             danceRole?: components["schemas"]["DanceRole"];
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description An http(s) URL, returned in normalized ASCII form (at most 2048 characters)
+             */
             avatarUrl?: string | null;
         };
         /** @description A member’s read marker in a conversation */
@@ -906,7 +913,7 @@ export interface components {
             messageId: string;
             /**
              * Format: date-time
-             * @description Date and time, RFC 3339
+             * @description Date and time, RFC 3339, years 0001–9999
              * @example 2026-12-05T21:00:00.000Z
              */
             readAt: string;
@@ -928,13 +935,13 @@ export interface components {
             ip: string | null;
             /**
              * Format: date-time
-             * @description Date and time, RFC 3339
+             * @description Date and time, RFC 3339, years 0001–9999
              * @example 2026-12-05T21:00:00.000Z
              */
             createdAt: string;
             /**
              * Format: date-time
-             * @description Date and time, RFC 3339
+             * @description Date and time, RFC 3339, years 0001–9999
              * @example 2026-12-05T21:00:00.000Z
              */
             lastUsedAt: string;
@@ -966,11 +973,14 @@ export interface components {
             bio: string;
             city: string | null;
             danceRole: components["schemas"]["DanceRole"];
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description An http(s) URL, returned in normalized ASCII form (at most 2048 characters)
+             */
             avatarUrl: string | null;
             /**
              * Format: date-time
-             * @description Date and time, RFC 3339
+             * @description Date and time, RFC 3339, years 0001–9999
              * @example 2026-12-05T21:00:00.000Z
              */
             createdAt: string;

@@ -68,6 +68,12 @@ export interface EndpointDefinition {
   /** Domain error codes this operation can answer with; the runtime adds its own (400, 401, …). */
   readonly errors?: readonly string[];
   readonly rateLimit?: RateLimit | readonly RateLimit[];
+  /**
+   * POST and PATCH take an `Idempotency-Key` by default: a retry gets the stored first answer.
+   * `false` for an operation whose answer must never be stored or replayed — one that issues
+   * credentials (tokens, secrets, recovery codes); a key sent to it is refused.
+   */
+  readonly idempotencyKey?: boolean;
   readonly deprecated?: Deprecation;
   readonly examples?: { readonly request?: unknown; readonly response?: unknown };
 }
@@ -107,6 +113,11 @@ export function paginated<S extends z.ZodType>(item: S, description?: string) {
 
 export function isEndpoint(value: unknown): value is Endpoint {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'endpoint';
+}
+
+/** Whether the operation honours an `Idempotency-Key` (other methods are idempotent already). */
+export function takesIdempotencyKey(e: EndpointDefinition): boolean {
+  return (e.method === 'POST' || e.method === 'PATCH') && e.idempotencyKey !== false;
 }
 
 export function isPaged(e: EndpointDefinition): e is EndpointDefinition & { response: { page: z.ZodType } } {

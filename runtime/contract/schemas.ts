@@ -4,9 +4,31 @@ import { z } from 'zod';
 
 export const Uuid = z.uuid().meta({ description: 'Identifier (UUID)', example: '0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d' });
 
+/**
+ * RFC 3339 with an offset, naming an instant of the years 0001–9999 (UTC): year 0000 and
+ * offsets that carry an instant past either end are refused here, not by the database.
+ */
 export const Timestamp = z.iso
   .datetime({ offset: true })
-  .meta({ description: 'Date and time, RFC 3339', example: '2026-12-05T21:00:00.000Z' });
+  .refine(inStoredYears, { message: 'Must fall within the years 0001–9999 (UTC)' })
+  .meta({ description: 'Date and time, RFC 3339, years 0001–9999', example: '2026-12-05T21:00:00.000Z' });
+
+function inStoredYears(value: string): boolean {
+  const year = new Date(value).getUTCFullYear();
+  return year >= 1 && year <= 9999;
+}
+
+/**
+ * An absolute http(s) URL, kept in its normalized ASCII form (`new URL(v).href`: punycode host,
+ * percent-encoded path), so what is stored and returned is a valid `format: uri`.
+ */
+export function httpUrl(maxLength = 2048) {
+  return z
+    .url({ protocol: /^https?$/ })
+    .overwrite((value) => new URL(value).href)
+    .max(maxLength)
+    .meta({ description: `An http(s) URL, returned in normalized ASCII form (at most ${maxLength} characters)` });
+}
 
 export const PAGE_LIMIT_DEFAULT = 20;
 export const PAGE_LIMIT_MAX = 100;
@@ -34,11 +56,21 @@ export const PageInfo = z
   })
   .meta({ id: 'PageInfo', description: 'Where the next page starts; `nextCursor` is null on the last page' });
 
+/** The bounds of a problem body; the runtime clips what it sends to them. */
+export const PROBLEM_LIMITS = {
+  detail: 2000,
+  instance: 2000,
+  errors: 100,
+  errorPath: 500,
+  errorCode: 100,
+  errorMessage: 1000,
+} as const;
+
 export const ProblemFieldError = z
   .object({
-    path: z.string().max(500).meta({ description: 'JSON Pointer into the request, e.g. /body/title' }),
-    code: z.string().max(100),
-    message: z.string().max(1000),
+    path: z.string().max(PROBLEM_LIMITS.errorPath).meta({ description: 'JSON Pointer into the request, e.g. /body/title' }),
+    code: z.string().max(PROBLEM_LIMITS.errorCode),
+    message: z.string().max(PROBLEM_LIMITS.errorMessage),
   })
   .meta({ id: 'ProblemFieldError' });
 
@@ -48,10 +80,14 @@ export const Problem = z
     title: z.string().max(200),
     status: z.number().int().min(400).max(599),
     code: z.string().max(100).meta({ description: 'Stable UPPER_SNAKE_CASE error code' }),
-    detail: z.string().max(2000).optional(),
-    instance: z.string().max(2000).optional(),
+    detail: z.string().max(PROBLEM_LIMITS.detail).optional(),
+    instance: z.string().max(PROBLEM_LIMITS.instance).optional(),
     requestId: z.string().max(200).optional(),
-    errors: z.array(ProblemFieldError).max(100).optional(),
+    errors: z
+      .array(ProblemFieldError)
+      .max(PROBLEM_LIMITS.errors)
+      .optional()
+      .meta({ description: `The invalid fields, at most ${PROBLEM_LIMITS.errors}; \`detail\` says how many there were` }),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 

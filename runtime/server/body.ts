@@ -1,9 +1,12 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import { ApiError } from './api-error';
+import { inputErrors } from './input-check';
+import { validationError } from './validation';
 
 /**
  * Reads a JSON request body with the checks express.json() would make (size limit, content type,
- * malformed JSON) plus a refusal of prototype-poisoning keys, without its per-route cost.
+ * malformed JSON) plus strict UTF-8 and the input rules of input-check.ts, without its per-route cost.
  */
 export interface BodyOptions {
   limitBytes: number;
@@ -35,8 +38,12 @@ export async function readJsonBody(req: IncomingMessage, options: BodyOptions): 
   } catch (error) {
     throw new ApiError('MALFORMED_JSON', `The body is not valid JSON: ${(error as Error).message}`);
   }
-  // Only bodies that could spell a dangerous key are walked; a `\u` escape can spell any key.
-  if (text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')) refusePoisonedKeys(value, '/body');
+  // Only bodies that could hold a refused key or text are walked: raw NUL and invalid UTF-8 never
+  // reach here, so NUL and lone surrogates can only come from a `\u` escape, which can spell any key.
+  if (text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')) {
+    const errors = inputErrors(value, '/body');
+    if (errors.length > 0) throw validationError(errors);
+  }
   return value;
 }
 
@@ -56,7 +63,10 @@ function readText(req: IncomingMessage, limit: number): Promise<string> {
     };
     const onEnd = () => {
       cleanup();
-      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8'));
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+      // A lossy decode would store U+FFFD in place of what the client sent.
+      if (!isUtf8(bytes)) reject(new ApiError('MALFORMED_JSON', 'The body is not valid UTF-8'));
+      else resolve(bytes.toString('utf8'));
     };
     const onError = (error: Error) => {
       cleanup();
@@ -75,29 +85,4 @@ function readText(req: IncomingMessage, limit: number): Promise<string> {
 
 function tooLarge(limit: number): ApiError {
   return new ApiError('PAYLOAD_TOO_LARGE', `The body is larger than ${limit} bytes`);
-}
-
-/**
- * `{"__proto__": …}` and `{"constructor": {"prototype": …}}` can poison objects merged later.
- * Walked with an explicit stack: a deeply nested body must not overflow the call stack.
- */
-function refusePoisonedKeys(root: unknown, rootPath: string): void {
-  const stack: [unknown, string][] = [[root, rootPath]];
-  while (stack.length > 0) {
-    const [value, path] = stack.pop()!;
-    if (typeof value !== 'object' || value === null) continue;
-    for (const key of Object.keys(value)) {
-      const child = (value as Record<string, unknown>)[key];
-      const poisoned =
-        key === '__proto__' ||
-        (key === 'constructor' && typeof child === 'object' && child !== null && 'prototype' in child);
-      if (poisoned) {
-        const message = `The key "${key}" is not allowed`;
-        throw new ApiError('VALIDATION_FAILED', message, {
-          errors: [{ path: `${path}/${key}`, code: 'forbidden_key', message }],
-        });
-      }
-      if (typeof child === 'object' && child !== null) stack.push([child, `${path}/${key}`]);
-    }
-  }
 }

@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { problemType, runtimeErrors, type ErrorRegistry } from '../contract';
-import { ApiError, type FieldError } from './api-error';
+import { PROBLEM_LIMITS, problemType, runtimeErrors, type ErrorRegistry } from '../contract';
+import { ApiError } from './api-error';
 import type { ResponseContext } from './request-context';
 import { requestPath, requestState } from './request-state';
+import { boundFieldErrors, clip } from './validation';
 
 /** Turns any thrown value into an RFC 9457 response; nothing of an unexpected error reaches the client. */
 export interface ProblemWriter {
@@ -31,10 +32,15 @@ export function createProblemWriter(options: {
       status: spec.status,
       code: problem.code,
     };
-    if (problem.detail) body.detail = problem.detail;
-    body.instance = requestPath(req);
+    // Bounded as the Problem schema says: a client's 4,000-character path or 9,000 unknown
+    // fields must not make the answer break its own schema.
+    const fields = problem.extra.errors?.length ? boundFieldErrors(problem.extra.errors) : undefined;
+    let detail = problem.detail;
+    if (fields?.omitted) detail = `${detail ?? 'Invalid input'} (the first ${fields.errors.length} are listed, ${fields.omitted} more are not)`;
+    if (detail) body.detail = clip(detail, PROBLEM_LIMITS.detail);
+    body.instance = clip(requestPath(req), PROBLEM_LIMITS.instance);
     body.requestId = requestState(req).id;
-    if (problem.extra.errors?.length) body.errors = problem.extra.errors satisfies FieldError[];
+    if (fields) body.errors = fields.errors;
     if (res.headersSent) {
       res.destroy();
       return;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { rateLimitsOf, type Endpoint, type PageKey } from '../contract';
+import { rateLimitsOf, takesIdempotencyKey, type Endpoint, type PageKey } from '../contract';
 import { ApiError } from './api-error';
 import { bearerToken, unauthenticated, type AuthUser, type TokenVerifier } from './auth';
 import { readJsonBody } from './body';
@@ -14,7 +14,7 @@ import { createOperationLimits, type LimiterFactory, type LimitSubject, type Ope
 import type { ResponseContext } from './request-context';
 import { requestPath, requestState, startRequest } from './request-state';
 import { RouteTable } from './route-table';
-import { toFieldErrors, validationError } from './validation';
+import { parseInput, validationError } from './validation';
 
 /**
  * The contract router: ONE middleware holding a precompiled route table. It authenticates,
@@ -49,8 +49,9 @@ interface CompiledRoute {
   fixedHeaders: Record<string, string> | undefined;
   /** Query keys declared as arrays: `?tag=a` alone must still arrive as `['a']`. */
   arrayQueryKeys: ReadonlySet<string>;
-  /** POST and PATCH honour an Idempotency-Key; the other methods are idempotent already. */
+  /** POST and PATCH honour an Idempotency-Key unless their contract refuses one; the other methods are idempotent already. */
   acceptsIdempotencyKey: boolean;
+  refusesIdempotencyKey: boolean;
 }
 
 type Request = IncomingMessage;
@@ -91,10 +92,15 @@ export function createContractRouter(options: RouterOptions) {
       input.page = { limit, after: cursor ? options.cursors.decode(cursor) : null };
     }
 
+    if (route.refusesIdempotencyKey && req.headers['idempotency-key'] !== undefined) {
+      throw validationError([{ path: '/headers/idempotency-key', code: 'not_accepted', message: 'This operation issues credentials: its answer is never stored, so it takes no Idempotency-Key' }]);
+    }
     const idempotency = route.acceptsIdempotencyKey ? await claimIdempotencyKey(route, req, user, input) : undefined;
     if (idempotency?.replay) {
+      // The replay counts as the success the first answer was, and carries this request's limit headers.
+      if (limits?.countsFailures) await limits.settle(subject!, 'success');
       const { status, body, headers: stored } = idempotency.replay;
-      return send(req, res, status, body, undefined, { ...stored, 'Idempotent-Replayed': 'true' });
+      return send(req, res, status, body, undefined, { ...stored, ...headers, 'Idempotent-Replayed': 'true' });
     }
     let response: StoredResponse;
     try {
@@ -103,7 +109,9 @@ export function createContractRouter(options: RouterOptions) {
       if (idempotency) await options.idempotency.abandon(idempotency.key);
       throw error;
     }
-    if (idempotency) await options.idempotency.finish(idempotency.key, idempotency.fingerprint, response);
+    if (idempotency) {
+      await options.idempotency.finish(idempotency.key, idempotency.fingerprint, { ...response, headers: replayableHeaders(response.headers) });
+    }
     send(req, res, response.status, response.body, undefined, response.headers);
   }
 
@@ -145,7 +153,8 @@ export function createContractRouter(options: RouterOptions) {
   }
 
   /**
-   * An `Idempotency-Key` on a POST or PATCH: scoped to the operation and the caller, and bound to
+   * An `Idempotency-Key` on a POST or PATCH: scoped to the operation and the caller (their
+   * session, when signed in: a key from session 1 must not answer for session 2), and bound to
    * the request it first came with (params, query and body), so it cannot replay someone else's.
    */
   async function claimIdempotencyKey(route: CompiledRoute, req: Request, user: AuthUser | null, input: Record<string, unknown>) {
@@ -154,7 +163,7 @@ export function createContractRouter(options: RouterOptions) {
     if (typeof given !== 'string' || !IDEMPOTENCY_KEY.test(given)) {
       throw validationError([{ path: '/headers/idempotency-key', code: 'invalid_string', message: '1–255 visible ASCII characters' }]);
     }
-    const caller = user ? `u:${user.id}` : `ip:${options.clientAddress(req)}`;
+    const caller = user ? `u:${user.id}:${user.sessionId ?? ''}` : `ip:${options.clientAddress(req)}`;
     const key = `${route.endpoint.operationId}:${caller}:${given}`;
     const fingerprint = createHash('sha256').update(JSON.stringify([input.params, input.query, input.body])).digest('base64url');
     const claim = await options.idempotency.begin(key, fingerprint);
@@ -269,7 +278,8 @@ function compile(endpoint: Endpoint, handler: CompiledRoute['handler'], options:
     limits: endpoint.rateLimit ? createOperationLimits(endpoint.operationId, rateLimitsOf(endpoint), options.limiters) : undefined,
     output: 'page' in response ? z.array(response.page) : 'body' in response ? response.body : undefined,
     fixedHeaders: endpoint.deprecated ? deprecationHeaders(endpoint.deprecated) : undefined,
-    acceptsIdempotencyKey: endpoint.method === 'POST' || endpoint.method === 'PATCH',
+    acceptsIdempotencyKey: takesIdempotencyKey(endpoint),
+    refusesIdempotencyKey: (endpoint.method === 'POST' || endpoint.method === 'PATCH') && !takesIdempotencyKey(endpoint),
     arrayQueryKeys: new Set(
       Object.entries(endpoint.requestQuery?.shape ?? {})
         .filter(([, schema]) => unwrap(schema as z.ZodType) instanceof z.ZodArray)
@@ -279,6 +289,13 @@ function compile(endpoint: Endpoint, handler: CompiledRoute['handler'], options:
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** Rate-limit headers describe the request that carried them; a replay sends its own. */
+function replayableHeaders(headers: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!headers) return undefined;
+  const kept = Object.entries(headers).filter(([name]) => !/^(ratelimit|ratelimit-policy|retry-after)$/i.test(name));
+  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
+}
 
 function isClientFailure(status: number | undefined): boolean {
   return status !== undefined && status >= 400 && status < 500 && status !== 429;
@@ -290,19 +307,35 @@ function merge(a: Record<string, string> | undefined, b: Record<string, string> 
 
 function parse(schema: z.ZodType | undefined, value: unknown, location: string): unknown {
   if (!schema) return location === 'body' ? undefined : {};
-  const result = schema.safeParse(value);
-  if (!result.success) throw validationError(toFieldErrors(location, result.error.issues));
-  return result.data;
+  return parseInput(schema, value, location);
 }
 
+/**
+ * The query as an object (`application/x-www-form-urlencoded`). Unlike URLSearchParams, a
+ * malformed percent-encoding or one that is not UTF-8 is refused rather than read as U+FFFD.
+ */
 function queryObject(raw: string, arrayKeys: ReadonlySet<string>): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [key, value] of new URLSearchParams(raw)) {
+  const out: Record<string, string | string[]> = Object.create(null);
+  for (const pair of raw.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const key = decodeQueryPart(eq < 0 ? pair : pair.slice(0, eq));
+    const value = eq < 0 ? '' : decodeQueryPart(pair.slice(eq + 1));
     const seen = out[key];
     if (seen === undefined) out[key] = arrayKeys.has(key) ? [value] : value;
     else out[key] = Array.isArray(seen) ? [...seen, value] : [seen, value];
   }
   return out;
+}
+
+function decodeQueryPart(part: string): string {
+  const text = part.includes('+') ? part.replaceAll('+', ' ') : part;
+  if (!text.includes('%')) return text;
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw validationError([{ path: '/query', code: 'invalid_encoding', message: 'The query string holds a malformed percent-encoding (or one that is not UTF-8)' }]);
+  }
 }
 
 /** The schema under optional/default/nullable wrappers. */

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
+import { PROBLEM_LIMITS } from '../contract';
 import { ApiError, type FieldError } from './api-error';
+import { inputErrors, pointerSegment, wellFormed } from './input-check';
 
 /** Zod issues as problem field errors with JSON Pointer paths: `/body/endsAt`, `/query/limit`. */
 export function toFieldErrors(location: string, issues: readonly z.core.$ZodIssue[]): FieldError[] {
@@ -8,7 +10,7 @@ export function toFieldErrors(location: string, issues: readonly z.core.$ZodIssu
     const base = pointer(location, issue.path);
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
-        errors.push({ path: `${base}/${escape(key)}`, code: 'unrecognized_key', message: `Unknown field "${key}"` });
+        errors.push({ path: `${base}/${pointerSegment(key)}`, code: 'unrecognized_key', message: `Unknown field "${key}"` });
       }
     } else {
       errors.push({ path: base, code: issue.code, message: issue.message });
@@ -22,12 +24,43 @@ export function validationError(errors: FieldError[]): ApiError {
   return new ApiError('VALIDATION_FAILED', detail, { errors });
 }
 
-function pointer(location: string, path: readonly PropertyKey[]): string {
-  let out = `/${location}`;
-  for (const part of path) out += `/${escape(String(part))}`;
-  return out;
+/**
+ * Parses one part of the input (`params`, `query`, `headers`, `body`, `payload`) through its
+ * schema, then through the API-wide text rules (no NUL, no lone surrogates, no poisoning keys).
+ */
+export function parseInput(schema: z.ZodType, value: unknown, location: string): unknown {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(toFieldErrors(location, result.error.issues));
+  const errors = inputErrors(result.data, `/${location}`);
+  if (errors.length > 0) throw validationError(errors);
+  return result.data;
 }
 
-function escape(segment: string): string {
-  return segment.replaceAll('~', '~0').replaceAll('/', '~1');
+/**
+ * Field errors as the Problem schema bounds them: at most 100, each part clipped to its maximum
+ * and made well-formed (a path or message may echo a client's key), with how many were left out.
+ */
+export function boundFieldErrors(errors: readonly FieldError[]): { errors: FieldError[]; omitted: number } {
+  const kept = errors.slice(0, PROBLEM_LIMITS.errors).map((e) => ({
+    path: clip(e.path, PROBLEM_LIMITS.errorPath),
+    code: clip(e.code, PROBLEM_LIMITS.errorCode),
+    message: clip(e.message, PROBLEM_LIMITS.errorMessage),
+  }));
+  return { errors: kept, omitted: errors.length - kept.length };
+}
+
+/** At most `max` UTF-16 units, well-formed, never cutting a surrogate pair; `…` marks a cut. */
+export function clip(text: string, max: number): string {
+  const safe = wellFormed(text);
+  if (safe.length <= max) return safe;
+  let end = max - 1;
+  const last = safe.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${safe.slice(0, end)}…`;
+}
+
+function pointer(location: string, path: readonly PropertyKey[]): string {
+  let out = `/${location}`;
+  for (const part of path) out += `/${pointerSegment(String(part))}`;
+  return out;
 }

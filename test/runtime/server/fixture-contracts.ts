@@ -244,4 +244,31 @@ export const slow = endpoint({
   response: { status: 200, body: z.object({ done: z.boolean() }) },
 });
 
+export const issueSecret = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/secrets',
+  operationId: 'issueSecret',
+  summary: 'Answers with a credential: never stored for replay',
+  tags: ['misc'],
+  auth: 'public',
+  idempotencyKey: false,
+  body: z.object({ label: z.string().max(20) }),
+  response: { status: 201, body: z.object({ secret: z.string().max(100) }) },
+});
+
+export const tryCode = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/attempts',
+  operationId: 'tryCode',
+  summary: 'Failures are limited; successes are idempotent',
+  tags: ['misc'],
+  auth: 'user',
+  body: z.object({ code: z.string().max(20) }),
+  rateLimit: { points: 2, windowSeconds: 60, key: 'user', failuresOnly: true },
+  response: { status: 200, body: z.object({ sessionId: z.string().max(100).nullable() }) },
+  errors: ['FORBIDDEN'],
+});
+
 // ---- handlers ------------------------------------------------------------------------------

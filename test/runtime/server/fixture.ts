@@ -27,6 +27,8 @@ import {
   submitOnly,
   rawList,
   slow,
+  issueSecret,
+  tryCode,
 } from './fixture-contracts';
 
 import {
@@ -145,6 +147,15 @@ export function fixtureRoutes(probe: Probe): RouteDefinition[] {
       probe.inputs.rawList = input;
       return { count: input.body.length };
     }),
+    route(issueSecret, () => {
+      probe.calls.issueSecret = (probe.calls.issueSecret ?? 0) + 1;
+      return { secret: `secret-${probe.calls.issueSecret}` };
+    }),
+    route(tryCode, (input, ctx) => {
+      probe.calls.tryCode = (probe.calls.tryCode ?? 0) + 1;
+      if (input.body.code !== 'right') throw new ApiError('FORBIDDEN', 'Wrong code');
+      return { sessionId: ctx.user.sessionId ?? null };
+    }),
     route(slow, async () => {
       markSlowStarted();
       await new Promise((resolve) => setTimeout(resolve, probe.slowDelayMs));
@@ -195,7 +206,7 @@ export function createFixture(overrides: Partial<AppOptions> = {}) {
     log,
     logLines: lines,
     rawLog: raw,
-    token: (sub = 'user-1', roles: string[] = ['user']) => signer.sign({ sub, roles }),
+    token: (sub = 'user-1', roles: string[] = ['user'], sid?: string) => signer.sign({ sub, roles, ...(sid ? { sid } : {}) }),
     /** The access-log line of a request, once the response has closed on the server side. */
     accessLine: (reqId: string) => waitFor(() => lines.find((l) => l.msg === 'request' && l.reqId === reqId)),
   };
