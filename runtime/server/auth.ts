@@ -1,24 +1,41 @@
 import { randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import { ApiError } from './api-error';
+import { ConfigError } from './config';
+import { MIN_SECRET_BYTES } from './secret';
 
 /**
- * Access tokens: HS256 JWTs with `typ: at+jwt` (RFC 9068), issuer and audience pinned.
+ * Access tokens: HS256 JWTs with `typ: at+jwt` (RFC 9068), issuer and audience pinned, naming
+ * their session (`sid`, so revoking the session refuses them) and themselves (`jti`), and no
+ * older than the access-token lifetime, whatever their `exp` says.
  * Every failure reads the same to the client except an authentic token that has expired, which
  * says TOKEN_EXPIRED so clients know that refreshing will help (RFC 8725 §3.1, §3.11).
  */
 export interface AuthUser {
   id: string;
   roles: string[];
-  /** The session the token belongs to, when sessions are in use. */
-  sessionId: string | undefined;
+  /** The session the token belongs to: revoking it refuses the token. */
+  sessionId: string;
 }
 
 export interface TokenSettings {
+  /** At least MIN_SECRET_BYTES (RFC 7518 §3.2: an HS256 key of at least 256 bits). */
   secret: Uint8Array;
   issuer: string;
   audience: string;
+  /**
+   * The access-token lifetime: a token whose `iat` is older is refused as expired, even if its
+   * `exp` is later (say, one minted with a longer lifetime). Defaults to DEFAULT_ACCESS_TOKEN_TTL_SECONDS.
+   */
+  maxAgeSeconds?: number;
 }
+
+export const DEFAULT_ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+/**
+ * How far in the future an `iat` may be: the clocks of the instance that signed and the one that
+ * checks may differ by a little (and `iat` is in whole seconds). There is no leeway on `exp`.
+ */
+export const IAT_LEEWAY_SECONDS = 5;
 
 export interface TokenVerifier {
   verify(token: string): Promise<AuthUser>;
@@ -31,6 +48,8 @@ const ALGORITHM = 'HS256';
 export function createTokenVerifier(
   settings: TokenSettings & { isRevoked?: (user: AuthUser, issuedAt: number) => boolean | Promise<boolean> },
 ): TokenVerifier {
+  checkSecret(settings.secret);
+  const maxAge = settings.maxAgeSeconds ?? DEFAULT_ACCESS_TOKEN_TTL_SECONDS;
   return {
     async verify(token) {
       let payload;
@@ -40,22 +59,22 @@ export function createTokenVerifier(
           issuer: settings.issuer,
           audience: settings.audience,
           typ: ACCESS_TOKEN_TYPE,
-          requiredClaims: ['sub', 'exp', 'iat'],
+          requiredClaims: ['sub', 'exp', 'iat', 'sid', 'jti'],
         }));
       } catch (error) {
-        if (error instanceof joseErrors.JWTExpired) {
-          throw new ApiError('TOKEN_EXPIRED', 'The access token has expired', {
-            headers: { 'WWW-Authenticate': 'Bearer error="invalid_token", error_description="The access token expired"' },
-          });
-        }
+        if (error instanceof joseErrors.JWTExpired) throw tokenExpired();
         throw unauthenticated();
       }
+      // A token without a session could not be revoked; one without an id could not be told apart.
+      if (typeof payload.sid !== 'string' || payload.sid === '' || typeof payload.jti !== 'string' || payload.jti === '') throw unauthenticated();
+      // The maximum age is checked here rather than by jose's maxTokenAge, whose leeway would
+      // apply to `exp` too: a token is refused from its `exp` on (a socket closed then must not
+      // reconnect with it), but an `iat` a few seconds ahead is another instance's clock.
+      const age = Math.floor(Date.now() / 1000) - payload.iat!;
+      if (age < -IAT_LEEWAY_SECONDS) throw unauthenticated();
+      if (age > maxAge) throw tokenExpired();
       const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : [];
-      const user: AuthUser = {
-        id: payload.sub!,
-        roles,
-        sessionId: typeof payload.sid === 'string' ? payload.sid : undefined,
-      };
+      const user: AuthUser = { id: payload.sub!, roles, sessionId: payload.sid };
       if (settings.isRevoked && (await settings.isRevoked(user, payload.iat!))) throw unauthenticated();
       return user;
     },
@@ -63,9 +82,10 @@ export function createTokenVerifier(
 }
 
 export function createTokenSigner(settings: TokenSettings & { ttlSeconds: number }) {
+  checkSecret(settings.secret);
   return {
-    sign(claims: { sub: string; roles?: string[]; sid?: string }): Promise<string> {
-      return new SignJWT({ roles: claims.roles ?? [], ...(claims.sid ? { sid: claims.sid } : {}) })
+    sign(claims: { sub: string; roles?: string[]; sid: string }): Promise<string> {
+      return new SignJWT({ roles: claims.roles ?? [], sid: claims.sid })
         .setProtectedHeader({ alg: ALGORITHM, typ: ACCESS_TOKEN_TYPE })
         .setSubject(claims.sub)
         .setIssuer(settings.issuer)
@@ -76,6 +96,19 @@ export function createTokenSigner(settings: TokenSettings & { ttlSeconds: number
         .sign(settings.secret);
     },
   };
+}
+
+function tokenExpired(): ApiError {
+  return new ApiError('TOKEN_EXPIRED', 'The access token has expired', {
+    headers: { 'WWW-Authenticate': 'Bearer error="invalid_token", error_description="The access token expired"' },
+  });
+}
+
+/** The one minimum for a signing secret, wherever it came from (environment, file, code). */
+function checkSecret(secret: Uint8Array): void {
+  if (secret.byteLength < MIN_SECRET_BYTES) {
+    throw new ConfigError(`The token secret has ${secret.byteLength} bytes; at least ${MIN_SECRET_BYTES} are required`);
+  }
 }
 
 export function unauthenticated(): ApiError {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { SignJWT } from 'jose';
 import { createLogger, createTokenSigner } from '../../runtime/server';
@@ -39,8 +40,8 @@ export async function createTestApp(
     attachRealtime,
     config,
     logLines: lines,
-    /** A valid access token for a user id. */
-    token: (sub: string, roles: string[] = ['user']) => signer.sign({ sub, roles }),
+    /** A valid access token for a user id (of a session of its own unless one is named). */
+    token: (sub: string, roles: string[] = ['user'], sid: string = randomUUID()) => signer.sign({ sub, roles, sid }),
     /** An access token of a session that expired a minute ago, as a client holds after a nap. */
     expiredToken: (sub: string, sessionId: string) => {
       const now = Math.floor(Date.now() / 1000);
@@ -51,6 +52,7 @@ export async function createTestApp(
         .setAudience(config.JWT_AUDIENCE)
         .setIssuedAt(now - 960)
         .setExpirationTime(now - 60)
+        .setJti(randomUUID())
         .sign(TEST_SECRET);
     },
   };

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import request from 'supertest';
 import { describe, expect, it, vi } from 'vitest';
+import { ConfigError, createTokenSigner, createTokenVerifier, MIN_SECRET_BYTES } from '../../../runtime/server';
 import { AUDIENCE, createFixture, expectProblem, ISSUER, SECRET } from './fixture';
 
 const fixture = createFixture();
@@ -21,8 +22,15 @@ function forge(options: {
   iat?: number;
   exp?: number | null;
   roles?: string[];
+  sid?: unknown;
+  jti?: unknown;
 }): Promise<string> {
-  let jwt = new SignJWT({ roles: options.roles ?? ['user'] })
+  const claims: Record<string, unknown> = { roles: options.roles ?? ['user'], sid: 'session-1', jti: 'token-1' };
+  for (const claim of ['sid', 'jti'] as const) {
+    if (claim in options) claims[claim] = options[claim];
+    if (claims[claim] === undefined) delete claims[claim];
+  }
+  let jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: options.alg ?? 'HS256', typ: options.typ ?? 'at+jwt' })
     .setIssuer(options.issuer ?? ISSUER)
     .setAudience(options.audience ?? AUDIENCE)
@@ -38,7 +46,7 @@ function handMade(header: object, payload: object): string {
   return `${signingInput}.${createHmac('sha256', SECRET).update(signingInput).digest('base64url')}`;
 }
 
-const validClaims = () => ({ sub: 'user-1', roles: ['user'], iss: ISSUER, aud: AUDIENCE, iat: now(), exp: now() + 600 });
+const validClaims = () => ({ sub: 'user-1', roles: ['user'], sid: 'session-1', jti: 'token-1', iss: ISSUER, aud: AUDIENCE, iat: now(), exp: now() + 600 });
 
 const attacks: [string, () => Promise<string | undefined> | string | undefined][] = [
   ['no Authorization header', () => undefined],
@@ -64,6 +72,14 @@ const attacks: [string, () => Promise<string | undefined> | string | undefined][
   ['a token signed with HS512 instead of HS256', async () => `Bearer ${await forge({ alg: 'HS512' })}`],
   ['a token without sub', async () => `Bearer ${await forge({ sub: null })}`],
   ['a token without exp', async () => `Bearer ${await forge({ exp: null })}`],
+  // Without a session it could not be revoked; without an id it could not be told apart.
+  ['a token without sid', async () => `Bearer ${await forge({ sid: undefined })}`],
+  ['a token without jti', async () => `Bearer ${await forge({ jti: undefined })}`],
+  ['a token with an empty sid', async () => `Bearer ${await forge({ sid: '' })}`],
+  ['a token with a numeric sid', async () => `Bearer ${await forge({ sid: 42 })}`],
+  ['a token with a numeric jti', async () => `Bearer ${await forge({ jti: 42 })}`],
+  // Older than the access-token lifetime (15 minutes by default), whatever exp says, but with a bad signature.
+  ['an over-age token with a bad signature', async () => `Bearer ${await forge({ iat: now() - 3600, exp: now() + 3600, secret: new TextEncoder().encode('another-secret-that-is-at-least-32-bytes') })}`],
   ['an expired token with a bad signature', async () => `Bearer ${await forge({ iat: now() - 7200, exp: now() - 3600, secret: new TextEncoder().encode('another-secret-that-is-at-least-32-bytes') })}`],
   ['an expired token from the wrong issuer', async () => `Bearer ${await forge({ iat: now() - 7200, exp: now() - 3600, issuer: 'https://evil.example.test' })}`],
   ['an expired token with typ refresh+jwt', async () => `Bearer ${await forge({ iat: now() - 7200, exp: now() - 3600, typ: 'refresh+jwt' })}`],
@@ -106,6 +122,35 @@ describe('authentication on an auth: user endpoint', () => {
     const body = expectProblem(res, 401, 'TOKEN_EXPIRED');
     expect(Object.keys(body).sort()).toEqual(Object.keys(baselineBody).sort());
     expect(res.headers['www-authenticate']).toContain('error="invalid_token"');
+  });
+
+  it('answers an authentic token older than the access-token lifetime with TOKEN_EXPIRED, whatever its exp says', async () => {
+    // The default lifetime is 15 minutes: this one was issued 16 minutes ago and claims a day.
+    const res = await call('/api/v1/me', `Bearer ${await forge({ iat: now() - 16 * 60, exp: now() + 86_400 })}`);
+    expectProblem(res, 401, 'TOKEN_EXPIRED');
+    expect((await call('/api/v1/me', `Bearer ${await forge({ iat: now() - 14 * 60, exp: now() + 86_400 })}`)).status).toBe(200);
+  });
+
+  it('takes the maximum age from maxAgeSeconds', async () => {
+    const short = createFixture({ auth: { secret: SECRET, issuer: ISSUER, audience: AUDIENCE, maxAgeSeconds: 60 } });
+    const me = async (iat: number) => request(short.app).get('/api/v1/me').set('Authorization', `Bearer ${await forge({ iat, exp: iat + 900 })}`);
+    expectProblem(await me(now() - 120), 401, 'TOKEN_EXPIRED');
+    expect((await me(now() - 30)).status).toBe(200);
+  });
+
+  it("allows an iat a few seconds ahead (another instance's clock), and no more", async () => {
+    expect((await call('/api/v1/me', `Bearer ${await forge({ iat: now() + 2 })}`)).status).toBe(200);
+    expectProblem(await call('/api/v1/me', `Bearer ${await forge({ iat: now() + 60 })}`), 401, 'UNAUTHENTICATED');
+  });
+
+  it('allows no leeway on exp: a token is expired from its exp on', async () => {
+    expectProblem(await call('/api/v1/me', `Bearer ${await forge({ iat: now() - 60, exp: now() })}`), 401, 'TOKEN_EXPIRED');
+  });
+
+  it('hands the handler the session of the token', async () => {
+    const res = await call('/api/v1/me', `Bearer ${await forge({ sid: 'session-77' })}`);
+    expect(res.status).toBe(200);
+    expect(probe.users.whoAmI).toMatchObject({ id: 'user-1', sessionId: 'session-77' });
   });
 
   it('does not call the handler for a refused token', async () => {
@@ -179,5 +224,25 @@ describe('revocation hook', () => {
     const lenient = createFixture({ auth: { secret: SECRET, issuer: ISSUER, audience: AUDIENCE, isRevoked: async () => false } });
     const res = await request(lenient.app).get('/api/v1/me').set('Authorization', `Bearer ${await lenient.token('user-8')}`);
     expect(res.status).toBe(200);
+  });
+});
+
+describe('signing secrets', () => {
+  const short = new Uint8Array(MIN_SECRET_BYTES - 1);
+  const settings = { issuer: ISSUER, audience: AUDIENCE };
+
+  it(`refuses a secret under ${MIN_SECRET_BYTES} bytes to the verifier, the signer and the app`, () => {
+    expect(() => createTokenVerifier({ ...settings, secret: short })).toThrow(ConfigError);
+    expect(() => createTokenSigner({ ...settings, secret: short, ttlSeconds: 900 })).toThrow(/at least 32/);
+    expect(() => createFixture({ auth: { ...settings, secret: short } })).toThrow(ConfigError);
+    expect(() => createTokenVerifier({ ...settings, secret: new Uint8Array(MIN_SECRET_BYTES) })).not.toThrow();
+  });
+
+  it('signs tokens that name their session and themselves', async () => {
+    const signer = createTokenSigner({ ...settings, secret: SECRET, ttlSeconds: 900 });
+    const [, payload] = (await signer.sign({ sub: 'user-1', sid: 'session-9' })).split('.');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString()) as Record<string, unknown>;
+    expect(claims).toMatchObject({ sub: 'user-1', sid: 'session-9', jti: expect.any(String) });
+    expect(Number(claims.exp) - Number(claims.iat)).toBe(900);
   });
 });

@@ -2,6 +2,7 @@
  * A small fixture API for the HTTP tests of the generic runtime: its own contracts (not the Mundo
  * Tango ones), handlers written here, and `createApp()` built with captured logs.
  */
+import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { expect } from 'vitest';
 import { z } from 'zod';
@@ -206,7 +207,7 @@ export function createFixture(overrides: Partial<AppOptions> = {}) {
     log,
     logLines: lines,
     rawLog: raw,
-    token: (sub = 'user-1', roles: string[] = ['user'], sid?: string) => signer.sign({ sub, roles, ...(sid ? { sid } : {}) }),
+    token: (sub = 'user-1', roles: string[] = ['user'], sid: string = randomUUID()) => signer.sign({ sub, roles, sid }),
     /** The access-log line of a request, once the response has closed on the server side. */
     accessLine: (reqId: string) => waitFor(() => lines.find((l) => l.msg === 'request' && l.reqId === reqId)),
   };

@@ -194,6 +194,7 @@ describe('login protection', () => {
         .setAudience(test.config.JWT_AUDIENCE)
         .setIssuedAt(exp - 900)
         .setExpirationTime(exp)
+        .setJti(randomUUID())
         .sign(key);
     const now = Math.floor(Date.now() / 1000);
     const [header, payload, signature] = account.accessToken.split('.') as [string, string, string];
