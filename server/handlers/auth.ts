@@ -6,7 +6,9 @@ import { hashRecoveryCode, newRecoveryCodes } from '../auth/recovery-codes';
 import { ACCESS_TOKEN_TTL_SECONDS, MFA_TOKEN_TTL_SECONDS } from '../auth/session-tokens';
 import { newTotpSecret, totpUri, verifyTotp } from '../auth/totp';
 import type { Services } from '../services';
-import type { UserRecord } from '../services/users';
+import type { SessionStore } from '../services/sessions';
+import { inTransaction } from '../services/transaction';
+import type { UserRecord, UserStore } from '../services/users';
 import { toMe } from './user-views';
 
 type Ctx = BaseContext<Services>;
@@ -14,19 +16,24 @@ type Ctx = BaseContext<Services>;
 /**
  * Sign-in, tokens, sessions and MFA. Security events are logged with user id, address and request
  * id; never a password, code or token.
+ *
+ * An operation that writes more than once runs its writes in one transaction (`inTransaction`),
+ * together with what may still fail after them (signing the tokens): a failure at any step leaves
+ * nothing behind, so the client's retry starts from where it was. Slow work (argon2) comes before.
  */
 export const auth: AuthHandlers<Services> = {
   async register({ body }, ctx) {
     const problem = passwordProblem(body.password, { username: body.username, displayName: body.displayName });
     if (problem) throw fieldError('/body/password', 'weak_password', problem);
-    const created = await ctx.userStore.create({
-      username: body.username,
-      displayName: body.displayName,
-      passwordHash: await hashPassword(body.password),
+    const passwordHash = await hashPassword(body.password);
+    // The account and its first session: both or neither.
+    const session = await inTransaction(ctx.database.db, async ({ userStore, sessionStore }) => {
+      const created = await userStore.create({ username: body.username, displayName: body.displayName, passwordHash });
+      return created === 'taken' ? undefined : startSession(created, body.device, ctx, sessionStore);
     });
-    if (created === 'taken') throw new ApiError('USERNAME_TAKEN', 'This username is taken');
-    securityEvent(ctx, 'account_created', { userId: created.id });
-    return startSession(created, body.device, ctx);
+    if (!session) throw new ApiError('USERNAME_TAKEN', 'This username is taken');
+    securityEvent(ctx, 'account_created', { userId: session.user.id });
+    return session;
   },
 
   async login({ body }, ctx) {
@@ -37,41 +44,52 @@ export const auth: AuthHandlers<Services> = {
       securityEvent(ctx, 'login_failed', { userId: user?.id }, 'warn');
       throw invalidCredentials();
     }
-    if (needsRehash(user.passwordHash)) await ctx.userStore.setPasswordHash(user.id, await hashPassword(body.password));
-    if (user.mfaEnabled) {
-      securityEvent(ctx, 'login_mfa_challenge', { userId: user.id });
-      return { status: 'mfa_required', challenge: { mfaToken: await ctx.tokens.mfaToken(user.id, body.device), expiresIn: MFA_TOKEN_TTL_SECONDS } };
-    }
-    securityEvent(ctx, 'login_succeeded', { userId: user.id });
-    return { status: 'authenticated', session: await startSession(user, body.device, ctx) };
+    const rehashed = needsRehash(user.passwordHash) ? await hashPassword(body.password) : undefined;
+    const result = await inTransaction(ctx.database.db, async ({ userStore, sessionStore }) => {
+      if (rehashed) await userStore.rehashPassword(user.id, user.passwordHash, rehashed);
+      if (!user.mfaEnabled) return { status: 'authenticated' as const, session: await startSession(user, body.device, ctx, sessionStore) };
+      return { status: 'mfa_required' as const, challenge: { mfaToken: await ctx.tokens.mfaToken(user.id, body.device), expiresIn: MFA_TOKEN_TTL_SECONDS } };
+    });
+    securityEvent(ctx, result.status === 'authenticated' ? 'login_succeeded' : 'login_mfa_challenge', { userId: user.id });
+    return result;
   },
 
   async verifyMfaLogin({ body }, ctx) {
     const challenge = await ctx.tokens.verifyMfaToken(body.mfaToken);
-    const user = challenge && (await ctx.userStore.get(challenge.userId));
-    if (!user?.mfaEnabled || !(await mfaProofValid(user, body, ctx))) {
-      securityEvent(ctx, 'mfa_failed', { userId: user?.id }, 'warn');
+    // The proof's own write (the TOTP step or the recovery code) commits only with the session.
+    const session = await inTransaction(ctx.database.db, async ({ userStore, sessionStore }) => {
+      const user = challenge && (await userStore.get(challenge.userId));
+      if (!user?.mfaEnabled || !(await mfaProofValid(user, body, userStore))) return undefined;
+      return startSession(user, challenge!.device, ctx, sessionStore);
+    });
+    if (!session) {
+      securityEvent(ctx, 'mfa_failed', { userId: challenge?.userId }, 'warn');
       throw new ApiError('INVALID_MFA_CODE', 'The code is wrong, already used, or the sign-in expired');
     }
-    securityEvent(ctx, 'login_succeeded', { userId: user.id, mfa: body.code ? 'totp' : 'recovery_code' });
-    return startSession(user, challenge!.device, ctx);
+    securityEvent(ctx, 'login_succeeded', { userId: session.user.id, mfa: body.code ? 'totp' : 'recovery_code' });
+    return session;
   },
 
   async refreshTokens({ body }, ctx) {
-    const rotation = await ctx.sessionStore.rotate(body.refreshToken);
-    if (rotation.kind === 'reused') {
-      await ctx.revocations.revoke([rotation.session.id]);
-      securityEvent(ctx, 'refresh_token_reuse', { userId: rotation.session.userId, sessionId: rotation.session.id }, 'warn');
+    // The old token is spent only together with the new tokens' being made: a failure in between
+    // must not leave the client holding a used token, whose retry would read as theft.
+    const outcome = await inTransaction(ctx.database.db, async ({ userStore, sessionStore }) => {
+      const rotation = await sessionStore.rotate(body.refreshToken);
+      if (rotation.kind !== 'rotated') return rotation;
+      const user = await userStore.get(rotation.session.userId);
+      return user ? { kind: 'issued' as const, session: await sessionBody(user, rotation.session.id, rotation.refreshToken, ctx) } : { kind: 'invalid' as const };
+    });
+    if (outcome.kind === 'reused') {
+      await ctx.revocations.revoke([outcome.session.id]);
+      securityEvent(ctx, 'refresh_token_reuse', { userId: outcome.session.userId, sessionId: outcome.session.id }, 'warn');
       throw unauthenticated();
     }
-    const user = rotation.kind === 'rotated' ? await ctx.userStore.get(rotation.session.userId) : undefined;
-    if (rotation.kind !== 'rotated' || !user) throw unauthenticated();
-    return sessionBody(user, rotation.session.id, rotation.refreshToken, ctx);
+    if (outcome.kind !== 'issued') throw unauthenticated();
+    return outcome.session;
   },
 
   async logout(_input, ctx) {
     const sessionId = ctx.user.sessionId;
-    if (!sessionId) return;
     await ctx.sessionStore.revoke(sessionId, 'logout');
     await revoked(ctx, ctx.user, [sessionId], 'logout');
   },
@@ -112,8 +130,13 @@ export const auth: AuthHandlers<Services> = {
     }
     const problem = passwordProblem(body.newPassword, { username: user.username, displayName: user.displayName });
     if (problem) throw fieldError('/body/newPassword', 'weak_password', problem);
-    await ctx.userStore.setPasswordHash(user.id, await hashPassword(body.newPassword));
-    const others = await ctx.sessionStore.revokeAll(user.id, 'password changed', ctx.user.sessionId);
+    const passwordHash = await hashPassword(body.newPassword);
+    // The new password and signing out the other sessions: a password changed with the thief's
+    // session still open would be worse than no change.
+    const others = await inTransaction(ctx.database.db, async ({ userStore, sessionStore }) => {
+      await userStore.setPasswordHash(user.id, passwordHash);
+      return sessionStore.revokeAll(user.id, 'password changed', ctx.user.sessionId);
+    });
     await revoked(ctx, ctx.user, others, 'password changed');
   },
 
@@ -142,24 +165,34 @@ export const auth: AuthHandlers<Services> = {
   },
 
   async disableMfa({ body }, ctx) {
-    const user = await currentUser(ctx);
-    if (!user.mfaEnabled) throw new ApiError('MFA_NOT_ENROLLED', 'MFA is not on');
-    if (!(await mfaProofValid(user, body, ctx))) {
-      securityEvent(ctx, 'mfa_failed', { userId: user.id }, 'warn');
+    // Spending the proof and turning MFA off: both or neither (a recovery code is not lost to a failure).
+    const outcome = await inTransaction(ctx.database.db, async ({ userStore }) => {
+      const user = await userStore.lock(ctx.user.id);
+      if (!user) return 'gone';
+      if (!user.mfaEnabled) return 'not-enrolled';
+      if (!(await mfaProofValid(user, body, userStore))) return 'wrong';
+      await userStore.disableMfa(user.id);
+      return 'disabled';
+    });
+    if (outcome === 'gone') throw unauthenticated();
+    if (outcome === 'not-enrolled') throw new ApiError('MFA_NOT_ENROLLED', 'MFA is not on');
+    if (outcome === 'wrong') {
+      securityEvent(ctx, 'mfa_failed', { userId: ctx.user.id }, 'warn');
       throw new ApiError('INVALID_MFA_CODE', 'The code is wrong or already used');
     }
-    await ctx.userStore.disableMfa(user.id);
-    securityEvent(ctx, 'mfa_disabled', { userId: user.id });
+    securityEvent(ctx, 'mfa_disabled', { userId: ctx.user.id });
   },
 };
 
-async function startSession(user: UserRecord, device: string | undefined, ctx: Ctx) {
-  const { session, refreshToken } = await ctx.sessionStore.open({
-    userId: user.id,
-    device: device ?? ctx.client.userAgent?.slice(0, 200),
-    ip: ctx.client.ip,
-  });
+/** Opens a session through `sessionStore` (the one of the caller's transaction) and makes its tokens. */
+async function startSession(user: UserRecord, device: string | undefined, ctx: Ctx, sessionStore: SessionStore) {
+  const { session, refreshToken } = await sessionStore.open({ userId: user.id, device: deviceName(device, ctx), ip: ctx.client.ip });
   return sessionBody(user, session.id, refreshToken, ctx);
+}
+
+/** The name the client gave its device, else its user agent. */
+function deviceName(device: string | undefined, ctx: Ctx): string | undefined {
+  return device ?? ctx.client.userAgent?.slice(0, 200);
 }
 
 async function sessionBody(user: UserRecord, sessionId: string, refreshToken: string, ctx: Ctx) {
@@ -173,13 +206,13 @@ async function sessionBody(user: UserRecord, sessionId: string, refreshToken: st
   };
 }
 
-/** A TOTP code (each time step once) or a recovery code (each once). */
-async function mfaProofValid(user: UserRecord, proof: { code?: string; recoveryCode?: string }, ctx: Ctx): Promise<boolean> {
+/** A TOTP code (each time step once) or a recovery code (each once), spent through `userStore`. */
+async function mfaProofValid(user: UserRecord, proof: { code?: string; recoveryCode?: string }, userStore: UserStore): Promise<boolean> {
   if (proof.code !== undefined) {
     const step = user.mfaSecret ? verifyTotp(user.mfaSecret, proof.code, user.mfaLastStep) : null;
-    return step !== null && (await ctx.userStore.claimTotpStep(user.id, step));
+    return step !== null && (await userStore.claimTotpStep(user.id, step));
   }
-  return proof.recoveryCode !== undefined && (await ctx.userStore.useRecoveryCode(user.id, hashRecoveryCode(proof.recoveryCode)));
+  return proof.recoveryCode !== undefined && (await userStore.useRecoveryCode(user.id, hashRecoveryCode(proof.recoveryCode)));
 }
 
 async function currentUser(ctx: Ctx & { user: AuthUser }): Promise<UserRecord> {

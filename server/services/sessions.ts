@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
 import { newOpaqueToken, hashToken } from '../auth/opaque-token';
 import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
@@ -87,15 +87,23 @@ export function createSessionStore(db: AppDb) {
 
     revoke,
 
-    /** Revokes every live session of a user (but `except`), returning their ids. */
+    /** Revokes every live session of a user (but `except`), all or none, returning their ids. */
     async revokeAll(userId: string, reason: string, except?: string): Promise<string[]> {
-      const live = await db
-        .select({ id: sessions.id })
-        .from(sessions)
-        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)));
-      const ids = live.map((s) => s.id).filter((id) => id !== except);
-      for (const id of ids) await revoke(id, reason);
-      return ids;
+      return db.transaction(async (tx) => {
+        const revoked = await tx
+          .update(sessions)
+          .set({ revokedAt: now, revokedReason: reason })
+          .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), except ? ne(sessions.id, except) : undefined))
+          .returning({ id: sessions.id });
+        const ids = revoked.map((s) => s.id);
+        if (ids.length > 0) {
+          await tx
+            .update(refreshTokens)
+            .set({ status: 'revoked' })
+            .where(and(inArray(refreshTokens.sessionId, ids), eq(refreshTokens.status, 'active')));
+        }
+        return ids;
+      });
     },
 
     async get(sessionId: string) {

@@ -15,7 +15,6 @@ export interface NewUser {
 export type ProfileChanges = Partial<Pick<UserRecord, 'displayName' | 'bio' | 'city' | 'danceRole' | 'avatarUrl'>>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const UNIQUE_VIOLATION = '23505';
 
 export function createUserStore(db: AppDb) {
   const byId = async (id: string) => (await db.select().from(users).where(eq(users.id, id)))[0];
@@ -24,19 +23,23 @@ export function createUserStore(db: AppDb) {
   return {
     /** The new user, or 'taken' when the (normalized) username exists. */
     async create(input: NewUser): Promise<UserRecord | 'taken'> {
-      try {
-        const [created] = await db
-          .insert(users)
-          .values({ username: input.username, displayName: input.displayName, passwordHash: input.passwordHash, roles: input.roles ?? ['user'] })
-          .returning();
-        return created!;
-      } catch (error) {
-        if (isUniqueViolation(error)) return 'taken';
-        throw error;
-      }
+      // ON CONFLICT rather than catching the error: a failed statement would abort the
+      // transaction the account is created in, and a concurrent sign-up of the name waits for
+      // the other to commit and then finds it taken.
+      const [created] = await db
+        .insert(users)
+        .values({ username: input.username, displayName: input.displayName, passwordHash: input.passwordHash, roles: input.roles ?? ['user'] })
+        .onConflictDoNothing({ target: users.username })
+        .returning();
+      return created ?? 'taken';
     },
 
     get: byId,
+
+    /** Reads a user and holds its row until the transaction ends (so its checks and writes are not interleaved with another's). */
+    async lock(id: string) {
+      return (await db.select().from(users).where(eq(users.id, id)).for('update'))[0];
+    },
 
     async findByUsername(username: string) {
       return (await db.select().from(users).where(eq(users.username, username)))[0];
@@ -52,6 +55,14 @@ export function createUserStore(db: AppDb) {
 
     async setPasswordHash(id: string, passwordHash: string) {
       await db.update(users).set({ passwordHash, ...touch }).where(eq(users.id, id));
+    },
+
+    /** Stores a stronger hash of the same password, unless the password was changed meanwhile. */
+    async rehashPassword(id: string, verifiedHash: string, passwordHash: string) {
+      await db
+        .update(users)
+        .set({ passwordHash, ...touch })
+        .where(and(eq(users.id, id), eq(users.passwordHash, verifiedHash)));
     },
 
     async setRoles(id: string, roles: Role[]) {
@@ -119,10 +130,3 @@ export function createUserStore(db: AppDb) {
 }
 
 export type UserStore = ReturnType<typeof createUserStore>;
-
-function isUniqueViolation(error: unknown): boolean {
-  for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
-    if ((e as { code?: unknown }).code === UNIQUE_VIOLATION) return true;
-  }
-  return false;
-}
