@@ -5,7 +5,9 @@ import { DeliveryReceipt, Message, NewMessage, ReadReceipt } from './messages';
 /**
  * Real-time events of Mundo Tango, served over Socket.IO at /api/v1/realtime. Rooms: `user:{id}`
  * (all of a user's devices, joined on connect), `conversation:{id}` (members), `event:{id}`
- * (anyone signed in, while the event exists), `group:{id}` (members, once groups exist).
+ * (anyone signed in, while the event exists; its members are not listed), `group:{id}` (members,
+ * once groups exist). Presence (who is online) is shared only between contacts: people who have
+ * both written in one conversation (friends, once friendships exist).
  */
 export { joinRoom, leaveRoom, roomMembers } from '../runtime/contract';
 
@@ -42,7 +44,7 @@ const Presence = z
 export const queryPresence = clientEvent({
   name: 'presence:query',
   summary: 'Ask who of some users is online',
-  description: 'Only about people you share a conversation with; others read as offline.',
+  description: 'Only about your contacts (people who have written in a conversation you have written in); others read as offline.',
   payload: z.object({ userIds: z.array(Uuid).min(1).max(100) }),
   ack: z.object({ users: z.array(Presence).max(100) }),
 });
@@ -68,7 +70,7 @@ export const messageRead = serverEvent({
 
 export const presenceChanged = serverEvent({
   name: 'presence:update',
-  summary: 'Someone you share a conversation with came online or went offline',
+  summary: 'One of your contacts came online or went offline',
   description: 'Online with the first device, offline only when the last one leaves.',
   payload: Presence,
 });

@@ -3,7 +3,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import type { Logger } from 'pino';
 import { api } from '../contracts';
 import { clientEvents, serverEvents, type RealtimeHandlers } from '../generated/server/realtime';
-import type { AuthUser, LimiterFactory, TokenVerifier } from '../runtime/server';
+import { ApiError, type AuthUser, type LimiterFactory, type TokenVerifier } from '../runtime/server';
 import { attachRealtime, memoryPresence, redisPresence, type PresenceStore, type Realtime } from '../runtime/realtime';
 import type { Config } from './config';
 import type { RedisConnections } from './redis';
@@ -12,7 +12,8 @@ import { noRealtime, type RealtimePort } from './services/realtime-port';
 
 /**
  * Mundo Tango's real time: message sending and receipts over the socket, room rules, presence
- * pushed to the people who share a conversation, and revoked sessions disconnected at once.
+ * shared only between contacts (people who have both written in one conversation), and revoked
+ * sessions disconnected at once.
  */
 export function realtimeHandlers(services: Services, presence: PresenceStore): RealtimeHandlers {
   const { messaging } = services;
@@ -26,7 +27,7 @@ export function realtimeHandlers(services: Services, presence: PresenceStore): R
     },
     async 'presence:query'({ userIds }, { user }) {
       const visible = new Set([user.id, ...(await messaging.contactsOf(user.id))]);
-      const known = await presence.status(userIds.filter((id) => visible.has(id)));
+      const known = await presence.status([...new Set(userIds)].filter((id) => visible.has(id)));
       return {
         users: userIds.map((userId) => {
           const p = known.get(userId);
@@ -39,14 +40,16 @@ export function realtimeHandlers(services: Services, presence: PresenceStore): R
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Who may join which room. */
-async function mayJoin(services: Services, user: AuthUser, room: string): Promise<boolean> {
+/** Who may join which room, and see who else is in it. */
+async function mayEnter(services: Services, user: AuthUser, room: string, action: 'join' | 'members'): Promise<boolean> {
   const [kind, id] = room.split(':') as [string, string];
   if (!UUID.test(id)) return false;
   switch (kind) {
     case 'conversation':
       return services.messaging.isMember(id, user.id);
     case 'event':
+      // Anyone signed in may follow an event; who else does is their presence, not the event's.
+      if (action === 'members') throw new ApiError('FORBIDDEN', 'Event rooms do not list their members: who is online is shared only between contacts');
       return (await services.eventStore.get(id)) !== undefined;
     default:
       // group:{id} waits for groups to exist; anything else is no room of ours.
@@ -87,8 +90,13 @@ export function startRealtime(
     clientEvents,
     serverEvents,
     handlers: realtimeHandlers(services, presence),
-    authorizeRoom: (user, room) => mayJoin(services, user, room),
+    authorizeRoom: (user, room, action) => mayEnter(services, user, room, action),
+    visibleUsers: async (viewer, userIds) => {
+      const contacts = new Set(await services.messaging.contactsOf(viewer.id));
+      return userIds.filter((id) => contacts.has(id));
+    },
     presence,
+    // Contacts are mutual, so the people told are exactly those who may ask.
     onPresence: async (userId, status, at) => {
       const contacts = await services.messaging.contactsOf(userId);
       realtime.toUsers(contacts, 'presence:update', { userId, status, lastSeenAt: status === 'offline' ? at.toISOString() : null });

@@ -30,7 +30,7 @@ export interface ServerEvents {
   'message:new': z.output<(typeof realtime.messageNew)['payload']>;
   /** A member read a conversation up to a message */
   'message:read': z.output<(typeof realtime.messageRead)['payload']>;
-  /** Someone you share a conversation with came online or went offline */
+  /** One of your contacts came online or went offline */
   'presence:update': z.output<(typeof realtime.presenceChanged)['payload']>;
 }
 

@@ -79,7 +79,9 @@ export const leaveRoom = clientEvent({
 export const roomMembers = clientEvent({
   name: 'room:members',
   summary: 'Who is in a room',
-  description: 'The users with at least one device in the room, on any instance.',
+  description:
+    'The users with at least one device in the room, on any instance, of those whose presence you may see ' +
+    '(yourself included). Rooms whose members are not to be listed answer FORBIDDEN.',
   payload: z.object({ room: Room }),
   ack: z.object({ room: Room, userIds: z.array(z.string().max(100)).max(10_000) }),
   errors: ['FORBIDDEN'],

@@ -32,8 +32,13 @@ export interface RealtimeOptions {
   serverEvents: readonly ServerEvent[];
   /** Handlers of the client events, by event name (the generated RealtimeHandlers; room events are built in). */
   handlers: object;
-  /** Whether a user may join a room (`conversation:{id}`, …); `user:{id}` is the user's own and always joined. */
-  authorizeRoom: (user: AuthUser, room: string) => boolean | Promise<boolean>;
+  /**
+   * Whether a user may join a room (`conversation:{id}`, …), or list who is in it; `user:{id}` is the
+   * user's own and always joined. Throw an ApiError to refuse with a message of your own.
+   */
+  authorizeRoom: (user: AuthUser, room: string, action: 'join' | 'members') => boolean | Promise<boolean>;
+  /** Of these users, those whose presence `viewer` may see: `room:members` lists only them (and the viewer). Everyone by default. */
+  visibleUsers?: (viewer: AuthUser, userIds: string[]) => readonly string[] | Promise<readonly string[]>;
   presence: PresenceStore;
   /** Told when a user goes online (first device) or offline (last device, `at` = last seen). */
   onPresence?: (userId: string, status: 'online' | 'offline', at: Date) => Promise<void> | void;
@@ -111,7 +116,7 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
 
     const builtIns: Record<string, (payload: { room: string }) => Promise<unknown>> = {
       'room:join': async ({ room }) => {
-        if (!(await roomAllowed(user, room))) throw new ApiError('FORBIDDEN', `You may not join ${room}`);
+        if (!(await roomAllowed(user, room, 'join'))) throw new ApiError('FORBIDDEN', `You may not join ${room}`);
         await socket.join(room);
         return { room };
       },
@@ -122,9 +127,13 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
         return { room };
       },
       'room:members': async ({ room }) => {
-        if (!(await roomAllowed(user, room))) throw new ApiError('FORBIDDEN', `You may not see ${room}`);
+        if (!(await roomAllowed(user, room, 'members'))) throw new ApiError('FORBIDDEN', `You may not see ${room}`);
         const sockets = await io.in(room).fetchSockets();
-        return { room, userIds: [...new Set(sockets.map((s) => (s.data.user as AuthUser).id))].sort() };
+        const others = [...new Set(sockets.map((s) => (s.data.user as AuthUser).id))].filter((id) => id !== user.id);
+        const visible = new Set(options.visibleUsers ? await options.visibleUsers(user, others) : others);
+        const listed = new Set(others.filter((id) => visible.has(id)));
+        if (sockets.some((s) => (s.data.user as AuthUser).id === user.id)) listed.add(user.id);
+        return { room, userIds: [...listed].sort() };
       },
     };
 
@@ -138,11 +147,11 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     }
   });
 
-  async function roomAllowed(user: AuthUser, room: string): Promise<boolean> {
+  async function roomAllowed(user: AuthUser, room: string, action: 'join' | 'members'): Promise<boolean> {
     if (!ROOM.test(room)) return false;
     if (room === userRoom(user.id)) return true;
     if (room.startsWith('user:') || room.startsWith('session:')) return false;
-    return options.authorizeRoom(user, room);
+    return options.authorizeRoom(user, room, action);
   }
 
   async function answer(

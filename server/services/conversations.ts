@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
+import { alias, type PgColumn } from 'drizzle-orm/pg-core';
 import type { AppDb } from '../db/database';
 import { before, type PageKey } from '../db/keyset';
 import { conversationMembers, conversations, messages, users, type ConversationKind } from '../db/schema';
@@ -163,14 +163,20 @@ export function createConversationStore(db: AppDb) {
       return rows.map((row) => row.id);
     },
 
-    /** Everyone who shares at least one conversation with the user, the user excluded. */
+    /**
+     * The user's contacts: everyone who has written in a conversation the user has also written in
+     * (both still members), the user excluded. Mutual by construction: starting a conversation, or
+     * being added to one, makes no one a contact until both sides have spoken.
+     */
     async contactsOf(userId: string): Promise<string[]> {
       const mine = alias(conversationMembers, 'mine');
+      const wrote = (member: { conversationId: PgColumn; userId: PgColumn }) =>
+        sql`exists (select 1 from ${messages} where ${messages.conversationId} = ${member.conversationId} and ${messages.senderId} = ${member.userId})`;
       const rows = await db
         .selectDistinct({ id: conversationMembers.userId })
         .from(mine)
         .innerJoin(conversationMembers, eq(conversationMembers.conversationId, mine.conversationId))
-        .where(and(eq(mine.userId, userId), ne(conversationMembers.userId, userId)))
+        .where(and(eq(mine.userId, userId), ne(conversationMembers.userId, userId), wrote(mine), wrote(conversationMembers)))
         .orderBy(asc(conversationMembers.userId));
       return rows.map((row) => row.id);
     },

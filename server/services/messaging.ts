@@ -85,7 +85,10 @@ export interface MessagingService {
   memberIds(conversationId: string): Promise<string[]>;
   /** Every conversation the user is a member of. */
   conversationIdsOf(userId: string): Promise<string[]>;
-  /** Distinct users who share at least one conversation with the user, the user excluded (presence). */
+  /**
+   * The user's contacts, who see each other's presence: users who have written in a conversation
+   * the user has written in too (a mutual relation; one-sided conversations make no contact).
+   */
   contactsOf(userId: string): Promise<string[]>;
 }
 

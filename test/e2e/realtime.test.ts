@@ -2,7 +2,7 @@ import { WebSocket } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../server/db/database';
 import { createClient, createTokenStore, memoryTokenStorage } from '../../generated/client';
-import { connected, next, signUp, startRealtimeServer } from '../support/realtime';
+import { connected, contacts, next, signUp, startRealtimeServer } from '../support/realtime';
 
 /** Real sockets against a real server: messages, receipts, rooms, presence, heartbeat, revocation. */
 let database: Database;
@@ -131,7 +131,7 @@ describe('real-time messaging', () => {
   });
 
   it('members can join the conversation room and ask who is in it', async () => {
-    const { ana, ben, conversation } = await pair();
+    const { ana, ben, conversation } = await contacts(server.url);
     const [a, b] = [ana.device(), ben.device()];
     await Promise.all([a, b].map(connected));
     await a.join(`conversation:${conversation.id}`);
@@ -145,7 +145,7 @@ describe('real-time messaging', () => {
 
 describe('presence', () => {
   it('online with the first device, offline only when the last one leaves, pushed to contacts', async () => {
-    const { ana, ben } = await pair();
+    const { ana, ben } = await contacts(server.url);
     const anaPhone = ana.device();
     await connected(anaPhone);
     const updates: { userId: string; status: string; lastSeenAt: string | null }[] = [];
@@ -170,7 +170,7 @@ describe('presence', () => {
   });
 
   it('drops a client that stops answering pings and turns its presence offline', async () => {
-    const { ana, ben } = await pair();
+    const { ana, ben } = await contacts(server.url);
     const anaPhone = ana.device();
     await connected(anaPhone);
     const offline = new Promise<{ status: string }>((resolve) =>

@@ -41,10 +41,21 @@ export async function signUp(url: string) {
   };
 }
 
+/** Two users who are contacts (they see each other's presence): a direct conversation both have written in. */
+export async function contacts(url: string) {
+  const ana = await signUp(url);
+  const ben = await signUp(url);
+  const conversation = await ana.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ben.id] } });
+  const conversationId = conversation.id;
+  await ana.api.messages.sendMessage({ params: { conversationId }, body: { clientKey: randomUUID(), body: '¿Bailamos?' } });
+  await ben.api.messages.sendMessage({ params: { conversationId }, body: { clientKey: randomUUID(), body: 'Claro' } });
+  return { ana, ben, conversation };
+}
+
 type Device = RealtimeClient<ClientEvents, ServerEvents>;
 
-/** Resolves with the next `event` payload on a device (or rejects after `ms`). */
-export function next<K extends keyof ServerEvents & string>(device: Device, event: K, ms = 3000): Promise<ServerEvents[K]> {
+/** Resolves with the next `event` payload on a device (or rejects after `ms`: generous, for a loaded machine). */
+export function next<K extends keyof ServerEvents & string>(device: Device, event: K, ms = 10_000): Promise<ServerEvents[K]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       off();

@@ -263,8 +263,13 @@ describe.each(backends)('messages API: messages and read markers on $name', (bac
       expect((await messaging.memberIds(group.id)).sort()).toEqual([ana.id, ben.id, cai.id].sort());
       expect(await messaging.memberIds(randomUUID())).toEqual([]);
       expect(await messaging.conversationIdsOf(ana.id)).toEqual([direct.id, group.id].sort());
-      expect(await messaging.contactsOf(ana.id)).toEqual([ben.id, cai.id].sort());
-      expect(await messaging.contactsOf(cai.id)).toEqual([ana.id, ben.id].sort());
+      // Contacts are mutual: people who have both written in one conversation.
+      expect(await messaging.contactsOf(ana.id)).toEqual([]);
+      await messaging.send({ conversationId: direct.id, senderId: ben.id, clientKey: randomUUID(), body: 'Claro' });
+      await messaging.send({ conversationId: group.id, senderId: cai.id, clientKey: randomUUID(), body: 'Hola' });
+      expect(await messaging.contactsOf(ana.id)).toEqual([ben.id]);
+      expect(await messaging.contactsOf(ben.id)).toEqual([ana.id]);
+      expect(await messaging.contactsOf(cai.id)).toEqual([]);
       expect(await messaging.contactsOf(eve.id)).toEqual([]);
     });
   });

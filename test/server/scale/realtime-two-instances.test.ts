@@ -172,6 +172,13 @@ async function direct(from: Session, to: Session, via: Server) {
   return from.rest(via).messages.createConversation({ body: { kind: 'direct', memberIds: [to.id] } });
 }
 
+/** Each of them writes in the conversation, so they become contacts and see each other's presence. */
+async function talk(conversationId: string, via: Server, ...people: Session[]) {
+  for (const person of people) {
+    await person.rest(via).messages.sendMessage({ params: { conversationId }, body: { clientKey: randomUUID(), body: 'Hola' } });
+  }
+}
+
 describe('two instances', () => {
   it('listen on ports of their own, one Redis prefix, one database', () => {
     expect(new URL(a.url).port).not.toBe(new URL(b.url).port);
@@ -223,6 +230,7 @@ describe('presence across instances', () => {
     const ana = await register(a);
     const ben = await register(b);
     const conversation = await direct(ana, ben, a);
+    await talk(conversation.id, b, ana, ben);
     const anaPhone = ana.device(a);
     await connected(anaPhone);
     const updates = record(anaPhone, 'presence:update', (p) => p.userId === ben.id);
@@ -274,6 +282,7 @@ describe('rooms across instances', () => {
     const ben = await register(b);
     const carla = await register(b);
     const group = await ana.rest(a).messages.createConversation({ body: { kind: 'group', memberIds: [ben.id, carla.id], title: 'Práctica de los martes' } });
+    await talk(group.id, a, ana, ben, carla);
     const room = `conversation:${group.id}`;
     const anaPhone = ana.device(a);
     const benPhone = ben.device(b);
