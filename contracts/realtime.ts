@@ -8,6 +8,7 @@ import { DeliveryReceipt, Message, NewMessage, ReadReceipt } from './messages';
  * (anyone signed in, while the event exists; its members are not listed), `group:{id}` (members,
  * once groups exist). Presence (who is online) is shared only between contacts: people who have
  * both written in one conversation (friends, once friendships exist).
+ * Every client event has a per-user rate limit: its own below, or the runtime's default.
  */
 export { joinRoom, leaveRoom, roomMembers } from '../runtime/contract';
 
@@ -31,6 +32,8 @@ export const confirmReceipt = clientEvent({
   payload: z.object({ messageId: Uuid }),
   ack: z.object({ messageId: Uuid }),
   errors: ['FORBIDDEN', 'NOT_FOUND'],
+  // One per message and device: a busy group chat read on a few devices, with room to spare.
+  rateLimit: { points: 600, windowSeconds: 60, key: 'user' },
 });
 
 const Presence = z
@@ -47,6 +50,8 @@ export const queryPresence = clientEvent({
   description: 'Only about your contacts (people who have written in a conversation you have written in); others read as offline.',
   payload: z.object({ userIds: z.array(Uuid).min(1).max(100) }),
   ack: z.object({ users: z.array(Presence).max(100) }),
+  // An app asks when it shows a list of people; live changes come as presence:update.
+  rateLimit: { points: 30, windowSeconds: 60, key: 'user' },
 });
 
 export const messageNew = serverEvent({

@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import type { ApiDefinition, ClientEvent, EventEntry, ServerEvent } from '../runtime/contract';
+import { rateLimitsOf, type ApiDefinition, type ClientEvent, type EventEntry, type LimitKey, type ServerEvent } from '../runtime/contract';
 
 /**
  * The AsyncAPI 3.0 document of the real-time events. One channel (the Socket.IO endpoint); each
  * client event is an operation the server receives, with its ack as the reply; each server event
- * an operation the server sends. Named schemas (`.meta({ id })`) become shared components.
+ * an operation the server sends. Named schemas (`.meta({ id })`) become shared components. Each
+ * client event's rate limit is stated in its description, as the OpenAPI document states an
+ * endpoint's.
  */
 export function buildAsyncApi(api: ApiDefinition, events: EventEntry[]): Record<string, unknown> | undefined {
   if (!api.realtime || events.length === 0) return undefined;
@@ -28,7 +30,7 @@ export function buildAsyncApi(api: ApiDefinition, events: EventEntry[]): Record<
         action: 'receive',
         channel: { $ref: '#/channels/realtime' },
         summary: e.summary,
-        ...(e.description ? { description: e.description } : {}),
+        description: [e.description ?? e.summary, ...rateLimitsOf(e).map(describeLimit)].join('\n\n'),
         messages: [request],
         reply: { channel: { $ref: '#/channels/realtime' }, messages: [reply] },
       };
@@ -58,13 +60,24 @@ export function buildAsyncApi(api: ApiDefinition, events: EventEntry[]): Record<
         host: 'localhost:3000',
         protocol: 'ws',
         pathname: api.realtime.path,
-        description: 'Socket.IO (Engine.IO v4, WebSocket transport); authenticate with `auth: { token: <access token> }`',
+        description:
+          'Socket.IO (Engine.IO v4, WebSocket transport); authenticate with `auth: { token: <access token> }`. ' +
+          'A refused handshake’s `connect_error` carries `data: { code, message }`: `UNAUTHENTICATED`; ' +
+          '`TOKEN_EXPIRED` (refresh the token, then connect again); `TOO_MANY_CONNECTIONS` (sockets are ' +
+          'capped per user and per client address).',
       },
     },
     channels: { realtime: { address: api.realtime.path, messages: channelMessages } },
     operations,
     components: { messages, schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))) },
   };
+}
+
+function describeLimit(limit: { points: number; windowSeconds: number; key: LimitKey | readonly LimitKey[]; failuresOnly?: boolean }): string {
+  const names: Record<string, string> = { ip: 'client address', user: 'user' };
+  const key = (typeof limit.key === 'string' ? [limit.key] : limit.key).map((part) => names[part] ?? `\`${part.slice(5)}\``).join(' and ');
+  const what = limit.failuresOnly ? 'failed events' : 'events';
+  return `Rate limit: ${limit.points} ${what} per ${limit.windowSeconds} s per ${key}${limit.failuresOnly ? '; a success resets the count' : ''}; over it, the ack is \`RATE_LIMITED\`.`;
 }
 
 /** The wire event name as a component key: `message:send` → `message.send`. */
@@ -78,7 +91,12 @@ function ackSchema(event: ClientEvent): z.ZodType {
     z.object({
       ok: z.literal(false),
       error: z.object({
-        code: z.enum(['VALIDATION_FAILED', 'INTERNAL', ...(event.errors ?? []), ...(event.rateLimit ? ['RATE_LIMITED'] : [])] as [string, ...string[]]),
+        code: z.enum([
+          'VALIDATION_FAILED',
+          'INTERNAL',
+          ...(event.errors ?? []),
+          ...(rateLimitsOf(event).length > 0 ? ['RATE_LIMITED'] : []),
+        ] as [string, ...string[]]),
         message: z.string(),
         errors: z.array(z.object({ path: z.string(), code: z.string(), message: z.string() })).optional(),
       }),

@@ -9,7 +9,7 @@ import { ACCESS_TOKEN_TTL_SECONDS, createSessionTokens } from './auth/session-to
 import type { Config } from './config';
 import type { Database } from './db/database';
 import { handlers } from './handlers';
-import { lateRealtimePort, startRealtime } from './realtime';
+import { lateRealtimePort, startRealtime, type RealtimeTuning } from './realtime';
 import type { Realtime } from '../runtime/realtime';
 import type { RedisConnections } from './redis';
 import { createServices } from './services';
@@ -64,8 +64,10 @@ export async function createMundoApp(options: {
     app,
     services,
     /** Serves the real-time events on the HTTP server the app runs on. */
-    attachRealtime(httpServer: HttpServer, tuning: { pingIntervalMs?: number; pingTimeoutMs?: number } = {}) {
-      realtime = startRealtime(httpServer, { services, port: realtimePort, verifier, limiters, config, log, redis, ...tuning });
+    attachRealtime(httpServer: HttpServer, tuning: RealtimeTuning = {}) {
+      // Sockets see the client's address through the same trusted proxies as HTTP requests.
+      const trustProxy = app.express.get('trust proxy fn') as (address: string, hop: number) => boolean;
+      realtime = startRealtime(httpServer, { services, port: realtimePort, verifier, limiters, config, log, redis, trustProxy, ...tuning });
       return realtime;
     },
     async close() {

@@ -1,5 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
 import { createAdapter } from '@socket.io/redis-adapter';
+import proxyaddr from 'proxy-addr';
 import type { Logger } from 'pino';
 import { api } from '../contracts';
 import { clientEvents, serverEvents, type RealtimeHandlers } from '../generated/server/realtime';
@@ -57,6 +58,16 @@ async function mayEnter(services: Services, user: AuthUser, room: string, action
   }
 }
 
+/** How real time is tuned; the defaults suit production. */
+export interface RealtimeTuning {
+  pingIntervalMs?: number;
+  pingTimeoutMs?: number;
+  /** Sockets per user on one instance (all sessions and devices); the runtime's default is 20. */
+  maxSocketsPerUser?: number;
+  /** Sockets per client address on one instance; the runtime's default is 100. */
+  maxSocketsPerAddress?: number;
+}
+
 /** A RealtimePort whose target is set once the socket server is attached to the HTTP server. */
 export function lateRealtimePort(initial: RealtimePort = noRealtime): RealtimePort & { target: RealtimePort } {
   return {
@@ -77,9 +88,9 @@ export function startRealtime(
     config: Config;
     log: Logger;
     redis?: RedisConnections;
-    pingIntervalMs?: number;
-    pingTimeoutMs?: number;
-  },
+    /** Which proxies' X-Forwarded-For to believe, as the HTTP app does (Express's `trust proxy fn`). */
+    trustProxy?: (address: string, hop: number) => boolean;
+  } & RealtimeTuning,
 ): Realtime {
   const { services, redis, log } = options;
   const presence = redis ? redisPresence(redis.client, redis.keyPrefix) : memoryPresence();
@@ -105,6 +116,9 @@ export function startRealtime(
     corsOrigins: options.config.CORS_ORIGINS,
     pingIntervalMs: options.pingIntervalMs,
     pingTimeoutMs: options.pingTimeoutMs,
+    clientAddress: options.trustProxy ? (request) => proxyaddr(request, options.trustProxy!) : undefined,
+    maxSocketsPerUser: options.maxSocketsPerUser,
+    maxSocketsPerAddress: options.maxSocketsPerAddress,
     adapter: redis ? createAdapter(redis.adapter.pub, redis.adapter.sub, { key: `${redis.keyPrefix}socket.io` }) : undefined,
   });
   options.port.target = realtime;

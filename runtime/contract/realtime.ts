@@ -16,7 +16,10 @@ export interface ClientEventDefinition {
   readonly ack: z.ZodType;
   /** Domain error codes the ack can carry; the runtime adds VALIDATION_FAILED and INTERNAL (and RATE_LIMITED with a limit). */
   readonly errors?: readonly string[];
-  /** Limits like an endpoint's; a limit sharing its `name` with an endpoint's shares its counter. */
+  /**
+   * Limits like an endpoint's; a limit sharing its `name` with an endpoint's shares its counter.
+   * Without one, the event gets DEFAULT_EVENT_RATE_LIMIT: no client event goes unthrottled.
+   */
   readonly rateLimit?: RateLimit | readonly RateLimit[];
 }
 
@@ -27,11 +30,20 @@ export interface ServerEventDefinition {
   readonly payload: z.ZodType;
 }
 
-export type ClientEvent<D extends ClientEventDefinition = ClientEventDefinition> = D & { readonly kind: 'client-event' };
+export type ClientEvent<D extends ClientEventDefinition = ClientEventDefinition> = D & {
+  readonly kind: 'client-event';
+  readonly rateLimit: RateLimit | readonly RateLimit[];
+};
 export type ServerEvent<D extends ServerEventDefinition = ServerEventDefinition> = D & { readonly kind: 'server-event' };
 
+/**
+ * The limit of a client event that states none, per user (all their devices together): far above
+ * what an app sends, far below a flood. Unnamed, so each event counts on its own.
+ */
+export const DEFAULT_EVENT_RATE_LIMIT: RateLimit = { points: 120, windowSeconds: 60, key: 'user' };
+
 export function clientEvent<const D extends ClientEventDefinition>(definition: D): ClientEvent<D> {
-  return { ...definition, kind: 'client-event' };
+  return { ...definition, rateLimit: definition.rateLimit ?? DEFAULT_EVENT_RATE_LIMIT, kind: 'client-event' };
 }
 
 export function serverEvent<const D extends ServerEventDefinition>(definition: D): ServerEvent<D> {
@@ -87,4 +99,5 @@ export const roomMembers = clientEvent({
   errors: ['FORBIDDEN'],
 });
 
+/** Events the runtime serves or sends itself; contracts export them so they are documented and typed. */
 export const BUILT_IN_EVENTS: ReadonlySet<string> = new Set([joinRoom.name, leaveRoom.name, roomMembers.name]);

@@ -71,11 +71,18 @@ export function redisPresence(redis: Redis, keyPrefix: string, ttlMs = 90_000): 
     },
     async status(userIds) {
       const out = new Map<string, { online: boolean; lastSeenAt: Date | null }>();
+      if (userIds.length === 0) return out;
+      // One round trip for the lot: a query names up to a hundred people.
       const now = Date.now();
-      for (const id of userIds) {
-        const [count, seen] = await Promise.all([redis.zcount(socketsKey(id), now, '+inf'), redis.get(seenKey(id))]);
-        out.set(id, { online: count > 0, lastSeenAt: seen ? new Date(seen) : null });
-      }
+      const batch = redis.pipeline();
+      for (const id of userIds) batch.zcount(socketsKey(id), now, '+inf').get(seenKey(id));
+      const replies = (await batch.exec()) ?? [];
+      userIds.forEach((id, i) => {
+        const [countError, count] = replies[2 * i] ?? [];
+        const [seenError, seen] = replies[2 * i + 1] ?? [];
+        if (countError || seenError) throw countError ?? seenError;
+        out.set(id, { online: Number(count) > 0, lastSeenAt: typeof seen === 'string' ? new Date(seen) : null });
+      });
       return out;
     },
     async refresh(sockets) {

@@ -1,19 +1,23 @@
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import type { Logger } from 'pino';
-import { Server } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
 import type { z } from 'zod';
 import { rateLimitsOf, type Ack, type ClientEvent, type ServerEvent } from '../contract';
 import { ApiError } from '../server/api-error';
 import { bearerToken, type AuthUser, type TokenVerifier } from '../server/auth';
 import { createOperationLimits, sharedLimiters, type LimiterFactory, type OperationLimits } from '../server/rate-limit';
 import { toFieldErrors } from '../server/validation';
+import { connectionCaps, DEFAULT_MAX_SOCKETS_PER_ADDRESS, DEFAULT_MAX_SOCKETS_PER_USER } from './connection-caps';
 import type { PresenceStore } from './presence';
 
 /**
  * The real-time runtime on Socket.IO: the handshake authenticates with the same access-token
- * verifier as HTTP; every inbound event is validated against its contract and answered with an
- * ack `{ ok, data | error }`; rooms are joined only when `authorizeRoom` allows; presence counts
- * devices; a revoked session's sockets can be disconnected at once.
+ * verifier as HTTP; sockets are capped per user and per address; every inbound event is rate-limited and validated against its contract and
+ * answered with an ack `{ ok, data | error }`; rooms are joined only when `authorizeRoom` allows;
+ * presence counts devices; a revoked session's sockets can be disconnected at once.
+ *
+ * A refused handshake's `connect_error` carries `data: { code, message }`: UNAUTHENTICATED,
+ * TOKEN_EXPIRED (refresh, then connect again) or TOO_MANY_CONNECTIONS.
  */
 export interface RealtimeContext {
   user: AuthUser;
@@ -51,6 +55,12 @@ export interface RealtimeOptions {
   limiters?: LimiterFactory;
   /** A Socket.IO adapter (Redis) so rooms span instances. */
   adapter?: Parameters<Server['adapter']>[0];
+  /** The client's address from the handshake request (behind a proxy, as the HTTP app trusts it); the peer address by default. */
+  clientAddress?: (request: IncomingMessage) => string | undefined;
+  /** Sockets one user may hold on this instance (all sessions and devices); 20 by default. */
+  maxSocketsPerUser?: number;
+  /** Sockets one client address may hold on this instance; 100 by default. */
+  maxSocketsPerAddress?: number;
 }
 
 export interface Realtime {
@@ -79,20 +89,42 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
   const { log } = options;
   const serverEventNames = new Set(options.serverEvents.map((e) => e.name));
   const limits = new Map<string, OperationLimits>();
+  const limiters = options.limiters ?? sharedLimiters();
   for (const event of options.clientEvents) {
-    if (event.rateLimit) limits.set(event.name, createOperationLimits(event.name, rateLimitsOf(event), options.limiters ?? sharedLimiters()));
+    const specs = rateLimitsOf(event);
+    if (specs.length > 0) limits.set(event.name, createOperationLimits(event.name, specs, limiters));
   }
+  const caps = connectionCaps({
+    perUser: options.maxSocketsPerUser ?? DEFAULT_MAX_SOCKETS_PER_USER,
+    perAddress: options.maxSocketsPerAddress ?? DEFAULT_MAX_SOCKETS_PER_ADDRESS,
+  });
+  const release = (socket: Socket) => caps.release(socket.id, (socket.data.user as AuthUser).id, socket.data.ip as string);
 
   io.use((socket, next) => {
+    const ip = options.clientAddress?.(socket.request) ?? socket.handshake.address;
+    const crowded = caps.refusal(ip);
+    if (crowded) return next(handshakeError('TOO_MANY_CONNECTIONS', crowded));
     const auth = socket.handshake.auth as { token?: unknown };
     const token = typeof auth.token === 'string' ? auth.token : bearerToken(socket.handshake.headers.authorization);
-    if (!token) return next(handshakeError('UNAUTHENTICATED'));
+    if (!token) return next(handshakeError('UNAUTHENTICATED', 'A valid access token is required'));
     options.verifier.verify(token).then(
       (user) => {
+        const refused = caps.refusal(ip, user.id);
+        if (refused) return next(handshakeError('TOO_MANY_CONNECTIONS', refused));
         socket.data.user = user;
+        socket.data.ip = ip;
+        // Held from here, not from 'connection': handshakes verified together must see each other.
+        // A connection that closes before it is established never says 'disconnect'; its close does.
+        if (socket.conn.readyState === 'open') {
+          caps.hold(socket.id, user.id, ip);
+          socket.conn.once('close', () => release(socket));
+        }
         next();
       },
-      (error: unknown) => next(handshakeError(error instanceof ApiError ? error.code : 'UNAUTHENTICATED')),
+      (error: unknown) => {
+        const code = error instanceof ApiError ? error.code : 'UNAUTHENTICATED';
+        next(handshakeError(code, error instanceof ApiError && error.detail ? error.detail : 'A valid access token is required'));
+      },
     );
   });
 
@@ -110,9 +142,12 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     const user = socket.data.user as AuthUser;
     void socket.join(userRoom(user.id));
     if (user.sessionId) void socket.join(sessionRoom(user.sessionId));
-    const ctx: RealtimeContext = { user, socketId: socket.id, ip: socket.handshake.address, log };
+    const ctx: RealtimeContext = { user, socketId: socket.id, ip: socket.data.ip as string, log };
     presenceChange(user.id, () => options.presence.connect(user.id, socket.id), 'online');
-    socket.on('disconnect', () => presenceChange(user.id, () => options.presence.disconnect(user.id, socket.id), 'offline'));
+    socket.on('disconnect', () => {
+      release(socket);
+      presenceChange(user.id, () => options.presence.disconnect(user.id, socket.id), 'offline');
+    });
 
     const builtIns: Record<string, (payload: { room: string }) => Promise<unknown>> = {
       'room:join': async ({ room }) => {
@@ -231,6 +266,6 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
   };
 }
 
-function handshakeError(code: string): Error {
-  return Object.assign(new Error(code), { data: { code } });
+function handshakeError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { data: { code, message } });
 }

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { io } from 'socket.io-client';
 import { createClient, type ApiClient } from '../../generated/client';
 import { createRealtimeClient, type ClientEvents, type RealtimeClient, type ServerEvents } from '../../generated/client/realtime';
 import { serve, type Running } from '../../runtime/server';
 import type { Database } from '../../server/db/database';
+import type { RealtimeTuning } from '../../server/realtime';
 import type { RedisConnections } from '../../server/redis';
 import { captureLog, createTestApp } from './app';
 
 /** A whole Mundo Tango server, sockets included, on an ephemeral port. */
-export async function startRealtimeServer(
-  database: Database,
-  options: { redis?: RedisConnections; pingIntervalMs?: number; pingTimeoutMs?: number; port?: number } = {},
-) {
+export async function startRealtimeServer(database: Database, options: { redis?: RedisConnections; port?: number } & RealtimeTuning = {}) {
   const test = await createTestApp(database, { TRUST_PROXY: 'loopback' }, options.redis);
   const running: Running = await serve(test.app, {
     port: options.port ?? 0,
@@ -18,8 +17,20 @@ export async function startRealtimeServer(
     log: captureLog().log,
     beforeClose: () => test.close(),
   });
-  const realtime = test.attachRealtime(running.server, { pingIntervalMs: options.pingIntervalMs, pingTimeoutMs: options.pingTimeoutMs });
-  return { ...test, running, realtime, url: running.url, stop: () => running.shutdown() };
+  const { redis: _redis, port: _port, ...tuning } = options;
+  const realtime = test.attachRealtime(running.server, tuning);
+  return {
+    ...test,
+    running,
+    realtime,
+    url: running.url,
+    stop: () => running.shutdown(),
+  };
+}
+
+/** A socket.io-client factory whose connections come through the trusted proxy on behalf of `address`. */
+export function viaProxy(address: string): typeof io {
+  return ((url: string, options: Parameters<typeof io>[1]) => io(url, { ...options, extraHeaders: { 'X-Forwarded-For': address } })) as typeof io;
 }
 
 let addresses = 0;
