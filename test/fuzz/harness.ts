@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import request from 'supertest';
+import { sharedLimiters } from '../../runtime/server';
+import { createMundoApp } from '../../server/app';
+import { ConfigSchema } from '../../server/config';
+import { openDatabase, type Database } from '../../server/db/database';
+import { captureLog, TEST_SECRET } from '../support/app';
+
+/** One HTTP exchange as the fuzzer sends it: the path and query already encoded, the body as bytes. */
+export interface FuzzRequest {
+  method: string;
+  /** Encoded path, e.g. `/api/v1/users/%00`. */
+  path: string;
+  /** Encoded query without `?`, possibly empty. */
+  query: string;
+  headers: Record<string, string>;
+  body: Buffer | undefined;
+}
+
+export interface FuzzResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/**
+ * The app as `npm start` builds it, on an in-memory PGlite, served on an ephemeral port.
+ *
+ * Rate limits are lifted (one memory limiter per policy with a billion points, as bench/ does):
+ * the fuzzer sends hundreds of requests per operation from one address and one user, and a 429 on
+ * every case after the tenth would test the limiter instead of the operation. The limiter itself
+ * is tested in test/server; a 429, were it sent anyway, is a documented answer.
+ */
+export async function startFuzzApp() {
+  const database: Database = await openDatabase({});
+  const config = ConfigSchema.parse({ NODE_ENV: 'test' });
+  const { log, lines } = captureLog();
+  const limiters = sharedLimiters((options) => new RateLimiterMemory({ ...options, points: 1e9 }));
+  const mundo = await createMundoApp({ config, database, secret: TEST_SECRET, log, limiters });
+  const server: Server = createServer(mundo.app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  async function send(req: FuzzRequest): Promise<FuzzResponse> {
+    const url = req.path + (req.query ? `?${req.query}` : '');
+    const agent = request(server) as unknown as Record<string, (url: string) => request.Test>;
+    let test = agent[req.method.toLowerCase()]!(url)
+      .ok(() => true)
+      .timeout(10_000)
+      .buffer(true)
+      .parse((res, done) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => done(null, Buffer.concat(chunks)));
+      });
+    for (const [name, value] of Object.entries(req.headers)) test = test.set(name, value);
+    // Raw bytes as they are: superagent would otherwise serialize a Buffer as JSON.
+    if (req.body !== undefined) test = test.serialize((bytes: unknown) => bytes as string).send(req.body as unknown as string);
+    const res = await test;
+    return { status: res.status, headers: res.headers as FuzzResponse['headers'], body: Buffer.isBuffer(res.body) ? res.body : Buffer.alloc(0) };
+  }
+
+  return {
+    send,
+    port,
+    logLines: lines,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await mundo.close();
+      await database.close();
+    },
+  };
+}
+
+export type FuzzApp = Awaited<ReturnType<typeof startFuzzApp>>;
+
+export interface Account {
+  username: string;
+  password: string;
+  accessToken: string;
+}
+
+/**
+ * Signed-in users for the operations that need a bearer token. Some operations end the session
+ * they are called with (logout, revoking the current session, a reused refresh token): after a
+ * 401 UNAUTHENTICATED the account is dropped and the next request signs up a fresh one.
+ */
+export class Accounts {
+  private current: Promise<Account> | undefined;
+  private token: string | undefined;
+  readonly all: Account[] = [];
+
+  constructor(private readonly app: FuzzApp) {}
+
+  /** The account in use; requests running at once share one sign-up. */
+  get(): Promise<Account> {
+    if (!this.current) {
+      this.current = this.register();
+      this.current.then((a) => (this.token = a.accessToken)).catch(() => (this.current = undefined));
+    }
+    return this.current;
+  }
+
+  drop(token: string): void {
+    if (this.token === token) {
+      this.current = undefined;
+      this.token = undefined;
+    }
+  }
+
+  /** Sign-up as in test/server/handlers/auth.test.ts: the one request the fuzzer knows by heart. */
+  private async register(): Promise<Account> {
+    const username = `fuzz-${randomUUID().slice(0, 8)}`;
+    const password = `milonga de los jueves ${randomUUID().slice(0, 8)}`;
+    const body = Buffer.from(JSON.stringify({ username, password, displayName: 'Fuzz Dancer' }));
+    const res = await this.app.send({
+      method: 'POST',
+      path: '/api/v1/auth/register',
+      query: '',
+      headers: { 'Content-Type': 'application/json' },
+      body,
+    });
+    if (res.status !== 201) throw new Error(`Signing up a fuzz account failed: ${res.status} ${res.body.toString('utf8').slice(0, 500)}`);
+    const data = (JSON.parse(res.body.toString('utf8')) as { data: { accessToken: string } }).data;
+    const account = { username, password, accessToken: data.accessToken };
+    this.all.push(account);
+    return account;
+  }
+}
