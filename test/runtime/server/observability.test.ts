@@ -1,6 +1,12 @@
+import { messages } from '@electric-sql/pglite';
+import { DrizzleQueryError } from 'drizzle-orm/errors';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { pgTable, text } from 'drizzle-orm/pg-core';
+import pg from 'pg';
 import request from 'supertest';
-import { describe, expect, it } from 'vitest';
-import { createFixture, waitFor } from './fixture';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabaseUrl } from '../../support/database';
+import { captureLog, createFixture, waitFor } from './fixture';
 
 describe('access log', () => {
   it('writes exactly one JSON line per request with method, contract route, status, durationMs and reqId', async () => {
@@ -82,5 +88,115 @@ describe('/metrics', () => {
     // One label per contract route, never per concrete path.
     expect(text).not.toContain('route="/api/v1/items/7"');
     expect(text).not.toContain('/random/abc123');
+  });
+});
+
+describe('error logs', () => {
+  const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g';
+  /** A part of the hash no truncation keeps out of a message (PostgreSQL shortens a quoted row). */
+  const SALT = 'c2FsdHNhbHRzYWx0';
+  let client: pg.Client;
+  let db: NodePgDatabase;
+  const accounts = pgTable('accounts', { email: text('email').notNull().unique(), passwordHash: text('password_hash').notNull(), nick: text('nick') });
+
+  beforeAll(async () => {
+    // Real PostgreSQL (as in CI) through Drizzle, with a table only this connection sees.
+    client = new pg.Client({ connectionString: testDatabaseUrl });
+    await client.connect();
+    await client.query(`CREATE TEMP TABLE accounts (email text NOT NULL UNIQUE, password_hash text NOT NULL, nick text CHECK (nick <> 'x'));
+      INSERT INTO accounts VALUES ('taken@example.com', 'h', NULL);`);
+    db = drizzle({ client });
+  });
+  afterAll(() => client?.end());
+
+  /** The error a failed Drizzle query throws: a DrizzleQueryError around the driver's own. */
+  async function failure(values: { email: string; passwordHash: string; nick?: string | null }): Promise<Error> {
+    try {
+      await db.insert(accounts).values(values);
+    } catch (error) {
+      return error as Error;
+    }
+    throw new Error('the insert was meant to fail');
+  }
+
+  /** What PGlite throws for a failed query: its protocol DatabaseError with the query, its parameters and options attached. */
+  function pgliteError(): Error {
+    const error = new messages.DatabaseError('null value in column "password_hash" of relation "users" violates not-null constraint', 200, 'error');
+    return Object.assign(error, {
+      severity: 'ERROR',
+      code: '23502',
+      detail: `Failing row contains (7, dancer, ${HASH}, null).`,
+      table: 'users',
+      column: 'password_hash',
+      query: 'insert into "users" ("id", "username", "password_hash") values ($1, $2, $3)',
+      params: [7, 'dancer', HASH],
+      queryOptions: { rowMode: 'object' },
+    });
+  }
+
+  it('keeps what explains a database error and drops the parameters: Drizzle on PostgreSQL, Drizzle on PGlite', async () => {
+    const errors = [
+      await failure({ email: 'taken@example.com', passwordHash: HASH }), // unique: detail quotes the key
+      await failure({ email: 'new@example.com', passwordHash: HASH, nick: 'x' }), // check: detail quotes the row
+      new DrizzleQueryError('insert into "users" ("id", "username", "password_hash") values ($1, $2, $3)', [7, 'dancer', HASH], pgliteError()),
+    ];
+    // The shapes this guards against, as the drivers make them.
+    expect(errors[0]!.message).toContain(HASH);
+    expect((errors[0] as { params?: unknown[] }).params).toContain(HASH);
+    expect((errors[1] as { cause?: { detail?: string } }).cause?.detail).toContain(SALT);
+
+    const { raw, log } = captureLog();
+    log.error({ err: errors[0] }, 'insert failed');
+    log.error({ err: errors[1], reqId: 'r1' }, 'insert failed');
+    log.error({ err: errors[2] }, 'insert failed');
+    log.error(errors[0]); // the error alone: its message becomes the line's msg
+    log.warn({ err: errors[2] });
+    await waitFor(() => (raw.length >= 5 ? true : undefined));
+    const text = raw.join('\n');
+    expect(text).not.toContain(SALT);
+    expect(text).not.toContain('taken@example.com');
+
+    const [unique, check, embedded, alone, bare] = raw.map((line) => JSON.parse(line) as { msg: string; err: Record<string, any> });
+    // What explains the failure stays: the statement, the code, the constraint, the table, the stack.
+    expect(unique!.err.message).toContain('insert into "accounts"');
+    expect(unique!.err.message).toContain('params: [redacted]');
+    expect(unique!.err.stack).toMatch(/\n\s+at /);
+    expect(unique!.err.query).toContain('insert into "accounts"');
+    expect(unique!.err.cause).toMatchObject({ code: '23505', constraint: 'accounts_email_key', table: 'accounts', detail: 'Key (email)=(…) already exists.' });
+    expect(unique!.err).not.toHaveProperty('params');
+    expect(check!.err.cause).toMatchObject({ code: '23514', constraint: 'accounts_nick_check', detail: 'Failing row contains (…).' });
+    expect(embedded!.err.cause).toMatchObject({ code: '23502', table: 'users', column: 'password_hash', query: expect.stringContaining('insert into "users"') });
+    expect(embedded!.err.cause).not.toHaveProperty('params');
+    expect(embedded!.err.cause).not.toHaveProperty('queryOptions');
+    expect(alone!.msg).toContain('params: [redacted]');
+    expect(bare!.msg).toContain('params: [redacted]');
+  });
+
+  it('drops query parameters and secret-named fields of other shapes: pg query configs, Redis commands, nested causes', async () => {
+    const { raw, log } = captureLog();
+    const pgStyle = Object.assign(new Error('duplicate key value violates unique constraint "users_pkey"'), {
+      code: '23505',
+      severity: 'ERROR',
+      query: { text: 'UPDATE users SET password_hash = $1 WHERE id = $2', values: [HASH, 7] },
+    });
+    const redisStyle = Object.assign(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'), {
+      command: { name: 'set', args: ['mt:idempotency:k', `{"accessToken":"${HASH}"}`] },
+    });
+    const wrapped = new Error('register failed', { cause: Object.assign(new Error('inner'), { parameters: [HASH], password: HASH, options: { passwordHash: HASH, retries: 2 } }) });
+    const typeError = Object.assign(new Error(`invalid input syntax for type uuid: "${HASH}"`), { code: '22P02', severity: 'ERROR' });
+    const aggregate = new AggregateError([Object.assign(new Error('one'), { params: [HASH] })], 'several');
+    for (const err of [pgStyle, redisStyle, wrapped, typeError, aggregate]) log.error({ err }, 'failed');
+    log.error({ error: pgStyle }, 'under another key');
+    log.error({ note: `Failed query: select 1\nparams: ${HASH}` }, 'pasted by hand');
+    await waitFor(() => (raw.length >= 7 ? true : undefined));
+    expect(raw.join('\n')).not.toContain(SALT);
+
+    const lines = raw.map((line) => JSON.parse(line) as { err: Record<string, any>; error: Record<string, any> });
+    expect(lines[0]!.err).toMatchObject({ code: '23505', query: { text: 'UPDATE users SET password_hash = $1 WHERE id = $2' } });
+    expect(lines[1]!.err.command).toEqual({ name: 'set' });
+    expect(lines[2]!.err.cause).toEqual({ type: 'Error', message: 'inner', stack: expect.any(String), options: { retries: 2 } });
+    expect(lines[3]!.err.message).toBe('invalid input syntax for type uuid: "[redacted]"');
+    expect(lines[4]!.err.errors[0]).toMatchObject({ message: 'one' });
+    expect(lines[5]!.error).toMatchObject({ code: '23505' });
   });
 });
