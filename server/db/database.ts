@@ -1,12 +1,14 @@
-import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
+import { lockDataDir, makePrivateDir, restrictModes } from './data-dir';
 import { migrate, type SqlExecutor } from './migrate';
 import * as schema from './schema';
+
+export { DataDirInUseError } from './data-dir';
 
 /** Both drivers answer a raw `db.execute()` with at least `{ rows }`; this says so to the compiler. */
 export interface AppQueryResultHKT extends PgQueryResultHKT {
@@ -30,7 +32,11 @@ export interface Database {
 export interface DatabaseOptions {
   /** A PostgreSQL connection string; when absent the embedded PGlite is used. */
   url?: string;
-  /** Where PGlite keeps its files; omitted or `memory://` keeps everything in memory. */
+  /**
+   * Where PGlite keeps its files; omitted or `memory://` keeps everything in memory. A directory is
+   * private to its owner (0700, files 0600) and open in one process at a time: a second opening
+   * fails with a `DataDirInUseError`.
+   */
   dataDir?: string;
   /** Defaults to server/db/migrations; tests point it at their own files. */
   migrationsDir?: string;
@@ -100,8 +106,21 @@ async function openPostgres(url: string): Promise<OpenedDatabase> {
 }
 
 async function openPglite(dataDir = 'memory://'): Promise<OpenedDatabase> {
-  if (!dataDir.includes('://')) await mkdir(dataDir, { recursive: true });
-  const client = await PGlite.create(dataDir);
+  if (dataDir.includes('://')) return pglite(await PGlite.create(dataDir), async () => {});
+  await makePrivateDir(dataDir);
+  const lock = await lockDataDir(dataDir);
+  try {
+    const client = await PGlite.create(dataDir);
+    // A new database's files are written world-writable, and an older directory may be so too.
+    await restrictModes(dataDir);
+    return pglite(client, () => lock.release());
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
+function pglite(client: PGlite, afterClose: () => Promise<void>): OpenedDatabase {
   return {
     db: drizzlePglite({ client, schema }),
     kind: 'pglite',
@@ -113,6 +132,12 @@ async function openPglite(dataDir = 'memory://'): Promise<OpenedDatabase> {
         query: async <Row>(text: string, params?: unknown[]) => (await client.query<Row>(text, params)).rows,
       });
     },
-    close: () => client.close(),
+    async close() {
+      try {
+        await client.close();
+      } finally {
+        await afterClose();
+      }
+    },
   };
 }
