@@ -1,26 +1,73 @@
 import { z } from 'zod';
+import { parseTrustProxy } from '../runtime/server/trust-proxy';
+
+/** An unset variable and an empty one mean the same: not given. */
+const unlessEmpty = <S extends z.ZodType>(schema: S) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+const port = z.coerce.number().int().min(0).max(65535);
+const milliseconds = (min: number, fallback: number) => z.coerce.number().int().min(min).max(3_600_000).default(fallback);
 
 /** Configuration, read once from the environment; `loadConfig` names any bad variable. */
-export const ConfigSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  DATA_DIR: z.string().min(1).default('.data'),
-  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
-  JWT_SECRET: z.string().optional(),
-  JWT_ISSUER: z.string().min(1).default('https://api.mundotango.life'),
-  JWT_AUDIENCE: z.string().min(1).default('mundo-tango'),
-  CORS_ORIGINS: z
-    .string()
-    .default('')
-    .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean)),
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(100 * 1024),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  TRUST_PROXY: z
-    .string()
-    .optional()
-    .transform((value) => (value === undefined ? undefined : value === 'true' ? true : /^\d+$/.test(value) ? Number(value) : value)),
-});
+export const ConfigSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    HOST: z.string().min(1).default('0.0.0.0'),
+    PORT: port.default(3000),
+    DATA_DIR: z.string().min(1).default('.data'),
+    DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    /** Put before every Redis key and channel, so deployments sharing one Redis stay apart. */
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,64}$/, 'must be 1 to 64 printable ASCII characters without spaces (e.g. "mt-staging:")')
+      .default('mt:'),
+    JWT_SECRET: z.string().optional(),
+    JWT_ISSUER: z.string().min(1).default('https://api.mundotango.life'),
+    JWT_AUDIENCE: z.string().min(1).default('mundo-tango'),
+    CORS_ORIGINS: z
+      .string()
+      .default('')
+      .transform((value) => value.split(',').map((origin) => origin.trim()).filter(Boolean)),
+    BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(100 * 1024),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** A hop count or the proxies' addresses (IPs, CIDRs, loopback/linklocal/uniquelocal); never `true`. */
+    TRUST_PROXY: z
+      .string()
+      .optional()
+      .transform((value, ctx) => {
+        if (value === undefined || value.trim() === '') return undefined;
+        try {
+          return parseTrustProxy(value);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
+    /** Serve /metrics on a port of its own (and not on PORT). */
+    METRICS_PORT: unlessEmpty(port),
+    /** Where the metrics port listens; HOST when unset. */
+    METRICS_HOST: unlessEmpty(z.string().min(1)),
+    /** A bearer token /metrics requires (on METRICS_PORT, or on PORT when there is no METRICS_PORT). */
+    METRICS_TOKEN: unlessEmpty(z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')),
+    /** How long a client may take to send a request's headers, and the whole request (body included). */
+    HTTP_HEADERS_TIMEOUT_MS: milliseconds(1000, 10_000),
+    HTTP_REQUEST_TIMEOUT_MS: milliseconds(1000, 30_000),
+    /** How long an idle kept-alive connection stays open; above a load balancer's idle timeout when there is one. */
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: milliseconds(1000, 5_000),
+    /** Open connections one address may hold; trusted proxies (TRUST_PROXY) are exempt; 0 turns the cap off. */
+    HTTP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(256),
+  })
+  .superRefine((config, ctx) => {
+    if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['HTTP_HEADERS_TIMEOUT_MS'], message: `must not exceed HTTP_REQUEST_TIMEOUT_MS (${config.HTTP_REQUEST_TIMEOUT_MS})` });
+    }
+    if (config.METRICS_PORT !== undefined && config.METRICS_PORT !== 0 && config.METRICS_PORT === config.PORT) {
+      ctx.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT (metrics are served on a port of their own)' });
+    }
+  });
 
 export type Config = z.output<typeof ConfigSchema>;
+
+/** Who may read /metrics on the API port: nobody when they have a port of their own or no token guards them. */
+export function metricsOnApiPort(config: Config): 'off' | { token: string } {
+  return config.METRICS_PORT === undefined && config.METRICS_TOKEN !== undefined ? { token: config.METRICS_TOKEN } : 'off';
+}

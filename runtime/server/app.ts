@@ -8,7 +8,7 @@ import { ApiError } from './api-error';
 import { createTokenVerifier, type AuthUser, type TokenSettings, type TokenVerifier } from './auth';
 import { createCursorCodec } from './cursor';
 import type { RouteDefinition } from './handler';
-import { createMetrics, type Metrics } from './metrics';
+import { bearerTokenMatches, createMetrics, type Metrics, type MetricsAccess } from './metrics';
 import { memoryIdempotency, type IdempotencyStore } from './idempotency';
 import { createProblemWriter } from './problem';
 import { sharedLimiters, type LimiterFactory } from './rate-limit';
@@ -17,6 +17,7 @@ import { createResponseContext } from './request-context';
 import { securityHeaders } from './security-headers';
 import { requestState } from './request-state';
 import { createContractRouter } from './router';
+import { compileTrust, toTrustProxy, type TrustProxy } from './trust-proxy';
 
 export interface AppOptions {
   routes: RouteDefinition[];
@@ -38,9 +39,18 @@ export interface AppOptions {
   limiters?: LimiterFactory;
   /** Where answers to requests with an Idempotency-Key are kept (memory by default; Redis to share). */
   idempotency?: IdempotencyStore;
-  /** Express `trust proxy`, so rate limits see the client's address behind a load balancer. */
-  trustProxy?: boolean | number | string;
+  /**
+   * Which proxies' `X-Forwarded-For` is believed, so rate limits see the client's address behind a
+   * load balancer: a hop count, or the proxies' addresses (`'loopback, 10.0.0.0/8'` or a list).
+   * Trusting every proxy (`true`) is refused. Unset: the peer's address is the client's.
+   */
+  trustProxy?: TrustProxy | string;
   metrics?: Metrics;
+  /**
+   * Who may read `/metrics` on this listener: nobody (404, the default; serve them on a port of
+   * their own with `metricsListener`), holders of a bearer token, or anyone (`'public'`).
+   */
+  metricsAccess?: MetricsAccess;
 }
 
 export const DEFAULT_BODY_LIMIT = 100 * 1024;
@@ -68,8 +78,8 @@ export function createApp(options: AppOptions): App {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
-  const trust = app.get('trust proxy fn') as Parameters<typeof proxyaddr>[1];
+  const trust = compileTrust(options.trustProxy === undefined ? undefined : toTrustProxy(options.trustProxy));
+  app.set('trust proxy', trust);
 
   const router = createContractRouter({
     clientAddress: (req) => proxyaddr(req, trust),
@@ -102,9 +112,18 @@ export function createApp(options: AppOptions): App {
     });
   }
   app.use('/docs', label('/docs'), swaggerUi.serve, swaggerUi.setup(options.openapi, { customSiteTitle: 'Mundo Tango API' }));
-  app.get('/metrics', label('/metrics'), async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  const metricsAccess = options.metricsAccess ?? 'off';
+  if (metricsAccess !== 'off') {
+    app.get('/metrics', label('/metrics'), async (req, res) => {
+      if (metricsAccess !== 'public' && !bearerTokenMatches(req.headers.authorization, metricsAccess.token)) {
+        writeProblem(req, res, new ApiError('UNAUTHENTICATED', 'The metrics need the bearer token from the configuration', {
+          headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' },
+        }));
+        return;
+      }
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+    });
+  }
 
   app.use((req, res) => {
     const path = req.path;

@@ -10,4 +10,5 @@ export * from './logger';
 export * from './metrics';
 export * from './rate-limit';
 export * from './secret';
+export * from './trust-proxy';
 export { requestState } from './request-state';

@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import { messages } from '@electric-sql/pglite';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
@@ -5,6 +6,7 @@ import { pgTable, text } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearerTokenMatches, metricsListener } from '../../../runtime/server';
 import { testDatabaseUrl } from '../../support/database';
 import { captureLog, createFixture, waitFor } from './fixture';
 
@@ -69,7 +71,7 @@ describe('access log', () => {
 
 describe('/metrics', () => {
   it('exposes http_request_duration_seconds labelled with the contract route after a request', async () => {
-    const fixture = createFixture();
+    const fixture = createFixture({ metricsAccess: 'public' });
     const res = await request(fixture.app).get('/api/v1/items/7');
     await fixture.accessLine(res.headers['x-request-id'] as string);
     const missing = await request(fixture.app).get('/random/abc123');
@@ -88,6 +90,88 @@ describe('/metrics', () => {
     // One label per contract route, never per concrete path.
     expect(text).not.toContain('route="/api/v1/items/7"');
     expect(text).not.toContain('/random/abc123');
+  });
+});
+
+describe('who may read /metrics', () => {
+  const TOKEN = 'metrics-token-of-at-least-32-characters';
+
+  it('is not served on the API listener unless asked for: 404', async () => {
+    const fixture = createFixture();
+    const res = await request(fixture.app).get('/metrics');
+    expect(res.status).toBe(404);
+    expect(res.text).not.toContain('http_request_duration_seconds');
+  });
+
+  it('behind a bearer token: 401 without it or with a wrong one, 200 with it', async () => {
+    const fixture = createFixture({ metricsAccess: { token: TOKEN } });
+    for (const authorization of [undefined, 'Bearer wrong', `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, `Basic ${TOKEN}`, TOKEN]) {
+      const req = request(fixture.app).get('/metrics');
+      const res = await (authorization ? req.set('Authorization', authorization) : req);
+      expect(res.status).toBe(401);
+      expect(res.headers['www-authenticate']).toBe('Bearer realm="metrics"');
+      expect(res.text).not.toContain('http_request_duration_seconds');
+    }
+    const ok = await request(fixture.app).get('/metrics').set('Authorization', `Bearer ${TOKEN}`);
+    expect(ok.status).toBe(200);
+    expect(ok.text).toContain('# TYPE http_request_duration_seconds histogram');
+  });
+
+  it('on a listener of its own (METRICS_PORT), with or without the token, and nothing else there', async () => {
+    const fixture = createFixture();
+    await request(fixture.app).get('/api/v1/ping');
+    const open = createServer(metricsListener(fixture.app.metrics));
+    const guarded = createServer(metricsListener(fixture.app.metrics, { token: TOKEN }));
+    try {
+      const ok = await request(open).get('/metrics');
+      expect(ok.status).toBe(200);
+      expect(ok.headers['content-type']).toMatch(/^text\/plain/);
+      expect(ok.text).toContain('route="/api/v1/ping"');
+      expect((await request(open).get('/api/v1/ping')).status).toBe(404);
+      expect((await request(open).post('/metrics')).status).toBe(405);
+      expect((await request(guarded).get('/metrics')).status).toBe(401);
+      expect((await request(guarded).get('/metrics').set('Authorization', 'Bearer nope')).status).toBe(401);
+      expect((await request(guarded).get('/metrics').set('Authorization', `Bearer ${TOKEN}`)).status).toBe(200);
+    } finally {
+      open.close();
+      guarded.close();
+    }
+  });
+
+  it('compares tokens whole: a prefix, a longer token or another scheme is no match', () => {
+    expect(bearerTokenMatches(`Bearer ${TOKEN}`, TOKEN)).toBe(true);
+    expect(bearerTokenMatches(`bearer  ${TOKEN}`, TOKEN)).toBe(true);
+    for (const header of [undefined, '', 'Bearer', 'Bearer ', `Bearer ${TOKEN} extra`, `Token ${TOKEN}`, `Bearer ${TOKEN.slice(1)}`]) {
+      expect(bearerTokenMatches(header, TOKEN)).toBe(false);
+    }
+  });
+});
+
+describe('trusted proxies', () => {
+  it('refuses to trust every proxy', () => {
+    expect(() => createFixture({ trustProxy: true as never })).toThrow(TypeError);
+    expect(() => createFixture({ trustProxy: 'true' })).toThrow(/"true" is not accepted/);
+    expect(() => createFixture({ trustProxy: '10.0.0.300' })).toThrow(/neither an IP address/);
+  });
+
+  it('with a hop count, takes the address the nearest proxy saw: a forged X-Forwarded-For buys no fresh limit', async () => {
+    const fixture = createFixture({ trustProxy: 1 });
+    const statuses: number[] = [];
+    for (const forged of ['1.1.1.1', '2.2.2.2', '3.3.3.3']) {
+      statuses.push((await request(fixture.app).get('/api/v1/limited').set('X-Forwarded-For', `${forged}, 203.0.113.9`)).status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+    expect((await request(fixture.app).get('/api/v1/limited').set('X-Forwarded-For', '203.0.113.10')).status).toBe(200);
+  });
+
+  it('with address ranges, believes only proxies inside them', async () => {
+    const fixture = createFixture({ trustProxy: 'loopback, 10.0.0.0/8' });
+    const statuses: number[] = [];
+    // The peer (loopback) is trusted; so is 10.1.2.3; the client is the first untrusted address from the right.
+    for (const chain of ['9.9.9.9, 198.51.100.7, 10.1.2.3', '8.8.8.8, 198.51.100.7', '198.51.100.7']) {
+      statuses.push((await request(fixture.app).get('/api/v1/limited').set('X-Forwarded-For', chain)).status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
   });
 });
 
