@@ -20,7 +20,7 @@ export const AuthSession = z
 
 export const MfaChallenge = z
   .object({
-    mfaToken: z.string().max(4096).meta({ description: 'Send it back with a code to verifyMfaLogin' }),
+    mfaToken: z.string().max(4096).meta({ description: 'Send it back with a code to verifyMfaLogin; good for one sign-in' }),
     expiresIn: z.number().int(),
   })
   .meta({ id: 'MfaChallenge' });
@@ -87,12 +87,16 @@ export const verifyMfaLogin = endpoint({
   path: '/auth/login/mfa',
   operationId: 'verifyMfaLogin',
   summary: 'Finish signing in with an MFA code',
-  description: 'Takes the challenge from login and a code from the authenticator app, or a recovery code (each works once).',
+  description:
+    'Takes the challenge from login and a code from the authenticator app, or a recovery code (each works once). ' +
+    'A challenge is good for one sign-in: the first right code spends it, and after 5 wrong codes it is dead ' +
+    '(`MFA_CHALLENGE_EXPIRED`, as when it is spent or its 5 minutes are up: sign in again). An account takes ' +
+    'at most 10 wrong codes in 15 minutes over all its challenges, then `429` with `Retry-After`.',
   tags: ['auth'],
   auth: 'public',
   body: z.object({ mfaToken: z.string().min(1).max(4096), ...mfaProof }).refine(oneProof, oneProofIssue),
   response: { status: 200, body: AuthSession },
-  errors: ['INVALID_MFA_CODE'],
+  errors: ['INVALID_MFA_CODE', 'MFA_CHALLENGE_EXPIRED'],
   rateLimit: { name: 'mfa', points: 10, windowSeconds: 900, key: 'ip', failuresOnly: true },
 });
 

@@ -11,6 +11,7 @@ export const domainErrors = defineErrors({
   USERNAME_TAKEN: { status: 409, title: 'Username taken' },
   INVALID_CREDENTIALS: { status: 401, title: 'Invalid username or password' },
   INVALID_MFA_CODE: { status: 401, title: 'Invalid MFA code' },
+  MFA_CHALLENGE_EXPIRED: { status: 401, title: 'MFA challenge expired' },
   MFA_ALREADY_ENABLED: { status: 409, title: 'MFA is already enabled' },
   MFA_NOT_ENROLLED: { status: 409, title: 'MFA is not enrolled' },
   CLIENT_KEY_REUSED: { status: 409, title: 'Client key already used for another message' },

@@ -246,7 +246,7 @@ export interface paths {
         put?: never;
         /**
          * Finish signing in with an MFA code
-         * @description Takes the challenge from login and a code from the authenticator app, or a recovery code (each works once).
+         * @description Takes the challenge from login and a code from the authenticator app, or a recovery code (each works once). A challenge is good for one sign-in: the first right code spends it, and after 5 wrong codes it is dead (`MFA_CHALLENGE_EXPIRED`, as when it is spent or its 5 minutes are up: sign in again). An account takes at most 10 wrong codes in 15 minutes over all its challenges, then `429` with `Retry-After`.
          *
          *     Rate limit: 10 failed requests per 900 s per client address; a success resets the count.
          */
@@ -786,7 +786,7 @@ export interface components {
             createdAt: string;
         };
         MfaChallenge: {
-            /** @description Send it back with a code to verifyMfaLogin */
+            /** @description Send it back with a code to verifyMfaLogin; good for one sign-in */
             mfaToken: string;
             expiresIn: number;
         };
@@ -1047,8 +1047,8 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `INVALID_MFA_CODE`: Invalid MFA code */
-        InvalidMfaCode: {
+        /** @description `INVALID_MFA_CODE`: Invalid MFA code; `MFA_CHALLENGE_EXPIRED`: MFA challenge expired */
+        InvalidMfaCodeOrMfaChallengeExpired: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
@@ -1702,7 +1702,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["ValidationFailedOrMalformedJson"];
-            401: components["responses"]["InvalidMfaCode"];
+            401: components["responses"]["InvalidMfaCodeOrMfaChallengeExpired"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 export const eventKinds = ['milonga', 'practica', 'festival', 'marathon', 'encuentro', 'class', 'workshop'] as const;
 export type EventKind = (typeof eventKinds)[number];
@@ -115,6 +115,28 @@ export const recoveryCodes = pgTable(
     usedAt: instant('used_at'),
   },
   (table) => [uniqueIndex('recovery_codes_user_code_idx').on(table.userId, table.codeHash)],
+);
+
+/**
+ * The second step of a sign-in with MFA. The challenge token names its row (`jti` = id), so the
+ * state lives in the database, shared by every instance: a challenge is spent by its first right
+ * code, dies after a few wrong ones, and its failures count toward the account's limit.
+ */
+export const mfaChallenges = pgTable(
+  'mfa_challenges',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    device: text('device'),
+    failures: integer('failures').notNull().default(0),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    expiresAt: instant('expires_at').notNull(),
+    lastFailedAt: instant('last_failed_at'),
+    usedAt: instant('used_at'),
+  },
+  (table) => [index('mfa_challenges_user_idx').on(table.userId, table.lastFailedAt)],
 );
 
 export const conversationKinds = ['direct', 'group'] as const;

@@ -6,7 +6,7 @@ import { hashRecoveryCode, newRecoveryCodes } from '../auth/recovery-codes';
 import { ACCESS_TOKEN_TTL_SECONDS, MFA_TOKEN_TTL_SECONDS } from '../auth/session-tokens';
 import { newTotpSecret, totpUri, verifyTotp } from '../auth/totp';
 import type { Services } from '../services';
-import type { SessionStore } from '../services/sessions';
+import { MFA_ACCOUNT_MAX_FAILURES, MFA_ACCOUNT_WINDOW_MS, MFA_CHALLENGE_MAX_FAILURES, type SessionStore } from '../services/sessions';
 import { inTransaction } from '../services/transaction';
 import type { UserRecord, UserStore } from '../services/users';
 import { toMe } from './user-views';
@@ -48,26 +48,69 @@ export const auth: AuthHandlers<Services> = {
     const result = await inTransaction(ctx.database.db, async ({ userStore, sessionStore }) => {
       if (rehashed) await userStore.rehashPassword(user.id, user.passwordHash, rehashed);
       if (!user.mfaEnabled) return { status: 'authenticated' as const, session: await startSession(user, body.device, ctx, sessionStore) };
-      return { status: 'mfa_required' as const, challenge: { mfaToken: await ctx.tokens.mfaToken(user.id, body.device), expiresIn: MFA_TOKEN_TTL_SECONDS } };
+      const challenge = await sessionStore.openMfaChallenge({ userId: user.id, device: deviceName(body.device, ctx), ttlMs: MFA_TOKEN_TTL_SECONDS * 1000 });
+      return {
+        status: 'mfa_required' as const,
+        challenge: { mfaToken: await ctx.tokens.mfaToken(user.id, challenge.id), expiresIn: MFA_TOKEN_TTL_SECONDS },
+      };
     });
     securityEvent(ctx, result.status === 'authenticated' ? 'login_succeeded' : 'login_mfa_challenge', { userId: user.id });
     return result;
   },
 
+  /**
+   * A challenge is answered once: the first right code spends it. Wrong codes are limited per
+   * challenge (MFA_CHALLENGE_MAX_FAILURES, then it is dead and the sign-in starts over with the
+   * password), per account over all its challenges (MFA_ACCOUNT_MAX_FAILURES within
+   * MFA_ACCOUNT_WINDOW_MS, then 429), and per address (the contract's limit). The state is in the
+   * database, so every instance sees it; the user's row is locked while a code is checked, so
+   * parallel guesses are counted one after another.
+   */
   async verifyMfaLogin({ body }, ctx) {
-    const challenge = await ctx.tokens.verifyMfaToken(body.mfaToken);
-    // The proof's own write (the TOTP step or the recovery code) commits only with the session.
-    const session = await inTransaction(ctx.database.db, async ({ userStore, sessionStore }) => {
-      const user = challenge && (await userStore.get(challenge.userId));
-      if (!user?.mfaEnabled || !(await mfaProofValid(user, body, userStore))) return undefined;
-      return startSession(user, challenge!.device, ctx, sessionStore);
-    });
-    if (!session) {
-      securityEvent(ctx, 'mfa_failed', { userId: challenge?.userId }, 'warn');
-      throw new ApiError('INVALID_MFA_CODE', 'The code is wrong, already used, or the sign-in expired');
+    const claims = await ctx.tokens.verifyMfaToken(body.mfaToken);
+    if (!claims) {
+      securityEvent(ctx, 'mfa_challenge_refused', {}, 'warn');
+      throw challengeExpired();
     }
-    securityEvent(ctx, 'login_succeeded', { userId: session.user.id, mfa: body.code ? 'totp' : 'recovery_code' });
-    return session;
+    const outcome = await inTransaction(ctx.database.db, async ({ userStore, sessionStore }) => {
+      const user = await userStore.lock(claims.userId);
+      const challenge = await sessionStore.lockMfaChallenge(claims.challengeId);
+      if (!user?.mfaEnabled || !challenge?.usable || challenge.userId !== user.id) return { kind: 'expired' as const };
+      const recent = await sessionStore.recentMfaFailures(user.id);
+      if (recent.count >= MFA_ACCOUNT_MAX_FAILURES) return { kind: 'locked' as const, retryAfterSeconds: Math.max(1, Math.ceil(recent.clearsInMs / 1000)) };
+      // The proof's own write (the TOTP step or the recovery code) commits only with the session.
+      if (!(await mfaProofValid(user, body, userStore))) return { kind: 'wrong' as const, failures: await sessionStore.failMfaChallenge(challenge.id) };
+      await sessionStore.spendMfaChallenge(challenge.id);
+      return { kind: 'ok' as const, session: await startSession(user, challenge.device ?? undefined, ctx, sessionStore) };
+    });
+    const fields = { userId: claims.userId, challengeId: claims.challengeId };
+    switch (outcome.kind) {
+      case 'ok':
+        securityEvent(ctx, 'login_succeeded', { ...fields, mfa: body.code ? 'totp' : 'recovery_code' });
+        return outcome.session;
+      case 'expired':
+        securityEvent(ctx, 'mfa_challenge_refused', fields, 'warn');
+        throw challengeExpired();
+      case 'locked': {
+        securityEvent(ctx, 'mfa_locked', fields, 'warn');
+        const retryAfter = String(outcome.retryAfterSeconds);
+        throw new ApiError('RATE_LIMITED', `Too many wrong codes for this account; try again in ${retryAfter} s`, {
+          headers: {
+            'RateLimit-Policy': `"mfa-account";q=${MFA_ACCOUNT_MAX_FAILURES};w=${MFA_ACCOUNT_WINDOW_MS / 1000}`,
+            RateLimit: `"mfa-account";r=0;t=${retryAfter}`,
+            'Retry-After': retryAfter,
+          },
+        });
+      }
+      case 'wrong': {
+        securityEvent(ctx, 'mfa_failed', { ...fields, failures: outcome.failures }, 'warn');
+        const left = Math.max(0, MFA_CHALLENGE_MAX_FAILURES - outcome.failures);
+        throw new ApiError(
+          'INVALID_MFA_CODE',
+          left > 0 ? `The code is wrong or already used; ${left} more ${left === 1 ? 'try' : 'tries'} on this sign-in` : 'The code is wrong or already used; sign in again',
+        );
+      }
+    }
   },
 
   async refreshTokens({ body }, ctx) {
@@ -225,6 +268,10 @@ async function currentUser(ctx: Ctx & { user: AuthUser }): Promise<UserRecord> {
 async function revoked(ctx: Ctx, user: AuthUser, sessionIds: string[], reason: string): Promise<void> {
   await ctx.revocations.revoke(sessionIds);
   securityEvent(ctx, 'sessions_revoked', { userId: user.id, sessionIds, reason });
+}
+
+function challengeExpired(): ApiError {
+  return new ApiError('MFA_CHALLENGE_EXPIRED', 'This sign-in expired, was completed, or had too many wrong codes; sign in again');
 }
 
 function invalidCredentials(): ApiError {

@@ -1,8 +1,8 @@
-import { and, desc, eq, gt, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, gt, inArray, isNull, lt, ne, sql } from 'drizzle-orm';
 import { newOpaqueToken, hashToken } from '../auth/opaque-token';
 import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
-import { refreshTokens, sessions } from '../db/schema';
+import { mfaChallenges, refreshTokens, sessions } from '../db/schema';
 
 /**
  * Sessions and their rotating refresh tokens (RFC 9700 §4.14.2): every refresh marks the token
@@ -13,6 +13,14 @@ export type SessionRecord = typeof sessions.$inferSelect;
 
 export const REFRESH_IDLE_MS = 30 * 24 * 3600 * 1000;
 export const SESSION_ABSOLUTE_MS = 90 * 24 * 3600 * 1000;
+
+/** Wrong codes one MFA challenge takes before it is dead (the sign-in starts over, password first). */
+export const MFA_CHALLENGE_MAX_FAILURES = 5;
+/** Wrong codes an account takes, over all its challenges, within MFA_ACCOUNT_WINDOW_MS. */
+export const MFA_ACCOUNT_MAX_FAILURES = 10;
+export const MFA_ACCOUNT_WINDOW_MS = 15 * 60 * 1000;
+
+export type MfaChallengeRecord = typeof mfaChallenges.$inferSelect;
 
 export type Rotation =
   | { kind: 'rotated'; session: SessionRecord; refreshToken: string }
@@ -135,6 +143,72 @@ export function createSessionStore(db: AppDb) {
         .from(sessions)
         .where(gt(sessions.revokedAt, sql`now() - ${`${ms} milliseconds`}::interval`));
       return rows.map((r) => r.id);
+    },
+
+    /** A new MFA challenge; this user's challenges too old to count toward its failures are dropped. */
+    async openMfaChallenge(input: { userId: string; device?: string; ttlMs: number }): Promise<MfaChallengeRecord> {
+      return db.transaction(async (tx) => {
+        await tx
+          .delete(mfaChallenges)
+          .where(and(eq(mfaChallenges.userId, input.userId), lt(mfaChallenges.expiresAt, sql`now() - ${`${MFA_ACCOUNT_WINDOW_MS} milliseconds`}::interval`)));
+        const [challenge] = await tx
+          .insert(mfaChallenges)
+          .values({ userId: input.userId, device: input.device ?? null, expiresAt: inFuture(input.ttlMs) })
+          .returning();
+        return challenge!;
+      });
+    },
+
+    /**
+     * A challenge, its row held until the transaction ends, and whether it can still be answered
+     * (not spent, not expired, fewer than MFA_CHALLENGE_MAX_FAILURES wrong codes).
+     */
+    async lockMfaChallenge(id: string): Promise<(MfaChallengeRecord & { usable: boolean }) | undefined> {
+      const [challenge] = await db
+        .select({
+          ...getTableColumns(mfaChallenges),
+          usable: sql<boolean>`(${mfaChallenges.usedAt} IS NULL AND ${mfaChallenges.failures} < ${MFA_CHALLENGE_MAX_FAILURES} AND ${mfaChallenges.expiresAt} > now())`,
+        })
+        .from(mfaChallenges)
+        .where(eq(mfaChallenges.id, id))
+        .for('update');
+      return challenge;
+    },
+
+    /** Counts a wrong code against a challenge; returns its failures so far. */
+    async failMfaChallenge(id: string): Promise<number> {
+      const [row] = await db
+        .update(mfaChallenges)
+        .set({ failures: sql`${mfaChallenges.failures} + 1`, lastFailedAt: now })
+        .where(eq(mfaChallenges.id, id))
+        .returning({ failures: mfaChallenges.failures });
+      return row?.failures ?? MFA_CHALLENGE_MAX_FAILURES;
+    },
+
+    /** Marks a challenge answered; true exactly once. */
+    async spendMfaChallenge(id: string): Promise<boolean> {
+      const spent = await db
+        .update(mfaChallenges)
+        .set({ usedAt: now })
+        .where(and(eq(mfaChallenges.id, id), isNull(mfaChallenges.usedAt)))
+        .returning({ id: mfaChallenges.id });
+      return spent.length > 0;
+    },
+
+    /**
+     * Wrong MFA codes of a user within MFA_ACCOUNT_WINDOW_MS (counted per challenge, by its latest
+     * failure), and how long until they have all left the window.
+     */
+    async recentMfaFailures(userId: string): Promise<{ count: number; clearsInMs: number }> {
+      const window = sql`${`${MFA_ACCOUNT_WINDOW_MS} milliseconds`}::interval`;
+      const [row] = await db
+        .select({
+          count: sql<number>`coalesce(sum(${mfaChallenges.failures}), 0)::int`,
+          clearsInMs: sql<number>`coalesce(ceil(extract(epoch from (max(${mfaChallenges.lastFailedAt}) + ${window} - now())) * 1000), 0)::int`,
+        })
+        .from(mfaChallenges)
+        .where(and(eq(mfaChallenges.userId, userId), gt(mfaChallenges.lastFailedAt, sql`now() - ${window}`)));
+      return { count: row?.count ?? 0, clearsInMs: Math.max(0, row?.clearsInMs ?? 0) };
     },
   };
 }

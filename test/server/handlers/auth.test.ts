@@ -295,10 +295,10 @@ describe('MFA', () => {
 
   it('a recovery code works once', async () => {
     const { account, recoveryCodes } = await withMfa();
-    const mfaToken = (await login(account.username)).body.data.challenge.mfaToken;
+    const challenge = async () => (await login(account.username)).body.data.challenge.mfaToken as string;
     const code = recoveryCodes[0]!;
-    expect((await api().post('/api/v1/auth/login/mfa').send({ mfaToken, recoveryCode: code })).status).toBe(200);
-    const again = await api().post('/api/v1/auth/login/mfa').send({ mfaToken, recoveryCode: code });
+    expect((await api().post('/api/v1/auth/login/mfa').send({ mfaToken: await challenge(), recoveryCode: code })).status).toBe(200);
+    const again = await api().post('/api/v1/auth/login/mfa').send({ mfaToken: await challenge(), recoveryCode: code });
     expect(again.status).toBe(401);
     expect(again.body.code).toBe('INVALID_MFA_CODE');
   });
