@@ -6,7 +6,7 @@ import type { Server as HttpServer } from 'node:http';
 import { createApp, createTokenVerifier, redisIdempotency, sharedLimiters, type LimiterFactory, type Metrics } from '../runtime/server';
 import { createRevocations } from './auth/revocations';
 import { ACCESS_TOKEN_TTL_SECONDS, createSessionTokens } from './auth/session-tokens';
-import type { Config } from './config';
+import { metricsOnApiPort, type Config } from './config';
 import type { Database } from './db/database';
 import { handlers } from './handlers';
 import { lateRealtimePort, startRealtime, type RealtimeTuning } from './realtime';
@@ -58,6 +58,7 @@ export async function createMundoApp(options: {
     limiters,
     idempotency: redis ? redisIdempotency(redis.client, redis.keyPrefix) : undefined,
     metrics: options.metrics,
+    metricsAccess: metricsOnApiPort(config),
   });
   let realtime: Realtime | undefined;
   return {

@@ -1,11 +1,9 @@
-import { join } from 'node:path';
-import { ConfigError, createLogger, createMetrics, loadConfig, resolveSecret, serve } from '../runtime/server';
-import { createMundoApp } from './app';
+import { ConfigError, ListenError, loadConfig } from '../runtime/server';
 import { ConfigSchema, type Config } from './config';
-import { openDatabase } from './db/database';
-import { connectRedis } from './redis';
+import { DataDirInUseError } from './db/data-dir';
+import { startServer } from './start';
 
-/** `npm start`: config → secret → database (migrated) → app → listen, draining on SIGTERM. */
+/** `npm start`: config → secret → ports → database (migrated) → app → listen, draining on SIGTERM. */
 let config: Config;
 try {
   config = loadConfig(ConfigSchema);
@@ -14,38 +12,15 @@ try {
   process.exit(1);
 }
 
-const log = createLogger({ level: config.LOG_LEVEL });
-let secret: Uint8Array;
+// Whatever this process writes (database files, the local secret) is readable by its owner only.
+process.umask(0o077);
+
 try {
-  secret = resolveSecret({
-    name: 'JWT_SECRET',
-    value: config.JWT_SECRET,
-    production: config.NODE_ENV === 'production',
-    dataDir: config.DATA_DIR,
-    log,
-  });
+  await startServer(config, { handleSignals: true });
 } catch (error) {
-  console.error(error instanceof ConfigError ? `Invalid configuration:\n  ${error.message}` : error);
+  // Mistakes an operator can fix get one line; anything else its stack.
+  if (error instanceof ConfigError) console.error(`Invalid configuration:\n  ${error.message}`);
+  else if (error instanceof ListenError || error instanceof DataDirInUseError) console.error(error.message);
+  else console.error(error);
   process.exit(1);
 }
-
-const database = await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: join(config.DATA_DIR, 'pglite') });
-const redis = config.REDIS_URL ? await connectRedis(config.REDIS_URL) : undefined;
-const mundo = await createMundoApp({ config, database, secret, log, redis, metrics: createMetrics({ processMetrics: true }) });
-const running = await serve(mundo.app, {
-  port: config.PORT,
-  host: config.HOST,
-  log,
-  handleSignals: true,
-  // Sockets first: an open WebSocket would hold the server open through the drain.
-  beforeClose: () => mundo.close(),
-  onClose: async () => {
-    await redis?.close();
-    await database.close();
-  },
-});
-mundo.attachRealtime(running.server);
-log.info(
-  { url: running.url, database: database.kind, redis: Boolean(redis) },
-  `Mundo Tango API listening on ${running.url} (docs at /docs, spec at /openapi.json)`,
-);

@@ -18,7 +18,15 @@ export interface RedisConnections {
   close(): Promise<void>;
 }
 
-export async function connectRedis(url: string, keyPrefix = 'mt:'): Promise<RedisConnections> {
+/** The prefix when `REDIS_PREFIX` is not set. */
+export const DEFAULT_REDIS_PREFIX = 'mt:';
+
+/**
+ * Connects to Redis. `keyPrefix` (`REDIS_PREFIX`) goes before every key and channel of this
+ * deployment: rate limits (here), and through `keyPrefix` revocations, idempotency keys, presence
+ * and the Socket.IO adapter's channels.
+ */
+export async function connectRedis(url: string, keyPrefix = DEFAULT_REDIS_PREFIX): Promise<RedisConnections> {
   const open = () => new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
   const [client, subscriber, pub, sub] = [open(), open(), open(), open()];
   await Promise.all([client, subscriber, pub, sub].map((connection) => connection.connect()));

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +16,7 @@ afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
 function start(env: Record<string, string>) {
   const child = spawn(tsx, ['server/main.ts'], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ...env },
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -24,6 +25,23 @@ function start(env: Record<string, string>) {
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, exited, output: () => ({ stdout, stderr }) };
+}
+
+/** A port nothing listens on just now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('until: timed out');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 describe('server/main.ts', () => {
@@ -45,10 +63,18 @@ describe('server/main.ts', () => {
     expect(run.output().stderr).toMatch(/PORT: .*number/i);
   });
 
-  it('starts locally with a generated secret, serves health, and exits 0 on SIGTERM', async () => {
-    const run = start({ NODE_ENV: 'development', LOG_LEVEL: 'info' });
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no listening line:\n${JSON.stringify(run.output())}`)), 20_000);
+  it('starts locally with a generated secret, serves health, and exits 0 on SIGTERM', { timeout: 120_000 }, async () => {
+    // A crashed server's lock: taken over, since its process is gone.
+    const lockFile = join(dataDir, 'pglite', 'mundo.lock');
+    const crashed = spawnSync(process.execPath, ['-e', '']).pid;
+    await mkdir(join(dataDir, 'pglite'), { recursive: true });
+    await writeFile(lockFile, `${crashed}\n`);
+
+    const port = await freePort();
+    const run = start({ NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: String(port) });
+    const listening = new Promise<string>((resolve, reject) => {
+      // A new embedded database takes a while on a busy machine; this bounds a hang, it is no measurement.
+      const timer = setTimeout(() => reject(new Error(`no listening line:\n${JSON.stringify(run.output())}`)), 90_000);
       run.child.stdout.on('data', () => {
         const match = /listening on (http:\/\/[^\s]+)/.exec(run.output().stdout);
         if (match) {
@@ -56,7 +82,32 @@ describe('server/main.ts', () => {
           resolve(match[1]!);
         }
       });
+      run.exited.then((code) => reject(new Error(`exited with ${code}:\n${JSON.stringify(run.output())}`)));
     });
+    listening.catch(() => {});
+
+    // `npm start` and `npm run dev` at once. The port is taken first, then the data directory,
+    // while the database is still opening: a second server stops in one line, on the port
+    // before touching any data, or on the data directory.
+    await until(async () => (await fetch(`http://127.0.0.1:${port}/api/v1/health`).catch(() => undefined)) !== undefined);
+    await until(async () => (await readFile(lockFile, 'utf8').catch(() => '')).trim() !== String(crashed));
+    const pid = Number((await readFile(lockFile, 'utf8')).trim());
+    const otherDir = await mkdtemp(join(tmpdir(), 'mundo-main-other-'));
+    try {
+      const samePort = start({ PORT: String(port), DATA_DIR: otherDir });
+      const sameData = start({});
+      expect(await samePort.exited).toBe(1);
+      expect(await sameData.exited).toBe(1);
+      expect(samePort.output().stderr.trim()).toBe(`Cannot listen on 127.0.0.1:${port}: the port is already in use (stop what runs there, or set PORT to another port)`);
+      await expect(stat(join(otherDir, 'pglite'))).rejects.toMatchObject({ code: 'ENOENT' });
+      const refusal = sameData.output().stderr.trim();
+      expect(refusal).not.toContain('\n');
+      expect(refusal).toContain(`The data directory ${join(dataDir, 'pglite')} is in use by another server (pid ${pid})`);
+    } finally {
+      await rm(otherDir, { recursive: true, force: true });
+    }
+
+    const url = await listening;
     const res = await fetch(`${url}/api/v1/health`);
     expect(res.status).toBe(200);
     expect(((await res.json()) as { data: { database: string } }).data.database).toBe('reachable');
@@ -69,5 +120,19 @@ describe('server/main.ts', () => {
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);
     expect(run.output().stdout).toContain('"msg":"shut down"');
+    await expect(stat(join(dataDir, 'pglite', 'mundo.lock'))).rejects.toMatchObject({ code: 'ENOENT' });
+
+    // Everything the server and PGlite wrote is its owner's alone.
+    const loose: string[] = [];
+    let files = 0;
+    const walk = async (path: string): Promise<void> => {
+      const info = await lstat(path);
+      if (info.isFile()) files++;
+      if ((info.mode & 0o077) !== 0) loose.push(`${(info.mode & 0o777).toString(8)} ${path}`);
+      if (info.isDirectory()) for (const entry of await readdir(path)) await walk(join(path, entry));
+    };
+    await walk(dataDir);
+    expect(files).toBeGreaterThan(500);
+    expect(loose).toEqual([]);
   });
 });
