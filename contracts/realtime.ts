@@ -10,7 +10,7 @@ import { DeliveryReceipt, Message, NewMessage, ReadReceipt } from './messages';
  * both written in one conversation (friends, once friendships exist).
  * Every client event has a per-user rate limit: its own below, or the runtime's default.
  */
-export { joinRoom, leaveRoom, roomMembers } from '../runtime/contract';
+export { joinRoom, leaveRoom, roomMembers, tokenExpired } from '../runtime/contract';
 
 export const sendMessage = clientEvent({
   name: 'message:send',

@@ -64,7 +64,8 @@ export function buildAsyncApi(api: ApiDefinition, events: EventEntry[]): Record<
           'Socket.IO (Engine.IO v4, WebSocket transport); authenticate with `auth: { token: <access token> }`. ' +
           'A refused handshake’s `connect_error` carries `data: { code, message }`: `UNAUTHENTICATED`; ' +
           '`TOKEN_EXPIRED` (refresh the token, then connect again); `TOO_MANY_CONNECTIONS` (sockets are ' +
-          'capped per user and per client address).',
+          'capped per user and per client address). A connection lasts as long as its access token: at ' +
+          'the token’s `exp` the server sends `token:expired` and disconnects; connect again with a fresh token.',
       },
     },
     channels: { realtime: { address: api.realtime.path, messages: channelMessages } },

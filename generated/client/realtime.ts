@@ -32,9 +32,15 @@ export interface ServerEvents {
   'message:read': z.output<(typeof realtime.messageRead)['payload']>;
   /** One of your contacts came online or went offline */
   'presence:update': z.output<(typeof realtime.presenceChanged)['payload']>;
+  /** Your access token expired: the server closes this connection */
+  'token:expired': z.output<(typeof realtime.tokenExpired)['payload']>;
 }
 
-/** Connects to `/api/v1/realtime`; reconnects, rejoins rooms and resends unacknowledged events by itself. */
+/**
+ * Connects to `/api/v1/realtime`; reconnects, rejoins rooms and resends unacknowledged events by itself.
+ * When the access token expires (at the handshake, or when the server closes the socket at the
+ * token's `exp` after `token:expired`), it refreshes the token through `tokens` and connects again.
+ */
 export function createRealtimeClient(options: Omit<RealtimeClientOptions, 'path'>) {
   return createRuntimeClient<ClientEvents, ServerEvents>({ ...options, path: '/api/v1/realtime' });
 }

@@ -20,6 +20,7 @@ export const serverEvents: readonly ServerEvent[] = [
   realtime.messageNew,
   realtime.messageRead,
   realtime.presenceChanged,
+  realtime.tokenExpired,
 ];
 
 /** Handlers of the client events (the room:* events are built into the runtime). */

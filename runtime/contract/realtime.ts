@@ -99,5 +99,18 @@ export const roomMembers = clientEvent({
   errors: ['FORBIDDEN'],
 });
 
+/**
+ * Sent when the socket's access token expires, just before the server closes the connection: the
+ * client refreshes the token and connects again (the generated client does, and rejoins its rooms).
+ */
+export const tokenExpired = serverEvent({
+  name: 'token:expired',
+  summary: 'Your access token expired: the server closes this connection',
+  description:
+    'Sent at the token’s `exp`, right before the server disconnects the socket. Refresh the access token ' +
+    'and connect again; the generated client does both by itself and joins its rooms again.',
+  payload: z.object({ code: z.literal('TOKEN_EXPIRED'), message: z.string().max(200) }),
+});
+
 /** Events the runtime serves or sends itself; contracts export them so they are documented and typed. */
-export const BUILT_IN_EVENTS: ReadonlySet<string> = new Set([joinRoom.name, leaveRoom.name, roomMembers.name]);
+export const BUILT_IN_EVENTS: ReadonlySet<string> = new Set([joinRoom.name, leaveRoom.name, roomMembers.name, tokenExpired.name]);

@@ -4,10 +4,14 @@ import type { Ack } from '../contract/realtime';
 /**
  * The real-time client runtime, typed by the generated event maps. It reconnects by itself with
  * exponential backoff (1 s doubling to 30 s, ±50 % jitter), authenticates every (re)connection
- * with a fresh access token (refreshing it when the server says it expired), rejoins its rooms,
- * runs `resync` after each reconnection so the app can fetch what it missed, and retries an
- * unacknowledged event until acked: send events carry a client key, so a resend is not stored twice.
+ * with a fresh access token (refreshing it when the server says it expired, at the handshake or
+ * when the server closes a socket whose token ran out), rejoins its rooms, runs `resync` after
+ * each reconnection so the app can fetch what it missed, and retries an unacknowledged event
+ * until acked: send events carry a client key, so a resend is not stored twice.
  */
+/** `tokenExpired` of the contract runtime, by name: a value import would bring zod into the client. */
+const TOKEN_EXPIRED_EVENT = 'token:expired';
+
 /** Client events by name: what is sent and the data its ack carries (interfaces fit: no index signature needed). */
 export type EventMap<C> = { [K in keyof C]: { payload: unknown; ack: unknown } };
 
@@ -55,6 +59,7 @@ export function createRealtimeClient<C extends EventMap<C>, S extends object>(
 ): RealtimeClient<C, S> {
   const rooms = new Set<string>();
   let sentToken: string | undefined;
+  let closed = false;
   const socket = (options.connect ?? io)(options.baseUrl, {
     path: options.path,
     transports: ['websocket'],
@@ -86,14 +91,27 @@ export function createRealtimeClient<C extends EventMap<C>, S extends object>(
     })();
   });
 
-  // A refused handshake is not retried by Socket.IO: refresh an expired token, then connect again,
-  // unless someone sharing the token store (the HTTP client) has already refreshed it.
-  socket.on('connect_error', (error: Error & { data?: { code?: string } }) => {
-    if (error.data?.code !== 'TOKEN_EXPIRED' || !options.tokens.refresh) return;
+  // Neither a refused handshake nor a server-side disconnect is retried by Socket.IO: when the
+  // token expired, refresh it (unless someone sharing the token store, the HTTP client say, already
+  // has) and connect again. The server says `token:expired` before closing a socket at its token's exp.
+  const renewAndConnect = () => {
     void (async () => {
-      const renewed = (await options.tokens.getAccessToken()) !== sentToken || (await options.tokens.refresh!());
-      if (renewed) socket.connect();
+      const current = await options.tokens.getAccessToken();
+      const renewed = (current != null && current !== sentToken) || (options.tokens.refresh ? await options.tokens.refresh() : false);
+      if (renewed && !closed) socket.connect();
     })().catch(() => undefined);
+  };
+  socket.on('connect_error', (error: Error & { data?: { code?: string } }) => {
+    if (error.data?.code === 'TOKEN_EXPIRED') renewAndConnect();
+  });
+  let expired = false;
+  socket.on(TOKEN_EXPIRED_EVENT, () => {
+    expired = true;
+  });
+  socket.on('disconnect', (reason) => {
+    if (reason !== 'io server disconnect' || !expired) return;
+    expired = false;
+    renewAndConnect();
   });
 
   async function call(event: string, payload: unknown): Promise<unknown> {
@@ -121,6 +139,9 @@ export function createRealtimeClient<C extends EventMap<C>, S extends object>(
       return socket.connected;
     },
     socket,
-    close: () => void socket.disconnect(),
+    close() {
+      closed = true;
+      socket.disconnect();
+    },
   };
 }

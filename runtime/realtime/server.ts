@@ -1,8 +1,9 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import { decodeJwt } from 'jose';
 import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
 import type { z } from 'zod';
-import { rateLimitsOf, type Ack, type ClientEvent, type ServerEvent } from '../contract';
+import { rateLimitsOf, tokenExpired, type Ack, type ClientEvent, type ServerEvent } from '../contract';
 import { ApiError } from '../server/api-error';
 import { bearerToken, type AuthUser, type TokenVerifier } from '../server/auth';
 import { createOperationLimits, sharedLimiters, type LimiterFactory, type OperationLimits } from '../server/rate-limit';
@@ -12,7 +13,9 @@ import type { PresenceStore } from './presence';
 
 /**
  * The real-time runtime on Socket.IO: the handshake authenticates with the same access-token
- * verifier as HTTP; sockets are capped per user and per address; every inbound event is rate-limited and validated against its contract and
+ * verifier as HTTP, and a socket lives no longer than its token (at `exp` it gets `token:expired`
+ * and is disconnected, so the client refreshes and connects again); sockets are capped per user
+ * and per address; every inbound event is rate-limited and validated against its contract and
  * answered with an ack `{ ok, data | error }`; rooms are joined only when `authorizeRoom` allows;
  * presence counts devices; a revoked session's sockets can be disconnected at once.
  *
@@ -113,6 +116,7 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
         if (refused) return next(handshakeError('TOO_MANY_CONNECTIONS', refused));
         socket.data.user = user;
         socket.data.ip = ip;
+        socket.data.expiresAt = expiryOf(token);
         // Held from here, not from 'connection': handshakes verified together must see each other.
         // A connection that closes before it is established never says 'disconnect'; its close does.
         if (socket.conn.readyState === 'open') {
@@ -140,6 +144,7 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
 
   io.on('connection', (socket) => {
     const user = socket.data.user as AuthUser;
+    const expiresAt = socket.data.expiresAt as number | undefined;
     void socket.join(userRoom(user.id));
     if (user.sessionId) void socket.join(sessionRoom(user.sessionId));
     const ctx: RealtimeContext = { user, socketId: socket.id, ip: socket.data.ip as string, log };
@@ -177,10 +182,25 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       if (!handler) continue;
       socket.on(event.name, (payload: unknown, ack: unknown) => {
         const reply = typeof ack === 'function' ? (ack as (answer: Ack<unknown>) => void) : undefined;
+        // A timer can fire late on a busy machine: nothing is served on an expired token meanwhile.
+        // No ack: a client that retries unacknowledged events sends it again once reconnected.
+        if (expiresAt !== undefined && Date.now() >= expiresAt) return expire(socket);
         void answer(event, handler as (payload: unknown, ctx: RealtimeContext) => unknown, payload, ctx, reply);
       });
     }
+
+    if (expiresAt !== undefined) {
+      const cancel = at(expiresAt, () => expire(socket));
+      socket.once('disconnect', cancel);
+    }
   });
+
+  /** Tells the client why (so it refreshes its token and comes back), then closes the connection. */
+  function expire(socket: Socket): void {
+    if (!socket.connected) return;
+    socket.emit(tokenExpired.name, { code: 'TOKEN_EXPIRED', message: EXPIRED_MESSAGE });
+    socket.disconnect(true);
+  }
 
   async function roomAllowed(user: AuthUser, room: string, action: 'join' | 'members'): Promise<boolean> {
     if (!ROOM.test(room)) return false;
@@ -266,6 +286,31 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
   };
 }
 
+const EXPIRED_MESSAGE = 'The access token expired; refresh it and connect again';
+
 function handshakeError(code: string, message: string): Error {
   return Object.assign(new Error(message), { data: { code, message } });
+}
+
+/** When the token expires (ms since epoch): its JWT `exp`, which the verifier has already checked. */
+function expiryOf(token: string): number | undefined {
+  try {
+    const { exp } = decodeJwt(token);
+    return typeof exp === 'number' ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `fn` at `time` (ms since epoch) however far off it is (a bare setTimeout overflows past 24.8 days); returns a cancel. */
+function at(time: number, fn: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    const wait = time - Date.now();
+    if (wait <= 0) return fn();
+    timer = setTimeout(arm, Math.min(wait, 2 ** 31 - 1));
+    timer.unref();
+  };
+  arm();
+  return () => clearTimeout(timer);
 }

@@ -25,8 +25,9 @@ describe('rate limits and connection rules in the AsyncAPI document', () => {
     expect(doc.operations.queryPresence?.description).toContain('Rate limit: 30 events per 60 s per user');
   });
 
-  it('says which handshake refusals there are', () => {
+  it('says which handshake refusals there are and that a connection lasts as long as its token', () => {
     const { description } = Object.values(doc.servers)[0]!;
-    for (const code of ['UNAUTHENTICATED', 'TOKEN_EXPIRED', 'TOO_MANY_CONNECTIONS']) expect(description).toContain(code);
+    for (const code of ['UNAUTHENTICATED', 'TOKEN_EXPIRED', 'TOO_MANY_CONNECTIONS', 'token:expired']) expect(description).toContain(code);
+    expect(doc.operations.tokenExpired).toBeDefined();
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { io } from 'socket.io-client';
 import { createClient, type ApiClient } from '../../generated/client';
 import { createRealtimeClient, type ClientEvents, type RealtimeClient, type ServerEvents } from '../../generated/client/realtime';
@@ -6,7 +7,7 @@ import { serve, type Running } from '../../runtime/server';
 import type { Database } from '../../server/db/database';
 import type { RealtimeTuning } from '../../server/realtime';
 import type { RedisConnections } from '../../server/redis';
-import { captureLog, createTestApp } from './app';
+import { captureLog, createTestApp, TEST_SECRET } from './app';
 
 /** A whole Mundo Tango server, sockets included, on an ephemeral port. */
 export async function startRealtimeServer(database: Database, options: { redis?: RedisConnections; port?: number } & RealtimeTuning = {}) {
@@ -25,6 +26,23 @@ export async function startRealtimeServer(database: Database, options: { redis?:
     realtime,
     url: running.url,
     stop: () => running.shutdown(),
+    /**
+     * An access token of a live session that expires in `seconds` (at a whole second, as `exp` is):
+     * a token lifetime short enough to watch a socket outlive it.
+     */
+    async shortLivedToken(user: { id: string; session: { sessionId: string } }, seconds: number) {
+      const expiresAt = Math.floor(Date.now() / 1000) + seconds;
+      const token = await new SignJWT({ roles: ['user'], sid: user.session.sessionId })
+        .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' })
+        .setSubject(user.id)
+        .setIssuer(test.config.JWT_ISSUER)
+        .setAudience(test.config.JWT_AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(expiresAt)
+        .setJti(randomUUID())
+        .sign(TEST_SECRET);
+      return { token, expiresAt: expiresAt * 1000 };
+    },
   };
 }
 
