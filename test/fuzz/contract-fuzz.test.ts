@@ -24,8 +24,8 @@ import { operations } from './spec';
  * (`-t`) draws the same cases but may meet other records.
  */
 
-const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Math.floor(Math.random() * 2 ** 31);
-const runs = process.env.FUZZ_RUNS ? Number(process.env.FUZZ_RUNS) : 5;
+const seed = envInteger('FUZZ_SEED') ?? Math.floor(Math.random() * 2 ** 31);
+const runs = envInteger('FUZZ_RUNS') ?? 5;
 const replay = `FUZZ_SEED=${seed}${process.env.FUZZ_RUNS ? ` FUZZ_RUNS=${runs}` : ''} npx vitest run test/fuzz`;
 const MAX_REPORTED = 40;
 /** More valid requests drawn when none of the first passed input validation. */
@@ -109,6 +109,13 @@ describe('contract fuzz', () => {
 
 /** Codes of the runtime's input checks: a valid request answered with one is not a base. */
 const INPUT_REFUSALS = new Set(['VALIDATION_FAILED', 'MALFORMED_JSON', 'INVALID_CURSOR', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'UNAUTHENTICATED', 'TOKEN_EXPIRED', 'RATE_LIMITED']);
+
+function envInteger(name: string): number | undefined {
+  const text = process.env[name];
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d+$/.test(text)) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
 
 /** What the app logged about a failed request (by its request id): the error behind a 500. */
 function serverLog(problem: unknown): string {
