@@ -110,8 +110,16 @@ export function judge(op: Operation, c: Case, req: FuzzRequest, res: FuzzRespons
 }
 
 export function snippet(text: string, max = 160): string {
-  const escaped = JSON.stringify(text.length > max ? text.slice(0, max) : text).slice(1, -1);
+  const escaped = visible(text.length > max ? text.slice(0, max) : text);
   return text.length > max ? `${escaped}… (${text.length} chars)` : escaped;
+}
+
+/** Text as it is, but control characters, invisible ones and lone surrogates as \uXXXX. */
+function visible(text: string): string {
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\ufeff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** A request as one readable line: method, path, query, body (shortened, escaped). */
@@ -143,7 +151,7 @@ function bytesText(bytes: Buffer, max = 160): string {
       out += `\\x${lead.toString(16).toUpperCase().padStart(2, '0')}`;
       i += 1;
     } else {
-      out += JSON.stringify(char).slice(1, -1);
+      out += visible(char);
       i += length;
     }
   }

@@ -78,6 +78,7 @@ export async function startFuzzApp() {
 export type FuzzApp = Awaited<ReturnType<typeof startFuzzApp>>;
 
 export interface Account {
+  userId: string;
   username: string;
   password: string;
   accessToken: string;
@@ -95,10 +96,13 @@ export class Accounts {
 
   constructor(private readonly app: FuzzApp) {}
 
-  /** The account in use; requests running at once share one sign-up. */
+  /**
+   * The account in use; requests running at once share one sign-up. The first time, a second
+   * user signs up too, so that operations relating people (a conversation) have someone else.
+   */
   get(): Promise<Account> {
     if (!this.current) {
-      this.current = this.register();
+      this.current = this.all.length === 0 ? this.register().then(() => this.register()) : this.register();
       this.current.then((a) => (this.token = a.accessToken)).catch(() => (this.current = undefined));
     }
     return this.current;
@@ -124,8 +128,8 @@ export class Accounts {
       body,
     });
     if (res.status !== 201) throw new Error(`Signing up a fuzz account failed: ${res.status} ${res.body.toString('utf8').slice(0, 500)}`);
-    const data = (JSON.parse(res.body.toString('utf8')) as { data: { accessToken: string } }).data;
-    const account = { username, password, accessToken: data.accessToken };
+    const data = (JSON.parse(res.body.toString('utf8')) as { data: { accessToken: string; user: { id: string } } }).data;
+    const account = { userId: data.user.id, username, password, accessToken: data.accessToken };
     this.all.push(account);
     return account;
   }
