@@ -715,12 +715,13 @@ function queryMutations(op: Operation): Mutation[] {
     },
     {
       kind: 'probe',
-      label: 'query: a 2,500-character undeclared parameter, integers at their minimum (Link header length)',
+      label: 'query: a 2,500-character undeclared parameter, no filters, integers at their minimum (Link header length)',
       apply(base) {
         const next = clone(base);
-        const names = new Set(integers.map((p) => p.name));
+        // Only what is required: filters could leave too few results for a next page (and its Link).
+        const required = new Set(op.parameters.filter((p) => p.in === 'query' && p.required && !integers.includes(p)).map((p) => p.name));
         next.query = [
-          ...next.query.filter(([k]) => !names.has(k)),
+          ...next.query.filter(([k]) => required.has(k)),
           ...integers.map((p) => [p.name, { value: merged(p.schema).minimum }] as [string, Raw]),
           ['fuzzPadding', { value: 'p'.repeat(2500) }],
         ];
