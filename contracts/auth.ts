@@ -3,7 +3,7 @@ import { endpoint, paginated, Timestamp, Uuid } from '../runtime/contract';
 import { Me, UsernameInput } from './users';
 
 const password = z.string().min(1).max(1024).meta({ description: '8–128 characters; common and breached passwords are refused' });
-const device = z.string().trim().min(1).max(200).meta({ description: 'A name for this device, e.g. "Pixel 9"' });
+const device = z.string().max(200).trim().min(1).meta({ description: 'A name for this device, e.g. "Pixel 9"' });
 const totpCode = z.string().length(6).regex(/^\d{6}$/, 'A 6-digit code').meta({ description: 'Code from the authenticator app' });
 const recoveryCode = z.string().min(1).max(64).meta({ description: 'One of the recovery codes shown when MFA was enabled' });
 
@@ -57,7 +57,7 @@ export const register = endpoint({
   description: 'Creates the account and signs it in.',
   tags: ['auth'],
   auth: 'public',
-  body: z.object({ username: UsernameInput, password, displayName: z.string().trim().min(1).max(80), device: device.optional() }),
+  body: z.object({ username: UsernameInput, password, displayName: z.string().max(80).trim().min(1), device: device.optional() }),
   response: { status: 201, body: AuthSession },
   errors: ['USERNAME_TAKEN'],
   rateLimit: { points: 10, windowSeconds: 3600, key: 'ip' },

@@ -5,11 +5,11 @@ export const EventKind = z
   .enum(['milonga', 'practica', 'festival', 'marathon', 'encuentro', 'class', 'workshop'])
   .meta({ id: 'EventKind', description: 'What kind of tango event this is' });
 
-const title = z.string().trim().min(1).max(200);
+const title = z.string().max(200).trim().min(1);
 const description = z.string().max(5000);
-const city = z.string().trim().min(1).max(100);
-const country = z.string().trim().min(2).max(100);
-const venue = z.string().trim().min(1).max(200);
+const city = z.string().max(100).trim().min(1);
+const country = z.string().max(100).trim().min(2);
+const venue = z.string().max(200).trim().min(1);
 
 export const Event = z
   .object({

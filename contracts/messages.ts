@@ -19,7 +19,7 @@ const body = z
   .max(4000)
   .regex(/\S/, 'A message needs some visible text')
   .meta({ description: 'Text as written, 1–4000 characters, not only blanks' });
-const title = z.string().trim().min(1).max(100);
+const title = z.string().max(100).trim().min(1);
 
 export const Message = z
   .object({

@@ -24,9 +24,9 @@ export const UsernameInput = z
 export const DanceRole = z.enum(['leader', 'follower', 'both']).meta({ id: 'DanceRole' });
 export const Role = z.enum(['user', 'moderator', 'admin']).meta({ id: 'Role' });
 
-const displayName = z.string().trim().min(1).max(80);
+const displayName = z.string().max(80).trim().min(1);
 const bio = z.string().max(2000);
-const city = z.string().trim().min(1).max(100);
+const city = z.string().max(100).trim().min(1);
 const avatarUrl = httpUrl();
 
 export const User = z
@@ -119,7 +119,7 @@ export const searchUsers = endpoint({
   tags: ['users'],
   auth: 'user',
   query: z.object({
-    q: z.string().trim().min(1).max(100).optional().meta({ description: 'Part of the display name or username' }),
+    q: z.string().max(100).trim().min(1).optional().meta({ description: 'Part of the display name or username' }),
     city: city.optional().meta({ description: 'City, case-insensitive' }),
   }),
   response: paginated(User),

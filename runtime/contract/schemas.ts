@@ -25,7 +25,8 @@ function inStoredYears(value: string): boolean {
 export function httpUrl(maxLength = 2048) {
   return z
     .url({ protocol: /^https?$/ })
-    .overwrite((value) => new URL(value).href)
+    // Checks run in order and an overwrite runs even after z.url() refused the value.
+    .overwrite((value) => (URL.canParse(value) ? new URL(value).href : value))
     .max(maxLength)
     .meta({ description: `An http(s) URL, returned in normalized ASCII form (at most ${maxLength} characters)` });
 }
@@ -33,12 +34,14 @@ export function httpUrl(maxLength = 2048) {
 export const PAGE_LIMIT_DEFAULT = 20;
 export const PAGE_LIMIT_MAX = 100;
 
+/** A query integer: decimal digits only (`Number()` would also read `0x10`, `1e1` and ` 16`). */
+function decimal(value: unknown): unknown {
+  return typeof value === 'string' ? (/^(0|[1-9][0-9]{0,8})$/.test(value) ? Number(value) : Number.NaN) : value;
+}
+
 export const PageQuery = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(PAGE_LIMIT_MAX)
+  limit: z
+    .preprocess(decimal, z.number().int().min(1).max(PAGE_LIMIT_MAX))
     .default(PAGE_LIMIT_DEFAULT)
     .meta({ description: `Items per page (1–${PAGE_LIMIT_MAX})`, example: PAGE_LIMIT_DEFAULT }),
   cursor: z

@@ -7,7 +7,8 @@ import { rateLimitsOf, tokenExpired, type Ack, type ClientEvent, type ServerEven
 import { ApiError } from '../server/api-error';
 import { bearerToken, type AuthUser, type TokenVerifier } from '../server/auth';
 import { createOperationLimits, sharedLimiters, type LimiterFactory, type OperationLimits } from '../server/rate-limit';
-import { toFieldErrors } from '../server/validation';
+import { inputErrors } from '../server/input-check';
+import { boundFieldErrors, toFieldErrors } from '../server/validation';
 import { connectionCaps, DEFAULT_MAX_SOCKETS_PER_ADDRESS, DEFAULT_MAX_SOCKETS_PER_USER } from './connection-caps';
 import type { PresenceStore } from './presence';
 
@@ -221,9 +222,11 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     try {
       await limit?.check('before-validation', subject);
       const parsed = event.payload.safeParse(payload);
-      if (!parsed.success) {
-        const errors = toFieldErrors('payload', parsed.error.issues);
-        reply?.({ ok: false, error: { code: 'VALIDATION_FAILED', message: `${errors.length} field(s) are invalid`, errors } });
+      // The API-wide input rules (no NUL, no lone surrogates, no poisoning keys) hold for payloads too.
+      const found = parsed.success ? inputErrors(parsed.data, '/payload') : toFieldErrors('payload', parsed.error.issues);
+      if (!parsed.success || found.length > 0) {
+        const { errors, omitted } = boundFieldErrors(found);
+        reply?.({ ok: false, error: { code: 'VALIDATION_FAILED', message: `${errors.length + omitted} field(s) are invalid`, errors } });
         return;
       }
       subject.body = parsed.data;

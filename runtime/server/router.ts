@@ -145,7 +145,7 @@ export function createContractRouter(options: RouterOptions) {
     if ('page' in endpoint.response) {
       const { items, next } = result as { items: unknown[]; next: PageKey | null };
       const nextCursor = next ? options.cursors.encode(next) : null;
-      const withLink = nextCursor ? { ...headers, Link: `<${nextLink(req, rawQuery, nextCursor)}>; rel="next"` } : headers;
+      const withLink = nextCursor ? { ...headers, Link: `<${nextLink(req, route, rawQuery, nextCursor)}>; rel="next"` } : headers;
       const page = `{"nextCursor":${JSON.stringify(nextCursor)},"hasMore":${nextCursor !== null}}`;
       return { status: 200, body: `{"data":${JSON.stringify(filter(route, items))},"page":${page}}`, headers: withLink };
     }
@@ -347,9 +347,11 @@ function unwrap(schema: z.ZodType): z.ZodType {
   return current;
 }
 
-function nextLink(req: IncomingMessage, rawQuery: string, cursor: string): string {
+/** The next page's URL: the declared query parameters only, so an undeclared one cannot grow the header. */
+function nextLink(req: IncomingMessage, route: CompiledRoute, rawQuery: string, cursor: string): string {
   const path = requestPath(req);
-  const query = new URLSearchParams(rawQuery);
+  const declared = route.endpoint.requestQuery?.shape ?? {};
+  const query = new URLSearchParams([...new URLSearchParams(rawQuery)].filter(([key]) => Object.hasOwn(declared, key)));
   query.set('cursor', cursor);
   return `${path}?${query}`;
 }

@@ -94,6 +94,10 @@ describe('real-time messaging', () => {
     expect((error as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual(
       expect.arrayContaining(['/payload/conversationId', '/payload/clientKey', '/payload/body']),
     );
+    const nul = await phone.emit('message:send', { conversationId: conversation.id, clientKey: 'v-0', body: 'a\u0000b' }).catch((e: unknown) => e);
+    expect(nul).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: '/payload/body', code: 'forbidden_character' }] });
+    const lone = await phone.emit('message:send', { conversationId: conversation.id, clientKey: 'x\ud800', body: 'hi' }).catch((e: unknown) => e);
+    expect(lone).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: '/payload/clientKey', code: 'invalid_unicode' }] });
     phone.socket.emit('message:send', 'not even an object');
     const ok = await phone.emit('message:send', { conversationId: conversation.id, clientKey: 'v-1', body: 'still here' });
     expect(ok.body).toBe('still here');

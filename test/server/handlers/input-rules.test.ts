@@ -89,7 +89,22 @@ describe.each(backends)('input rules on $name', (backend) => {
     expect(patched.body.data.avatarUrl).toBe('https://xn--exmple-cua.com/fotos/a%F0%9F%98%80.png');
     const me = await request(test.app).get('/api/v1/users/me').set('Authorization', auth);
     expect(me.body.data.avatarUrl).toBe('https://xn--exmple-cua.com/fotos/a%F0%9F%98%80.png');
-    const refused = await request(test.app).patch('/api/v1/users/me').set('Authorization', auth).send({ avatarUrl: 'javascript:alert(1)' });
-    expect(refused.status).toBe(400);
+    for (const avatarUrl of ['javascript:alert(1)', 'not a uri', '/tango/milonga']) {
+      const refused = await request(test.app).patch('/api/v1/users/me').set('Authorization', auth).send({ avatarUrl });
+      expect(refused.status).toBe(400);
+      expect(fieldPaths(refused.body)).toEqual(['/body/avatarUrl']);
+    }
+  });
+
+  it('checks a length before trimming, and reads page limits as decimal digits only', async () => {
+    const padded = await request(test.app).post('/api/v1/events').set('Authorization', `Bearer ${token}`).send({ ...milonga, title: ` ${'x'.repeat(199)} ` });
+    expect(padded.status).toBe(400);
+    expect(fieldPaths(padded.body)).toEqual(['/body/title']);
+    for (const limit of ['0x10', '1e1', ' 16']) {
+      const res = await request(test.app).get(`/api/v1/events?limit=${encodeURIComponent(limit)}`);
+      expect(res.status).toBe(400);
+      expect(fieldPaths(res.body)).toEqual(['/query/limit']);
+    }
+    expect((await request(test.app).get('/api/v1/events?limit=16')).status).toBe(200);
   });
 });
