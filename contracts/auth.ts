@@ -53,6 +53,8 @@ export const register = endpoint({
   version: 1,
   path: '/auth/register',
   operationId: 'register',
+  // Its answer holds credentials: never stored for an Idempotency-Key replay.
+  idempotencyKey: false,
   summary: 'Create an account',
   description: 'Creates the account and signs it in.',
   tags: ['auth'],
@@ -68,6 +70,8 @@ export const login = endpoint({
   version: 1,
   path: '/auth/login',
   operationId: 'login',
+  // Its answer holds credentials: never stored for an Idempotency-Key replay.
+  idempotencyKey: false,
   summary: 'Sign in',
   description: 'Unknown user and wrong password get the same answer.',
   tags: ['auth'],
@@ -86,6 +90,8 @@ export const verifyMfaLogin = endpoint({
   version: 1,
   path: '/auth/login/mfa',
   operationId: 'verifyMfaLogin',
+  // Its answer holds credentials: never stored for an Idempotency-Key replay.
+  idempotencyKey: false,
   summary: 'Finish signing in with an MFA code',
   description:
     'Takes the challenge from login and a code from the authenticator app, or a recovery code (each works once). ' +
@@ -105,6 +111,8 @@ export const refreshTokens = endpoint({
   version: 1,
   path: '/auth/refresh',
   operationId: 'refreshTokens',
+  // Its answer holds credentials: never stored for an Idempotency-Key replay.
+  idempotencyKey: false,
   summary: 'Exchange a refresh token for new tokens',
   description:
     'Every refresh token works once and is replaced by the one returned. Presenting a token that was ' +
@@ -191,6 +199,8 @@ export const enrollMfa = endpoint({
   version: 1,
   path: '/auth/mfa/enroll',
   operationId: 'enrollMfa',
+  // Its answer holds credentials: never stored for an Idempotency-Key replay.
+  idempotencyKey: false,
   summary: 'Start enabling MFA',
   description: 'Returns a new TOTP secret; MFA is on once confirmMfa gets a valid code for it.',
   tags: ['auth'],
@@ -204,6 +214,8 @@ export const confirmMfa = endpoint({
   version: 1,
   path: '/auth/mfa/confirm',
   operationId: 'confirmMfa',
+  // Its answer holds credentials: never stored for an Idempotency-Key replay.
+  idempotencyKey: false,
   summary: 'Enable MFA with a code',
   description:
     'Asks for the current password too, so a stolen access token cannot turn MFA on and lock the owner ' +

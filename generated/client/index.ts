@@ -17,7 +17,7 @@ export type ChangePasswordErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | '
 // confirmMfa: POST /api/v1/auth/mfa/confirm
 export type ConfirmMfaInput = CallOptions & { body: operations['confirmMfa']['requestBody']['content']['application/json'] };
 export type ConfirmMfaResult = Json<operations['confirmMfa'], 200> extends { data: infer T } ? T : never;
-export type ConfirmMfaErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INVALID_MFA_CODE' | 'MFA_NOT_ENROLLED' | 'MFA_ALREADY_ENABLED' | 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+export type ConfirmMfaErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INVALID_MFA_CODE' | 'MFA_NOT_ENROLLED' | 'MFA_ALREADY_ENABLED' | 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'INTERNAL';
 
 // disableMfa: POST /api/v1/auth/mfa/disable
 export type DisableMfaInput = CallOptions & { body: operations['disableMfa']['requestBody']['content']['application/json'] };
@@ -27,7 +27,7 @@ export type DisableMfaErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYL
 // enrollMfa: POST /api/v1/auth/mfa/enroll
 export type EnrollMfaInput = CallOptions;
 export type EnrollMfaResult = Json<operations['enrollMfa'], 200> extends { data: infer T } ? T : never;
-export type EnrollMfaErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'MFA_ALREADY_ENABLED' | 'VALIDATION_FAILED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+export type EnrollMfaErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'MFA_ALREADY_ENABLED' | 'VALIDATION_FAILED' | 'INTERNAL';
 
 // listSessions: GET /api/v1/auth/sessions
 export type ListSessionsInput = CallOptions & { query?: NonNullable<operations['listSessions']['parameters']['query']> };
@@ -38,7 +38,7 @@ export type ListSessionsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UN
 // login: POST /api/v1/auth/login
 export type LoginInput = CallOptions & { body: operations['login']['requestBody']['content']['application/json'] };
 export type LoginResult = Json<operations['login'], 200> extends { data: infer T } ? T : never;
-export type LoginErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+export type LoginErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'INTERNAL';
 
 // logout: POST /api/v1/auth/logout
 export type LogoutInput = CallOptions;
@@ -53,12 +53,12 @@ export type LogoutAllErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'VALIDATI
 // refreshTokens: POST /api/v1/auth/refresh
 export type RefreshTokensInput = CallOptions & { body: operations['refreshTokens']['requestBody']['content']['application/json'] };
 export type RefreshTokensResult = Json<operations['refreshTokens'], 200> extends { data: infer T } ? T : never;
-export type RefreshTokensErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+export type RefreshTokensErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'RATE_LIMITED' | 'INTERNAL';
 
 // register: POST /api/v1/auth/register
 export type RegisterInput = CallOptions & { body: operations['register']['requestBody']['content']['application/json'] };
 export type RegisterResult = Json<operations['register'], 201> extends { data: infer T } ? T : never;
-export type RegisterErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'USERNAME_TAKEN' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+export type RegisterErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'USERNAME_TAKEN' | 'RATE_LIMITED' | 'INTERNAL';
 
 // revokeSession: DELETE /api/v1/auth/sessions/{sessionId}
 export type RevokeSessionInput = CallOptions & { params: operations['revokeSession']['parameters']['path'] };
@@ -68,7 +68,7 @@ export type RevokeSessionErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | '
 // verifyMfaLogin: POST /api/v1/auth/login/mfa
 export type VerifyMfaLoginInput = CallOptions & { body: operations['verifyMfaLogin']['requestBody']['content']['application/json'] };
 export type VerifyMfaLoginResult = Json<operations['verifyMfaLogin'], 200> extends { data: infer T } ? T : never;
-export type VerifyMfaLoginErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INVALID_MFA_CODE' | 'MFA_CHALLENGE_EXPIRED' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+export type VerifyMfaLoginErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INVALID_MFA_CODE' | 'MFA_CHALLENGE_EXPIRED' | 'RATE_LIMITED' | 'INTERNAL';
 
 // createEvent: POST /api/v1/events
 export type CreateEventInput = CallOptions & { body: operations['createEvent']['requestBody']['content']['application/json'] };

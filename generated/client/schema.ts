@@ -1057,8 +1057,8 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `MFA_ALREADY_ENABLED`: MFA is already enabled; `CONFLICT`: Conflict */
-        MfaAlreadyEnabledOrConflict: {
+        /** @description `MFA_ALREADY_ENABLED`: MFA is already enabled */
+        MfaAlreadyEnabled: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
@@ -1077,8 +1077,8 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `MFA_NOT_ENROLLED`: MFA is not enrolled; `MFA_ALREADY_ENABLED`: MFA is already enabled; `CONFLICT`: Conflict */
-        MfaNotEnrolledOrMfaAlreadyEnabledOrConflict: {
+        /** @description `MFA_NOT_ENROLLED`: MFA is not enrolled; `MFA_ALREADY_ENABLED`: MFA is already enabled */
+        MfaNotEnrolledOrMfaAlreadyEnabled: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
@@ -1190,8 +1190,8 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description `USERNAME_TAKEN`: Username taken; `CONFLICT`: Conflict */
-        UsernameTakenOrConflict: {
+        /** @description `USERNAME_TAKEN`: Username taken */
+        UsernameTaken: {
             headers: {
                 "X-Request-Id": components["headers"]["X-Request-Id"];
                 [name: string]: unknown;
@@ -1296,10 +1296,7 @@ export interface operations {
     confirmMfa: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1330,10 +1327,9 @@ export interface operations {
             };
             400: components["responses"]["ValidationFailedOrMalformedJson"];
             401: components["responses"]["UnauthenticatedOrTokenExpiredOrInvalidMfaCodeOrInvalidCredentials"];
-            409: components["responses"]["MfaNotEnrolledOrMfaAlreadyEnabledOrConflict"];
+            409: components["responses"]["MfaNotEnrolledOrMfaAlreadyEnabled"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
         };
@@ -1382,10 +1378,7 @@ export interface operations {
     enrollMfa: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1405,8 +1398,7 @@ export interface operations {
             };
             400: components["responses"]["ValidationFailed"];
             401: components["responses"]["UnauthenticatedOrTokenExpired"];
-            409: components["responses"]["MfaAlreadyEnabledOrConflict"];
-            422: components["responses"]["IdempotencyKeyReused"];
+            409: components["responses"]["MfaAlreadyEnabled"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1446,10 +1438,7 @@ export interface operations {
     login: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1485,10 +1474,8 @@ export interface operations {
             };
             400: components["responses"]["ValidationFailedOrMalformedJson"];
             401: components["responses"]["InvalidCredentials"];
-            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
         };
@@ -1550,10 +1537,7 @@ export interface operations {
     refreshTokens: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1581,10 +1565,8 @@ export interface operations {
             };
             400: components["responses"]["ValidationFailedOrMalformedJson"];
             401: components["responses"]["Unauthenticated"];
-            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
         };
@@ -1592,10 +1574,7 @@ export interface operations {
     register: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1631,10 +1610,9 @@ export interface operations {
                 };
             };
             400: components["responses"]["ValidationFailedOrMalformedJson"];
-            409: components["responses"]["UsernameTakenOrConflict"];
+            409: components["responses"]["UsernameTaken"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
         };
@@ -1668,10 +1646,7 @@ export interface operations {
     verifyMfaLogin: {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Makes the request safe to retry: a retry with the same key and request gets the first answer (with `Idempotent-Replayed: true`) for 24 h; the same key with another request is 422 `IDEMPOTENCY_KEY_REUSED`; while the first still runs, 409 `CONFLICT`. */
-                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
-            };
+            header?: never;
             path?: never;
             cookie?: never;
         };
@@ -1703,10 +1678,8 @@ export interface operations {
             };
             400: components["responses"]["ValidationFailedOrMalformedJson"];
             401: components["responses"]["InvalidMfaCodeOrMfaChallengeExpired"];
-            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            422: components["responses"]["IdempotencyKeyReused"];
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
         };

@@ -107,4 +107,17 @@ describe.each(backends)('input rules on $name', (backend) => {
     }
     expect((await request(test.app).get('/api/v1/events?limit=16')).status).toBe(200);
   });
+
+  it('operations that issue credentials refuse an Idempotency-Key, so no token is kept for replay', async () => {
+    const username = `idem${randomUUID().slice(0, 8)}`;
+    const body = { username, password: 'a tango at dawn in Boedo', displayName: 'Idem' };
+    const refused = await request(test.app).post('/api/v1/auth/register').set('Idempotency-Key', 'k-1').send(body);
+    expect(refused.status).toBe(400);
+    expect(fieldPaths(refused.body)).toEqual(['/headers/idempotency-key']);
+    const session = (await request(test.app).post('/api/v1/auth/register').send(body)).body.data;
+    const refresh = () => request(test.app).post('/api/v1/auth/refresh').set('Idempotency-Key', 'k-2').send({ refreshToken: session.refreshToken });
+    expect((await refresh()).status).toBe(400);
+    const login = await request(test.app).post('/api/v1/auth/login').set('Idempotency-Key', 'k-3').send({ username, password: body.password });
+    expect(login.status).toBe(400);
+  });
 });
