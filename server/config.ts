@@ -55,6 +55,9 @@ export const ConfigSchema = z
     HTTP_KEEP_ALIVE_TIMEOUT_MS: milliseconds(1000, 5_000),
     /** Open connections one address may hold; trusted proxies (TRUST_PROXY) are exempt; 0 turns the cap off. */
     HTTP_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).max(1_000_000).default(256),
+    /** Real-time sockets one user (all sessions and devices) and one address may hold per instance. */
+    REALTIME_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(20),
+    REALTIME_MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(100),
   })
   .superRefine((config, ctx) => {
     if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) {

@@ -97,7 +97,10 @@ export async function startServer(
     throw error;
   }
   handler = mundo.app;
-  mundo.attachRealtime(running.server);
+  mundo.attachRealtime(running.server, {
+    maxSocketsPerUser: config.REALTIME_MAX_SOCKETS_PER_USER,
+    maxSocketsPerAddress: config.REALTIME_MAX_SOCKETS_PER_ADDRESS,
+  });
   log.info(
     { url: running.url, metricsUrl: metricsRunning?.url, database: database.kind, redis: Boolean(redis) },
     `Mundo Tango API listening on ${running.url} (docs at /docs, spec at /openapi.json)`,
