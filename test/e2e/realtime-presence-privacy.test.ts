@@ -1,24 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../server/db/database';
-import { connected, contacts, next, signUp, startRealtimeServer } from '../support/realtime';
+import { describe, expect, it } from 'vitest';
+import { connected, contacts, next, realtimeServerForFile, signUp } from '../support/realtime';
 
 /**
  * Who is online is shared only between contacts: people who have both written in one conversation.
  * Starting a conversation with someone does not make them a contact, and event rooms, which anyone
  * signed in may join, do not list who is in them.
  */
-let database: Database;
-let server: Awaited<ReturnType<typeof startRealtimeServer>>;
-
-beforeAll(async () => {
-  database = await openDatabase({});
-  server = await startRealtimeServer(database);
-});
-afterAll(async () => {
-  await server.stop();
-  await database.close();
-});
+const file = realtimeServerForFile();
 
 type User = Awaited<ReturnType<typeof signUp>>;
 const say = (user: User, conversationId: string, body: string) =>
@@ -26,10 +15,10 @@ const say = (user: User, conversationId: string, body: string) =>
 
 describe('presence between people who are not contacts', () => {
   it('a one-sided conversation shares nothing, neither pushed nor asked; a reply makes them contacts', async () => {
-    const ana = await signUp(server.url);
-    const ben = await signUp(server.url);
+    const ana = await signUp(file.server.url);
+    const ben = await signUp(file.server.url);
     // Carla and Ben are contacts: when Carla hears Ben came online, the push was decided for everyone.
-    const carla = await signUp(server.url);
+    const carla = await signUp(file.server.url);
     const withCarla = await carla.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ben.id] } });
     await say(carla, withCarla.id, 'Hola Ben');
     await say(ben, withCarla.id, 'Hola Carla');
@@ -64,7 +53,7 @@ describe('presence between people who are not contacts', () => {
   });
 
   it('room:members of a conversation lists only the contacts of who asks', async () => {
-    const [ana, ben, carla] = [await signUp(server.url), await signUp(server.url), await signUp(server.url)];
+    const [ana, ben, carla] = [await signUp(file.server.url), await signUp(file.server.url), await signUp(file.server.url)];
     const group = await ana.api.messages.createConversation({ body: { kind: 'group', memberIds: [ben.id, carla.id], title: 'Práctica' } });
     await say(ana, group.id, 'Hola a todos');
     await say(ben, group.id, 'Hola');
@@ -84,11 +73,11 @@ describe('presence between people who are not contacts', () => {
 
 describe('event rooms', () => {
   it('anyone signed in may join, but who is in the room is not listed: FORBIDDEN with a reason', async () => {
-    const { ana, ben } = await contacts(server.url);
+    const { ana, ben } = await contacts(file.server.url);
     const event = await ana.api.events.createEvent({
       body: { title: 'Milonga de prueba', kind: 'milonga', city: 'Buenos Aires', startsAt: '2027-03-04T22:00:00.000Z', endsAt: '2027-03-05T03:00:00.000Z' },
     });
-    const stranger = await signUp(server.url);
+    const stranger = await signUp(file.server.url);
     const devices = [ana.device(), ben.device(), stranger.device()];
     await Promise.all(devices.map(connected));
     const room = `event:${event.id}`;

@@ -1,24 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createClient, createTokenStore, memoryTokenStorage } from '../../generated/client';
-import { openDatabase, type Database } from '../../server/db/database';
-import { connected, contacts, next, startRealtimeServer } from '../support/realtime';
+import { connected, contacts, next, realtimeServerForFile } from '../support/realtime';
 
 /**
  * A socket lives no longer than its access token: at `exp` the server says `token:expired` and
  * disconnects it; the generated client refreshes through its token store, connects again and
  * rejoins its rooms, with nothing for the app to do. Tokens here live two to three seconds.
  */
-let database: Database;
-let server: Awaited<ReturnType<typeof startRealtimeServer>>;
-
-beforeAll(async () => {
-  database = await openDatabase({});
-  server = await startRealtimeServer(database);
-});
-afterAll(async () => {
-  await server.stop();
-  await database.close();
-});
+const file = realtimeServerForFile();
 
 /** Resolves with why and when the device's connection was closed (rejects after `ms`). */
 function disconnection(device: { socket: { once(event: 'disconnect', fn: (reason: string) => void): unknown } }, ms: number) {
@@ -33,11 +22,11 @@ function disconnection(device: { socket: { once(event: 'disconnect', fn: (reason
 
 describe('a socket whose access token expires', () => {
   it('is closed at exp with token:expired; the client refreshes through its token store, reconnects and rejoins its rooms', async () => {
-    const { ana, ben, conversation } = await contacts(server.url);
+    const { ana, ben, conversation } = await contacts(file.server.url);
     const room = `conversation:${conversation.id}`;
-    const short = await server.shortLivedToken(ana, 3);
+    const short = await file.server.shortLivedToken(ana, 3);
     let refreshes = 0;
-    const anonymous = createClient({ baseUrl: server.url });
+    const anonymous = createClient({ baseUrl: file.server.url });
     const tokens = createTokenStore({
       storage: memoryTokenStorage({ accessToken: short.token, refreshToken: ana.session.refreshToken }),
       refresh: async (refreshToken) => {
@@ -68,7 +57,7 @@ describe('a socket whose access token expires', () => {
     expect((await arrived).id).toBe(sent.id);
 
     // The HTTP client sharing the store uses the refreshed token: no second refresh.
-    const api = createClient({ baseUrl: server.url, tokens });
+    const api = createClient({ baseUrl: file.server.url, tokens });
     expect((await api.users.getMe()).id).toBe(ana.id);
     expect(refreshes).toBe(1);
     phone.close();
@@ -76,8 +65,8 @@ describe('a socket whose access token expires', () => {
   });
 
   it('stays closed when the token cannot be refreshed: an expired token neither sends nor receives', async () => {
-    const { ana, ben, conversation } = await contacts(server.url);
-    const short = await server.shortLivedToken(ana, 3);
+    const { ana, ben, conversation } = await contacts(file.server.url);
+    const short = await file.server.shortLivedToken(ana, 3);
     const phone = ana.device({ tokens: { getAccessToken: () => short.token } });
     await connected(phone);
     const received: string[] = [];

@@ -1,27 +1,16 @@
 import { WebSocket } from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../server/db/database';
+import { describe, expect, it } from 'vitest';
 import { createClient, createTokenStore, memoryTokenStorage } from '../../generated/client';
-import { connected, contacts, next, signUp, startRealtimeServer } from '../support/realtime';
+import { connected, contacts, next, realtimeServerForFile, signUp, startRealtimeServer } from '../support/realtime';
 
 /** Real sockets against a real server: messages, receipts, rooms, presence, heartbeat, revocation. */
-let database: Database;
-let server: Awaited<ReturnType<typeof startRealtimeServer>>;
-
-beforeAll(async () => {
-  database = await openDatabase({});
-  server = await startRealtimeServer(database);
-});
-afterAll(async () => {
-  await server.stop();
-  await database.close();
-});
+const file = realtimeServerForFile();
 
 const settle = (ms = 150) => new Promise((r) => setTimeout(r, ms));
 
 async function pair() {
-  const ana = await signUp(server.url);
-  const ben = await signUp(server.url);
+  const ana = await signUp(file.server.url);
+  const ben = await signUp(file.server.url);
   const conversation = await ana.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ben.id] } });
   return { ana, ben, conversation };
 }
@@ -70,7 +59,7 @@ describe('real-time messaging', () => {
 
   it('a non-member can neither join nor send: error acks, and the connection stays up', async () => {
     const { conversation } = await pair();
-    const eve = await signUp(server.url);
+    const eve = await signUp(file.server.url);
     const eveLaptop = eve.device();
     await connected(eveLaptop);
     await expect(eveLaptop.join(`conversation:${conversation.id}`)).rejects.toMatchObject({ code: 'FORBIDDEN' });
@@ -134,7 +123,7 @@ describe('real-time messaging', () => {
   });
 
   it('members can join the conversation room and ask who is in it', async () => {
-    const { ana, ben, conversation } = await contacts(server.url);
+    const { ana, ben, conversation } = await contacts(file.server.url);
     const [a, b] = [ana.device(), ben.device()];
     await Promise.all([a, b].map(connected));
     await a.join(`conversation:${conversation.id}`);
@@ -148,7 +137,7 @@ describe('real-time messaging', () => {
 
 describe('presence', () => {
   it('online with the first device, offline only when the last one leaves, pushed to contacts', async () => {
-    const { ana, ben } = await contacts(server.url);
+    const { ana, ben } = await contacts(file.server.url);
     const anaPhone = ana.device();
     await connected(anaPhone);
     const updates: { userId: string; status: string; lastSeenAt: string | null }[] = [];
@@ -175,7 +164,7 @@ describe('presence', () => {
   it('drops a client that stops answering pings and turns its presence offline', async () => {
     // A short heartbeat so a dead peer is found within a test: ping every 300 ms, wait 300 ms for the
     // pong. On a server of its own: on a loaded machine, live clients miss such a deadline too.
-    const heartbeat = await startRealtimeServer(database, { pingIntervalMs: 300, pingTimeoutMs: 300 });
+    const heartbeat = await startRealtimeServer(file.database, { pingIntervalMs: 300, pingTimeoutMs: 300 });
     const { ana, ben } = await contacts(heartbeat.url);
     const anaPhone = ana.device();
     await connected(anaPhone);
@@ -203,7 +192,7 @@ describe('presence', () => {
 
 describe('sessions', () => {
   it('revoking a session disconnects its sockets at once', async () => {
-    const ana = await signUp(server.url);
+    const ana = await signUp(file.server.url);
     const phone = ana.device();
     await connected(phone);
     const disconnected = new Promise<string>((resolve) => phone.socket.on('disconnect', (reason) => resolve(reason)));
@@ -213,8 +202,8 @@ describe('sessions', () => {
   });
 
   it('refuses an expired token at the handshake, and the client refreshes it and connects', async () => {
-    const ana = await signUp(server.url);
-    const expired = await server.expiredToken(ana.id, ana.session.sessionId);
+    const ana = await signUp(file.server.url);
+    const expired = await file.server.expiredToken(ana.id, ana.session.sessionId);
     let token = expired;
     let refreshes = 0;
     const phone = ana.device({
@@ -235,10 +224,10 @@ describe('sessions', () => {
   });
 
   it('the HTTP client and the real-time client sharing a token store refresh once', async () => {
-    const ana = await signUp(server.url);
-    const expired = await server.expiredToken(ana.id, ana.session.sessionId);
+    const ana = await signUp(file.server.url);
+    const expired = await file.server.expiredToken(ana.id, ana.session.sessionId);
     let refreshes = 0;
-    const anonymous = createClient({ baseUrl: server.url });
+    const anonymous = createClient({ baseUrl: file.server.url });
     const tokens = createTokenStore({
       storage: memoryTokenStorage({ accessToken: expired, refreshToken: ana.session.refreshToken }),
       refresh: async (refreshToken) => {
@@ -246,7 +235,7 @@ describe('sessions', () => {
         return anonymous.auth.refreshTokens({ body: { refreshToken } });
       },
     });
-    const api = createClient({ baseUrl: server.url, tokens });
+    const api = createClient({ baseUrl: file.server.url, tokens });
     const phone = ana.device({ tokens });
     const [me] = await Promise.all([api.users.getMe(), connected(phone)]);
     expect(me.id).toBe(ana.id);
@@ -255,7 +244,7 @@ describe('sessions', () => {
   });
 
   it('refuses a handshake without a valid token', async () => {
-    const ana = await signUp(server.url);
+    const ana = await signUp(file.server.url);
     const stranger = ana.device({ tokens: { getAccessToken: () => 'not-a-token' } });
     const error = await new Promise<Error & { data?: { code?: string } }>((resolve) => stranger.socket.once('connect_error', resolve));
     expect(error.data?.code).toBe('UNAUTHENTICATED');
@@ -265,7 +254,7 @@ describe('sessions', () => {
 
 describe('documents', () => {
   it('serves the AsyncAPI document at /asyncapi.json', async () => {
-    const res = await fetch(`${server.url}/asyncapi.json`);
+    const res = await fetch(`${file.server.url}/asyncapi.json`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     const doc = (await res.json()) as { asyncapi: string; channels: { realtime: { address: string } } };

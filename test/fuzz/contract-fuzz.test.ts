@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mutatedCases, toRequest, validCase, type Case, type Inputs } from './cases';
+import { toRequest, validCase, type Case, type Inputs } from './cases';
+import { mutatedCases } from './mutations';
 import { describeRequest, describeResponse, judge, snippet } from './check';
 import { Pools } from './generate';
 import { Accounts, startFuzzApp, type FuzzApp, type FuzzRequest, type FuzzResponse } from './harness';

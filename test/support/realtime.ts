@@ -4,12 +4,27 @@ import { io } from 'socket.io-client';
 import { createClient, type ApiClient } from '../../generated/client';
 import { createRealtimeClient, type ClientEvents, type RealtimeClient, type ServerEvents } from '../../generated/client/realtime';
 import { serve, type Running } from '../../runtime/server';
-import type { Database } from '../../server/db/database';
+import { afterAll, beforeAll } from 'vitest';
+import { openDatabase, type Database } from '../../server/db/database';
 import type { RealtimeTuning } from '../../server/realtime';
 import type { RedisConnections } from '../../server/redis';
 import { captureLog, createTestApp, TEST_SECRET } from './app';
 
 /** A whole Mundo Tango server, sockets included, on an ephemeral port. */
+/** One real-time server on its own in-memory database, for a whole test file. */
+export function realtimeServerForFile() {
+  const file = {} as { database: Database; server: Awaited<ReturnType<typeof startRealtimeServer>> };
+  beforeAll(async () => {
+    file.database = await openDatabase({});
+    file.server = await startRealtimeServer(file.database);
+  });
+  afterAll(async () => {
+    await file.server.stop();
+    await file.database.close();
+  });
+  return file;
+}
+
 export async function startRealtimeServer(database: Database, options: { redis?: RedisConnections; port?: number } & RealtimeTuning = {}) {
   const test = await createTestApp(database, { TRUST_PROXY: 'loopback' }, options.redis);
   const running: Running = await serve(test.app, {

@@ -1,29 +1,18 @@
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BODY_LIMIT, createFixture, errorPaths, expectProblem } from './fixture';
+import { describe, expect, it } from 'vitest';
+import { BODY_LIMIT, createFixture, errorPaths, expectProblem, listenForFile } from './fixture';
 
 const fixture = createFixture();
 const { app, probe } = fixture;
 
-let server: Server;
-let port: number;
-beforeAll(async () => {
-  server = createServer(app).listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  port = (server.address() as AddressInfo).port;
-});
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+const listening = listenForFile(app);
 
 /** A raw request sent in chunks with `Transfer-Encoding: chunked` (no Content-Length). */
 function chunked(path: string, chunks: string[], contentType = 'application/json') {
   return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: unknown }>((resolve, reject) => {
     const req = httpRequest(
-      { host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': contentType, 'transfer-encoding': 'chunked', connection: 'close' } },
+      { host: '127.0.0.1', port: listening.port, path, method: 'POST', headers: { 'content-type': contentType, 'transfer-encoding': 'chunked', connection: 'close' } },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));

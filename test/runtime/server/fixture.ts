@@ -3,8 +3,10 @@
  * Tango ones), handlers written here, and `createApp()` built with captured logs.
  */
 import { randomUUID } from 'node:crypto';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { z } from 'zod';
 import type { Endpoint, PageKey } from '../../../runtime/contract';
 import {
@@ -252,4 +254,20 @@ export function expectProblem(res: ResponseLike, status: number, code: string): 
 
 export function errorPaths(body: Record<string, unknown>): string[] {
   return ((body.errors ?? []) as { path: string }[]).map((e) => e.path);
+}
+
+/** The app on an ephemeral port of 127.0.0.1 for a whole test file, for raw-socket requests. */
+export function listenForFile(app: RequestListener): { port: number } {
+  const listening = { port: 0 };
+  let server: Server;
+  beforeAll(async () => {
+    server = createServer(app).listen(0, '127.0.0.1');
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    listening.port = (server.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return listening;
 }

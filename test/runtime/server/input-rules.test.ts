@@ -1,32 +1,21 @@
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Problem } from '../../../runtime/contract';
-import { createFixture, errorPaths, expectProblem } from './fixture';
+import { createFixture, errorPaths, expectProblem, listenForFile } from './fixture';
 
 // The API-wide input rules: every text is well-formed Unicode without NUL, bodies are strict
 // UTF-8, query strings are valid percent-encoding, and problems stay within their own schema.
 const fixture = createFixture({ bodyLimitBytes: 200_000 });
 const { app, probe } = fixture;
 
-let server: Server;
-let port: number;
-beforeAll(async () => {
-  server = createServer(app).listen(0, '127.0.0.1');
-  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  port = (server.address() as AddressInfo).port;
-});
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-});
+const listening = listenForFile(app);
 
 /** Sends exact bytes as a JSON body (supertest would re-encode a string). */
 function postBytes(path: string, body: Buffer) {
   return new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
     const req = httpRequest(
-      { host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      { host: '127.0.0.1', port: listening.port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));
