@@ -16,7 +16,7 @@ import { noRealtime, type RealtimePort } from './services/realtime-port';
  * shared only between contacts (people who have both written in one conversation), and revoked
  * sessions disconnected at once.
  */
-export function realtimeHandlers(services: Services, presence: PresenceStore): RealtimeHandlers {
+function realtimeHandlers(services: Services, presence: PresenceStore): RealtimeHandlers {
   const { messaging } = services;
   return {
     async 'message:send'(payload, { user }) {

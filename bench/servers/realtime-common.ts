@@ -8,7 +8,7 @@ import { getHeapSpaceStatistics } from 'node:v8';
  * payload of the real Message shape) and a control surface under /__bench/ that the runner uses
  * to learn the setup, trigger broadcasts and read the server's own CPU time and memory.
  */
-export const CONTROL_PREFIX = '/__bench/';
+const CONTROL_PREFIX = '/__bench/';
 
 export interface RealtimeSetup {
   /** The Socket.IO path clients connect to. */

@@ -11,8 +11,8 @@ import { mfaChallenges, refreshTokens, sessions } from '../db/schema';
  */
 export type SessionRecord = typeof sessions.$inferSelect;
 
-export const REFRESH_IDLE_MS = 30 * 24 * 3600 * 1000;
-export const SESSION_ABSOLUTE_MS = 90 * 24 * 3600 * 1000;
+const REFRESH_IDLE_MS = 30 * 24 * 3600 * 1000;
+const SESSION_ABSOLUTE_MS = 90 * 24 * 3600 * 1000;
 
 /** Wrong codes one MFA challenge takes before it is dead (the sign-in starts over, password first). */
 export const MFA_CHALLENGE_MAX_FAILURES = 5;
