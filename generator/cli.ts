@@ -62,7 +62,7 @@ function scaffold(api: ApiDefinition, contracts: ContractEntry[]): void {
     const file = resolve(root, config.handlers.dir, `${tag.name}.ts`);
     if (existsSync(file)) continue;
     mkdirSync(dirname(file), { recursive: true });
-    const paths = { root, contractsFile: config.contracts, outDir: config.outDir, handlersDir: config.handlers.dir, ...config.handlers };
+    const paths = { root, contractsFile: config.contracts, outDir: config.outDir, handlersDir: config.handlers.dir, ...config.handlers, runtime: config.runtime };
     writeFileSync(file, renderScaffold(tag, paths));
     console.log(`scaffolded ${config.handlers.dir}/${tag.name}.ts: its handlers answer 501 until you implement them`);
   }

@@ -7,6 +7,8 @@ const GeneratorConfig = z.object({
   contracts: z.string().min(1),
   export: z.string().min(1).default('api'),
   outDir: z.string().min(1).default('generated'),
+  /** The runtime package the generated code imports, by name. */
+  runtime: z.string().min(1).default('@contract-kit/runtime'),
   handlers: z.object({
     dir: z.string().min(1),
     servicesImport: z.string().min(1),

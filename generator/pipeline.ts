@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { listEvents, type ApiDefinition, type ContractEntry } from '../runtime/contract';
 import { checkContracts, checkEvents, checkSharedLimits } from './check';
 import type { GeneratorConfig } from './config';
@@ -44,14 +45,14 @@ export async function generateFiles(root: string, config: GeneratorConfig, api: 
   }
   const types = await step('types', () => specTypes(document));
 
-  const paths = { root, contractsFile: config.contracts, outDir: config.outDir };
+  const paths = { root, contractsFile: config.contracts, outDir: config.outDir, runtime: config.runtime };
   const files = await step('render', () => {
     const out = new Map<string, string>([['openapi.json', json]]);
     const asyncapi = buildAsyncApi(api, events);
     for (const [path, content] of Object.entries(renderServer(model, paths, asyncapi !== undefined))) out.set(path, content);
     out.set('client/schema.ts', `${header(config.contracts)}\n\n${types}`);
     out.set('client/index.ts', renderClient(model, paths));
-    for (const [name, content] of clientRuntime(root)) out.set(`client/runtime/${name}`, `${header('runtime/client/' + name)}\n${content}`);
+    for (const [name, content] of clientRuntime(root, config.runtime)) out.set(`client/runtime/${name}`, `${header('runtime/client/' + name)}\n${content}`);
     out.set('docs/reference.md', renderReference(api, model, paths));
     if (asyncapi) {
       out.set('asyncapi.json', `${JSON.stringify(asyncapi, null, 2)}\n`);
@@ -62,9 +63,9 @@ export async function generateFiles(root: string, config: GeneratorConfig, api: 
   return { files, timings };
 }
 
-/** The client's runtime is real, tested source in runtime/client, copied verbatim. */
-function clientRuntime(root: string): [string, string][] {
-  const dir = join(root, 'runtime/client');
+/** The client's runtime is real, tested source in the runtime package's client/, copied verbatim. */
+function clientRuntime(root: string, runtime: string): [string, string][] {
+  const dir = dirname(createRequire(join(root, 'package.json')).resolve(`${runtime}/client`));
   return readdirSync(dir)
     .filter((name) => name.endsWith('.ts'))
     .sort()

@@ -22,6 +22,8 @@ export interface RenderPaths {
   root: string;
   contractsFile: string;
   outDir: string;
+  /** The runtime package, imported by name (`<runtime>/server`, …). */
+  runtime: string;
 }
 
 export function header(source: string): string {
@@ -39,7 +41,7 @@ export function renderServer(model: ApiModel, paths: RenderPaths, realtime: bool
   const contractsDir = dirname(join(paths.root, paths.contractsFile));
   const view = {
     header: header(paths.contractsFile),
-    runtimeServer: importPath(serverDir, join(paths.root, 'runtime/server')),
+    runtimeServer: `${paths.runtime}/server`,
     modules: model.modules.map((name) => ({ alias: name, path: importPath(serverDir, join(contractsDir, name)) })),
     tags: model.tags,
     operations: model.operations,
@@ -89,7 +91,7 @@ export function renderScaffold(tag: TagModel, paths: RenderPaths & { handlersDir
   const dir = resolve(paths.root, paths.handlersDir);
   return template('handler-scaffold')({
     ...tag,
-    runtimeServer: importPath(dir, join(paths.root, 'runtime/server')),
+    runtimeServer: `${paths.runtime}/server`,
     generatedServer: importPath(dir, join(paths.root, paths.outDir, 'server')),
     servicesImport: paths.servicesImport,
     servicesType: paths.servicesType,
@@ -104,9 +106,9 @@ export function renderRealtime(api: ApiDefinition, events: EventEntry[], paths: 
   const view = (fromDir: string) => ({
     header: header(paths.contractsFile),
     path: api.realtime!.path,
-    runtimeContract: importPath(fromDir, join(paths.root, 'runtime/contract')),
-    runtimeRealtime: importPath(fromDir, join(paths.root, 'runtime/realtime/server')),
-    runtimeRealtimeClient: importPath(fromDir, join(paths.root, 'runtime/realtime/client')),
+    runtimeContract: `${paths.runtime}/contract`,
+    runtimeRealtime: `${paths.runtime}/realtime`,
+    runtimeRealtimeClient: `${paths.runtime}/realtime/client`,
     modules: [...new Set(events.map((e) => e.module))].map((name) => ({ alias: name, path: importPath(fromDir, join(contractsDir, name)) })),
     clientEvents: events.filter((e) => e.event.kind === 'client-event').map(eventView),
     serverEvents: events.filter((e) => e.event.kind === 'server-event').map(eventView),
