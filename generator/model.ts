@@ -1,4 +1,4 @@
-import { isPaged, runtimeErrors, takesIdempotencyKey, type ApiDefinition, type ContractEntry, type Endpoint, type ErrorSpec } from '../runtime/contract';
+import { errorCodes, isPaged, runtimeErrors, type ApiDefinition, type ContractEntry, type Endpoint, type ErrorSpec } from '../runtime/contract';
 
 /**
  * Contracts → one plain model that every output is rendered from (spec responses, server stubs,
@@ -80,25 +80,6 @@ function operationModel(module: string, exportName: string, endpoint: Endpoint):
     errorCodes: errorCodes(endpoint),
     endpoint,
   };
-}
-
-/** The runtime's share of an operation's errors follows from what the contract declares. */
-export function errorCodes(endpoint: Endpoint): string[] {
-  const codes = new Set<string>();
-  const hasInput = Boolean(endpoint.params || endpoint.requestQuery || endpoint.headers || endpoint.body);
-  if (hasInput) codes.add('VALIDATION_FAILED');
-  if (endpoint.body) ['MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c));
-  if (isPaged(endpoint)) codes.add('INVALID_CURSOR');
-  if (endpoint.auth !== 'public') ['UNAUTHENTICATED', 'TOKEN_EXPIRED'].forEach((c) => codes.add(c));
-  if (typeof endpoint.auth === 'object') codes.add('FORBIDDEN');
-  for (const code of endpoint.errors ?? []) codes.add(code);
-  if (endpoint.rateLimit) codes.add('RATE_LIMITED');
-  // POST and PATCH take an Idempotency-Key: a malformed one, one still running, one reused;
-  // those that refuse one (they issue credentials) answer a key with VALIDATION_FAILED.
-  if (takesIdempotencyKey(endpoint)) ['VALIDATION_FAILED', 'CONFLICT', 'IDEMPOTENCY_KEY_REUSED'].forEach((c) => codes.add(c));
-  else if (endpoint.method === 'POST' || endpoint.method === 'PATCH') codes.add('VALIDATION_FAILED');
-  codes.add('INTERNAL');
-  return [...codes];
 }
 
 export function pascal(name: string): string {

@@ -1,6 +1,6 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { PageInfo, Problem, problemType, rateLimitsOf, takesIdempotencyKey, type ApiDefinition, type LimitKey } from '../runtime/contract';
+import { errorHeaders, PageInfo, Problem, problemType, rateLimitsOf, successHeaders, takesIdempotencyKey, type ApiDefinition, type LimitKey, type RuntimeHeader } from '../runtime/contract';
 import type { ApiModel, OperationModel } from './model';
 
 /** Builds the OpenAPI 3.1 document from the model with zod-to-openapi. */
@@ -16,8 +16,10 @@ export function buildOpenApi(api: ApiDefinition, model: ApiModel): OpenApiDocume
     bearerFormat: 'JWT',
     description: 'Access token (`typ: at+jwt`, HS256) in the Authorization header',
   });
+  const used = new Set<RuntimeHeader>(model.operations.flatMap((op) => successHeaders(op.endpoint)));
+  if (model.operations.some((op) => op.endpoint.rateLimit)) errorHeaders(429).forEach((name) => used.add(name));
   for (const [name, header] of Object.entries(sharedHeaders)) {
-    if (name === 'X-Request-Id' || model.operations.some((op) => usesHeader(op, name))) registry.registerComponent('headers', name, header);
+    if (used.has(name as RuntimeHeader)) registry.registerComponent('headers', name, header);
   }
 
   const writes = model.operations.some((op) => op.method === 'POST' || op.method === 'PATCH');
@@ -68,15 +70,13 @@ const sharedHeaders = {
   Deprecation: { description: 'When this operation was deprecated (RFC 9745), e.g. `@1767225600`', schema: { type: 'string', maxLength: 30 } },
   Sunset: { description: 'When this operation stops working (RFC 8594), an HTTP date', schema: { type: 'string', maxLength: 40 } },
   Link: { description: 'Link to the next page, `rel="next"`, when there is one', schema: { type: 'string', maxLength: 2048 } },
-} as const;
+  'Idempotent-Replayed': {
+    description: '`true` when this answer is the stored first answer to an earlier request with the same Idempotency-Key',
+    schema: { type: 'string', const: 'true' },
+  },
+} as const satisfies Record<RuntimeHeader, unknown>;
 
-function usesHeader(op: OperationModel, name: string): boolean {
-  if (name === 'Link') return op.paged;
-  if (name === 'Deprecation' || name === 'Sunset') return op.deprecated;
-  return op.endpoint.rateLimit !== undefined;
-}
-
-function headerRefs(...names: (keyof typeof sharedHeaders)[]): Record<string, { $ref: string }> {
+function headerRefs(...names: RuntimeHeader[]): Record<string, { $ref: string }> {
   return Object.fromEntries(names.map((name) => [name, { $ref: `#/components/headers/${name}` }]));
 }
 
@@ -165,14 +165,12 @@ function description(op: OperationModel): string {
 function success(op: OperationModel): RouteConfig['responses'] {
   const e = op.endpoint;
   const r = e.response;
-  const headers: Record<string, unknown> = headerRefs('X-Request-Id');
-  if (e.rateLimit) Object.assign(headers, headerRefs('RateLimit-Policy', 'RateLimit'));
-  if (op.deprecated) Object.assign(headers, headerRefs('Deprecation', 'Sunset'));
+  const headers = headerRefs(...successHeaders(e));
   if ('page' in r) {
     return {
       200: {
         description: r.description ?? 'One page of results',
-        headers: { ...headers, ...headerRefs('Link') },
+        headers,
         content: { 'application/json': { schema: z.object({ data: z.array(r.page), page: PageInfo }) } },
       },
     } as RouteConfig['responses'];
@@ -215,7 +213,7 @@ function errorResponses(api: ApiDefinition, model: ApiModel, op: OperationModel)
     );
     responses[status] = {
       description: codes.map((code) => `\`${code}\`: ${model.errors[code]!.title}`).join('; '),
-      headers: status === 429 ? headerRefs('X-Request-Id', 'Retry-After', 'RateLimit-Policy', 'RateLimit') : headerRefs('X-Request-Id'),
+      headers: headerRefs(...errorHeaders(status)),
       content: { [PROBLEM_JSON]: { schema: Problem, examples } },
     };
   }

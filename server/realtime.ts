@@ -98,6 +98,7 @@ export function startRealtime(
     path: api.realtime.path,
     verifier: options.verifier,
     limiters: options.limiters,
+    errors: api.errors,
     clientEvents,
     serverEvents,
     handlers: realtimeHandlers(services, presence),

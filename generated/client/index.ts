@@ -27,7 +27,7 @@ export type DisableMfaErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYL
 // enrollMfa: POST /api/v1/auth/mfa/enroll
 export type EnrollMfaInput = CallOptions;
 export type EnrollMfaResult = Json<operations['enrollMfa'], 200> extends { data: infer T } ? T : never;
-export type EnrollMfaErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'MFA_ALREADY_ENABLED' | 'VALIDATION_FAILED' | 'INTERNAL';
+export type EnrollMfaErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'MFA_ALREADY_ENABLED' | 'INTERNAL';
 
 // listSessions: GET /api/v1/auth/sessions
 export type ListSessionsInput = CallOptions & { query?: NonNullable<operations['listSessions']['parameters']['query']> };
@@ -43,12 +43,12 @@ export type LoginErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_T
 // logout: POST /api/v1/auth/logout
 export type LogoutInput = CallOptions;
 export type LogoutResult = void;
-export type LogoutErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'VALIDATION_FAILED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+export type LogoutErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // logoutAll: POST /api/v1/auth/logout-all
 export type LogoutAllInput = CallOptions;
 export type LogoutAllResult = void;
-export type LogoutAllErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'VALIDATION_FAILED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+export type LogoutAllErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // refreshTokens: POST /api/v1/auth/refresh
 export type RefreshTokensInput = CallOptions & { body: operations['refreshTokens']['requestBody']['content']['application/json'] };

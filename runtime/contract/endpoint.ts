@@ -115,11 +115,6 @@ export function isEndpoint(value: unknown): value is Endpoint {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'endpoint';
 }
 
-/** Whether the operation honours an `Idempotency-Key` (other methods are idempotent already). */
-export function takesIdempotencyKey(e: EndpointDefinition): boolean {
-  return (e.method === 'POST' || e.method === 'PATCH') && e.idempotencyKey !== false;
-}
-
 export function isPaged(e: EndpointDefinition): e is EndpointDefinition & { response: { page: z.ZodType } } {
   return 'page' in e.response;
 }

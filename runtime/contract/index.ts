@@ -2,4 +2,5 @@ export * from './errors';
 export * from './schemas';
 export * from './endpoint';
 export * from './api';
+export * from './behaviour';
 export * from './realtime';

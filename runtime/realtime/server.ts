@@ -3,12 +3,12 @@ import { decodeJwt } from 'jose';
 import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
 import type { z } from 'zod';
-import { rateLimitsOf, tokenExpired, type Ack, type ClientEvent, type ServerEvent } from '../contract';
-import { ApiError } from '../server/api-error';
+import { rateLimitsOf, runtimeErrors, tokenExpired, type Ack, type ClientEvent, type ErrorRegistry, type ServerEvent } from '../contract';
+import { ApiError } from '../core/api-error';
+import { checkOutput, createCore, type CompiledOperation } from '../core/operation';
+import { sharedLimiters, type LimiterFactory } from '../core/rate-limit';
+import { boundFieldErrors } from '../core/validation';
 import { bearerToken, type AuthUser, type TokenVerifier } from '../server/auth';
-import { createOperationLimits, sharedLimiters, type LimiterFactory, type OperationLimits } from '../server/rate-limit';
-import { inputErrors } from '../server/input-check';
-import { boundFieldErrors, toFieldErrors } from '../server/validation';
 import { connectionCaps, DEFAULT_MAX_SOCKETS_PER_ADDRESS, DEFAULT_MAX_SOCKETS_PER_USER } from './connection-caps';
 import type { PresenceStore } from './presence';
 
@@ -57,6 +57,8 @@ export interface RealtimeOptions {
   maxPayloadBytes?: number;
   /** Store of the events' rate-limit counters: memory by default, Redis to share them. */
   limiters?: LimiterFactory;
+  /** The API's error codes with their statuses (the runtime's by default), for the client-failure rule of failure-only limits. */
+  errors?: ErrorRegistry;
   /** A Socket.IO adapter (Redis) so rooms span instances. */
   adapter?: Parameters<Server['adapter']>[0];
   /** The client's address from the handshake request (behind a proxy, as the HTTP app trusts it); the peer address by default. */
@@ -92,11 +94,25 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
   if (options.adapter) io.adapter(options.adapter);
   const { log } = options;
   const serverEventNames = new Set(options.serverEvents.map((e) => e.name));
-  const limits = new Map<string, OperationLimits>();
-  const limiters = options.limiters ?? sharedLimiters();
+  // Events run through the same core as HTTP operations: limits, validation, the client-failure rule, the output check.
+  const core = createCore({
+    limiters: options.limiters ?? sharedLimiters(),
+    errors: { ...runtimeErrors, ...options.errors },
+    onRateLimited: (operation, { subject }) =>
+      log.warn({ security: 'rate_limited', event: operation.spec.name, userId: subject.userId, ip: subject.ip }, `security: rate limit reached for ${operation.spec.name}`),
+  });
+  const operations = new Map<string, CompiledOperation>();
   for (const event of options.clientEvents) {
-    const specs = rateLimitsOf(event);
-    if (specs.length > 0) limits.set(event.name, createOperationLimits(event.name, specs, limiters));
+    operations.set(
+      event.name,
+      core.compile({
+        name: event.name,
+        rateLimits: rateLimitsOf(event),
+        parts: ['payload'],
+        input: { payload: event.payload },
+        output: (result) => checkOutput(event.name, event.ack as z.ZodType, result),
+      }),
+    );
   }
   const caps = connectionCaps({
     perUser: options.maxSocketsPerUser ?? DEFAULT_MAX_SOCKETS_PER_USER,
@@ -217,33 +233,17 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     ctx: RealtimeContext,
     reply: ((answer: Ack<unknown>) => void) | undefined,
   ): Promise<void> {
-    const limit = limits.get(event.name);
-    const subject = { ip: ctx.ip, userId: ctx.user.id, body: undefined as unknown };
     try {
-      await limit?.check('before-validation', subject);
-      const parsed = event.payload.safeParse(payload);
-      // The API-wide input rules (no NUL, no lone surrogates, no poisoning keys) hold for payloads too.
-      const found = parsed.success ? inputErrors(parsed.data, '/payload') : toFieldErrors('payload', parsed.error.issues);
-      if (!parsed.success || found.length > 0) {
-        const { errors, omitted } = boundFieldErrors(found);
-        reply?.({ ok: false, error: { code: 'VALIDATION_FAILED', message: `${errors.length + omitted} field(s) are invalid`, errors } });
-        return;
-      }
-      subject.body = parsed.data;
-      await limit?.check('after-validation', subject);
-      let result: unknown;
-      try {
-        result = await handler(parsed.data, ctx);
-      } catch (error) {
-        if (limit?.countsFailures) await limit.settle(subject, error instanceof ApiError && error.code !== 'INTERNAL' ? 'client-failure' : 'server-failure');
-        throw error;
-      }
-      if (limit?.countsFailures) await limit.settle(subject, 'success');
-      const data = (event.ack as z.ZodType).parse(result);
-      reply?.({ ok: true, data });
+      const { value } = await core.execute(operations.get(event.name)!, {
+        subject: { ip: ctx.ip, userId: ctx.user.id, body: undefined },
+        read: () => payload,
+        handler: (input) => handler(input.payload, ctx),
+      });
+      reply?.({ ok: true, data: value });
     } catch (error) {
       if (error instanceof ApiError) {
-        reply?.({ ok: false, error: { code: error.code, message: error.detail ?? error.code, ...(error.extra.errors ? { errors: error.extra.errors } : {}) } });
+        const fields = error.extra.errors?.length ? boundFieldErrors(error.extra.errors).errors : undefined;
+        reply?.({ ok: false, error: { code: error.code, message: error.detail ?? error.code, ...(fields ? { errors: fields } : {}) } });
         return;
       }
       log.error({ err: error, event: event.name, userId: ctx.user.id }, 'real-time handler failed');

@@ -3,31 +3,28 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import proxyaddr from 'proxy-addr';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
-import { runtimeErrors, type ErrorRegistry } from '../contract';
-import { ApiError } from './api-error';
+import { RUNTIME_HEADERS, runtimeErrors, type ErrorRegistry } from '../contract';
+import { ApiError } from '../core/api-error';
 import { createTokenVerifier, type AuthUser, type TokenSettings, type TokenVerifier } from './auth';
 import { createCursorCodec } from './cursor';
 import type { RouteDefinition } from './handler';
 import { bearerTokenMatches, createMetrics, type Metrics, type MetricsAccess } from './metrics';
 import { memoryIdempotency, type IdempotencyStore } from './idempotency';
-import { createProblemWriter } from './problem';
-import { sharedLimiters, type LimiterFactory } from './rate-limit';
+import { createProblemWriter, type ProblemWriter } from './problem';
+import { sharedLimiters, type LimiterFactory } from '../core/rate-limit';
 import { createCors } from './cors';
-import { createResponseContext } from './request-context';
+import { createResponseContext, type ResponseContext } from './request-context';
 import { securityHeaders } from './security-headers';
-import { requestState } from './request-state';
+import { requestPath, requestState } from './request-state';
 import { createContractRouter } from './router';
 import { compileTrust, toTrustProxy, type TrustProxy } from './trust-proxy';
 
-export interface AppOptions {
+/** What the contract routes need, in either mode (their own app, or mounted in an Express app). */
+export interface ContractMiddlewareOptions {
   routes: RouteDefinition[];
   /** Handed to every handler in its context (database stores, clocks, …). */
   services: object;
   api: { errors: ErrorRegistry; problemBaseUrl: string };
-  /** The generated OpenAPI document, served at /openapi.json and browsable at /docs. */
-  openapi: object;
-  /** The generated AsyncAPI document of the real-time events, served at /asyncapi.json. */
-  asyncapi?: object;
   /** How access tokens are checked: settings for a verifier, or one already built (to share it with real time). */
   auth: (TokenSettings & { isRevoked?: (user: AuthUser, issuedAt: number) => boolean | Promise<boolean> }) | TokenVerifier;
   /** Signs page cursors; keep it apart from the token secret. */
@@ -46,6 +43,13 @@ export interface AppOptions {
    */
   trustProxy?: TrustProxy | string;
   metrics?: Metrics;
+}
+
+export interface AppOptions extends ContractMiddlewareOptions {
+  /** The generated OpenAPI document, served at /openapi.json and browsable at /docs. */
+  openapi: object;
+  /** The generated AsyncAPI document of the real-time events, served at /asyncapi.json. */
+  asyncapi?: object;
   /**
    * Who may read `/metrics` on this listener: nobody (404, the default; serve them on a port of
    * their own with `metricsListener`), holders of a bearer token, or anyone (`'public'`).
@@ -55,19 +59,34 @@ export interface AppOptions {
 
 export const DEFAULT_BODY_LIMIT = 100 * 1024;
 
-const EXPOSED_HEADERS = ['X-Request-Id', 'Link', 'Retry-After', 'RateLimit', 'RateLimit-Policy', 'Deprecation', 'Sunset', 'Server-Timing', 'Idempotent-Replayed'];
+/**
+ * The contract routes as one Express-compatible middleware, for an existing Express app:
+ * `app.use(api)` after the app's own middleware (sessions, compression, an auth library). Mount it
+ * at the root (contract paths are full paths). It answers contract routes whole (validation,
+ * envelopes, problems, 405 with `Allow`), and passes everything else to `next`. A body the app's
+ * own parser (express.json()) has read already is validated like any other; that parser's limit
+ * and errors are the app's.
+ */
+export type ContractMiddleware = ((req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void) & {
+  metrics: Metrics;
+};
 
-/** A Node request listener (for `http.createServer`, supertest, …) with the app's parts attached. */
-export type App = ((req: IncomingMessage, res: ServerResponse) => void) & { metrics: Metrics; express: Express };
+interface ContractParts {
+  router: ReturnType<typeof createContractRouter>;
+  responses: ResponseContext;
+  writeProblem: ProblemWriter;
+  metrics: Metrics;
+  trust: ReturnType<typeof compileTrust>;
+}
 
-export function createApp(options: AppOptions): App {
+function contractParts(options: ContractMiddlewareOptions): ContractParts {
   const { log } = options;
   const metrics = options.metrics ?? createMetrics({ processMetrics: false });
   const responses = createResponseContext({
     log,
     metrics,
     security: securityHeaders(),
-    cors: createCors({ origins: options.corsOrigins, exposedHeaders: EXPOSED_HEADERS, maxAgeSeconds: 600 }),
+    cors: createCors({ origins: options.corsOrigins, exposedHeaders: [...RUNTIME_HEADERS], maxAgeSeconds: 600 }),
   });
   const writeProblem = createProblemWriter({
     responses,
@@ -75,15 +94,10 @@ export function createApp(options: AppOptions): App {
     problemBaseUrl: options.api.problemBaseUrl,
     onInternalError: (req, error) => log.error({ reqId: requestState(req).id, err: error }, 'unhandled error'),
   });
-  const app = express();
-  app.disable('x-powered-by');
-  app.disable('etag');
   const trust = compileTrust(options.trustProxy === undefined ? undefined : toTrustProxy(options.trustProxy));
-  app.set('trust proxy', trust);
-
   const router = createContractRouter({
     clientAddress: (req) => proxyaddr(req, trust),
-    errorStatus: (code) => (runtimeErrors as ErrorRegistry)[code]?.status ?? options.api.errors[code]?.status,
+    errors: { ...runtimeErrors, ...options.api.errors },
     routes: options.routes,
     services: options.services,
     verifier: 'verify' in options.auth ? options.auth : createTokenVerifier(options.auth),
@@ -95,6 +109,43 @@ export function createApp(options: AppOptions): App {
     idempotency: options.idempotency ?? memoryIdempotency(),
     responses,
   });
+  return { router, responses, writeProblem, metrics, trust };
+}
+
+/** A wrong method on a contract path is a 405 with `Allow`; an unknown path is a 404 (or, mounted, the app's). */
+function methodNotAllowed(parts: ContractParts, req: IncomingMessage, res: ServerResponse, path: string): boolean {
+  const allowed = parts.router.allowedMethods(path);
+  if (allowed.length === 0) return false;
+  parts.writeProblem(req, res, new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(', ')}`, {
+    headers: { Allow: allowed.join(', ') },
+  }));
+  return true;
+}
+
+export function createContractMiddleware(options: ContractMiddlewareOptions): ContractMiddleware {
+  const parts = contractParts(options);
+  const middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) =>
+    parts.router.middleware(req, res, () => {
+      // A CORS preflight is the app's to answer (its cors middleware runs before this one).
+      if (req.method === 'OPTIONS' || !methodNotAllowed(parts, req, res, requestPath(req))) next();
+    });
+  return Object.assign(middleware, { metrics: parts.metrics });
+}
+
+/** A Node request listener (for `http.createServer`, supertest, …) with the app's parts attached. */
+export type App = ((req: IncomingMessage, res: ServerResponse) => void) & { metrics: Metrics; express: Express };
+
+/**
+ * The API as its own app: contract routes are answered before and without Express (the fast
+ * path); Express serves the spec, the docs, the metrics and the 404/405 problems.
+ */
+export function createApp(options: AppOptions): App {
+  const parts = contractParts(options);
+  const { router, responses, writeProblem, metrics } = parts;
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  app.set('trust proxy', parts.trust);
 
   app.use(responses.expressContext as RequestHandler);
 
@@ -111,7 +162,8 @@ export function createApp(options: AppOptions): App {
       res.type('application/json').send(asyncapiJson);
     });
   }
-  app.use('/docs', label('/docs'), swaggerUi.serve, swaggerUi.setup(options.openapi, { customSiteTitle: 'Mundo Tango API' }));
+  const title = (options.openapi as { info?: { title?: string } }).info?.title ?? 'API';
+  app.use('/docs', label('/docs'), swaggerUi.serve, swaggerUi.setup(options.openapi, { customSiteTitle: title }));
   const metricsAccess = options.metricsAccess ?? 'off';
   if (metricsAccess !== 'off') {
     app.get('/metrics', label('/metrics'), async (req, res) => {
@@ -126,15 +178,7 @@ export function createApp(options: AppOptions): App {
   }
 
   app.use((req, res) => {
-    const path = req.path;
-    const allowed = router.allowedMethods(path);
-    if (allowed.length > 0) {
-      writeProblem(req, res, new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(', ')}`, {
-        headers: { Allow: allowed.join(', ') },
-      }));
-    } else {
-      writeProblem(req, res, new ApiError('NOT_FOUND', `Nothing at ${path}`));
-    }
+    if (!methodNotAllowed(parts, req, res, req.path)) writeProblem(req, res, new ApiError('NOT_FOUND', `Nothing at ${req.path}`));
   });
   app.use(((error, req, res, _next) => writeProblem(req, res, fromExpressError(error))) as ErrorRequestHandler);
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import { ApiError } from './api-error';
+import { ApiError } from '../core/api-error';
 import { ConfigError } from './config';
 import { MIN_SECRET_BYTES } from './secret';
 

@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
-import { ApiError } from './api-error';
-import { inputErrors } from './input-check';
-import { validationError } from './validation';
+import { ApiError } from '../core/api-error';
+import { inputErrors } from '../core/input-check';
+import { validationError } from '../core/validation';
 
 /**
  * Reads a JSON request body with the checks express.json() would make (size limit, content type,

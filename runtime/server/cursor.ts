@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { PageKey } from '../contract';
-import { ApiError } from './api-error';
+import { ApiError } from '../core/api-error';
 
 /**
  * Opaque, tamper-evident page cursors: base64url(JSON of the keyset position) + "." + HMAC.

@@ -2,8 +2,15 @@ import type { Logger } from 'pino';
 import type { Endpoint, EndpointDefinition, HandlerInput, HandlerResult } from '../contract';
 import type { AuthUser } from './auth';
 
+/** Names the handler context gives its own fields: a service may not take them. */
+export const RESERVED_CONTEXT_KEYS = ['user', 'requestId', 'log', 'client', 'req', 'ip'] as const;
+export type ReservedContextKey = (typeof RESERVED_CONTEXT_KEYS)[number];
+
+/** The app's services as handlers see them; one named like a context field is a type error. */
+export type ServiceMap = object & { readonly [K in ReservedContextKey]?: never };
+
 /** What every handler gets beside its input and the caller: the app's services, the request id, the log. */
-export type BaseContext<S> = S & {
+export type BaseContext<S extends ServiceMap> = S & {
   requestId: string;
   /** Lines carry the request id. */
   log: Logger;
@@ -12,12 +19,12 @@ export type BaseContext<S> = S & {
 };
 
 /** A handler's context: the caller is known (not null) when the contract needs a signed-in user. */
-export type RequestContext<E extends EndpointDefinition, S> = BaseContext<S> & {
+export type RequestContext<E extends EndpointDefinition, S extends ServiceMap> = BaseContext<S> & {
   user: E['auth'] extends 'public' ? AuthUser | null : AuthUser;
 };
 
 /** The type a handler of contract E must have; the generated interfaces are made of these. */
-export type HandlerFor<E extends EndpointDefinition, S> = (
+export type HandlerFor<E extends EndpointDefinition, S extends ServiceMap> = (
   input: HandlerInput<E>,
   ctx: RequestContext<E, S>,
 ) => Promise<HandlerResult<E>> | HandlerResult<E>;

@@ -1,4 +1,4 @@
-export * from './api-error';
+export * from '../core/api-error';
 export * from './app';
 export * from './auth';
 export * from './config';
@@ -8,7 +8,8 @@ export * from './idempotency';
 export * from './lifecycle';
 export * from './logger';
 export * from './metrics';
-export * from './rate-limit';
+export * from '../core/rate-limit';
 export * from './secret';
 export * from './trust-proxy';
 export { requestState } from './request-state';
+export { MissingHandlersError } from './router';

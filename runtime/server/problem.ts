@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { PROBLEM_LIMITS, problemType, runtimeErrors, type ErrorRegistry } from '../contract';
-import { ApiError } from './api-error';
+import { ApiError } from '../core/api-error';
 import type { ResponseContext } from './request-context';
 import { requestPath, requestState } from './request-state';
-import { boundFieldErrors, clip } from './validation';
+import { boundFieldErrors, clip } from '../core/validation';
 
 /** Turns any thrown value into an RFC 9457 response; nothing of an unexpected error reaches the client. */
 export interface ProblemWriter {

@@ -2,25 +2,28 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { rateLimitsOf, takesIdempotencyKey, type Endpoint, type PageKey } from '../contract';
-import { ApiError } from './api-error';
+import { rateLimitsOf, refusesIdempotencyKey, takesIdempotencyKey, type Endpoint, type ErrorRegistry } from '../contract';
+import { ApiError } from '../core/api-error';
+import { checkOutput, createCore, type CompiledOperation, type InputPart, type OperationSpec } from '../core/operation';
+import type { LimiterFactory, LimitSubject } from '../core/rate-limit';
+import { validationError } from '../core/validation';
 import { bearerToken, unauthenticated, type AuthUser, type TokenVerifier } from './auth';
 import { readJsonBody } from './body';
 import type { CursorCodec } from './cursor';
-import type { RouteDefinition } from './handler';
-import type { IdempotencyStore, StoredResponse } from './idempotency';
+import { RESERVED_CONTEXT_KEYS, type RouteDefinition } from './handler';
+import { encodeResult, httpShape, queryObject, replayableHeaders, takePage, type Encoded, type HttpShape } from './http-codec';
+import type { IdempotencyStore } from './idempotency';
 import type { ProblemWriter } from './problem';
-import { createOperationLimits, type LimiterFactory, type LimitSubject, type OperationLimits } from './rate-limit';
 import type { ResponseContext } from './request-context';
-import { requestPath, requestState, startRequest } from './request-state';
+import { startRequest, type RequestState } from './request-state';
 import { RouteTable } from './route-table';
-import { parseInput, validationError } from './validation';
 
 /**
- * The contract router: ONE middleware holding a precompiled route table. It authenticates,
- * rate-limits, reads and validates input, calls the handler, filters the result through the
- * response schema and writes the envelope with writeHead/end. Everything is decided at build time
- * so the per-request path does only the work the request needs.
+ * The contract router, the HTTP layer over the core: ONE middleware holding a precompiled route
+ * table. It matches, authenticates, decodes the request for the core (which limits, validates,
+ * calls the handler and checks its result), handles Idempotency-Keys, and writes the envelope
+ * with writeHead/end. Everything is decided at build time so the per-request path does only the
+ * work the request needs.
  */
 export interface RouterOptions {
   routes: RouteDefinition[];
@@ -32,124 +35,135 @@ export interface RouterOptions {
   bodyLimitBytes: number;
   limiters: LimiterFactory;
   responses: ResponseContext;
-  /** HTTP status of an error code, so failure-only limits count client failures (4xx) alone. */
-  errorStatus: (code: string) => number | undefined;
+  /** Every error code with its HTTP status (runtime and domain codes). */
+  errors: ErrorRegistry;
   /** Where the answers to requests with an Idempotency-Key are kept. */
   idempotency: IdempotencyStore;
   /** The client's address, for rate limits (honours the trust-proxy setting). */
   clientAddress: (req: IncomingMessage) => string;
 }
 
-interface CompiledRoute {
-  endpoint: Endpoint;
+/** Routes whose handler is missing: found when the app is built, not at the first request. */
+export class MissingHandlersError extends Error {
+  override name = 'MissingHandlersError';
+  constructor(readonly operationIds: string[]) {
+    super(`No handler for ${operationIds.length} operation(s): ${operationIds.join(', ')}. Implement them (npm run generate -- --scaffold writes stubs).`);
+  }
+}
+
+interface CompiledRoute extends HttpShape {
+  operation: CompiledOperation;
   handler: (input: unknown, ctx: unknown) => unknown;
   roles: ReadonlySet<string> | undefined;
-  limits: OperationLimits | undefined;
-  output: z.ZodType | undefined;
-  fixedHeaders: Record<string, string> | undefined;
-  /** Query keys declared as arrays: `?tag=a` alone must still arrive as `['a']`. */
-  arrayQueryKeys: ReadonlySet<string>;
-  /** POST and PATCH honour an Idempotency-Key unless their contract refuses one; the other methods are idempotent already. */
   acceptsIdempotencyKey: boolean;
   refusesIdempotencyKey: boolean;
 }
 
-type Request = IncomingMessage;
+/** One request on its way through the router: what the steps share instead of a list of arguments. */
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  route: CompiledRoute;
+  state: RequestState;
+  params: Record<string, string>;
+  rawQuery: string;
+  user: AuthUser | null;
+  subject: LimitSubject;
+  /** The claimed Idempotency-Key, released if the handler fails. */
+  idempotency: { key: string; fingerprint: string } | undefined;
+}
+
 type Next = (error?: unknown) => void;
 
 export function createContractRouter(options: RouterOptions) {
-  const table = new RouteTable<CompiledRoute>();
-  const bodyOptions = { limitBytes: options.bodyLimitBytes };
+  assertHandlers(options.routes);
+  assertServices(options.services);
   const { send } = options.responses;
+  const bodyOptions = { limitBytes: options.bodyLimitBytes };
+  const core = createCore({
+    limiters: options.limiters,
+    errors: options.errors,
+    onRateLimited: (operation, { subject, requestId }) =>
+      options.log.warn(
+        { security: 'rate_limited', operationId: operation.spec.name, userId: subject.userId, ip: subject.ip, reqId: requestId },
+        `security: rate limit reached for ${operation.spec.name}`,
+      ),
+  });
+  const table = new RouteTable<CompiledRoute>();
   for (const { endpoint, handler } of options.routes) {
-    table.add(endpoint.method, endpoint.fullPath, compile(endpoint, handler as CompiledRoute['handler'], options));
+    table.add(endpoint.method, endpoint.fullPath, {
+      ...httpShape(endpoint),
+      operation: core.compile(operationSpec(endpoint)),
+      handler: handler as CompiledRoute['handler'],
+      roles: typeof endpoint.auth === 'object' ? new Set(endpoint.auth.roles) : undefined,
+      acceptsIdempotencyKey: takesIdempotencyKey(endpoint),
+      refusesIdempotencyKey: refusesIdempotencyKey(endpoint),
+    });
   }
 
-  async function handle(route: CompiledRoute, rawParams: Record<string, string>, rawQuery: string, req: Request, res: ServerResponse) {
-    const { endpoint } = route;
-    const state = requestState(req);
-    state.route = endpoint.fullPath;
-
-    const user = await authenticate(route, req);
-    let headers = route.fixedHeaders;
-    const { limits } = route;
-    const subject: LimitSubject | undefined = limits && { ip: options.clientAddress(req), userId: user?.id, body: undefined };
-    if (limits) headers = merge(headers, await limited(route, subject!, 'before-validation', state.id));
-
-    const input: Record<string, unknown> = {
-      params: parse(endpoint.params, rawParams, 'params'),
-      query: parse(endpoint.requestQuery, rawQuery ? queryObject(rawQuery, route.arrayQueryKeys) : {}, 'query'),
-      headers: parse(endpoint.headers, req.headers, 'headers'),
-      body: endpoint.requestBody ? parse(endpoint.requestBody, await readJsonBody(req, bodyOptions), 'body') : undefined,
-    };
-    if (limits) {
-      subject!.body = input.body;
-      headers = merge(headers, await limited(route, subject!, 'after-validation', state.id));
-    }
-    if ('page' in endpoint.response) {
-      const { limit, cursor, ...filters } = input.query as { limit: number; cursor?: string };
-      input.query = filters;
-      input.page = { limit, after: cursor ? options.cursors.decode(cursor) : null };
-    }
-
-    if (route.refusesIdempotencyKey && req.headers['idempotency-key'] !== undefined) {
-      throw validationError([{ path: '/headers/idempotency-key', code: 'not_accepted', message: 'This operation issues credentials: its answer is never stored, so it takes no Idempotency-Key' }]);
-    }
-    const idempotency = route.acceptsIdempotencyKey ? await claimIdempotencyKey(route, req, user, input) : undefined;
-    if (idempotency?.replay) {
-      // The replay counts as the success the first answer was, and carries this request's limit headers.
-      if (limits?.countsFailures) await limits.settle(subject!, 'success');
-      const { status, body, headers: stored } = idempotency.replay;
-      return send(req, res, status, body, undefined, { ...stored, ...headers, 'Idempotent-Replayed': 'true' });
-    }
-    let response: StoredResponse;
+  async function handle(x: Exchange): Promise<void> {
+    x.state.route = x.route.endpoint.fullPath;
+    x.user = await authenticate(x);
+    x.subject.userId = x.user?.id;
+    let outcome;
     try {
-      response = await run(route, input, newContext(user, state.id, req), limits, subject, req, rawQuery, headers);
+      outcome = await core.execute(x.route.operation, {
+        subject: x.subject,
+        requestId: x.state.id,
+        read: (part) => read(x, part),
+        prepare: (input) => prepare(x, input),
+        handler: (input) => x.route.handler(input, newContext(x)),
+      });
     } catch (error) {
-      if (idempotency) await options.idempotency.abandon(idempotency.key);
+      if (x.idempotency) await options.idempotency.abandon(x.idempotency.key);
       throw error;
     }
-    if (idempotency) {
-      await options.idempotency.finish(idempotency.key, idempotency.fingerprint, { ...response, headers: replayableHeaders(response.headers) });
+    const headers = merge(x.route.fixedHeaders, outcome.headers);
+    if (outcome.replayed) {
+      // The stored answer, with this request's limit headers.
+      const { status, body, headers: stored } = outcome.value as Encoded;
+      return send(x.req, x.res, status, body, undefined, { ...stored, ...headers, 'Idempotent-Replayed': 'true' });
     }
-    send(req, res, response.status, response.body, undefined, response.headers);
+    const response = encodeResult(x.route, outcome.value, headers, x.req, x.rawQuery, options.cursors);
+    if (x.idempotency) {
+      await options.idempotency.finish(x.idempotency.key, x.idempotency.fingerprint, { ...response, headers: replayableHeaders(response.headers) });
+    }
+    send(x.req, x.res, response.status, response.body, undefined, response.headers);
   }
 
-  /** Calls the handler (settling failure-only limits) and shapes its result into the envelope. */
-  async function run(
-    route: CompiledRoute,
-    input: Record<string, unknown>,
-    ctx: object,
-    limits: OperationLimits | undefined,
-    subject: LimitSubject | undefined,
-    req: Request,
-    rawQuery: string,
-    headers: Record<string, string> | undefined,
-  ): Promise<StoredResponse> {
-    const { endpoint } = route;
-    let result: unknown;
-    if (limits?.countsFailures) {
-      try {
-        result = await route.handler(input, ctx);
-      } catch (error) {
-        const clientFailure = error instanceof ApiError && isClientFailure(options.errorStatus(error.code));
-        await limits.settle(subject!, clientFailure ? 'client-failure' : 'server-failure');
-        throw error;
-      }
-      await limits.settle(subject!, 'success');
-    } else {
-      result = await route.handler(input, ctx);
+  function read(x: Exchange, part: InputPart): unknown {
+    switch (part) {
+      case 'params':
+        return x.params;
+      case 'query':
+        return queryObject(x.rawQuery, x.route.arrayQueryKeys);
+      case 'headers':
+        return x.req.headers;
+      default:
+        return readBody(x.req);
     }
+  }
 
-    if (endpoint.response.status === 204) return { status: 204, body: undefined, headers };
-    if ('page' in endpoint.response) {
-      const { items, next } = result as { items: unknown[]; next: PageKey | null };
-      const nextCursor = next ? options.cursors.encode(next) : null;
-      const withLink = nextCursor ? { ...headers, Link: `<${nextLink(req, route, rawQuery, nextCursor)}>; rel="next"` } : headers;
-      const page = `{"nextCursor":${JSON.stringify(nextCursor)},"hasMore":${nextCursor !== null}}`;
-      return { status: 200, body: `{"data":${JSON.stringify(filter(route, items))},"page":${page}}`, headers: withLink };
+  /**
+   * Mounted in an Express app, a body parser of the app's (express.json()) may have read the
+   * stream already: its result is validated like any other body. Otherwise the router reads it.
+   */
+  function readBody(req: IncomingMessage): unknown {
+    const parsed = req as IncomingMessage & { body?: unknown; _body?: boolean };
+    if (parsed._body === true || req.readableEnded) return parsed.body;
+    return readJsonBody(req, bodyOptions);
+  }
+
+  /** After validation: the page query becomes `page`, and an Idempotency-Key is claimed (or replayed). */
+  async function prepare(x: Exchange, input: Record<string, unknown>): Promise<{ replay: Encoded } | undefined> {
+    if ('page' in x.route.endpoint.response) takePage(input, options.cursors);
+    const given = x.req.headers['idempotency-key'];
+    if (given === undefined) return undefined;
+    if (x.route.refusesIdempotencyKey) {
+      throw validationError([{ path: '/headers/idempotency-key', code: 'not_accepted', message: 'This operation issues credentials: its answer is never stored, so it takes no Idempotency-Key' }]);
     }
-    return { status: endpoint.response.status, body: `{"data":${JSON.stringify(filter(route, result))}}`, headers };
+    if (!x.route.acceptsIdempotencyKey) return undefined;
+    return claimIdempotencyKey(x, given, input);
   }
 
   /**
@@ -157,57 +171,32 @@ export function createContractRouter(options: RouterOptions) {
    * session, when signed in: a key from session 1 must not answer for session 2), and bound to
    * the request it first came with (params, query and body), so it cannot replay someone else's.
    */
-  async function claimIdempotencyKey(route: CompiledRoute, req: Request, user: AuthUser | null, input: Record<string, unknown>) {
-    const given = req.headers['idempotency-key'];
-    if (given === undefined) return undefined;
+  async function claimIdempotencyKey(x: Exchange, given: string | string[], input: Record<string, unknown>) {
     if (typeof given !== 'string' || !IDEMPOTENCY_KEY.test(given)) {
       throw validationError([{ path: '/headers/idempotency-key', code: 'invalid_string', message: '1–255 visible ASCII characters' }]);
     }
-    const caller = user ? `u:${user.id}:${user.sessionId ?? ''}` : `ip:${options.clientAddress(req)}`;
-    const key = `${route.endpoint.operationId}:${caller}:${given}`;
+    const caller = x.user ? `u:${x.user.id}:${x.user.sessionId ?? ''}` : `ip:${x.subject.ip}`;
+    const key = `${x.route.endpoint.operationId}:${caller}:${given}`;
     const fingerprint = createHash('sha256').update(JSON.stringify([input.params, input.query, input.body])).digest('base64url');
     const claim = await options.idempotency.begin(key, fingerprint);
     if (claim.state === 'mismatch') throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with another request');
     if (claim.state === 'in-progress') throw new ApiError('CONFLICT', 'A request with this Idempotency-Key is still running; retry later');
-    return { key, fingerprint, replay: claim.state === 'done' ? claim.response : undefined };
+    if (claim.state === 'done') return { replay: claim.response };
+    x.idempotency = { key, fingerprint };
+    return undefined;
   }
 
-  /** Checks an operation's limits; a refusal is a security event (a lockout, for sign-in). */
-  async function limited(route: CompiledRoute, subject: LimitSubject, stage: 'before-validation' | 'after-validation', reqId: string) {
-    try {
-      return await route.limits!.check(stage, subject);
-    } catch (error) {
-      if (error instanceof ApiError && error.code === 'RATE_LIMITED') {
-        options.log.warn(
-          { security: 'rate_limited', operationId: route.endpoint.operationId, userId: subject.userId, ip: subject.ip, reqId },
-          `security: rate limit reached for ${route.endpoint.operationId}`,
-        );
-      }
-      throw error;
-    }
-  }
-
-  async function authenticate(route: CompiledRoute, req: Request): Promise<AuthUser | null> {
+  async function authenticate(x: Exchange): Promise<AuthUser | null> {
+    const { endpoint, roles } = x.route;
     // Public operations do not look at credentials, so a stale token never breaks them.
-    if (route.endpoint.auth === 'public') return null;
-    const token = bearerToken(req.headers.authorization);
+    if (endpoint.auth === 'public') return null;
+    const token = bearerToken(x.req.headers.authorization);
     if (!token) throw unauthenticated();
     const user = await options.verifier.verify(token);
-    if (route.roles && !user.roles.some((role) => route.roles!.has(role))) {
+    if (roles && !user.roles.some((role) => roles.has(role))) {
       throw new ApiError('FORBIDDEN', 'Your role does not allow this operation');
     }
     return user;
-  }
-
-  /**
-   * Parsing through the response schema drops undeclared fields (a stray passwordHash never
-   * leaves) and refuses a result that breaks the contract: the client gets a 500 rather than
-   * data its types do not describe, and the log names the operation and the broken fields.
-   */
-  function filter(route: CompiledRoute, value: unknown): unknown {
-    const parsed = route.output!.safeParse(value);
-    if (parsed.success) return parsed.data;
-    throw new Error(`The result of ${route.endpoint.operationId} breaks its response schema: ${parsed.error.message}`);
   }
 
   /**
@@ -221,24 +210,24 @@ export function createContractRouter(options: RouterOptions) {
       },
     },
     client: {
-      get(this: { req: IncomingMessage }) {
-        const req = this.req;
-        return { ip: options.clientAddress(req), userAgent: req.headers['user-agent'] };
+      get(this: { req: IncomingMessage; ip: string }) {
+        return { ip: this.ip, userAgent: this.req.headers['user-agent'] };
       },
     },
   }) as object;
 
-  function newContext(user: AuthUser | null, requestId: string, req: IncomingMessage) {
-    const ctx = Object.create(contextPrototype) as { user: AuthUser | null; requestId: string; req: IncomingMessage };
-    ctx.user = user;
-    ctx.requestId = requestId;
-    ctx.req = req;
+  function newContext(x: Exchange) {
+    const ctx = Object.create(contextPrototype) as { user: AuthUser | null; requestId: string; req: IncomingMessage; ip: string };
+    ctx.user = x.user;
+    ctx.requestId = x.state.id;
+    ctx.req = x.req;
+    ctx.ip = x.subject.ip;
     return ctx;
   }
 
   /** Serves contract routes, passes everything else on (a connect-style middleware). */
-  function middleware(req: Request, res: ServerResponse, next: Next): void {
-    startRequest(req);
+  function middleware(req: IncomingMessage, res: ServerResponse, next: Next): void {
+    const state = startRequest(req);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     let match;
@@ -249,9 +238,18 @@ export function createContractRouter(options: RouterOptions) {
     }
     const route = match && (match.byMethod.get(req.method!) ?? (req.method === 'HEAD' ? match.byMethod.get('GET') : undefined));
     if (!route) return next();
-    handle(route, match!.params, q < 0 ? '' : url.slice(q + 1), req, res).catch((error: unknown) =>
-      options.writeProblem(req, res, error),
-    );
+    const exchange: Exchange = {
+      req,
+      res,
+      route,
+      state,
+      params: match!.params,
+      rawQuery: q < 0 ? '' : url.slice(q + 1),
+      user: null,
+      subject: { ip: options.clientAddress(req), userId: undefined, body: undefined },
+      idempotency: undefined,
+    };
+    handle(exchange).catch((error: unknown) => options.writeProblem(req, res, error));
   }
 
   /** Methods served at a path, for the 405 `Allow` header; empty when the path is unknown. */
@@ -268,96 +266,42 @@ export function createContractRouter(options: RouterOptions) {
   return { middleware, allowedMethods };
 }
 
-function compile(endpoint: Endpoint, handler: CompiledRoute['handler'], options: RouterOptions): CompiledRoute {
-  const response = endpoint.response;
-  const auth = endpoint.auth;
+/** The core's view of an endpoint: its limits, its four input parts and its output check. */
+function operationSpec(endpoint: Endpoint): OperationSpec {
+  const { response, operationId } = endpoint;
+  let output: OperationSpec['output'] = () => undefined;
+  if ('page' in response) {
+    const items = z.array(response.page);
+    output = (result) => {
+      const { items: found, next } = result as { items: unknown[]; next: unknown };
+      return { items: checkOutput(operationId, items, found), next };
+    };
+  } else if ('body' in response) {
+    const body = response.body;
+    output = (result) => checkOutput(operationId, body, result);
+  }
   return {
-    endpoint,
-    handler,
-    roles: typeof auth === 'object' ? new Set(auth.roles) : undefined,
-    limits: endpoint.rateLimit ? createOperationLimits(endpoint.operationId, rateLimitsOf(endpoint), options.limiters) : undefined,
-    output: 'page' in response ? z.array(response.page) : 'body' in response ? response.body : undefined,
-    fixedHeaders: endpoint.deprecated ? deprecationHeaders(endpoint.deprecated) : undefined,
-    acceptsIdempotencyKey: takesIdempotencyKey(endpoint),
-    refusesIdempotencyKey: (endpoint.method === 'POST' || endpoint.method === 'PATCH') && !takesIdempotencyKey(endpoint),
-    arrayQueryKeys: new Set(
-      Object.entries(endpoint.requestQuery?.shape ?? {})
-        .filter(([, schema]) => unwrap(schema as z.ZodType) instanceof z.ZodArray)
-        .map(([key]) => key),
-    ),
+    name: operationId,
+    rateLimits: rateLimitsOf(endpoint),
+    parts: ['params', 'query', 'headers', 'body'],
+    input: { params: endpoint.params, query: endpoint.requestQuery, headers: endpoint.headers, body: endpoint.requestBody },
+    output,
   };
+}
+
+function assertHandlers(routes: RouteDefinition[]): void {
+  const missing = routes.filter((route) => typeof route.handler !== 'function').map((route) => route.endpoint.operationId);
+  if (missing.length > 0) throw new MissingHandlersError(missing);
+}
+
+/** A service named like a context field would be silently shadowed by it; the types refuse it too. */
+function assertServices(services: object): void {
+  const clashing = RESERVED_CONTEXT_KEYS.filter((key) => key in services);
+  if (clashing.length > 0) throw new Error(`Services may not be named ${clashing.join(', ')}: the handler context uses these names`);
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-/** Rate-limit headers describe the request that carried them; a replay sends its own. */
-function replayableHeaders(headers: Record<string, string> | undefined): Record<string, string> | undefined {
-  if (!headers) return undefined;
-  const kept = Object.entries(headers).filter(([name]) => !/^(ratelimit|ratelimit-policy|retry-after)$/i.test(name));
-  return kept.length > 0 ? Object.fromEntries(kept) : undefined;
-}
-
-function isClientFailure(status: number | undefined): boolean {
-  return status !== undefined && status >= 400 && status < 500 && status !== 429;
-}
-
 function merge(a: Record<string, string> | undefined, b: Record<string, string> | undefined): Record<string, string> | undefined {
   return a && b ? { ...a, ...b } : (a ?? b);
-}
-
-function parse(schema: z.ZodType | undefined, value: unknown, location: string): unknown {
-  if (!schema) return location === 'body' ? undefined : {};
-  return parseInput(schema, value, location);
-}
-
-/**
- * The query as an object (`application/x-www-form-urlencoded`). Unlike URLSearchParams, a
- * malformed percent-encoding or one that is not UTF-8 is refused rather than read as U+FFFD.
- */
-function queryObject(raw: string, arrayKeys: ReadonlySet<string>): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = Object.create(null);
-  for (const pair of raw.split('&')) {
-    if (pair === '') continue;
-    const eq = pair.indexOf('=');
-    const key = decodeQueryPart(eq < 0 ? pair : pair.slice(0, eq));
-    const value = eq < 0 ? '' : decodeQueryPart(pair.slice(eq + 1));
-    const seen = out[key];
-    if (seen === undefined) out[key] = arrayKeys.has(key) ? [value] : value;
-    else out[key] = Array.isArray(seen) ? [...seen, value] : [seen, value];
-  }
-  return out;
-}
-
-function decodeQueryPart(part: string): string {
-  const text = part.includes('+') ? part.replaceAll('+', ' ') : part;
-  if (!text.includes('%')) return text;
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    throw validationError([{ path: '/query', code: 'invalid_encoding', message: 'The query string holds a malformed percent-encoding (or one that is not UTF-8)' }]);
-  }
-}
-
-/** The schema under optional/default/nullable wrappers. */
-function unwrap(schema: z.ZodType): z.ZodType {
-  let current = schema;
-  while (current instanceof z.ZodOptional || current instanceof z.ZodDefault || current instanceof z.ZodNullable) {
-    current = current.unwrap() as z.ZodType;
-  }
-  return current;
-}
-
-/** The next page's URL: the declared query parameters only, so an undeclared one cannot grow the header. */
-function nextLink(req: IncomingMessage, route: CompiledRoute, rawQuery: string, cursor: string): string {
-  const path = requestPath(req);
-  const declared = route.endpoint.requestQuery?.shape ?? {};
-  const query = new URLSearchParams([...new URLSearchParams(rawQuery)].filter(([key]) => Object.hasOwn(declared, key)));
-  query.set('cursor', cursor);
-  return `${path}?${query}`;
-}
-
-function deprecationHeaders(deprecation: NonNullable<Endpoint['deprecated']>): Record<string, string> {
-  const headers: Record<string, string> = { Deprecation: `@${Math.floor(Date.parse(deprecation.since) / 1000)}` };
-  if (deprecation.sunset) headers.Sunset = new Date(deprecation.sunset).toUTCString();
-  return headers;
 }
