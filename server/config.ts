@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseTrustProxy } from '../runtime/server';
+import { parseTrustProxy } from '../runtime/server/trust-proxy';
 
 /** An unset variable and an empty one mean the same: not given. */
 const unlessEmpty = <S extends z.ZodType>(schema: S) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
