@@ -34,6 +34,8 @@ const forbidden: Fixture[] = [
   { file: 'contracts/leak-runtime-server.ts', from: '../runtime/server' },
   { file: 'contracts/leak-server.ts', from: '../server/services' },
   { file: 'contracts/leak-express.ts', from: 'express' },
+  { file: 'contracts/leak-contract-internals.ts', from: '../runtime/contract/errors' },
+  { file: 'generator/leak-contract-internals.ts', from: '../runtime/contract/behaviour' },
 ];
 
 const allowed: Fixture[] = [
@@ -52,6 +54,7 @@ const allowed: Fixture[] = [
   { file: 'contracts/ok-zod.ts', from: 'zod' },
   { file: 'contracts/ok-own.ts', from: './users' },
   { file: 'server/ok-everything.ts', from: '../contracts' },
+  { file: 'server/ok-runtime-file.ts', from: '../runtime/server/lifecycle' },
   { file: 'server/handlers/ok-generated.ts', from: '../../generated/server' },
 ];
 
