@@ -9,7 +9,7 @@ import { buildModel } from './model';
 import { buildOpenApi } from './openapi';
 import { buildAsyncApi } from './asyncapi';
 import { header, renderClient, renderRealtime, renderReference, renderServer } from './render';
-import { specTypes } from './types';
+import { reusableSchemaFile, schemaFile } from './types';
 
 /** load → check → spec → lint → types → templates; returns the output files by path under outDir. */
 export class GeneratorError extends Error {
@@ -39,18 +39,25 @@ export async function generateFiles(root: string, config: GeneratorConfig, api: 
   const model = buildModel(api, contracts);
   const document = await step('spec', () => buildOpenApi(api, model));
   const json = `${JSON.stringify(document, null, 2)}\n`;
-  const lint = await step('lint', () => lintOpenApi(json));
-  if (lint.length > 0) {
-    throw new GeneratorError(`The spec breaks Redocly's recommended rules:\n${lint.map((p) => `  ${p.severity} ${p.rule} at ${p.where}: ${p.message}`).join('\n')}`);
+  // An unchanged spec keeps its schema.ts, which proves it passed the lint: neither tool is loaded.
+  const schemaHeader = header(config.contracts);
+  const reused = await step('reuse', () => reusableSchemaFile(join(root, config.outDir, 'client/schema.ts'), schemaHeader, json));
+  if (reused === undefined) {
+    const lint = await step('lint', () => lintOpenApi(json));
+    if (lint.length > 0) {
+      throw new GeneratorError(
+        `The spec breaks Redocly's recommended rules:\n${lint.map((p) => `  ${p.severity} ${p.rule} at ${p.where}: ${p.message}`).join('\n')}`,
+      );
+    }
   }
-  const types = await step('types', () => specTypes(document));
+  const schema = reused ?? (await step('types', () => schemaFile(schemaHeader, json, document)));
 
   const paths = { root, contractsFile: config.contracts, outDir: config.outDir, runtime: config.runtime };
   const files = await step('render', () => {
     const out = new Map<string, string>([['openapi.json', json]]);
     const asyncapi = buildAsyncApi(api, events);
     for (const [path, content] of Object.entries(renderServer(model, paths, asyncapi !== undefined))) out.set(path, content);
-    out.set('client/schema.ts', `${header(config.contracts)}\n\n${types}`);
+    out.set('client/schema.ts', schema);
     out.set('client/index.ts', renderClient(model, paths));
     for (const [name, content] of clientRuntime(root, config.runtime)) out.set(`client/runtime/${name}`, `${header('runtime/client/' + name)}\n${content}`);
     out.set('docs/reference.md', renderReference(api, model, paths));

@@ -1,8 +1,67 @@
-import openapiTS, { astToString } from 'openapi-typescript';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { OpenApiDocument } from './openapi';
+import { LINT_RULESET } from './lint';
 
-/** TypeScript types of the spec (paths, operations, components) for the standalone client. */
-export async function specTypes(document: OpenApiDocument): Promise<string> {
-  const ast = await openapiTS(document as unknown as Parameters<typeof openapiTS>[0], { alphabetize: false });
-  return astToString(ast);
+/**
+ * generated/client/schema.ts: the spec's TypeScript types (paths, operations, components) for the
+ * standalone client, printed by openapi-typescript.
+ *
+ * openapi-typescript loads the TypeScript compiler (over a second) and Redocly's lint is slow too, yet
+ * both are pure functions of openapi.json and the tools' versions. So the file's second line stamps
+ * those inputs and its own body's hash: when the spec has not changed, the file on disk is reused as it
+ * is, without loading either tool — and a hand edit of the body, a changed spec or an upgraded tool
+ * still makes it stale.
+ */
+const TYPES_OPTIONS = { alphabetize: false } as const;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+function versionOf(name: string, from: string): string {
+  const file = createRequire(from).resolve(`${name}/package.json`);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+let tools: string | undefined;
+/** What besides the spec decides the file: who linted the spec and who printed the types, how. */
+function toolsLine(): string {
+  if (tools === undefined) {
+    const openapiTs = createRequire(import.meta.url).resolve('openapi-typescript');
+    tools =
+      `lint @redocly/openapi-core ${versionOf('@redocly/openapi-core', import.meta.url)} ${LINT_RULESET}; ` +
+      `types openapi-typescript ${versionOf('openapi-typescript', import.meta.url)} ${JSON.stringify(TYPES_OPTIONS)}, ` +
+      `typescript ${versionOf('typescript', openapiTs)}`;
+  }
+  return tools;
+}
+
+/** Everything before the body's hash; equal only when the header, the spec and the tools are. */
+function stampPrefix(header: string, json: string): string {
+  return `${header}\n// From openapi.json sha256:${sha256(json)} (${toolsLine()}); body sha256:`;
+}
+
+/** The file's full text, printing the types: the caller has linted `json`. */
+export async function schemaFile(header: string, json: string, document: OpenApiDocument): Promise<string> {
+  const { default: openapiTS, astToString } = await import('openapi-typescript');
+  const body = astToString(await openapiTS(document as unknown as Parameters<typeof openapiTS>[0], TYPES_OPTIONS));
+  return `${stampPrefix(header, json)}${sha256(body)}\n\n${body}`;
+}
+
+/**
+ * The file as it is on disk when it is exactly what `schemaFile` would make of `json` (so the spec it
+ * was made from passed the lint), else undefined.
+ */
+export function reusableSchemaFile(file: string, header: string, json: string): string | undefined {
+  let current: string;
+  try {
+    current = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const prefix = stampPrefix(header, json);
+  if (!current.startsWith(prefix)) return undefined;
+  const hash = current.slice(prefix.length, prefix.length + 64);
+  const body = current.slice(prefix.length + 64);
+  return body.startsWith('\n\n') && sha256(body.slice(2)) === hash ? current : undefined;
 }
