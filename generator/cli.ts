@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, watch, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { inspect, parseArgs } from 'node:util';
 import type { ApiDefinition, ContractEntry } from '../runtime/contract';
 import { readGeneratorConfig, type GeneratorConfig } from './config';
 import { loadApi } from './load';
@@ -10,86 +12,146 @@ import { generateFiles, GeneratorError } from './pipeline';
 import { renderScaffold } from './render';
 import { syncFiles } from './write';
 
+const USAGE = `npm run generate [-- --check | --watch | --scaffold] [--verbose] [--root DIR] [--config FILE]
+  --check     write nothing; exit 1 naming every stale file (CI)
+  --watch     regenerate whenever a contract changes
+  --scaffold  also write a 501 stub handler file for every tag that has none (never overwrites)
+  --verbose   print the milliseconds of each step
+  --root      the project folder (default: the current folder)
+  --config    the generator config, from the project folder (default: generator.config.json)`;
+
+export interface CliIo {
+  /** The folder a relative --root starts from. */
+  cwd: string;
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
 /**
- * npm run generate [-- --check | --watch | --scaffold]
- *   --check     write nothing; exit 1 naming every stale file (CI)
- *   --watch     regenerate whenever a contract changes
- *   --scaffold  also write a 501 stub handler file for every tag that has none (never overwrites)
+ * `npm run generate` as a function of its arguments: returns the exit code. With --watch it never
+ * settles. Contract modules are imported once per process (ESM caches them), so a second run in the
+ * same process does not see a contract edited in between; --watch runs each regeneration in a new process.
  */
-const { values } = parseArgs({
-  options: {
-    check: { type: 'boolean', default: false },
-    watch: { type: 'boolean', default: false },
-    scaffold: { type: 'boolean', default: false },
-    root: { type: 'string', default: process.cwd() },
-    config: { type: 'string', default: 'generator.config.json' },
-  },
-});
-
-const root = resolve(values.root);
-let config: GeneratorConfig;
-try {
-  config = readGeneratorConfig(root, values.config);
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(1);
-}
-
-async function run(): Promise<number> {
-  const started = performance.now();
-  const { api, contracts } = await loadApi(root, config.contracts, config.export);
-  const { files } = await generateFiles(root, config, api, contracts);
-  const outDir = join(root, config.outDir);
-  const { stale } = syncFiles(outDir, files, values.check);
-  const ms = Math.round(performance.now() - started);
-
-  if (values.check) {
-    if (stale.length === 0) {
-      console.log(`generated/ is fresh (${contracts.length} operations, ${ms} ms)`);
-      return 0;
-    }
-    console.error(`generated/ is stale; run \`npm run generate\`. Stale files:\n${stale.map((f) => `  ${config.outDir}/${f}`).join('\n')}`);
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const fail = (message: string) => {
+    io.stderr.write(`${message}\n`);
     return 1;
+  };
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        check: { type: 'boolean', default: false },
+        watch: { type: 'boolean', default: false },
+        scaffold: { type: 'boolean', default: false },
+        verbose: { type: 'boolean', default: false },
+        root: { type: 'string', default: '.' },
+        config: { type: 'string', default: 'generator.config.json' },
+      },
+    }));
+  } catch (error) {
+    return fail(`${(error as Error).message}\n\n${USAGE}`);
   }
-  console.log(`${contracts.length} operations → ${files.size} files, ${stale.length} changed (${ms} ms)`);
-  if (values.scaffold) scaffold(api, contracts);
-  return 0;
+  const root = resolve(io.cwd, values.root);
+  let config: GeneratorConfig;
+  try {
+    config = readGeneratorConfig(root, values.config);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  if (values.watch)
+    return watchContracts(
+      root,
+      config,
+      argv.filter((arg) => arg !== '--watch'),
+      io,
+    );
+
+  try {
+    const started = performance.now();
+    const { api, contracts } = await loadApi(root, config.contracts, config.export);
+    const loaded = performance.now();
+    const { files, timings } = await generateFiles(root, config, api, contracts);
+    const written = performance.now();
+    const { stale } = syncFiles(join(root, config.outDir), files, values.check);
+    const ms = Math.round(performance.now() - started);
+    if (values.verbose) {
+      const steps = { load: loaded - started, ...timings, [values.check ? 'compare' : 'write']: performance.now() - written };
+      io.stdout.write(
+        `${Object.entries(steps)
+          .map(([step, time]) => `${step} ${Math.round(time)} ms`)
+          .join(', ')}\n`,
+      );
+    }
+
+    if (values.check) {
+      if (stale.length === 0) {
+        io.stdout.write(`generated/ is fresh (${contracts.length} operations, ${ms} ms)\n`);
+        return 0;
+      }
+      return fail(`generated/ is stale; run \`npm run generate\`. Stale files:\n${stale.map((f) => `  ${config.outDir}/${f}`).join('\n')}`);
+    }
+    io.stdout.write(`${contracts.length} operations → ${files.size} files, ${stale.length} changed (${ms} ms)\n`);
+    if (values.scaffold) scaffold(root, config, api, contracts, io);
+    return 0;
+  } catch (error) {
+    return fail(error instanceof GeneratorError ? error.message : inspect(error));
+  }
 }
 
-function scaffold(api: ApiDefinition, contracts: ContractEntry[]): void {
+function scaffold(root: string, config: GeneratorConfig, api: ApiDefinition, contracts: ContractEntry[], io: CliIo): void {
   const model = buildModel(api, contracts);
   for (const tag of model.tags) {
     const file = resolve(root, config.handlers.dir, `${tag.name}.ts`);
     if (existsSync(file)) continue;
     mkdirSync(dirname(file), { recursive: true });
-    const paths = { root, contractsFile: config.contracts, outDir: config.outDir, handlersDir: config.handlers.dir, ...config.handlers, runtime: config.runtime };
+    const paths = {
+      root,
+      contractsFile: config.contracts,
+      outDir: config.outDir,
+      handlersDir: config.handlers.dir,
+      ...config.handlers,
+      runtime: config.runtime,
+    };
     writeFileSync(file, renderScaffold(tag, paths));
-    console.log(`scaffolded ${config.handlers.dir}/${tag.name}.ts: its handlers answer 501 until you implement them`);
+    io.stdout.write(`scaffolded ${config.handlers.dir}/${tag.name}.ts: its handlers answer 501 until you implement them\n`);
   }
 }
 
-function report(error: unknown): number {
-  console.error(error instanceof GeneratorError ? error.message : error);
-  return 1;
-}
-
-if (values.watch) {
-  // Each run is a fresh process: imported contract modules are cached for the life of a process.
-  const args = process.argv.slice(1).filter((arg) => arg !== '--watch');
+function watchContracts(root: string, config: GeneratorConfig, args: string[], io: CliIo): Promise<number> {
   let timer: NodeJS.Timeout | undefined;
   const regenerate = () => {
-    spawn(process.execPath, [...process.execArgv, ...args], { stdio: 'inherit' });
+    const cli = fileURLToPath(import.meta.url);
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), cli, ...args], {
+      cwd: io.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.setEncoding('utf8').on('data', (text: string) => io.stdout.write(text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => io.stderr.write(text));
+  };
+  const later = () => {
+    clearTimeout(timer);
+    timer = setTimeout(regenerate, 100);
   };
   regenerate();
-  watch(dirname(join(root, config.contracts)), { recursive: true }, () => {
-    clearTimeout(timer);
-    timer = setTimeout(regenerate, 100);
-  });
-  watch(join(root, 'runtime/client'), () => {
-    clearTimeout(timer);
-    timer = setTimeout(regenerate, 100);
-  });
-  console.log('watching contracts/ and runtime/client/ for changes');
-} else {
-  process.exitCode = await run().catch(report);
+  watch(dirname(join(root, config.contracts)), { recursive: true }, later);
+  // The client runtime is copied into the output: a change to it (in this repository) regenerates too.
+  const clientRuntime = dirname(createRequire(join(root, 'package.json')).resolve(`${config.runtime}/client`));
+  watch(clientRuntime, later);
+  io.stdout.write(`watching ${dirname(config.contracts)}/ and ${clientRuntime} for changes\n`);
+  return new Promise(() => {});
+}
+
+/** Run as a script (`tsx generator/cli.ts`), not imported (by bin.js, a test). */
+function isMain(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  process.exitCode = await runCli(process.argv.slice(2), { cwd: process.cwd(), stdout: process.stdout, stderr: process.stderr });
 }

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -5,15 +6,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyProject, editFile, removeProject, runGenerator, snapshot, type CliResult } from './fixtures/project';
 
 /**
- * `npm run generate` as a developer and CI use it, in a throwaway copy of the project. The steps
- * build on each other (edit → stale → regenerate → fresh), so they run in order on one copy.
+ * `npm run generate` as a developer and CI use it, on throwaway copies of the project, run in this
+ * process (runCli); one test runs it as a real process. A copy's contracts are read once, so each
+ * state of the contracts has its own copy.
  */
-let root: string;
-let originalEvents: string;
-/** What --check named after the contract edit, for the regenerate step to compare with. */
-let namedStale: string[] = [];
-const generated = () => join(root, 'generated');
-const eventsContract = () => join(root, 'contracts/events.ts');
+const copies: string[] = [];
+function copy(): string {
+  const root = copyProject();
+  copies.push(root);
+  return root;
+}
+afterAll(() => copies.forEach(removeProject));
 
 /** The files named in a `--check` failure, without the `generated/` prefix. */
 function staleFiles(result: CliResult): string[] {
@@ -25,47 +28,21 @@ function changedBetween(before: ReturnType<typeof snapshot>, after: ReturnType<t
   return [...paths].filter((p) => before.get(p)?.content !== after.get(p)?.content).sort();
 }
 
-beforeAll(() => {
-  root = copyProject();
-  originalEvents = readFileSync(eventsContract(), 'utf8');
-});
-afterAll(() => removeProject(root));
+describe('npm run generate on an unchanged project', () => {
+  let root: string;
+  const generated = () => join(root, 'generated');
+  beforeAll(() => {
+    root = copy();
+  });
 
-describe('npm run generate', () => {
-  it('--check passes on a fresh copy of the project', async () => {
+  it('--check passes', async () => {
     const result = await runGenerator(root, ['--check']);
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/fresh/);
   });
 
-  it('--check fails after a contract edit, names each stale file and writes nothing', async () => {
-    editFile(eventsContract(), "summary: 'Get one event'", "summary: 'Fetch one event by its id'");
-    const before = snapshot(generated());
-
-    const result = await runGenerator(root, ['--check']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/stale/);
-    expect(staleFiles(result)).toEqual(
-      expect.arrayContaining(['openapi.json', 'server/handlers.ts', 'client/index.ts', 'docs/reference.md']),
-    );
-    expect(snapshot(generated())).toEqual(before);
-    namedStale = staleFiles(result);
-  });
-
-  it('generate rewrites exactly the files --check named', async () => {
-    const before = snapshot(generated());
-
-    const result = await runGenerator(root);
-    expect(result.code).toBe(0);
-    const after = snapshot(generated());
-    expect(changedBetween(before, after)).toEqual(namedStale);
-    expect(result.stdout).toMatch(new RegExp(`\\b${namedStale.length} changed\\b`));
-    expect(after.get('openapi.json')!.content).toContain('Fetch one event by its id');
-    expect(after.get('openapi.json')!.content).not.toContain('Get one event');
-  });
-
-  it('a second run reports 0 changed and touches no file', async () => {
+  it('a run reports 0 changed and touches no file', async () => {
     const before = snapshot(generated());
     await new Promise((resolve) => setTimeout(resolve, 20));
 
@@ -73,6 +50,12 @@ describe('npm run generate', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/\b0 changed\b/);
     expect(snapshot(generated())).toEqual(before);
+  });
+
+  it('--verbose prints the time of each step', async () => {
+    const result = await runGenerator(root, ['--check', '--verbose']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^load \d+ ms, check \d+ ms, spec \d+ ms, .*render \d+ ms, compare \d+ ms$/m);
   });
 
   it('--check names a stray file and a missing one; generate removes the first and restores the second', async () => {
@@ -92,24 +75,53 @@ describe('npm run generate', () => {
     expect(result.code).toBe(0);
     expect(existsSync(stray)).toBe(false);
     expect(readFileSync(reference, 'utf8')).toBe(referenceText);
-    expect(existsSync(join(generated(), 'server/routes.ts'))).toBe(true);
   });
 
-  it('a broken contract stops the run with a message naming it, and nothing is written', async () => {
-    editFile(eventsContract(), "operationId: 'getEvent'", "operationId: 'get_event'");
-    editFile(eventsContract(), "summary: 'List events'", "summary: 'List every event'");
-    const before = snapshot(generated());
+  // The client types are reused while the spec is unchanged (see generator/types.ts): that must not
+  // let a hand edit of them, or of the spec, pass.
+  it.each([
+    [
+      'the client types',
+      'client/schema.ts',
+      (text: string) => text.replace('export interface paths {', 'export interface paths {\n    "/hand/made": never;'),
+    ],
+    [
+      'the stamp of the client types',
+      'client/schema.ts',
+      (text: string) =>
+        text.replace(/(openapi\.json sha256:)(.)/, (_, stamp: string, digit: string) => stamp + (digit === '0' ? '1' : '0')),
+    ],
+    ['the spec', 'openapi.json', (text: string) => text.replace('"summary": "Get one event"', '"summary": "Hand-made"')],
+  ])('--check names a hand edit of %s, and generate undoes it', async (_what, path, edit) => {
+    const file = join(generated(), path);
+    const original = readFileSync(file, 'utf8');
+    const edited = edit(original);
+    expect(edited).not.toBe(original);
+    writeFileSync(file, edited);
 
-    const result = await runGenerator(root);
+    const check = await runGenerator(root, ['--check']);
+    expect(check.code).toBe(1);
+    expect(staleFiles(check)).toEqual([path]);
+
+    expect((await runGenerator(root)).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(original);
+  });
+
+  it('a missing config file is reported by name, without a stack trace', async () => {
+    const result = await runGenerator(root, ['--check', '--config', 'no-such.config.json']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/events\.getEvent: operationId "get_event" must be camelCase/);
-    expect(result.stderr).toMatch(/events\.getEvent: operationId "get_event" must equal its export name "getEvent"/);
-    expect(result.stderr, 'a contract problem is not a crash: no stack trace').not.toMatch(/^\s+at /m);
-    expect(snapshot(generated())).toEqual(before);
+    expect(result.stderr).toContain('no-such.config.json');
+    expect(result.stderr, 'a missing file is not a crash: no stack trace').not.toMatch(/^\s+at /m);
+  });
+
+  it('an unknown option is refused with the usage', async () => {
+    const result = await runGenerator(root, ['--chekc']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("Unknown option '--chekc'");
+    expect(result.stderr).toContain('--check     write nothing');
   });
 
   it('--scaffold writes a 501 stub per tag that has no handler file, and never overwrites one', async () => {
-    writeFileSync(eventsContract(), originalEvents);
     writeFileSync(
       join(root, 'scaffold.config.json'),
       JSON.stringify({
@@ -148,13 +160,6 @@ describe('npm run generate', () => {
     expect(readFileSync(join(handlersDir, 'health.ts'), 'utf8')).toBe(mine);
   });
 
-  it('a missing config file is reported by name, without a stack trace', async () => {
-    const result = await runGenerator(root, ['--check', '--config', 'no-such.config.json']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('no-such.config.json');
-    expect(result.stderr, 'a missing file is not a crash: no stack trace').not.toMatch(/^\s+at /m);
-  });
-
   describe('with absolute paths', () => {
     let elsewhere: string;
     beforeAll(() => {
@@ -163,7 +168,6 @@ describe('npm run generate', () => {
     afterAll(() => removeProject(elsewhere));
 
     it('--config reads a config file given by an absolute path', async () => {
-      writeFileSync(eventsContract(), originalEvents);
       const config = join(elsewhere, 'generator.config.json');
       writeFileSync(config, readFileSync(join(root, 'generator.config.json')));
 
@@ -176,7 +180,10 @@ describe('npm run generate', () => {
       const handlersDir = join(elsewhere, 'handlers');
       writeFileSync(
         join(root, 'absolute.config.json'),
-        JSON.stringify({ contracts: 'contracts/index.ts', handlers: { dir: handlersDir, servicesImport: '../services', servicesType: 'Services' } }),
+        JSON.stringify({
+          contracts: 'contracts/index.ts',
+          handlers: { dir: handlersDir, servicesImport: '../services', servicesType: 'Services' },
+        }),
       );
 
       const result = await runGenerator(root, ['--scaffold', '--config', 'absolute.config.json']);
@@ -187,5 +194,85 @@ describe('npm run generate', () => {
       expect(generatedServer).toBeDefined();
       expect(existsSync(join(resolve(handlersDir, generatedServer!), 'index.ts'))).toBe(true);
     });
+  });
+});
+
+describe('npm run generate after a contract edit', () => {
+  let root: string;
+  /** What --check named, for the regenerate step to compare with. */
+  let namedStale: string[] = [];
+  const generated = () => join(root, 'generated');
+  beforeAll(() => {
+    root = copy();
+    editFile(join(root, 'contracts/events.ts'), "summary: 'Get one event'", "summary: 'Fetch one event by its id'");
+  });
+
+  it('--check fails, names each stale file and writes nothing', async () => {
+    const before = snapshot(generated());
+
+    const result = await runGenerator(root, ['--check']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/stale/);
+    expect(staleFiles(result)).toEqual(
+      expect.arrayContaining(['openapi.json', 'server/handlers.ts', 'client/index.ts', 'client/schema.ts', 'docs/reference.md']),
+    );
+    expect(snapshot(generated())).toEqual(before);
+    namedStale = staleFiles(result);
+  });
+
+  it('generate rewrites exactly the files --check named', async () => {
+    const before = snapshot(generated());
+
+    const result = await runGenerator(root);
+    expect(result.code).toBe(0);
+    const after = snapshot(generated());
+    expect(changedBetween(before, after)).toEqual(namedStale);
+    expect(result.stdout).toMatch(new RegExp(`\\b${namedStale.length} changed\\b`));
+    expect(after.get('openapi.json')!.content).toContain('Fetch one event by its id');
+    expect(after.get('openapi.json')!.content).not.toContain('Get one event');
+  });
+
+  it('then --check passes', async () => {
+    const result = await runGenerator(root, ['--check']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+});
+
+describe('npm run generate on a broken contract', () => {
+  it('stops with a message naming it, and writes nothing', async () => {
+    const root = copy();
+    editFile(join(root, 'contracts/events.ts'), "operationId: 'getEvent'", "operationId: 'get_event'");
+    editFile(join(root, 'contracts/events.ts'), "summary: 'List events'", "summary: 'List every event'");
+    const before = snapshot(join(root, 'generated'));
+
+    const result = await runGenerator(root);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/events\.getEvent: operationId "get_event" must be camelCase/);
+    expect(result.stderr).toMatch(/events\.getEvent: operationId "get_event" must equal its export name "getEvent"/);
+    expect(result.stderr, 'a contract problem is not a crash: no stack trace').not.toMatch(/^\s+at /m);
+    expect(snapshot(join(root, 'generated'))).toEqual(before);
+  });
+});
+
+describe('npm run generate as a process', () => {
+  // The one test of the script's wiring (arguments, streams, exit code); its logic is tested above.
+  // About 2 s on a busy 2-core machine: the timeout leaves well over 3x headroom.
+  it('exits 1 naming a stale file', { timeout: 30_000 }, async () => {
+    const root = copy();
+    writeFileSync(join(root, 'generated/server/old-routes.ts'), '// left over\n');
+
+    const result = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      execFile(
+        'npm',
+        ['run', 'generate', '--', '--check'],
+        { cwd: root, env: { ...process.env, NO_COLOR: '1' } },
+        (error, _stdout, stderr) => {
+          done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr });
+        },
+      );
+    });
+    expect(result.stderr).toContain('\n  generated/server/old-routes.ts\n');
+    expect(result.code).toBe(1);
   });
 });
