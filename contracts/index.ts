@@ -36,6 +36,7 @@ export const api = defineApi({
     messages: 'Direct and group conversations, their messages and read markers; delivered in real time too.',
     health: 'Service health for load balancers and monitors.',
   },
+  basePath: '/api/v{version}',
   problemBaseUrl: 'https://mundotango.life/problems',
   errors: domainErrors,
   modules: { auth, events, health, messages, realtime, users },

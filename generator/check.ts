@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { EVENT_NAME, rateLimitsOf, runtimeErrors, type ApiDefinition, type ContractEntry, type Endpoint, type EventEntry, type RateLimit } from '../runtime/contract';
+import { DEFAULT_BASE_PATH, EVENT_NAME, rateLimitsOf, runtimeErrors, type ApiDefinition, type ContractEntry, type Endpoint, type EventEntry, type RateLimit } from '../runtime/contract';
 
 /**
  * Checks the contracts before anything is generated. Each problem names the contract
@@ -31,7 +31,7 @@ export function checkContracts(api: ApiDefinition, contracts: ContractEntry[]): 
     seenIds.set(e.operationId, name);
 
     if (!Number.isInteger(e.version) || e.version < 1) report(`version must be a major version number ≥ 1, got ${String(e.version)}`);
-    checkPath(e, report);
+    checkPath(e, api.basePath ?? DEFAULT_BASE_PATH, report);
     const routeKey = `${e.method} ${e.fullPath.replace(/\{[^}]+\}/g, '{}')}`;
     const clash = seenRoutes.get(routeKey);
     if (clash) report(`${e.method} ${e.fullPath} is already served by ${clash}`);
@@ -109,9 +109,11 @@ function checkLimits(limits: readonly RateLimit[], input: z.ZodType | undefined,
   }
 }
 
-function checkPath(e: Endpoint, report: (message: string) => void): void {
-  if (!e.path.startsWith('/') || e.path.startsWith('/api/') || e.path.endsWith('/')) {
-    report(`path "${e.path}" must start with "/", must not end with "/" and must leave out the /api/v{N} prefix`);
+function checkPath(e: Endpoint, basePath: string, report: (message: string) => void): void {
+  // The base path's first segment repeated in the path is the prefix written twice: /api/v1/api/v1/….
+  const prefix = `/${basePath.split('/')[1]}/`;
+  if (!e.path.startsWith('/') || e.path.startsWith(prefix) || e.path.endsWith('/')) {
+    report(`path "${e.path}" must start with "/", must not end with "/" and must leave out the base path (${basePath})`);
     return;
   }
   const segments = e.path.slice(1).split('/');

@@ -1,5 +1,5 @@
 import type { ErrorRegistry } from './errors';
-import { isEndpoint, type Endpoint } from './endpoint';
+import { DEFAULT_BASE_PATH, isEndpoint, servedPath, type Endpoint } from './endpoint';
 import { isClientEvent, isServerEvent, type ClientEvent, type ServerEvent } from './realtime';
 
 /** The whole API: its description for the spec, its tags, its domain errors and its contract modules. */
@@ -12,6 +12,11 @@ export interface ApiDefinition {
     readonly license: { readonly name: string; readonly identifier?: string; readonly url?: string };
   };
   readonly servers: readonly { readonly url: string; readonly description: string }[];
+  /**
+   * Where every operation is served, before its own path; `{version}` stands for its major
+   * version. `/api/v{version}` by default (`/api/v1/events`); `/v{version}` or `/tango/v{version}` work too.
+   */
+  readonly basePath?: string;
   /** Tag name → description; every tag an endpoint uses must be listed here. */
   readonly tags: Readonly<Record<string, string>>;
   /** Base URI of the problem types, e.g. https://api.mundotango.life/problems. */
@@ -36,7 +41,13 @@ export interface ContractEntry {
   readonly endpoint: Endpoint;
 }
 
+/** Declares the API; its endpoints are then served under its base path. */
 export function defineApi<const A extends ApiDefinition>(api: A): A {
+  const basePath = api.basePath ?? DEFAULT_BASE_PATH;
+  if (!/^(\/[A-Za-z0-9{}._-]+)+$/.test(basePath)) throw new Error(`basePath "${basePath}" must start with "/" and not end with "/"`);
+  for (const { endpoint } of listContracts(api)) {
+    (endpoint as { fullPath: string }).fullPath = servedPath(basePath, endpoint.version, endpoint.path);
+  }
   return api;
 }
 

@@ -45,14 +45,14 @@ export type AnyObject = z.ZodObject<z.ZodRawShape>;
 
 export type ResponseSpec =
   | { readonly status: 200 | 201; readonly body: z.ZodType; readonly description?: string }
-  | { readonly status: 200; readonly page: z.ZodType; readonly description?: string }
+  | { readonly status: 200; readonly page: z.ZodType; readonly key?: AnyObject; readonly description?: string }
   | { readonly status: 204; readonly description?: string };
 
 export interface EndpointDefinition {
   readonly method: HttpMethod;
-  /** Major version: the operation is served under `/api/v{version}`. */
+  /** Major version: the operation is served under the API's base path for it (`/api/v{version}` by default). */
   readonly version: number;
-  /** Path after the version prefix, with `{name}` parameters: `/events/{eventId}`. */
+  /** Path after the base path, with `{name}` parameters: `/events/{eventId}`. */
   readonly path: string;
   readonly operationId: string;
   readonly summary: string;
@@ -80,7 +80,7 @@ export interface EndpointDefinition {
 
 export type Endpoint<D extends EndpointDefinition = EndpointDefinition> = D & {
   readonly kind: 'endpoint';
-  /** The served path, `/api/v1/events/{eventId}`. */
+  /** The served path, base path included: `/api/v1/events/{eventId}`. */
   readonly fullPath: string;
   /** The body schema as enforced: top-level objects refuse unknown fields. */
   readonly requestBody: z.ZodType | undefined;
@@ -94,10 +94,17 @@ export function endpoint<const D extends EndpointDefinition>(definition: D): End
   return {
     ...definition,
     kind: 'endpoint',
-    fullPath: `/api/v${definition.version}${definition.path}`,
+    fullPath: servedPath(DEFAULT_BASE_PATH, definition.version, definition.path),
     requestBody: body instanceof z.ZodObject ? strict(body) : body,
     requestQuery: paged ? (definition.query ?? z.object({})).extend(PageQuery.shape) : definition.query,
   };
+}
+
+/** Where operations are served unless the API definition says otherwise; `{version}` is the major version. */
+export const DEFAULT_BASE_PATH = '/api/v{version}';
+
+export function servedPath(basePath: string, version: number, path: string): string {
+  return `${basePath.replaceAll('{version}', String(version))}${path}`;
 }
 
 /** The same object refusing unknown keys, keeping its metadata (name, description, example) for the spec. */
@@ -106,9 +113,35 @@ function strict(body: z.ZodObject): z.ZodObject {
   return meta ? body.strict().meta(meta) : body.strict();
 }
 
-/** The success response of a list operation: a cursor page of `item`. */
-export function paginated<S extends z.ZodType>(item: S, description?: string) {
-  return { status: 200 as const, page: item, ...(description ? { description } : {}) };
+/**
+ * Position in a keyset page unless a contract names its own: the `(createdAt, id)` of the last
+ * item served. The cursor carries it signed; the handler gets it back parsed through this schema.
+ */
+export const DEFAULT_PAGE_KEY = z.object({ createdAt: z.coerce.date(), id: z.string() });
+
+export type PageKey = z.output<typeof DEFAULT_PAGE_KEY>;
+
+/**
+ * The success response of a list operation: a cursor page of `item`, keyed by `key` (the
+ * columns of the keyset order; `(createdAt, id)` by default).
+ */
+export function paginated<S extends z.ZodType>(item: S, options?: { description?: string }): PageResponse<S, typeof DEFAULT_PAGE_KEY>;
+export function paginated<S extends z.ZodType, K extends AnyObject>(item: S, options: { description?: string; key: K }): PageResponse<S, K>;
+export function paginated(item: z.ZodType, options: { description?: string; key?: AnyObject } = {}): PageResponse<z.ZodType, AnyObject> {
+  const key = options.key ?? DEFAULT_PAGE_KEY;
+  return { status: 200, page: item, key, ...(options.description ? { description: options.description } : {}) };
+}
+
+export interface PageResponse<S extends z.ZodType, K extends AnyObject> {
+  readonly status: 200;
+  readonly page: S;
+  readonly key: K;
+  readonly description?: string;
+}
+
+/** The schema of a paged operation's keyset position. */
+export function pageKeyOf(response: ResponseSpec): AnyObject {
+  return ('key' in response && response.key) || DEFAULT_PAGE_KEY;
 }
 
 export function isEndpoint(value: unknown): value is Endpoint {
@@ -119,12 +152,6 @@ export function isPaged(e: EndpointDefinition): e is EndpointDefinition & { resp
   return 'page' in e.response;
 }
 
-/** Position in a keyset page: the `(created_at, id)` of the last item served. */
-export interface PageKey {
-  createdAt: Date;
-  id: string;
-}
-
 type OutputOf<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
 
 /** What a handler receives, already validated and coerced. */
@@ -133,11 +160,14 @@ export type HandlerInput<E extends EndpointDefinition> = {
   query: OutputOf<E['query']>;
   headers: OutputOf<E['headers']>;
   body: E['body'] extends z.ZodType ? z.output<E['body']> : undefined;
-} & (E['response'] extends { page: z.ZodType } ? { page: { limit: number; after: PageKey | null } } : unknown);
+} & (E['response'] extends { page: z.ZodType } ? { page: { limit: number; after: KeyOf<E> | null } } : unknown);
+
+/** The keyset position of a paged operation: its contract's `key`, or `(createdAt, id)`. */
+type KeyOf<E extends EndpointDefinition> = E['response'] extends { key: infer K extends z.ZodType } ? z.output<K> : PageKey;
 
 /** What a handler returns; the runtime wraps it in the standard envelope. */
 export type HandlerResult<E extends EndpointDefinition> = E['response'] extends { page: infer S extends z.ZodType }
-  ? { items: z.input<S>[]; next: PageKey | null }
+  ? { items: z.input<S>[]; next: KeyOf<E> | null }
   : E['response'] extends { body: infer S extends z.ZodType }
     ? z.input<S>
     : void;

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { PageKey } from '../contract';
+import type { z } from 'zod';
 import { ApiError } from '../core/api-error';
 
 /**
@@ -7,8 +7,10 @@ import { ApiError } from '../core/api-error';
  * A client can neither read meaning into them nor forge one that skips rows.
  */
 export interface CursorCodec {
-  encode(key: PageKey): string;
-  decode(cursor: string): PageKey;
+  /** Signs a keyset position (any JSON value; a Date becomes its ISO string). */
+  encode(key: unknown): string;
+  /** Checks the signature, then parses the position through the operation's key schema. */
+  decode(cursor: string, key: z.ZodType): unknown;
 }
 
 export function createCursorCodec(secret: Uint8Array): CursorCodec {
@@ -16,24 +18,26 @@ export function createCursorCodec(secret: Uint8Array): CursorCodec {
   const invalid = () => new ApiError('INVALID_CURSOR', 'The cursor is not one this API issued; start again without it');
   return {
     encode(key) {
-      const payload = Buffer.from(JSON.stringify([key.createdAt.toISOString(), key.id])).toString('base64url');
+      const payload = Buffer.from(JSON.stringify(key)).toString('base64url');
       return `${payload}.${sign(payload)}`;
     },
-    decode(cursor) {
+    decode(cursor, key) {
       const dot = cursor.indexOf('.');
       if (dot <= 0) throw invalid();
       const payload = cursor.slice(0, dot);
       const given = Buffer.from(cursor.slice(dot + 1));
       const expected = Buffer.from(sign(payload));
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
+      let value: unknown;
       try {
-        const [createdAt, id] = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as [string, string];
-        const date = new Date(createdAt);
-        if (Number.isNaN(date.getTime()) || typeof id !== 'string') throw invalid();
-        return { createdAt: date, id };
+        value = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
       } catch {
         throw invalid();
       }
+      // Signed by this API, but perhaps for another operation with another key.
+      const parsed = key.safeParse(value);
+      if (!parsed.success) throw invalid();
+      return parsed.data;
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import type { Endpoint, PageKey } from '../contract';
+import { pageKeyOf, type AnyObject, type Endpoint } from '../contract';
 import { validationError } from '../core/validation';
 import type { CursorCodec } from './cursor';
 import { requestPath } from './request-state';
@@ -18,6 +18,8 @@ export interface HttpShape {
   arrayQueryKeys: ReadonlySet<string>;
   /** Deprecation/Sunset headers every answer carries. */
   fixedHeaders: Record<string, string> | undefined;
+  /** A paged operation's keyset position, as its cursors carry it. */
+  pageKey: AnyObject | undefined;
 }
 
 export function httpShape(endpoint: Endpoint): HttpShape {
@@ -29,6 +31,7 @@ export function httpShape(endpoint: Endpoint): HttpShape {
         .map(([key]) => key),
     ),
     fixedHeaders: endpoint.deprecated ? deprecationHeaders(endpoint.deprecated) : undefined,
+    pageKey: 'page' in endpoint.response ? pageKeyOf(endpoint.response) : undefined,
   };
 }
 
@@ -62,10 +65,10 @@ function decodeQueryPart(part: string): string {
 }
 
 /** A paged operation's handler gets its filters as `query` and `limit`/`cursor` as `page`. */
-export function takePage(input: Record<string, unknown>, cursors: CursorCodec): void {
+export function takePage(shape: HttpShape, input: Record<string, unknown>, cursors: CursorCodec): void {
   const { limit, cursor, ...filters } = input.query as { limit: number; cursor?: string };
   input.query = filters;
-  input.page = { limit, after: cursor ? cursors.decode(cursor) : null };
+  input.page = { limit, after: cursor ? cursors.decode(cursor, shape.pageKey!) : null };
 }
 
 export interface Encoded {
@@ -86,7 +89,7 @@ export function encodeResult(
   const { response } = shape.endpoint;
   if (response.status === 204) return { status: 204, body: undefined, headers };
   if ('page' in response) {
-    const { items, next } = value as { items: unknown[]; next: PageKey | null };
+    const { items, next } = value as { items: unknown[]; next: unknown };
     const nextCursor = next ? cursors.encode(next) : null;
     const withLink = nextCursor ? { ...headers, Link: `<${nextLink(req, shape, rawQuery, nextCursor)}>; rel="next"` } : headers;
     const page = `{"nextCursor":${JSON.stringify(nextCursor)},"hasMore":${nextCursor !== null}}`;

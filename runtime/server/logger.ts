@@ -5,11 +5,16 @@ import pino, { type DestinationStream, type Logger } from 'pino';
  * (no headers, bodies or query strings); the redaction below guards what handlers add, and errors
  * go through `serializeError`, which keeps what explains a failure and drops what a query carried.
  */
-export function createLogger(options: { level: string; destination?: DestinationStream }): Logger {
+export function createLogger(options: {
+  level: string;
+  /** Names the service on every line (`service`), for logs gathered from several. */
+  service?: string;
+  destination?: DestinationStream;
+}): Logger {
   return pino(
     {
       level: options.level,
-      base: { service: 'mundo-tango-api' },
+      base: options.service ? { service: options.service } : {},
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
         paths: ['password', '*.password', 'token', '*.token', 'refreshToken', '*.refreshToken', 'authorization', '*.authorization'],

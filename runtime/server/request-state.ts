@@ -11,7 +11,7 @@ export interface RequestState {
   viaExpress: boolean;
 }
 
-const STATE = Symbol('mundo.requestState');
+const STATE = Symbol('contract-kit.requestState');
 const WELL_FORMED_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export function startRequest(req: IncomingMessage): RequestState {

@@ -156,7 +156,7 @@ export function createContractRouter(options: RouterOptions) {
 
   /** After validation: the page query becomes `page`, and an Idempotency-Key is claimed (or replayed). */
   async function prepare(x: Exchange, input: Record<string, unknown>): Promise<{ replay: Encoded } | undefined> {
-    if ('page' in x.route.endpoint.response) takePage(input, options.cursors);
+    if (x.route.pageKey) takePage(x.route, input, options.cursors);
     const given = x.req.headers['idempotency-key'];
     if (given === undefined) return undefined;
     if (x.route.refusesIdempotencyKey) {

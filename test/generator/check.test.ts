@@ -177,9 +177,9 @@ describe('checkContracts', () => {
     expectOnlyAbout(zero, 'notes.getNote');
   });
 
-  it('refuses a path that carries the /api/ prefix', () => {
+  it('refuses a path that carries the base path', () => {
     const problems = problemsOfNotes({ listNotes, getNote: getNoteWith({ path: '/api/v1/notes/{noteId}' }) });
-    expectProblem(problems, 'notes.getNote', /path "\/api\/v1\/notes\/\{noteId\}".*\/api\/v\{N\} prefix/);
+    expectProblem(problems, 'notes.getNote', /path "\/api\/v1\/notes\/\{noteId\}".*base path \(\/api\/v\{version\}\)/);
     expectOnlyAbout(problems, 'notes.getNote');
   });
 
