@@ -14,12 +14,12 @@ export interface ApiDefinition {
   readonly servers: readonly { readonly url: string; readonly description: string }[];
   /**
    * Where every operation is served, before its own path; `{version}` stands for its major
-   * version. `/api/v{version}` by default (`/api/v1/events`); `/v{version}` or `/tango/v{version}` work too.
+   * version. `/api/v{version}` by default (`/api/v1/events`); `/v{version}` or `/music/v{version}` work too.
    */
   readonly basePath?: string;
   /** Tag name → description; every tag an endpoint uses must be listed here. */
   readonly tags: Readonly<Record<string, string>>;
-  /** Base URI of the problem types, e.g. https://api.mundotango.life/problems. */
+  /** Base URI of the problem types, e.g. https://api.example.com/problems. */
   readonly problemBaseUrl: string;
   readonly errors: ErrorRegistry;
   /** Contract modules by name (`import * as events from './events'`); their endpoint exports are the API. */
