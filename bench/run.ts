@@ -38,6 +38,7 @@ if (want('http')) {
     ['node:http + zod', 'bench/servers/bare.ts', ['--zod']],
     ['stock express 5', 'bench/servers/express.ts', []],
     ['this runtime', 'bench/servers/runtime.ts', []],
+    ['runtime in express', 'bench/servers/runtime.ts', ['--mounted']],
   ] as const) {
     const result = await measureHttp(name, script, [...args], settings);
     results.push(result);
@@ -47,6 +48,7 @@ if (want('http')) {
   console.log(`  ratio runtime / stock express: ${(rps('this runtime') / rps('stock express 5')).toFixed(2)}×`);
   console.log(`  ratio runtime / bare node:http: ${(rps('this runtime') / rps('bare node:http')).toFixed(2)}×`);
   console.log(`  ratio stock express / bare node:http: ${(rps('stock express 5') / rps('bare node:http')).toFixed(2)}×`);
+  console.log(`  ratio runtime mounted in express / runtime: ${(rps('runtime in express') / rps('this runtime')).toFixed(2)}×`);
 }
 
 if (want('generator')) {

@@ -2,12 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { Event, NewEvent } from '../../contracts/events';
 import { endpoint } from '../../runtime/contract';
-import { createApp, createLogger } from '../../runtime/server';
+import express from 'express';
+import { createApp, createContractMiddleware, createLogger } from '../../runtime/server';
 import { announce, storedEvent } from '../payload';
 
 /**
  * This runtime with its default stack on: request ids, JSON access log (to stdout), Prometheus
  * histogram, helmet, CORS, body checks, validation, response filtering and the envelope.
+ * `--mounted`: the same routes mounted in an Express app (`app.use(api)` after express.json()),
+ * as an Express user who keeps their Express runs them.
  */
 const createEvent = endpoint({
   method: 'POST',
@@ -21,15 +24,22 @@ const createEvent = endpoint({
   response: { status: 201, body: Event },
 });
 
-const app = createApp({
+const options = {
   routes: [{ endpoint: createEvent, handler: ({ body }: { body: Record<string, unknown> }) => storedEvent(body) }],
   services: {},
-  api: { errors: {}, problemBaseUrl: 'https://mundotango.life/problems' },
-  openapi: {},
+  api: { errors: {}, problemBaseUrl: 'https://example.com/problems' },
   auth: { secret: randomBytes(32), issuer: 'bench', audience: 'bench' },
   cursorSecret: randomBytes(32),
   log: createLogger({ level: 'info' }),
-  corsOrigins: ['https://mundotango.life'],
-});
+  corsOrigins: ['https://example.com'],
+};
+let app;
+if (process.argv.includes('--mounted')) {
+  app = express();
+  app.use(express.json());
+  app.use(createContractMiddleware(options));
+} else {
+  app = createApp({ ...options, openapi: {} });
+}
 const server = createServer(app);
 server.listen(0, '127.0.0.1', () => announce((server.address() as { port: number }).port));
