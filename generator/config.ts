@@ -9,6 +9,8 @@ const GeneratorConfig = z.object({
   outDir: z.string().min(1).default('generated'),
   /** The runtime package the generated code imports, by name. */
   runtime: z.string().min(1).default('@contract-kit/runtime'),
+  /** The name of the generated client's package (outDir/client/package.json). */
+  clientPackage: z.string().min(1).default('api-client'),
   handlers: z.object({
     dir: z.string().min(1),
     servicesImport: z.string().min(1),

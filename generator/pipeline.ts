@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { listEvents, type ApiDefinition, type ContractEntry } from '../runtime/contract';
 import { checkContracts, checkEvents, checkSharedLimits } from './check';
+import { clientPackage } from './client-package';
 import type { GeneratorConfig } from './config';
 import { lintOpenApi } from './lint';
 import { buildModel } from './model';
@@ -67,6 +68,8 @@ export async function generateFiles(root: string, config: GeneratorConfig, api: 
     }
     return out;
   });
+  const client = { root, outDir: config.outDir, runtime: config.runtime, packageName: config.clientPackage, api, events, files, header };
+  for (const [path, content] of await step('client package', () => clientPackage(client))) files.set(path, content);
   return { files, timings };
 }
 

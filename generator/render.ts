@@ -3,6 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { BUILT_IN_EVENTS, type ApiDefinition, type EventEntry } from '../runtime/contract';
+import { EVENT_SCHEMAS } from './client-package';
 import type { ApiModel, OperationModel, TagModel } from './model';
 
 /** Renders the templates from the model: every decision is made here, in TypeScript. */
@@ -87,7 +88,10 @@ export function renderReference(api: ApiDefinition, model: ApiModel, paths: Rend
   });
 }
 
-export function renderScaffold(tag: TagModel, paths: RenderPaths & { handlersDir: string; servicesImport: string; servicesType: string }): string {
+export function renderScaffold(
+  tag: TagModel,
+  paths: RenderPaths & { handlersDir: string; servicesImport: string; servicesType: string },
+): string {
   const dir = resolve(paths.root, paths.handlersDir);
   return template('handler-scaffold')({
     ...tag,
@@ -108,8 +112,13 @@ export function renderRealtime(api: ApiDefinition, events: EventEntry[], paths: 
     path: api.realtime!.path,
     runtimeContract: `${paths.runtime}/contract`,
     runtimeRealtime: `${paths.runtime}/realtime`,
-    runtimeRealtimeClient: `${paths.runtime}/realtime/client`,
-    modules: [...new Set(events.map((e) => e.module))].map((name) => ({ alias: name, path: importPath(fromDir, join(contractsDir, name)) })),
+    modules: [...new Set(events.map((e) => e.module))].map((name) => ({
+      alias: name,
+      path: importPath(fromDir, join(contractsDir, name)),
+    })),
+    payloadsSchema: EVENT_SCHEMAS.payloads,
+    acksSchema: EVENT_SCHEMAS.acks,
+    pushesSchema: EVENT_SCHEMAS.pushes,
     clientEvents: events.filter((e) => e.event.kind === 'client-event').map(eventView),
     serverEvents: events.filter((e) => e.event.kind === 'server-event').map(eventView),
     handledEvents: events.filter((e) => e.event.kind === 'client-event' && !BUILT_IN_EVENTS.has(e.event.name)).map(eventView),

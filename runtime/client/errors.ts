@@ -1,15 +1,10 @@
-import type { Problem } from './types';
+import type { Problem } from './types.js';
 
 /**
  * Codes the client produces itself, when there is no problem body from the server to take one from.
  * `HTTP_<status>` stands in for a non-2xx response whose body is not a problem.
  */
-export type ClientErrorCode =
-  | 'NETWORK_ERROR'
-  | 'TIMEOUT'
-  | 'ABORTED'
-  | 'INVALID_RESPONSE'
-  | `HTTP_${number}`;
+export type ClientErrorCode = 'NETWORK_ERROR' | 'TIMEOUT' | 'ABORTED' | 'INVALID_RESPONSE' | `HTTP_${number}`;
 
 export interface ApiClientErrorInit<Code extends string = string> {
   status: number;

@@ -1,4 +1,4 @@
-import type { Page, RequestInput } from './types';
+import type { Page, RequestInput } from './types.js';
 
 export async function* iteratePages<T>(
   fetchPage: (input: RequestInput) => Promise<Page<T>>,

@@ -1,9 +1,7 @@
-import { ApiClientError } from './errors';
-import type { OperationDescriptor, Problem } from './types';
+import { ApiClientError } from './errors.js';
+import type { OperationDescriptor, Problem } from './types.js';
 
-export type AttemptOutcome =
-  | { ok: true; value: unknown }
-  | { ok: false; error: ApiClientError; retryAfter: string | null };
+export type AttemptOutcome = { ok: true; value: unknown } | { ok: false; error: ApiClientError; retryAfter: string | null };
 
 /** Turns a response into the caller's value or an ApiClientError, reading the body exactly once. */
 export async function readResponse(response: Response, op: OperationDescriptor): Promise<AttemptOutcome> {

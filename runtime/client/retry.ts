@@ -1,5 +1,5 @@
-import type { ApiClientError } from './errors';
-import type { HttpMethod, RetryOptions } from './types';
+import type { ApiClientError } from './errors.js';
+import type { HttpMethod, RetryOptions } from './types.js';
 
 export type RetryPolicy = Required<RetryOptions>;
 
@@ -29,12 +29,7 @@ export function isTransient(error: ApiClientError): boolean {
  * How long to wait before retry number `attempt + 1`, or undefined to give up.
  * Full jitter spreads clients that failed together so they do not return together.
  */
-export function retryDelay(
-  policy: RetryPolicy,
-  attempt: number,
-  retryAfter: string | null,
-  random: () => number,
-): number | undefined {
+export function retryDelay(policy: RetryPolicy, attempt: number, retryAfter: string | null, random: () => number): number | undefined {
   const serverDelay = parseRetryAfter(retryAfter);
   if (serverDelay !== undefined) return serverDelay > policy.maxRetryAfterMs ? undefined : serverDelay;
   return random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);

@@ -1,10 +1,10 @@
-import { ApiClientError } from './errors';
-import { iterateItems, iteratePages } from './paging';
-import { singleFlight } from './refresh';
-import { readResponse, type AttemptOutcome } from './response';
-import { isReplaySafe, isTransient, resolveRetryPolicy, retryDelay, sleep } from './retry';
-import type { ClientOptions, OperationDescriptor, Page, RequestInput, Transport } from './types';
-import { buildUrl } from './url';
+import { ApiClientError } from './errors.js';
+import { iterateItems, iteratePages } from './paging.js';
+import { singleFlight } from './refresh.js';
+import { readResponse, type AttemptOutcome } from './response.js';
+import { isReplaySafe, isTransient, resolveRetryPolicy, retryDelay, sleep } from './retry.js';
+import type { ClientOptions, OperationDescriptor, Page, RequestInput, Transport } from './types.js';
+import { buildUrl } from './url.js';
 
 /** Seams for tests, so backoff can be observed without waiting for it. Not part of the client API. */
 export interface TransportHooks {
@@ -47,9 +47,7 @@ export function createTransport(options: ClientOptions, hooks: TransportHooks = 
         continue;
       }
       const delay =
-        retryable && retries < policy.retries && isTransient(error)
-          ? retryDelay(policy, retries, outcome.retryAfter, random)
-          : undefined;
+        retryable && retries < policy.retries && isTransient(error) ? retryDelay(policy, retries, outcome.retryAfter, random) : undefined;
       if (delay === undefined) throw error;
       try {
         await wait(delay, input.signal);

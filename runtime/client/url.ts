@@ -1,4 +1,4 @@
-import type { OperationDescriptor, RequestInput } from './types';
+import type { OperationDescriptor, RequestInput } from './types.js';
 
 export function buildUrl(baseUrl: string, op: OperationDescriptor, input: RequestInput): string {
   const path = op.path.replace(/\{([^}]+)\}/g, (_match, name: string) => {

@@ -1,5 +1,4 @@
 import { io, type Socket } from 'socket.io-client';
-import type { Ack } from '../contract/realtime';
 
 /**
  * The real-time client runtime, typed by the generated event maps. It reconnects by itself with
@@ -9,8 +8,15 @@ import type { Ack } from '../contract/realtime';
  * each reconnection so the app can fetch what it missed, and retries an unacknowledged event
  * until acked: send events carry a client key, so a resend is not stored twice.
  */
-/** `tokenExpired` of the contract runtime, by name: a value import would bring zod into the client. */
+/**
+ * `tokenExpired` and `Ack` of the contract runtime, restated: this file is copied into the generated
+ * client, which imports nothing but socket.io-client.
+ */
 const TOKEN_EXPIRED_EVENT = 'token:expired';
+
+type Ack<T> =
+  | { ok: true; data: T }
+  | { ok: false; error: { code: string; message: string; errors?: { path: string; code: string; message: string }[] } };
 
 /** Client events by name: what is sent and the data its ack carries (interfaces fit: no index signature needed). */
 export type EventMap<C> = { [K in keyof C]: { payload: unknown; ack: unknown } };
@@ -54,9 +60,7 @@ export interface RealtimeClient<C extends EventMap<C>, S extends object> {
   close(): void;
 }
 
-export function createRealtimeClient<C extends EventMap<C>, S extends object>(
-  options: RealtimeClientOptions,
-): RealtimeClient<C, S> {
+export function createRealtimeClient<C extends EventMap<C>, S extends object>(options: RealtimeClientOptions): RealtimeClient<C, S> {
   const rooms = new Set<string>();
   let sentToken: string | undefined;
   let closed = false;

@@ -55,7 +55,7 @@ describe('npm run generate on an unchanged project', () => {
   it('--verbose prints the time of each step', async () => {
     const result = await runGenerator(root, ['--check', '--verbose']);
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/^load \d+ ms, check \d+ ms, spec \d+ ms, .*render \d+ ms, compare \d+ ms$/m);
+    expect(result.stdout).toMatch(/^load \d+ ms, check \d+ ms, spec \d+ ms, .*render \d+ ms, client package \d+ ms, compare \d+ ms$/m);
   });
 
   it('--check names a stray file and a missing one; generate removes the first and restores the second', async () => {

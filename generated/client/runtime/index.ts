@@ -9,7 +9,7 @@ export type {
   RetryOptions,
   TokenStore,
   Transport,
-} from './types';
-export { ApiClientError, type ApiClientErrorInit, type ClientErrorCode } from './errors';
-export { createTransport } from './transport';
-export { createTokenStore, memoryTokenStorage, type SessionTokens, type SessionTokenStore, type TokenStorage } from './token-store';
+} from './types.js';
+export { ApiClientError, type ApiClientErrorInit, type ClientErrorCode } from './errors.js';
+export { createTransport } from './transport.js';
+export { createTokenStore, memoryTokenStorage, type SessionTokens, type SessionTokenStore, type TokenStorage } from './token-store.js';

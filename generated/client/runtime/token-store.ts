@@ -5,7 +5,7 @@
  * you give it, usually the API's refresh operation) for new tokens. The transport makes sure many
  * requests failing at once cause one refresh. Where tokens are kept is up to `storage`.
  */
-import type { TokenStore } from './types';
+import type { TokenStore } from './types.js';
 
 export interface SessionTokens {
   accessToken: string;
