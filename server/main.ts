@@ -1,9 +1,13 @@
-import { ConfigError, ListenError, loadConfig } from '../runtime/server';
+// By file rather than the runtime's index, which would load all of the runtime before the
+// configuration is even read (see start.ts).
+import { ConfigError, loadConfig } from '../runtime/server/config';
+import { ListenError } from '../runtime/server/lifecycle';
+import { createLogger } from '../runtime/server/logger';
 import { ConfigSchema, type Config } from './config';
 import { DataDirInUseError } from './db/data-dir';
 import { startServer } from './start';
 
-/** `npm start`: config → secret → ports → database (migrated) → app → listen, draining on SIGTERM. */
+/** `npm start`: config → secret → ports → database (migrated) and app → listen, draining on SIGTERM. */
 let config: Config;
 try {
   config = loadConfig(ConfigSchema);
@@ -15,8 +19,12 @@ try {
 // Whatever this process writes (database files, the local secret) is readable by its owner only.
 process.umask(0o077);
 
+const log = createLogger({ level: config.LOG_LEVEL, service: 'mundo-tango-api' });
+// Counted from the process's start: loading this code is most of this step.
+log.info({ ms: Math.round(performance.now()) }, 'configuration read');
+
 try {
-  await startServer(config, { handleSignals: true });
+  await startServer(config, { log, handleSignals: true, startedAt: 0 });
 } catch (error) {
   // Mistakes an operator can fix get one line; anything else its stack.
   if (error instanceof ConfigError) console.error(`Invalid configuration:\n  ${error.message}`);

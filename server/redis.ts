@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import type { LimiterFactory } from '../runtime/server';
 
@@ -27,6 +27,8 @@ export const DEFAULT_REDIS_PREFIX = 'mt:';
  * and the Socket.IO adapter's channels.
  */
 export async function connectRedis(url: string, keyPrefix = DEFAULT_REDIS_PREFIX): Promise<RedisConnections> {
+  // Loaded here, not at the top: a server without REDIS_URL starts without loading the client.
+  const { Redis } = await import('ioredis');
   const open = () => new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2 });
   const [client, subscriber, pub, sub] = [open(), open(), open(), open()];
   await Promise.all([client, subscriber, pub, sub].map((connection) => connection.connect()));

@@ -1,9 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
-import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import pg from 'pg';
 import { lockDataDir, makePrivateDir, restrictModes } from './data-dir';
 import { migrate, type SqlExecutor } from './migrate';
 import * as schema from './schema';
@@ -40,13 +38,20 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Defaults to server/db/migrations; tests point it at their own files. */
   migrationsDir?: string;
+  /** Start-up progress (npm start logs each step): connected, then the migrations applied (none when current). */
+  onConnected?: () => void;
+  onMigrated?: (applied: string[]) => void;
 }
 
 /** Connects and applies pending migrations before returning, so callers only ever see a current schema. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   const database = options.url ? await openPostgres(options.url) : await openPglite(options.dataDir);
+  options.onConnected?.();
   try {
-    await database.withExecutor((executor) => migrate(executor, options.migrationsDir));
+    await database.withExecutor(async (executor) => {
+      const applied = await migrate(executor, options.migrationsDir);
+      options.onMigrated?.(applied);
+    });
   } catch (error) {
     await database.close();
     throw error;
@@ -69,6 +74,8 @@ interface OpenedDatabase {
 }
 
 async function openPostgres(url: string): Promise<OpenedDatabase> {
+  // Loaded here, not at the top: the embedded default starts without the pg driver.
+  const [{ default: pg }, { drizzle: drizzleNodePg }] = await Promise.all([import('pg'), import('drizzle-orm/node-postgres')]);
   const pool = new pg.Pool({ connectionString: url });
   // Without a listener an idle client dropped by the server would crash the process; the pool
   // already discards that client and the next query reports the outage to its caller.
