@@ -35,6 +35,7 @@ const commands: [string, string, string[]][] = [
   ['tsx -e 0', tsx, ['-e', '0']],
   ['npm run generate -- --check', 'npm', ['run', 'generate', '--', '--check', '--verbose']],
   ['node --import tsx generator/cli.ts --check', process.execPath, ['--import', 'tsx', 'generator/cli.ts', '--check', '--verbose']],
+  ['node generator/bin.js --check', process.execPath, ['generator/bin.js', '--check', '--verbose']],
 ];
 
 execFileSync('npm', ['run', '-s', 'generate', '--', '--check'], { cwd: root, stdio: 'inherit' });
