@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { ApiClientError, createClient, type ApiClient, type GetEventErrorCode } from '../../generated/client';
 import { serve, type Running } from '../../runtime/server';
-import { openDatabase, type Database } from '../../server/db/database';
+import type { Database } from '../../server/db/database';
+import { openTestDatabase } from '../support/database';
 import { captureLog, createTestApp } from '../support/app';
 
 /** The generated client against a real server on an ephemeral port. */
@@ -21,7 +22,7 @@ const milonga = {
 };
 
 beforeAll(async () => {
-  database = await openDatabase({});
+  database = await openTestDatabase();
   const test = await createTestApp(database);
   running = await serve(test.app, { port: 0, host: '127.0.0.1', log: captureLog().log });
   const token = await test.token(randomUUID());

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../server/db/database';
+import type { Database } from '../../server/db/database';
+import { openTestDatabase } from '../support/database';
 import { connected, signUp, startRealtimeServer } from '../support/realtime';
 
 /** A killed and restarted server: the client reconnects by itself and loses or repeats nothing. */
 let database: Database;
 
 beforeAll(async () => {
-  database = await openDatabase({});
+  database = await openTestDatabase();
 });
 afterAll(() => database.close());
 

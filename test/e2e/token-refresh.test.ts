@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, createTokenStore, memoryTokenStorage, type SessionTokens } from '../../generated/client';
 import { serve, type Running } from '../../runtime/server';
-import { openDatabase, type Database } from '../../server/db/database';
+import type { Database } from '../../server/db/database';
+import { openTestDatabase } from '../support/database';
 import { captureLog, createTestApp } from '../support/app';
 
 /** The generated client's token store against a real server: one refresh for many expired calls. */
@@ -11,7 +12,7 @@ let running: Running;
 let test: Awaited<ReturnType<typeof createTestApp>>;
 
 beforeAll(async () => {
-  database = await openDatabase({});
+  database = await openTestDatabase();
   test = await createTestApp(database);
   running = await serve(test.app, { port: 0, host: '127.0.0.1', log: captureLog().log });
 });

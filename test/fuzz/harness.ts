@@ -6,7 +6,8 @@ import request from 'supertest';
 import { sharedLimiters } from '../../runtime/server';
 import { createMundoApp } from '../../server/app';
 import { ConfigSchema } from '../../server/config';
-import { openDatabase, type Database } from '../../server/db/database';
+import type { Database } from '../../server/db/database';
+import { openTestDatabase } from '../support/database';
 import { captureLog, TEST_SECRET } from '../support/app';
 
 /** One HTTP exchange as the fuzzer sends it: the path and query already encoded, the body as bytes. */
@@ -35,7 +36,7 @@ export interface FuzzResponse {
  * is tested in test/server; a 429, were it sent anyway, is a documented answer.
  */
 export async function startFuzzApp() {
-  const database: Database = await openDatabase({});
+  const database: Database = await openTestDatabase();
   const config = ConfigSchema.parse({ NODE_ENV: 'test' });
   const { log, lines } = captureLog();
   const limiters = sharedLimiters((options) => new RateLimiterMemory({ ...options, points: 1e9 }));

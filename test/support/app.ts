@@ -31,7 +31,14 @@ export async function createTestApp(
 ) {
   const config = ConfigSchema.parse({ NODE_ENV: 'test', ...env });
   const { lines, log } = captureLog();
-  const { app, services, close, attachRealtime } = await createMundoApp({ config, database, secret: TEST_SECRET, log, redis, realtime: options.realtime });
+  const { app, services, close, attachRealtime } = await createMundoApp({
+    config,
+    database,
+    secret: TEST_SECRET,
+    log,
+    redis,
+    realtime: options.realtime,
+  });
   const signer = createTokenSigner({ secret: TEST_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: 900 });
   return {
     app,

@@ -1,11 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { inject } from 'vitest';
 import { openDatabase, type Database, type DatabaseOptions } from '../../server/db/database';
+import { describeWith, type Service, serviceUrl } from './services';
 
-export const testDatabaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const testDatabaseUrl = serviceUrl('postgres');
+
+let template: Promise<Blob> | undefined;
+
+/** A migrated in-memory PGlite of its own, started from the run's template (test/support/global-setup.ts). */
+export async function openTestDatabase(): Promise<Database> {
+  template ??= readFile(inject('pgliteTemplate')).then((bytes) => new Blob([bytes]));
+  return openDatabase({ template: await template });
+}
 
 /** Connection options for an empty store no other test uses, and a way to throw it away. */
 export interface ScratchStore {
@@ -15,6 +25,8 @@ export interface ScratchStore {
 
 export interface Backend {
   name: Database['kind'];
+  /** The servers it needs; without them its suites are skipped. */
+  needs: Service[];
   /** A migrated database of its own; closing it also deletes it. */
   open(): Promise<Database>;
   /** For tests that open the same store more than once (migrations, restarts). */
@@ -24,7 +36,8 @@ export interface Backend {
 export const backends: Backend[] = [
   {
     name: 'pglite',
-    open: () => openDatabase({}),
+    needs: [],
+    open: openTestDatabase,
     async scratch() {
       // On disk, because an in-memory PGlite cannot be opened a second time; nested like the
       // app's own .data/pglite, whose folders openDatabase has to create.
@@ -37,6 +50,7 @@ export const backends: Backend[] = [
   },
   {
     name: 'postgres',
+    needs: ['postgres'],
     async open() {
       const store = await createPostgresDatabase();
       try {
@@ -56,6 +70,11 @@ export const backends: Backend[] = [
     scratch: createPostgresDatabase,
   },
 ];
+
+/** One suite per backend; a backend whose server is not reachable has its suite skipped, the reason in its title. */
+export function describeEachBackend(title: string, suite: (backend: Backend) => void): void {
+  for (const backend of backends) describeWith(backend.needs, `${title} on ${backend.name}`, () => suite(backend));
+}
 
 async function createPostgresDatabase(): Promise<ScratchStore> {
   const name = `test_${process.pid}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;

@@ -5,7 +5,8 @@ import { createClient, type ApiClient } from '../../generated/client';
 import { createRealtimeClient, type ClientEvents, type RealtimeClient, type ServerEvents } from '../../generated/client/realtime';
 import { serve, type Running } from '../../runtime/server';
 import { afterAll, beforeAll } from 'vitest';
-import { openDatabase, type Database } from '../../server/db/database';
+import type { Database } from '../../server/db/database';
+import { openTestDatabase } from './database';
 import type { RealtimeTuning } from '../../server/realtime';
 import type { RedisConnections } from '../../server/redis';
 import { captureLog, createTestApp, TEST_SECRET } from './app';
@@ -15,7 +16,7 @@ import { captureLog, createTestApp, TEST_SECRET } from './app';
 export function realtimeServerForFile() {
   const file = {} as { database: Database; server: Awaited<ReturnType<typeof startRealtimeServer>> };
   beforeAll(async () => {
-    file.database = await openDatabase({});
+    file.database = await openTestDatabase();
     file.server = await startRealtimeServer(file.database);
   });
   afterAll(async () => {
@@ -63,7 +64,8 @@ export async function startRealtimeServer(database: Database, options: { redis?:
 
 /** A socket.io-client factory whose connections come through the trusted proxy on behalf of `address`. */
 export function viaProxy(address: string): typeof io {
-  return ((url: string, options: Parameters<typeof io>[1]) => io(url, { ...options, extraHeaders: { 'X-Forwarded-For': address } })) as typeof io;
+  return ((url: string, options: Parameters<typeof io>[1]) =>
+    io(url, { ...options, extraHeaders: { 'X-Forwarded-For': address } })) as typeof io;
 }
 
 let addresses = 0;

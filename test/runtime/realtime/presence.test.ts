@@ -1,35 +1,42 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { memoryPresence, redisPresence, type PresenceStore } from '../../../runtime/realtime';
+import { describeWith, type Service, serviceUrl } from '../../support/services';
 
 /** Presence counts devices; in Redis, the sockets of an instance that died expire. */
-const redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
+
+// Connected on first use: a run without Redis opens no connection.
+const redis = new Redis(serviceUrl('redis'), { maxRetriesPerRequest: 2, lazyConnect: true });
 const prefix = `mt-test-presence-${randomUUID().slice(0, 8)}:`;
 afterAll(async () => {
+  if (redis.status === 'wait') return;
   const keys = await redis.keys(`${prefix}*`);
   if (keys.length > 0) await redis.del(...keys);
   await redis.quit();
 });
 
-describe.each([
-  ['memory', () => memoryPresence()],
-  ['redis', () => redisPresence(redis, `${prefix}${randomUUID().slice(0, 4)}:`, 60_000)],
-] as [string, () => PresenceStore][])('%s presence', (_name, make) => {
-  it('is online from the first device until the last one leaves', async () => {
-    const presence = make();
-    expect(await presence.connect('ana', 's1')).toBe(true);
-    expect(await presence.connect('ana', 's2')).toBe(false);
-    expect(await presence.disconnect('ana', 's1')).toBeNull();
-    expect((await presence.status(['ana'])).get('ana')).toEqual({ online: true, lastSeenAt: null });
-    const leftAt = await presence.disconnect('ana', 's2');
-    expect(leftAt).toBeInstanceOf(Date);
-    expect((await presence.status(['ana'])).get('ana')).toEqual({ online: false, lastSeenAt: leftAt });
-    expect(await presence.disconnect('ana', 's2')).toBeNull();
-  });
-});
+const stores: [string, () => PresenceStore, Service[]][] = [
+  ['memory', () => memoryPresence(), []],
+  ['redis', () => redisPresence(redis, `${prefix}${randomUUID().slice(0, 4)}:`, 60_000), ['redis']],
+];
 
-describe('redis presence after an instance dies', () => {
+for (const [name, make, needs] of stores)
+  describeWith(needs, `${name} presence`, () => {
+    it('is online from the first device until the last one leaves', async () => {
+      const presence = make();
+      expect(await presence.connect('ana', 's1')).toBe(true);
+      expect(await presence.connect('ana', 's2')).toBe(false);
+      expect(await presence.disconnect('ana', 's1')).toBeNull();
+      expect((await presence.status(['ana'])).get('ana')).toEqual({ online: true, lastSeenAt: null });
+      const leftAt = await presence.disconnect('ana', 's2');
+      expect(leftAt).toBeInstanceOf(Date);
+      expect((await presence.status(['ana'])).get('ana')).toEqual({ online: false, lastSeenAt: leftAt });
+      expect(await presence.disconnect('ana', 's2')).toBeNull();
+    });
+  });
+
+describeWith(['redis'], 'redis presence after an instance dies', () => {
   it('lets the sockets of a dead instance expire, while refreshed ones stay', async () => {
     const presence = redisPresence(redis, `${prefix}ttl:`, 300);
     await presence.connect('ben', 'on-dead-instance');

@@ -8,6 +8,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearerTokenMatches, metricsListener } from '../../../runtime/server';
 import { testDatabaseUrl } from '../../support/database';
+import { describeWith } from '../../support/services';
 import { captureLog, createFixture, waitFor } from './fixture';
 
 describe('access log', () => {
@@ -82,7 +83,9 @@ describe('/metrics', () => {
     expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
     const text = metrics.text;
     expect(text).toContain('# TYPE http_request_duration_seconds histogram');
-    const bucket = text.split('\n').find((l) => l.startsWith('http_request_duration_seconds_count{') && l.includes('route="/api/v1/items/{id}"'));
+    const bucket = text
+      .split('\n')
+      .find((l) => l.startsWith('http_request_duration_seconds_count{') && l.includes('route="/api/v1/items/{id}"'));
     expect(bucket).toBeDefined();
     expect(bucket).toContain('method="GET"');
     expect(bucket).toContain('status="200"');
@@ -175,13 +178,18 @@ describe('trusted proxies', () => {
   });
 });
 
-describe('error logs', () => {
-  const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g';
-  /** A part of the hash no truncation keeps out of a message (PostgreSQL shortens a quoted row). */
-  const SALT = 'c2FsdHNhbHRzYWx0';
+/** A part of the hash no truncation keeps out of a message (PostgreSQL shortens a quoted row). */
+const SALT = 'c2FsdHNhbHRzYWx0';
+const HASH = '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g';
+
+describeWith(['postgres'], 'error logs of database errors', () => {
   let client: pg.Client;
   let db: NodePgDatabase;
-  const accounts = pgTable('accounts', { email: text('email').notNull().unique(), passwordHash: text('password_hash').notNull(), nick: text('nick') });
+  const accounts = pgTable('accounts', {
+    email: text('email').notNull().unique(),
+    passwordHash: text('password_hash').notNull(),
+    nick: text('nick'),
+  });
 
   beforeAll(async () => {
     // Real PostgreSQL (as in CI) through Drizzle, with a table only this connection sees.
@@ -205,7 +213,11 @@ describe('error logs', () => {
 
   /** What PGlite throws for a failed query: its protocol DatabaseError with the query, its parameters and options attached. */
   function pgliteError(): Error {
-    const error = new messages.DatabaseError('null value in column "password_hash" of relation "users" violates not-null constraint', 200, 'error');
+    const error = new messages.DatabaseError(
+      'null value in column "password_hash" of relation "users" violates not-null constraint',
+      200,
+      'error',
+    );
     return Object.assign(error, {
       severity: 'ERROR',
       code: '23502',
@@ -222,7 +234,11 @@ describe('error logs', () => {
     const errors = [
       await failure({ email: 'taken@example.com', passwordHash: HASH }), // unique: detail quotes the key
       await failure({ email: 'new@example.com', passwordHash: HASH, nick: 'x' }), // check: detail quotes the row
-      new DrizzleQueryError('insert into "users" ("id", "username", "password_hash") values ($1, $2, $3)', [7, 'dancer', HASH], pgliteError()),
+      new DrizzleQueryError(
+        'insert into "users" ("id", "username", "password_hash") values ($1, $2, $3)',
+        [7, 'dancer', HASH],
+        pgliteError(),
+      ),
     ];
     // The shapes this guards against, as the drivers make them.
     expect(errors[0]!.message).toContain(HASH);
@@ -246,16 +262,28 @@ describe('error logs', () => {
     expect(unique!.err.message).toContain('params: [redacted]');
     expect(unique!.err.stack).toMatch(/\n\s+at /);
     expect(unique!.err.query).toContain('insert into "accounts"');
-    expect(unique!.err.cause).toMatchObject({ code: '23505', constraint: 'accounts_email_key', table: 'accounts', detail: 'Key (email)=(…) already exists.' });
+    expect(unique!.err.cause).toMatchObject({
+      code: '23505',
+      constraint: 'accounts_email_key',
+      table: 'accounts',
+      detail: 'Key (email)=(…) already exists.',
+    });
     expect(unique!.err).not.toHaveProperty('params');
     expect(check!.err.cause).toMatchObject({ code: '23514', constraint: 'accounts_nick_check', detail: 'Failing row contains (…).' });
-    expect(embedded!.err.cause).toMatchObject({ code: '23502', table: 'users', column: 'password_hash', query: expect.stringContaining('insert into "users"') });
+    expect(embedded!.err.cause).toMatchObject({
+      code: '23502',
+      table: 'users',
+      column: 'password_hash',
+      query: expect.stringContaining('insert into "users"'),
+    });
     expect(embedded!.err.cause).not.toHaveProperty('params');
     expect(embedded!.err.cause).not.toHaveProperty('queryOptions');
     expect(alone!.msg).toContain('params: [redacted]');
     expect(bare!.msg).toContain('params: [redacted]');
   });
+});
 
+describe('error logs of other shapes', () => {
   it('drops query parameters and secret-named fields of other shapes: pg query configs, Redis commands, nested causes', async () => {
     const { raw, log } = captureLog();
     const pgStyle = Object.assign(new Error('duplicate key value violates unique constraint "users_pkey"'), {
@@ -266,7 +294,9 @@ describe('error logs', () => {
     const redisStyle = Object.assign(new Error('WRONGTYPE Operation against a key holding the wrong kind of value'), {
       command: { name: 'set', args: ['mt:idempotency:k', `{"accessToken":"${HASH}"}`] },
     });
-    const wrapped = new Error('register failed', { cause: Object.assign(new Error('inner'), { parameters: [HASH], password: HASH, options: { passwordHash: HASH, retries: 2 } }) });
+    const wrapped = new Error('register failed', {
+      cause: Object.assign(new Error('inner'), { parameters: [HASH], password: HASH, options: { passwordHash: HASH, retries: 2 } }),
+    });
     const typeError = Object.assign(new Error(`invalid input syntax for type uuid: "${HASH}"`), { code: '22P02', severity: 'ERROR' });
     const aggregate = new AggregateError([Object.assign(new Error('one'), { params: [HASH] })], 'several');
     for (const err of [pgStyle, redisStyle, wrapped, typeError, aggregate]) log.error({ err }, 'failed');

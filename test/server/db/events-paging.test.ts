@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import type { PageKey } from '../../../server/db/keyset';
 import { events as eventsTable } from '../../../server/db/schema';
@@ -10,7 +10,7 @@ import {
   type EventStore,
   type NewEvent,
 } from '../../../server/services/events';
-import { backends } from '../../support/database';
+import { describeEachBackend } from '../../support/database';
 
 const event = (n: number): NewEvent => ({
   organizerId: randomUUID(),
@@ -28,7 +28,7 @@ const ids = (records: EventRecord[]) => records.map((record) => record.id);
 const inKeyOrder = (records: EventRecord[]) =>
   [...records].sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
 
-describe.each(backends)('event paging on $name', (backend) => {
+describeEachBackend('event paging', (backend) => {
   let database: Database;
   let events: EventStore;
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { createEventStore, type EventFilter, type EventStore, type NewEvent } from '../../../server/services/events';
-import { backends } from '../../support/database';
+import { describeEachBackend } from '../../support/database';
 
 const organizerId = randomUUID();
 
@@ -16,7 +16,7 @@ const milonga = (overrides: Partial<NewEvent> = {}): NewEvent => ({
   ...overrides,
 });
 
-describe.each(backends)('event store on $name', (backend) => {
+describeEachBackend('event store', (backend) => {
   let database: Database;
   let events: EventStore;
 

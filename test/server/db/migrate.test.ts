@@ -3,11 +3,11 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../../server/db/database';
 import { defaultMigrationsDir } from '../../../server/db/migrate';
 import { createEventStore } from '../../../server/services/events';
-import { backends, type ScratchStore } from '../../support/database';
+import { describeEachBackend, type ScratchStore } from '../../support/database';
 
 const recorded = async (database: Database) =>
   (
@@ -19,7 +19,7 @@ const recorded = async (database: Database) =>
 const visitCount = async (database: Database) =>
   (await database.db.execute<{ count: number }>(sql`SELECT count(*)::int AS count FROM visits`)).rows[0]?.count;
 
-describe.each(backends)('migrations on $name', (backend) => {
+describeEachBackend('migrations', (backend) => {
   let store: ScratchStore;
   let migrationsDir: string;
   const opened: Database[] = [];

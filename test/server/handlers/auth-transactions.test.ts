@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { currentTotp } from '../../../server/auth/totp';
 import type { Database } from '../../../server/db/database';
 import { createTestApp } from '../../support/app';
-import { backends } from '../../support/database';
+import { describeEachBackend } from '../../support/database';
 
 /**
  * Every operation that writes more than once does so in one transaction: a failure at any step
@@ -34,7 +34,7 @@ const FAULTS = [
 const password = 'milonga de los jueves en canning';
 const newPassword = 'a brand new tango passphrase';
 
-describe.each(backends)('multi-write operations are atomic on $name', (backend) => {
+describeEachBackend('multi-write operations are atomic', (backend) => {
   let database: Database;
   let test: Awaited<ReturnType<typeof createTestApp>>;
 

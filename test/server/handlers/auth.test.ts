@@ -3,7 +3,8 @@ import { SignJWT, UnsecuredJWT } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentTotp } from '../../../server/auth/totp';
-import { openDatabase, type Database } from '../../../server/db/database';
+import type { Database } from '../../../server/db/database';
+import { openTestDatabase } from '../../support/database';
 import { createTestApp, TEST_SECRET } from '../../support/app';
 
 let database: Database;
@@ -11,7 +12,7 @@ let test: Awaited<ReturnType<typeof createTestApp>>;
 const password = 'milonga de los jueves en canning';
 
 beforeAll(async () => {
-  database = await openDatabase({});
+  database = await openTestDatabase();
   // Behind a (test) proxy, so each simulated client can have its own address.
   test = await createTestApp(database, { TRUST_PROXY: 'loopback' });
 });

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { backends } from '../../support/database';
+import { describeEachBackend } from '../../support/database';
 import { useMessagingApp } from './messaging-fixture';
 
-describe.each(backends)('messages API: conversations on $name', (backend) => {
+describeEachBackend('messages API: conversations', (backend) => {
   const fx = useMessagingApp(backend);
   const { recorded, dancer, as, conversation, send, storedMessages } = fx;
 

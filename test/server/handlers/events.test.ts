@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { createTestApp } from '../../support/app';
-import { backends } from '../../support/database';
+import { describeEachBackend } from '../../support/database';
 
 const organizer = randomUUID();
 const stranger = randomUUID();
@@ -17,7 +17,7 @@ const milonga = {
   endsAt: '2026-12-04T03:00:00.000Z',
 };
 
-describe.each(backends)('events API on $name', (backend) => {
+describeEachBackend('events API', (backend) => {
   let database: Database;
   let app: Awaited<ReturnType<typeof createTestApp>>['app'];
   let organizerToken: string;

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { createTestApp } from '../../support/app';
-import { backends } from '../../support/database';
+import { describeEachBackend } from '../../support/database';
 
 // The API-wide input rules, seen through Mundo Tango's own operations on both storage backends:
 // what used to reach the database as a 500 (NUL, year 0000) or be stored changed (IRIs) is now
@@ -20,7 +20,7 @@ function fieldPaths(body: { errors?: { path: string }[] }): string[] {
   return (body.errors ?? []).map((e) => e.path);
 }
 
-describe.each(backends)('input rules on $name', (backend) => {
+describeEachBackend('input rules', (backend) => {
   let database: Database;
   let test: Awaited<ReturnType<typeof createTestApp>>;
   let token: string;

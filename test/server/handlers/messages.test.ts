@@ -3,10 +3,10 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../runtime/server';
 import type { Message } from '../../../server/services/messaging';
-import { backends } from '../../support/database';
+import { describeEachBackend } from '../../support/database';
 import { newestFirst, useMessagingApp, type Dancer } from './messaging-fixture';
 
-describe.each(backends)('messages API: messages and read markers on $name', (backend) => {
+describeEachBackend('messages API: messages and read markers', (backend) => {
   const fx = useMessagingApp(backend);
   const { dancer, as, conversation, send, storedMessages, eventsFor } = fx;
 

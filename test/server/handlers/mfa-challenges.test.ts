@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { SignJWT } from 'jose';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { currentTotp } from '../../../server/auth/totp';
 import type { Database } from '../../../server/db/database';
 import { MFA_ACCOUNT_MAX_FAILURES, MFA_CHALLENGE_MAX_FAILURES } from '../../../server/services/sessions';
 import { createTestApp, TEST_SECRET } from '../../support/app';
-import { backends } from '../../support/database';
+import { describeEachBackend } from '../../support/database';
 
 /**
  * The second step of an MFA sign-in cannot be brute-forced: a challenge is single-use, dies after
@@ -16,7 +16,7 @@ import { backends } from '../../support/database';
  */
 const password = 'milonga de los jueves en canning';
 
-describe.each(backends)('MFA challenges on $name', (backend) => {
+describeEachBackend('MFA challenges', (backend) => {
   let database: Database;
   let a: Awaited<ReturnType<typeof createTestApp>>;
   let b: Awaited<ReturnType<typeof createTestApp>>;

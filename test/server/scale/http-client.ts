@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { createLogger, serve, type Running } from '../../../runtime/server';
 import type { createTestApp } from '../../support/app';
+import { serviceUrl } from '../../support/services';
 
 /** One app instance listening on an ephemeral port of its own, as it would behind a load balancer. */
 export interface Instance {
@@ -56,7 +57,10 @@ export async function startInstance(name: string, test: Awaited<ReturnType<typeo
  * Polls `check` until it holds or `timeoutMs` passes; says whether it held, how long that took and
  * after how many tries. For effects that travel asynchronously (Redis pub/sub), instead of a fixed sleep.
  */
-export async function within(timeoutMs: number, check: () => Promise<boolean>): Promise<{ ok: boolean; elapsedMs: number; attempts: number }> {
+export async function within(
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+): Promise<{ ok: boolean; elapsedMs: number; attempts: number }> {
   const started = performance.now();
   let attempts = 0;
   for (;;) {
@@ -67,7 +71,7 @@ export async function within(timeoutMs: number, check: () => Promise<boolean>): 
   }
 }
 
-export const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const redisUrl = serviceUrl('redis');
 
 /**
  * One test run's corner of the shared Redis: a unique key prefix (instances of the run share it,
@@ -75,7 +79,8 @@ export const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
  */
 export function redisRun(tag: string) {
   const prefix = `mt-test:${tag}:${process.pid}:${randomUUID().slice(0, 8)}:`;
-  const inspector = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
+  // Connected on first use: a run without Redis skips these tests and opens no connection.
+  const inspector = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
   async function keys(pattern = '*'): Promise<string[]> {
     const found: string[] = [];
     let cursor = '0';

@@ -1,0 +1,85 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { TestProject } from 'vitest/node';
+import { defaultMigrationsDir, migrate } from '../../server/db/migrate';
+import { reachable, type Service, serviceUrl, services } from './services';
+
+const cacheDir = fileURLToPath(new URL('../../node_modules/.cache/mundo-tango-tests/', import.meta.url));
+
+/**
+ * Once per run, before any test file: a migrated PGlite data directory for every test database to
+ * start from, and which of PostgreSQL and Redis this run can use.
+ */
+export default async function setup(project: TestProject): Promise<void> {
+  const [template, unavailable] = await Promise.all([pgliteTemplate(), unavailableServices()]);
+  project.provide('pgliteTemplate', template);
+  project.provide('unavailable', unavailable);
+}
+
+/**
+ * Creating a PGlite cluster takes seconds, loading a dump of one under a second, so the migrated
+ * cluster is dumped to a file kept between runs, named by the PGlite version and the migrations:
+ * a new or edited migration, or another PGlite, makes a new one.
+ */
+async function pgliteTemplate(): Promise<string> {
+  const migrations = (await readdir(defaultMigrationsDir)).sort();
+  // The package's exports hide its package.json; it sits next to the dist/ folder its entry is in.
+  const pglitePackage = join(dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..', 'package.json');
+  const key = createHash('sha256').update(JSON.parse(await readFile(pglitePackage, 'utf8')).version);
+  for (const name of migrations) key.update(name).update(await readFile(join(defaultMigrationsDir, name)));
+  const file = join(cacheDir, `pglite-${key.digest('hex').slice(0, 16)}.tar`);
+  if (
+    await stat(file).then(
+      () => true,
+      () => false,
+    )
+  )
+    return file;
+
+  const client = await PGlite.create();
+  try {
+    await migrate({
+      exec: async (text) => {
+        await client.exec(text);
+      },
+      query: async <Row>(text: string, params?: unknown[]) => (await client.query<Row>(text, params)).rows,
+    });
+    const dump = await client.dumpDataDir('none');
+    await mkdir(cacheDir, { recursive: true });
+    // Written aside and renamed, so a run starting meanwhile never loads half a file.
+    const partial = `${file}.${process.pid}`;
+    await writeFile(partial, new Uint8Array(await dump.arrayBuffer()));
+    await rename(partial, file);
+  } finally {
+    await client.close();
+  }
+  // Dumps for other migrations are 40 MB each; one a day old is no longer read by a run still going.
+  for (const name of await readdir(cacheDir)) {
+    const other = join(cacheDir, name);
+    if (other !== file && (await stat(other)).mtimeMs < Date.now() - 86_400_000) await rm(other, { force: true });
+  }
+  return file;
+}
+
+async function unavailableServices(): Promise<Partial<Record<Service, string>>> {
+  const unavailable: Partial<Record<Service, string>> = {};
+  await Promise.all(
+    (Object.keys(services) as Service[]).map(async (service) => {
+      const { label, variable } = services[service];
+      const url = serviceUrl(service);
+      const problem = await reachable(url);
+      if (!problem) return;
+      const where = `${label} at ${redact(url)} (${problem})`;
+      if (process.env[variable]) throw new Error(`${variable} is set, but ${where} is not reachable`);
+      unavailable[service] = `${label} not reachable`;
+      console.warn(`\n${where} is not reachable: its tests are skipped. Start it, or set ${variable} to one that is.\n`);
+    }),
+  );
+  return unavailable;
+}
+
+const redact = (url: string) => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
