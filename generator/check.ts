@@ -137,7 +137,7 @@ function checkDeprecation(d: NonNullable<Endpoint['deprecated']>, report: (messa
 }
 
 /** JSON-pointer-like paths of input strings and arrays without an upper bound. */
-export function unboundedInputs(schema: z.ZodType): string[] {
+function unboundedInputs(schema: z.ZodType): string[] {
   const found: string[] = [];
   walk(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema, '', found);
   return found;

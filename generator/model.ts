@@ -82,7 +82,7 @@ function operationModel(module: string, exportName: string, endpoint: Endpoint):
   };
 }
 
-export function pascal(name: string): string {
+function pascal(name: string): string {
   return name
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)

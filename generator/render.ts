@@ -32,7 +32,7 @@ export function header(source: string): string {
 }
 
 /** An import specifier from one generated folder to a file of the project, without extension. */
-export function importPath(fromDir: string, to: string): string {
+function importPath(fromDir: string, to: string): string {
   const path = relative(fromDir, to).replaceAll('\\', '/').replace(/\.ts$/, '');
   return path.startsWith('.') ? path : `./${path}`;
 }

@@ -13,7 +13,7 @@ const SUSPECT = /[\u0000\ud800-\udfff]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Why a text is refused, or undefined when it is fine. */
-export function textError(text: string): { code: string; message: string } | undefined {
+function textError(text: string): { code: string; message: string } | undefined {
   if (!SUSPECT.test(text)) return undefined;
   if (text.includes('\u0000')) return { code: 'forbidden_character', message: 'Text must not contain NUL (U+0000)' };
   if (LONE_SURROGATE.test(text)) return { code: 'invalid_unicode', message: 'Text must be well-formed Unicode (no lone surrogates)' };

@@ -124,8 +124,6 @@ export function createCore(options: CoreOptions) {
   return { compile, execute };
 }
 
-export type Core = ReturnType<typeof createCore>;
-
 /**
  * Parsing through the output schema drops undeclared fields (a stray passwordHash never leaves)
  * and refuses a result that breaks the contract: the caller gets an internal error rather than

@@ -4,7 +4,7 @@ import { ApiError, type FieldError } from './api-error';
 import { inputErrors, pointerSegment, wellFormed } from './input-check';
 
 /** Zod issues as problem field errors with JSON Pointer paths: `/body/endsAt`, `/query/limit`. */
-export function toFieldErrors(location: string, issues: readonly z.core.$ZodIssue[]): FieldError[] {
+function toFieldErrors(location: string, issues: readonly z.core.$ZodIssue[]): FieldError[] {
   const errors: FieldError[] = [];
   for (const issue of issues) {
     const base = pointer(location, issue.path);

@@ -246,7 +246,7 @@ export function createContractRouter(options: RouterOptions) {
       params: match!.params,
       rawQuery: q < 0 ? '' : url.slice(q + 1),
       user: null,
-      subject: { ip: options.clientAddress(req), userId: undefined, body: undefined },
+      subject: new Subject(req, options.clientAddress),
       idempotency: undefined,
     };
     handle(exchange).catch((error: unknown) => options.writeProblem(req, res, error));
@@ -301,6 +301,21 @@ function assertServices(services: object): void {
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** Who a request counts against; the client's address is worked out only when something asks for it. */
+class Subject implements LimitSubject {
+  userId: string | undefined = undefined;
+  body: unknown = undefined;
+  private address: string | undefined;
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly clientAddress: (req: IncomingMessage) => string,
+  ) {}
+  get ip(): string {
+    this.address ??= this.clientAddress(this.req);
+    return this.address;
+  }
+}
 
 function merge(a: Record<string, string> | undefined, b: Record<string, string> | undefined): Record<string, string> | undefined {
   return a && b ? { ...a, ...b } : (a ?? b);

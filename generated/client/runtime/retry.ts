@@ -37,7 +37,7 @@ export function retryDelay(policy: RetryPolicy, attempt: number, retryAfter: str
 }
 
 /** Retry-After is either delta-seconds or an HTTP-date; anything else is ignored. */
-export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
+function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
   if (value === null) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
