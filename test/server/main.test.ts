@@ -44,7 +44,8 @@ async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise
   }
 }
 
-describe('server/main.ts', () => {
+// Three processes that stop at their configuration: run at once.
+describe.concurrent('server/main.ts refuses a bad configuration', () => {
   it('refuses to start in production without JWT_SECRET, naming the variable', async () => {
     const run = start({ NODE_ENV: 'production' });
     expect(await run.exited).toBe(1);
@@ -62,7 +63,9 @@ describe('server/main.ts', () => {
     expect(await run.exited).toBe(1);
     expect(run.output().stderr).toMatch(/PORT: .*number/i);
   });
+});
 
+describe('server/main.ts', () => {
   it('starts locally with a generated secret, serves health, and exits 0 on SIGTERM', { timeout: 120_000 }, async () => {
     // A crashed server's lock: taken over, since its process is gone.
     const lockFile = join(dataDir, 'pglite', 'mundo.lock');
@@ -98,7 +101,9 @@ describe('server/main.ts', () => {
       const sameData = start({});
       expect(await samePort.exited).toBe(1);
       expect(await sameData.exited).toBe(1);
-      expect(samePort.output().stderr.trim()).toBe(`Cannot listen on 127.0.0.1:${port}: the port is already in use (stop what runs there, or set PORT to another port)`);
+      expect(samePort.output().stderr.trim()).toBe(
+        `Cannot listen on 127.0.0.1:${port}: the port is already in use (stop what runs there, or set PORT to another port)`,
+      );
       await expect(stat(join(otherDir, 'pglite'))).rejects.toMatchObject({ code: 'ENOENT' });
       const refusal = sameData.output().stderr.trim();
       expect(refusal).not.toContain('\n');
@@ -116,6 +121,18 @@ describe('server/main.ts', () => {
     expect(Buffer.from(secret, 'base64url').length).toBeGreaterThanOrEqual(32);
     expect(run.output().stdout).toContain('JWT_SECRET is not set: created a random local secret');
     expect(run.output().stdout).not.toContain(secret);
+    // A first start says what it is doing, and how long each step took.
+    const steps = run
+      .output()
+      .stdout.split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as { msg: string; ms?: number });
+    const migrations = (await readdir('server/db/migrations')).filter((name) => name.endsWith('.sql')).length;
+    for (const step of ['configuration read', 'database opened', `migrations applied: ${migrations}`, 'app code loaded']) {
+      expect(steps.find((entry) => entry.msg === step)?.ms, step).toBeGreaterThanOrEqual(0);
+    }
+    expect(steps.map((entry) => entry.msg)).toContain('creating the embedded database (first start only: this takes a few seconds)');
+    expect(steps.find((entry) => entry.msg.includes('listening on'))?.ms).toBeGreaterThan(0);
 
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);

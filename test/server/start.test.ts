@@ -9,7 +9,8 @@ import { createLogger, ListenError, loadConfig } from '../../runtime/server';
 import { ConfigSchema } from '../../server/config';
 import type { Database } from '../../server/db/database';
 import { startServer, type Started } from '../../server/start';
-import { backends } from '../support/database';
+import { openTestDatabase } from '../support/database';
+import { describeWith } from '../support/services';
 import { redisRun, redisUrl, within } from './scale/http-client';
 
 /** `npm start` in this process (server/start.ts): what the configuration turns on, seen from outside. */
@@ -19,7 +20,7 @@ const log = createLogger({ level: 'silent' });
 const TOKEN = randomBytes(24).toString('hex');
 
 beforeAll(async () => {
-  database = await backends.find((backend) => backend.name === 'postgres')!.open();
+  database = await openTestDatabase();
   dataDir = await mkdtemp(join(tmpdir(), 'mundo-start-'));
 });
 afterAll(async () => {
@@ -28,7 +29,14 @@ afterAll(async () => {
 });
 
 function config(env: Record<string, string>) {
-  return loadConfig(ConfigSchema, { NODE_ENV: 'test', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, JWT_SECRET: randomBytes(32).toString('hex'), ...env });
+  return loadConfig(ConfigSchema, {
+    NODE_ENV: 'test',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    DATA_DIR: dataDir,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    ...env,
+  });
 }
 
 async function started(env: Record<string, string>, use: (server: Started) => Promise<void>) {
@@ -73,43 +81,49 @@ describe('metrics', () => {
 
 describe('slow clients', () => {
   it('the configured request timeout cuts a trickled body off, and the per-address cap refuses one connection too many', async () => {
-    await started({ HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_MAX_CONNECTIONS_PER_ADDRESS: '2' }, async (server) => {
-      const port = Number(new URL(server.url).port);
-      const trickled = connect(port, '127.0.0.1');
-      const idle = connect(port, '127.0.0.1');
-      let answer = '';
-      trickled.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
-      const began = performance.now();
-      const cutOff = new Promise<number>((resolve) => trickled.once('close', () => resolve(performance.now() - began)));
-      trickled.write('POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{');
-      const trickle = setInterval(() => trickled.destroyed || trickled.write(' '), 100);
-      try {
-        await new Promise((resolve) => idle.once('connect', resolve));
-        // Both connections are counted once the server has them: then a third is one too many.
-        const third = await within(3000, async () => {
-          const socket = connect(port, '127.0.0.1');
-          const outcome = await new Promise<string>((resolve) => {
-            socket.once('close', () => resolve('closed'));
-            socket.once('error', () => resolve('closed'));
-            setTimeout(() => resolve('open'), 300).unref();
+    await started(
+      { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '1000', HTTP_MAX_CONNECTIONS_PER_ADDRESS: '2' },
+      async (server) => {
+        const port = Number(new URL(server.url).port);
+        const trickled = connect(port, '127.0.0.1');
+        const idle = connect(port, '127.0.0.1');
+        let answer = '';
+        trickled.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));
+        const began = performance.now();
+        const cutOff = new Promise<number>((resolve) => trickled.once('close', () => resolve(performance.now() - began)));
+        trickled.write('POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{');
+        const trickle = setInterval(() => trickled.destroyed || trickled.write(' '), 100);
+        try {
+          await new Promise((resolve) => idle.once('connect', resolve));
+          // Both connections are counted once the server has them: then a third is one too many.
+          const third = await within(3000, async () => {
+            const socket = connect(port, '127.0.0.1');
+            const outcome = await new Promise<string>((resolve) => {
+              socket.once('close', () => resolve('closed'));
+              socket.once('error', () => resolve('closed'));
+              setTimeout(() => resolve('open'), 300).unref();
+            });
+            socket.destroy();
+            return outcome === 'closed';
           });
-          socket.destroy();
-          return outcome === 'closed';
-        });
-        expect(third.ok).toBe(true);
-        const elapsed = await Promise.race([cutOff, new Promise<number>((resolve) => setTimeout(() => resolve(Infinity), 10_000).unref())]);
-        expect(elapsed).toBeLessThan(10_000);
-        expect(answer).toMatch(/^HTTP\/1\.1 408 /);
-      } finally {
-        clearInterval(trickle);
-        trickled.destroy();
-        idle.destroy();
-      }
-    });
+          expect(third.ok).toBe(true);
+          const elapsed = await Promise.race([
+            cutOff,
+            new Promise<number>((resolve) => setTimeout(() => resolve(Infinity), 10_000).unref()),
+          ]);
+          expect(elapsed).toBeLessThan(10_000);
+          expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+        } finally {
+          clearInterval(trickle);
+          trickled.destroy();
+          idle.destroy();
+        }
+      },
+    );
   });
 });
 
-describe('REDIS_PREFIX', () => {
+describeWith(['redis'], 'REDIS_PREFIX', () => {
   it('puts every key and channel of this deployment under the prefix: rate limits, revocations, the Socket.IO adapter', async () => {
     const run = redisRun('start');
     try {
@@ -148,7 +162,9 @@ describe('start-up order', () => {
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(ListenError);
-      expect((error as Error).message).toBe(`Cannot listen on 127.0.0.1:${port}: the port is already in use (stop what runs there, or set PORT to another port)`);
+      expect((error as Error).message).toBe(
+        `Cannot listen on 127.0.0.1:${port}: the port is already in use (stop what runs there, or set PORT to another port)`,
+      );
       await expect(stat(join(fresh, 'pglite'))).rejects.toMatchObject({ code: 'ENOENT' });
     } finally {
       blocker.close();
