@@ -1,3 +1,5 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
@@ -37,9 +39,10 @@ export interface DatabaseOptions {
    */
   dataDir?: string;
   /**
-   * A dump of a PGlite data directory (`PGlite.dumpDataDir('none')`) that an in-memory database
-   * starts from instead of a new cluster: loading one takes under a second, creating a cluster
-   * several. Tests migrate once per run and start every database from that dump.
+   * A dump of a PGlite data directory (`PGlite.dumpDataDir('none')`) that a new PGlite database
+   * starts from instead of a new cluster (a data directory only when it holds no database yet):
+   * loading one takes under a second, creating a cluster several. Tests start every database
+   * from a dump made once per run.
    */
   template?: Blob;
   /** Defaults to server/db/migrations; tests point it at their own files. */
@@ -123,7 +126,8 @@ async function openPglite(dataDir = 'memory://', template?: Blob): Promise<Opene
   await makePrivateDir(dataDir);
   const lock = await lockDataDir(dataDir);
   try {
-    const client = await PGlite.create(dataDir);
+    const fresh = template && !(await stat(join(dataDir, 'PG_VERSION')).catch(() => undefined));
+    const client = await PGlite.create(dataDir, { loadDataDir: fresh ? template : undefined });
     // A new database's files are written world-writable, and an older directory may be so too.
     await restrictModes(dataDir);
     return pglite(client, () => lock.release());

@@ -9,12 +9,15 @@ import { describeWith, type Service, serviceUrl } from './services';
 
 export const testDatabaseUrl = serviceUrl('postgres');
 
-let template: Promise<Blob> | undefined;
+const templates: Partial<Record<'empty' | 'migrated', Promise<Blob>>> = {};
 
-/** A migrated in-memory PGlite of its own, started from the run's template (test/support/global-setup.ts). */
+/** A data directory dump made once per run (test/support/global-setup.ts), read once per worker. */
+const template = (kind: 'empty' | 'migrated') =>
+  (templates[kind] ??= readFile(inject('pgliteTemplates')[kind]).then((bytes) => new Blob([bytes])));
+
+/** A migrated in-memory PGlite of its own. */
 export async function openTestDatabase(): Promise<Database> {
-  template ??= readFile(inject('pgliteTemplate')).then((bytes) => new Blob([bytes]));
-  return openDatabase({ template: await template });
+  return openDatabase({ template: await template('migrated') });
 }
 
 /** Connection options for an empty store no other test uses, and a way to throw it away. */
@@ -43,7 +46,7 @@ export const backends: Backend[] = [
       // app's own .data/pglite, whose folders openDatabase has to create.
       const parent = await mkdtemp(join(tmpdir(), 'mundo-tango-pglite-'));
       return {
-        options: { dataDir: join(parent, '.data', 'pglite') },
+        options: { dataDir: join(parent, '.data', 'pglite'), template: await template('empty') },
         dispose: () => rm(parent, { recursive: true, force: true }),
       };
     },

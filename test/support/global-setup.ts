@@ -15,54 +15,53 @@ const cacheDir = fileURLToPath(new URL('../../node_modules/.cache/mundo-tango-te
  * start from, and which of PostgreSQL and Redis this run can use.
  */
 export default async function setup(project: TestProject): Promise<void> {
-  const [template, unavailable] = await Promise.all([pgliteTemplate(), unavailableServices()]);
-  project.provide('pgliteTemplate', template);
+  const [templates, unavailable] = await Promise.all([pgliteTemplates(), unavailableServices()]);
+  project.provide('pgliteTemplates', templates);
   project.provide('unavailable', unavailable);
 }
 
 /**
- * Creating a PGlite cluster takes seconds, loading a dump of one under a second, so the migrated
- * cluster is dumped to a file kept between runs, named by the PGlite version and the migrations:
- * a new or edited migration, or another PGlite, makes a new one.
+ * Creating a PGlite cluster takes seconds, loading a dump of one under a second, so a new cluster
+ * and the migrated one are dumped to files kept between runs, named by the PGlite version and the
+ * migrations: a new or edited migration, or another PGlite, makes new ones.
  */
-async function pgliteTemplate(): Promise<string> {
+async function pgliteTemplates(): Promise<{ empty: string; migrated: string }> {
   const migrations = (await readdir(defaultMigrationsDir)).sort();
   // The package's exports hide its package.json; it sits next to the dist/ folder its entry is in.
   const pglitePackage = join(dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..', 'package.json');
   const key = createHash('sha256').update(JSON.parse(await readFile(pglitePackage, 'utf8')).version);
   for (const name of migrations) key.update(name).update(await readFile(join(defaultMigrationsDir, name)));
-  const file = join(cacheDir, `pglite-${key.digest('hex').slice(0, 16)}.tar`);
-  if (
-    await stat(file).then(
-      () => true,
-      () => false,
-    )
-  )
-    return file;
+  const name = `pglite-${key.digest('hex').slice(0, 16)}`;
+  const files = { empty: join(cacheDir, `${name}-empty.tar`), migrated: join(cacheDir, `${name}.tar`) };
+  const exists = (file: string) => stat(file).then(Boolean, () => false);
+  if ((await exists(files.empty)) && (await exists(files.migrated))) return files;
 
+  await mkdir(cacheDir, { recursive: true });
+  // Written aside and renamed, so a run starting meanwhile never loads half a file.
+  const save = async (dump: Blob, file: string) => {
+    const partial = `${file}.${process.pid}`;
+    await writeFile(partial, new Uint8Array(await dump.arrayBuffer()));
+    await rename(partial, file);
+  };
   const client = await PGlite.create();
   try {
+    await save(await client.dumpDataDir('none'), files.empty);
     await migrate({
       exec: async (text) => {
         await client.exec(text);
       },
       query: async <Row>(text: string, params?: unknown[]) => (await client.query<Row>(text, params)).rows,
     });
-    const dump = await client.dumpDataDir('none');
-    await mkdir(cacheDir, { recursive: true });
-    // Written aside and renamed, so a run starting meanwhile never loads half a file.
-    const partial = `${file}.${process.pid}`;
-    await writeFile(partial, new Uint8Array(await dump.arrayBuffer()));
-    await rename(partial, file);
+    await save(await client.dumpDataDir('none'), files.migrated);
   } finally {
     await client.close();
   }
   // Dumps for other migrations are 40 MB each; one a day old is no longer read by a run still going.
-  for (const name of await readdir(cacheDir)) {
-    const other = join(cacheDir, name);
-    if (other !== file && (await stat(other)).mtimeMs < Date.now() - 86_400_000) await rm(other, { force: true });
+  for (const other of await readdir(cacheDir)) {
+    const path = join(cacheDir, other);
+    if (!Object.values(files).includes(path) && (await stat(path)).mtimeMs < Date.now() - 86_400_000) await rm(path, { force: true });
   }
-  return file;
+  return files;
 }
 
 async function unavailableServices(): Promise<Partial<Record<Service, string>>> {

@@ -33,8 +33,8 @@ export function reachable(url: string, timeoutMs = 3000): Promise<string | null>
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    /** A file holding a migrated PGlite data directory (see test/support/global-setup.ts). */
-    pgliteTemplate: string;
+    /** Files holding a new PGlite data directory and a migrated one (see test/support/global-setup.ts). */
+    pgliteTemplates: { empty: string; migrated: string };
     /** Why each service's tests are skipped in this run; absent when it is reachable. */
     unavailable: Partial<Record<Service, string>>;
   }

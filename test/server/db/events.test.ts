@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
+import { events as eventsTable } from '../../../server/db/schema';
 import { createEventStore, type EventFilter, type EventStore, type NewEvent } from '../../../server/services/events';
 import { describeEachBackend } from '../../support/database';
 
@@ -20,12 +21,16 @@ describeEachBackend('event store', (backend) => {
   let database: Database;
   let events: EventStore;
 
-  beforeEach(async () => {
+  // One database per file (opening one per test cost most of this file's time); each test starts
+  // with no events.
+  beforeAll(async () => {
     database = await backend.open();
     events = createEventStore(database.db);
   });
-
-  afterEach(() => database.close());
+  beforeEach(async () => {
+    await database.db.delete(eventsTable);
+  });
+  afterAll(() => database.close());
 
   it('answers a ping', async () => {
     await expect(database.ping()).resolves.toBeUndefined();
