@@ -14,10 +14,16 @@ const cacheDir = fileURLToPath(new URL('../../node_modules/.cache/mundo-tango-te
  * Once per run, before any test file: a migrated PGlite data directory for every test database to
  * start from, and which of PostgreSQL and Redis this run can use.
  */
-export default async function setup(project: TestProject): Promise<void> {
-  const [templates, unavailable] = await Promise.all([pgliteTemplates(), unavailableServices()]);
+export default async function setup(project: TestProject): Promise<() => void> {
+  const [templates, { unavailable, notes }] = await Promise.all([pgliteTemplates(), unavailableServices()]);
   project.provide('pgliteTemplates', templates);
   project.provide('unavailable', unavailable);
+  const say = () => {
+    for (const note of notes) console.warn(`\n${note}\n`);
+  };
+  say();
+  // Again at the end, next to the summary whose skipped count it explains.
+  return say;
 }
 
 /**
@@ -64,8 +70,9 @@ async function pgliteTemplates(): Promise<{ empty: string; migrated: string }> {
   return files;
 }
 
-async function unavailableServices(): Promise<Partial<Record<Service, string>>> {
+async function unavailableServices(): Promise<{ unavailable: Partial<Record<Service, string>>; notes: string[] }> {
   const unavailable: Partial<Record<Service, string>> = {};
+  const notes: string[] = [];
   await Promise.all(
     (Object.keys(services) as Service[]).map(async (service) => {
       const { label, variable } = services[service];
@@ -75,10 +82,10 @@ async function unavailableServices(): Promise<Partial<Record<Service, string>>> 
       const where = `${label} at ${redact(url)} (${problem})`;
       if (process.env[variable]) throw new Error(`${variable} is set, but ${where} is not reachable`);
       unavailable[service] = `${label} not reachable`;
-      console.warn(`\n${where} is not reachable: its tests are skipped. Start it, or set ${variable} to one that is.\n`);
+      notes.push(`${where} is not reachable: its tests are skipped. Start it, or set ${variable} to one that is.`);
     }),
   );
-  return unavailable;
+  return { unavailable, notes };
 }
 
 const redact = (url: string) => url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@');
