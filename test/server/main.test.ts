@@ -92,7 +92,19 @@ describe('server/main.ts', () => {
     // `npm start` and `npm run dev` at once. The port is taken first, then the data directory,
     // while the database is still opening: a second server stops in one line, on the port
     // before touching any data, or on the data directory.
-    await until(async () => (await fetch(`http://127.0.0.1:${port}/api/v1/health`).catch(() => undefined)) !== undefined);
+    let early: Response | undefined;
+    await until(async () => {
+      early = await fetch(`http://127.0.0.1:${port}/api/v1/health`).catch(() => undefined);
+      return early !== undefined;
+    });
+    // The port answers while the new database is being created: not ready yet, come back.
+    expect(early!.status).toBe(503);
+    expect(early!.headers.get('retry-after')).toBe('1');
+    expect(await early!.json()).toMatchObject({
+      status: 503,
+      code: 'SERVICE_UNAVAILABLE',
+      type: 'https://mundotango.life/problems/service-unavailable',
+    });
     await until(async () => (await readFile(lockFile, 'utf8').catch(() => '')).trim() !== String(crashed));
     const pid = Number((await readFile(lockFile, 'utf8')).trim());
     const otherDir = await mkdtemp(join(tmpdir(), 'mundo-main-other-'));

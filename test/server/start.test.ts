@@ -9,6 +9,7 @@ import { createLogger, ListenError, loadConfig } from '../../runtime/server';
 import { ConfigSchema } from '../../server/config';
 import type { Database } from '../../server/db/database';
 import { startServer, type Started } from '../../server/start';
+import { captureLog } from '../support/app';
 import { openTestDatabase } from '../support/database';
 import { describeWith } from '../support/services';
 import { redisRun, redisUrl, within } from './scale/http-client';
@@ -39,8 +40,8 @@ function config(env: Record<string, string>) {
   });
 }
 
-async function started(env: Record<string, string>, use: (server: Started) => Promise<void>) {
-  const server = await startServer(config(env), { log, database });
+async function started(env: Record<string, string>, use: (server: Started) => Promise<void>, logger = log) {
+  const server = await startServer(config(env), { log: logger, database });
   try {
     await use(server);
   } finally {
@@ -126,24 +127,32 @@ describe('slow clients', () => {
 describeWith(['redis'], 'REDIS_PREFIX', () => {
   it('puts every key and channel of this deployment under the prefix: rate limits, revocations, the Socket.IO adapter', async () => {
     const run = redisRun('start');
+    const captured = captureLog();
     try {
-      await started({ REDIS_URL: redisUrl, REDIS_PREFIX: run.prefix }, async (server) => {
-        expect(server.redis?.keyPrefix).toBe(run.prefix);
-        // A login attempt spends rate-limit points.
-        const res = await fetch(`${server.url}/api/v1/auth/login`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({ username: 'nobody-here', password: 'not the password at all' }),
-        });
-        expect(res.status).toBe(401);
-        const keys = await run.keys();
-        expect(keys.length).toBeGreaterThan(0);
-        expect(keys.some((key) => key.startsWith(`${run.prefix}rl:`))).toBe(true);
+      await started(
+        { REDIS_URL: redisUrl, REDIS_PREFIX: run.prefix },
+        async (server) => {
+          expect(server.redis?.keyPrefix).toBe(run.prefix);
+          // A login attempt spends rate-limit points.
+          const res = await fetch(`${server.url}/api/v1/auth/login`, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ username: 'nobody-here', password: 'not the password at all' }),
+          });
+          expect(res.status).toBe(401);
+          const keys = await run.keys();
+          expect(keys.length).toBeGreaterThan(0);
+          expect(keys.some((key) => key.startsWith(`${run.prefix}rl:`))).toBe(true);
 
-        const channels = (await run.inspector.pubsub('CHANNELS', `${run.prefix}*`)) as string[];
-        expect(channels).toContain(`${run.prefix}revoked-sessions`);
-        expect(channels.some((channel) => channel.startsWith(`${run.prefix}socket.io`))).toBe(true);
-      });
+          const channels = (await run.inspector.pubsub('CHANNELS', `${run.prefix}*`)) as string[];
+          expect(channels).toContain(`${run.prefix}revoked-sessions`);
+          expect(channels.some((channel) => channel.startsWith(`${run.prefix}socket.io`))).toBe(true);
+        },
+        captured.log,
+      );
+      // The start-up says how long connecting took, beside its other steps.
+      expect(captured.lines.find((line) => line.msg === 'Redis connected')?.ms).toBeGreaterThanOrEqual(0);
+      expect(captured.lines.find((line) => line.redis === true && String(line.msg).includes('listening on'))).toBeDefined();
     } finally {
       await run.sweep();
     }
