@@ -41,7 +41,7 @@ declare module 'vitest' {
 }
 
 /** Why tests needing these services are skipped in this run, or undefined when they all run. */
-export function skipReason(...needed: Service[]): string | undefined {
+function skipReason(...needed: Service[]): string | undefined {
   const unavailable = inject('unavailable');
   const reasons = needed.flatMap((service) => (unavailable[service] ? [unavailable[service]] : []));
   return reasons.length > 0 ? reasons.join('; ') : undefined;
