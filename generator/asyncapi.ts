@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { rateLimitsOf, type ApiDefinition, type ClientEvent, type EventEntry, type LimitKey, type ServerEvent } from '../runtime/contract';
+import { rateLimitsOf, type ApiDefinition, type ClientEvent, type EventEntry, type LimitKey, type ServerEvent } from '@contract-kit/runtime/contract';
 
 /**
  * The AsyncAPI 3.0 document of the real-time events. One channel (the Socket.IO endpoint); each

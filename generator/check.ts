@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_BASE_PATH, EVENT_NAME, rateLimitsOf, runtimeErrors, type ApiDefinition, type ContractEntry, type Endpoint, type EventEntry, type RateLimit } from '../runtime/contract';
+import { DEFAULT_BASE_PATH, EVENT_NAME, rateLimitsOf, runtimeErrors, type ApiDefinition, type ContractEntry, type Endpoint, type EventEntry, type RateLimit } from '@contract-kit/runtime/contract';
 
 /**
  * Checks the contracts before anything is generated. Each problem names the contract

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inspect, parseArgs } from 'node:util';
-import type { ApiDefinition, ContractEntry } from '../runtime/contract';
+import type { ApiDefinition, ContractEntry } from '@contract-kit/runtime/contract';
 import { readGeneratorConfig, type GeneratorConfig } from './config';
 import { loadApi } from './load';
 import { buildModel } from './model';

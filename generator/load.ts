@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { listContracts, type ApiDefinition, type ContractEntry } from '../runtime/contract';
+import { listContracts, type ApiDefinition, type ContractEntry } from '@contract-kit/runtime/contract';
 
 /** Loads the API definition from the module the config names (the generator never imports contracts/ directly). */
 export async function loadApi(

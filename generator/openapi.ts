@@ -1,6 +1,6 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { errorHeaders, PageInfo, Problem, problemType, rateLimitsOf, successHeaders, takesIdempotencyKey, type ApiDefinition, type LimitKey, type RuntimeHeader } from '../runtime/contract';
+import { errorHeaders, PageInfo, Problem, problemType, rateLimitsOf, successHeaders, takesIdempotencyKey, type ApiDefinition, type LimitKey, type RuntimeHeader } from '@contract-kit/runtime/contract';
 import type { ApiModel, OperationModel } from './model';
 
 /** Builds the OpenAPI 3.1 document from the model with zod-to-openapi. */

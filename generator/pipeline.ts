@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { listEvents, type ApiDefinition, type ContractEntry } from '../runtime/contract';
+import { listEvents, type ApiDefinition, type ContractEntry } from '@contract-kit/runtime/contract';
 import { checkContracts, checkEvents, checkSharedLimits } from './check';
 import { clientPackage } from './client-package';
 import type { GeneratorConfig } from './config';

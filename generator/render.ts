@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { BUILT_IN_EVENTS, type ApiDefinition, type EventEntry } from '../runtime/contract';
+import { BUILT_IN_EVENTS, type ApiDefinition, type EventEntry } from '@contract-kit/runtime/contract';
 import { EVENT_SCHEMAS } from './client-package';
 import type { ApiModel, OperationModel, TagModel } from './model';
 
