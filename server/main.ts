@@ -1,6 +1,7 @@
 // By file rather than the runtime's index, which would load all of the runtime before the
 // configuration is even read (see start.ts).
 import { ConfigError, loadConfig } from '../runtime/server/config';
+import { MissingHandlersError } from '../runtime/server/handler';
 import { ListenError } from '../runtime/server/lifecycle';
 import { createLogger } from '../runtime/server/logger';
 import { ConfigSchema, type Config } from './config';
@@ -28,7 +29,7 @@ try {
 } catch (error) {
   // Mistakes an operator can fix get one line; anything else its stack.
   if (error instanceof ConfigError) console.error(`Invalid configuration:\n  ${error.message}`);
-  else if (error instanceof ListenError || error instanceof DataDirInUseError) console.error(error.message);
+  else if (error instanceof ListenError || error instanceof DataDirInUseError || error instanceof MissingHandlersError) console.error(error.message);
   else console.error(error);
   process.exit(1);
 }

@@ -29,6 +29,14 @@ export type HandlerFor<E extends EndpointDefinition, S extends ServiceMap> = (
   ctx: RequestContext<E, S>,
 ) => Promise<HandlerResult<E>> | HandlerResult<E>;
 
+/** Routes whose handler is missing: found when the app is built, not at the first request. */
+export class MissingHandlersError extends Error {
+  override name = 'MissingHandlersError';
+  constructor(readonly operationIds: string[]) {
+    super(`No handler for ${operationIds.length} operation(s): ${operationIds.join(', ')}. Implement them (npm run generate -- --scaffold writes stubs).`);
+  }
+}
+
 /** One operation as the generated router hands it to `createApp`. */
 export interface RouteDefinition {
   endpoint: Endpoint;

@@ -12,4 +12,3 @@ export * from '../core/rate-limit';
 export * from './secret';
 export * from './trust-proxy';
 export { requestState } from './request-state';
-export { MissingHandlersError } from './router';

@@ -10,7 +10,7 @@ import { validationError } from '../core/validation';
 import { bearerToken, unauthenticated, type AuthUser, type TokenVerifier } from './auth';
 import { readJsonBody } from './body';
 import type { CursorCodec } from './cursor';
-import { RESERVED_CONTEXT_KEYS, type RouteDefinition } from './handler';
+import { MissingHandlersError, RESERVED_CONTEXT_KEYS, type RouteDefinition } from './handler';
 import { encodeResult, httpShape, queryObject, replayableHeaders, takePage, type Encoded, type HttpShape } from './http-codec';
 import type { IdempotencyStore } from './idempotency';
 import type { ProblemWriter } from './problem';
@@ -41,14 +41,6 @@ export interface RouterOptions {
   idempotency: IdempotencyStore;
   /** The client's address, for rate limits (honours the trust-proxy setting). */
   clientAddress: (req: IncomingMessage) => string;
-}
-
-/** Routes whose handler is missing: found when the app is built, not at the first request. */
-export class MissingHandlersError extends Error {
-  override name = 'MissingHandlersError';
-  constructor(readonly operationIds: string[]) {
-    super(`No handler for ${operationIds.length} operation(s): ${operationIds.join(', ')}. Implement them (npm run generate -- --scaffold writes stubs).`);
-  }
 }
 
 interface CompiledRoute extends HttpShape {
