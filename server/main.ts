@@ -29,7 +29,8 @@ try {
 } catch (error) {
   // Mistakes an operator can fix get one line; anything else its stack.
   if (error instanceof ConfigError) console.error(`Invalid configuration:\n  ${error.message}`);
-  else if (error instanceof ListenError || error instanceof DataDirInUseError || error instanceof MissingHandlersError) console.error(error.message);
+  else if (error instanceof ListenError || error instanceof DataDirInUseError || error instanceof MissingHandlersError)
+    console.error(error.message);
   else console.error(error);
   process.exit(1);
 }

@@ -19,7 +19,7 @@ export interface RedisConnections {
 }
 
 /** The prefix when `REDIS_PREFIX` is not set. */
-export const DEFAULT_REDIS_PREFIX = 'mt:';
+const DEFAULT_REDIS_PREFIX = 'mt:';
 
 /**
  * Connects to Redis. `keyPrefix` (`REDIS_PREFIX`) goes before every key and channel of this
