@@ -42,7 +42,10 @@ export async function measureAuth(node: string, seconds: number) {
           // Each refresh comes from an address of its own, as from many clients: refresh is rate-limited per address.
           setupRequest: (request) => ({
             ...request,
-            headers: { ...request.headers, 'x-forwarded-for': `10.${(tokens.length >> 16) & 255}.${(tokens.length >> 8) & 255}.${tokens.length & 255}` },
+            headers: {
+              ...request.headers,
+              'x-forwarded-for': `10.${(tokens.length >> 16) & 255}.${(tokens.length >> 8) & 255}.${tokens.length & 255}`,
+            },
             body: JSON.stringify({ refreshToken: tokens.pop() }),
           }),
         },

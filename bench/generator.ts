@@ -6,9 +6,7 @@ import { generateFiles } from '../generator/pipeline';
 
 /** Generator wall time (check → spec → lint → types → templates) for N synthetic endpoints. */
 function syntheticApi(count: number) {
-  const Item = z
-    .object({ id: Uuid, name: z.string().max(100), size: z.number().int(), createdAt: Timestamp })
-    .meta({ id: 'Item' });
+  const Item = z.object({ id: Uuid, name: z.string().max(100), size: z.number().int(), createdAt: Timestamp }).meta({ id: 'Item' });
   const exports: Record<string, unknown> = {};
   for (let i = 0; i < count; i++) {
     const resource = `resource${Math.floor(i / 5)}`;
@@ -18,9 +16,25 @@ function syntheticApi(count: number) {
     const path = `/${resource.replace(/(\d+)/, '-$1')}`;
     exports[id] =
       kind === 0
-        ? endpoint({ ...base, method: 'GET', path, operationId: id, summary: `List ${resource}`, query: z.object({ q: z.string().max(50).optional() }), response: paginated(Item) })
+        ? endpoint({
+            ...base,
+            method: 'GET',
+            path,
+            operationId: id,
+            summary: `List ${resource}`,
+            query: z.object({ q: z.string().max(50).optional() }),
+            response: paginated(Item),
+          })
         : kind === 1
-          ? endpoint({ ...base, method: 'POST', path, operationId: id, summary: `Create ${resource}`, body: z.object({ name: z.string().max(100), size: z.number().int() }), response: { status: 201, body: Item } })
+          ? endpoint({
+              ...base,
+              method: 'POST',
+              path,
+              operationId: id,
+              summary: `Create ${resource}`,
+              body: z.object({ name: z.string().max(100), size: z.number().int() }),
+              response: { status: 201, body: Item },
+            })
           : endpoint({
               ...base,
               method: (['GET', 'PATCH', 'DELETE'] as const)[kind - 2]!,
@@ -34,7 +48,12 @@ function syntheticApi(count: number) {
             });
   }
   return defineApi({
-    info: { title: 'Synthetic', version: '1.0.0', description: 'Synthetic API for the generator benchmark', license: { name: 'MIT', identifier: 'MIT' } },
+    info: {
+      title: 'Synthetic',
+      version: '1.0.0',
+      description: 'Synthetic API for the generator benchmark',
+      license: { name: 'MIT', identifier: 'MIT' },
+    },
     servers: [{ url: '/', description: 'here' }],
     tags: { synthetic: 'Synthetic operations' },
     problemBaseUrl: 'https://mundotango.life/problems',

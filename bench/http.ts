@@ -31,7 +31,12 @@ export function pinned(core: number, command: string, args: string[]): [string, 
   return hasTaskset ? ['taskset', ['-c', String(core), command, ...args]] : [command, args];
 }
 
-export async function startServer(node: string, script: string, args: string[], nodeFlags: string[] = []): Promise<{ child: ChildProcess; port: number }> {
+export async function startServer(
+  node: string,
+  script: string,
+  args: string[],
+  nodeFlags: string[] = [],
+): Promise<{ child: ChildProcess; port: number }> {
   const [command, argv] = pinned(0, node, [...nodeFlags, '--import', 'tsx', join(root, script), ...args]);
   const child = spawn(command, argv, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
   const port = await new Promise<number>((resolve, reject) => {
@@ -56,11 +61,16 @@ async function load(port: number, seconds: number, connections: number) {
   const [command, argv] = pinned(1, process.execPath, [
     autocannon,
     '--json',
-    '-c', String(connections),
-    '-d', String(seconds),
-    '-m', 'POST',
-    '-H', 'content-type=application/json',
-    '-b', eventBody,
+    '-c',
+    String(connections),
+    '-d',
+    String(seconds),
+    '-m',
+    'POST',
+    '-H',
+    'content-type=application/json',
+    '-b',
+    eventBody,
     `http://127.0.0.1:${port}${BENCH_PATH}`,
   ]);
   const { stdout } = await run(command, argv, { maxBuffer: 16 * 1024 * 1024 });

@@ -90,7 +90,11 @@ function startClients() {
       return lost;
     },
     /** Sends `command` (if any) and resolves with the next reply of type `answer`. */
-    async ask<T extends ClientReply['type']>(command: ClientCommand | undefined, answer: T, timeoutMs = 60_000): Promise<Extract<ClientReply, { type: T }>> {
+    async ask<T extends ClientReply['type']>(
+      command: ClientCommand | undefined,
+      answer: T,
+      timeoutMs = 60_000,
+    ): Promise<Extract<ClientReply, { type: T }>> {
       const reply = new Promise<ClientReply>((resolve) => waiting.push({ type: answer, resolve }));
       if (command) child.send(command);
       const timer = new AbortController();
@@ -258,7 +262,12 @@ export async function measureRealtime(settings: RealtimeSettings): Promise<{ bar
   const clients = startClients();
   try {
     const bare = await measureServer(
-      { name: 'bare Socket.IO', detail: 'default options, no auth, io.emit to every socket', script: 'bench/servers/realtime-bare.ts', args: [] },
+      {
+        name: 'bare Socket.IO',
+        detail: 'default options, no auth, io.emit to every socket',
+        script: 'bench/servers/realtime-bare.ts',
+        args: [],
+      },
       settings,
       clients,
       [{ name: 'io.emit', send: serverBroadcast }],

@@ -31,7 +31,9 @@ if (want('http')) {
   };
   const { execFileSync } = await import('node:child_process');
   const version = execFileSync(values.node, ['--version']).toString().trim();
-  console.log(`HTTP: validated POST of a ${Buffer.byteLength((await import('./payload')).eventBody)}-byte event, ${settings.connections} connections, ${settings.durationSeconds} s after ${settings.warmupSeconds} s warm-up, server Node ${version} on core 0, autocannon on core 1`);
+  console.log(
+    `HTTP: validated POST of a ${Buffer.byteLength((await import('./payload')).eventBody)}-byte event, ${settings.connections} connections, ${settings.durationSeconds} s after ${settings.warmupSeconds} s warm-up, server Node ${version} on core 0, autocannon on core 1`,
+  );
   const results: HttpResult[] = [];
   for (const [name, script, args] of [
     ['bare node:http', 'bench/servers/bare.ts', []],
@@ -42,7 +44,9 @@ if (want('http')) {
   ] as const) {
     const result = await measureHttp(name, script, [...args], settings);
     results.push(result);
-    console.log(`  ${name.padEnd(18)} ${result.requestsPerSecond.toFixed(0).padStart(7)} req/s   p99 ${String(result.p99Ms).padStart(4)} ms${result.non2xx ? `   (${result.non2xx} non-2xx!)` : ''}`);
+    console.log(
+      `  ${name.padEnd(18)} ${result.requestsPerSecond.toFixed(0).padStart(7)} req/s   p99 ${String(result.p99Ms).padStart(4)} ms${result.non2xx ? `   (${result.non2xx} non-2xx!)` : ''}`,
+    );
   }
   const rps = (name: string) => results.find((r) => r.name === name)!.requestsPerSecond;
   console.log(`  ratio runtime / stock express: ${(rps('this runtime') / rps('stock express 5')).toFixed(2)}×`);
@@ -56,7 +60,9 @@ if (want('generator')) {
   await measureGenerator(root, 20); // warm the module caches so the figures compare runs, not loading
   for (const count of [100, 500]) {
     const { ms, steps } = await measureGenerator(root, count);
-    const detail = Object.entries(steps).map(([step, t]) => `${step} ${t.toFixed(0)}`).join(', ');
+    const detail = Object.entries(steps)
+      .map(([step, t]) => `${step} ${t.toFixed(0)}`)
+      .join(', ');
     console.log(`  ${String(count).padStart(4)} endpoints: ${ms.toFixed(0)} ms (${detail})`);
   }
 }
@@ -65,9 +71,15 @@ if (want('auth')) {
   const seconds = Number(values.duration);
   const r = await measureAuth(values.node, seconds);
   console.log('Auth (whole app on in-memory PGlite, server on core 0):');
-  console.log(`  login    ${r.loginPerSecond.toFixed(1).padStart(7)} req/s   p99 ${r.loginP99Ms} ms${r.loginNon2xx ? `   (${r.loginNon2xx} non-2xx!)` : ''}`);
-  console.log(`  refresh  ${r.refreshPerSecond.toFixed(0).padStart(7)} req/s   p99 ${r.refreshP99Ms} ms${r.refreshNon2xx ? `   (${r.refreshNon2xx} non-2xx!)` : ''}`);
-  console.log(`  argon2id verify alone, one at a time: ${r.argon2PerSecond.toFixed(1)}/s → login runs at ${(r.loginPerSecond / r.argon2PerSecond).toFixed(2)}× the hash's own rate; refresh is ${(r.refreshPerSecond / r.loginPerSecond).toFixed(0)}× login`);
+  console.log(
+    `  login    ${r.loginPerSecond.toFixed(1).padStart(7)} req/s   p99 ${r.loginP99Ms} ms${r.loginNon2xx ? `   (${r.loginNon2xx} non-2xx!)` : ''}`,
+  );
+  console.log(
+    `  refresh  ${r.refreshPerSecond.toFixed(0).padStart(7)} req/s   p99 ${r.refreshP99Ms} ms${r.refreshNon2xx ? `   (${r.refreshNon2xx} non-2xx!)` : ''}`,
+  );
+  console.log(
+    `  argon2id verify alone, one at a time: ${r.argon2PerSecond.toFixed(1)}/s → login runs at ${(r.loginPerSecond / r.argon2PerSecond).toFixed(2)}× the hash's own rate; refresh is ${(r.refreshPerSecond / r.loginPerSecond).toFixed(0)}× login`,
+  );
 }
 
 if (want('realtime')) {
@@ -81,7 +93,9 @@ if (want('realtime')) {
   const { bare, runtime } = await measureRealtime(settings);
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
   for (const r of [bare, runtime]) {
-    console.log(`  ${r.name} (${r.detail}): ${r.connectMs.toFixed(0)} ms to connect the sockets${r.gc ? '' : ' (no gc(): memory figures are rough)'}`);
+    console.log(
+      `  ${r.name} (${r.detail}): ${r.connectMs.toFixed(0)} ms to connect the sockets${r.gc ? '' : ' (no gc(): memory figures are rough)'}`,
+    );
     console.log(
       `    per idle socket: heap used ${kib(r.heapPerSocket)}, RSS ${kib(r.rssPerSocket)} (${kib(r.rssPerSocketNoYoung)} without young-generation growth), external ${kib(r.externalPerSocket)}`,
     );
@@ -105,7 +119,7 @@ if (want('realtime')) {
       `RSS ${(runtime.rssPerSocket / bare.rssPerSocket).toFixed(2)}× (${(runtime.rssPerSocketNoYoung / bare.rssPerSocketNoYoung).toFixed(2)}× without young-generation growth)`,
   );
   console.log(
-    '  (RSS deltas carry each process\'s history: the bare server grows its young generation as the sockets connect; the runtime ' +
+    "  (RSS deltas carry each process's history: the bare server grows its young generation as the sockets connect; the runtime " +
       'refills memory its start-up freed. Heap used after full collections is the per-socket figure to compare.)',
   );
 }

@@ -4,7 +4,11 @@ import { Me, UsernameInput } from './users';
 
 const password = z.string().min(1).max(1024).meta({ description: '8–128 characters; common and breached passwords are refused' });
 const device = z.string().max(200).trim().min(1).meta({ description: 'A name for this device, e.g. "Pixel 9"' });
-const totpCode = z.string().length(6).regex(/^\d{6}$/, 'A 6-digit code').meta({ description: 'Code from the authenticator app' });
+const totpCode = z
+  .string()
+  .length(6)
+  .regex(/^\d{6}$/, 'A 6-digit code')
+  .meta({ description: 'Code from the authenticator app' });
 const recoveryCode = z.string().min(1).max(64).meta({ description: 'One of the recovery codes shown when MFA was enabled' });
 
 export const AuthSession = z

@@ -54,11 +54,7 @@ export const Conversation = z
       .meta({ description: 'Every member, the caller included' }),
     createdAt: Timestamp,
     lastMessage: Message.nullable().meta({ description: 'The newest message; null while there is none' }),
-    unreadCount: z
-      .number()
-      .int()
-      .min(0)
-      .meta({ description: 'Messages from others after the caller’s read marker' }),
+    unreadCount: z.number().int().min(0).meta({ description: 'Messages from others after the caller’s read marker' }),
   })
   .meta({
     id: 'Conversation',

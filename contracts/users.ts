@@ -16,9 +16,7 @@ export const UsernameInput = z
   .string()
   .max(100)
   .transform(normalizeUsername)
-  .pipe(
-    z.string().regex(USERNAME_PATTERN, '3–30 letters, digits, "_", "." or "-", starting with a letter or digit'),
-  )
+  .pipe(z.string().regex(USERNAME_PATTERN, '3–30 letters, digits, "_", "." or "-", starting with a letter or digit'))
   .meta({ description: 'Case-insensitive; compared after NFKC normalization', example: 'carlos.gavito' });
 
 export const DanceRole = z.enum(['leader', 'follower', 'both']).meta({ id: 'DanceRole' });

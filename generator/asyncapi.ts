@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { rateLimitsOf, type ApiDefinition, type ClientEvent, type EventEntry, type LimitKey, type ServerEvent } from '@contract-kit/runtime/contract';
+import {
+  rateLimitsOf,
+  type ApiDefinition,
+  type ClientEvent,
+  type EventEntry,
+  type LimitKey,
+  type ServerEvent,
+} from '@contract-kit/runtime/contract';
 
 /**
  * The AsyncAPI 3.0 document of the real-time events. One channel (the Socket.IO endpoint); each
@@ -25,7 +32,13 @@ export function buildAsyncApi(api: ApiDefinition, events: EventEntry[]): Record<
     if (event.kind === 'client-event') {
       const e = event as ClientEvent;
       const request = message(id, e.name, e.summary, e.payload, 'input');
-      const reply = message(`${id}.ack`, `${e.name} ack`, `Acknowledgement of ${e.name}: { ok: true, data } or { ok: false, error }`, ackSchema(e), 'output');
+      const reply = message(
+        `${id}.ack`,
+        `${e.name} ack`,
+        `Acknowledgement of ${e.name}: { ok: true, data } or { ok: false, error }`,
+        ackSchema(e),
+        'output',
+      );
       operations[exportName] = {
         action: 'receive',
         channel: { $ref: '#/channels/realtime' },
@@ -74,7 +87,12 @@ export function buildAsyncApi(api: ApiDefinition, events: EventEntry[]): Record<
   };
 }
 
-function describeLimit(limit: { points: number; windowSeconds: number; key: LimitKey | readonly LimitKey[]; failuresOnly?: boolean }): string {
+function describeLimit(limit: {
+  points: number;
+  windowSeconds: number;
+  key: LimitKey | readonly LimitKey[];
+  failuresOnly?: boolean;
+}): string {
   const names: Record<string, string> = { ip: 'client address', user: 'user' };
   const key = (typeof limit.key === 'string' ? [limit.key] : limit.key).map((part) => names[part] ?? `\`${part.slice(5)}\``).join(' and ');
   const what = limit.failuresOnly ? 'failed events' : 'events';
@@ -107,7 +125,11 @@ function ackSchema(event: ClientEvent): z.ZodType {
 
 /** JSON Schema of a payload, with named schemas moved to components/schemas and referenced there. */
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output', shared: Record<string, unknown>): unknown {
-  const { $defs, $schema: _dialect, ...root } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown> & {
+  const {
+    $defs,
+    $schema: _dialect,
+    ...root
+  } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown> & {
     $defs?: Record<string, unknown>;
   };
   for (const [name, def] of Object.entries($defs ?? {})) shared[name] = rewriteRefs(def);

@@ -1,5 +1,15 @@
 import { z } from 'zod';
-import { DEFAULT_BASE_PATH, EVENT_NAME, rateLimitsOf, runtimeErrors, type ApiDefinition, type ContractEntry, type Endpoint, type EventEntry, type RateLimit } from '@contract-kit/runtime/contract';
+import {
+  DEFAULT_BASE_PATH,
+  EVENT_NAME,
+  rateLimitsOf,
+  runtimeErrors,
+  type ApiDefinition,
+  type ContractEntry,
+  type Endpoint,
+  type EventEntry,
+  type RateLimit,
+} from '@contract-kit/runtime/contract';
 
 /**
  * Checks the contracts before anything is generated. Each problem names the contract
@@ -46,7 +56,12 @@ export function checkContracts(api: ApiDefinition, contracts: ContractEntry[]): 
     checkLimits(rateLimitsOf(e), e.body, 'body', report);
     if (e.deprecated) checkDeprecation(e.deprecated, report);
 
-    for (const [location, schema] of [['params', e.params], ['query', e.requestQuery], ['headers', e.headers], ['body', e.requestBody]] as const) {
+    for (const [location, schema] of [
+      ['params', e.params],
+      ['query', e.requestQuery],
+      ['headers', e.headers],
+      ['body', e.requestBody],
+    ] as const) {
       if (schema) for (const path of unboundedInputs(schema)) report(`${location}${path} has no maximum (add .max())`);
     }
   }
@@ -68,7 +83,10 @@ export function checkSharedLimits(contracts: ContractEntry[], events: EventEntry
       const first = seen.get(limit.name);
       if (!first) seen.set(limit.name, { owner: name, policy });
       else if (first.policy !== policy) {
-        problems.push({ contract: name, message: `rate limit "${limit.name}" differs from the one of the same name in ${first.owner}; a shared name is one counter` });
+        problems.push({
+          contract: name,
+          message: `rate limit "${limit.name}" differs from the one of the same name in ${first.owner}; a shared name is one counter`,
+        });
       }
     }
   }
@@ -80,7 +98,8 @@ export function checkEvents(api: ApiDefinition, events: EventEntry[]): ContractP
   const problems: ContractProblem[] = [];
   const codes = new Set([...Object.keys(runtimeErrors), ...Object.keys(api.errors)]);
   const seen = new Map<string, string>();
-  if (events.length > 0 && !api.realtime) problems.push({ contract: 'api', message: 'real-time events need `realtime: { path, description }` in defineApi' });
+  if (events.length > 0 && !api.realtime)
+    problems.push({ contract: 'api', message: 'real-time events need `realtime: { path, description }` in defineApi' });
   for (const { module, exportName, event } of events) {
     const name = `${module}.${exportName}`;
     const report = (message: string) => problems.push({ contract: name, message });
@@ -99,12 +118,18 @@ export function checkEvents(api: ApiDefinition, events: EventEntry[]): ContractP
 }
 
 /** Positive numbers, and every `body.` key part naming a field of the body (or event payload). */
-function checkLimits(limits: readonly RateLimit[], input: z.ZodType | undefined, inputName: string, report: (message: string) => void): void {
+function checkLimits(
+  limits: readonly RateLimit[],
+  input: z.ZodType | undefined,
+  inputName: string,
+  report: (message: string) => void,
+): void {
   for (const limit of limits) {
     if (!(limit.points > 0 && limit.windowSeconds > 0)) report('rateLimit needs positive points and windowSeconds');
     for (const part of typeof limit.key === 'string' ? [limit.key] : limit.key) {
       const field = part.startsWith('body.') ? part.slice(5).split('.')[0]! : undefined;
-      if (field && !(input instanceof z.ZodObject && field in input.shape)) report(`rateLimit key "${part}" names no field of the ${inputName}`);
+      if (field && !(input instanceof z.ZodObject && field in input.shape))
+        report(`rateLimit key "${part}" names no field of the ${inputName}`);
     }
   }
 }

@@ -34,8 +34,15 @@ export function readGeneratorConfig(root: string, file = 'generator.config.json'
   const outDir = resolve(root, result.data.outDir);
   const contractsDir = dirname(resolve(root, result.data.contracts));
   const inside = (parent: string, child: string) => child === parent || child.startsWith(parent + sep);
-  if (inside(outDir, resolve(root)) || inside(outDir, contractsDir) || existsSync(join(outDir, '.git')) || existsSync(join(outDir, 'package.json'))) {
-    throw new Error(`${file}: outDir "${result.data.outDir}" must be a folder of its own (not the project, nor one holding the contracts): the generator removes files there that it did not write`);
+  if (
+    inside(outDir, resolve(root)) ||
+    inside(outDir, contractsDir) ||
+    existsSync(join(outDir, '.git')) ||
+    existsSync(join(outDir, 'package.json'))
+  ) {
+    throw new Error(
+      `${file}: outDir "${result.data.outDir}" must be a folder of its own (not the project, nor one holding the contracts): the generator removes files there that it did not write`,
+    );
   }
   return result.data;
 }

@@ -1,4 +1,12 @@
-import { errorCodes, isPaged, runtimeErrors, type ApiDefinition, type ContractEntry, type Endpoint, type ErrorSpec } from '@contract-kit/runtime/contract';
+import {
+  errorCodes,
+  isPaged,
+  runtimeErrors,
+  type ApiDefinition,
+  type ContractEntry,
+  type Endpoint,
+  type ErrorSpec,
+} from '@contract-kit/runtime/contract';
 
 /**
  * Contracts → one plain model that every output is rendered from (spec responses, server stubs,

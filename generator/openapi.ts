@@ -1,6 +1,17 @@
 import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { errorHeaders, PageInfo, Problem, problemType, rateLimitsOf, successHeaders, takesIdempotencyKey, type ApiDefinition, type LimitKey, type RuntimeHeader } from '@contract-kit/runtime/contract';
+import {
+  errorHeaders,
+  PageInfo,
+  Problem,
+  problemType,
+  rateLimitsOf,
+  successHeaders,
+  takesIdempotencyKey,
+  type ApiDefinition,
+  type LimitKey,
+  type RuntimeHeader,
+} from '@contract-kit/runtime/contract';
 import type { ApiModel, OperationModel } from './model';
 
 /** Builds the OpenAPI 3.1 document from the model with zod-to-openapi. */
@@ -38,14 +49,16 @@ export function buildOpenApi(api: ApiDefinition, model: ApiModel): OpenApiDocume
   for (const op of model.operations) registry.registerPath(route(api, model, op));
 
   const generator = new OpenApiGeneratorV31(registry.definitions, { sortComponents: 'alphabetically' });
-  return hoistErrorResponses(generator.generateDocument({
-    openapi: '3.1.0',
-    info: { ...api.info, license: { ...api.info.license } } as OpenApiDocument['info'],
-    servers: api.servers.map((server) => ({ ...server })),
-    tags: Object.entries(api.tags)
-      .filter(([name]) => model.operations.some((op) => op.endpoint.tags.includes(name)))
-      .map(([name, description]) => ({ name, description })),
-  }));
+  return hoistErrorResponses(
+    generator.generateDocument({
+      openapi: '3.1.0',
+      info: { ...api.info, license: { ...api.info.license } } as OpenApiDocument['info'],
+      servers: api.servers.map((server) => ({ ...server })),
+      tags: Object.entries(api.tags)
+        .filter(([name]) => model.operations.some((op) => op.endpoint.tags.includes(name)))
+        .map(([name, description]) => ({ name, description })),
+    }),
+  );
 }
 
 function describeKey(key: LimitKey | readonly LimitKey[]): string {
@@ -59,7 +72,8 @@ const sharedHeaders = {
     schema: { type: 'string', maxLength: 128 },
   },
   'RateLimit-Policy': {
-    description: 'The limit of this operation, e.g. `"createEvent";q=60;w=3600`: q requests per w seconds (draft-ietf-httpapi-ratelimit-headers)',
+    description:
+      'The limit of this operation, e.g. `"createEvent";q=60;w=3600`: q requests per w seconds (draft-ietf-httpapi-ratelimit-headers)',
     schema: { type: 'string', maxLength: 200 },
   },
   RateLimit: {
@@ -67,7 +81,10 @@ const sharedHeaders = {
     schema: { type: 'string', maxLength: 200 },
   },
   'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 1 } },
-  Deprecation: { description: 'When this operation was deprecated (RFC 9745), e.g. `@1767225600`', schema: { type: 'string', maxLength: 30 } },
+  Deprecation: {
+    description: 'When this operation was deprecated (RFC 9745), e.g. `@1767225600`',
+    schema: { type: 'string', maxLength: 30 },
+  },
   Sunset: { description: 'When this operation stops working (RFC 8594), an HTTP date', schema: { type: 'string', maxLength: 40 } },
   Link: { description: 'Link to the next page, `rel="next"`, when there is one', schema: { type: 'string', maxLength: 2048 } },
   'Idempotent-Replayed': {
@@ -152,7 +169,9 @@ function description(op: OperationModel): string {
   if (typeof e.auth === 'object') parts.push(`Requires one of the roles: ${e.auth.roles.join(', ')}.`);
   for (const limit of rateLimitsOf(e)) {
     const what = limit.failuresOnly ? 'failed requests' : 'requests';
-    parts.push(`Rate limit: ${limit.points} ${what} per ${limit.windowSeconds} s per ${describeKey(limit.key)}${limit.failuresOnly ? '; a success resets the count' : ''}.`);
+    parts.push(
+      `Rate limit: ${limit.points} ${what} per ${limit.windowSeconds} s per ${describeKey(limit.key)}${limit.failuresOnly ? '; a success resets the count' : ''}.`,
+    );
   }
   if (e.deprecated) {
     const sunset = e.deprecated.sunset ? `; it stops working on ${e.deprecated.sunset}` : '';

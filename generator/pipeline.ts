@@ -23,7 +23,12 @@ export interface GeneratedFiles {
   timings: Record<string, number>;
 }
 
-export async function generateFiles(root: string, config: GeneratorConfig, api: ApiDefinition, contracts: ContractEntry[]): Promise<GeneratedFiles> {
+export async function generateFiles(
+  root: string,
+  config: GeneratorConfig,
+  api: ApiDefinition,
+  contracts: ContractEntry[],
+): Promise<GeneratedFiles> {
   const timings: Record<string, number> = {};
   const step = async <T>(name: string, work: () => T | Promise<T>): Promise<T> => {
     const started = performance.now();
@@ -33,9 +38,15 @@ export async function generateFiles(root: string, config: GeneratorConfig, api: 
   };
 
   const events = listEvents(api);
-  const problems = await step('check', () => [...checkContracts(api, contracts), ...checkEvents(api, events), ...checkSharedLimits(contracts, events)]);
+  const problems = await step('check', () => [
+    ...checkContracts(api, contracts),
+    ...checkEvents(api, events),
+    ...checkSharedLimits(contracts, events),
+  ]);
   if (problems.length > 0) {
-    throw new GeneratorError(`The contracts have ${problems.length} problem(s):\n${problems.map((p) => `  ${p.contract}: ${p.message}`).join('\n')}`);
+    throw new GeneratorError(
+      `The contracts have ${problems.length} problem(s):\n${problems.map((p) => `  ${p.contract}: ${p.message}`).join('\n')}`,
+    );
   }
   const model = buildModel(api, contracts);
   const document = await step('spec', () => buildOpenApi(api, model));
@@ -60,7 +71,8 @@ export async function generateFiles(root: string, config: GeneratorConfig, api: 
     for (const [path, content] of Object.entries(renderServer(model, paths, asyncapi !== undefined))) out.set(path, content);
     out.set('client/schema.ts', schema);
     out.set('client/index.ts', renderClient(model, paths));
-    for (const [name, content] of clientRuntime(root, config.runtime)) out.set(`client/runtime/${name}`, `${header('runtime/client/' + name)}\n${content}`);
+    for (const [name, content] of clientRuntime(root, config.runtime))
+      out.set(`client/runtime/${name}`, `${header(`runtime/client/${name}`)}\n${content}`);
     out.set('docs/reference.md', renderReference(api, model, paths));
     if (asyncapi) {
       out.set('asyncapi.json', `${JSON.stringify(asyncapi, null, 2)}\n`);

@@ -58,7 +58,12 @@ export function renderServer(model: ApiModel, paths: RenderPaths, realtime: bool
 export function renderClient(model: ApiModel, paths: RenderPaths): string {
   const operations = model.operations.map((op) => ({ ...op, ...clientView(op) }));
   const tags = model.tags.map((tag) => ({ ...tag, operations: operations.filter((op) => op.tag === tag.name) }));
-  return template('client-index')({ header: header(paths.contractsFile), operations, tags, paged: model.operations.some((op) => op.paged) });
+  return template('client-index')({
+    header: header(paths.contractsFile),
+    operations,
+    tags,
+    paged: model.operations.some((op) => op.paged),
+  });
 }
 
 function clientView(op: OperationModel) {

@@ -38,7 +38,11 @@ export async function createMundoApp(options: {
   const realtimePort = lateRealtimePort(options.realtime);
   const services = createServices(options.database, { revocations, tokens: createSessionTokens(tokenSettings), realtime: realtimePort });
   // One verifier for HTTP and sockets: a revoked session is refused on both.
-  const verifier = createTokenVerifier({ ...tokenSettings, maxAgeSeconds: ACCESS_TOKEN_TTL_SECONDS, isRevoked: (user) => revocations.isRevoked(user.sessionId) });
+  const verifier = createTokenVerifier({
+    ...tokenSettings,
+    maxAgeSeconds: ACCESS_TOKEN_TTL_SECONDS,
+    isRevoked: (user) => revocations.isRevoked(user.sessionId),
+  });
 
   // One set of limiters for HTTP and sockets, so an endpoint and an event naming one policy share it.
   const limiters = options.limiters ?? redis?.limiters ?? sharedLimiters();

@@ -32,7 +32,11 @@ function realtimeHandlers(services: Services, presence: PresenceStore): Realtime
       return {
         users: userIds.map((userId) => {
           const p = known.get(userId);
-          return { userId, status: p?.online ? ('online' as const) : ('offline' as const), lastSeenAt: p?.online ? null : (p?.lastSeenAt?.toISOString() ?? null) };
+          return {
+            userId,
+            status: p?.online ? ('online' as const) : ('offline' as const),
+            lastSeenAt: p?.online ? null : (p?.lastSeenAt?.toISOString() ?? null),
+          };
         }),
       };
     },
@@ -50,7 +54,8 @@ async function mayEnter(services: Services, user: AuthUser, room: string, action
       return services.messaging.isMember(id, user.id);
     case 'event':
       // Anyone signed in may follow an event; who else does is their presence, not the event's.
-      if (action === 'members') throw new ApiError('FORBIDDEN', 'Event rooms do not list their members: who is online is shared only between contacts');
+      if (action === 'members')
+        throw new ApiError('FORBIDDEN', 'Event rooms do not list their members: who is online is shared only between contacts');
       return (await services.eventStore.get(id)) !== undefined;
     default:
       // group:{id} waits for groups to exist; anything else is no room of ours.

@@ -18,7 +18,11 @@ export const BENCH_PASSWORD = 'a benchmark passphrase for tango';
 const [tokensFile, sessionCount] = [process.argv[2]!, Number(process.argv[3] ?? 2000)];
 
 const database = await openDatabase({});
-const user = await createUserStore(database.db).create({ username: 'bench', displayName: 'Bench', passwordHash: await hashPassword(BENCH_PASSWORD) });
+const user = await createUserStore(database.db).create({
+  username: 'bench',
+  displayName: 'Bench',
+  passwordHash: await hashPassword(BENCH_PASSWORD),
+});
 if (user === 'taken') throw new Error('unreachable');
 const sessions = createSessionStore(database.db);
 const tokens: string[] = [];

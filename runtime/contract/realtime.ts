@@ -69,7 +69,10 @@ const Room = z
   .string()
   .regex(/^[a-z]+:[A-Za-z0-9-]{1,100}$/)
   .max(110)
-  .meta({ description: 'Room name, `kind:id`: user:{id}, conversation:{id}, group:{id}, event:{id}', example: 'conversation:0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d' });
+  .meta({
+    description: 'Room name, `kind:id`: user:{id}, conversation:{id}, group:{id}, event:{id}',
+    example: 'conversation:0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d',
+  });
 
 /** Rooms are built into the runtime; contracts export these so they are documented and typed. */
 export const joinRoom = clientEvent({

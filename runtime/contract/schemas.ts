@@ -23,12 +23,14 @@ function inStoredYears(value: string): boolean {
  * percent-encoded path), so what is stored and returned is a valid `format: uri`.
  */
 export function httpUrl(maxLength = 2048) {
-  return z
-    .url({ protocol: /^https?$/ })
-    // Checks run in order and an overwrite runs even after z.url() refused the value.
-    .overwrite((value) => (URL.canParse(value) ? new URL(value).href : value))
-    .max(maxLength)
-    .meta({ description: `An http(s) URL, returned in normalized ASCII form (at most ${maxLength} characters)` });
+  return (
+    z
+      .url({ protocol: /^https?$/ })
+      // Checks run in order and an overwrite runs even after z.url() refused the value.
+      .overwrite((value) => (URL.canParse(value) ? new URL(value).href : value))
+      .max(maxLength)
+      .meta({ description: `An http(s) URL, returned in normalized ASCII form (at most ${maxLength} characters)` })
+  );
 }
 
 export const PAGE_LIMIT_DEFAULT = 20;
@@ -44,12 +46,7 @@ export const PageQuery = z.object({
     .preprocess(decimal, z.number().int().min(1).max(PAGE_LIMIT_MAX))
     .default(PAGE_LIMIT_DEFAULT)
     .meta({ description: `Items per page (1–${PAGE_LIMIT_MAX})`, example: PAGE_LIMIT_DEFAULT }),
-  cursor: z
-    .string()
-    .min(1)
-    .max(512)
-    .optional()
-    .meta({ description: 'Opaque cursor from `page.nextCursor` of the previous page' }),
+  cursor: z.string().min(1).max(512).optional().meta({ description: 'Opaque cursor from `page.nextCursor` of the previous page' }),
 });
 
 export const PageInfo = z

@@ -42,7 +42,11 @@ export function inputErrors(root: unknown, rootPath: string): FieldError[] {
       const child = (value as Record<string, unknown>)[key];
       const keyProblem = textError(key);
       if (keyProblem) {
-        errors.push({ path: `${path}/${pointerSegment(wellFormed(key))}`, code: keyProblem.code, message: `Field name: ${keyProblem.message}` });
+        errors.push({
+          path: `${path}/${pointerSegment(wellFormed(key))}`,
+          code: keyProblem.code,
+          message: `Field name: ${keyProblem.message}`,
+        });
         continue;
       }
       const childPath = `${path}/${pointerSegment(key)}`;

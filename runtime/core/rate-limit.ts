@@ -127,6 +127,7 @@ function keyOf(parts: LimitKey[], subject: LimitSubject): string {
 
 function bodyField(body: unknown, path: string): unknown {
   let value = body;
-  for (const segment of path.split('.')) value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[segment] : undefined;
+  for (const segment of path.split('.'))
+    value = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[segment] : undefined;
   return value;
 }

@@ -31,7 +31,8 @@ export function connectionCaps(limits: { perUser: number; perAddress: number }):
   return {
     refusal(address, userId) {
       if (held(byAddress, address) >= limits.perAddress) return `Too many connections from this address (at most ${limits.perAddress})`;
-      if (userId !== undefined && held(byUser, userId) >= limits.perUser) return `Too many connections of this user (at most ${limits.perUser})`;
+      if (userId !== undefined && held(byUser, userId) >= limits.perUser)
+        return `Too many connections of this user (at most ${limits.perUser})`;
       return undefined;
     },
     hold(socketId, userId, address) {

@@ -99,7 +99,10 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     limiters: options.limiters ?? sharedLimiters(),
     errors: { ...runtimeErrors, ...options.errors },
     onRateLimited: (operation, { subject }) =>
-      log.warn({ security: 'rate_limited', event: operation.spec.name, userId: subject.userId, ip: subject.ip }, `security: rate limit reached for ${operation.spec.name}`),
+      log.warn(
+        { security: 'rate_limited', event: operation.spec.name, userId: subject.userId, ip: subject.ip },
+        `security: rate limit reached for ${operation.spec.name}`,
+      ),
   });
   const operations = new Map<string, CompiledOperation>();
   for (const event of options.clientEvents) {

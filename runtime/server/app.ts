@@ -116,9 +116,13 @@ function contractParts(options: ContractMiddlewareOptions): ContractParts {
 function methodNotAllowed(parts: ContractParts, req: IncomingMessage, res: ServerResponse, path: string): boolean {
   const allowed = parts.router.allowedMethods(path);
   if (allowed.length === 0) return false;
-  parts.writeProblem(req, res, new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(', ')}`, {
-    headers: { Allow: allowed.join(', ') },
-  }));
+  parts.writeProblem(
+    req,
+    res,
+    new ApiError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allowed.join(', ')}`, {
+      headers: { Allow: allowed.join(', ') },
+    }),
+  );
   return true;
 }
 
@@ -149,10 +153,12 @@ export function createApp(options: AppOptions): App {
 
   app.use(responses.expressContext as RequestHandler);
 
-  const label = (route: string): RequestHandler => (req, _res, next) => {
-    requestState(req).route = route;
-    next();
-  };
+  const label =
+    (route: string): RequestHandler =>
+    (req, _res, next) => {
+      requestState(req).route = route;
+      next();
+    };
   app.get('/openapi.json', label('/openapi.json'), (_req, res) => {
     res.type('application/json').send(JSON.stringify(options.openapi));
   });
@@ -168,9 +174,13 @@ export function createApp(options: AppOptions): App {
   if (metricsAccess !== 'off') {
     app.get('/metrics', label('/metrics'), async (req, res) => {
       if (metricsAccess !== 'public' && !bearerTokenMatches(req.headers.authorization, metricsAccess.token)) {
-        writeProblem(req, res, new ApiError('UNAUTHENTICATED', 'The metrics need the bearer token from the configuration', {
-          headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' },
-        }));
+        writeProblem(
+          req,
+          res,
+          new ApiError('UNAUTHENTICATED', 'The metrics need the bearer token from the configuration', {
+            headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' },
+          }),
+        );
         return;
       }
       res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -191,6 +201,11 @@ export function createApp(options: AppOptions): App {
 /** Errors raised by Express or its middleware carry an HTTP status; keep the client-side ones. */
 function fromExpressError(error: unknown): unknown {
   const status = (error as { status?: unknown } | null)?.status;
-  const codes: Record<number, string> = { 404: 'NOT_FOUND', 405: 'METHOD_NOT_ALLOWED', 413: 'PAYLOAD_TOO_LARGE', 415: 'UNSUPPORTED_MEDIA_TYPE' };
+  const codes: Record<number, string> = {
+    404: 'NOT_FOUND',
+    405: 'METHOD_NOT_ALLOWED',
+    413: 'PAYLOAD_TOO_LARGE',
+    415: 'UNSUPPORTED_MEDIA_TYPE',
+  };
   return typeof status === 'number' && codes[status] ? new ApiError(codes[status]) : error;
 }

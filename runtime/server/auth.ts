@@ -66,7 +66,8 @@ export function createTokenVerifier(
         throw unauthenticated();
       }
       // A token without a session could not be revoked; one without an id could not be told apart.
-      if (typeof payload.sid !== 'string' || payload.sid === '' || typeof payload.jti !== 'string' || payload.jti === '') throw unauthenticated();
+      if (typeof payload.sid !== 'string' || payload.sid === '' || typeof payload.jti !== 'string' || payload.jti === '')
+        throw unauthenticated();
       // The maximum age is checked here rather than by jose's maxTokenAge, whose leeway would
       // apply to `exp` too: a token is refused from its `exp` on (a socket closed then must not
       // reconnect with it), but an `iat` a few seconds ahead is another instance's clock.

@@ -33,7 +33,9 @@ export type HandlerFor<E extends EndpointDefinition, S extends ServiceMap> = (
 export class MissingHandlersError extends Error {
   override name = 'MissingHandlersError';
   constructor(readonly operationIds: string[]) {
-    super(`No handler for ${operationIds.length} operation(s): ${operationIds.join(', ')}. Implement them (npm run generate -- --scaffold writes stubs).`);
+    super(
+      `No handler for ${operationIds.length} operation(s): ${operationIds.join(', ')}. Implement them (npm run generate -- --scaffold writes stubs).`,
+    );
   }
 }
 

@@ -60,7 +60,13 @@ function decodeQueryPart(part: string): string {
   try {
     return decodeURIComponent(text);
   } catch {
-    throw validationError([{ path: '/query', code: 'invalid_encoding', message: 'The query string holds a malformed percent-encoding (or one that is not UTF-8)' }]);
+    throw validationError([
+      {
+        path: '/query',
+        code: 'invalid_encoding',
+        message: 'The query string holds a malformed percent-encoding (or one that is not UTF-8)',
+      },
+    ]);
   }
 }
 

@@ -75,7 +75,12 @@ export async function serve(
     },
     app,
   );
-  capConnectionsPerAddress(server, options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, options.isTrustedPeer ?? (() => false), options.log);
+  capConnectionsPerAddress(
+    server,
+    options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    options.isTrustedPeer ?? (() => false),
+    options.log,
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -161,9 +166,15 @@ function listenError(error: NodeJS.ErrnoException, host: string, port: number, s
   const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   switch (error.code) {
     case 'EADDRINUSE':
-      return new ListenError(`Cannot listen on ${where}: the port is already in use (stop what runs there, or set ${setting} to another port)`, error.code);
+      return new ListenError(
+        `Cannot listen on ${where}: the port is already in use (stop what runs there, or set ${setting} to another port)`,
+        error.code,
+      );
     case 'EACCES':
-      return new ListenError(`Cannot listen on ${where}: permission denied (ports below 1024 need privileges; set ${setting} to another port)`, error.code);
+      return new ListenError(
+        `Cannot listen on ${where}: permission denied (ports below 1024 need privileges; set ${setting} to another port)`,
+        error.code,
+      );
     case 'EADDRNOTAVAIL':
       return new ListenError(`Cannot listen on ${where}: this machine has no such address (check the host setting)`, error.code);
     default:

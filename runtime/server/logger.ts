@@ -108,7 +108,12 @@ function serializeErrorLike(error: ErrorLike, seen: Set<unknown>, depth: number)
   }
   if (Array.isArray(error.errors)) out.errors = clean(error.errors, seen, depth + 1, 'errors');
   const cause = (error as { cause?: unknown }).cause;
-  if (cause !== undefined && depth < MAX_DEPTH) out.cause = isErrorLike(cause) ? (seen.has(cause) ? '[circular]' : serializeErrorLike(cause, seen, depth + 1)) : clean(cause, seen, depth + 1, 'cause');
+  if (cause !== undefined && depth < MAX_DEPTH)
+    out.cause = isErrorLike(cause)
+      ? seen.has(cause)
+        ? '[circular]'
+        : serializeErrorLike(cause, seen, depth + 1)
+      : clean(cause, seen, depth + 1, 'cause');
   return out;
 }
 

@@ -43,7 +43,9 @@ export type MetricsAccess = 'off' | 'public' | { token: string };
  */
 export function bearerTokenMatches(header: string | undefined, token: string): boolean {
   const match = /^Bearer[ ]+(\S+)[ ]*$/i.exec(header ?? '');
-  const given = createHash('sha256').update(match?.[1] ?? '').digest();
+  const given = createHash('sha256')
+    .update(match?.[1] ?? '')
+    .digest();
   const expected = createHash('sha256').update(token).digest();
   return timingSafeEqual(given, expected) && match !== null;
 }

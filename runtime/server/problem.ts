@@ -6,9 +6,7 @@ import { requestPath, requestState } from './request-state';
 import { boundFieldErrors, clip } from '../core/validation';
 
 /** Turns any thrown value into an RFC 9457 response; nothing of an unexpected error reaches the client. */
-export interface ProblemWriter {
-  (req: IncomingMessage, res: ServerResponse, error: unknown): void;
-}
+export type ProblemWriter = (req: IncomingMessage, res: ServerResponse, error: unknown) => void;
 
 export function createProblemWriter(options: {
   errors: ErrorRegistry;
@@ -36,7 +34,8 @@ export function createProblemWriter(options: {
     // fields must not make the answer break its own schema.
     const fields = problem.extra.errors?.length ? boundFieldErrors(problem.extra.errors) : undefined;
     let detail = problem.detail;
-    if (fields?.omitted) detail = `${detail ?? 'Invalid input'} (the first ${fields.errors.length} are listed, ${fields.omitted} more are not)`;
+    if (fields?.omitted)
+      detail = `${detail ?? 'Invalid input'} (the first ${fields.errors.length} are listed, ${fields.omitted} more are not)`;
     if (detail) body.detail = clip(detail, PROBLEM_LIMITS.detail);
     body.instance = clip(requestPath(req), PROBLEM_LIMITS.instance);
     body.requestId = requestState(req).id;

@@ -12,7 +12,14 @@ import { elapsedMs, requestPath, requestState } from './request-state';
  */
 export interface ResponseContext {
   /** Writes a whole response: status, the standard headers plus `headers`, and the body. */
-  send(req: IncomingMessage, res: ServerResponse, status: number, body?: string, contentType?: string, headers?: Record<string, string>): void;
+  send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    body?: string,
+    contentType?: string,
+    headers?: Record<string, string>,
+  ): void;
   /** Express middleware giving Express-served requests the same headers, timing and log line. */
   expressContext(req: IncomingMessage, res: ServerResponse, next: () => void): void;
 }

@@ -118,7 +118,10 @@ export function createContractRouter(options: RouterOptions) {
     }
     const response = encodeResult(x.route, outcome.value, headers, x.req, x.rawQuery, options.cursors);
     if (x.idempotency) {
-      await options.idempotency.finish(x.idempotency.key, x.idempotency.fingerprint, { ...response, headers: replayableHeaders(response.headers) });
+      await options.idempotency.finish(x.idempotency.key, x.idempotency.fingerprint, {
+        ...response,
+        headers: replayableHeaders(response.headers),
+      });
     }
     send(x.req, x.res, response.status, response.body, undefined, response.headers);
   }
@@ -152,7 +155,13 @@ export function createContractRouter(options: RouterOptions) {
     const given = x.req.headers['idempotency-key'];
     if (given === undefined) return undefined;
     if (x.route.refusesIdempotencyKey) {
-      throw validationError([{ path: '/headers/idempotency-key', code: 'not_accepted', message: 'This operation issues credentials: its answer is never stored, so it takes no Idempotency-Key' }]);
+      throw validationError([
+        {
+          path: '/headers/idempotency-key',
+          code: 'not_accepted',
+          message: 'This operation issues credentials: its answer is never stored, so it takes no Idempotency-Key',
+        },
+      ]);
     }
     if (!x.route.acceptsIdempotencyKey) return undefined;
     return claimIdempotencyKey(x, given, input);
@@ -169,7 +178,9 @@ export function createContractRouter(options: RouterOptions) {
     }
     const caller = x.user ? `u:${x.user.id}:${x.user.sessionId ?? ''}` : `ip:${x.subject.ip}`;
     const key = `${x.route.endpoint.operationId}:${caller}:${given}`;
-    const fingerprint = createHash('sha256').update(JSON.stringify([input.params, input.query, input.body])).digest('base64url');
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([input.params, input.query, input.body]))
+      .digest('base64url');
     const claim = await options.idempotency.begin(key, fingerprint);
     if (claim.state === 'mismatch') throw new ApiError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with another request');
     if (claim.state === 'in-progress') throw new ApiError('CONFLICT', 'A request with this Idempotency-Key is still running; retry later');

@@ -15,10 +15,6 @@ export function securityHeaders(): string[] {
     },
     removeHeader() {},
   } as unknown as ServerResponse;
-  helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } })(
-    {} as IncomingMessage,
-    capture,
-    () => {},
-  );
+  helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } })({} as IncomingMessage, capture, () => {});
   return flat;
 }

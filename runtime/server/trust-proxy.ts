@@ -10,7 +10,7 @@ export type TrustProxy = number | string[];
 
 export const NAMED_RANGES = ['loopback', 'linklocal', 'uniquelocal'] as const;
 
-const EXAMPLE = 'a hop count (e.g. 1) or the proxies\' addresses (e.g. loopback, 10.0.0.0/8, 192.168.1.20)';
+const EXAMPLE = "a hop count (e.g. 1) or the proxies' addresses (e.g. loopback, 10.0.0.0/8, 192.168.1.20)";
 
 /** Reads the setting from its text form (`1`, `loopback, 10.0.0.0/8`); throws a message saying what is accepted. */
 export function parseTrustProxy(text: string): TrustProxy {

@@ -38,10 +38,7 @@ function commonPasswordSet(): Set<string> {
   return commonPasswords;
 }
 
-export function passwordProblem(
-  password: string,
-  context: { username?: string; displayName?: string },
-): string | null {
+export function passwordProblem(password: string, context: { username?: string; displayName?: string }): string | null {
   const normalized = normalizePassword(password);
   // NIST counts one Unicode code point as one character; String#length counts UTF-16 units,
   // which would count an emoji as two.

@@ -29,12 +29,7 @@ export function newRecoveryCodes(count = 10): string[] {
 // Forgiving about how a person types the code back: case, dashes, spaces, and letters that
 // Crockford's alphabet reads as digits (none of them appear in generated codes).
 function normalizeRecoveryCode(code: string): string {
-  return code
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/[\s-]/g, '')
-    .replace(/o/g, '0')
-    .replace(/[il]/g, '1');
+  return code.normalize('NFKC').toLowerCase().replace(/[\s-]/g, '').replace(/o/g, '0').replace(/[il]/g, '1');
 }
 
 export function hashRecoveryCode(code: string): string {

@@ -8,8 +8,6 @@ import { lockDataDir, makePrivateDir, restrictModes } from './data-dir';
 import { migrate, type SqlExecutor } from './migrate';
 import * as schema from './schema';
 
-export { DataDirInUseError } from './data-dir';
-
 /** Both drivers answer a raw `db.execute()` with at least `{ rows }`; this says so to the compiler. */
 export interface AppQueryResultHKT extends PgQueryResultHKT {
   readonly type: RawResult<this['row']>;

@@ -34,9 +34,10 @@ export async function migrate(executor: SqlExecutor, directory = defaultMigratio
       applied_at timestamptz NOT NULL DEFAULT now()
     )`);
     const applied = new Map(
-      (await executor.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations')).map(
-        (row) => [row.name, row.checksum],
-      ),
+      (await executor.query<{ name: string; checksum: string }>('SELECT name, checksum FROM schema_migrations')).map((row) => [
+        row.name,
+        row.checksum,
+      ]),
     );
     const pending = migrations.filter((migration) => {
       const recorded = applied.get(migration.name);
@@ -70,10 +71,7 @@ async function apply(executor: SqlExecutor, migration: Migration): Promise<void>
   await executor.exec('BEGIN');
   try {
     await executor.exec(migration.sql);
-    await executor.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [
-      migration.name,
-      migration.checksum,
-    ]);
+    await executor.query('INSERT INTO schema_migrations (name, checksum) VALUES ($1, $2)', [migration.name, migration.checksum]);
     await executor.exec('COMMIT');
   } catch (error) {
     // If the connection itself broke, ROLLBACK fails too; the migration's error is the one to report.

@@ -57,10 +57,7 @@ export const users = pgTable(
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
-  (table) => [
-    index('users_created_at_id_idx').on(table.createdAt, table.id),
-    index('users_city_lower_idx').on(sql`lower(${table.city})`),
-  ],
+  (table) => [index('users_created_at_id_idx').on(table.createdAt, table.id), index('users_city_lower_idx').on(sql`lower(${table.city})`)],
 );
 
 /** One signed-in device: the family of its rotating refresh tokens. */

@@ -48,7 +48,11 @@ export const auth: AuthHandlers<Services> = {
     const result = await inTransaction(ctx.database.db, async ({ userStore, sessionStore }) => {
       if (rehashed) await userStore.rehashPassword(user.id, user.passwordHash, rehashed);
       if (!user.mfaEnabled) return { status: 'authenticated' as const, session: await startSession(user, body.device, ctx, sessionStore) };
-      const challenge = await sessionStore.openMfaChallenge({ userId: user.id, device: deviceName(body.device, ctx), ttlMs: MFA_TOKEN_TTL_SECONDS * 1000 });
+      const challenge = await sessionStore.openMfaChallenge({
+        userId: user.id,
+        device: deviceName(body.device, ctx),
+        ttlMs: MFA_TOKEN_TTL_SECONDS * 1000,
+      });
       return {
         status: 'mfa_required' as const,
         challenge: { mfaToken: await ctx.tokens.mfaToken(user.id, challenge.id), expiresIn: MFA_TOKEN_TTL_SECONDS },
@@ -77,9 +81,11 @@ export const auth: AuthHandlers<Services> = {
       const challenge = await sessionStore.lockMfaChallenge(claims.challengeId);
       if (!user?.mfaEnabled || !challenge?.usable || challenge.userId !== user.id) return { kind: 'expired' as const };
       const recent = await sessionStore.recentMfaFailures(user.id);
-      if (recent.count >= MFA_ACCOUNT_MAX_FAILURES) return { kind: 'locked' as const, retryAfterSeconds: Math.max(1, Math.ceil(recent.clearsInMs / 1000)) };
+      if (recent.count >= MFA_ACCOUNT_MAX_FAILURES)
+        return { kind: 'locked' as const, retryAfterSeconds: Math.max(1, Math.ceil(recent.clearsInMs / 1000)) };
       // The proof's own write (the TOTP step or the recovery code) commits only with the session.
-      if (!(await mfaProofValid(user, body, userStore))) return { kind: 'wrong' as const, failures: await sessionStore.failMfaChallenge(challenge.id) };
+      if (!(await mfaProofValid(user, body, userStore)))
+        return { kind: 'wrong' as const, failures: await sessionStore.failMfaChallenge(challenge.id) };
       await sessionStore.spendMfaChallenge(challenge.id);
       return { kind: 'ok' as const, session: await startSession(user, challenge.device ?? undefined, ctx, sessionStore) };
     });
@@ -107,7 +113,9 @@ export const auth: AuthHandlers<Services> = {
         const left = Math.max(0, MFA_CHALLENGE_MAX_FAILURES - outcome.failures);
         throw new ApiError(
           'INVALID_MFA_CODE',
-          left > 0 ? `The code is wrong or already used; ${left} more ${left === 1 ? 'try' : 'tries'} on this sign-in` : 'The code is wrong or already used; sign in again',
+          left > 0
+            ? `The code is wrong or already used; ${left} more ${left === 1 ? 'try' : 'tries'} on this sign-in`
+            : 'The code is wrong or already used; sign in again',
         );
       }
     }
@@ -120,7 +128,9 @@ export const auth: AuthHandlers<Services> = {
       const rotation = await sessionStore.rotate(body.refreshToken);
       if (rotation.kind !== 'rotated') return rotation;
       const user = await userStore.get(rotation.session.userId);
-      return user ? { kind: 'issued' as const, session: await sessionBody(user, rotation.session.id, rotation.refreshToken, ctx) } : { kind: 'invalid' as const };
+      return user
+        ? { kind: 'issued' as const, session: await sessionBody(user, rotation.session.id, rotation.refreshToken, ctx) }
+        : { kind: 'invalid' as const };
     });
     if (outcome.kind === 'reused') {
       await ctx.revocations.revoke([outcome.session.id]);

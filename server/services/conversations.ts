@@ -143,8 +143,15 @@ export function createConversationStore(db: AppDb) {
     },
 
     /** The caller's conversations, most recently active first; `after` is a (last_activity_at, id) key. */
-    async list(userId: string, page: { limit: number; after: PageKey | null }): Promise<{ items: ConversationView[]; next: PageKey | null }> {
-      const rows = await views(userId, page.after ? before(conversations.lastActivityAt, conversations.id, page.after) : undefined, page.limit + 1);
+    async list(
+      userId: string,
+      page: { limit: number; after: PageKey | null },
+    ): Promise<{ items: ConversationView[]; next: PageKey | null }> {
+      const rows = await views(
+        userId,
+        page.after ? before(conversations.lastActivityAt, conversations.id, page.after) : undefined,
+        page.limit + 1,
+      );
       const items = rows.slice(0, page.limit);
       const last = items.at(-1)?.conversation;
       return { items, next: rows.length > page.limit && last ? { createdAt: last.lastActivityAt, id: last.id } : null };

@@ -41,7 +41,8 @@ export function createMessageStore(db: AppDb) {
           .values({ ...input, createdAt: turn.at })
           .onConflictDoNothing({ target: [messages.senderId, messages.clientKey] })
           .returning();
-        if (inserted) await tx.update(conversations).set({ lastActivityAt: inserted.createdAt }).where(eq(conversations.id, input.conversationId));
+        if (inserted)
+          await tx.update(conversations).set({ lastActivityAt: inserted.createdAt }).where(eq(conversations.id, input.conversationId));
         return inserted;
       });
       if (stored) return { message: stored, created: true };
@@ -63,7 +64,10 @@ export function createMessageStore(db: AppDb) {
       page: { limit: number } & ({ newestFirst: true; before: PageKey | null } | { newestFirst: false; after: PageKey }),
     ): Promise<{ items: MessageRecord[]; next: PageKey | null }> {
       const inConversation = eq(messages.conversationId, conversationId);
-      const query = db.select().from(messages).limit(page.limit + 1);
+      const query = db
+        .select()
+        .from(messages)
+        .limit(page.limit + 1);
       const rows = page.newestFirst
         ? await query
             .where(and(inConversation, page.before ? before(messages.createdAt, messages.id, page.before) : undefined))

@@ -68,7 +68,12 @@ export interface MessagingService {
    * `created: false` and sends no event. The same key with another conversation or body is
    * CLIENT_KEY_REUSED. On first store, `message:new` goes to every member.
    */
-  send(input: { conversationId: string; senderId: string; clientKey: string; body: string }): Promise<{ message: Message; created: boolean }>;
+  send(input: {
+    conversationId: string;
+    senderId: string;
+    clientKey: string;
+    body: string;
+  }): Promise<{ message: Message; created: boolean }>;
   /**
    * Moves the user's read marker forward to a message of the conversation, never backward, and
    * answers the marker as it stands; `moved` says whether it changed (and `message:read` went out).
@@ -108,7 +113,8 @@ export function createMessagingService(deps: {
   /** A message of this conversation, or a field error naming where its id came from. */
   async function messageIn(conversationId: string, messageId: string, path: string): Promise<MessageRecord> {
     const message = await messages.get(messageId);
-    if (message?.conversationId !== conversationId) throw invalid([{ path, code: 'unknown_message', message: 'No message with this id in this conversation' }]);
+    if (message?.conversationId !== conversationId)
+      throw invalid([{ path, code: 'unknown_message', message: 'No message with this id in this conversation' }]);
     return message;
   }
 
@@ -124,7 +130,8 @@ export function createMessagingService(deps: {
       if (kind === 'direct' && others.length !== 1) {
         throw invalid([{ path: '/body/memberIds', code: 'custom', message: 'A direct conversation has exactly one other member' }]);
       }
-      if (others.length === 0) throw invalid([{ path: '/body/memberIds', code: 'custom', message: 'A group needs at least one other member' }]);
+      if (others.length === 0)
+        throw invalid([{ path: '/body/memberIds', code: 'custom', message: 'A group needs at least one other member' }]);
       const unknown = new Set(await conversations.unknownUsers(others));
       if (unknown.size > 0) {
         throw invalid(
@@ -193,7 +200,12 @@ export function createMessagingService(deps: {
       if (message.senderId === userId) return false;
       const deliveredAt = await messages.recordDelivery(messageId, userId);
       if (!deliveredAt) return false;
-      const receipt: DeliveryReceipt = { messageId, conversationId: message.conversationId, userId, deliveredAt: deliveredAt.toISOString() };
+      const receipt: DeliveryReceipt = {
+        messageId,
+        conversationId: message.conversationId,
+        userId,
+        deliveredAt: deliveredAt.toISOString(),
+      };
       realtime.toUsers([message.senderId], 'message:delivered', receipt);
       return true;
     },

@@ -50,7 +50,10 @@ export function createSessionStore(db: AppDb) {
         .set({ revokedAt: now, revokedReason: reason })
         .where(and(eq(sessions.id, sessionId), isNull(sessions.revokedAt)))
         .returning({ id: sessions.id });
-      await tx.update(refreshTokens).set({ status: 'revoked' }).where(and(eq(refreshTokens.sessionId, sessionId), eq(refreshTokens.status, 'active')));
+      await tx
+        .update(refreshTokens)
+        .set({ status: 'revoked' })
+        .where(and(eq(refreshTokens.sessionId, sessionId), eq(refreshTokens.status, 'active')));
       return revoked.length > 0;
     });
   }
@@ -150,7 +153,12 @@ export function createSessionStore(db: AppDb) {
       return db.transaction(async (tx) => {
         await tx
           .delete(mfaChallenges)
-          .where(and(eq(mfaChallenges.userId, input.userId), lt(mfaChallenges.expiresAt, sql`now() - ${`${MFA_ACCOUNT_WINDOW_MS} milliseconds`}::interval`)));
+          .where(
+            and(
+              eq(mfaChallenges.userId, input.userId),
+              lt(mfaChallenges.expiresAt, sql`now() - ${`${MFA_ACCOUNT_WINDOW_MS} milliseconds`}::interval`),
+            ),
+          );
         const [challenge] = await tx
           .insert(mfaChallenges)
           .values({ userId: input.userId, device: input.device ?? null, expiresAt: inFuture(input.ttlMs) })

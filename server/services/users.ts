@@ -28,7 +28,12 @@ export function createUserStore(db: AppDb) {
       // the other to commit and then finds it taken.
       const [created] = await db
         .insert(users)
-        .values({ username: input.username, displayName: input.displayName, passwordHash: input.passwordHash, roles: input.roles ?? ['user'] })
+        .values({
+          username: input.username,
+          displayName: input.displayName,
+          passwordHash: input.passwordHash,
+          roles: input.roles ?? ['user'],
+        })
         .onConflictDoNothing({ target: users.username })
         .returning();
       return created ?? 'taken';
@@ -50,11 +55,20 @@ export function createUserStore(db: AppDb) {
     },
 
     async update(id: string, changes: ProfileChanges) {
-      return (await db.update(users).set({ ...changes, ...touch }).where(eq(users.id, id)).returning())[0];
+      return (
+        await db
+          .update(users)
+          .set({ ...changes, ...touch })
+          .where(eq(users.id, id))
+          .returning()
+      )[0];
     },
 
     async setPasswordHash(id: string, passwordHash: string) {
-      await db.update(users).set({ passwordHash, ...touch }).where(eq(users.id, id));
+      await db
+        .update(users)
+        .set({ passwordHash, ...touch })
+        .where(eq(users.id, id));
     },
 
     /** Stores a stronger hash of the same password, unless the password was changed meanwhile. */
@@ -66,7 +80,10 @@ export function createUserStore(db: AppDb) {
     },
 
     async setRoles(id: string, roles: Role[]) {
-      await db.update(users).set({ roles, ...touch }).where(eq(users.id, id));
+      await db
+        .update(users)
+        .set({ roles, ...touch })
+        .where(eq(users.id, id));
     },
 
     /** Newest members first, by part of the display name or username, and by city. */
@@ -88,13 +105,19 @@ export function createUserStore(db: AppDb) {
     },
 
     async setMfaSecret(id: string, secret: string) {
-      await db.update(users).set({ mfaSecret: secret, mfaEnabled: false, mfaLastStep: null, ...touch }).where(eq(users.id, id));
+      await db
+        .update(users)
+        .set({ mfaSecret: secret, mfaEnabled: false, mfaLastStep: null, ...touch })
+        .where(eq(users.id, id));
     },
 
     /** Turns MFA on and replaces the recovery codes, in one transaction. */
     async enableMfa(id: string, step: number, codeHashes: string[]) {
       await db.transaction(async (tx) => {
-        await tx.update(users).set({ mfaEnabled: true, mfaLastStep: step, ...touch }).where(eq(users.id, id));
+        await tx
+          .update(users)
+          .set({ mfaEnabled: true, mfaLastStep: step, ...touch })
+          .where(eq(users.id, id));
         await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, id));
         await tx.insert(recoveryCodes).values(codeHashes.map((codeHash) => ({ userId: id, codeHash })));
       });
@@ -102,7 +125,10 @@ export function createUserStore(db: AppDb) {
 
     async disableMfa(id: string) {
       await db.transaction(async (tx) => {
-        await tx.update(users).set({ mfaEnabled: false, mfaSecret: null, mfaLastStep: null, ...touch }).where(eq(users.id, id));
+        await tx
+          .update(users)
+          .set({ mfaEnabled: false, mfaSecret: null, mfaLastStep: null, ...touch })
+          .where(eq(users.id, id));
         await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, id));
       });
     },

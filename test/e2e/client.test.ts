@@ -65,9 +65,7 @@ describe('generated client', () => {
   });
 
   it('rejects with one typed error class carrying status, code, request id and field errors', async () => {
-    const error = await api.events
-      .createEvent({ body: { ...milonga, endsAt: '2026-12-01T00:00:00.000Z' } })
-      .catch((e: unknown) => e);
+    const error = await api.events.createEvent({ body: { ...milonga, endsAt: '2026-12-01T00:00:00.000Z' } }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiClientError);
     expect(api.events.createEvent.isError(error)).toBe(true);
     if (!api.events.createEvent.isError(error)) return;

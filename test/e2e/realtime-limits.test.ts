@@ -63,7 +63,14 @@ describe('event rate limits', () => {
     const phone = ana.device();
     await connected(phone);
     const room = { room: `user:${ana.id}` };
-    const answers = await Promise.all(Array.from({ length: 121 }, () => phone.emit('room:members', room).then(() => 'ok', (e: { code: string }) => e.code)));
+    const answers = await Promise.all(
+      Array.from({ length: 121 }, () =>
+        phone.emit('room:members', room).then(
+          () => 'ok',
+          (e: { code: string }) => e.code,
+        ),
+      ),
+    );
     expect(answers.filter((a) => a === 'ok')).toHaveLength(120);
     expect(answers.filter((a) => a === 'RATE_LIMITED')).toHaveLength(1);
     phone.close();
@@ -114,7 +121,10 @@ describe('connection caps', () => {
     await Promise.all(five.map(connected));
     const sixth = users[2]!.device({ connect: viaProxy(crowd) });
     const result = await outcome(sixth);
-    expect(result).toMatchObject({ connected: false, error: { data: { code: 'TOO_MANY_CONNECTIONS', message: expect.stringContaining('address') } } });
+    expect(result).toMatchObject({
+      connected: false,
+      error: { data: { code: 'TOO_MANY_CONNECTIONS', message: expect.stringContaining('address') } },
+    });
     // The proxy's own address is not the client's: someone elsewhere connects through it.
     const elsewhere = users[2]!.device({ connect: viaProxy('10.99.0.2') });
     expect(await outcome(elsewhere)).toEqual({ connected: true });

@@ -36,15 +36,23 @@ describe('presence between people who are not contacts', () => {
     await connected(benPhone);
     expect(await carlaHears).toEqual({ userId: ben.id, status: 'online', lastSeenAt: null });
     // Anything pushed to Ana before this answer would have reached her before it.
-    expect((await anaPhone.emit('presence:query', { userIds: [ben.id] })).users).toEqual([{ userId: ben.id, status: 'offline', lastSeenAt: null }]);
+    expect((await anaPhone.emit('presence:query', { userIds: [ben.id] })).users).toEqual([
+      { userId: ben.id, status: 'offline', lastSeenAt: null },
+    ]);
     expect(toAna).toEqual([]);
     // Nor does Ben learn about Ana, whose conversation he has not answered.
-    expect((await benPhone.emit('presence:query', { userIds: [ana.id] })).users).toEqual([{ userId: ana.id, status: 'offline', lastSeenAt: null }]);
+    expect((await benPhone.emit('presence:query', { userIds: [ana.id] })).users).toEqual([
+      { userId: ana.id, status: 'offline', lastSeenAt: null },
+    ]);
 
     // Ben answers: now they are contacts, both ways.
     await say(ben, conversationId, 'Con gusto');
-    expect((await anaPhone.emit('presence:query', { userIds: [ben.id] })).users).toEqual([{ userId: ben.id, status: 'online', lastSeenAt: null }]);
-    expect((await benPhone.emit('presence:query', { userIds: [ana.id] })).users).toEqual([{ userId: ana.id, status: 'online', lastSeenAt: null }]);
+    expect((await anaPhone.emit('presence:query', { userIds: [ben.id] })).users).toEqual([
+      { userId: ben.id, status: 'online', lastSeenAt: null },
+    ]);
+    expect((await benPhone.emit('presence:query', { userIds: [ana.id] })).users).toEqual([
+      { userId: ana.id, status: 'online', lastSeenAt: null },
+    ]);
     const offline = next(anaPhone, 'presence:update');
     benPhone.close();
     expect(await offline).toEqual({ userId: ben.id, status: 'offline', lastSeenAt: expect.any(String) });
@@ -75,7 +83,13 @@ describe('event rooms', () => {
   it('anyone signed in may join, but who is in the room is not listed: FORBIDDEN with a reason', async () => {
     const { ana, ben } = await contacts(file.server.url);
     const event = await ana.api.events.createEvent({
-      body: { title: 'Milonga de prueba', kind: 'milonga', city: 'Buenos Aires', startsAt: '2027-03-04T22:00:00.000Z', endsAt: '2027-03-05T03:00:00.000Z' },
+      body: {
+        title: 'Milonga de prueba',
+        kind: 'milonga',
+        city: 'Buenos Aires',
+        startsAt: '2027-03-04T22:00:00.000Z',
+        endsAt: '2027-03-05T03:00:00.000Z',
+      },
     });
     const stranger = await signUp(file.server.url);
     const devices = [ana.device(), ben.device(), stranger.device()];

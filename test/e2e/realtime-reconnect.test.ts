@@ -30,7 +30,8 @@ describe('reconnection', () => {
       for await (const message of ben.api.messages.listMessages.items({
         params: { conversationId: conversation.id },
         query: seenBeforeDrop ? { after: seenBeforeDrop } : {},
-      })) show(message);
+      }))
+        show(message);
     };
     const benPhone = ben.device({ reconnectionDelayMs: 400, reconnectionDelayMaxMs: 2000, resync });
     benPhone.on('message:new', show);

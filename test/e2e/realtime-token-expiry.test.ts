@@ -53,7 +53,10 @@ describe('a socket whose access token expires', () => {
     expect(await tokens.getAccessToken()).not.toBe(short.token);
     await expect.poll(async () => (await benPhone.emit('room:members', { room })).userIds, { timeout: 5000 }).toContain(ana.id);
     const arrived = next(phone, 'message:new', 5000);
-    const sent = await ben.api.messages.sendMessage({ params: { conversationId: conversation.id }, body: { clientKey: 'after-expiry', body: '¿Seguís ahí?' } });
+    const sent = await ben.api.messages.sendMessage({
+      params: { conversationId: conversation.id },
+      body: { clientKey: 'after-expiry', body: '¿Seguís ahí?' },
+    });
     expect((await arrived).id).toBe(sent.id);
 
     // The HTTP client sharing the store uses the refreshed token: no second refresh.
@@ -74,7 +77,10 @@ describe('a socket whose access token expires', () => {
 
     const { reason } = await disconnection(phone, 10_000);
     expect(reason).toBe('io server disconnect');
-    const sent = await ben.api.messages.sendMessage({ params: { conversationId: conversation.id }, body: { clientKey: 'to-nobody', body: 'Hola' } });
+    const sent = await ben.api.messages.sendMessage({
+      params: { conversationId: conversation.id },
+      body: { clientKey: 'to-nobody', body: 'Hola' },
+    });
     // A handshake with the expired token is refused as expired, and the client does not loop on it.
     const again = ana.device({ tokens: { getAccessToken: () => short.token } });
     const refused = await new Promise<Error & { data?: { code?: string } }>((resolve) => again.socket.once('connect_error', resolve));

@@ -50,7 +50,10 @@ describe('real-time messaging', () => {
     const { ana, ben, conversation } = await pair();
     const anaPhone = ana.device();
     await connected(anaPhone);
-    const message = await ana.api.messages.sendMessage({ params: { conversationId: conversation.id }, body: { clientKey: 'r-1', body: 'Hola' } });
+    const message = await ana.api.messages.sendMessage({
+      params: { conversationId: conversation.id },
+      body: { clientKey: 'r-1', body: 'Hola' },
+    });
     const receipt = next(anaPhone, 'message:read');
     await ben.api.messages.markRead({ params: { conversationId: conversation.id }, body: { messageId: message.id } });
     expect(await receipt).toMatchObject({ userId: ben.id, messageId: message.id, conversationId: conversation.id });
@@ -63,7 +66,9 @@ describe('real-time messaging', () => {
     const eveLaptop = eve.device();
     await connected(eveLaptop);
     await expect(eveLaptop.join(`conversation:${conversation.id}`)).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(eveLaptop.emit('message:send', { conversationId: conversation.id, clientKey: 'x', body: 'intruding' })).rejects.toMatchObject({
+    await expect(
+      eveLaptop.emit('message:send', { conversationId: conversation.id, clientKey: 'x', body: 'intruding' }),
+    ).rejects.toMatchObject({
       code: 'FORBIDDEN',
     });
     await expect(eveLaptop.join('user:someone-else')).rejects.toMatchObject({ code: 'FORBIDDEN' });
@@ -83,9 +88,13 @@ describe('real-time messaging', () => {
     expect((error as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual(
       expect.arrayContaining(['/payload/conversationId', '/payload/clientKey', '/payload/body']),
     );
-    const nul = await phone.emit('message:send', { conversationId: conversation.id, clientKey: 'v-0', body: 'a\u0000b' }).catch((e: unknown) => e);
+    const nul = await phone
+      .emit('message:send', { conversationId: conversation.id, clientKey: 'v-0', body: 'a\u0000b' })
+      .catch((e: unknown) => e);
     expect(nul).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: '/payload/body', code: 'forbidden_character' }] });
-    const lone = await phone.emit('message:send', { conversationId: conversation.id, clientKey: 'x\ud800', body: 'hi' }).catch((e: unknown) => e);
+    const lone = await phone
+      .emit('message:send', { conversationId: conversation.id, clientKey: 'x\ud800', body: 'hi' })
+      .catch((e: unknown) => e);
     expect(lone).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: '/payload/clientKey', code: 'invalid_unicode' }] });
     phone.socket.emit('message:send', 'not even an object');
     const ok = await phone.emit('message:send', { conversationId: conversation.id, clientKey: 'v-1', body: 'still here' });
@@ -111,7 +120,8 @@ describe('real-time messaging', () => {
     const phone = ana.device();
     await connected(phone);
     const conversationId = conversation.id;
-    for (let i = 0; i < 60; i++) await ana.api.messages.sendMessage({ params: { conversationId }, body: { clientKey: `rest-${i}`, body: 'x' } });
+    for (let i = 0; i < 60; i++)
+      await ana.api.messages.sendMessage({ params: { conversationId }, body: { clientKey: `rest-${i}`, body: 'x' } });
     for (let i = 0; i < 60; i++) await phone.emit('message:send', { conversationId, clientKey: `socket-${i}`, body: 'x' });
     const refused = await phone.emit('message:send', { conversationId, clientKey: 'one-too-many', body: 'x' }).catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 'RATE_LIMITED' });

@@ -54,7 +54,12 @@ export interface CaseContext {
 }
 
 /** A valid request drawn from the operation's schemas. */
-export function validCase(op: Operation, ctx: CaseContext, label: string, variant: Pick<GenOptions, 'mode' | 'uuidPool'> = { mode: 'random' }): Case {
+export function validCase(
+  op: Operation,
+  ctx: CaseContext,
+  label: string,
+  variant: Pick<GenOptions, 'mode' | 'uuidPool'> = { mode: 'random' },
+): Case {
   const options: GenOptions = { rng: ctx.rng, pools: ctx.pools, checker: ctx.checker, ...variant };
   return { kind: 'valid', label, inputs: validInputs(op, options, op.secured ? 'account' : 'none') };
 }
@@ -116,7 +121,7 @@ export function toRequest(op: Operation, inputs: Inputs, token: string | undefin
   let body: Buffer | undefined;
   if (inputs.body) {
     body = 'json' in inputs.body ? Buffer.from(JSON.stringify(inputs.body.json), 'utf8') : inputs.body.bytes;
-    const type = inputs.body.contentType === undefined ? op.body?.mediaType ?? 'application/json' : inputs.body.contentType;
+    const type = inputs.body.contentType === undefined ? (op.body?.mediaType ?? 'application/json') : inputs.body.contentType;
     if (type !== null && body !== undefined) headers['Content-Type'] = type;
   }
   return { method: op.method, path, query, headers, body };

@@ -56,7 +56,8 @@ export function judge(op: Operation, c: Case, req: FuzzRequest, res: FuzzRespons
     const media = Object.entries(documented.content).find(([type]) => type.toLowerCase() === mediaType)?.[1];
     const documentedTypes = Object.keys(documented.content);
     if (!hasBody) {
-      if (documentedTypes.length > 0 && req.method !== 'HEAD') problems.push(`no body, but ${status} documents ${documentedTypes.join(', ')}`);
+      if (documentedTypes.length > 0 && req.method !== 'HEAD')
+        problems.push(`no body, but ${status} documents ${documentedTypes.join(', ')}`);
     } else if (documentedTypes.length === 0) {
       problems.push(`a ${mediaType || 'untyped'} body, but ${status} documents none`);
     } else if (!media) {
@@ -67,7 +68,8 @@ export function judge(op: Operation, c: Case, req: FuzzRequest, res: FuzzRespons
       for (const e of checker.undeclared(media.schema, verdict.json)) problems.push(`body holds an undeclared field: ${e}`);
       if (status >= 400 && media.codes.length > 0) {
         const code = (verdict.json as { code?: unknown } | null)?.code;
-        if (typeof code === 'string' && !media.codes.includes(code)) problems.push(`problem code ${code} is not documented for ${status} (${media.codes.join(', ')})`);
+        if (typeof code === 'string' && !media.codes.includes(code))
+          problems.push(`problem code ${code} is not documented for ${status} (${media.codes.join(', ')})`);
       }
     }
     for (const [name, header] of Object.entries(documented.headers)) {
@@ -85,9 +87,11 @@ export function judge(op: Operation, c: Case, req: FuzzRequest, res: FuzzRespons
   }
 
   if (status >= 400) {
-    if (mediaType !== 'application/problem+json') problems.push(`an error answered as ${mediaType || '(no media type)'}, not application/problem+json`);
+    if (mediaType !== 'application/problem+json')
+      problems.push(`an error answered as ${mediaType || '(no media type)'}, not application/problem+json`);
     const problemStatus = (verdict.json as { status?: unknown } | undefined)?.status;
-    if (verdict.json !== undefined && problemStatus !== status) problems.push(`problem status ${String(problemStatus)} differs from HTTP status ${status}`);
+    if (verdict.json !== undefined && problemStatus !== status)
+      problems.push(`problem status ${String(problemStatus)} differs from HTTP status ${status}`);
   }
 
   if (c.kind === 'invalid' && c.expect) {
@@ -95,14 +99,20 @@ export function judge(op: Operation, c: Case, req: FuzzRequest, res: FuzzRespons
     const code = (verdict.json as { code?: unknown } | undefined)?.code;
     const wanted = `${e.statuses.join('/')} ${e.codes.join('/')}${e.pointer ? ` at ${e.pointer}` : ''}`;
     if (!e.statuses.includes(status) && status !== 429) {
-      problems.push(status < 400 ? `invalid input accepted: expected ${wanted}, got ${status}` : `invalid input refused wrongly: expected ${wanted}, got ${status} ${String(code)}`);
+      problems.push(
+        status < 400
+          ? `invalid input accepted: expected ${wanted}, got ${status}`
+          : `invalid input refused wrongly: expected ${wanted}, got ${status} ${String(code)}`,
+      );
     } else if (status !== 429 && (typeof code !== 'string' || !e.codes.includes(code))) {
       problems.push(`invalid input refused with the wrong code: expected ${wanted}, got ${status} ${String(code)}`);
     } else if (code === 'VALIDATION_FAILED' && e.pointer) {
       const errors = ((verdict.json as { errors?: { path?: unknown }[] }).errors ?? []).map((x) => String(x.path));
       const parent = e.pointer.slice(0, e.pointer.lastIndexOf('/'));
       if (!errors.some((p) => p === e.pointer || p.startsWith(`${e.pointer}/`) || (e.parentOk && p === parent))) {
-        problems.push(`refused, but not for the broken field: expected an error at ${e.pointer}, got ${errors.length > 0 ? errors.join(', ') : 'no errors[]'}`);
+        problems.push(
+          `refused, but not for the broken field: expected an error at ${e.pointer}, got ${errors.length > 0 ? errors.join(', ') : 'no errors[]'}`,
+        );
       }
     }
   }

@@ -64,7 +64,9 @@ describe('contract fuzz', () => {
       const verdict = judge(op, c, req, res, checker);
       if (verdict.problems.length > 0) {
         const logged = res.status >= 500 ? serverLog(verdict.json) : '';
-        failures.push(`  [${c.kind}] ${c.label}\n    request:  ${describeRequest(req)}\n    response: ${describeResponse(res)}${logged}\n${verdict.problems.map((p) => `    ✗ ${p}`).join('\n')}`);
+        failures.push(
+          `  [${c.kind}] ${c.label}\n    request:  ${describeRequest(req)}\n    response: ${describeResponse(res)}${logged}\n${verdict.problems.map((p) => `    ✗ ${p}`).join('\n')}`,
+        );
       } else if (res.status < 300) {
         // What a success handed out (ids, usernames, cursors) feeds the next requests.
         pools.record(verdict.schema, verdict.json);
@@ -102,7 +104,9 @@ describe('contract fuzz', () => {
     if (failures.length > 0) {
       const shown = failures.slice(0, MAX_REPORTED).join('\n');
       const more = failures.length > MAX_REPORTED ? `\n  … and ${failures.length - MAX_REPORTED} more` : '';
-      expect.fail(`${op.id} (${op.method} ${op.path}): ${failures.length} failing request(s); seed ${seed}, replay: ${replay}\n${shown}${more}`);
+      expect.fail(
+        `${op.id} (${op.method} ${op.path}): ${failures.length} failing request(s); seed ${seed}, replay: ${replay}\n${shown}${more}`,
+      );
     }
   });
 
@@ -112,7 +116,14 @@ describe('contract fuzz', () => {
 });
 
 /** Codes of the runtime's input checks: a valid request answered with one is not a base. */
-const INPUT_REFUSALS = new Set(['VALIDATION_FAILED', 'MALFORMED_JSON', 'INVALID_CURSOR', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE', 'RATE_LIMITED']);
+const INPUT_REFUSALS = new Set([
+  'VALIDATION_FAILED',
+  'MALFORMED_JSON',
+  'INVALID_CURSOR',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'RATE_LIMITED',
+]);
 const AUTH_REFUSALS = new Set(['UNAUTHENTICATED', 'TOKEN_EXPIRED']);
 
 function envInteger(name: string): number | undefined {

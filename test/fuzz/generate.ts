@@ -15,7 +15,10 @@ export class Pools {
   add(name: string, value: unknown): void {
     if (value === null || value === undefined || value === '') return;
     let list = this.values.get(name);
-    if (!list) this.values.set(name, (list = []));
+    if (!list) {
+      list = [];
+      this.values.set(name, list);
+    }
     if (list.includes(value)) return;
     list.push(value);
     if (list.length > 200) list.shift();
@@ -60,13 +63,14 @@ export class Pools {
     const properties = (s?.properties as Record<string, Schema> | undefined) ?? {};
     const branches = (s?.oneOf ?? s?.anyOf) as Schema[] | undefined;
     for (const [key, child] of Object.entries(value)) {
-      const childSchema = properties[key] ?? branches?.map((b) => (merged(b).properties as Record<string, Schema> | undefined)?.[key]).find(Boolean);
+      const childSchema =
+        properties[key] ?? branches?.map((b) => (merged(b).properties as Record<string, Schema> | undefined)?.[key]).find(Boolean);
       this.record(childSchema, child, key);
     }
   }
 }
 
-export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface GenOptions {
   rng: Rng;
@@ -88,7 +92,9 @@ export function generate(schema: Schema, options: GenOptions, name?: string): un
     const value = draw(schema, options, name, 0);
     if (options.checker.isValid(schema, value)) return value;
   }
-  throw new Error(`test/fuzz cannot generate a valid value for ${name ?? 'a value'} of schema ${JSON.stringify(schema)}: teach test/fuzz/generate.ts`);
+  throw new Error(
+    `test/fuzz cannot generate a valid value for ${name ?? 'a value'} of schema ${JSON.stringify(schema)}: teach test/fuzz/generate.ts`,
+  );
 }
 
 /** The JSON types a schema allows (all of them when it says nothing). */
@@ -213,7 +219,11 @@ function drawString(s: Schema, options: GenOptions, name: string | undefined): s
 
   const pattern = typeof s.pattern === 'string' ? new RegExp(s.pattern, 'u') : undefined;
   const alphabets =
-    options.mode === 'header' ? [ALPHABETS.visible] : options.mode === 'plain' ? [ALPHABETS.alnum] : [ALPHABETS.alnum, ALPHABETS.alnum, ALPHABETS.text, ALPHABETS.visible];
+    options.mode === 'header'
+      ? [ALPHABETS.visible]
+      : options.mode === 'plain'
+        ? [ALPHABETS.alnum]
+        : [ALPHABETS.alnum, ALPHABETS.alnum, ALPHABETS.text, ALPHABETS.visible];
   for (let attempt = 0; attempt < 40; attempt++) {
     // Patterns get simpler alphabets after a few tries (`^\d{6}$` needs digits).
     const alphabet = pattern && attempt >= 10 ? (attempt % 2 ? ALPHABETS.digits : ALPHABETS.alnum) : rng.pick(alphabets);
@@ -238,7 +248,9 @@ function drawFormat(format: string, options: GenOptions): string | undefined {
     case 'uuid':
       return `${hex(8)}-${hex(4)}-4${hex(3)}-${rng.pick('89ab')}${hex(3)}-${hex(12)}`;
     case 'date-time': {
-      const date = new Date(Date.UTC(2000 + rng.int(0, 99), rng.int(0, 11), rng.int(1, 28), rng.int(0, 23), rng.int(0, 59), rng.int(0, 59), rng.int(0, 999)));
+      const date = new Date(
+        Date.UTC(2000 + rng.int(0, 99), rng.int(0, 11), rng.int(1, 28), rng.int(0, 23), rng.int(0, 59), rng.int(0, 59), rng.int(0, 999)),
+      );
       return date.toISOString();
     }
     case 'date':

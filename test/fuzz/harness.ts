@@ -61,7 +61,11 @@ export async function startFuzzApp() {
     // Raw bytes as they are: superagent would otherwise serialize a Buffer as JSON.
     if (req.body !== undefined) test = test.serialize((bytes: unknown) => bytes as string).send(req.body as unknown as string);
     const res = await test;
-    return { status: res.status, headers: res.headers as FuzzResponse['headers'], body: Buffer.isBuffer(res.body) ? res.body : Buffer.alloc(0) };
+    return {
+      status: res.status,
+      headers: res.headers as FuzzResponse['headers'],
+      body: Buffer.isBuffer(res.body) ? res.body : Buffer.alloc(0),
+    };
   }
 
   return {

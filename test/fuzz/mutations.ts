@@ -2,7 +2,17 @@ import { generate, jsonType, typesOf, type GenOptions, type Pools } from './gene
 import type { Rng } from './random';
 import { merged, type SchemaChecker } from './schemas';
 import type { Operation, Parameter, Schema } from './spec';
-import { clone, paramText, routesElsewhere, validInputs, type Case, type CaseContext, type Expectation, type Inputs, type Raw } from './cases';
+import {
+  clone,
+  paramText,
+  routesElsewhere,
+  validInputs,
+  type Case,
+  type CaseContext,
+  type Expectation,
+  type Inputs,
+  type Raw,
+} from './cases';
 
 /**
  * The invalid requests and probes of an operation: each breaks ONE rule of a valid request the
@@ -25,7 +35,8 @@ export function mutatedCases(op: Operation, ctx: CaseContext, bases: Inputs[]): 
   const out: Case[] = [];
   const plain: GenOptions = { rng: ctx.rng, pools: ctx.pools, checker: ctx.checker, mode: 'plain' };
   for (const m of mutationsOf(op, ctx.checker, ctx.rng)) {
-    const base = bases.length > 0 ? withoutOptionalHeaders(op, ctx.rng.pick(bases)) : validInputs(op, plain, op.secured ? 'account' : 'none');
+    const base =
+      bases.length > 0 ? withoutOptionalHeaders(op, ctx.rng.pick(bases)) : validInputs(op, plain, op.secured ? 'account' : 'none');
     const inputs = m.apply(base, ctx.rng);
     if (!inputs) continue;
     const expect = m.expect && bases.length === 0 ? { ...m.expect, pointer: undefined } : m.expect;
@@ -114,10 +125,16 @@ function parameterMutations(op: Operation, p: Parameter, checker: SchemaChecker,
           : undefined,
       apply(base) {
         const next = clone(base);
-        const current = p.in === 'path' ? next.path[p.name] : p.in === 'query' ? next.query.find(([k]) => k === p.name)?.[1] : { value: next.headers[p.name] };
+        const current =
+          p.in === 'path'
+            ? next.path[p.name]
+            : p.in === 'query'
+              ? next.query.find(([k]) => k === p.name)?.[1]
+              : { value: next.headers[p.name] };
         const made = change.make(current && 'value' in current ? current.value : undefined);
         const raw: Raw = typeof made === 'object' && made !== null && 'encoded' in made ? (made as { encoded: string }) : { value: made };
-        if (change.rule === 'schema' && 'value' in raw && checker.isValid(p.schema, coerceParam(p.schema, paramText(raw.value)))) return undefined;
+        if (change.rule === 'schema' && 'value' in raw && checker.isValid(p.schema, coerceParam(p.schema, paramText(raw.value))))
+          return undefined;
         if (p.in === 'path') {
           const encoded = 'encoded' in raw ? raw.encoded : encodeURIComponent(paramText(raw.value));
           if (routesElsewhere(op, p.name, encoded)) return undefined;
@@ -224,7 +241,12 @@ function stringChanges(s: Schema, where: 'json' | 'path' | 'query' | 'header', r
     out.push({ kind: 'invalid', rule: 'schema', label: `longer than maxLength ${max}`, make: () => 'x'.repeat(max + 1) });
     // maxLength counts the text as sent: trimming it first must not let a longer one through.
     if (!format && !s.enum && !s.pattern && where !== 'header' && max >= 1) {
-      out.push({ kind: 'invalid', rule: 'schema', label: `longer than maxLength ${max} with a blank at each end`, make: () => ` ${'x'.repeat(max - 1)} ` });
+      out.push({
+        kind: 'invalid',
+        rule: 'schema',
+        label: `longer than maxLength ${max} with a blank at each end`,
+        make: () => ` ${'x'.repeat(max - 1)} `,
+      });
     }
   }
   if (Array.isArray(s.enum)) out.push({ kind: 'invalid', rule: 'schema', label: 'not one of the enum', make: () => 'fuzz-not-in-enum' });
@@ -233,10 +255,20 @@ function stringChanges(s: Schema, where: 'json' | 'path' | 'query' | 'header', r
     const miss = ['abc', 'ABC', '123456', ' ', 'a b', '-', '1234567', '😀'].find((c) => !re.test(c));
     if (miss !== undefined) out.push({ kind: 'invalid', rule: 'schema', label: `not matching /${s.pattern}/`, make: () => miss });
   }
-  for (const [label, value] of rng.sample(formatBreakers(format), 2)) out.push({ kind: 'invalid', rule: 'schema', label, make: () => value });
+  for (const [label, value] of rng.sample(formatBreakers(format), 2))
+    out.push({ kind: 'invalid', rule: 'schema', label, make: () => value });
   if (format === 'date-time') {
     out.push({ kind: 'invalid', rule: 'design', label: 'year 0000', make: () => '0000-01-01T00:00:00Z' });
-    for (const value of rng.sample(['0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z', '0001-01-01T00:00:00+14:00', '9999-12-31T23:59:59-12:00', '2026-06-01t12:00:00.123456789z'], 2)) {
+    for (const value of rng.sample(
+      [
+        '0001-01-01T00:00:00Z',
+        '9999-12-31T23:59:59.999Z',
+        '0001-01-01T00:00:00+14:00',
+        '9999-12-31T23:59:59-12:00',
+        '2026-06-01t12:00:00.123456789z',
+      ],
+      2,
+    )) {
       out.push({ kind: 'probe', rule: 'design', label: `edge timestamp ${value}`, make: () => value });
     }
   }
@@ -247,14 +279,28 @@ function stringChanges(s: Schema, where: 'json' | 'path' | 'query' | 'header', r
   if (where === 'json') {
     out.push({ kind: 'invalid', rule: 'design', label: 'NUL (U+0000)', make: (v) => insertAt(textOf(v), '\u0000') });
     // JSON.stringify writes a lone surrogate as a `\ud800` escape: well-formed JSON, ill-formed text.
-    const [label, surrogate] = rng.pick([['lone high surrogate \\ud800', '\ud800'], ['lone low surrogate \\udc00', '\udc00'], ['lone high surrogate at the end', '\udbff']] as const);
-    out.push({ kind: 'invalid', rule: 'design', label, make: (v) => (surrogate === '\udbff' ? textOf(v) + surrogate : insertAt(textOf(v), surrogate)) });
+    const [label, surrogate] = rng.pick([
+      ['lone high surrogate \\ud800', '\ud800'],
+      ['lone low surrogate \\udc00', '\udc00'],
+      ['lone high surrogate at the end', '\udbff'],
+    ] as const);
+    out.push({
+      kind: 'invalid',
+      rule: 'design',
+      label,
+      make: (v) => (surrogate === '\udbff' ? textOf(v) + surrogate : insertAt(textOf(v), surrogate)),
+    });
     if (!format && !s.enum && !s.pattern && (max === undefined || max >= 4)) {
-      const fit = (text: string) => [...text].slice(0, max ?? 64).join('');
+      const clipText = (text: string) => [...text].slice(0, max ?? 64).join('');
       out.push(
         rng.pick([
           { kind: 'probe', rule: 'design', label: 'astral characters up to maxLength (code points)', make: () => '🎻'.repeat(max ?? 64) },
-          { kind: 'probe', rule: 'design', label: 'mixed scripts, RTL, combining marks, U+2028, BOM', make: () => fit('e\u0301 \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 \u4e2d\u6587 \u2028\ufeff\u200d x') },
+          {
+            kind: 'probe',
+            rule: 'design',
+            label: 'mixed scripts, RTL, combining marks, U+2028, BOM',
+            make: () => clipText('e\u0301 \u05e9\u05dc\u05d5\u05dd \u0645\u0631\u062d\u0628\u0627 \u4e2d\u6587 \u2028\ufeff\u200d x'),
+          },
         ] satisfies ValueChange[]),
       );
     }
@@ -280,12 +326,18 @@ function formatBreakers(format: string | undefined): [string, string][] {
         ['five-digit year', '10000-01-01T00:00:00Z'],
       ];
     case 'date':
-      return [['February 30', '2026-02-30'], ['not a date', 'yesterday']];
+      return [
+        ['February 30', '2026-02-30'],
+        ['not a date', 'yesterday'],
+      ];
     case 'email':
       return [['no @', 'tango.example.com']];
     case 'uri':
     case 'url':
-      return [['not a URI', 'not a uri'], ['relative reference', '/tango/milonga']];
+      return [
+        ['not a URI', 'not a uri'],
+        ['relative reference', '/tango/milonga'],
+      ];
     default:
       return [];
   }
@@ -294,12 +346,21 @@ function formatBreakers(format: string | undefined): [string, string][] {
 function numberChanges(s: Schema, rng: Rng): ValueChange[] {
   const out: ValueChange[] = [];
   const types = typesOf(s);
-  if (typeof s.minimum === 'number') out.push({ kind: 'invalid', rule: 'schema', label: `below minimum ${s.minimum}`, make: () => (s.minimum as number) - 1 });
-  if (typeof s.maximum === 'number') out.push({ kind: 'invalid', rule: 'schema', label: `above maximum ${s.maximum}`, make: () => (s.maximum as number) + 1 });
-  if (typeof s.exclusiveMinimum === 'number') out.push({ kind: 'invalid', rule: 'schema', label: 'at exclusiveMinimum', make: () => s.exclusiveMinimum });
-  if (typeof s.exclusiveMaximum === 'number') out.push({ kind: 'invalid', rule: 'schema', label: 'at exclusiveMaximum', make: () => s.exclusiveMaximum });
-  if (types.includes('integer') && !types.includes('number')) out.push({ kind: 'invalid', rule: 'schema', label: 'not an integer', make: () => 1.5 });
-  const [label, huge] = rng.pick([['huge number 1e308', 1e308], ['huge negative number -1e308', -1e308], ['2^53 + 2', 2 ** 53 + 2]] as const);
+  if (typeof s.minimum === 'number')
+    out.push({ kind: 'invalid', rule: 'schema', label: `below minimum ${s.minimum}`, make: () => (s.minimum as number) - 1 });
+  if (typeof s.maximum === 'number')
+    out.push({ kind: 'invalid', rule: 'schema', label: `above maximum ${s.maximum}`, make: () => (s.maximum as number) + 1 });
+  if (typeof s.exclusiveMinimum === 'number')
+    out.push({ kind: 'invalid', rule: 'schema', label: 'at exclusiveMinimum', make: () => s.exclusiveMinimum });
+  if (typeof s.exclusiveMaximum === 'number')
+    out.push({ kind: 'invalid', rule: 'schema', label: 'at exclusiveMaximum', make: () => s.exclusiveMaximum });
+  if (types.includes('integer') && !types.includes('number'))
+    out.push({ kind: 'invalid', rule: 'schema', label: 'not an integer', make: () => 1.5 });
+  const [label, huge] = rng.pick([
+    ['huge number 1e308', 1e308],
+    ['huge negative number -1e308', -1e308],
+    ['2^53 + 2', 2 ** 53 + 2],
+  ] as const);
   out.push({ kind: 'invalid', rule: 'schema', label, make: () => huge });
   return out;
 }
@@ -313,14 +374,20 @@ function jsonChanges(s: Schema, rng: Rng): ValueChange[] {
     const t = jsonType(wrong);
     return !(types.includes(t) || (t === 'integer' && types.includes('number')));
   });
-  for (const wrong of rng.sample(wrongTypes, 2)) out.push({ kind: 'invalid', rule: 'schema', label: `wrong type ${jsonType(wrong)}`, make: () => structuredClone(wrong) });
+  for (const wrong of rng.sample(wrongTypes, 2))
+    out.push({ kind: 'invalid', rule: 'schema', label: `wrong type ${jsonType(wrong)}`, make: () => structuredClone(wrong) });
   if (types.includes('string')) out.push(...stringChanges(s, 'json', rng));
   if (types.includes('integer') || types.includes('number')) out.push(...numberChanges(s, rng));
   if (types.includes('array')) {
     const minItems = s.minItems as number | undefined;
     const maxItems = s.maxItems as number | undefined;
     if (minItems !== undefined && minItems > 0) {
-      out.push({ kind: 'invalid', rule: 'schema', label: `fewer than minItems ${minItems}`, make: (v) => (Array.isArray(v) ? v : []).slice(0, minItems - 1) });
+      out.push({
+        kind: 'invalid',
+        rule: 'schema',
+        label: `fewer than minItems ${minItems}`,
+        make: (v) => (Array.isArray(v) ? v : []).slice(0, minItems - 1),
+      });
     }
     if (maxItems !== undefined) {
       out.push({
@@ -330,7 +397,13 @@ function jsonChanges(s: Schema, rng: Rng): ValueChange[] {
         make: (v) => Array.from({ length: maxItems + 1 }, (_, i) => (Array.isArray(v) && v.length > 0 ? v[i % v.length] : 'x')),
       });
     }
-    if (s.uniqueItems === true) out.push({ kind: 'invalid', rule: 'schema', label: 'duplicate items', make: (v) => (Array.isArray(v) && v.length > 0 ? [v[0], v[0]] : v) });
+    if (s.uniqueItems === true)
+      out.push({
+        kind: 'invalid',
+        rule: 'schema',
+        label: 'duplicate items',
+        make: (v) => (Array.isArray(v) && v.length > 0 ? [v[0], v[0]] : v),
+      });
   }
   return out;
 }
@@ -347,12 +420,14 @@ function locations(schema: Schema, segments: (string | number)[] = [], depth = 0
   const s = merged(schema);
   const out: Location[] = [{ segments, schema }];
   if (depth >= 4 || s.oneOf || s.anyOf) return out;
-  for (const [key, sub] of Object.entries((s.properties as Record<string, Schema> | undefined) ?? {})) out.push(...locations(sub, [...segments, key], depth + 1));
+  for (const [key, sub] of Object.entries((s.properties as Record<string, Schema> | undefined) ?? {}))
+    out.push(...locations(sub, [...segments, key], depth + 1));
   if (typeof s.items === 'object') out.push(...locations(s.items as Schema, [...segments, 0], depth + 1));
   return out;
 }
 
-const pointerOf = (segments: (string | number)[]) => ['/body', ...segments.map((s) => String(s).replaceAll('~', '~0').replaceAll('/', '~1'))].join('/');
+const pointerOf = (segments: (string | number)[]) =>
+  ['/body', ...segments.map((s) => String(s).replaceAll('~', '~0').replaceAll('/', '~1'))].join('/');
 
 /** The body's JSON with the path to `segments` made to exist (plain valid values where missing). */
 function withPath(body: unknown, root: Schema, segments: (string | number)[], rng: Rng, checker: SchemaChecker): unknown {
@@ -403,7 +478,14 @@ function bodyMutations(op: Operation, checker: SchemaChecker, rng: Rng): Mutatio
       out.push({
         kind: change.kind,
         label: `${where}: ${change.label}`,
-        expect: change.kind === 'invalid' ? { statuses: [400], codes: ['VALIDATION_FAILED', ...(/surrogate/.test(change.label) ? ['MALFORMED_JSON'] : [])], pointer: pointerOf(loc.segments) } : undefined,
+        expect:
+          change.kind === 'invalid'
+            ? {
+                statuses: [400],
+                codes: ['VALIDATION_FAILED', ...(/surrogate/.test(change.label) ? ['MALFORMED_JSON'] : [])],
+                pointer: pointerOf(loc.segments),
+              }
+            : undefined,
         apply(base, rng) {
           const next = clone(base);
           const json = withPath(jsonOf(next), root, loc.segments, rng, checker);
@@ -434,7 +516,8 @@ function bodyMutations(op: Operation, checker: SchemaChecker, rng: Rng): Mutatio
       });
     }
     // DESIGN §4: unknown body fields are refused (typos surface as 400); nested, where the schema closes the object.
-    const closed = s.additionalProperties === false || (loc.segments.length === 0 && s.additionalProperties === undefined && !s.patternProperties);
+    const closed =
+      s.additionalProperties === false || (loc.segments.length === 0 && s.additionalProperties === undefined && !s.patternProperties);
     if (typesOf(s).includes('object') && s.properties && closed) {
       out.push({
         kind: 'invalid',
@@ -454,7 +537,13 @@ function bodyMutations(op: Operation, checker: SchemaChecker, rng: Rng): Mutatio
   }
 
   const rootIsObject = typesOf(root).includes('object');
-  const raw = (label: string, expect: Expectation, bytes: (text: string, json: unknown) => Buffer | undefined, contentType?: string | null, kind: 'invalid' | 'probe' = 'invalid'): Mutation => ({
+  const raw = (
+    label: string,
+    expect: Expectation,
+    bytes: (text: string, json: unknown) => Buffer | undefined,
+    contentType?: string | null,
+    kind: 'invalid' | 'probe' = 'invalid',
+  ): Mutation => ({
     kind,
     label: `body: ${label}`,
     expect: kind === 'invalid' ? expect : undefined,
@@ -477,14 +566,21 @@ function bodyMutations(op: Operation, checker: SchemaChecker, rng: Rng): Mutatio
     rng.pick([
       raw('sent as text/plain', { statuses: [415], codes: ['UNSUPPORTED_MEDIA_TYPE'] }, (t) => Buffer.from(t), 'text/plain'),
       raw('without Content-Type', { statuses: [415], codes: ['UNSUPPORTED_MEDIA_TYPE'] }, (t) => Buffer.from(t), null),
-      raw('sent as application/x-www-form-urlencoded', { statuses: [415], codes: ['UNSUPPORTED_MEDIA_TYPE'] }, () => Buffer.from('title=milonga'), 'application/x-www-form-urlencoded'),
+      raw(
+        'sent as application/x-www-form-urlencoded',
+        { statuses: [415], codes: ['UNSUPPORTED_MEDIA_TYPE'] },
+        () => Buffer.from('title=milonga'),
+        'application/x-www-form-urlencoded',
+      ),
     ]),
   );
   out.push(
     ...rng.sample(
       [
         raw('malformed JSON (truncated)', malformed, (t) => Buffer.from(t.length > 1 ? t.slice(0, -1) : `${t}{`)),
-        raw('malformed JSON (trailing comma)', malformed, (t) => Buffer.from(t.startsWith('{') && t !== '{}' ? `${t.slice(0, -1)},}` : `${t},`)),
+        raw('malformed JSON (trailing comma)', malformed, (t) =>
+          Buffer.from(t.startsWith('{') && t !== '{}' ? `${t.slice(0, -1)},}` : `${t},`),
+        ),
         raw('malformed JSON (single quotes)', malformed, () => Buffer.from("{'title': 'milonga'}")),
         raw('malformed JSON (NaN)', malformed, () => Buffer.from('{"n": NaN}')),
       ],
@@ -500,45 +596,69 @@ function bodyMutations(op: Operation, checker: SchemaChecker, rng: Rng): Mutatio
     ['truncated UTF-8 sequence 0xE2 0x82', [0xe2, 0x82]],
   ];
   for (const [label, bytes] of rng.sample(badBytes, 2)) {
-    out.push(raw(label, malformed, (text) => {
-      const at = firstStringValue(text);
-      const buffer = Buffer.from(text, 'utf8');
-      if (at === undefined) return Buffer.concat([Buffer.from('{"'), Buffer.from(bytes), Buffer.from('":1}')]);
-      const offset = Buffer.byteLength(text.slice(0, at), 'utf8');
-      return Buffer.concat([buffer.subarray(0, offset), Buffer.from(bytes), buffer.subarray(offset)]);
-    }));
+    out.push(
+      raw(label, malformed, (text) => {
+        const at = firstStringValue(text);
+        const buffer = Buffer.from(text, 'utf8');
+        if (at === undefined) return Buffer.concat([Buffer.from('{"'), Buffer.from(bytes), Buffer.from('":1}')]);
+        const offset = Buffer.byteLength(text.slice(0, at), 'utf8');
+        return Buffer.concat([buffer.subarray(0, offset), Buffer.from(bytes), buffer.subarray(offset)]);
+      }),
+    );
   }
   // A number JSON can write but a double cannot hold, in a numeric field of the body.
-  const numeric = Object.entries((merged(root).properties as Record<string, Schema> | undefined) ?? {}).find(([, sub]) => typesOf(sub).some((t) => t === 'integer' || t === 'number'));
+  const numeric = Object.entries((merged(root).properties as Record<string, Schema> | undefined) ?? {}).find(([, sub]) =>
+    typesOf(sub).some((t) => t === 'integer' || t === 'number'),
+  );
   if (numeric) {
     const [key] = numeric;
-    out.push(raw('number 1e400 (past double range)', { statuses: [400], codes: ['VALIDATION_FAILED', 'MALFORMED_JSON'], pointer: pointerOf([key]) }, (_, json) => {
-      const text = JSON.stringify({ ...(json as object), [key]: 123456789 });
-      return Buffer.from(text.replace(`${JSON.stringify(key)}:123456789`, `${JSON.stringify(key)}:1e400`));
-    }));
+    out.push(
+      raw(
+        'number 1e400 (past double range)',
+        { statuses: [400], codes: ['VALIDATION_FAILED', 'MALFORMED_JSON'], pointer: pointerOf([key]) },
+        (_, json) => {
+          const text = JSON.stringify({ ...(json as object), [key]: 123456789 });
+          return Buffer.from(text.replace(`${JSON.stringify(key)}:123456789`, `${JSON.stringify(key)}:1e400`));
+        },
+      ),
+    );
   }
   const wrongTops = ['[]', '"text"', '42', 'null', 'true'].filter((wrong) => !checker.isValid(root, JSON.parse(wrong)));
   for (const wrong of rng.sample(wrongTops, 2)) out.push(raw(`top level is ${wrong}`, VALIDATION('/body'), () => Buffer.from(wrong)));
-  out.push(raw(`${HUGE_BODY_CHARS.toLocaleString('en')}-character string`, { statuses: [413, 400], codes: ['PAYLOAD_TOO_LARGE', 'VALIDATION_FAILED'] }, (t) => {
-    const at = firstStringValue(t);
-    const huge = 'a'.repeat(HUGE_BODY_CHARS);
-    if (at !== undefined) return Buffer.from(t.slice(0, at) + huge + t.slice(at));
-    return Buffer.from(rootIsObject ? `{"fuzzHuge":"${huge}"${t === '{}' ? '' : `,${t.slice(1, -1)}`}}` : `"${huge}"`);
-  }));
+  out.push(
+    raw(
+      `${HUGE_BODY_CHARS.toLocaleString('en')}-character string`,
+      { statuses: [413, 400], codes: ['PAYLOAD_TOO_LARGE', 'VALIDATION_FAILED'] },
+      (t) => {
+        const at = firstStringValue(t);
+        const huge = 'a'.repeat(HUGE_BODY_CHARS);
+        if (at !== undefined) return Buffer.from(t.slice(0, at) + huge + t.slice(at));
+        return Buffer.from(rootIsObject ? `{"fuzzHuge":"${huge}"${t === '{}' ? '' : `,${t.slice(1, -1)}`}}` : `"${huge}"`);
+      },
+    ),
+  );
 
   if (rootIsObject) {
     out.push(raw('__proto__ key', VALIDATION('/body/__proto__'), (t) => prepend(t, '"__proto__":{"roles":["admin"],"isAdmin":true}')));
-    out.push(raw('constructor.prototype key', VALIDATION('/body/constructor'), (t) => prepend(t, '"constructor":{"prototype":{"isAdmin":true}}')));
+    out.push(
+      raw('constructor.prototype key', VALIDATION('/body/constructor'), (t) => prepend(t, '"constructor":{"prototype":{"isAdmin":true}}')),
+    );
     // The refusal of these must itself fit the Problem schema (at most 100 errors, paths of at most 500 characters).
-    out.push(raw('1,000 unknown fields', unknownKey, (t) => prepend(t, Array.from({ length: 1000 }, (_, i) => `"fuzz${i}":${i}`).join(','))));
+    out.push(
+      raw('1,000 unknown fields', unknownKey, (t) => prepend(t, Array.from({ length: 1000 }, (_, i) => `"fuzz${i}":${i}`).join(','))),
+    );
     out.push(raw('unknown field with a 3,000-character name', unknownKey, (t) => prepend(t, `"${'k'.repeat(3000)}":1`)));
     out.push(
       ...rng.sample(
         [
           raw('nested __proto__ key', unknownKey, (t) => prepend(t, '"fuzzNested":{"__proto__":{"isAdmin":true}}')),
-          raw('unknown field nested 5,000 deep', { statuses: [400], codes: ['VALIDATION_FAILED', 'MALFORMED_JSON'] }, (t) => prepend(t, `"fuzzDeep":${'['.repeat(5000)}${']'.repeat(5000)}`)),
+          raw('unknown field nested 5,000 deep', { statuses: [400], codes: ['VALIDATION_FAILED', 'MALFORMED_JSON'] }, (t) =>
+            prepend(t, `"fuzzDeep":${'['.repeat(5000)}${']'.repeat(5000)}`),
+          ),
           raw('unknown field named with NUL', unknownKey, (t) => prepend(t, '"a\\u0000b":1')),
-          raw('unknown field named with a lone surrogate', { statuses: [400], codes: ['VALIDATION_FAILED', 'MALFORMED_JSON'] }, (t) => prepend(t, '"a\\ud800b":1')),
+          raw('unknown field named with a lone surrogate', { statuses: [400], codes: ['VALIDATION_FAILED', 'MALFORMED_JSON'] }, (t) =>
+            prepend(t, '"a\\ud800b":1'),
+          ),
         ],
         2,
       ),
@@ -546,15 +666,33 @@ function bodyMutations(op: Operation, checker: SchemaChecker, rng: Rng): Mutatio
   }
   // Valid JSON at the edges: only the general assertions apply.
   const edges = [
-    raw('UTF-8 byte order mark before the JSON', VALIDATION(), (t) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(t)]), undefined, 'probe'),
-    raw('pretty-printed, charset=utf-8', VALIDATION(), (_, json) => Buffer.from(JSON.stringify(json, null, 2)), 'application/json; charset=utf-8', 'probe'),
+    raw(
+      'UTF-8 byte order mark before the JSON',
+      VALIDATION(),
+      (t) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(t)]),
+      undefined,
+      'probe',
+    ),
+    raw(
+      'pretty-printed, charset=utf-8',
+      VALIDATION(),
+      (_, json) => Buffer.from(JSON.stringify(json, null, 2)),
+      'application/json; charset=utf-8',
+      'probe',
+    ),
   ];
   if (rootIsObject) {
     edges.push(
-      raw('duplicate keys', VALIDATION(), (t, json) => {
-        const first = json && typeof json === 'object' ? Object.keys(json)[0] : undefined;
-        return first ? prepend(t, `${JSON.stringify(first)}:${JSON.stringify((json as Record<string, unknown>)[first])}`) : undefined;
-      }, undefined, 'probe'),
+      raw(
+        'duplicate keys',
+        VALIDATION(),
+        (t, json) => {
+          const first = json && typeof json === 'object' ? Object.keys(json)[0] : undefined;
+          return first ? prepend(t, `${JSON.stringify(first)}:${JSON.stringify((json as Record<string, unknown>)[first])}`) : undefined;
+        },
+        undefined,
+        'probe',
+      ),
     );
   }
   out.push(rng.pick(edges));
@@ -570,7 +708,9 @@ function firstStringValue(text: string): number | undefined {
 // --- queries and credentials -------------------------------------------------------------------
 
 function queryMutations(op: Operation): Mutation[] {
-  const integers = op.parameters.filter((p) => p.in === 'query' && typesOf(p.schema).includes('integer') && typeof merged(p.schema).minimum === 'number');
+  const integers = op.parameters.filter(
+    (p) => p.in === 'query' && typesOf(p.schema).includes('integer') && typeof merged(p.schema).minimum === 'number',
+  );
   return [
     {
       kind: 'invalid',
@@ -612,7 +752,10 @@ function authMutations(rng: Rng): Mutation[] {
     auth('none', 'none'),
     rng.pick([
       auth('a bearer token that is no JWT', { header: 'Bearer not-a-token' }),
-      auth('an unsigned JWT (alg none)', { header: 'Bearer eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiIwYjZmMWMxZS04ZDVlLTRhNTctOWE0My02ZDBhNGIxZjJjM2QiLCJyb2xlcyI6WyJhZG1pbiJdfQ.' }),
+      auth('an unsigned JWT (alg none)', {
+        header:
+          'Bearer eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.eyJzdWIiOiIwYjZmMWMxZS04ZDVlLTRhNTctOWE0My02ZDBhNGIxZjJjM2QiLCJyb2xlcyI6WyJhZG1pbiJdfQ.',
+      }),
       auth('Basic credentials', { header: 'Basic ZnV6ejpmdXp6' }),
       auth('an empty bearer token', { header: 'Bearer ' }),
     ]),

@@ -26,7 +26,12 @@ export class SchemaChecker {
   errors(schema: Schema, value: unknown): string[] {
     const validate = this.validator(schema);
     if (validate(value)) return [];
-    return (validate.errors ?? []).slice(0, 8).map((e) => `${e.instancePath || '/'} ${e.message ?? e.keyword}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify(e.params.allowedValues)}` : ''}`);
+    return (validate.errors ?? [])
+      .slice(0, 8)
+      .map(
+        (e) =>
+          `${e.instancePath || '/'} ${e.message ?? e.keyword}${e.params && 'allowedValues' in e.params ? ` ${JSON.stringify(e.params.allowedValues)}` : ''}`,
+      );
   }
 
   isValid(schema: Schema, value: unknown): boolean {
@@ -53,7 +58,9 @@ export class SchemaChecker {
     }
     if (typeof value !== 'object' || value === null) return out;
     const properties = s.properties as Record<string, Schema> | undefined;
-    const patterns = Object.entries((s.patternProperties as Record<string, Schema> | undefined) ?? {}).map(([p, sub]) => [new RegExp(p, 'u'), sub] as const);
+    const patterns = Object.entries((s.patternProperties as Record<string, Schema> | undefined) ?? {}).map(
+      ([p, sub]) => [new RegExp(p, 'u'), sub] as const,
+    );
     const additional = s.additionalProperties;
     for (const [key, child] of Object.entries(value)) {
       const at = `${path}/${key.replaceAll('~', '~0').replaceAll('/', '~1')}`;

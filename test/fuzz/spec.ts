@@ -58,7 +58,7 @@ export function deref<T = Schema>(node: unknown): T {
 }
 
 /** The node a local reference (`#/components/schemas/Event`) names. */
-export function pointer(ref: string): unknown {
+function pointer(ref: string): unknown {
   if (!ref.startsWith('#/')) throw new Error(`Only local $refs are supported, got ${ref}`);
   let node: unknown = document;
   for (const raw of ref.slice(2).split('/')) {
@@ -92,7 +92,9 @@ export function operations(): Operation[] {
         path,
         parameters,
         body: toBody(op.requestBody),
-        responses: Object.fromEntries(Object.entries((op.responses as Record<string, unknown>) ?? {}).map(([status, r]) => [status, toResponse(r)])),
+        responses: Object.fromEntries(
+          Object.entries((op.responses as Record<string, unknown>) ?? {}).map(([status, r]) => [status, toResponse(r)]),
+        ),
         secured: isSecured((op.security as Record<string, string[]>[] | undefined) ?? document.security ?? []),
       });
     }
@@ -129,7 +131,9 @@ function toResponse(raw: unknown): ResponseSpec {
   }
   const content: ResponseSpec['content'] = {};
   for (const [type, m] of Object.entries((response.content as Record<string, Record<string, unknown>> | undefined) ?? {})) {
-    const examples = Object.values((m.examples as Record<string, unknown> | undefined) ?? {}).map((e) => deref<{ value?: { code?: unknown } }>(e));
+    const examples = Object.values((m.examples as Record<string, unknown> | undefined) ?? {}).map((e) =>
+      deref<{ value?: { code?: unknown } }>(e),
+    );
     const codes = examples.map((e) => e.value?.code).filter((code): code is string => typeof code === 'string');
     content[type] = { schema: m.schema as Schema | undefined, codes };
   }

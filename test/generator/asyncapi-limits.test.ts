@@ -8,7 +8,9 @@ import { listEvents, rateLimitsOf } from '../../runtime/contract';
 const doc = JSON.parse(readFileSync(join(process.cwd(), 'generated/asyncapi.json'), 'utf8')) as {
   servers: Record<string, { description: string }>;
   operations: Record<string, { description?: string }>;
-  components: { messages: Record<string, { payload: { anyOf: { properties: { error?: { properties: { code: { enum: string[] } } } } }[] } }> };
+  components: {
+    messages: Record<string, { payload: { anyOf: { properties: { error?: { properties: { code: { enum: string[] } } } } }[] } }>;
+  };
 };
 
 describe('rate limits and connection rules in the AsyncAPI document', () => {
@@ -16,7 +18,9 @@ describe('rate limits and connection rules in the AsyncAPI document', () => {
     for (const { exportName, event } of listEvents(api)) {
       if (event.kind !== 'client-event') continue;
       for (const limit of rateLimitsOf(event)) {
-        expect(doc.operations[exportName]?.description, event.name).toContain(`Rate limit: ${limit.points} events per ${limit.windowSeconds} s per user`);
+        expect(doc.operations[exportName]?.description, event.name).toContain(
+          `Rate limit: ${limit.points} events per ${limit.windowSeconds} s per user`,
+        );
       }
       const ack = doc.components.messages[`${event.name.replace(':', '.')}.ack`]!;
       const failure = ack.payload.anyOf.find((branch) => branch.properties.error);

@@ -49,7 +49,9 @@ describe('generated AsyncAPI document', () => {
         expect(operation!.action).toBe('send');
         expect(operation!.reply).toBeUndefined();
       }
-      const message = resolve(operation!.messages[0]!.$ref.replace('#/channels/realtime/messages/', '#/components/messages/')) as { name: string };
+      const message = resolve(operation!.messages[0]!.$ref.replace('#/channels/realtime/messages/', '#/components/messages/')) as {
+        name: string;
+      };
       expect(message.name).toBe(event.name.replace(':', '.'));
     }
     expect(Object.keys(doc.operations)).toHaveLength(events.length);
@@ -62,8 +64,17 @@ describe('generated AsyncAPI document', () => {
   });
 
   it('documents the ack of message:send with its error codes', () => {
-    const ack = doc.components.messages['message.send.ack'] as { payload: { anyOf: { properties: { error?: { properties: { code: { enum: string[] } } } } }[] } };
+    const ack = doc.components.messages['message.send.ack'] as {
+      payload: { anyOf: { properties: { error?: { properties: { code: { enum: string[] } } } } }[] };
+    };
     const failure = ack.payload.anyOf.find((branch) => branch.properties.error);
-    expect(failure!.properties.error!.properties.code.enum).toEqual(['VALIDATION_FAILED', 'INTERNAL', 'FORBIDDEN', 'NOT_FOUND', 'CLIENT_KEY_REUSED', 'RATE_LIMITED']);
+    expect(failure!.properties.error!.properties.code.enum).toEqual([
+      'VALIDATION_FAILED',
+      'INTERNAL',
+      'FORBIDDEN',
+      'NOT_FOUND',
+      'CLIENT_KEY_REUSED',
+      'RATE_LIMITED',
+    ]);
   });
 });

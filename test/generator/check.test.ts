@@ -73,7 +73,10 @@ function problemsOfNotes(exports: Record<string, unknown>): ContractProblem[] {
 }
 
 function expectProblem(problems: ContractProblem[], contract: string, message: RegExp): void {
-  expect(problems, `expected a problem of ${contract} matching ${message}`).toContainEqual({ contract, message: expect.stringMatching(message) });
+  expect(problems, `expected a problem of ${contract} matching ${message}`).toContainEqual({
+    contract,
+    message: expect.stringMatching(message),
+  });
 }
 
 /** Every problem names the one broken contract, never a sound neighbour. */
@@ -333,7 +336,10 @@ describe('shared rate-limit policies and deep bodies', () => {
     });
     const problems = checkSharedLimits(listContracts(api), listEvents(api));
     expect(problems).toEqual([
-      { contract: 'notes.listNotes', message: 'rate limit "reads" differs from the one of the same name in notes.getNote; a shared name is one counter' },
+      {
+        contract: 'notes.listNotes',
+        message: 'rate limit "reads" differs from the one of the same name in notes.getNote; a shared name is one counter',
+      },
     ]);
   });
 
@@ -342,7 +348,13 @@ describe('shared rate-limit policies and deep bodies', () => {
     const api = apiOf({
       notes: {
         getNote: getNoteWith({ rateLimit: limit }),
-        writeNote: clientEvent({ name: 'note:write', summary: 'Write', payload: z.object({ text: z.string().max(10) }), ack: z.object({}), rateLimit: limit }),
+        writeNote: clientEvent({
+          name: 'note:write',
+          summary: 'Write',
+          payload: z.object({ text: z.string().max(10) }),
+          ack: z.object({}),
+          rateLimit: limit,
+        }),
       },
     });
     expect(checkSharedLimits(listContracts(api), listEvents(api))).toEqual([]);

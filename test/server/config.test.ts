@@ -15,14 +15,19 @@ const refusal = (env: Record<string, string>) => {
 };
 
 describe('TRUST_PROXY', () => {
-  it('accepts a hop count or the proxies\' addresses: IPs, CIDR ranges and the named ranges', () => {
+  it("accepts a hop count or the proxies' addresses: IPs, CIDR ranges and the named ranges", () => {
     expect(load({}).TRUST_PROXY).toBeUndefined();
     expect(load({ TRUST_PROXY: '' }).TRUST_PROXY).toBeUndefined();
     expect(load({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
     expect(load({ TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
     expect(load({ TRUST_PROXY: 'loopback' }).TRUST_PROXY).toEqual(['loopback']);
     expect(load({ TRUST_PROXY: 'loopback, linklocal,uniquelocal' }).TRUST_PROXY).toEqual(['loopback', 'linklocal', 'uniquelocal']);
-    expect(load({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.20, fd00::/8, ::1' }).TRUST_PROXY).toEqual(['10.0.0.0/8', '192.168.1.20', 'fd00::/8', '::1']);
+    expect(load({ TRUST_PROXY: '10.0.0.0/8, 192.168.1.20, fd00::/8, ::1' }).TRUST_PROXY).toEqual([
+      '10.0.0.0/8',
+      '192.168.1.20',
+      'fd00::/8',
+      '::1',
+    ]);
   });
 
   it('refuses "true" (any X-Forwarded-For would be believed), naming the variable and what to give instead', () => {
@@ -30,7 +35,8 @@ describe('TRUST_PROXY', () => {
     expect(message).toContain('TRUST_PROXY: "true" is not accepted');
     expect(message).toContain('hop count');
     expect(message).toContain('loopback');
-    for (const value of ['TRUE', 'false', 'yes', '*', 'all']) expect(refusal({ TRUST_PROXY: value })).toContain(`TRUST_PROXY: "${value}" is not accepted`);
+    for (const value of ['TRUE', 'false', 'yes', '*', 'all'])
+      expect(refusal({ TRUST_PROXY: value })).toContain(`TRUST_PROXY: "${value}" is not accepted`);
   });
 
   it('refuses an entry that is no address, range or named range', () => {
@@ -65,7 +71,8 @@ describe('REDIS_PREFIX', () => {
   });
 
   it('refuses an empty, spaced or overlong prefix', () => {
-    for (const value of ['', 'with space:', 'x'.repeat(65)]) expect(refusal({ REDIS_PREFIX: value })).toContain('REDIS_PREFIX: must be 1 to 64 printable ASCII characters');
+    for (const value of ['', 'with space:', 'x'.repeat(65)])
+      expect(refusal({ REDIS_PREFIX: value })).toContain('REDIS_PREFIX: must be 1 to 64 printable ASCII characters');
   });
 });
 
@@ -84,7 +91,9 @@ describe('HTTP timeouts and the connection cap', () => {
   });
 
   it('refuses a header timeout longer than the request timeout, and values below a second', () => {
-    expect(refusal({ HTTP_HEADERS_TIMEOUT_MS: '40000' })).toContain('HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (30000)');
+    expect(refusal({ HTTP_HEADERS_TIMEOUT_MS: '40000' })).toContain(
+      'HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (30000)',
+    );
     expect(refusal({ HTTP_REQUEST_TIMEOUT_MS: '10' })).toContain('HTTP_REQUEST_TIMEOUT_MS');
   });
 });

@@ -29,9 +29,15 @@ describe('errors', () => {
     const transport = createTransport({ baseUrl: server.baseUrl });
     const fieldErrors = [{ path: '/body/title', code: 'too_small', message: 'Title is required' }];
     server.handle((_req, res) =>
-      sendProblem(res, 400, 'VALIDATION_FAILED', { detail: '1 field is invalid', requestId: 'req-body', errors: fieldErrors }, {
-        'x-request-id': 'req-header',
-      }),
+      sendProblem(
+        res,
+        400,
+        'VALIDATION_FAILED',
+        { detail: '1 field is invalid', requestId: 'req-body', errors: fieldErrors },
+        {
+          'x-request-id': 'req-header',
+        },
+      ),
     );
 
     const error = await failure(transport.request(createPost, { body: {} }));

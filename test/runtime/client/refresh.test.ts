@@ -1,10 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ApiClientError,
-  createTransport,
-  type OperationDescriptor,
-  type TokenStore,
-} from '../../../runtime/client/index';
+import { type ApiClientError, createTransport, type OperationDescriptor, type TokenStore } from '../../../runtime/client/index';
 import { failure, sendJson, sendProblem, startServer, type TestServer } from './server';
 
 const getMe: OperationDescriptor = { operationId: 'getMe', method: 'GET', path: '/api/v1/me', auth: true, paged: false };
@@ -59,9 +54,7 @@ describe('token refresh', () => {
     const transport = createTransport({ baseUrl: server.baseUrl, tokens });
     acceptOnlyFreshToken();
 
-    const results = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => transport.request(createPost, { body: { n: i } })),
-    );
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => transport.request(createPost, { body: { n: i } })));
 
     expect(tokens.refreshCalls).toBe(1);
     expect(results).toEqual(Array.from({ length: 20 }, (_, i) => ({ body: JSON.stringify({ n: i }) })));

@@ -115,11 +115,7 @@ describe('request', () => {
     await createTransport({ baseUrl: `${server.baseUrl}/backend//` }).request(getEvent, { params: { eventId: '2' } });
     await createTransport({ baseUrl: `${server.baseUrl}/backend` }).request(getEvent, { params: { eventId: '3' } });
 
-    expect(server.requests.map((r) => r.url)).toEqual([
-      '/api/v1/events/1',
-      '/backend/api/v1/events/2',
-      '/backend/api/v1/events/3',
-    ]);
+    expect(server.requests.map((r) => r.url)).toEqual(['/api/v1/events/1', '/backend/api/v1/events/2', '/backend/api/v1/events/3']);
   });
 
   it('sends the body as JSON with method, Accept, content-type, client and per-request headers', async () => {

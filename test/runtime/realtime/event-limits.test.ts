@@ -22,7 +22,10 @@ describe('client event rate limits', () => {
     for (const { event } of clientEvents) {
       const limits = rateLimitsOf(event as Parameters<typeof rateLimitsOf>[0]);
       expect(limits.length, event.name).toBeGreaterThan(0);
-      expect(limits.some((l) => l.key === 'user' || (Array.isArray(l.key) && l.key.includes('user'))), event.name).toBe(true);
+      expect(
+        limits.some((l) => l.key === 'user' || (Array.isArray(l.key) && l.key.includes('user'))),
+        event.name,
+      ).toBe(true);
     }
   });
 });

@@ -60,7 +60,10 @@ const top: HandlerFor<typeof topSongs, object> = ({ page }) => {
   const last = items.at(-1);
   return { items, next: rest.length > items.length && last ? { plays: last.plays, id: last.id } : null };
 };
-const newest: HandlerFor<typeof newSongs, object> = () => ({ items: SONGS, next: { createdAt: new Date('2026-01-01T00:00:00Z'), id: 's4' } });
+const newest: HandlerFor<typeof newSongs, object> = () => ({
+  items: SONGS,
+  next: { createdAt: new Date('2026-01-01T00:00:00Z'), id: 's4' },
+});
 const routes: RouteDefinition[] = [
   { endpoint: topSongs, handler: top },
   { endpoint: newSongs, handler: newest },

@@ -46,7 +46,16 @@ function handMade(header: object, payload: object): string {
   return `${signingInput}.${createHmac('sha256', SECRET).update(signingInput).digest('base64url')}`;
 }
 
-const validClaims = () => ({ sub: 'user-1', roles: ['user'], sid: 'session-1', jti: 'token-1', iss: ISSUER, aud: AUDIENCE, iat: now(), exp: now() + 600 });
+const validClaims = () => ({
+  sub: 'user-1',
+  roles: ['user'],
+  sid: 'session-1',
+  jti: 'token-1',
+  iss: ISSUER,
+  aud: AUDIENCE,
+  iat: now(),
+  exp: now() + 600,
+});
 
 const attacks: [string, () => Promise<string | undefined> | string | undefined][] = [
   ['no Authorization header', () => undefined],
@@ -54,7 +63,10 @@ const attacks: [string, () => Promise<string | undefined> | string | undefined][
   ['a malformed header (Bearer without a token)', () => 'Bearer '],
   ['a malformed header (token without scheme)', async () => fixture.token()],
   ['a bearer token that is not a JWT', () => 'Bearer not-a-jwt'],
-  ['a token signed with the wrong key', async () => `Bearer ${await forge({ secret: new TextEncoder().encode('another-secret-that-is-at-least-32-bytes') })}`],
+  [
+    'a token signed with the wrong key',
+    async () => `Bearer ${await forge({ secret: new TextEncoder().encode('another-secret-that-is-at-least-32-bytes') })}`,
+  ],
   ['an unsecured token (alg: none) from jose', () => `Bearer ${new UnsecuredJWT(validClaims()).setSubject('user-1').encode()}`],
   ['a hand-made alg: none token with typ at+jwt', () => `Bearer ${b64({ alg: 'none', typ: 'at+jwt' })}.${b64(validClaims())}.`],
   ['a token with typ JWT', async () => `Bearer ${await forge({ typ: 'JWT' })}`],
@@ -79,10 +91,24 @@ const attacks: [string, () => Promise<string | undefined> | string | undefined][
   ['a token with a numeric sid', async () => `Bearer ${await forge({ sid: 42 })}`],
   ['a token with a numeric jti', async () => `Bearer ${await forge({ jti: 42 })}`],
   // Older than the access-token lifetime (15 minutes by default), whatever exp says, but with a bad signature.
-  ['an over-age token with a bad signature', async () => `Bearer ${await forge({ iat: now() - 3600, exp: now() + 3600, secret: new TextEncoder().encode('another-secret-that-is-at-least-32-bytes') })}`],
-  ['an expired token with a bad signature', async () => `Bearer ${await forge({ iat: now() - 7200, exp: now() - 3600, secret: new TextEncoder().encode('another-secret-that-is-at-least-32-bytes') })}`],
-  ['an expired token from the wrong issuer', async () => `Bearer ${await forge({ iat: now() - 7200, exp: now() - 3600, issuer: 'https://evil.example.test' })}`],
-  ['an expired token with typ refresh+jwt', async () => `Bearer ${await forge({ iat: now() - 7200, exp: now() - 3600, typ: 'refresh+jwt' })}`],
+  [
+    'an over-age token with a bad signature',
+    async () =>
+      `Bearer ${await forge({ iat: now() - 3600, exp: now() + 3600, secret: new TextEncoder().encode('another-secret-that-is-at-least-32-bytes') })}`,
+  ],
+  [
+    'an expired token with a bad signature',
+    async () =>
+      `Bearer ${await forge({ iat: now() - 7200, exp: now() - 3600, secret: new TextEncoder().encode('another-secret-that-is-at-least-32-bytes') })}`,
+  ],
+  [
+    'an expired token from the wrong issuer',
+    async () => `Bearer ${await forge({ iat: now() - 7200, exp: now() - 3600, issuer: 'https://evil.example.test' })}`,
+  ],
+  [
+    'an expired token with typ refresh+jwt',
+    async () => `Bearer ${await forge({ iat: now() - 7200, exp: now() - 3600, typ: 'refresh+jwt' })}`,
+  ],
 ];
 
 async function call(path: string, authorization: string | undefined) {
@@ -133,7 +159,10 @@ describe('authentication on an auth: user endpoint', () => {
 
   it('takes the maximum age from maxAgeSeconds', async () => {
     const short = createFixture({ auth: { secret: SECRET, issuer: ISSUER, audience: AUDIENCE, maxAgeSeconds: 60 } });
-    const me = async (iat: number) => request(short.app).get('/api/v1/me').set('Authorization', `Bearer ${await forge({ iat, exp: iat + 900 })}`);
+    const me = async (iat: number) =>
+      request(short.app)
+        .get('/api/v1/me')
+        .set('Authorization', `Bearer ${await forge({ iat, exp: iat + 900 })}`);
     expectProblem(await me(now() - 120), 401, 'TOKEN_EXPIRED');
     expect((await me(now() - 30)).status).toBe(200);
   });
@@ -222,7 +251,9 @@ describe('revocation hook', () => {
 
   it('lets the token through when isRevoked returns false (also async)', async () => {
     const lenient = createFixture({ auth: { secret: SECRET, issuer: ISSUER, audience: AUDIENCE, isRevoked: async () => false } });
-    const res = await request(lenient.app).get('/api/v1/me').set('Authorization', `Bearer ${await lenient.token('user-8')}`);
+    const res = await request(lenient.app)
+      .get('/api/v1/me')
+      .set('Authorization', `Bearer ${await lenient.token('user-8')}`);
     expect(res.status).toBe(200);
   });
 });

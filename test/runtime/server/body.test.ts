@@ -12,7 +12,13 @@ const listening = listenForFile(app);
 function chunked(path: string, chunks: string[], contentType = 'application/json') {
   return new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: unknown }>((resolve, reject) => {
     const req = httpRequest(
-      { host: '127.0.0.1', port: listening.port, path, method: 'POST', headers: { 'content-type': contentType, 'transfer-encoding': 'chunked', connection: 'close' } },
+      {
+        host: '127.0.0.1',
+        port: listening.port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': contentType, 'transfer-encoding': 'chunked', connection: 'close' },
+      },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));
@@ -86,7 +92,10 @@ describe('JSON body', () => {
 
   it('refuses a top-level "__proto__" key with 400 naming it, and pollutes nothing', async () => {
     const before = prototypeKeys();
-    const res = await request(app).post('/api/v1/items').set('Content-Type', 'application/json').send('{"title":"x","__proto__":{"polluted":true}}');
+    const res = await request(app)
+      .post('/api/v1/items')
+      .set('Content-Type', 'application/json')
+      .send('{"title":"x","__proto__":{"polluted":true}}');
     const body = expectProblem(res, 400, 'VALIDATION_FAILED');
     expect(errorPaths(body)).toEqual(['/body/__proto__']);
     expect(prototypeKeys()).toEqual(before);
@@ -106,13 +115,19 @@ describe('JSON body', () => {
   });
 
   it('refuses the exact {"a": {"constructor": {"prototype": {}}}} shape with the path /body/a/constructor', async () => {
-    const res = await request(app).post('/api/v1/items').set('Content-Type', 'application/json').send('{"a":{"constructor":{"prototype":{}}}}');
+    const res = await request(app)
+      .post('/api/v1/items')
+      .set('Content-Type', 'application/json')
+      .send('{"a":{"constructor":{"prototype":{}}}}');
     const body = expectProblem(res, 400, 'VALIDATION_FAILED');
     expect(errorPaths(body)).toContain('/body/a/constructor');
   });
 
   it('refuses a "__proto__" key nested in a free-form record', async () => {
-    const res = await request(app).post('/api/v1/items').set('Content-Type', 'application/json').send('{"title":"x","meta":{"__proto__":{"isAdmin":true}}}');
+    const res = await request(app)
+      .post('/api/v1/items')
+      .set('Content-Type', 'application/json')
+      .send('{"title":"x","meta":{"__proto__":{"isAdmin":true}}}');
     const body = expectProblem(res, 400, 'VALIDATION_FAILED');
     expect(errorPaths(body)).toEqual(['/body/meta/__proto__']);
   });
@@ -128,10 +143,13 @@ describe('JSON body', () => {
 
   it('never hands a handler an own "__proto__" key, even escaped, under a free-form body schema', async () => {
     probe.inputs.rawList = undefined;
-    const res = await request(app).post('/api/v1/raw').set('Content-Type', 'application/json').send('[{"\\u005f_proto__":{"isAdmin":true}}]');
+    const res = await request(app)
+      .post('/api/v1/raw')
+      .set('Content-Type', 'application/json')
+      .send('[{"\\u005f_proto__":{"isAdmin":true}}]');
     const seen = probe.inputs.rawList as { body: unknown[] } | undefined;
     const first = seen?.body[0];
-    expect(first !== undefined && Object.prototype.hasOwnProperty.call(first, '__proto__')).toBe(false);
+    expect(typeof first === 'object' && first !== null && Object.hasOwn(first, '__proto__')).toBe(false);
     const body = expectProblem(res, 400, 'VALIDATION_FAILED');
     expect(errorPaths(body)).toEqual(['/body/0/__proto__']);
   });

@@ -75,7 +75,10 @@ describe('cursor pages', () => {
   it('hands the handler the decoded cursor and the filters without limit/cursor', async () => {
     const first = await request(app).get('/api/v1/items?limit=1');
     await request(app).get(`/api/v1/items?limit=1&cursor=${encodeURIComponent(first.body.page.nextCursor as string)}`);
-    const seen = probe.inputs.listItems as { query: Record<string, unknown>; page: { limit: number; after: { createdAt: Date; id: string } } };
+    const seen = probe.inputs.listItems as {
+      query: Record<string, unknown>;
+      page: { limit: number; after: { createdAt: Date; id: string } };
+    };
     expect(seen.query).toEqual({});
     expect(seen.page.limit).toBe(1);
     expect(seen.page.after.id).toBe('a');

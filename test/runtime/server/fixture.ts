@@ -7,11 +7,11 @@ import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect } from 'vitest';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Endpoint, PageKey } from '../../../runtime/contract';
 import {
   domainErrors,
-  Item,
+  type Item,
   getItem,
   deleteItem,
   createItem,
@@ -60,7 +60,7 @@ function route<E extends Endpoint>(e: E, handler: HandlerFor<E, object>): RouteD
 }
 
 /** Five rows in keyset order `(createdAt, id)`; `red` and `blue` tags for filters. */
-export const ROWS = [
+const ROWS = [
   { id: 'a', tag: 'red', createdAt: '2026-01-01T00:00:00.000Z' },
   { id: 'b', tag: 'red', createdAt: '2026-01-02T00:00:00.000Z' },
   { id: 'c', tag: 'blue', createdAt: '2026-01-03T00:00:00.000Z' },
@@ -100,7 +100,12 @@ export function fixtureRoutes(probe: Probe): RouteDefinition[] {
     route(getItem, (input) => {
       probe.inputs.getItem = input;
       // Extra fields a data layer might hand back: the response schema must drop them.
-      const row = { id: input.params.id * (input.query.scale ?? 1), title: `Item ${input.params.id}`, passwordHash: '$argon2id$v=19$secret', internalNote: 'x' };
+      const row = {
+        id: input.params.id * (input.query.scale ?? 1),
+        title: `Item ${input.params.id}`,
+        passwordHash: '$argon2id$v=19$secret',
+        internalNote: 'x',
+      };
       return row;
     }),
     route(deleteItem, (input) => {

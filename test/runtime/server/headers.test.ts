@@ -139,7 +139,10 @@ describe('CORS', () => {
     expect(ok.headers['access-control-allow-origin']).toBe(ALLOWED_ORIGIN);
     expect(ok.headers['access-control-allow-methods']).toContain('POST');
 
-    const other = await request(app).options('/api/v1/items').set('Origin', 'https://evil.example.test').set('Access-Control-Request-Method', 'POST');
+    const other = await request(app)
+      .options('/api/v1/items')
+      .set('Origin', 'https://evil.example.test')
+      .set('Access-Control-Request-Method', 'POST');
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
   });
 });

@@ -61,7 +61,12 @@ describe('Idempotency-Key', () => {
     const fixture = createFixture();
     const session1 = await fixture.token('user-1', ['user'], 'session-1');
     const session2 = await fixture.token('user-1', ['user'], 'session-2');
-    const send = (token: string) => request(fixture.app).post('/api/v1/attempts').set('Authorization', `Bearer ${token}`).set('Idempotency-Key', 'key-5').send({ code: 'right' });
+    const send = (token: string) =>
+      request(fixture.app)
+        .post('/api/v1/attempts')
+        .set('Authorization', `Bearer ${token}`)
+        .set('Idempotency-Key', 'key-5')
+        .send({ code: 'right' });
     expect((await send(session1)).body).toEqual({ data: { sessionId: 'session-1' } });
     const other = await send(session2);
     expect(other.body).toEqual({ data: { sessionId: 'session-2' } });
@@ -95,7 +100,11 @@ describe('Idempotency-Key', () => {
     const store = recordingStore();
     const fixture = createFixture({ idempotency: store });
     const token = await fixture.token('user-3', ['user'], 'session-4');
-    await request(fixture.app).post('/api/v1/attempts').set('Authorization', `Bearer ${token}`).set('Idempotency-Key', 'key-7').send({ code: 'right' });
+    await request(fixture.app)
+      .post('/api/v1/attempts')
+      .set('Authorization', `Bearer ${token}`)
+      .set('Idempotency-Key', 'key-7')
+      .send({ code: 'right' });
     expect(store.finished).toHaveLength(1);
     expect(Object.keys(store.finished[0]!.headers ?? {}).map((h) => h.toLowerCase())).not.toContain('ratelimit');
   });

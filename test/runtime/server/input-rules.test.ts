@@ -15,11 +15,19 @@ const listening = listenForFile(app);
 function postBytes(path: string, body: Buffer) {
   return new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
     const req = httpRequest(
-      { host: '127.0.0.1', port: listening.port, path, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      {
+        host: '127.0.0.1',
+        port: listening.port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+      },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<string, unknown> }));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<string, unknown> }),
+        );
       },
     );
     req.on('error', reject);
@@ -42,9 +50,15 @@ describe('text in bodies', () => {
   });
 
   it('refuses NUL in a nested field and in a key', async () => {
-    const nested = await request(app).post('/api/v1/items').set('content-type', 'application/json').send('{"title":"t","nested":{"note":"\\u0000"}}');
+    const nested = await request(app)
+      .post('/api/v1/items')
+      .set('content-type', 'application/json')
+      .send('{"title":"t","nested":{"note":"\\u0000"}}');
     expect(errorPaths(expectProblem(nested, 400, 'VALIDATION_FAILED'))).toEqual(['/body/nested/note']);
-    const key = await request(app).post('/api/v1/items').set('content-type', 'application/json').send('{"title":"t","meta":{"k\\u0000":1}}');
+    const key = await request(app)
+      .post('/api/v1/items')
+      .set('content-type', 'application/json')
+      .send('{"title":"t","meta":{"k\\u0000":1}}');
     expect(errorPaths(expectProblem(key, 400, 'VALIDATION_FAILED'))).toEqual(['/body/meta/k\ufffd']);
   });
 
@@ -116,7 +130,9 @@ describe('problems stay within the Problem schema', () => {
 
   it('lists at most 100 field errors and says how many there were', async () => {
     const fields = Object.fromEntries(Array.from({ length: 9000 }, (_, i) => [`unknown${i}`, 1]));
-    const res = await request(app).post('/api/v1/items').send({ title: 't', ...fields });
+    const res = await request(app)
+      .post('/api/v1/items')
+      .send({ title: 't', ...fields });
     const problem = expectProblem(res, 400, 'VALIDATION_FAILED');
     expect(problem.errors).toHaveLength(100);
     expect(problem.detail).toBe('9000 fields are invalid (the first 100 are listed, 8900 more are not)');
@@ -126,7 +142,9 @@ describe('problems stay within the Problem schema', () => {
 
   it('clips a field error that echoes a huge key, without splitting a surrogate pair', async () => {
     const key = `${'💃'.repeat(600)}x`;
-    const res = await request(app).post('/api/v1/items').send({ title: 't', [key]: 1 });
+    const res = await request(app)
+      .post('/api/v1/items')
+      .send({ title: 't', [key]: 1 });
     const problem = expectProblem(res, 400, 'VALIDATION_FAILED');
     const [error] = problem.errors as { path: string; message: string }[];
     expect(error!.path.length).toBeLessThanOrEqual(500);

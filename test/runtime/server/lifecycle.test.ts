@@ -12,7 +12,9 @@ function get(url: string, agent: Agent) {
     httpRequest(url, { agent }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(Buffer.concat(parts).toString('utf8')) as unknown }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: JSON.parse(Buffer.concat(parts).toString('utf8')) as unknown }),
+      );
       res.on('error', reject);
     })
       .on('error', reject)
@@ -92,7 +94,10 @@ describe('graceful shutdown', () => {
       const res = await inflight;
       expect(res.status).toBe(200);
       // Liveness bound, not a measurement: a correct drain ends right after the response.
-      const outcome = await Promise.race([stopped, new Promise<'still draining'>((resolve) => setTimeout(() => resolve('still draining'), 3000).unref())]);
+      const outcome = await Promise.race([
+        stopped,
+        new Promise<'still draining'>((resolve) => setTimeout(() => resolve('still draining'), 3000).unref()),
+      ]);
       expect(outcome).toBe('stopped');
     } finally {
       agent.destroy();
@@ -129,12 +134,17 @@ function rawConnection(port: number) {
 }
 
 /** Resolves with `value` after `ms` (an unref'd timer), to race against what should happen sooner. */
-const after = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms).unref());
+const settleAfter = <T>(ms: number, value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms).unref());
 
 describe('slow clients', () => {
   it('cuts off a trickled body once the request timeout passes (408), and a trickled header block too', async () => {
     const fixture = createFixture();
-    const running = await serve(fixture.app, { port: 0, host: '127.0.0.1', log: fixture.log, timeouts: { headersMs: 300, requestMs: 600 } });
+    const running = await serve(fixture.app, {
+      port: 0,
+      host: '127.0.0.1',
+      log: fixture.log,
+      timeouts: { headersMs: 300, requestMs: 600 },
+    });
     const port = Number(new URL(running.url).port);
     const body = rawConnection(port);
     const headers = rawConnection(port);
@@ -149,7 +159,10 @@ describe('slow clients', () => {
     }, 100);
     try {
       // Node's default would hold the body for 300 s; the bound here is generous for a loaded machine.
-      const [bodyClosedAt, headersClosedAt] = await Promise.race([Promise.all([body.closed, headers.closed]), after(8000, [Infinity, Infinity])]);
+      const [bodyClosedAt, headersClosedAt] = await Promise.race([
+        Promise.all([body.closed, headers.closed]),
+        settleAfter(8000, [Infinity, Infinity]),
+      ]);
       expect(bodyClosedAt - started).toBeLessThan(8000);
       expect(headersClosedAt - started).toBeLessThan(8000);
       expect(body.received()).toMatch(/^HTTP\/1\.1 408 /);
@@ -165,7 +178,13 @@ describe('slow clients', () => {
   it('refuses connections past the per-address cap, counts a closed one out, and exempts trusted proxies', async () => {
     const fixture = createFixture();
     const capped = await serve(fixture.app, { port: 0, host: '127.0.0.1', log: fixture.log, maxConnectionsPerAddress: 2 });
-    const proxied = await serve(fixture.app, { port: 0, host: '127.0.0.1', log: fixture.log, maxConnectionsPerAddress: 2, isTrustedPeer: (a) => a.endsWith('127.0.0.1') });
+    const proxied = await serve(fixture.app, {
+      port: 0,
+      host: '127.0.0.1',
+      log: fixture.log,
+      maxConnectionsPerAddress: 2,
+      isTrustedPeer: (a) => a.endsWith('127.0.0.1'),
+    });
     const open: ReturnType<typeof rawConnection>[] = [];
     try {
       const port = Number(new URL(capped.url).port);
@@ -179,7 +198,7 @@ describe('slow clients', () => {
       const third = rawConnection(port);
       open.push(third);
       third.socket.write('GET /api/v1/ping HTTP/1.1\r\nHost: x\r\n\r\n');
-      expect(await Promise.race([third.closed.then(() => 'closed'), after(5000, 'open')])).toBe('closed');
+      expect(await Promise.race([third.closed.then(() => 'closed'), settleAfter(5000, 'open')])).toBe('closed');
       expect(third.received()).toBe('');
       expect(fixture.logLines.some((l) => l.msg === 'connection refused: too many open connections from one address')).toBe(true);
 
@@ -203,12 +222,21 @@ describe('slow clients', () => {
 
   it('keeps Socket.IO long-polling and WebSocket connections past the request timeout', async () => {
     const fixture = createFixture();
-    const running = await serve(fixture.app, { port: 0, host: '127.0.0.1', log: fixture.log, timeouts: { headersMs: 200, requestMs: 300 } });
+    const running = await serve(fixture.app, {
+      port: 0,
+      host: '127.0.0.1',
+      log: fixture.log,
+      timeouts: { headersMs: 200, requestMs: 300 },
+    });
     const io = new SocketIoServer(running.server, { pingInterval: 20_000 });
     io.on('connection', (socket) => socket.on('echo', (value: string, ack: (v: string) => void) => ack(value)));
-    const clients = (['polling', 'websocket'] as const).map((transport) => ioClient(running.url, { transports: [transport], reconnection: false }));
+    const clients = (['polling', 'websocket'] as const).map((transport) =>
+      ioClient(running.url, { transports: [transport], reconnection: false }),
+    );
     try {
-      await Promise.all(clients.map((client) => new Promise<void>((resolve, reject) => client.once('connect', resolve).once('connect_error', reject))));
+      await Promise.all(
+        clients.map((client) => new Promise<void>((resolve, reject) => client.once('connect', resolve).once('connect_error', reject))),
+      );
       const dropped: string[] = [];
       for (const client of clients) client.on('disconnect', (reason) => dropped.push(reason));
       // Several request timeouts (and checks) pass while a long-poll is held and the WebSocket idles.
@@ -234,7 +262,9 @@ describe('listening', () => {
         (e: unknown) => e,
       );
       expect(error).toBeInstanceOf(ListenError);
-      expect((error as Error).message).toBe(`Cannot listen on 127.0.0.1:${port}: the port is already in use (stop what runs there, or set PORT to another port)`);
+      expect((error as Error).message).toBe(
+        `Cannot listen on 127.0.0.1:${port}: the port is already in use (stop what runs there, or set PORT to another port)`,
+      );
     } finally {
       await first.shutdown();
     }

@@ -2,7 +2,21 @@ import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createContractMiddleware, type ContractMiddlewareOptions } from '../../../runtime/server';
-import { ALLOWED_ORIGIN, AUDIENCE, BODY_LIMIT, CURSOR_SECRET, captureLog, createFixture, createProbe, domainErrors, expectProblem, fixtureRoutes, ISSUER, PROBLEM_BASE, SECRET } from './fixture';
+import {
+  ALLOWED_ORIGIN,
+  AUDIENCE,
+  BODY_LIMIT,
+  CURSOR_SECRET,
+  captureLog,
+  createFixture,
+  createProbe,
+  domainErrors,
+  expectProblem,
+  fixtureRoutes,
+  ISSUER,
+  PROBLEM_BASE,
+  SECRET,
+} from './fixture';
 
 /**
  * Express users keep their Express: the contract routes mounted with `app.use(api)` after the
@@ -58,7 +72,10 @@ const cases: [string, (agent: ReturnType<typeof request>) => request.Test][] = [
   ['a page with its Link', (a) => a.get('/api/v1/items?limit=2&tag=red')],
   ['a valid POST', (a) => a.post('/api/v1/items').set('Authorization', `Bearer ${token}`).send({ title: 'New' })],
   ['invalid input', (a) => a.post('/api/v1/items').set('Authorization', `Bearer ${token}`).send({ title: '', extra: 1 })],
-  ['malformed JSON', (a) => a.post('/api/v1/items').set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/json').send('{"title":')],
+  [
+    'malformed JSON',
+    (a) => a.post('/api/v1/items').set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/json').send('{"title":'),
+  ],
   ['a missing token', (a) => a.get('/api/v1/me')],
   ['a signed-in call', (a) => a.get('/api/v1/me').set('Authorization', `Bearer ${token}`)],
   ['a wrong method', (a) => a.put('/api/v1/items/5').send({})],

@@ -256,7 +256,7 @@ describeWith(['postgres'], 'error logs of database errors', () => {
     expect(text).not.toContain(SALT);
     expect(text).not.toContain('taken@example.com');
 
-    const [unique, check, embedded, alone, bare] = raw.map((line) => JSON.parse(line) as { msg: string; err: Record<string, any> });
+    const [unique, check, embedded, alone, bare] = raw.map((line) => JSON.parse(line) as { msg: string; err: Record<string, unknown> });
     // What explains the failure stays: the statement, the code, the constraint, the table, the stack.
     expect(unique!.err.message).toContain('insert into "accounts"');
     expect(unique!.err.message).toContain('params: [redacted]');
@@ -305,12 +305,12 @@ describe('error logs of other shapes', () => {
     await waitFor(() => (raw.length >= 7 ? true : undefined));
     expect(raw.join('\n')).not.toContain(SALT);
 
-    const lines = raw.map((line) => JSON.parse(line) as { err: Record<string, any>; error: Record<string, any> });
+    const lines = raw.map((line) => JSON.parse(line) as { err: Record<string, unknown>; error: Record<string, unknown> });
     expect(lines[0]!.err).toMatchObject({ code: '23505', query: { text: 'UPDATE users SET password_hash = $1 WHERE id = $2' } });
     expect(lines[1]!.err.command).toEqual({ name: 'set' });
     expect(lines[2]!.err.cause).toEqual({ type: 'Error', message: 'inner', stack: expect.any(String), options: { retries: 2 } });
     expect(lines[3]!.err.message).toBe('invalid input syntax for type uuid: "[redacted]"');
-    expect(lines[4]!.err.errors[0]).toMatchObject({ message: 'one' });
+    expect((lines[4]!.err.errors as unknown[])[0]).toMatchObject({ message: 'one' });
     expect(lines[5]!.error).toMatchObject({ code: '23505' });
   });
 });

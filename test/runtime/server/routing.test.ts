@@ -5,7 +5,11 @@ import { createFixture, expectProblem } from './fixture';
 const { app } = createFixture();
 
 function allowSet(header: string | undefined): string[] {
-  return (header ?? '').split(',').map((m) => m.trim()).filter(Boolean).sort();
+  return (header ?? '')
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean)
+    .sort();
 }
 
 describe('routing: 404 and 405', () => {

@@ -31,7 +31,9 @@ describe('resolveSecret', () => {
   it(`takes JWT_SECRET of at least ${MIN_SECRET_BYTES} bytes, and refuses a shorter one`, async () => {
     const { dir } = await dataDir();
     expect(resolve(dir, 'x'.repeat(MIN_SECRET_BYTES))).toHaveLength(MIN_SECRET_BYTES);
-    expect(() => resolve(dir, 'x'.repeat(MIN_SECRET_BYTES - 1))).toThrow(new ConfigError(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes`));
+    expect(() => resolve(dir, 'x'.repeat(MIN_SECRET_BYTES - 1))).toThrow(
+      new ConfigError(`JWT_SECRET must be at least ${MIN_SECRET_BYTES} bytes`),
+    );
     expect(() => resolve(dir, '')).toThrow(ConfigError);
   });
 
@@ -58,7 +60,11 @@ describe('resolveSecret', () => {
   });
 
   it.each([
-    ['a short secret', randomBytes(MIN_SECRET_BYTES - 1).toString('base64url'), `holds ${MIN_SECRET_BYTES - 1} bytes, fewer than ${MIN_SECRET_BYTES}`],
+    [
+      'a short secret',
+      randomBytes(MIN_SECRET_BYTES - 1).toString('base64url'),
+      `holds ${MIN_SECRET_BYTES - 1} bytes, fewer than ${MIN_SECRET_BYTES}`,
+    ],
     ['one byte', 'AA', 'holds 1 bytes'],
     ['nothing', '', 'is empty'],
     ['only a newline', '\n', 'is empty'],

@@ -22,7 +22,9 @@ describe('input validation', () => {
   });
 
   it('reports every invalid field, counting them in the detail', async () => {
-    const res = await request(app).post('/api/v1/items').send({ title: 'x'.repeat(101), startsAt: 'soon' });
+    const res = await request(app)
+      .post('/api/v1/items')
+      .send({ title: 'x'.repeat(101), startsAt: 'soon' });
     const body = expectProblem(res, 400, 'VALIDATION_FAILED');
     expect(errorPaths(body).sort()).toEqual(['/body/startsAt', '/body/title']);
     expect(body.detail).toBe('2 fields are invalid');
@@ -47,7 +49,9 @@ describe('input validation', () => {
   });
 
   it('reports nested fields with nested pointers', async () => {
-    const res = await request(app).post('/api/v1/items').send({ title: 'ok', nested: { note: 5 } });
+    const res = await request(app)
+      .post('/api/v1/items')
+      .send({ title: 'ok', nested: { note: 5 } });
     const body = expectProblem(res, 400, 'VALIDATION_FAILED');
     expect(errorPaths(body)).toEqual(['/body/nested/note']);
   });

@@ -1,12 +1,6 @@
 import { hash, parseOptions, type Algorithm } from '@node-rs/argon2';
 import { describe, expect, it } from 'vitest';
-import {
-  ARGON2_PARAMS,
-  hashPassword,
-  needsRehash,
-  verifyDummy,
-  verifyPassword,
-} from '../../../server/auth/password-hash';
+import { ARGON2_PARAMS, hashPassword, needsRehash, verifyDummy, verifyPassword } from '../../../server/auth/password-hash';
 
 describe('password hashing', () => {
   it('uses argon2id at the OWASP parameters', async () => {

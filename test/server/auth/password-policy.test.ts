@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  PASSWORD_MAX,
-  PASSWORD_MIN,
-  normalizePassword,
-  passwordProblem,
-} from '../../../server/auth/password-policy';
+import { PASSWORD_MAX, PASSWORD_MIN, normalizePassword, passwordProblem } from '../../../server/auth/password-policy';
 
 const none = {};
 
@@ -29,10 +24,10 @@ describe('passwordProblem', () => {
     const sevenEmoji = '💃🕺🎶🌹🍷🌙🎻';
     expect(sevenEmoji.length).toBe(14);
     expect(passwordProblem(sevenEmoji, none)).toBe('Use at least 8 characters');
-    expect(passwordProblem(sevenEmoji + '🪗', none)).toBeNull();
+    expect(passwordProblem(`${sevenEmoji}🪗`, none)).toBeNull();
     const emoji128 = '💃'.repeat(128);
     expect(passwordProblem(emoji128, none)).toBeNull();
-    expect(passwordProblem(emoji128 + '💃', none)).toBe('Use at most 128 characters');
+    expect(passwordProblem(`${emoji128}💃`, none)).toBe('Use at most 128 characters');
   });
 
   it('measures the NFKC form', () => {

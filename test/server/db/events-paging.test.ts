@@ -3,13 +3,7 @@ import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import type { PageKey } from '../../../server/db/keyset';
 import { events as eventsTable } from '../../../server/db/schema';
-import {
-  createEventStore,
-  type EventFilter,
-  type EventRecord,
-  type EventStore,
-  type NewEvent,
-} from '../../../server/services/events';
+import { createEventStore, type EventFilter, type EventRecord, type EventStore, type NewEvent } from '../../../server/services/events';
 import { describeEachBackend } from '../../support/database';
 
 const event = (n: number): NewEvent => ({

@@ -10,11 +10,7 @@ import { createEventStore } from '../../../server/services/events';
 import { describeEachBackend, type ScratchStore } from '../../support/database';
 
 const recorded = async (database: Database) =>
-  (
-    await database.db.execute<{ name: string; checksum: string }>(
-      sql`SELECT name, checksum FROM schema_migrations ORDER BY name`,
-    )
-  ).rows;
+  (await database.db.execute<{ name: string; checksum: string }>(sql`SELECT name, checksum FROM schema_migrations ORDER BY name`)).rows;
 
 const visitCount = async (database: Database) =>
   (await database.db.execute<{ count: number }>(sql`SELECT count(*)::int AS count FROM visits`)).rows[0]?.count;
@@ -50,7 +46,9 @@ describeEachBackend('migrations', (backend) => {
     const expected = await Promise.all(
       files.map(async (name) => ({
         name,
-        checksum: createHash('sha256').update(await readFile(join(defaultMigrationsDir, name), 'utf8')).digest('hex'),
+        checksum: createHash('sha256')
+          .update(await readFile(join(defaultMigrationsDir, name), 'utf8'))
+          .digest('hex'),
       })),
     );
     expect(await recorded(first)).toEqual(expected);
@@ -79,11 +77,7 @@ describeEachBackend('migrations', (backend) => {
     await writeMigration('0003_second_visit.sql', 'INSERT INTO visits DEFAULT VALUES;');
     const database = await open(migrationsDir);
     expect(await visitCount(database)).toBe(2);
-    expect((await recorded(database)).map((row) => row.name)).toEqual([
-      '0001_visits.sql',
-      '0002_first_visit.sql',
-      '0003_second_visit.sql',
-    ]);
+    expect((await recorded(database)).map((row) => row.name)).toEqual(['0001_visits.sql', '0002_first_visit.sql', '0003_second_visit.sql']);
   });
 
   it('refuses to start when an applied migration was edited', async () => {
@@ -106,13 +100,14 @@ describeEachBackend('migrations', (backend) => {
   });
 
   // PGlite is one process owning its files, so only PostgreSQL can have two instances start at once.
-  if (backend.name === 'postgres') it('lets one of two instances starting together apply a migration', async () => {
-    await writeMigration('0001_visits.sql', 'CREATE TABLE visits (id serial PRIMARY KEY);');
-    await writeMigration('0002_first_visit.sql', 'SELECT pg_sleep(0.2); INSERT INTO visits DEFAULT VALUES;');
-    const starts = await Promise.allSettled([open(migrationsDir), open(migrationsDir)]);
-    expect(starts.map((start) => start.status)).toEqual(['fulfilled', 'fulfilled']);
-    const [a, b] = opened;
-    expect(await visitCount(a!)).toBe(1);
-    expect(await recorded(b!)).toHaveLength(2);
-  });
+  if (backend.name === 'postgres')
+    it('lets one of two instances starting together apply a migration', async () => {
+      await writeMigration('0001_visits.sql', 'CREATE TABLE visits (id serial PRIMARY KEY);');
+      await writeMigration('0002_first_visit.sql', 'SELECT pg_sleep(0.2); INSERT INTO visits DEFAULT VALUES;');
+      const starts = await Promise.allSettled([open(migrationsDir), open(migrationsDir)]);
+      expect(starts.map((start) => start.status)).toEqual(['fulfilled', 'fulfilled']);
+      const [a, b] = opened;
+      expect(await visitCount(a!)).toBe(1);
+      expect(await recorded(b!)).toHaveLength(2);
+    });
 });

@@ -80,9 +80,11 @@ describeEachBackend('multi-write operations are atomic', (backend) => {
       .post('/api/v1/auth/register')
       .set('X-Forwarded-For', freshAddress())
       .send({ username, password, displayName: 'Test Dancer', ...(device ? { device } : {}) });
-  const login = (username: string, pw = password) => api().post('/api/v1/auth/login').set('X-Forwarded-For', freshAddress()).send({ username, password: pw });
+  const login = (username: string, pw = password) =>
+    api().post('/api/v1/auth/login').set('X-Forwarded-For', freshAddress()).send({ username, password: pw });
   const me = (token: string) => api().get('/api/v1/users/me').set('Authorization', `Bearer ${token}`);
-  const refresh = (refreshToken: string) => api().post('/api/v1/auth/refresh').set('X-Forwarded-For', freshAddress()).send({ refreshToken });
+  const refresh = (refreshToken: string) =>
+    api().post('/api/v1/auth/refresh').set('X-Forwarded-For', freshAddress()).send({ refreshToken });
   const userCount = async (username: string) =>
     (await database.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM users WHERE username = ${username}`)).rows[0]!.n;
 
@@ -179,7 +181,10 @@ describeEachBackend('multi-write operations are atomic', (backend) => {
       const account = await register();
       const auth = { Authorization: `Bearer ${account.accessToken}` };
       const secret: string = (await api().post('/api/v1/auth/mfa/enroll').set(auth)).body.data.secret;
-      const confirmed = await api().post('/api/v1/auth/mfa/confirm').set(auth).send({ code: currentTotp(secret), currentPassword: password });
+      const confirmed = await api()
+        .post('/api/v1/auth/mfa/confirm')
+        .set(auth)
+        .send({ code: currentTotp(secret), currentPassword: password });
       expect(confirmed.status).toBe(200);
       return { account, auth, secret, recoveryCodes: confirmed.body.data.recoveryCodes as string[] };
     }

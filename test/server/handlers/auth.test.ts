@@ -204,9 +204,15 @@ describe('login protection', () => {
         .sign(key);
     const now = Math.floor(Date.now() / 1000);
     const [header, payload, signature] = account.accessToken.split('.') as [string, string, string];
-    const tampered = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), roles: ['admin'] })).toString('base64url');
+    const tampered = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), roles: ['admin'] }),
+    ).toString('base64url');
     const cases = {
-      none: new UnsecuredJWT(claims).setIssuer(test.config.JWT_ISSUER).setAudience(test.config.JWT_AUDIENCE).setExpirationTime('5m').encode(),
+      none: new UnsecuredJWT(claims)
+        .setIssuer(test.config.JWT_ISSUER)
+        .setAudience(test.config.JWT_AUDIENCE)
+        .setExpirationTime('5m')
+        .encode(),
       wrongKey: await signed(new TextEncoder().encode('another-secret-that-is-at-least-32-bytes!!'), now + 600),
       refreshAsAccess: account.refreshToken,
       tampered: `${header}.${tampered}.${signature}`,
@@ -248,7 +254,10 @@ describe('registration rules', () => {
   it('ＡＤＭＩＮ cannot register beside admin, and logs in as the same name', async () => {
     const base = `adm${randomUUID().slice(0, 6)}`;
     await register(base);
-    const fullwidth = [...base].map((c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0)).join('').toUpperCase();
+    const fullwidth = [...base]
+      .map((c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0))
+      .join('')
+      .toUpperCase();
     const clash = await api()
       .post('/api/v1/auth/register')
       .set('X-Forwarded-For', freshAddress())
@@ -268,10 +277,16 @@ describe('MFA', () => {
     expect(enrolled.body.data.otpauthUri).toMatch(/^otpauth:\/\/totp\//);
     const secret: string = enrolled.body.data.secret;
     // A stolen access token alone cannot turn MFA on: the password is asked again.
-    const withoutPassword = await api().post('/api/v1/auth/mfa/confirm').set(auth).send({ code: currentTotp(secret), currentPassword: 'not the password!' });
+    const withoutPassword = await api()
+      .post('/api/v1/auth/mfa/confirm')
+      .set(auth)
+      .send({ code: currentTotp(secret), currentPassword: 'not the password!' });
     expect(withoutPassword.status).toBe(401);
     expect(withoutPassword.body.code).toBe('INVALID_CREDENTIALS');
-    const confirmed = await api().post('/api/v1/auth/mfa/confirm').set(auth).send({ code: currentTotp(secret), currentPassword: password });
+    const confirmed = await api()
+      .post('/api/v1/auth/mfa/confirm')
+      .set(auth)
+      .send({ code: currentTotp(secret), currentPassword: password });
     expect(confirmed.status).toBe(200);
     expect(confirmed.body.data.recoveryCodes).toHaveLength(10);
     return { account, secret, recoveryCodes: confirmed.body.data.recoveryCodes as string[] };
@@ -303,8 +318,16 @@ describe('MFA', () => {
     const { account, recoveryCodes } = await withMfa();
     const challenge = async () => (await login(account.username)).body.data.challenge.mfaToken as string;
     const code = recoveryCodes[0]!;
-    expect((await api().post('/api/v1/auth/login/mfa').send({ mfaToken: await challenge(), recoveryCode: code })).status).toBe(200);
-    const again = await api().post('/api/v1/auth/login/mfa').send({ mfaToken: await challenge(), recoveryCode: code });
+    expect(
+      (
+        await api()
+          .post('/api/v1/auth/login/mfa')
+          .send({ mfaToken: await challenge(), recoveryCode: code })
+      ).status,
+    ).toBe(200);
+    const again = await api()
+      .post('/api/v1/auth/login/mfa')
+      .send({ mfaToken: await challenge(), recoveryCode: code });
     expect(again.status).toBe(401);
     expect(again.body.code).toBe('INVALID_MFA_CODE');
   });

@@ -87,7 +87,9 @@ describeEachBackend('messages API: conversations', (backend) => {
     it('every messages operation needs a signed-in user', async () => {
       const id = randomUUID();
       const calls = [
-        request(fx.app).post('/api/v1/conversations').send({ kind: 'direct', memberIds: [randomUUID()] }),
+        request(fx.app)
+          .post('/api/v1/conversations')
+          .send({ kind: 'direct', memberIds: [randomUUID()] }),
         request(fx.app).get('/api/v1/conversations'),
         request(fx.app).get(`/api/v1/conversations/${id}`),
         request(fx.app).get(`/api/v1/conversations/${id}/messages`),
@@ -159,7 +161,8 @@ describeEachBackend('messages API: conversations', (backend) => {
       const me = await dancer();
       const partners = await Promise.all(Array.from({ length: 7 }, () => dancer()));
       // Set up through the service: createConversation is rate-limited per user.
-      for (const partner of partners) await fx.services.messaging.createConversation({ creatorId: partner.id, kind: 'direct', memberIds: [me.id] });
+      for (const partner of partners)
+        await fx.services.messaging.createConversation({ creatorId: partner.id, kind: 'direct', memberIds: [me.id] });
       const all = (await as(me).get('/conversations', { limit: 100 })).body.data.map((c: { id: string }) => c.id);
       expect(all).toHaveLength(7);
 

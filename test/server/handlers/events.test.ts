@@ -135,7 +135,10 @@ describeEachBackend('events API', (backend) => {
     const city = `Rosario-${randomUUID().slice(0, 8)}`;
     await create({ ...milonga, city, kind: 'practica', startsAt: '2027-01-10T20:00:00.000Z', endsAt: '2027-01-10T23:00:00.000Z' });
     await create({ ...milonga, city, kind: 'milonga', startsAt: '2027-02-10T20:00:00.000Z', endsAt: '2027-02-10T23:00:00.000Z' });
-    const list = (query: Record<string, string>) => request(app).get('/api/v1/events').query({ city: city.toUpperCase(), ...query });
+    const list = (query: Record<string, string>) =>
+      request(app)
+        .get('/api/v1/events')
+        .query({ city: city.toUpperCase(), ...query });
 
     expect((await list({})).body.data).toHaveLength(2);
     const practicas = await list({ kind: 'practica' });
@@ -155,7 +158,9 @@ describeEachBackend('events API', (backend) => {
     const sizes: number[] = [];
     let next: string | null = null;
     do {
-      const res = await request(app).get('/api/v1/events').query({ city, limit: 20, ...(next ? { cursor: next } : {}) });
+      const res = await request(app)
+        .get('/api/v1/events')
+        .query({ city, limit: 20, ...(next ? { cursor: next } : {}) });
       expect(res.status).toBe(200);
       sizes.push(res.body.data.length);
       seen.push(...res.body.data.map((e: { id: string }) => e.id));
@@ -203,7 +208,7 @@ describeEachBackend('events API', (backend) => {
     const city = `Link-${randomUUID().slice(0, 8)}`;
     await createMany(city, 3);
     const first = await request(app).get('/api/v1/events').query({ city, limit: 2 });
-    const link = /^<([^>]+)>; rel="next"$/.exec(first.headers.link ?? "")![1]!;
+    const link = /^<([^>]+)>; rel="next"$/.exec(first.headers.link ?? '')![1]!;
     const second = await request(app).get(link);
     expect(second.status).toBe(200);
     expect(second.body.data).toHaveLength(1);

@@ -39,7 +39,9 @@ describeEachBackend('input rules', (backend) => {
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED' });
     expect(fieldPaths(refused.body)).toEqual(['/body/displayName']);
-    const accepted = await request(test.app).post('/api/v1/auth/register').send({ ...body, displayName: 'Ana' });
+    const accepted = await request(test.app)
+      .post('/api/v1/auth/register')
+      .send({ ...body, displayName: 'Ana' });
     expect(accepted.status).toBe(201);
   });
 
@@ -84,7 +86,10 @@ describeEachBackend('input rules', (backend) => {
       .post('/api/v1/auth/register')
       .send({ username: `iri${randomUUID().slice(0, 8)}`, password: 'a tango at dawn in Boedo', displayName: 'Iri' });
     const auth = `Bearer ${session.body.data.accessToken}`;
-    const patched = await request(test.app).patch('/api/v1/users/me').set('Authorization', auth).send({ avatarUrl: 'https://exämple.com/fotos/a😀.png' });
+    const patched = await request(test.app)
+      .patch('/api/v1/users/me')
+      .set('Authorization', auth)
+      .send({ avatarUrl: 'https://exämple.com/fotos/a😀.png' });
     expect(patched.status).toBe(200);
     expect(patched.body.data.avatarUrl).toBe('https://xn--exmple-cua.com/fotos/a%F0%9F%98%80.png');
     const me = await request(test.app).get('/api/v1/users/me').set('Authorization', auth);
@@ -97,7 +102,10 @@ describeEachBackend('input rules', (backend) => {
   });
 
   it('checks a length before trimming, and reads page limits as decimal digits only', async () => {
-    const padded = await request(test.app).post('/api/v1/events').set('Authorization', `Bearer ${token}`).send({ ...milonga, title: ` ${'x'.repeat(199)} ` });
+    const padded = await request(test.app)
+      .post('/api/v1/events')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ ...milonga, title: ` ${'x'.repeat(199)} ` });
     expect(padded.status).toBe(400);
     expect(fieldPaths(padded.body)).toEqual(['/body/title']);
     for (const limit of ['0x10', '1e1', ' 16']) {
@@ -115,9 +123,13 @@ describeEachBackend('input rules', (backend) => {
     expect(refused.status).toBe(400);
     expect(fieldPaths(refused.body)).toEqual(['/headers/idempotency-key']);
     const session = (await request(test.app).post('/api/v1/auth/register').send(body)).body.data;
-    const refresh = () => request(test.app).post('/api/v1/auth/refresh').set('Idempotency-Key', 'k-2').send({ refreshToken: session.refreshToken });
+    const refresh = () =>
+      request(test.app).post('/api/v1/auth/refresh').set('Idempotency-Key', 'k-2').send({ refreshToken: session.refreshToken });
     expect((await refresh()).status).toBe(400);
-    const login = await request(test.app).post('/api/v1/auth/login').set('Idempotency-Key', 'k-3').send({ username, password: body.password });
+    const login = await request(test.app)
+      .post('/api/v1/auth/login')
+      .set('Idempotency-Key', 'k-3')
+      .send({ username, password: body.password });
     expect(login.status).toBe(400);
   });
 });

@@ -50,7 +50,9 @@ describeEachBackend('messages API: messages and read markers', (backend) => {
         expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual([path]);
       }
       expect(await storedMessages(id)).toBe(0);
-      expect((await as(ana).post(`/conversations/${id}/messages`, { clientKey: 'k'.repeat(100), body: 'x'.repeat(4000) })).status).toBe(201);
+      expect((await as(ana).post(`/conversations/${id}/messages`, { clientKey: 'k'.repeat(100), body: 'x'.repeat(4000) })).status).toBe(
+        201,
+      );
     });
 
     it('sendMessage is idempotent by clientKey: a resend answers the stored message and stores nothing', async () => {

@@ -41,13 +41,24 @@ describeEachBackend('MFA challenges', (backend) => {
 
   async function withMfa() {
     const username = `dancer-${randomUUID().slice(0, 8)}`;
-    const registered = await api().post('/api/v1/auth/register').set('X-Forwarded-For', freshAddress()).send({ username, password, displayName: 'Test Dancer' });
+    const registered = await api()
+      .post('/api/v1/auth/register')
+      .set('X-Forwarded-For', freshAddress())
+      .send({ username, password, displayName: 'Test Dancer' });
     expect(registered.status).toBe(201);
     const auth = { Authorization: `Bearer ${registered.body.data.accessToken}` };
     const secret: string = (await api().post('/api/v1/auth/mfa/enroll').set(auth)).body.data.secret;
-    const confirmed = await api().post('/api/v1/auth/mfa/confirm').set(auth).send({ code: currentTotp(secret), currentPassword: password });
+    const confirmed = await api()
+      .post('/api/v1/auth/mfa/confirm')
+      .set(auth)
+      .send({ code: currentTotp(secret), currentPassword: password });
     expect(confirmed.status).toBe(200);
-    return { username, userId: registered.body.data.user.id as string, secret, recoveryCodes: confirmed.body.data.recoveryCodes as string[] };
+    return {
+      username,
+      userId: registered.body.data.user.id as string,
+      secret,
+      recoveryCodes: confirmed.body.data.recoveryCodes as string[],
+    };
   }
 
   async function challenge(username: string, instance = a): Promise<string> {
@@ -84,7 +95,10 @@ describeEachBackend('MFA challenges', (backend) => {
   it('two right answers to one challenge at once: one session', async () => {
     const { username, recoveryCodes } = await withMfa();
     const mfaToken = await challenge(username);
-    const results = await Promise.all([verify({ mfaToken, recoveryCode: recoveryCodes[0] }, a), verify({ mfaToken, recoveryCode: recoveryCodes[1] }, b)]);
+    const results = await Promise.all([
+      verify({ mfaToken, recoveryCode: recoveryCodes[0] }, a),
+      verify({ mfaToken, recoveryCode: recoveryCodes[1] }, b),
+    ]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
     expect(results.find((r) => r.status === 401)!.body.code).toBe('MFA_CHALLENGE_EXPIRED');
   });
@@ -108,7 +122,9 @@ describeEachBackend('MFA challenges', (backend) => {
     const { username, secret } = await withMfa();
     const mfaToken = await challenge(username);
     const code = wrongCode(secret);
-    const results = await Promise.all(Array.from({ length: 4 * MFA_CHALLENGE_MAX_FAILURES }, (_, i) => verify({ mfaToken, code }, i % 2 ? a : b)));
+    const results = await Promise.all(
+      Array.from({ length: 4 * MFA_CHALLENGE_MAX_FAILURES }, (_, i) => verify({ mfaToken, code }, i % 2 ? a : b)),
+    );
     const codes = results.map((r) => r.body.code);
     expect(codes.filter((c) => c === 'INVALID_MFA_CODE')).toHaveLength(MFA_CHALLENGE_MAX_FAILURES);
     expect(codes.filter((c) => c === 'MFA_CHALLENGE_EXPIRED')).toHaveLength(3 * MFA_CHALLENGE_MAX_FAILURES);
@@ -135,7 +151,9 @@ describeEachBackend('MFA challenges', (backend) => {
     expect(a.logLines.some((l) => l.security === 'mfa_locked')).toBe(true);
 
     // Once the failures are older than the window, the right code works again (the recovery code was not spent).
-    await database.db.execute(sql`UPDATE mfa_challenges SET last_failed_at = now() - interval '16 minutes' WHERE last_failed_at IS NOT NULL AND user_id = (SELECT id FROM users WHERE username = ${username})`);
+    await database.db.execute(
+      sql`UPDATE mfa_challenges SET last_failed_at = now() - interval '16 minutes' WHERE last_failed_at IS NOT NULL AND user_id = (SELECT id FROM users WHERE username = ${username})`,
+    );
     expect((await verify({ mfaToken: await challenge(username), recoveryCode: recoveryCodes[0] })).status).toBe(200);
   });
 

@@ -42,7 +42,8 @@ async function readStoredSecrets(): Promise<void> {
     stored.passwordHash.add(row.passwordHash);
     if (row.mfaSecret) stored.mfaSecret.add(row.mfaSecret);
   }
-  for (const row of await database.db.select({ tokenHash: refreshTokens.tokenHash }).from(refreshTokens)) stored.tokenHash.add(row.tokenHash);
+  for (const row of await database.db.select({ tokenHash: refreshTokens.tokenHash }).from(refreshTokens))
+    stored.tokenHash.add(row.tokenHash);
   for (const row of await database.db.select({ codeHash: recoveryCodes.codeHash }).from(recoveryCodes)) stored.codeHash.add(row.codeHash);
 }
 
@@ -90,17 +91,32 @@ async function driveAccountSurface(): Promise<void> {
   const bob = `bob-${suffix}`;
 
   // Registration, and its failures.
-  let res = await call('register', 'post', '/auth/register', { ip: freshAddress(), body: { username: alice, password, displayName: 'Alice Leak' } });
+  let res = await call('register', 'post', '/auth/register', {
+    ip: freshAddress(),
+    body: { username: alice, password, displayName: 'Alice Leak' },
+  });
   expectStatus(res, 201, 'register alice');
   const a1 = keep(res.body.data as Tokens);
-  res = await call('register', 'post', '/auth/register', { ip: freshAddress(), body: { username: bob, password, displayName: 'Bob Leak', device: 'Pixel 9' } });
+  res = await call('register', 'post', '/auth/register', {
+    ip: freshAddress(),
+    body: { username: bob, password, displayName: 'Bob Leak', device: 'Pixel 9' },
+  });
   expectStatus(res, 201, 'register bob');
   const b1 = keep(res.body.data as Tokens);
-  res = await call('register taken', 'post', '/auth/register', { ip: freshAddress(), body: { username: alice.toUpperCase(), password, displayName: 'Again' } });
+  res = await call('register taken', 'post', '/auth/register', {
+    ip: freshAddress(),
+    body: { username: alice.toUpperCase(), password, displayName: 'Again' },
+  });
   expectStatus(res, 409, 'register taken');
-  res = await call('register weak', 'post', '/auth/register', { ip: freshAddress(), body: { username: `weak-${suffix}`, password: weakPassword, displayName: 'W' } });
+  res = await call('register weak', 'post', '/auth/register', {
+    ip: freshAddress(),
+    body: { username: `weak-${suffix}`, password: weakPassword, displayName: 'W' },
+  });
   expectStatus(res, 400, 'register weak');
-  res = await call('register too long', 'post', '/auth/register', { ip: freshAddress(), body: { username: `long-${suffix}`, password: tooLongPassword, displayName: 'L' } });
+  res = await call('register too long', 'post', '/auth/register', {
+    ip: freshAddress(),
+    body: { username: `long-${suffix}`, password: tooLongPassword, displayName: 'L' },
+  });
   expectStatus(res, 400, 'register too long');
 
   // Login, and its failures.
@@ -119,7 +135,10 @@ async function driveAccountSurface(): Promise<void> {
   expectStatus(res, 401, 'getMe garbage token');
   res = await call('getMe refresh token as bearer', 'get', '/users/me', { token: a1.refreshToken });
   expectStatus(res, 401, 'getMe refresh token as bearer');
-  res = await call('updateMe', 'patch', '/users/me', { token: a1.accessToken, body: { bio: 'Milonguera', city: 'Buenos Aires', danceRole: 'follower' } });
+  res = await call('updateMe', 'patch', '/users/me', {
+    token: a1.accessToken,
+    body: { bio: 'Milonguera', city: 'Buenos Aires', danceRole: 'follower' },
+  });
   expectStatus(res, 200, 'updateMe');
   res = await call('updateMe invalid', 'patch', '/users/me', { token: a1.accessToken, body: { displayName: '', avatarUrl: 'ftp://x' } });
   expectStatus(res, 400, 'updateMe invalid');
@@ -152,17 +171,26 @@ async function driveAccountSurface(): Promise<void> {
   expectStatus(res, 404, 'revokeSession of another user');
 
   // MFA: enroll, confirm, and the errors around them.
-  res = await call('confirmMfa before enroll', 'post', '/auth/mfa/confirm', { token: a1.accessToken, body: { code: '123456', currentPassword: password } });
+  res = await call('confirmMfa before enroll', 'post', '/auth/mfa/confirm', {
+    token: a1.accessToken,
+    body: { code: '123456', currentPassword: password },
+  });
   expectStatus(res, 409, 'confirmMfa before enroll');
   res = await call('enrollMfa', 'post', '/auth/mfa/enroll', { token: a1.accessToken });
   expectStatus(res, 200, 'enrollMfa');
   const secret: string = res.body.data.secret;
   clientSecrets.totpSecrets.add(secret);
-  res = await call('confirmMfa wrong code', 'post', '/auth/mfa/confirm', { token: a1.accessToken, body: { code: wrongCode(secret), currentPassword: password } });
+  res = await call('confirmMfa wrong code', 'post', '/auth/mfa/confirm', {
+    token: a1.accessToken,
+    body: { code: wrongCode(secret), currentPassword: password },
+  });
   expectStatus(res, 401, 'confirmMfa wrong code');
   const confirmCode = currentTotp(secret);
   clientSecrets.totpCodes.add(confirmCode);
-  res = await call('confirmMfa', 'post', '/auth/mfa/confirm', { token: a1.accessToken, body: { code: confirmCode, currentPassword: password } });
+  res = await call('confirmMfa', 'post', '/auth/mfa/confirm', {
+    token: a1.accessToken,
+    body: { code: confirmCode, currentPassword: password },
+  });
   expectStatus(res, 200, 'confirmMfa');
   const codes = res.body.data.recoveryCodes as string[];
   for (const code of codes) clientSecrets.recoveryCodes.add(code);
@@ -200,9 +228,15 @@ async function driveAccountSurface(): Promise<void> {
   expect(res.body.data.mfaEnabled).toBe(true);
 
   // Password change, and its failures.
-  res = await call('changePassword wrong current', 'post', '/auth/password', { token: a3.accessToken, body: { currentPassword: wrongPassword, newPassword } });
+  res = await call('changePassword wrong current', 'post', '/auth/password', {
+    token: a3.accessToken,
+    body: { currentPassword: wrongPassword, newPassword },
+  });
   expectStatus(res, 401, 'changePassword wrong current');
-  res = await call('changePassword weak', 'post', '/auth/password', { token: a3.accessToken, body: { currentPassword: password, newPassword: weakPassword } });
+  res = await call('changePassword weak', 'post', '/auth/password', {
+    token: a3.accessToken,
+    body: { currentPassword: password, newPassword: weakPassword },
+  });
   expectStatus(res, 400, 'changePassword weak');
   res = await call('changePassword', 'post', '/auth/password', { token: a3.accessToken, body: { currentPassword: password, newPassword } });
   expectStatus(res, 204, 'changePassword');
@@ -228,7 +262,10 @@ async function driveAccountSurface(): Promise<void> {
   const a5 = keep(res.body.data as Tokens);
 
   // Disable MFA: failures first (the TOTP steps near now are spent, so recovery codes prove it).
-  res = await call('disableMfa wrong recovery code', 'post', '/auth/mfa/disable', { token: a5.accessToken, body: { recoveryCode: 'aaaa-bbbb-cccc' } });
+  res = await call('disableMfa wrong recovery code', 'post', '/auth/mfa/disable', {
+    token: a5.accessToken,
+    body: { recoveryCode: 'aaaa-bbbb-cccc' },
+  });
   expectStatus(res, 401, 'disableMfa wrong recovery code');
   res = await call('disableMfa no proof', 'post', '/auth/mfa/disable', { token: a5.accessToken, body: {} });
   expectStatus(res, 400, 'disableMfa no proof');
@@ -286,7 +323,11 @@ describe('no stored secret leaves the API', () => {
     const leaks = recorder.responses.flatMap((response) =>
       secrets
         .filter(({ value }) => seen(response).includes(value))
-        .map(({ column, value }) => ({ response: `${response.label}: ${response.method} ${response.path}`, column, context: around(seen(response), value) })),
+        .map(({ column, value }) => ({
+          response: `${response.label}: ${response.method} ${response.path}`,
+          column,
+          context: around(seen(response), value),
+        })),
     );
     expect(leaks).toEqual([]);
   });

@@ -32,7 +32,14 @@ export function createRecorder(app: App, afterEach: () => Promise<void> = async 
     if (options.token) req = req.set('Authorization', `Bearer ${options.token}`);
     if (options.ip) req = req.set('X-Forwarded-For', options.ip);
     const res = options.body === undefined ? await req : await req.send(options.body);
-    responses.push({ label, method: method.toUpperCase(), path, status: res.status, headers: JSON.stringify(res.headers), body: res.text ?? '' });
+    responses.push({
+      label,
+      method: method.toUpperCase(),
+      path,
+      status: res.status,
+      headers: JSON.stringify(res.headers),
+      body: res.text ?? '',
+    });
     await afterEach();
     return res;
   }
