@@ -100,7 +100,8 @@ export function createCore(options: CoreOptions) {
       headers = merge(headers, await limited(operation, 'after-validation', call));
     }
 
-    const early = await call.prepare?.(input);
+    let early = call.prepare?.(input);
+    if (early instanceof Promise) early = await early;
     if (early) {
       // A replay counts as the success the first answer was.
       if (limits?.countsFailures) await limits.settle(subject, 'success');

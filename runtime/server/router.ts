@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { rateLimitsOf, refusesIdempotencyKey, takesIdempotencyKey, type Endpoint, type ErrorRegistry } from '../contract';
 import { ApiError } from '../core/api-error';
-import { checkOutput, createCore, type CompiledOperation, type InputPart, type OperationSpec } from '../core/operation';
+import { type Call, type CompiledOperation, checkOutput, createCore, type InputPart, type OperationSpec } from '../core/operation';
 import type { LimiterFactory, LimitSubject } from '../core/rate-limit';
 import { validationError } from '../core/validation';
 import { bearerToken, unauthenticated, type AuthUser, type TokenVerifier } from './auth';
@@ -51,20 +51,6 @@ interface CompiledRoute extends HttpShape {
   refusesIdempotencyKey: boolean;
 }
 
-/** One request on its way through the router: what the steps share instead of a list of arguments. */
-interface Exchange {
-  req: IncomingMessage;
-  res: ServerResponse;
-  route: CompiledRoute;
-  state: RequestState;
-  params: Record<string, string>;
-  rawQuery: string;
-  user: AuthUser | null;
-  subject: LimitSubject;
-  /** The claimed Idempotency-Key, released if the handler fails. */
-  idempotency: { key: string; fingerprint: string } | undefined;
-}
-
 type Next = (error?: unknown) => void;
 
 export function createContractRouter(options: RouterOptions) {
@@ -93,19 +79,62 @@ export function createContractRouter(options: RouterOptions) {
     });
   }
 
+  /**
+   * One request on its way through the router: what the steps share instead of a list of
+   * arguments. It is also the core's `Call` (its methods read the input, run the transport's step
+   * and the handler) and the rate limits' subject, so a request allocates one object of its own.
+   */
+  class Exchange implements Call, LimitSubject {
+    user: AuthUser | null = null;
+    userId: string | undefined = undefined;
+    body: unknown = undefined;
+    /** The claimed Idempotency-Key, released if the handler fails. */
+    idempotency: { key: string; fingerprint: string } | undefined = undefined;
+    private address: string | undefined = undefined;
+
+    constructor(
+      readonly req: IncomingMessage,
+      readonly res: ServerResponse,
+      readonly route: CompiledRoute,
+      readonly state: RequestState,
+      readonly params: Record<string, string>,
+      readonly rawQuery: string,
+    ) {}
+
+    get subject(): LimitSubject {
+      return this;
+    }
+
+    get requestId(): string {
+      return this.state.id;
+    }
+
+    /** The client's address, worked out only when something asks for it. */
+    get ip(): string {
+      this.address ??= options.clientAddress(this.req);
+      return this.address;
+    }
+
+    read(part: InputPart): unknown {
+      return read(this, part);
+    }
+
+    prepare(input: Record<string, unknown>) {
+      return prepare(this, input);
+    }
+
+    handler(input: Record<string, unknown>): unknown {
+      return this.route.handler(input, newContext(this));
+    }
+  }
+
   async function handle(x: Exchange): Promise<void> {
     x.state.route = x.route.endpoint.fullPath;
     x.user = await authenticate(x);
-    x.subject.userId = x.user?.id;
+    x.userId = x.user?.id;
     let outcome;
     try {
-      outcome = await core.execute(x.route.operation, {
-        subject: x.subject,
-        requestId: x.state.id,
-        read: (part) => read(x, part),
-        prepare: (input) => prepare(x, input),
-        handler: (input) => x.route.handler(input, newContext(x)),
-      });
+      outcome = await core.execute(x.route.operation, x);
     } catch (error) {
       if (x.idempotency) await options.idempotency.abandon(x.idempotency.key);
       throw error;
@@ -150,7 +179,7 @@ export function createContractRouter(options: RouterOptions) {
   }
 
   /** After validation: the page query becomes `page`, and an Idempotency-Key is claimed (or replayed). */
-  async function prepare(x: Exchange, input: Record<string, unknown>): Promise<{ replay: Encoded } | undefined> {
+  function prepare(x: Exchange, input: Record<string, unknown>): Promise<{ replay: Encoded } | undefined> | undefined {
     if (x.route.pageKey) takePage(x.route, input, options.cursors);
     const given = x.req.headers['idempotency-key'];
     if (given === undefined) return undefined;
@@ -176,7 +205,7 @@ export function createContractRouter(options: RouterOptions) {
     if (typeof given !== 'string' || !IDEMPOTENCY_KEY.test(given)) {
       throw validationError([{ path: '/headers/idempotency-key', code: 'invalid_string', message: '1–255 visible ASCII characters' }]);
     }
-    const caller = x.user ? `u:${x.user.id}:${x.user.sessionId ?? ''}` : `ip:${x.subject.ip}`;
+    const caller = x.user ? `u:${x.user.id}:${x.user.sessionId ?? ''}` : `ip:${x.ip}`;
     const key = `${x.route.endpoint.operationId}:${caller}:${given}`;
     const fingerprint = createHash('sha256')
       .update(JSON.stringify([input.params, input.query, input.body]))
@@ -224,7 +253,7 @@ export function createContractRouter(options: RouterOptions) {
     ctx.user = x.user;
     ctx.requestId = x.state.id;
     ctx.req = x.req;
-    ctx.ip = x.subject.ip;
+    ctx.ip = x.ip;
     return ctx;
   }
 
@@ -241,17 +270,7 @@ export function createContractRouter(options: RouterOptions) {
     }
     const route = match && (match.byMethod.get(req.method!) ?? (req.method === 'HEAD' ? match.byMethod.get('GET') : undefined));
     if (!route) return next();
-    const exchange: Exchange = {
-      req,
-      res,
-      route,
-      state,
-      params: match!.params,
-      rawQuery: q < 0 ? '' : url.slice(q + 1),
-      user: null,
-      subject: new Subject(req, options.clientAddress),
-      idempotency: undefined,
-    };
+    const exchange = new Exchange(req, res, route, state, match!.params, q < 0 ? '' : url.slice(q + 1));
     handle(exchange).catch((error: unknown) => options.writeProblem(req, res, error));
   }
 
@@ -304,21 +323,6 @@ function assertServices(services: object): void {
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
-/** Who a request counts against; the client's address is worked out only when something asks for it. */
-class Subject implements LimitSubject {
-  userId: string | undefined = undefined;
-  body: unknown = undefined;
-  private address: string | undefined;
-  constructor(
-    private readonly req: IncomingMessage,
-    private readonly clientAddress: (req: IncomingMessage) => string,
-  ) {}
-  get ip(): string {
-    this.address ??= this.clientAddress(this.req);
-    return this.address;
-  }
-}
 
 function merge(a: Record<string, string> | undefined, b: Record<string, string> | undefined): Record<string, string> | undefined {
   return a && b ? { ...a, ...b } : (a ?? b);
