@@ -15,7 +15,7 @@ import { io, type Socket } from 'socket.io-client';
  */
 const TOKEN_EXPIRED_EVENT = 'token:expired';
 
-type Ack<T> =
+export type Ack<T> =
   | { ok: true; data: T }
   | { ok: false; error: { code: string; message: string; errors?: { path: string; code: string; message: string }[] } };
 
