@@ -43,6 +43,7 @@ export function renderServer(model: ApiModel, paths: RenderPaths, realtime: bool
   const view = {
     header: header(paths.contractsFile),
     runtimeServer: `${paths.runtime}/server`,
+    apiModule: importPath(serverDir, join(paths.root, paths.contractsFile)),
     modules: model.modules.map((name) => ({ alias: name, path: importPath(serverDir, join(contractsDir, name)) })),
     tags: model.tags,
     operations: model.operations,

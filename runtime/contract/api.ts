@@ -41,10 +41,20 @@ export interface ContractEntry {
   readonly endpoint: Endpoint;
 }
 
-/** Declares the API; its endpoints are then served under its base path. */
+/** Segments of letters, digits, `-`, `_` and the `{version}` placeholder: no other parameter, no `.` or `..`. */
+const BASE_PATH = /^(\/([A-Za-z0-9_-]|\{version\})+)+$/;
+
+/**
+ * Declares the API; its endpoints are then served under its base path. The generated routes
+ * import the API's module, so the base path applies before any route is built.
+ */
 export function defineApi<const A extends ApiDefinition>(api: A): A {
   const basePath = api.basePath ?? DEFAULT_BASE_PATH;
-  if (!/^(\/[A-Za-z0-9{}._-]+)+$/.test(basePath)) throw new Error(`basePath "${basePath}" must start with "/" and not end with "/"`);
+  if (!BASE_PATH.test(basePath)) {
+    throw new Error(
+      `basePath "${basePath}" must be "/"-separated segments of letters, digits, "-", "_" and "{version}", not ending with "/"`,
+    );
+  }
   for (const { endpoint } of listContracts(api)) {
     (endpoint as { fullPath: string }).fullPath = servedPath(basePath, endpoint.version, endpoint.path);
   }

@@ -66,6 +66,8 @@ export function errorCodes(e: EndpointDefinition): string[] {
   if (e.body) ['MALFORMED_JSON', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'].forEach((c) => codes.add(c));
   if (paged) codes.add('INVALID_CURSOR');
   if (e.auth !== 'public') ['UNAUTHENTICATED', 'TOKEN_EXPIRED'].forEach((c) => codes.add(c));
+  // A path parameter that is not valid percent-encoding matches no route: 404.
+  if (e.path.includes('{')) codes.add('NOT_FOUND');
   if (typeof e.auth === 'object') codes.add('FORBIDDEN');
   for (const code of e.errors ?? []) codes.add(code);
   if (e.rateLimit) codes.add('RATE_LIMITED');

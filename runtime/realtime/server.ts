@@ -57,8 +57,11 @@ export interface RealtimeOptions {
   maxPayloadBytes?: number;
   /** Store of the events' rate-limit counters: memory by default, Redis to share them. */
   limiters?: LimiterFactory;
-  /** The API's error codes with their statuses (the runtime's by default), for the client-failure rule of failure-only limits. */
-  errors?: ErrorRegistry;
+  /**
+   * The API's domain error codes with their statuses: the client-failure rule of failure-only
+   * limits reads them, and a code not registered is answered as INTERNAL, as over HTTP.
+   */
+  errors: ErrorRegistry;
   /** A Socket.IO adapter (Redis) so rooms span instances. */
   adapter?: Parameters<Server['adapter']>[0];
   /** The client's address from the handshake request (behind a proxy, as the HTTP app trusts it); the peer address by default. */
@@ -95,9 +98,10 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
   const { log } = options;
   const serverEventNames = new Set(options.serverEvents.map((e) => e.name));
   // Events run through the same core as HTTP operations: limits, validation, the client-failure rule, the output check.
+  const registry: ErrorRegistry = { ...runtimeErrors, ...options.errors };
   const core = createCore({
     limiters: options.limiters ?? sharedLimiters(),
-    errors: { ...runtimeErrors, ...options.errors },
+    errors: registry,
     onRateLimited: (operation, { subject }) =>
       log.warn(
         { security: 'rate_limited', event: operation.spec.name, userId: subject.userId, ip: subject.ip },
@@ -244,7 +248,7 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       });
       reply?.({ ok: true, data: value });
     } catch (error) {
-      if (error instanceof ApiError) {
+      if (error instanceof ApiError && registry[error.code]) {
         const fields = error.extra.errors?.length ? boundFieldErrors(error.extra.errors).errors : undefined;
         reply?.({ ok: false, error: { code: error.code, message: error.detail ?? error.code, ...(fields ? { errors: fields } : {}) } });
         return;

@@ -64,8 +64,8 @@ export const DEFAULT_BODY_LIMIT = 100 * 1024;
  * `app.use(api)` after the app's own middleware (sessions, compression, an auth library). Mount it
  * at the root (contract paths are full paths). It answers contract routes whole (validation,
  * envelopes, problems, 405 with `Allow`), and passes everything else to `next`. A body the app's
- * own parser (express.json()) has read already is validated like any other; that parser's limit
- * and errors are the app's.
+ * own parser (express.json()) has read already is held to the same rules (JSON only, no content
+ * coding, the body limit, the input rules); an error of that parser is the app's to answer.
  */
 export type ContractMiddleware = ((req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void) & {
   metrics: Metrics;

@@ -22,9 +22,7 @@ export async function readJsonBody(req: IncomingMessage, options: BodyOptions): 
   const type = req.headers['content-type'];
   if (!type || !JSON_TYPE.test(type)) {
     req.resume();
-    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json', {
-      headers: { 'Accept-Post': 'application/json' },
-    });
+    throw unsupported();
   }
   if (length !== undefined && Number(length) > options.limitBytes) {
     req.resume();
@@ -45,6 +43,32 @@ export async function readJsonBody(req: IncomingMessage, options: BodyOptions): 
     if (errors.length > 0) throw validationError(errors);
   }
   return value;
+}
+
+/**
+ * A body the app's own parser (mounted in an Express app) has read already: the same rules as
+ * readJsonBody as far as they can still be checked — JSON content type, no content coding, the
+ * size limit, the input rules. (Invalid UTF-8 is the app's parser's to refuse; body-parser does.)
+ */
+export function parsedBody(req: IncomingMessage & { body?: unknown }, options: BodyOptions): unknown {
+  const length = req.headers['content-length'];
+  const chunked = req.headers['transfer-encoding'] !== undefined;
+  if (!chunked && (length === undefined || length === '0')) return undefined;
+  const type = req.headers['content-type'];
+  if (!type || !JSON_TYPE.test(type)) throw unsupported();
+  const coding = req.headers['content-encoding'];
+  if (coding !== undefined && coding.toLowerCase() !== 'identity') {
+    throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the body without a content coding', { headers: { 'Accept-Encoding': 'identity' } });
+  }
+  const size = length === undefined ? Buffer.byteLength(JSON.stringify(req.body) ?? '') : Number(length);
+  if (size > options.limitBytes) throw tooLarge(options.limitBytes);
+  const errors = inputErrors(req.body, '/body');
+  if (errors.length > 0) throw validationError(errors);
+  return req.body;
+}
+
+function unsupported(): ApiError {
+  return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json', { headers: { 'Accept-Post': 'application/json' } });
 }
 
 function readText(req: IncomingMessage, limit: number): Promise<string> {

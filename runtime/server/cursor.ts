@@ -8,25 +8,27 @@ import { ApiError } from '../core/api-error';
  */
 export interface CursorCodec {
   /** Signs a keyset position (any JSON value; a Date becomes its ISO string). */
-  encode(key: unknown): string;
-  /** Checks the signature, then parses the position through the operation's key schema. */
-  decode(cursor: string, key: z.ZodType): unknown;
+  /** Signs a position for one operation (`scope`, its operationId): another operation refuses it. */
+  encode(key: unknown, scope: string): string;
+  /** Checks the signature for this operation, then parses the position through its key schema. */
+  decode(cursor: string, key: z.ZodType, scope: string): unknown;
 }
 
 export function createCursorCodec(secret: Uint8Array): CursorCodec {
-  const sign = (payload: string) => createHmac('sha256', secret).update(payload).digest('base64url').slice(0, 32);
+  const sign = (payload: string, scope: string) =>
+    createHmac('sha256', secret).update(`${scope}\n${payload}`).digest('base64url').slice(0, 32);
   const invalid = () => new ApiError('INVALID_CURSOR', 'The cursor is not one this API issued; start again without it');
   return {
-    encode(key) {
+    encode(key, scope) {
       const payload = Buffer.from(JSON.stringify(key)).toString('base64url');
-      return `${payload}.${sign(payload)}`;
+      return `${payload}.${sign(payload, scope)}`;
     },
-    decode(cursor, key) {
+    decode(cursor, key, scope) {
       const dot = cursor.indexOf('.');
       if (dot <= 0) throw invalid();
       const payload = cursor.slice(0, dot);
       const given = Buffer.from(cursor.slice(dot + 1));
-      const expected = Buffer.from(sign(payload));
+      const expected = Buffer.from(sign(payload, scope));
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw invalid();
       let value: unknown;
       try {
@@ -34,7 +36,6 @@ export function createCursorCodec(secret: Uint8Array): CursorCodec {
       } catch {
         throw invalid();
       }
-      // Signed by this API, but perhaps for another operation with another key.
       const parsed = key.safeParse(value);
       if (!parsed.success) throw invalid();
       return parsed.data;

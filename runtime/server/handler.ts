@@ -3,7 +3,7 @@ import type { Endpoint, EndpointDefinition, HandlerInput, HandlerResult } from '
 import type { AuthUser } from './auth';
 
 /** Names the handler context gives its own fields: a service may not take them. */
-export const RESERVED_CONTEXT_KEYS = ['user', 'requestId', 'log', 'client', 'req', 'ip'] as const;
+export const RESERVED_CONTEXT_KEYS = ['user', 'requestId', 'log', 'client'] as const;
 export type ReservedContextKey = (typeof RESERVED_CONTEXT_KEYS)[number];
 
 /** The app's services as handlers see them; one named like a context field is a type error. */

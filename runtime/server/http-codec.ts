@@ -74,7 +74,7 @@ function decodeQueryPart(part: string): string {
 export function takePage(shape: HttpShape, input: Record<string, unknown>, cursors: CursorCodec): void {
   const { limit, cursor, ...filters } = input.query as { limit: number; cursor?: string };
   input.query = filters;
-  input.page = { limit, after: cursor ? cursors.decode(cursor, shape.pageKey!) : null };
+  input.page = { limit, after: cursor ? cursors.decode(cursor, shape.pageKey!, shape.endpoint.operationId) : null };
 }
 
 export interface Encoded {
@@ -96,7 +96,7 @@ export function encodeResult(
   if (response.status === 204) return { status: 204, body: undefined, headers };
   if ('page' in response) {
     const { items, next } = value as { items: unknown[]; next: unknown };
-    const nextCursor = next ? cursors.encode(next) : null;
+    const nextCursor = next ? cursors.encode(next, shape.endpoint.operationId) : null;
     const withLink = nextCursor ? { ...headers, Link: `<${nextLink(req, shape, rawQuery, nextCursor)}>; rel="next"` } : headers;
     const page = `{"nextCursor":${JSON.stringify(nextCursor)},"hasMore":${nextCursor !== null}}`;
     return { status: 200, body: `{"data":${JSON.stringify(items)},"page":${page}}`, headers: withLink };

@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { rateLimitsOf, refusesIdempotencyKey, takesIdempotencyKey, type Endpoint, type ErrorRegistry } from '../contract';
+import { type Endpoint, type ErrorRegistry, pageKeyOf, rateLimitsOf, refusesIdempotencyKey, takesIdempotencyKey } from '../contract';
 import { ApiError } from '../core/api-error';
 import { type Call, type CompiledOperation, checkOutput, createCore, type InputPart, type OperationSpec } from '../core/operation';
 import type { LimiterFactory, LimitSubject } from '../core/rate-limit';
 import { validationError } from '../core/validation';
 import { bearerToken, unauthenticated, type AuthUser, type TokenVerifier } from './auth';
-import { readJsonBody } from './body';
+import { parsedBody, readJsonBody } from './body';
 import type { CursorCodec } from './cursor';
 import { MissingHandlersError, RESERVED_CONTEXT_KEYS, type RouteDefinition } from './handler';
 import { encodeResult, httpShape, queryObject, replayableHeaders, takePage, type Encoded, type HttpShape } from './http-codec';
@@ -132,25 +132,26 @@ export function createContractRouter(options: RouterOptions) {
     x.state.route = x.route.endpoint.fullPath;
     x.user = await authenticate(x);
     x.userId = x.user?.id;
-    let outcome;
+    let response: Encoded;
+    // Until the answer is stored, any failure (the handler's, or encoding its result) frees the key.
     try {
-      outcome = await core.execute(x.route.operation, x);
+      const outcome = await core.execute(x.route.operation, x);
+      const headers = merge(x.route.fixedHeaders, outcome.headers);
+      if (outcome.replayed) {
+        // The stored answer, with this request's limit headers.
+        const { status, body, headers: stored } = outcome.value as Encoded;
+        return send(x.req, x.res, status, body, undefined, { ...stored, ...headers, 'Idempotent-Replayed': 'true' });
+      }
+      response = encodeResult(x.route, outcome.value, headers, x.req, x.rawQuery, options.cursors);
+      if (x.idempotency) {
+        await options.idempotency.finish(x.idempotency.key, x.idempotency.fingerprint, {
+          ...response,
+          headers: replayableHeaders(response.headers),
+        });
+      }
     } catch (error) {
       if (x.idempotency) await options.idempotency.abandon(x.idempotency.key);
       throw error;
-    }
-    const headers = merge(x.route.fixedHeaders, outcome.headers);
-    if (outcome.replayed) {
-      // The stored answer, with this request's limit headers.
-      const { status, body, headers: stored } = outcome.value as Encoded;
-      return send(x.req, x.res, status, body, undefined, { ...stored, ...headers, 'Idempotent-Replayed': 'true' });
-    }
-    const response = encodeResult(x.route, outcome.value, headers, x.req, x.rawQuery, options.cursors);
-    if (x.idempotency) {
-      await options.idempotency.finish(x.idempotency.key, x.idempotency.fingerprint, {
-        ...response,
-        headers: replayableHeaders(response.headers),
-      });
     }
     send(x.req, x.res, response.status, response.body, undefined, response.headers);
   }
@@ -170,11 +171,11 @@ export function createContractRouter(options: RouterOptions) {
 
   /**
    * Mounted in an Express app, a body parser of the app's (express.json()) may have read the
-   * stream already: its result is validated like any other body. Otherwise the router reads it.
+   * stream already: its result is held to the same rules (JSON only, the size limit, the input
+   * rules) and validated like any other body. Otherwise the router reads it.
    */
   function readBody(req: IncomingMessage): unknown {
-    const parsed = req as IncomingMessage & { body?: unknown; _body?: boolean };
-    if (parsed._body === true || req.readableEnded) return parsed.body;
+    if (req.readableEnded || (req as { _body?: boolean })._body === true) return parsedBody(req, bodyOptions);
     return readJsonBody(req, bodyOptions);
   }
 
@@ -242,18 +243,18 @@ export function createContractRouter(options: RouterOptions) {
       },
     },
     client: {
-      get(this: { req: IncomingMessage; ip: string }) {
-        return { ip: this.ip, userAgent: this.req.headers['user-agent'] };
+      get(this: { [EXCHANGE]: Exchange }) {
+        const x = this[EXCHANGE];
+        return { ip: x.ip, userAgent: x.req.headers['user-agent'] };
       },
     },
   }) as object;
 
   function newContext(x: Exchange) {
-    const ctx = Object.create(contextPrototype) as { user: AuthUser | null; requestId: string; req: IncomingMessage; ip: string };
+    const ctx = Object.create(contextPrototype) as { user: AuthUser | null; requestId: string; [EXCHANGE]: Exchange };
     ctx.user = x.user;
     ctx.requestId = x.state.id;
-    ctx.req = x.req;
-    ctx.ip = x.ip;
+    ctx[EXCHANGE] = x;
     return ctx;
   }
 
@@ -294,9 +295,14 @@ function operationSpec(endpoint: Endpoint): OperationSpec {
   let output: OperationSpec['output'] = () => undefined;
   if ('page' in response) {
     const items = z.array(response.page);
+    const key = pageKeyOf(response);
+    // The next position goes out in the cursor (signed, not encrypted): only the key's own fields.
     output = (result) => {
       const { items: found, next } = result as { items: unknown[]; next: unknown };
-      return { items: checkOutput(operationId, items, found), next };
+      return {
+        items: checkOutput(operationId, items, found),
+        next: next == null ? null : checkOutput(`${operationId} (next page key)`, key, next),
+      };
     };
   } else if ('body' in response) {
     const body = response.body;
@@ -323,6 +329,9 @@ function assertServices(services: object): void {
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/** Where a handler context keeps its request, out of the way of the services' names. */
+const EXCHANGE = Symbol('exchange');
 
 function merge(a: Record<string, string> | undefined, b: Record<string, string> | undefined): Record<string, string> | undefined {
   return a && b ? { ...a, ...b } : (a ?? b);

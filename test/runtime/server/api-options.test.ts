@@ -60,10 +60,9 @@ const top: HandlerFor<typeof topSongs, object> = ({ page }) => {
   const last = items.at(-1);
   return { items, next: rest.length > items.length && last ? { plays: last.plays, id: last.id } : null };
 };
-const newest: HandlerFor<typeof newSongs, object> = () => ({
-  items: SONGS,
-  next: { createdAt: new Date('2026-01-01T00:00:00Z'), id: 's4' },
-});
+// The last row as a data layer hands it back, with more than the key in it.
+const lastRow = { createdAt: new Date('2026-01-01T00:00:00Z'), id: 's4', passwordHash: '$argon2id$secret' };
+const newest: HandlerFor<typeof newSongs, object> = () => ({ items: SONGS, next: lastRow });
 const routes: RouteDefinition[] = [
   { endpoint: topSongs, handler: top },
   { endpoint: newSongs, handler: newest },
@@ -87,6 +86,14 @@ describe('API options', () => {
     expectProblem(await request(app).get('/api/v2/songs/new'), 404, 'NOT_FOUND');
   });
 
+  it('refuses a base path with a parameter other than {version}, or a dot segment', () => {
+    const base = { info: api.info, servers: [], tags: {}, problemBaseUrl: PROBLEM_BASE, errors: {}, modules: {} };
+    for (const basePath of ['/{tenant}/v{version}', '/./v{version}', '/api/..', '/api/', 'api']) {
+      expect(() => defineApi({ ...base, basePath }), basePath).toThrow('basePath');
+    }
+    expect(defineApi({ ...base, basePath: '/v{version}' }).basePath).toBe('/v{version}');
+  });
+
   it('pages by the key the contract declares, handing the handler the parsed key', async () => {
     const first = await request(app).get('/tango/v2/songs/top?limit=2');
     expect(first.body.data.map((s: { id: string }) => s.id)).toEqual(['s1', 's2']);
@@ -95,6 +102,12 @@ describe('API options', () => {
     expect(second.body.data.map((s: { id: string }) => s.id)).toEqual(['s3', 's4']);
     expect(second.body.page).toEqual({ nextCursor: null, hasMore: false });
     expect(seenAfter.at(-1)).toEqual({ plays: 700, id: 's2' });
+  });
+
+  it('puts only the key’s fields in a cursor (signed, not encrypted), whatever the handler hands back', async () => {
+    const res = await request(app).get('/tango/v2/songs/new');
+    const payload = (res.body.page.nextCursor as string).split('.')[0]!;
+    expect(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'))).toEqual({ createdAt: '2026-01-01T00:00:00.000Z', id: 's4' });
   });
 
   it('refuses a cursor this API signed for an operation keyed otherwise', async () => {

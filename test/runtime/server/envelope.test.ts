@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { createCursorCodec } from '../../../runtime/server';
-import { createFixture, errorPaths, expectProblem } from './fixture';
+import { CURSOR_SECRET, createFixture, errorPaths, expectProblem } from './fixture';
 
 const { app, probe } = createFixture();
 
@@ -102,8 +102,15 @@ describe('cursor pages', () => {
 
   it('refuses a cursor signed with another secret', async () => {
     const other = createCursorCodec(new TextEncoder().encode('another-cursor-secret-of-32-bytes-or-more'));
-    const cursor = other.encode({ createdAt: new Date('2026-01-01T00:00:00.000Z'), id: 'a' });
+    const cursor = other.encode({ createdAt: new Date('2026-01-01T00:00:00.000Z'), id: 'a' }, 'listItems');
     expectProblem(await request(app).get(`/api/v1/items?cursor=${cursor}`), 400, 'INVALID_CURSOR');
+  });
+
+  it('refuses a cursor this API signed for another operation, even with the same key', async () => {
+    const same = createCursorCodec(CURSOR_SECRET);
+    const key = { createdAt: new Date('2026-01-01T00:00:00.000Z'), id: 'a' };
+    expect((await request(app).get(`/api/v1/items?cursor=${same.encode(key, 'listItems')}`)).status).toBe(200);
+    expectProblem(await request(app).get(`/api/v1/items?cursor=${same.encode(key, 'listEvents')}`), 400, 'INVALID_CURSOR');
   });
 
   it('refuses an over-long cursor through validation', async () => {

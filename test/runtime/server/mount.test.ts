@@ -11,6 +11,7 @@ import {
   createFixture,
   createProbe,
   domainErrors,
+  errorPaths,
   expectProblem,
   fixtureRoutes,
   ISSUER,
@@ -111,6 +112,20 @@ describe('contract routes mounted in an existing Express app', () => {
     const bad = await request(parsing).post('/api/v1/items').set('Authorization', `Bearer ${token}`).send({ title: 'x', admin: true });
     const problem = expectProblem(bad, 400, 'VALIDATION_FAILED');
     expect(problem.errors).toEqual([expect.objectContaining({ path: '/body/admin', code: 'unrecognized_key' })]);
+  });
+
+  it('holds a body the app’s parsers read to the same rules: JSON only, the size limit, the input rules', async () => {
+    const app = express();
+    app.use(express.urlencoded({ extended: false }));
+    app.use(express.json({ limit: '10mb' }));
+    app.use(createContractMiddleware(mountOptions()));
+    const post = () => request(app).post('/api/v1/items').set('Authorization', `Bearer ${token}`);
+
+    // A cross-site HTML form is a "simple" request: it must not reach a JSON operation.
+    expectProblem(await post().type('form').send('title=from-a-form'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectProblem(await post().send({ title: 'x'.repeat(BODY_LIMIT) }), 413, 'PAYLOAD_TOO_LARGE');
+    const poisoned = await post().set('Content-Type', 'application/json').send('{"title":"x","__proto__":{"admin":true}}');
+    expect(errorPaths(expectProblem(poisoned, 400, 'VALIDATION_FAILED'))).toEqual(['/body/__proto__']);
   });
 
   it('leaves a CORS preflight on a contract path to the app', async () => {
