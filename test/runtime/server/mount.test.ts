@@ -1,3 +1,7 @@
+import { once } from 'node:events';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
@@ -126,6 +130,47 @@ describe('contract routes mounted in an existing Express app', () => {
     expectProblem(await post().send({ title: 'x'.repeat(BODY_LIMIT) }), 413, 'PAYLOAD_TOO_LARGE');
     const poisoned = await post().set('Content-Type', 'application/json').send('{"title":"x","__proto__":{"admin":true}}');
     expect(errorPaths(expectProblem(poisoned, 400, 'VALIDATION_FAILED'))).toEqual(['/body/__proto__']);
+  });
+
+  it('refuses a compressed body the app’s parser inflated: the body limit counts what was sent', async () => {
+    const app = express();
+    app.use(express.json({ limit: '10mb' }));
+    app.use(createContractMiddleware(mountOptions()));
+    const server = createServer(app).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      // 5 MB of JSON in a few kilobytes on the wire: inflated by the app, refused by the API.
+      const zipped = gzipSync(JSON.stringify({ title: 'x', note: ' '.repeat(5_000_000) }));
+      const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port: (server.address() as AddressInfo).port,
+            method: 'POST',
+            path: '/api/v1/items',
+            headers: {
+              authorization: `Bearer ${token}`,
+              'content-type': 'application/json',
+              'content-encoding': 'gzip',
+              'content-length': zipped.length,
+            },
+          },
+          (answer) => {
+            let text = '';
+            answer.on('data', (chunk: Buffer) => {
+              text += chunk.toString('utf8');
+            });
+            answer.on('end', () => resolve({ status: answer.statusCode!, body: text }));
+          },
+        );
+        req.on('error', reject);
+        req.end(zipped);
+      });
+      expect(res.status).toBe(415);
+      expect(JSON.parse(res.body)).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+    } finally {
+      server.close();
+    }
   });
 
   it('leaves a CORS preflight on a contract path to the app', async () => {
