@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from '../../runtime/server';
 import { hashPassword } from '../auth/password-hash';
 import { passwordProblem } from '../auth/password-policy';
 import { ConfigSchema } from '../config';
+import { DataDirInUseError } from '../db/data-dir';
 import { type Database, openDatabase } from '../db/database';
 import { createUserStore } from '../services/users';
 
@@ -62,7 +63,8 @@ export async function createAdmin(args: string[], io: CreateAdminIo): Promise<nu
     }
     return 0;
   } catch (error) {
-    console.error(error instanceof ConfigError ? error.message : error);
+    // Mistakes an operator can fix (a server holding the data directory, say) get one line.
+    console.error(error instanceof ConfigError || error instanceof DataDirInUseError ? error.message : error);
     return 1;
   }
 }

@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmin } from '../../server/cli/admin';
-import type { Database } from '../../server/db/database';
+import { type Database, openDatabase } from '../../server/db/database';
 import { createTestApp } from '../support/app';
-import { openTestDatabase } from '../support/database';
+import { backends, openTestDatabase } from '../support/database';
 
 /** `npm run create-admin` as an operator runs it, then the account signing in through the API. */
 let database: Database;
@@ -63,6 +63,30 @@ describe('create-admin', () => {
     const promoted = await run(['--username', 'Milonguero'], '');
     expect(promoted).toMatchObject({ code: 0, stdout: 'milonguero is now an administrator\n' });
     expect((await signIn('milonguero', 'a long enough tango password')).body.data.session.user.roles).toEqual(['user', 'admin']);
+  });
+
+  it('stops with one line, not a stack, while a server holds the data directory', async () => {
+    const store = await backends[0]!.scratch();
+    const held = await openDatabase(store.options);
+    try {
+      const stderr = new PassThrough();
+      const err: string[] = [];
+      stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
+      const env = { DATA_DIR: dirname(store.options.dataDir!) };
+      const code = await createAdmin(['--username', 'boss'], {
+        env,
+        stdin: Readable.from(['a long enough password\n']),
+        stdout: new PassThrough(),
+        stderr,
+      });
+      expect(code).toBe(1);
+      const lines = err.join('').trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain(store.options.dataDir!);
+    } finally {
+      await held.close();
+      await store.dispose();
+    }
   });
 
   it('refuses a weak password and names the problem', async () => {
