@@ -8,7 +8,16 @@ import { readGeneratorConfig } from '../../generator/config';
 import { buildModel } from '../../generator/model';
 import { generateFiles } from '../../generator/pipeline';
 import { renderScaffold } from '../../generator/render';
-import { defineApi, listContracts, type ApiDefinition } from '../../runtime/contract';
+import { z } from 'zod';
+import {
+  type ApiDefinition,
+  defineApi,
+  type EndpointDefinition,
+  endpoint,
+  errorCodes,
+  listContracts,
+  paginated,
+} from '../../runtime/contract';
 import { REPO } from '../generator/fixtures/project';
 
 /**
@@ -112,6 +121,48 @@ describe('docs/writing-a-contract.md', () => {
     expect(spec.paths['/api/v2/venues/{venueId}']).toBeDefined();
     const [, seconds] = lineOf(GUIDE, /`Deprecation: @(\d+)`/);
     expect(Number(seconds)).toBe(Date.parse('2027-01-01T00:00:00Z') / 1000);
+  });
+
+  it('§10: the table of errors the runtime adds is what runtime/contract/behaviour.ts adds', () => {
+    const section = GUIDE.slice(GUIDE.indexOf('**Errors the runtime adds**'));
+    const rows = [...section.matchAll(/^\| (.+?) \| (.+) \|$/gm)]
+      .slice(2)
+      .map(([, feature, codes]) => ({ feature: feature!, codes: new Set([...codes!.matchAll(/`([A-Z][A-Z_]+)`/g)].map((m) => m[1]!)) }));
+    const row = (start: string) => {
+      const found = rows.find((r) => r.feature.startsWith(start));
+      if (!found) throw new Error(`the table has no row starting with ${start}`);
+      return [...found.codes];
+    };
+    const make = (extra: Partial<EndpointDefinition>) =>
+      endpoint({
+        method: 'GET',
+        version: 1,
+        path: '/things',
+        operationId: 'thing',
+        summary: 'A thing',
+        tags: ['things'],
+        auth: 'public',
+        response: { status: 204 },
+        ...extra,
+      } as EndpointDefinition);
+    const base = errorCodes(make({}));
+    const added = (extra: Partial<EndpointDefinition>) =>
+      errorCodes(make(extra))
+        .filter((code) => !base.includes(code))
+        .sort();
+    const sorted = (...codes: string[][]) => [...new Set(codes.flat())].sort();
+    const id = z.object({ id: z.string().max(10) });
+
+    expect(base).toEqual(row('anything'));
+    expect(added({ query: id })).toEqual(sorted(row('`params`')));
+    expect(added({ path: '/things/{id}', params: id })).toEqual(sorted(row('`params`'), row('a path parameter')));
+    expect(added({ method: 'PUT', body: id })).toEqual(sorted(row('`params`'), row('`body`')));
+    expect(added({ response: paginated(id) })).toEqual(sorted(row('`params`'), row('`paginated(...)`')));
+    expect(added({ auth: 'user' })).toEqual(sorted(row("`auth: 'user'`")));
+    expect(added({ auth: { roles: ['admin'] } })).toEqual(sorted(row("`auth: 'user'`"), row('`auth: { roles }`')));
+    expect(added({ rateLimit: { points: 1, windowSeconds: 1, key: 'ip' } })).toEqual(sorted(row('`rateLimit`')));
+    expect(added({ method: 'POST' })).toEqual(sorted(row('method `POST`')));
+    expect(added({ method: 'POST', idempotencyKey: false })).toEqual(['VALIDATION_FAILED']);
   });
 
   it('lists every module of the runtime', () => {
