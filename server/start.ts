@@ -89,6 +89,8 @@ export async function startServer(
       await closeStores();
     },
   });
+  // Said at once: until "listening" the port answers 503, and a first start can take seconds.
+  log.info({ url: running.url }, 'port taken');
   try {
     if (config.METRICS_PORT !== undefined) {
       metricsRunning = await serve((req, res) => metricsHandler(req, res), {

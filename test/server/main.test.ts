@@ -1,6 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,13 +26,22 @@ function start(env: Record<string, string>) {
   return { child, exited, output: () => ({ stdout, stderr }) };
 }
 
-/** A port nothing listens on just now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/**
+ * The port the server took, from its "port taken" line. Not a port picked beforehand: other test
+ * files listen on ports of their own meanwhile and could take it first.
+ */
+function portTaken(run: ReturnType<typeof start>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const look = () => {
+      const match = /"url":"http:\/\/[^"]*:(\d+)","msg":"port taken"/.exec(run.output().stdout);
+      if (match) {
+        run.child.stdout.off('data', look);
+        resolve(Number(match[1]));
+      }
+    };
+    run.child.stdout.on('data', look);
+    run.exited.then((code) => reject(new Error(`exited with ${code} before taking a port:\n${JSON.stringify(run.output())}`)));
+  });
 }
 
 async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
@@ -73,8 +81,8 @@ describe('server/main.ts', () => {
     await mkdir(join(dataDir, 'pglite'), { recursive: true });
     await writeFile(lockFile, `${crashed}\n`);
 
-    const port = await freePort();
-    const run = start({ NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: String(port) });
+    const run = start({ NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: '0' });
+    const port = await portTaken(run);
     const listening = new Promise<string>((resolve, reject) => {
       // A new embedded database takes a while on a busy machine; this bounds a hang, it is no measurement.
       const timer = setTimeout(() => reject(new Error(`no listening line:\n${JSON.stringify(run.output())}`)), 90_000);
