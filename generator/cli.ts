@@ -136,10 +136,13 @@ function watchContracts(root: string, config: GeneratorConfig, args: string[], i
   };
   regenerate();
   watch(dirname(join(root, config.contracts)), { recursive: true }, later);
-  // The client runtime is copied into the output: a change to it (in this repository) regenerates too.
-  const clientRuntime = dirname(createRequire(join(root, 'package.json')).resolve(`${config.runtime}/client`));
+  // The client runtimes (HTTP and real time) are copied into the output: a change to them regenerates too.
+  const resolve = createRequire(join(root, 'package.json')).resolve;
+  const clientRuntime = dirname(resolve(`${config.runtime}/client`));
+  const realtimeClient = resolve(`${config.runtime}/realtime/client`);
   watch(clientRuntime, later);
-  io.stdout.write(`watching ${dirname(config.contracts)}/ and ${clientRuntime} for changes\n`);
+  watch(realtimeClient, later);
+  io.stdout.write(`watching ${dirname(config.contracts)}/, ${clientRuntime} and ${realtimeClient} for changes\n`);
   return new Promise(() => {});
 }
 
