@@ -4,6 +4,7 @@ import * as events from './events';
 import * as health from './health';
 import * as realtime from './realtime';
 import * as messages from './messages';
+import * as notifications from './notifications';
 import * as users from './users';
 
 /** Domain error codes, beside the runtime's own (runtime/contract/errors.ts). */
@@ -34,12 +35,13 @@ export const api = defineApi({
     users: 'Dancer profiles.',
     events: 'Milongas, practicas, festivals, marathons, encuentros, classes and workshops.',
     messages: 'Direct and group conversations, their messages and read markers; delivered in real time too.',
+    notifications: 'What happened to me: follows, friend requests, groups, RSVPs, messages; collapsed per kind and target, pushed live.',
     health: 'Service health for load balancers and monitors.',
   },
   basePath: '/api/v{version}',
   problemBaseUrl: 'https://mundotango.life/problems',
   errors: domainErrors,
-  modules: { auth, events, health, messages, realtime, users },
+  modules: { auth, events, health, messages, realtime, users, notifications },
   realtime: {
     path: '/api/v1/realtime',
     description:

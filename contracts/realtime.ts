@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { clientEvent, serverEvent, Timestamp, Uuid } from '../runtime/contract';
 import { DeliveryReceipt, Message, NewMessage, ReadReceipt } from './messages';
+import { NotificationNew } from './notifications';
 
 /**
  * Real-time events of Mundo Tango, served over Socket.IO at /api/v1/realtime. Rooms: `user:{id}`
@@ -78,4 +79,13 @@ export const presenceChanged = serverEvent({
   summary: 'One of your contacts came online or went offline',
   description: 'Online with the first device, offline only when the last one leaves.',
   payload: Presence,
+});
+
+export const notificationNew = serverEvent({
+  name: 'notification:new',
+  summary: 'You have a new notification, or one collapsed another',
+  description:
+    'Sent to every device of the recipient with the item as it now stands: a collapsed item comes again with ' +
+    'its new actors and counts (match it by id). Not sent for a muted conversation’s messages.',
+  payload: NotificationNew,
 });

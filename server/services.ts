@@ -5,6 +5,7 @@ import { createConversationStore } from './services/conversations';
 import { createEventStore, type EventStore } from './services/events';
 import { createMessageStore } from './services/messages';
 import { createMessagingService, type MessagingService } from './services/messaging';
+import { createNotificationService, type NotificationService } from './services/notifications';
 import { noRealtime, type RealtimePort } from './services/realtime-port';
 import { createSessionStore, type SessionStore } from './services/sessions';
 import { createUserStore, type UserStore } from './services/users';
@@ -16,6 +17,8 @@ export interface Services {
   userStore: UserStore;
   sessionStore: SessionStore;
   messaging: MessagingService;
+  /** Other domains' services call `notify` when something happens to someone. */
+  notifications: NotificationService;
   /** How services reach connected devices; events go nowhere until a real-time server is attached. */
   realtime: RealtimePort;
   revocations: Revocations;
@@ -38,6 +41,7 @@ export function createServices(
       messages: createMessageStore(database.db),
       realtime,
     }),
+    notifications: createNotificationService({ db: database.db, realtime }),
     realtime,
     revocations: options.revocations,
     tokens: options.tokens,

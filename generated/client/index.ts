@@ -85,16 +85,38 @@ export type GetEventInput = CallOptions & { params: operations['getEvent']['para
 export type GetEventResult = Json<operations['getEvent'], 200> extends { data: infer T } ? T : never;
 export type GetEventErrorCode = 'VALIDATION_FAILED' | 'NOT_FOUND' | 'INTERNAL';
 
+// listAttendees: GET /api/v1/events/{eventId}/attendees
+export type ListAttendeesInput = CallOptions & { params: operations['listAttendees']['parameters']['path'] } & { query?: NonNullable<operations['listAttendees']['parameters']['query']> };
+export type ListAttendeesItem = Json<operations['listAttendees'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListAttendeesResult = Page<ListAttendeesItem>;
+export type ListAttendeesErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
 // listEvents: GET /api/v1/events
 export type ListEventsInput = CallOptions & { query?: NonNullable<operations['listEvents']['parameters']['query']> };
 export type ListEventsItem = Json<operations['listEvents'], 200> extends { data: (infer T)[] } ? T : never;
 export type ListEventsResult = Page<ListEventsItem>;
 export type ListEventsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'INTERNAL';
 
+// listMyEvents: GET /api/v1/users/me/events
+export type ListMyEventsInput = CallOptions & { query?: NonNullable<operations['listMyEvents']['parameters']['query']> };
+export type ListMyEventsItem = Json<operations['listMyEvents'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListMyEventsResult = Page<ListMyEventsItem>;
+export type ListMyEventsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// removeRsvp: DELETE /api/v1/events/{eventId}/rsvp
+export type RemoveRsvpInput = CallOptions & { params: operations['removeRsvp']['parameters']['path'] };
+export type RemoveRsvpResult = void;
+export type RemoveRsvpErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'EVENT_ENDED' | 'INTERNAL';
+
+// rsvpToEvent: PUT /api/v1/events/{eventId}/rsvp
+export type RsvpToEventInput = CallOptions & { params: operations['rsvpToEvent']['parameters']['path'] } & { body: operations['rsvpToEvent']['requestBody']['content']['application/json'] };
+export type RsvpToEventResult = Json<operations['rsvpToEvent'], 200> extends { data: infer T } ? T : never;
+export type RsvpToEventErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'EVENT_FULL' | 'EVENT_ENDED' | 'RATE_LIMITED' | 'INTERNAL';
+
 // updateEvent: PATCH /api/v1/events/{eventId}
 export type UpdateEventInput = CallOptions & { params: operations['updateEvent']['parameters']['path'] } & { body: operations['updateEvent']['requestBody']['content']['application/json'] };
 export type UpdateEventResult = Json<operations['updateEvent'], 200> extends { data: infer T } ? T : never;
-export type UpdateEventErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+export type UpdateEventErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CAPACITY_BELOW_GOING' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // getHealth: GET /api/v1/health
 export type GetHealthInput = CallOptions;
@@ -141,7 +163,7 @@ export type GetMeErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
 // getUser: GET /api/v1/users/{user}
 export type GetUserInput = CallOptions & { params: operations['getUser']['parameters']['path'] };
 export type GetUserResult = Json<operations['getUser'], 200> extends { data: infer T } ? T : never;
-export type GetUserErrorCode = 'VALIDATION_FAILED' | 'NOT_FOUND' | 'INTERNAL';
+export type GetUserErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
 
 // searchUsers: GET /api/v1/users
 export type SearchUsersInput = CallOptions & { query?: NonNullable<operations['searchUsers']['parameters']['query']> };
@@ -153,6 +175,117 @@ export type SearchUsersErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNA
 export type UpdateMeInput = CallOptions & { body: operations['updateMe']['requestBody']['content']['application/json'] };
 export type UpdateMeResult = Json<operations['updateMe'], 200> extends { data: infer T } ? T : never;
 export type UpdateMeErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// countUnreadNotifications: GET /api/v1/notifications/unread-count
+export type CountUnreadNotificationsInput = CallOptions;
+export type CountUnreadNotificationsResult = Json<operations['countUnreadNotifications'], 200> extends { data: infer T } ? T : never;
+export type CountUnreadNotificationsErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// deleteNotification: DELETE /api/v1/notifications/{notificationId}
+export type DeleteNotificationInput = CallOptions & { params: operations['deleteNotification']['parameters']['path'] };
+export type DeleteNotificationResult = void;
+export type DeleteNotificationErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// listNotifications: GET /api/v1/notifications
+export type ListNotificationsInput = CallOptions & { query?: NonNullable<operations['listNotifications']['parameters']['query']> };
+export type ListNotificationsItem = Json<operations['listNotifications'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListNotificationsResult = Page<ListNotificationsItem>;
+export type ListNotificationsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// markAllNotificationsRead: POST /api/v1/notifications/read
+export type MarkAllNotificationsReadInput = CallOptions & { body: operations['markAllNotificationsRead']['requestBody']['content']['application/json'] };
+export type MarkAllNotificationsReadResult = Json<operations['markAllNotificationsRead'], 200> extends { data: infer T } ? T : never;
+export type MarkAllNotificationsReadErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// markNotificationRead: POST /api/v1/notifications/{notificationId}/read
+export type MarkNotificationReadInput = CallOptions & { params: operations['markNotificationRead']['parameters']['path'] };
+export type MarkNotificationReadResult = Json<operations['markNotificationRead'], 200> extends { data: infer T } ? T : never;
+export type MarkNotificationReadErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// muteConversation: PUT /api/v1/conversations/{conversationId}/mute
+export type MuteConversationInput = CallOptions & { params: operations['muteConversation']['parameters']['path'] };
+export type MuteConversationResult = Json<operations['muteConversation'], 200> extends { data: infer T } ? T : never;
+export type MuteConversationErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// unmuteConversation: DELETE /api/v1/conversations/{conversationId}/mute
+export type UnmuteConversationInput = CallOptions & { params: operations['unmuteConversation']['parameters']['path'] };
+export type UnmuteConversationResult = Json<operations['unmuteConversation'], 200> extends { data: infer T } ? T : never;
+export type UnmuteConversationErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// acceptFriendRequest: POST /api/v1/friend-requests/{userId}/accept
+export type AcceptFriendRequestInput = CallOptions & { params: operations['acceptFriendRequest']['parameters']['path'] };
+export type AcceptFriendRequestResult = Json<operations['acceptFriendRequest'], 200> extends { data: infer T } ? T : never;
+export type AcceptFriendRequestErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// blockUser: PUT /api/v1/blocks/{userId}
+export type BlockUserInput = CallOptions & { params: operations['blockUser']['parameters']['path'] };
+export type BlockUserResult = void;
+export type BlockUserErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
+
+// cancelFriendRequest: DELETE /api/v1/friend-requests/{userId}
+export type CancelFriendRequestInput = CallOptions & { params: operations['cancelFriendRequest']['parameters']['path'] };
+export type CancelFriendRequestResult = void;
+export type CancelFriendRequestErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
+
+// declineFriendRequest: POST /api/v1/friend-requests/{userId}/decline
+export type DeclineFriendRequestInput = CallOptions & { params: operations['declineFriendRequest']['parameters']['path'] };
+export type DeclineFriendRequestResult = void;
+export type DeclineFriendRequestErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// followUser: PUT /api/v1/users/{userId}/follow
+export type FollowUserInput = CallOptions & { params: operations['followUser']['parameters']['path'] };
+export type FollowUserResult = void;
+export type FollowUserErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
+
+// listBlocks: GET /api/v1/blocks
+export type ListBlocksInput = CallOptions & { query?: NonNullable<operations['listBlocks']['parameters']['query']> };
+export type ListBlocksItem = Json<operations['listBlocks'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListBlocksResult = Page<ListBlocksItem>;
+export type ListBlocksErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// listFollowers: GET /api/v1/users/{userId}/followers
+export type ListFollowersInput = CallOptions & { params: operations['listFollowers']['parameters']['path'] } & { query?: NonNullable<operations['listFollowers']['parameters']['query']> };
+export type ListFollowersItem = Json<operations['listFollowers'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListFollowersResult = Page<ListFollowersItem>;
+export type ListFollowersErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// listFollowing: GET /api/v1/users/{userId}/following
+export type ListFollowingInput = CallOptions & { params: operations['listFollowing']['parameters']['path'] } & { query?: NonNullable<operations['listFollowing']['parameters']['query']> };
+export type ListFollowingItem = Json<operations['listFollowing'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListFollowingResult = Page<ListFollowingItem>;
+export type ListFollowingErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// listFriendRequests: GET /api/v1/friend-requests
+export type ListFriendRequestsInput = CallOptions & { query: NonNullable<operations['listFriendRequests']['parameters']['query']> };
+export type ListFriendRequestsItem = Json<operations['listFriendRequests'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListFriendRequestsResult = Page<ListFriendRequestsItem>;
+export type ListFriendRequestsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// listFriends: GET /api/v1/users/{userId}/friends
+export type ListFriendsInput = CallOptions & { params: operations['listFriends']['parameters']['path'] } & { query?: NonNullable<operations['listFriends']['parameters']['query']> };
+export type ListFriendsItem = Json<operations['listFriends'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListFriendsResult = Page<ListFriendsItem>;
+export type ListFriendsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// sendFriendRequest: PUT /api/v1/friend-requests/{userId}
+export type SendFriendRequestInput = CallOptions & { params: operations['sendFriendRequest']['parameters']['path'] };
+export type SendFriendRequestResult = Json<operations['sendFriendRequest'], 200> extends { data: infer T } ? T : never;
+export type SendFriendRequestErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
+
+// unblockUser: DELETE /api/v1/blocks/{userId}
+export type UnblockUserInput = CallOptions & { params: operations['unblockUser']['parameters']['path'] };
+export type UnblockUserResult = void;
+export type UnblockUserErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
+
+// unfollowUser: DELETE /api/v1/users/{userId}/follow
+export type UnfollowUserInput = CallOptions & { params: operations['unfollowUser']['parameters']['path'] };
+export type UnfollowUserResult = void;
+export type UnfollowUserErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
+
+// unfriend: DELETE /api/v1/friends/{userId}
+export type UnfriendInput = CallOptions & { params: operations['unfriend']['parameters']['path'] };
+export type UnfriendResult = void;
+export type UnfriendErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
 
 const operationsById = {
   changePassword: { operationId: 'changePassword', method: 'POST', path: '/api/v1/auth/password', auth: true, paged: false },
@@ -170,7 +303,11 @@ const operationsById = {
   createEvent: { operationId: 'createEvent', method: 'POST', path: '/api/v1/events', auth: true, paged: false },
   deleteEvent: { operationId: 'deleteEvent', method: 'DELETE', path: '/api/v1/events/{eventId}', auth: true, paged: false },
   getEvent: { operationId: 'getEvent', method: 'GET', path: '/api/v1/events/{eventId}', auth: false, paged: false },
+  listAttendees: { operationId: 'listAttendees', method: 'GET', path: '/api/v1/events/{eventId}/attendees', auth: true, paged: true },
   listEvents: { operationId: 'listEvents', method: 'GET', path: '/api/v1/events', auth: false, paged: true },
+  listMyEvents: { operationId: 'listMyEvents', method: 'GET', path: '/api/v1/users/me/events', auth: true, paged: true },
+  removeRsvp: { operationId: 'removeRsvp', method: 'DELETE', path: '/api/v1/events/{eventId}/rsvp', auth: true, paged: false },
+  rsvpToEvent: { operationId: 'rsvpToEvent', method: 'PUT', path: '/api/v1/events/{eventId}/rsvp', auth: true, paged: false },
   updateEvent: { operationId: 'updateEvent', method: 'PATCH', path: '/api/v1/events/{eventId}', auth: true, paged: false },
   getHealth: { operationId: 'getHealth', method: 'GET', path: '/api/v1/health', auth: false, paged: false },
   createConversation: { operationId: 'createConversation', method: 'POST', path: '/api/v1/conversations', auth: true, paged: false },
@@ -180,9 +317,30 @@ const operationsById = {
   markRead: { operationId: 'markRead', method: 'POST', path: '/api/v1/conversations/{conversationId}/read', auth: true, paged: false },
   sendMessage: { operationId: 'sendMessage', method: 'POST', path: '/api/v1/conversations/{conversationId}/messages', auth: true, paged: false },
   getMe: { operationId: 'getMe', method: 'GET', path: '/api/v1/users/me', auth: true, paged: false },
-  getUser: { operationId: 'getUser', method: 'GET', path: '/api/v1/users/{user}', auth: false, paged: false },
+  getUser: { operationId: 'getUser', method: 'GET', path: '/api/v1/users/{user}', auth: true, paged: false },
   searchUsers: { operationId: 'searchUsers', method: 'GET', path: '/api/v1/users', auth: true, paged: true },
   updateMe: { operationId: 'updateMe', method: 'PATCH', path: '/api/v1/users/me', auth: true, paged: false },
+  countUnreadNotifications: { operationId: 'countUnreadNotifications', method: 'GET', path: '/api/v1/notifications/unread-count', auth: true, paged: false },
+  deleteNotification: { operationId: 'deleteNotification', method: 'DELETE', path: '/api/v1/notifications/{notificationId}', auth: true, paged: false },
+  listNotifications: { operationId: 'listNotifications', method: 'GET', path: '/api/v1/notifications', auth: true, paged: true },
+  markAllNotificationsRead: { operationId: 'markAllNotificationsRead', method: 'POST', path: '/api/v1/notifications/read', auth: true, paged: false },
+  markNotificationRead: { operationId: 'markNotificationRead', method: 'POST', path: '/api/v1/notifications/{notificationId}/read', auth: true, paged: false },
+  muteConversation: { operationId: 'muteConversation', method: 'PUT', path: '/api/v1/conversations/{conversationId}/mute', auth: true, paged: false },
+  unmuteConversation: { operationId: 'unmuteConversation', method: 'DELETE', path: '/api/v1/conversations/{conversationId}/mute', auth: true, paged: false },
+  acceptFriendRequest: { operationId: 'acceptFriendRequest', method: 'POST', path: '/api/v1/friend-requests/{userId}/accept', auth: true, paged: false },
+  blockUser: { operationId: 'blockUser', method: 'PUT', path: '/api/v1/blocks/{userId}', auth: true, paged: false },
+  cancelFriendRequest: { operationId: 'cancelFriendRequest', method: 'DELETE', path: '/api/v1/friend-requests/{userId}', auth: true, paged: false },
+  declineFriendRequest: { operationId: 'declineFriendRequest', method: 'POST', path: '/api/v1/friend-requests/{userId}/decline', auth: true, paged: false },
+  followUser: { operationId: 'followUser', method: 'PUT', path: '/api/v1/users/{userId}/follow', auth: true, paged: false },
+  listBlocks: { operationId: 'listBlocks', method: 'GET', path: '/api/v1/blocks', auth: true, paged: true },
+  listFollowers: { operationId: 'listFollowers', method: 'GET', path: '/api/v1/users/{userId}/followers', auth: true, paged: true },
+  listFollowing: { operationId: 'listFollowing', method: 'GET', path: '/api/v1/users/{userId}/following', auth: true, paged: true },
+  listFriendRequests: { operationId: 'listFriendRequests', method: 'GET', path: '/api/v1/friend-requests', auth: true, paged: true },
+  listFriends: { operationId: 'listFriends', method: 'GET', path: '/api/v1/users/{userId}/friends', auth: true, paged: true },
+  sendFriendRequest: { operationId: 'sendFriendRequest', method: 'PUT', path: '/api/v1/friend-requests/{userId}', auth: true, paged: false },
+  unblockUser: { operationId: 'unblockUser', method: 'DELETE', path: '/api/v1/blocks/{userId}', auth: true, paged: false },
+  unfollowUser: { operationId: 'unfollowUser', method: 'DELETE', path: '/api/v1/users/{userId}/follow', auth: true, paged: false },
+  unfriend: { operationId: 'unfriend', method: 'DELETE', path: '/api/v1/friends/{userId}', auth: true, paged: false },
 } as const satisfies Record<string, OperationDescriptor>;
 
 /** A type guard that narrows an error to one operation's codes: `if (api.events.getEvent.isError(e)) e.code`. */
@@ -286,6 +444,14 @@ export interface ApiClient {
     getEvent: ((input: GetEventInput) => Promise<GetEventResult>) & {
       isError: ErrorGuard<GetEventErrorCode>;
     };
+    /** List who answered an event: `GET /api/v1/events/{eventId}/attendees` */
+    listAttendees: ((input: ListAttendeesInput) => Promise<ListAttendeesResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input: ListAttendeesInput): AsyncIterable<Page<ListAttendeesItem>>;
+      /** Every item of every page. */
+      items(input: ListAttendeesInput): AsyncIterable<ListAttendeesItem>;
+      isError: ErrorGuard<ListAttendeesErrorCode>;
+    };
     /** List events: `GET /api/v1/events` */
     listEvents: ((input?: ListEventsInput) => Promise<ListEventsResult>) & {
       /** Every page, following `nextCursor`. */
@@ -293,6 +459,22 @@ export interface ApiClient {
       /** Every item of every page. */
       items(input?: ListEventsInput): AsyncIterable<ListEventsItem>;
       isError: ErrorGuard<ListEventsErrorCode>;
+    };
+    /** List my events: `GET /api/v1/users/me/events` */
+    listMyEvents: ((input?: ListMyEventsInput) => Promise<ListMyEventsResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input?: ListMyEventsInput): AsyncIterable<Page<ListMyEventsItem>>;
+      /** Every item of every page. */
+      items(input?: ListMyEventsInput): AsyncIterable<ListMyEventsItem>;
+      isError: ErrorGuard<ListMyEventsErrorCode>;
+    };
+    /** Withdraw my answer to an event: `DELETE /api/v1/events/{eventId}/rsvp` */
+    removeRsvp: ((input: RemoveRsvpInput) => Promise<RemoveRsvpResult>) & {
+      isError: ErrorGuard<RemoveRsvpErrorCode>;
+    };
+    /** Answer an event: going or interested: `PUT /api/v1/events/{eventId}/rsvp` */
+    rsvpToEvent: ((input: RsvpToEventInput) => Promise<RsvpToEventResult>) & {
+      isError: ErrorGuard<RsvpToEventErrorCode>;
     };
     /** Change an event: `PATCH /api/v1/events/{eventId}` */
     updateEvent: ((input: UpdateEventInput) => Promise<UpdateEventResult>) & {
@@ -334,11 +516,125 @@ export interface ApiClient {
       isError: ErrorGuard<SendMessageErrorCode>;
     };
   };
+  /** What happened to me: follows, friend requests, groups, RSVPs, messages; collapsed per kind and target, pushed live. */
+  notifications: {
+    /** Count my unread notifications: `GET /api/v1/notifications/unread-count` */
+    countUnreadNotifications: ((input?: CountUnreadNotificationsInput) => Promise<CountUnreadNotificationsResult>) & {
+      isError: ErrorGuard<CountUnreadNotificationsErrorCode>;
+    };
+    /** Delete a notification: `DELETE /api/v1/notifications/{notificationId}` */
+    deleteNotification: ((input: DeleteNotificationInput) => Promise<DeleteNotificationResult>) & {
+      isError: ErrorGuard<DeleteNotificationErrorCode>;
+    };
+    /** List my notifications: `GET /api/v1/notifications` */
+    listNotifications: ((input?: ListNotificationsInput) => Promise<ListNotificationsResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input?: ListNotificationsInput): AsyncIterable<Page<ListNotificationsItem>>;
+      /** Every item of every page. */
+      items(input?: ListNotificationsInput): AsyncIterable<ListNotificationsItem>;
+      isError: ErrorGuard<ListNotificationsErrorCode>;
+    };
+    /** Mark all my notifications read: `POST /api/v1/notifications/read` */
+    markAllNotificationsRead: ((input: MarkAllNotificationsReadInput) => Promise<MarkAllNotificationsReadResult>) & {
+      isError: ErrorGuard<MarkAllNotificationsReadErrorCode>;
+    };
+    /** Mark a notification read: `POST /api/v1/notifications/{notificationId}/read` */
+    markNotificationRead: ((input: MarkNotificationReadInput) => Promise<MarkNotificationReadResult>) & {
+      isError: ErrorGuard<MarkNotificationReadErrorCode>;
+    };
+    /** Mute a conversation: `PUT /api/v1/conversations/{conversationId}/mute` */
+    muteConversation: ((input: MuteConversationInput) => Promise<MuteConversationResult>) & {
+      isError: ErrorGuard<MuteConversationErrorCode>;
+    };
+    /** Unmute a conversation: `DELETE /api/v1/conversations/{conversationId}/mute` */
+    unmuteConversation: ((input: UnmuteConversationInput) => Promise<UnmuteConversationResult>) & {
+      isError: ErrorGuard<UnmuteConversationErrorCode>;
+    };
+  };
   /** Service health for load balancers and monitors. */
   health: {
     /** Check service health: `GET /api/v1/health` */
     getHealth: ((input?: GetHealthInput) => Promise<GetHealthResult>) & {
       isError: ErrorGuard<GetHealthErrorCode>;
+    };
+  };
+  /** Follows, friends and blocks between dancers. */
+  social: {
+    /** Accept a dancer’s friend request: `POST /api/v1/friend-requests/{userId}/accept` */
+    acceptFriendRequest: ((input: AcceptFriendRequestInput) => Promise<AcceptFriendRequestResult>) & {
+      isError: ErrorGuard<AcceptFriendRequestErrorCode>;
+    };
+    /** Block a dancer: `PUT /api/v1/blocks/{userId}` */
+    blockUser: ((input: BlockUserInput) => Promise<BlockUserResult>) & {
+      isError: ErrorGuard<BlockUserErrorCode>;
+    };
+    /** Withdraw my friend request: `DELETE /api/v1/friend-requests/{userId}` */
+    cancelFriendRequest: ((input: CancelFriendRequestInput) => Promise<CancelFriendRequestResult>) & {
+      isError: ErrorGuard<CancelFriendRequestErrorCode>;
+    };
+    /** Decline a dancer’s friend request: `POST /api/v1/friend-requests/{userId}/decline` */
+    declineFriendRequest: ((input: DeclineFriendRequestInput) => Promise<DeclineFriendRequestResult>) & {
+      isError: ErrorGuard<DeclineFriendRequestErrorCode>;
+    };
+    /** Follow a dancer: `PUT /api/v1/users/{userId}/follow` */
+    followUser: ((input: FollowUserInput) => Promise<FollowUserResult>) & {
+      isError: ErrorGuard<FollowUserErrorCode>;
+    };
+    /** List whom I blocked: `GET /api/v1/blocks` */
+    listBlocks: ((input?: ListBlocksInput) => Promise<ListBlocksResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input?: ListBlocksInput): AsyncIterable<Page<ListBlocksItem>>;
+      /** Every item of every page. */
+      items(input?: ListBlocksInput): AsyncIterable<ListBlocksItem>;
+      isError: ErrorGuard<ListBlocksErrorCode>;
+    };
+    /** List a dancer’s followers: `GET /api/v1/users/{userId}/followers` */
+    listFollowers: ((input: ListFollowersInput) => Promise<ListFollowersResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input: ListFollowersInput): AsyncIterable<Page<ListFollowersItem>>;
+      /** Every item of every page. */
+      items(input: ListFollowersInput): AsyncIterable<ListFollowersItem>;
+      isError: ErrorGuard<ListFollowersErrorCode>;
+    };
+    /** List whom a dancer follows: `GET /api/v1/users/{userId}/following` */
+    listFollowing: ((input: ListFollowingInput) => Promise<ListFollowingResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input: ListFollowingInput): AsyncIterable<Page<ListFollowingItem>>;
+      /** Every item of every page. */
+      items(input: ListFollowingInput): AsyncIterable<ListFollowingItem>;
+      isError: ErrorGuard<ListFollowingErrorCode>;
+    };
+    /** List my pending friend requests: `GET /api/v1/friend-requests` */
+    listFriendRequests: ((input: ListFriendRequestsInput) => Promise<ListFriendRequestsResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input: ListFriendRequestsInput): AsyncIterable<Page<ListFriendRequestsItem>>;
+      /** Every item of every page. */
+      items(input: ListFriendRequestsInput): AsyncIterable<ListFriendRequestsItem>;
+      isError: ErrorGuard<ListFriendRequestsErrorCode>;
+    };
+    /** List a dancer’s friends: `GET /api/v1/users/{userId}/friends` */
+    listFriends: ((input: ListFriendsInput) => Promise<ListFriendsResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input: ListFriendsInput): AsyncIterable<Page<ListFriendsItem>>;
+      /** Every item of every page. */
+      items(input: ListFriendsInput): AsyncIterable<ListFriendsItem>;
+      isError: ErrorGuard<ListFriendsErrorCode>;
+    };
+    /** Ask a dancer to be friends: `PUT /api/v1/friend-requests/{userId}` */
+    sendFriendRequest: ((input: SendFriendRequestInput) => Promise<SendFriendRequestResult>) & {
+      isError: ErrorGuard<SendFriendRequestErrorCode>;
+    };
+    /** Unblock a dancer: `DELETE /api/v1/blocks/{userId}` */
+    unblockUser: ((input: UnblockUserInput) => Promise<UnblockUserResult>) & {
+      isError: ErrorGuard<UnblockUserErrorCode>;
+    };
+    /** Stop following a dancer: `DELETE /api/v1/users/{userId}/follow` */
+    unfollowUser: ((input: UnfollowUserInput) => Promise<UnfollowUserResult>) & {
+      isError: ErrorGuard<UnfollowUserErrorCode>;
+    };
+    /** End a friendship: `DELETE /api/v1/friends/{userId}` */
+    unfriend: ((input: UnfriendInput) => Promise<UnfriendResult>) & {
+      isError: ErrorGuard<UnfriendErrorCode>;
     };
   };
 }
@@ -470,12 +766,40 @@ export function createClient(options: ClientOptions): ApiClient {
           isError: errorOf<GetEventErrorCode>('getEvent'),
         },
       ),
+      listAttendees: Object.assign(
+        (input: ListAttendeesInput): Promise<ListAttendeesResult> => transport.request<ListAttendeesResult>(operationsById.listAttendees, input),
+        {
+          pages: (input: ListAttendeesInput): AsyncIterable<Page<ListAttendeesItem>> => transport.pages<ListAttendeesItem>(operationsById.listAttendees, input),
+          items: (input: ListAttendeesInput): AsyncIterable<ListAttendeesItem> => transport.items<ListAttendeesItem>(operationsById.listAttendees, input),
+          isError: errorOf<ListAttendeesErrorCode>('listAttendees'),
+        },
+      ),
       listEvents: Object.assign(
         (input?: ListEventsInput): Promise<ListEventsResult> => transport.request<ListEventsResult>(operationsById.listEvents, input),
         {
           pages: (input?: ListEventsInput): AsyncIterable<Page<ListEventsItem>> => transport.pages<ListEventsItem>(operationsById.listEvents, input),
           items: (input?: ListEventsInput): AsyncIterable<ListEventsItem> => transport.items<ListEventsItem>(operationsById.listEvents, input),
           isError: errorOf<ListEventsErrorCode>('listEvents'),
+        },
+      ),
+      listMyEvents: Object.assign(
+        (input?: ListMyEventsInput): Promise<ListMyEventsResult> => transport.request<ListMyEventsResult>(operationsById.listMyEvents, input),
+        {
+          pages: (input?: ListMyEventsInput): AsyncIterable<Page<ListMyEventsItem>> => transport.pages<ListMyEventsItem>(operationsById.listMyEvents, input),
+          items: (input?: ListMyEventsInput): AsyncIterable<ListMyEventsItem> => transport.items<ListMyEventsItem>(operationsById.listMyEvents, input),
+          isError: errorOf<ListMyEventsErrorCode>('listMyEvents'),
+        },
+      ),
+      removeRsvp: Object.assign(
+        (input: RemoveRsvpInput): Promise<RemoveRsvpResult> => transport.request<RemoveRsvpResult>(operationsById.removeRsvp, input),
+        {
+          isError: errorOf<RemoveRsvpErrorCode>('removeRsvp'),
+        },
+      ),
+      rsvpToEvent: Object.assign(
+        (input: RsvpToEventInput): Promise<RsvpToEventResult> => transport.request<RsvpToEventResult>(operationsById.rsvpToEvent, input),
+        {
+          isError: errorOf<RsvpToEventErrorCode>('rsvpToEvent'),
         },
       ),
       updateEvent: Object.assign(
@@ -527,11 +851,153 @@ export function createClient(options: ClientOptions): ApiClient {
         },
       ),
     },
+    notifications: {
+      countUnreadNotifications: Object.assign(
+        (input?: CountUnreadNotificationsInput): Promise<CountUnreadNotificationsResult> => transport.request<CountUnreadNotificationsResult>(operationsById.countUnreadNotifications, input),
+        {
+          isError: errorOf<CountUnreadNotificationsErrorCode>('countUnreadNotifications'),
+        },
+      ),
+      deleteNotification: Object.assign(
+        (input: DeleteNotificationInput): Promise<DeleteNotificationResult> => transport.request<DeleteNotificationResult>(operationsById.deleteNotification, input),
+        {
+          isError: errorOf<DeleteNotificationErrorCode>('deleteNotification'),
+        },
+      ),
+      listNotifications: Object.assign(
+        (input?: ListNotificationsInput): Promise<ListNotificationsResult> => transport.request<ListNotificationsResult>(operationsById.listNotifications, input),
+        {
+          pages: (input?: ListNotificationsInput): AsyncIterable<Page<ListNotificationsItem>> => transport.pages<ListNotificationsItem>(operationsById.listNotifications, input),
+          items: (input?: ListNotificationsInput): AsyncIterable<ListNotificationsItem> => transport.items<ListNotificationsItem>(operationsById.listNotifications, input),
+          isError: errorOf<ListNotificationsErrorCode>('listNotifications'),
+        },
+      ),
+      markAllNotificationsRead: Object.assign(
+        (input: MarkAllNotificationsReadInput): Promise<MarkAllNotificationsReadResult> => transport.request<MarkAllNotificationsReadResult>(operationsById.markAllNotificationsRead, input),
+        {
+          isError: errorOf<MarkAllNotificationsReadErrorCode>('markAllNotificationsRead'),
+        },
+      ),
+      markNotificationRead: Object.assign(
+        (input: MarkNotificationReadInput): Promise<MarkNotificationReadResult> => transport.request<MarkNotificationReadResult>(operationsById.markNotificationRead, input),
+        {
+          isError: errorOf<MarkNotificationReadErrorCode>('markNotificationRead'),
+        },
+      ),
+      muteConversation: Object.assign(
+        (input: MuteConversationInput): Promise<MuteConversationResult> => transport.request<MuteConversationResult>(operationsById.muteConversation, input),
+        {
+          isError: errorOf<MuteConversationErrorCode>('muteConversation'),
+        },
+      ),
+      unmuteConversation: Object.assign(
+        (input: UnmuteConversationInput): Promise<UnmuteConversationResult> => transport.request<UnmuteConversationResult>(operationsById.unmuteConversation, input),
+        {
+          isError: errorOf<UnmuteConversationErrorCode>('unmuteConversation'),
+        },
+      ),
+    },
     health: {
       getHealth: Object.assign(
         (input?: GetHealthInput): Promise<GetHealthResult> => transport.request<GetHealthResult>(operationsById.getHealth, input),
         {
           isError: errorOf<GetHealthErrorCode>('getHealth'),
+        },
+      ),
+    },
+    social: {
+      acceptFriendRequest: Object.assign(
+        (input: AcceptFriendRequestInput): Promise<AcceptFriendRequestResult> => transport.request<AcceptFriendRequestResult>(operationsById.acceptFriendRequest, input),
+        {
+          isError: errorOf<AcceptFriendRequestErrorCode>('acceptFriendRequest'),
+        },
+      ),
+      blockUser: Object.assign(
+        (input: BlockUserInput): Promise<BlockUserResult> => transport.request<BlockUserResult>(operationsById.blockUser, input),
+        {
+          isError: errorOf<BlockUserErrorCode>('blockUser'),
+        },
+      ),
+      cancelFriendRequest: Object.assign(
+        (input: CancelFriendRequestInput): Promise<CancelFriendRequestResult> => transport.request<CancelFriendRequestResult>(operationsById.cancelFriendRequest, input),
+        {
+          isError: errorOf<CancelFriendRequestErrorCode>('cancelFriendRequest'),
+        },
+      ),
+      declineFriendRequest: Object.assign(
+        (input: DeclineFriendRequestInput): Promise<DeclineFriendRequestResult> => transport.request<DeclineFriendRequestResult>(operationsById.declineFriendRequest, input),
+        {
+          isError: errorOf<DeclineFriendRequestErrorCode>('declineFriendRequest'),
+        },
+      ),
+      followUser: Object.assign(
+        (input: FollowUserInput): Promise<FollowUserResult> => transport.request<FollowUserResult>(operationsById.followUser, input),
+        {
+          isError: errorOf<FollowUserErrorCode>('followUser'),
+        },
+      ),
+      listBlocks: Object.assign(
+        (input?: ListBlocksInput): Promise<ListBlocksResult> => transport.request<ListBlocksResult>(operationsById.listBlocks, input),
+        {
+          pages: (input?: ListBlocksInput): AsyncIterable<Page<ListBlocksItem>> => transport.pages<ListBlocksItem>(operationsById.listBlocks, input),
+          items: (input?: ListBlocksInput): AsyncIterable<ListBlocksItem> => transport.items<ListBlocksItem>(operationsById.listBlocks, input),
+          isError: errorOf<ListBlocksErrorCode>('listBlocks'),
+        },
+      ),
+      listFollowers: Object.assign(
+        (input: ListFollowersInput): Promise<ListFollowersResult> => transport.request<ListFollowersResult>(operationsById.listFollowers, input),
+        {
+          pages: (input: ListFollowersInput): AsyncIterable<Page<ListFollowersItem>> => transport.pages<ListFollowersItem>(operationsById.listFollowers, input),
+          items: (input: ListFollowersInput): AsyncIterable<ListFollowersItem> => transport.items<ListFollowersItem>(operationsById.listFollowers, input),
+          isError: errorOf<ListFollowersErrorCode>('listFollowers'),
+        },
+      ),
+      listFollowing: Object.assign(
+        (input: ListFollowingInput): Promise<ListFollowingResult> => transport.request<ListFollowingResult>(operationsById.listFollowing, input),
+        {
+          pages: (input: ListFollowingInput): AsyncIterable<Page<ListFollowingItem>> => transport.pages<ListFollowingItem>(operationsById.listFollowing, input),
+          items: (input: ListFollowingInput): AsyncIterable<ListFollowingItem> => transport.items<ListFollowingItem>(operationsById.listFollowing, input),
+          isError: errorOf<ListFollowingErrorCode>('listFollowing'),
+        },
+      ),
+      listFriendRequests: Object.assign(
+        (input: ListFriendRequestsInput): Promise<ListFriendRequestsResult> => transport.request<ListFriendRequestsResult>(operationsById.listFriendRequests, input),
+        {
+          pages: (input: ListFriendRequestsInput): AsyncIterable<Page<ListFriendRequestsItem>> => transport.pages<ListFriendRequestsItem>(operationsById.listFriendRequests, input),
+          items: (input: ListFriendRequestsInput): AsyncIterable<ListFriendRequestsItem> => transport.items<ListFriendRequestsItem>(operationsById.listFriendRequests, input),
+          isError: errorOf<ListFriendRequestsErrorCode>('listFriendRequests'),
+        },
+      ),
+      listFriends: Object.assign(
+        (input: ListFriendsInput): Promise<ListFriendsResult> => transport.request<ListFriendsResult>(operationsById.listFriends, input),
+        {
+          pages: (input: ListFriendsInput): AsyncIterable<Page<ListFriendsItem>> => transport.pages<ListFriendsItem>(operationsById.listFriends, input),
+          items: (input: ListFriendsInput): AsyncIterable<ListFriendsItem> => transport.items<ListFriendsItem>(operationsById.listFriends, input),
+          isError: errorOf<ListFriendsErrorCode>('listFriends'),
+        },
+      ),
+      sendFriendRequest: Object.assign(
+        (input: SendFriendRequestInput): Promise<SendFriendRequestResult> => transport.request<SendFriendRequestResult>(operationsById.sendFriendRequest, input),
+        {
+          isError: errorOf<SendFriendRequestErrorCode>('sendFriendRequest'),
+        },
+      ),
+      unblockUser: Object.assign(
+        (input: UnblockUserInput): Promise<UnblockUserResult> => transport.request<UnblockUserResult>(operationsById.unblockUser, input),
+        {
+          isError: errorOf<UnblockUserErrorCode>('unblockUser'),
+        },
+      ),
+      unfollowUser: Object.assign(
+        (input: UnfollowUserInput): Promise<UnfollowUserResult> => transport.request<UnfollowUserResult>(operationsById.unfollowUser, input),
+        {
+          isError: errorOf<UnfollowUserErrorCode>('unfollowUser'),
+        },
+      ),
+      unfriend: Object.assign(
+        (input: UnfriendInput): Promise<UnfriendResult> => transport.request<UnfriendResult>(operationsById.unfriend, input),
+        {
+          isError: errorOf<UnfriendErrorCode>('unfriend'),
         },
       ),
     },

@@ -31,6 +31,8 @@ export interface ServerEvents {
   'message:new': Schemas['ServerEventPayloads']['message:new'];
   /** A member read a conversation up to a message */
   'message:read': Schemas['ServerEventPayloads']['message:read'];
+  /** You have a new notification, or one collapsed another */
+  'notification:new': Schemas['ServerEventPayloads']['notification:new'];
   /** One of your contacts came online or went offline */
   'presence:update': Schemas['ServerEventPayloads']['presence:update'];
   /** Your access token expired: the server closes this connection */

@@ -5,6 +5,8 @@ import type * as events from '../../contracts/events';
 import type * as health from '../../contracts/health';
 import type * as messages from '../../contracts/messages';
 import type * as users from '../../contracts/users';
+import type * as notifications from '../../contracts/notifications';
+import type * as social from '../../contracts/social';
 
 /** Accounts, sign-in, token refresh, sessions and multi-factor authentication. */
 export interface AuthHandlers<S extends ServiceMap> {
@@ -54,8 +56,16 @@ export interface EventsHandlers<S extends ServiceMap> {
   deleteEvent: HandlerFor<typeof events.deleteEvent, S>;
   /** Get one event: `GET /api/v1/events/{eventId}` */
   getEvent: HandlerFor<typeof events.getEvent, S>;
+  /** List who answered an event: `GET /api/v1/events/{eventId}/attendees` */
+  listAttendees: HandlerFor<typeof events.listAttendees, S>;
   /** List events: `GET /api/v1/events` */
   listEvents: HandlerFor<typeof events.listEvents, S>;
+  /** List my events: `GET /api/v1/users/me/events` */
+  listMyEvents: HandlerFor<typeof events.listMyEvents, S>;
+  /** Withdraw my answer to an event: `DELETE /api/v1/events/{eventId}/rsvp` */
+  removeRsvp: HandlerFor<typeof events.removeRsvp, S>;
+  /** Answer an event: going or interested: `PUT /api/v1/events/{eventId}/rsvp` */
+  rsvpToEvent: HandlerFor<typeof events.rsvpToEvent, S>;
   /** Change an event: `PATCH /api/v1/events/{eventId}` */
   updateEvent: HandlerFor<typeof events.updateEvent, S>;
 }
@@ -76,10 +86,60 @@ export interface MessagesHandlers<S extends ServiceMap> {
   sendMessage: HandlerFor<typeof messages.sendMessage, S>;
 }
 
+/** What happened to me: follows, friend requests, groups, RSVPs, messages; collapsed per kind and target, pushed live. */
+export interface NotificationsHandlers<S extends ServiceMap> {
+  /** Count my unread notifications: `GET /api/v1/notifications/unread-count` */
+  countUnreadNotifications: HandlerFor<typeof notifications.countUnreadNotifications, S>;
+  /** Delete a notification: `DELETE /api/v1/notifications/{notificationId}` */
+  deleteNotification: HandlerFor<typeof notifications.deleteNotification, S>;
+  /** List my notifications: `GET /api/v1/notifications` */
+  listNotifications: HandlerFor<typeof notifications.listNotifications, S>;
+  /** Mark all my notifications read: `POST /api/v1/notifications/read` */
+  markAllNotificationsRead: HandlerFor<typeof notifications.markAllNotificationsRead, S>;
+  /** Mark a notification read: `POST /api/v1/notifications/{notificationId}/read` */
+  markNotificationRead: HandlerFor<typeof notifications.markNotificationRead, S>;
+  /** Mute a conversation: `PUT /api/v1/conversations/{conversationId}/mute` */
+  muteConversation: HandlerFor<typeof notifications.muteConversation, S>;
+  /** Unmute a conversation: `DELETE /api/v1/conversations/{conversationId}/mute` */
+  unmuteConversation: HandlerFor<typeof notifications.unmuteConversation, S>;
+}
+
 /** Service health for load balancers and monitors. */
 export interface HealthHandlers<S extends ServiceMap> {
   /** Check service health: `GET /api/v1/health` */
   getHealth: HandlerFor<typeof health.getHealth, S>;
+}
+
+/** Follows, friends and blocks between dancers. */
+export interface SocialHandlers<S extends ServiceMap> {
+  /** Accept a dancer’s friend request: `POST /api/v1/friend-requests/{userId}/accept` */
+  acceptFriendRequest: HandlerFor<typeof social.acceptFriendRequest, S>;
+  /** Block a dancer: `PUT /api/v1/blocks/{userId}` */
+  blockUser: HandlerFor<typeof social.blockUser, S>;
+  /** Withdraw my friend request: `DELETE /api/v1/friend-requests/{userId}` */
+  cancelFriendRequest: HandlerFor<typeof social.cancelFriendRequest, S>;
+  /** Decline a dancer’s friend request: `POST /api/v1/friend-requests/{userId}/decline` */
+  declineFriendRequest: HandlerFor<typeof social.declineFriendRequest, S>;
+  /** Follow a dancer: `PUT /api/v1/users/{userId}/follow` */
+  followUser: HandlerFor<typeof social.followUser, S>;
+  /** List whom I blocked: `GET /api/v1/blocks` */
+  listBlocks: HandlerFor<typeof social.listBlocks, S>;
+  /** List a dancer’s followers: `GET /api/v1/users/{userId}/followers` */
+  listFollowers: HandlerFor<typeof social.listFollowers, S>;
+  /** List whom a dancer follows: `GET /api/v1/users/{userId}/following` */
+  listFollowing: HandlerFor<typeof social.listFollowing, S>;
+  /** List my pending friend requests: `GET /api/v1/friend-requests` */
+  listFriendRequests: HandlerFor<typeof social.listFriendRequests, S>;
+  /** List a dancer’s friends: `GET /api/v1/users/{userId}/friends` */
+  listFriends: HandlerFor<typeof social.listFriends, S>;
+  /** Ask a dancer to be friends: `PUT /api/v1/friend-requests/{userId}` */
+  sendFriendRequest: HandlerFor<typeof social.sendFriendRequest, S>;
+  /** Unblock a dancer: `DELETE /api/v1/blocks/{userId}` */
+  unblockUser: HandlerFor<typeof social.unblockUser, S>;
+  /** Stop following a dancer: `DELETE /api/v1/users/{userId}/follow` */
+  unfollowUser: HandlerFor<typeof social.unfollowUser, S>;
+  /** End a friendship: `DELETE /api/v1/friends/{userId}` */
+  unfriend: HandlerFor<typeof social.unfriend, S>;
 }
 
 /** Every handler of the API, by tag: a missing or wrongly typed handler is a compile error. */
@@ -88,5 +148,7 @@ export interface Handlers<S extends ServiceMap> {
   users: UsersHandlers<S>;
   events: EventsHandlers<S>;
   messages: MessagesHandlers<S>;
+  notifications: NotificationsHandlers<S>;
   health: HealthHandlers<S>;
+  social: SocialHandlers<S>;
 }

@@ -19,6 +19,7 @@ export const serverEvents: readonly ServerEvent[] = [
   realtime.messageDelivered,
   realtime.messageNew,
   realtime.messageRead,
+  realtime.notificationNew,
   realtime.presenceChanged,
   realtime.tokenExpired,
 ];

@@ -7,6 +7,8 @@ import * as events from '../../contracts/events';
 import * as health from '../../contracts/health';
 import * as messages from '../../contracts/messages';
 import * as users from '../../contracts/users';
+import * as notifications from '../../contracts/notifications';
+import * as social from '../../contracts/social';
 import type { Handlers } from './handlers';
 
 /**
@@ -30,7 +32,11 @@ export function createRoutes<S extends ServiceMap>(handlers: Handlers<S>): Route
     { endpoint: events.createEvent, handler: handlers.events?.createEvent },
     { endpoint: events.deleteEvent, handler: handlers.events?.deleteEvent },
     { endpoint: events.getEvent, handler: handlers.events?.getEvent },
+    { endpoint: events.listAttendees, handler: handlers.events?.listAttendees },
     { endpoint: events.listEvents, handler: handlers.events?.listEvents },
+    { endpoint: events.listMyEvents, handler: handlers.events?.listMyEvents },
+    { endpoint: events.removeRsvp, handler: handlers.events?.removeRsvp },
+    { endpoint: events.rsvpToEvent, handler: handlers.events?.rsvpToEvent },
     { endpoint: events.updateEvent, handler: handlers.events?.updateEvent },
     { endpoint: health.getHealth, handler: handlers.health?.getHealth },
     { endpoint: messages.createConversation, handler: handlers.messages?.createConversation },
@@ -43,5 +49,26 @@ export function createRoutes<S extends ServiceMap>(handlers: Handlers<S>): Route
     { endpoint: users.getUser, handler: handlers.users?.getUser },
     { endpoint: users.searchUsers, handler: handlers.users?.searchUsers },
     { endpoint: users.updateMe, handler: handlers.users?.updateMe },
+    { endpoint: notifications.countUnreadNotifications, handler: handlers.notifications?.countUnreadNotifications },
+    { endpoint: notifications.deleteNotification, handler: handlers.notifications?.deleteNotification },
+    { endpoint: notifications.listNotifications, handler: handlers.notifications?.listNotifications },
+    { endpoint: notifications.markAllNotificationsRead, handler: handlers.notifications?.markAllNotificationsRead },
+    { endpoint: notifications.markNotificationRead, handler: handlers.notifications?.markNotificationRead },
+    { endpoint: notifications.muteConversation, handler: handlers.notifications?.muteConversation },
+    { endpoint: notifications.unmuteConversation, handler: handlers.notifications?.unmuteConversation },
+    { endpoint: social.acceptFriendRequest, handler: handlers.social?.acceptFriendRequest },
+    { endpoint: social.blockUser, handler: handlers.social?.blockUser },
+    { endpoint: social.cancelFriendRequest, handler: handlers.social?.cancelFriendRequest },
+    { endpoint: social.declineFriendRequest, handler: handlers.social?.declineFriendRequest },
+    { endpoint: social.followUser, handler: handlers.social?.followUser },
+    { endpoint: social.listBlocks, handler: handlers.social?.listBlocks },
+    { endpoint: social.listFollowers, handler: handlers.social?.listFollowers },
+    { endpoint: social.listFollowing, handler: handlers.social?.listFollowing },
+    { endpoint: social.listFriendRequests, handler: handlers.social?.listFriendRequests },
+    { endpoint: social.listFriends, handler: handlers.social?.listFriends },
+    { endpoint: social.sendFriendRequest, handler: handlers.social?.sendFriendRequest },
+    { endpoint: social.unblockUser, handler: handlers.social?.unblockUser },
+    { endpoint: social.unfollowUser, handler: handlers.social?.unfollowUser },
+    { endpoint: social.unfriend, handler: handlers.social?.unfriend },
   ];
 }

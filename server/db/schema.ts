@@ -174,6 +174,8 @@ export const conversationMembers = pgTable(
     lastReadMessageId: uuid('last_read_message_id'),
     lastReadCreatedAt: instant('last_read_created_at'),
     readAt: instant('read_at'),
+    /** No `message` notifications for this member while set (0006_notifications.sql). */
+    muted: boolean('muted').notNull().default(false),
   },
   (table) => [
     primaryKey({ columns: [table.conversationId, table.userId] }),
@@ -220,4 +222,67 @@ export const messageDeliveries = pgTable(
     deliveredAt: instant('delivered_at').notNull().defaultNow(),
   },
   (table) => [primaryKey({ columns: [table.messageId, table.userId] })],
+);
+
+export const notificationKinds = [
+  'new_follower',
+  'friend_request',
+  'friend_accepted',
+  'group_invite',
+  'group_join_request',
+  'group_join_answered',
+  'event_rsvp',
+  'message',
+  'event_changed',
+  'event_cancelled',
+] as const;
+export type NotificationKind = (typeof notificationKinds)[number];
+export const notificationTargetTypes = ['user', 'group', 'event', 'conversation'] as const;
+export type NotificationTargetType = (typeof notificationTargetTypes)[number];
+
+/**
+ * One item of a user's notifications. While unread it collects every further notification of its
+ * kind about its target (the partial unique index is what `notify` upserts on); once read, the next
+ * one starts a new row.
+ */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: notificationKinds }).notNull(),
+    targetType: text('target_type', { enum: notificationTargetTypes }).notNull(),
+    targetId: uuid('target_id').notNull(),
+    /** The latest distinct actors, newest first, at most 3. */
+    actorIds: uuid('actor_ids').array().notNull(),
+    actorCount: integer('actor_count').notNull().default(1),
+    eventCount: integer('event_count').notNull().default(1),
+    readAt: instant('read_at'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    /** The latest notification collapsed in: the order of the list. */
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex('notifications_unread_item_idx')
+      .on(table.userId, table.kind, table.targetType, table.targetId)
+      .where(sql`${table.readAt} is null`),
+    index('notifications_user_updated_idx').on(table.userId, table.updatedAt, table.id),
+    index('notifications_user_unread_updated_idx').on(table.userId, table.updatedAt, table.id).where(sql`${table.readAt} is null`),
+  ],
+);
+
+/** Every distinct actor of a notification item, so a person counts once however often they act. */
+export const notificationActors = pgTable(
+  'notification_actors',
+  {
+    notificationId: uuid('notification_id')
+      .notNull()
+      .references(() => notifications.id, { onDelete: 'cascade' }),
+    actorId: uuid('actor_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+  },
+  (table) => [primaryKey({ columns: [table.notificationId, table.actorId] })],
 );

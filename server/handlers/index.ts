@@ -4,6 +4,7 @@ import { auth } from './auth';
 import { events } from './events';
 import { health } from './health';
 import { messages } from './messages';
+import { notifications } from './notifications';
 import { users } from './users';
 
-export const handlers: Handlers<Services> = { auth, events, health, messages, users };
+export const handlers: Handlers<Services> = { auth, events, health, messages, users, notifications };
