@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { endpoint, paginated, Timestamp, Uuid } from '../runtime/contract';
+import { User } from './users';
 
 export const EventKind = z
   .enum(['milonga', 'practica', 'festival', 'marathon', 'encuentro', 'class', 'workshop'])
@@ -10,6 +11,8 @@ const description = z.string().max(5000);
 const city = z.string().max(100).trim().min(1);
 const country = z.string().max(100).trim().min(2);
 const venue = z.string().max(200).trim().min(1);
+const capacity = z.number().int().min(1).max(100_000).meta({ description: 'At most this many people `going`; absent or null is no limit' });
+const count = z.number().int().min(0);
 
 export const Event = z
   .object({
@@ -23,6 +26,9 @@ export const Event = z
     startsAt: Timestamp,
     endsAt: Timestamp,
     organizerId: Uuid,
+    capacity: capacity.nullable(),
+    goingCount: count.meta({ description: 'People whose RSVP is `going`' }),
+    interestedCount: count.meta({ description: 'People whose RSVP is `interested`' }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   })
@@ -40,6 +46,9 @@ export const Event = z
       startsAt: '2026-12-03T22:00:00.000Z',
       endsAt: '2026-12-04T03:00:00.000Z',
       organizerId: '5d1c7a0e-3f7b-4a4e-9c55-2f3e8b7d9a10',
+      capacity: 120,
+      goingCount: 87,
+      interestedCount: 45,
       createdAt: '2026-11-20T12:00:00.000Z',
       updatedAt: '2026-11-20T12:00:00.000Z',
     },
@@ -54,6 +63,7 @@ const EventFields = z.object({
   venue: venue.optional(),
   startsAt: Timestamp,
   endsAt: Timestamp,
+  capacity: capacity.optional(),
 });
 
 const endAfterStart = (e: { startsAt?: string; endsAt?: string }) =>
@@ -69,6 +79,7 @@ export const NewEvent = EventFields.refine(endAfterStart, endAfterStartIssue).me
     venue: 'Salón Canning',
     startsAt: '2026-12-03T22:00:00.000Z',
     endsAt: '2026-12-04T03:00:00.000Z',
+    capacity: 120,
   },
 });
 
@@ -76,10 +87,11 @@ export const EventPatch = EventFields.extend({
   description: description.optional(),
   country: country.nullable().optional(),
   venue: venue.nullable().optional(),
+  capacity: capacity.nullable().optional(),
 })
   .partial()
   .refine(endAfterStart, endAfterStartIssue)
-  .meta({ id: 'EventPatch', description: 'Fields to change; `null` clears country or venue' });
+  .meta({ id: 'EventPatch', description: 'Fields to change; `null` clears country, venue or capacity' });
 
 const EventParams = z.object({ eventId: Uuid });
 
@@ -134,13 +146,15 @@ export const updateEvent = endpoint({
   path: '/events/{eventId}',
   operationId: 'updateEvent',
   summary: 'Change an event',
-  description: 'Only the organizer may change an event.',
+  description:
+    'Only the organizer may change an event. A capacity below the number of people already `going` is refused ' +
+    'with 409 `CAPACITY_BELOW_GOING`; nobody’s RSVP is dropped.',
   tags: ['events'],
   auth: 'user',
   params: EventParams,
   body: EventPatch,
   response: { status: 200, body: Event },
-  errors: ['NOT_FOUND', 'FORBIDDEN'],
+  errors: ['NOT_FOUND', 'FORBIDDEN', 'CAPACITY_BELOW_GOING'],
 });
 
 export const deleteEvent = endpoint({
@@ -155,4 +169,112 @@ export const deleteEvent = endpoint({
   params: EventParams,
   response: { status: 204 },
   errors: ['NOT_FOUND', 'FORBIDDEN'],
+});
+
+export const RsvpStatus = z
+  .enum(['going', 'interested'])
+  .meta({ id: 'RsvpStatus', description: '`going` counts against the capacity; `interested` does not' });
+
+export const RsvpInput = z.object({ status: RsvpStatus }).meta({ id: 'RsvpInput', example: { status: 'going' } });
+
+export const Rsvp = z
+  .object({
+    eventId: Uuid,
+    userId: Uuid,
+    status: RsvpStatus,
+    respondedAt: Timestamp.meta({ description: 'When this status was chosen; answering the same again keeps it' }),
+  })
+  .meta({
+    id: 'Rsvp',
+    description: 'One person’s answer to an event',
+    example: {
+      eventId: '0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d',
+      userId: '5d1c7a0e-3f7b-4a4e-9c55-2f3e8b7d9a10',
+      status: 'going',
+      respondedAt: '2026-12-01T18:30:00.000Z',
+    },
+  });
+
+export const Attendee = z.object({ user: User, status: RsvpStatus, respondedAt: Timestamp }).meta({
+  id: 'Attendee',
+  description: 'Someone who answered an event, with their public profile',
+  example: {
+    user: {
+      id: '5d1c7a0e-3f7b-4a4e-9c55-2f3e8b7d9a10',
+      username: 'carlos.gavito',
+      displayName: 'Carlos Gavito',
+      bio: 'Tango is a feeling that is danced.',
+      city: 'Buenos Aires',
+      danceRole: 'leader',
+      avatarUrl: null,
+      createdAt: '2026-11-20T12:00:00.000Z',
+    },
+    status: 'going',
+    respondedAt: '2026-12-01T18:30:00.000Z',
+  },
+});
+
+const rsvpRules = 'An event that has ended takes no more RSVPs and keeps its list: 409 `EVENT_ENDED`. 404 when there is no such event.';
+
+export const rsvpToEvent = endpoint({
+  method: 'PUT',
+  version: 1,
+  path: '/events/{eventId}/rsvp',
+  operationId: 'rsvpToEvent',
+  summary: 'Answer an event: going or interested',
+  description:
+    'Sets the caller’s answer, replacing the one before; the same answer again changes nothing. `going` past the ' +
+    'event’s capacity is refused with 409 `EVENT_FULL` (moving from `interested` to `going` takes a place too; ' +
+    'answers sent at the same moment never take more places than there are). ' +
+    rsvpRules,
+  tags: ['events'],
+  auth: 'user',
+  params: EventParams,
+  body: RsvpInput,
+  response: { status: 200, body: Rsvp },
+  errors: ['NOT_FOUND', 'EVENT_FULL', 'EVENT_ENDED'],
+  rateLimit: { name: 'rsvp', points: 120, windowSeconds: 3600, key: 'user' },
+});
+
+export const removeRsvp = endpoint({
+  method: 'DELETE',
+  version: 1,
+  path: '/events/{eventId}/rsvp',
+  operationId: 'removeRsvp',
+  summary: 'Withdraw my answer to an event',
+  description: `Frees the caller’s place; 204 also when there was no answer. ${rsvpRules}`,
+  tags: ['events'],
+  auth: 'user',
+  params: EventParams,
+  response: { status: 204 },
+  errors: ['NOT_FOUND', 'EVENT_ENDED'],
+});
+
+export const listAttendees = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/events/{eventId}/attendees',
+  operationId: 'listAttendees',
+  summary: 'List who answered an event',
+  description:
+    'Most recent answer first, optionally only `going` or only `interested`. The counts are on the event ' +
+    '(`goingCount`, `interestedCount`). 404 when there is no such event.',
+  tags: ['events'],
+  auth: 'user',
+  params: EventParams,
+  query: z.object({ status: RsvpStatus.optional().meta({ description: 'Only answers with this status' }) }),
+  response: paginated(Attendee),
+  errors: ['NOT_FOUND'],
+});
+
+export const listMyEvents = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/users/me/events',
+  operationId: 'listMyEvents',
+  summary: 'List my events',
+  description: 'Events the caller organizes or has answered (`going` or `interested`), newest event first.',
+  tags: ['events'],
+  auth: 'user',
+  response: paginated(Event),
 });

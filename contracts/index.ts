@@ -16,6 +16,9 @@ export const domainErrors = defineErrors({
   MFA_ALREADY_ENABLED: { status: 409, title: 'MFA is already enabled' },
   MFA_NOT_ENROLLED: { status: 409, title: 'MFA is not enrolled' },
   CLIENT_KEY_REUSED: { status: 409, title: 'Client key already used for another message' },
+  EVENT_FULL: { status: 409, title: 'Event is full' },
+  EVENT_ENDED: { status: 409, title: 'Event has ended' },
+  CAPACITY_BELOW_GOING: { status: 409, title: 'Capacity below the people going' },
 });
 
 export const api = defineApi({

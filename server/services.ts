@@ -3,6 +3,7 @@ import type { Revocations } from './auth/revocations';
 import type { Database } from './db/database';
 import { createConversationStore } from './services/conversations';
 import { createEventStore, type EventStore } from './services/events';
+import { createRsvpService, type RsvpService } from './services/rsvps';
 import { createMessageStore } from './services/messages';
 import { createMessagingService, type MessagingService } from './services/messaging';
 import { createNotificationService, type NotificationService } from './services/notifications';
@@ -14,6 +15,7 @@ import { createUserStore, type UserStore } from './services/users';
 export interface Services {
   database: Database;
   eventStore: EventStore;
+  rsvps: RsvpService;
   userStore: UserStore;
   sessionStore: SessionStore;
   messaging: MessagingService;
@@ -34,6 +36,7 @@ export function createServices(
   return {
     database,
     eventStore: createEventStore(database.db),
+    rsvps: createRsvpService(database.db),
     userStore: createUserStore(database.db),
     sessionStore: createSessionStore(database.db),
     messaging: createMessagingService({

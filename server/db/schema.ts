@@ -23,9 +23,15 @@ export const events = pgTable(
     endsAt: instant('ends_at').notNull(),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull(),
+    /** At most this many `going`; null is no limit. */
+    capacity: integer('capacity'),
+    /** Kept by a trigger on event_rsvps (migration 0007); never written by the app. */
+    goingCount: integer('going_count').notNull().default(0),
+    interestedCount: integer('interested_count').notNull().default(0),
   },
   (table) => [
     index('events_created_at_id_idx').on(table.createdAt, table.id),
+    index('events_organizer_created_at_id_idx').on(table.organizerId, table.createdAt, table.id),
     index('events_city_lower_idx').on(sql`lower(${table.city})`),
     index('events_starts_at_idx').on(table.startsAt),
     check('events_kind_check', sql`${table.kind} in (${sql.raw(eventKinds.map((kind) => `'${kind}'`).join(', '))})`),
@@ -285,4 +291,29 @@ export const notificationActors = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
   },
   (table) => [primaryKey({ columns: [table.notificationId, table.actorId] })],
+);
+
+export const rsvpStatuses = ['going', 'interested'] as const;
+export type RsvpStatus = (typeof rsvpStatuses)[number];
+
+/** One user's answer to one event; writing one changes the event's counts (trigger in migration 0007). */
+export const eventRsvps = pgTable(
+  'event_rsvps',
+  {
+    eventId: uuid('event_id')
+      .notNull()
+      .references(() => events.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: rsvpStatuses }).notNull(),
+    /** When the current status was chosen: the attendee list's order. */
+    respondedAt: instant('responded_at').notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.eventId, table.userId] }),
+    index('event_rsvps_event_responded_idx').on(table.eventId, table.respondedAt, table.userId),
+    index('event_rsvps_event_status_responded_idx').on(table.eventId, table.status, table.respondedAt, table.userId),
+    index('event_rsvps_user_idx').on(table.userId, table.eventId),
+  ],
 );

@@ -2,6 +2,8 @@ import { ApiError, fieldError } from '../../runtime/server';
 import type { EventsHandlers } from '../../generated/server';
 import type { Services } from '../services';
 import type { EventRecord } from '../services/events';
+import type { Attendee, RsvpRecord } from '../services/rsvps';
+import { toUser } from './user-views';
 
 export const events: EventsHandlers<Services> = {
   async listEvents({ query, page }, { eventStore }) {
@@ -37,12 +39,33 @@ export const events: EventsHandlers<Services> = {
     // The contract checks a patch that holds both times; one time alone is checked against the stored other.
     if (endsAt <= startsAt) throw fieldError(body.endsAt ? '/body/endsAt' : '/body/startsAt', 'custom', 'endsAt must be after startsAt');
     const updated = await eventStore.update(current.id, { ...body, startsAt, endsAt });
+    if (updated === 'capacity-below-going') {
+      throw new ApiError('CAPACITY_BELOW_GOING', `${current.goingCount} people are already going; a smaller capacity would drop some`);
+    }
     return toEvent(found(updated));
   },
 
   async deleteEvent({ params }, { eventStore, user }) {
     const current = organizedBy(found(await eventStore.get(params.eventId)), user.id);
     await eventStore.remove(current.id);
+  },
+
+  async rsvpToEvent({ params, body }, { rsvps, user }) {
+    return toRsvp(await rsvps.answer(params.eventId, user.id, body.status));
+  },
+
+  async removeRsvp({ params }, { rsvps, user }) {
+    await rsvps.withdraw(params.eventId, user.id);
+  },
+
+  async listAttendees({ params, query, page }, { rsvps }) {
+    const { items, next } = await rsvps.attendees(params.eventId, query.status, page);
+    return { items: items.map(toAttendee), next };
+  },
+
+  async listMyEvents({ page }, { rsvps, user }) {
+    const { items, next } = await rsvps.eventsOf(user.id, page);
+    return { items: items.map(toEvent), next };
   },
 };
 
@@ -64,4 +87,12 @@ function toEvent(event: EventRecord) {
     createdAt: event.createdAt.toISOString(),
     updatedAt: event.updatedAt.toISOString(),
   };
+}
+
+function toRsvp(rsvp: RsvpRecord) {
+  return { ...rsvp, respondedAt: rsvp.respondedAt.toISOString() };
+}
+
+function toAttendee(attendee: Attendee) {
+  return { user: toUser(attendee.user), status: attendee.status, respondedAt: attendee.respondedAt.toISOString() };
 }

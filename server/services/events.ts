@@ -15,6 +15,7 @@ export interface NewEvent {
   venue?: string | null;
   startsAt: Date;
   endsAt: Date;
+  capacity?: number | null;
 }
 
 export type EventPatch = Partial<Omit<NewEvent, 'organizerId'>>;
@@ -39,7 +40,8 @@ export interface EventPage {
 export interface EventStore {
   create(input: NewEvent): Promise<EventRecord>;
   get(id: string): Promise<EventRecord | undefined>;
-  update(id: string, patch: EventPatch): Promise<EventRecord | undefined>;
+  /** 'capacity-below-going' when the patch's capacity is under the people already going: nothing changes. */
+  update(id: string, patch: EventPatch): Promise<EventRecord | 'capacity-below-going' | undefined>;
   remove(id: string): Promise<boolean>;
   list(filter: EventFilter): Promise<EventPage>;
 }
@@ -63,6 +65,7 @@ export function createEventStore(db: AppDb): EventStore {
           venue: input.venue,
           startsAt: input.startsAt,
           endsAt: input.endsAt,
+          capacity: input.capacity,
           updatedAt: databaseNow,
         })
         .returning();
@@ -88,11 +91,15 @@ export function createEventStore(db: AppDb): EventStore {
           venue: patch.venue,
           startsAt: patch.startsAt,
           endsAt: patch.endsAt,
+          capacity: patch.capacity,
           updatedAt: databaseNow,
         })
-        .where(eq(events.id, id))
+        // Checked in the statement itself: an RSVP holding the row makes this wait, then see its count.
+        .where(and(eq(events.id, id), typeof patch.capacity === 'number' ? lte(events.goingCount, patch.capacity) : undefined))
         .returning();
-      return updated;
+      if (updated || typeof patch.capacity !== 'number') return updated;
+      const [exists] = await db.select({ id: events.id }).from(events).where(eq(events.id, id));
+      return exists ? 'capacity-below-going' : undefined;
     },
 
     async remove(id) {

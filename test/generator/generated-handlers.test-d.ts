@@ -23,6 +23,9 @@ const sample = {
   startsAt: '2026-12-03T22:00:00.000Z',
   endsAt: '2026-12-04T03:00:00.000Z',
   organizerId: '5d1c7a0e-3f7b-4a4e-9c55-2f3e8b7d9a10',
+  capacity: null,
+  goingCount: 0,
+  interestedCount: 0,
   createdAt: '2026-11-20T12:00:00.000Z',
   updatedAt: '2026-11-20T12:00:00.000Z',
 };
@@ -56,10 +59,21 @@ const updateEvent: Events['updateEvent'] = async ({ params, body }) => ({
   title: body.title ?? sample.title,
 });
 const deleteEvent: Events['deleteEvent'] = async () => {};
+const rsvps: Pick<Events, 'rsvpToEvent' | 'removeRsvp' | 'listAttendees' | 'listMyEvents'> = {
+  rsvpToEvent: async ({ params, body }, { user, now }) => ({
+    eventId: params.eventId,
+    userId: user.id,
+    status: body.status,
+    respondedAt: now().toISOString(),
+  }),
+  removeRsvp: async () => {},
+  listAttendees: async () => ({ items: [], next: null }),
+  listMyEvents: async () => ({ items: [sample], next: null }),
+};
 
 // Two tags are enough to show the checks; Pick keeps this file valid as the API grows.
 export const handlers: Pick<Handlers<Services>, 'events' | 'health'> = {
-  events: { listEvents, getEvent, createEvent, updateEvent, deleteEvent },
+  events: { listEvents, getEvent, createEvent, updateEvent, deleteEvent, ...rsvps },
   health: { getHealth: () => ({ status: 'ok', database: 'reachable', version: '1.0.0', uptimeSeconds: 1 }) },
 };
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { events as eventsTable } from '../../../server/db/schema';
-import { createEventStore, type EventFilter, type EventStore, type NewEvent } from '../../../server/services/events';
+import { createEventStore, type EventFilter, type EventRecord, type EventStore, type NewEvent } from '../../../server/services/events';
 import { describeEachBackend } from '../../support/database';
 
 const organizerId = randomUUID();
@@ -50,6 +50,9 @@ describeEachBackend('event store', (backend) => {
       venue: null,
       startsAt: new Date('2030-03-01T23:00:00.123Z'),
       endsAt: new Date('2030-03-02T04:00:00.456Z'),
+      capacity: null,
+      goingCount: 0,
+      interestedCount: 0,
       createdAt: expect.any(Date),
       updatedAt: expect.any(Date),
     });
@@ -62,7 +65,7 @@ describeEachBackend('event store', (backend) => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     const updated = await events.update(created.id, { title: 'Parakultural', venue: null });
     expect(updated).toEqual({ ...created, title: 'Parakultural', venue: null, updatedAt: expect.any(Date) });
-    expect(updated!.updatedAt.getTime()).toBeGreaterThan(created.updatedAt.getTime());
+    expect((updated as EventRecord).updatedAt.getTime()).toBeGreaterThan(created.updatedAt.getTime());
     expect(await events.get(created.id)).toEqual(updated);
   });
 

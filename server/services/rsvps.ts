@@ -1,0 +1,111 @@
+import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { ApiError } from '../../runtime/server';
+import type { AppDb } from '../db/database';
+import { before, toPage, type PageKey } from '../db/keyset';
+import { eventRsvps, events, users, type RsvpStatus } from '../db/schema';
+import type { EventRecord } from './events';
+import type { UserRecord } from './users';
+
+export type RsvpRecord = typeof eventRsvps.$inferSelect;
+
+export interface Attendee {
+  user: UserRecord;
+  status: RsvpStatus;
+  respondedAt: Date;
+}
+
+interface Page {
+  limit: number;
+  after: PageKey | null;
+}
+
+/**
+ * RSVPs: the rules (no answers to an ended event, `going` within capacity) and their storage.
+ * Every write first locks the event's row, so the answers to one event are decided one at a time
+ * on every backend and every instance; the counts on the row are kept by a trigger (migration
+ * 0007) whose CHECK (going_count <= capacity) would refuse an oversold event even without the lock.
+ */
+export function createRsvpService(db: AppDb) {
+  /** The event's row, locked until the transaction ends; 404 when absent, 409 once it has ended (database clock). */
+  async function lockOpenEvent(tx: AppDb, eventId: string) {
+    const [event] = await tx
+      .select({ capacity: events.capacity, goingCount: events.goingCount, ended: sql<boolean>`${events.endsAt} <= now()` })
+      .from(events)
+      .where(eq(events.id, eventId))
+      .for('update');
+    if (!event) throw new ApiError('NOT_FOUND', 'No event with this id');
+    if (event.ended) throw new ApiError('EVENT_ENDED', 'This event has ended');
+    return event;
+  }
+
+  async function requireEvent(eventId: string) {
+    const [event] = await db.select({ id: events.id }).from(events).where(eq(events.id, eventId));
+    if (!event) throw new ApiError('NOT_FOUND', 'No event with this id');
+  }
+
+  return {
+    /** Sets a user's answer; the same answer again changes nothing (its respondedAt stays). */
+    answer(eventId: string, userId: string, status: RsvpStatus): Promise<RsvpRecord> {
+      return db.transaction(async (tx) => {
+        const event = await lockOpenEvent(tx, eventId);
+        const mine = and(eq(eventRsvps.eventId, eventId), eq(eventRsvps.userId, userId));
+        const [current] = await tx.select().from(eventRsvps).where(mine);
+        if (current?.status === status) return current;
+        if (status === 'going' && event.capacity !== null && event.goingCount >= event.capacity) {
+          throw new ApiError('EVENT_FULL', `All ${event.capacity} places are taken`);
+        }
+        const [written] = await tx
+          .insert(eventRsvps)
+          .values({ eventId, userId, status })
+          .onConflictDoUpdate({ target: [eventRsvps.eventId, eventRsvps.userId], set: { status, respondedAt: sql`now()` } })
+          .returning();
+        if (!written) throw new Error('INSERT … RETURNING returned no row');
+        return written;
+      });
+    },
+
+    /** Withdraws a user's answer, if any. */
+    async withdraw(eventId: string, userId: string): Promise<void> {
+      await db.transaction(async (tx) => {
+        await lockOpenEvent(tx, eventId);
+        await tx.delete(eventRsvps).where(and(eq(eventRsvps.eventId, eventId), eq(eventRsvps.userId, userId)));
+      });
+    },
+
+    /** Who answered, most recent answer first; each page is a range of one of the event's indexes. */
+    async attendees(eventId: string, status: RsvpStatus | undefined, page: Page): Promise<{ items: Attendee[]; next: PageKey | null }> {
+      await requireEvent(eventId);
+      const conditions: (SQL | undefined)[] = [eq(eventRsvps.eventId, eventId)];
+      if (status) conditions.push(eq(eventRsvps.status, status));
+      if (page.after) conditions.push(before(eventRsvps.respondedAt, eventRsvps.userId, page.after));
+      const rows = await db
+        .select({ user: users, status: eventRsvps.status, respondedAt: eventRsvps.respondedAt })
+        .from(eventRsvps)
+        .innerJoin(users, eq(users.id, eventRsvps.userId))
+        .where(and(...conditions))
+        .orderBy(desc(eventRsvps.respondedAt), desc(eventRsvps.userId))
+        .limit(page.limit + 1);
+      const items = rows.slice(0, page.limit);
+      const last = items.at(-1);
+      return { items, next: rows.length > page.limit && last ? { createdAt: last.respondedAt, id: last.user.id } : null };
+    },
+
+    /**
+     * Events a user organizes or answered, newest event first. The ids come from two index ranges
+     * (events by organizer, RSVPs by user), bounded by what one person takes part in.
+     */
+    async eventsOf(userId: string, page: Page): Promise<{ items: EventRecord[]; next: PageKey | null }> {
+      const organized = db.select({ id: events.id }).from(events).where(eq(events.organizerId, userId));
+      const answered = db.select({ id: eventRsvps.eventId }).from(eventRsvps).where(eq(eventRsvps.userId, userId));
+      const rows = await db
+        .select()
+        .from(events)
+        .where(and(inArray(events.id, organized.union(answered)), page.after ? before(events.createdAt, events.id, page.after) : undefined))
+        .orderBy(desc(events.createdAt), desc(events.id))
+        .limit(page.limit + 1);
+      return toPage(rows, page.limit);
+    },
+  };
+}
+
+export type RsvpService = ReturnType<typeof createRsvpService>;
