@@ -5,6 +5,7 @@ import * as health from './health';
 import * as realtime from './realtime';
 import * as messages from './messages';
 import * as notifications from './notifications';
+import * as social from './social';
 import * as users from './users';
 
 /** Domain error codes, beside the runtime's own (runtime/contract/errors.ts). */
@@ -16,6 +17,7 @@ export const domainErrors = defineErrors({
   MFA_ALREADY_ENABLED: { status: 409, title: 'MFA is already enabled' },
   MFA_NOT_ENROLLED: { status: 409, title: 'MFA is not enrolled' },
   CLIENT_KEY_REUSED: { status: 409, title: 'Client key already used for another message' },
+  CANNOT_TARGET_SELF: { status: 400, title: 'You cannot follow, befriend or block yourself' },
   EVENT_FULL: { status: 409, title: 'Event is full' },
   EVENT_ENDED: { status: 409, title: 'Event has ended' },
   CAPACITY_BELOW_GOING: { status: 409, title: 'Capacity below the people going' },
@@ -40,11 +42,12 @@ export const api = defineApi({
     messages: 'Direct and group conversations, their messages and read markers; delivered in real time too.',
     notifications: 'What happened to me: follows, friend requests, groups, RSVPs, messages; collapsed per kind and target, pushed live.',
     health: 'Service health for load balancers and monitors.',
+    social: 'Follows, friends and blocks between dancers.',
   },
   basePath: '/api/v{version}',
   problemBaseUrl: 'https://mundotango.life/problems',
   errors: domainErrors,
-  modules: { auth, events, health, messages, realtime, users, notifications },
+  modules: { auth, events, health, messages, realtime, users, notifications, social },
   realtime: {
     path: '/api/v1/realtime',
     description:

@@ -59,6 +59,15 @@ export const Me = User.extend({
   updatedAt: Timestamp,
 }).meta({ id: 'Me', description: 'The signed-in user, as they see themselves' });
 
+export const Profile = User.extend({
+  followerCount: z.number().int().min(0).meta({ description: 'Followers the caller may see' }),
+  followingCount: z.number().int().min(0).meta({ description: 'Users followed that the caller may see' }),
+}).meta({
+  id: 'Profile',
+  description: 'A public profile with its follow counts, as the caller sees it',
+  example: { ...(User.meta()?.example as object), followerCount: 120, followingCount: 87 },
+});
+
 export const ProfilePatch = z
   .object({
     displayName,
@@ -99,11 +108,13 @@ export const getUser = endpoint({
   path: '/users/{user}',
   operationId: 'getUser',
   summary: 'Get a public profile',
-  description: 'By id or by username (case-insensitive).',
+  description:
+    'By id or by username (case-insensitive). A user who blocked the caller, or whom the caller blocked, is 404 ' +
+    '`NOT_FOUND` exactly like a user who does not exist.',
   tags: ['users'],
-  auth: 'public',
+  auth: 'user',
   params: z.object({ user: z.string().min(1).max(100).meta({ description: 'User id or username' }) }),
-  response: { status: 200, body: User },
+  response: { status: 200, body: Profile },
   errors: ['NOT_FOUND'],
 });
 
@@ -113,7 +124,7 @@ export const searchUsers = endpoint({
   path: '/users',
   operationId: 'searchUsers',
   summary: 'Find dancers',
-  description: 'By part of the name or username, and by city; newest members first.',
+  description: 'By part of the name or username, and by city; newest members first. Users hidden by a block either way are left out.',
   tags: ['users'],
   auth: 'user',
   query: z.object({

@@ -9,6 +9,7 @@ import { createMessagingService, type MessagingService } from './services/messag
 import { createNotificationService, type NotificationService } from './services/notifications';
 import { noRealtime, type RealtimePort } from './services/realtime-port';
 import { createSessionStore, type SessionStore } from './services/sessions';
+import { createSocialService, type SocialService } from './services/social';
 import { createUserStore, type UserStore } from './services/users';
 
 /** What every handler finds in its context beside the request: the app's stores and auth services. */
@@ -19,6 +20,8 @@ export interface Services {
   userStore: UserStore;
   sessionStore: SessionStore;
   messaging: MessagingService;
+  /** Follows, friends, blocks, and the rule that hides blocked users from each other. */
+  social: SocialService;
   /** Other domains' services call `notify` when something happens to someone. */
   notifications: NotificationService;
   /** How services reach connected devices; events go nowhere until a real-time server is attached. */
@@ -45,6 +48,7 @@ export function createServices(
       realtime,
     }),
     notifications: createNotificationService({ db: database.db, realtime }),
+    social: createSocialService(database.db),
     realtime,
     revocations: options.revocations,
     tokens: options.tokens,

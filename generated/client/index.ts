@@ -163,7 +163,7 @@ export type GetMeErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
 // getUser: GET /api/v1/users/{user}
 export type GetUserInput = CallOptions & { params: operations['getUser']['parameters']['path'] };
 export type GetUserResult = Json<operations['getUser'], 200> extends { data: infer T } ? T : never;
-export type GetUserErrorCode = 'VALIDATION_FAILED' | 'NOT_FOUND' | 'INTERNAL';
+export type GetUserErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
 
 // searchUsers: GET /api/v1/users
 export type SearchUsersInput = CallOptions & { query?: NonNullable<operations['searchUsers']['parameters']['query']> };
@@ -212,6 +212,81 @@ export type UnmuteConversationInput = CallOptions & { params: operations['unmute
 export type UnmuteConversationResult = Json<operations['unmuteConversation'], 200> extends { data: infer T } ? T : never;
 export type UnmuteConversationErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
 
+// acceptFriendRequest: POST /api/v1/friend-requests/{userId}/accept
+export type AcceptFriendRequestInput = CallOptions & { params: operations['acceptFriendRequest']['parameters']['path'] };
+export type AcceptFriendRequestResult = Json<operations['acceptFriendRequest'], 200> extends { data: infer T } ? T : never;
+export type AcceptFriendRequestErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// blockUser: PUT /api/v1/blocks/{userId}
+export type BlockUserInput = CallOptions & { params: operations['blockUser']['parameters']['path'] };
+export type BlockUserResult = void;
+export type BlockUserErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
+
+// cancelFriendRequest: DELETE /api/v1/friend-requests/{userId}
+export type CancelFriendRequestInput = CallOptions & { params: operations['cancelFriendRequest']['parameters']['path'] };
+export type CancelFriendRequestResult = void;
+export type CancelFriendRequestErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
+
+// declineFriendRequest: POST /api/v1/friend-requests/{userId}/decline
+export type DeclineFriendRequestInput = CallOptions & { params: operations['declineFriendRequest']['parameters']['path'] };
+export type DeclineFriendRequestResult = void;
+export type DeclineFriendRequestErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// followUser: PUT /api/v1/users/{userId}/follow
+export type FollowUserInput = CallOptions & { params: operations['followUser']['parameters']['path'] };
+export type FollowUserResult = void;
+export type FollowUserErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
+
+// listBlocks: GET /api/v1/blocks
+export type ListBlocksInput = CallOptions & { query?: NonNullable<operations['listBlocks']['parameters']['query']> };
+export type ListBlocksItem = Json<operations['listBlocks'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListBlocksResult = Page<ListBlocksItem>;
+export type ListBlocksErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// listFollowers: GET /api/v1/users/{userId}/followers
+export type ListFollowersInput = CallOptions & { params: operations['listFollowers']['parameters']['path'] } & { query?: NonNullable<operations['listFollowers']['parameters']['query']> };
+export type ListFollowersItem = Json<operations['listFollowers'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListFollowersResult = Page<ListFollowersItem>;
+export type ListFollowersErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// listFollowing: GET /api/v1/users/{userId}/following
+export type ListFollowingInput = CallOptions & { params: operations['listFollowing']['parameters']['path'] } & { query?: NonNullable<operations['listFollowing']['parameters']['query']> };
+export type ListFollowingItem = Json<operations['listFollowing'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListFollowingResult = Page<ListFollowingItem>;
+export type ListFollowingErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// listFriendRequests: GET /api/v1/friend-requests
+export type ListFriendRequestsInput = CallOptions & { query: NonNullable<operations['listFriendRequests']['parameters']['query']> };
+export type ListFriendRequestsItem = Json<operations['listFriendRequests'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListFriendRequestsResult = Page<ListFriendRequestsItem>;
+export type ListFriendRequestsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// listFriends: GET /api/v1/users/{userId}/friends
+export type ListFriendsInput = CallOptions & { params: operations['listFriends']['parameters']['path'] } & { query?: NonNullable<operations['listFriends']['parameters']['query']> };
+export type ListFriendsItem = Json<operations['listFriends'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListFriendsResult = Page<ListFriendsItem>;
+export type ListFriendsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// sendFriendRequest: PUT /api/v1/friend-requests/{userId}
+export type SendFriendRequestInput = CallOptions & { params: operations['sendFriendRequest']['parameters']['path'] };
+export type SendFriendRequestResult = Json<operations['sendFriendRequest'], 200> extends { data: infer T } ? T : never;
+export type SendFriendRequestErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
+
+// unblockUser: DELETE /api/v1/blocks/{userId}
+export type UnblockUserInput = CallOptions & { params: operations['unblockUser']['parameters']['path'] };
+export type UnblockUserResult = void;
+export type UnblockUserErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
+
+// unfollowUser: DELETE /api/v1/users/{userId}/follow
+export type UnfollowUserInput = CallOptions & { params: operations['unfollowUser']['parameters']['path'] };
+export type UnfollowUserResult = void;
+export type UnfollowUserErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
+
+// unfriend: DELETE /api/v1/friends/{userId}
+export type UnfriendInput = CallOptions & { params: operations['unfriend']['parameters']['path'] };
+export type UnfriendResult = void;
+export type UnfriendErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
+
 const operationsById = {
   changePassword: { operationId: 'changePassword', method: 'POST', path: '/api/v1/auth/password', auth: true, paged: false },
   confirmMfa: { operationId: 'confirmMfa', method: 'POST', path: '/api/v1/auth/mfa/confirm', auth: true, paged: false },
@@ -242,7 +317,7 @@ const operationsById = {
   markRead: { operationId: 'markRead', method: 'POST', path: '/api/v1/conversations/{conversationId}/read', auth: true, paged: false },
   sendMessage: { operationId: 'sendMessage', method: 'POST', path: '/api/v1/conversations/{conversationId}/messages', auth: true, paged: false },
   getMe: { operationId: 'getMe', method: 'GET', path: '/api/v1/users/me', auth: true, paged: false },
-  getUser: { operationId: 'getUser', method: 'GET', path: '/api/v1/users/{user}', auth: false, paged: false },
+  getUser: { operationId: 'getUser', method: 'GET', path: '/api/v1/users/{user}', auth: true, paged: false },
   searchUsers: { operationId: 'searchUsers', method: 'GET', path: '/api/v1/users', auth: true, paged: true },
   updateMe: { operationId: 'updateMe', method: 'PATCH', path: '/api/v1/users/me', auth: true, paged: false },
   countUnreadNotifications: { operationId: 'countUnreadNotifications', method: 'GET', path: '/api/v1/notifications/unread-count', auth: true, paged: false },
@@ -252,6 +327,20 @@ const operationsById = {
   markNotificationRead: { operationId: 'markNotificationRead', method: 'POST', path: '/api/v1/notifications/{notificationId}/read', auth: true, paged: false },
   muteConversation: { operationId: 'muteConversation', method: 'PUT', path: '/api/v1/conversations/{conversationId}/mute', auth: true, paged: false },
   unmuteConversation: { operationId: 'unmuteConversation', method: 'DELETE', path: '/api/v1/conversations/{conversationId}/mute', auth: true, paged: false },
+  acceptFriendRequest: { operationId: 'acceptFriendRequest', method: 'POST', path: '/api/v1/friend-requests/{userId}/accept', auth: true, paged: false },
+  blockUser: { operationId: 'blockUser', method: 'PUT', path: '/api/v1/blocks/{userId}', auth: true, paged: false },
+  cancelFriendRequest: { operationId: 'cancelFriendRequest', method: 'DELETE', path: '/api/v1/friend-requests/{userId}', auth: true, paged: false },
+  declineFriendRequest: { operationId: 'declineFriendRequest', method: 'POST', path: '/api/v1/friend-requests/{userId}/decline', auth: true, paged: false },
+  followUser: { operationId: 'followUser', method: 'PUT', path: '/api/v1/users/{userId}/follow', auth: true, paged: false },
+  listBlocks: { operationId: 'listBlocks', method: 'GET', path: '/api/v1/blocks', auth: true, paged: true },
+  listFollowers: { operationId: 'listFollowers', method: 'GET', path: '/api/v1/users/{userId}/followers', auth: true, paged: true },
+  listFollowing: { operationId: 'listFollowing', method: 'GET', path: '/api/v1/users/{userId}/following', auth: true, paged: true },
+  listFriendRequests: { operationId: 'listFriendRequests', method: 'GET', path: '/api/v1/friend-requests', auth: true, paged: true },
+  listFriends: { operationId: 'listFriends', method: 'GET', path: '/api/v1/users/{userId}/friends', auth: true, paged: true },
+  sendFriendRequest: { operationId: 'sendFriendRequest', method: 'PUT', path: '/api/v1/friend-requests/{userId}', auth: true, paged: false },
+  unblockUser: { operationId: 'unblockUser', method: 'DELETE', path: '/api/v1/blocks/{userId}', auth: true, paged: false },
+  unfollowUser: { operationId: 'unfollowUser', method: 'DELETE', path: '/api/v1/users/{userId}/follow', auth: true, paged: false },
+  unfriend: { operationId: 'unfriend', method: 'DELETE', path: '/api/v1/friends/{userId}', auth: true, paged: false },
 } as const satisfies Record<string, OperationDescriptor>;
 
 /** A type guard that narrows an error to one operation's codes: `if (api.events.getEvent.isError(e)) e.code`. */
@@ -467,6 +556,85 @@ export interface ApiClient {
     /** Check service health: `GET /api/v1/health` */
     getHealth: ((input?: GetHealthInput) => Promise<GetHealthResult>) & {
       isError: ErrorGuard<GetHealthErrorCode>;
+    };
+  };
+  /** Follows, friends and blocks between dancers. */
+  social: {
+    /** Accept a dancer’s friend request: `POST /api/v1/friend-requests/{userId}/accept` */
+    acceptFriendRequest: ((input: AcceptFriendRequestInput) => Promise<AcceptFriendRequestResult>) & {
+      isError: ErrorGuard<AcceptFriendRequestErrorCode>;
+    };
+    /** Block a dancer: `PUT /api/v1/blocks/{userId}` */
+    blockUser: ((input: BlockUserInput) => Promise<BlockUserResult>) & {
+      isError: ErrorGuard<BlockUserErrorCode>;
+    };
+    /** Withdraw my friend request: `DELETE /api/v1/friend-requests/{userId}` */
+    cancelFriendRequest: ((input: CancelFriendRequestInput) => Promise<CancelFriendRequestResult>) & {
+      isError: ErrorGuard<CancelFriendRequestErrorCode>;
+    };
+    /** Decline a dancer’s friend request: `POST /api/v1/friend-requests/{userId}/decline` */
+    declineFriendRequest: ((input: DeclineFriendRequestInput) => Promise<DeclineFriendRequestResult>) & {
+      isError: ErrorGuard<DeclineFriendRequestErrorCode>;
+    };
+    /** Follow a dancer: `PUT /api/v1/users/{userId}/follow` */
+    followUser: ((input: FollowUserInput) => Promise<FollowUserResult>) & {
+      isError: ErrorGuard<FollowUserErrorCode>;
+    };
+    /** List whom I blocked: `GET /api/v1/blocks` */
+    listBlocks: ((input?: ListBlocksInput) => Promise<ListBlocksResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input?: ListBlocksInput): AsyncIterable<Page<ListBlocksItem>>;
+      /** Every item of every page. */
+      items(input?: ListBlocksInput): AsyncIterable<ListBlocksItem>;
+      isError: ErrorGuard<ListBlocksErrorCode>;
+    };
+    /** List a dancer’s followers: `GET /api/v1/users/{userId}/followers` */
+    listFollowers: ((input: ListFollowersInput) => Promise<ListFollowersResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input: ListFollowersInput): AsyncIterable<Page<ListFollowersItem>>;
+      /** Every item of every page. */
+      items(input: ListFollowersInput): AsyncIterable<ListFollowersItem>;
+      isError: ErrorGuard<ListFollowersErrorCode>;
+    };
+    /** List whom a dancer follows: `GET /api/v1/users/{userId}/following` */
+    listFollowing: ((input: ListFollowingInput) => Promise<ListFollowingResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input: ListFollowingInput): AsyncIterable<Page<ListFollowingItem>>;
+      /** Every item of every page. */
+      items(input: ListFollowingInput): AsyncIterable<ListFollowingItem>;
+      isError: ErrorGuard<ListFollowingErrorCode>;
+    };
+    /** List my pending friend requests: `GET /api/v1/friend-requests` */
+    listFriendRequests: ((input: ListFriendRequestsInput) => Promise<ListFriendRequestsResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input: ListFriendRequestsInput): AsyncIterable<Page<ListFriendRequestsItem>>;
+      /** Every item of every page. */
+      items(input: ListFriendRequestsInput): AsyncIterable<ListFriendRequestsItem>;
+      isError: ErrorGuard<ListFriendRequestsErrorCode>;
+    };
+    /** List a dancer’s friends: `GET /api/v1/users/{userId}/friends` */
+    listFriends: ((input: ListFriendsInput) => Promise<ListFriendsResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input: ListFriendsInput): AsyncIterable<Page<ListFriendsItem>>;
+      /** Every item of every page. */
+      items(input: ListFriendsInput): AsyncIterable<ListFriendsItem>;
+      isError: ErrorGuard<ListFriendsErrorCode>;
+    };
+    /** Ask a dancer to be friends: `PUT /api/v1/friend-requests/{userId}` */
+    sendFriendRequest: ((input: SendFriendRequestInput) => Promise<SendFriendRequestResult>) & {
+      isError: ErrorGuard<SendFriendRequestErrorCode>;
+    };
+    /** Unblock a dancer: `DELETE /api/v1/blocks/{userId}` */
+    unblockUser: ((input: UnblockUserInput) => Promise<UnblockUserResult>) & {
+      isError: ErrorGuard<UnblockUserErrorCode>;
+    };
+    /** Stop following a dancer: `DELETE /api/v1/users/{userId}/follow` */
+    unfollowUser: ((input: UnfollowUserInput) => Promise<UnfollowUserResult>) & {
+      isError: ErrorGuard<UnfollowUserErrorCode>;
+    };
+    /** End a friendship: `DELETE /api/v1/friends/{userId}` */
+    unfriend: ((input: UnfriendInput) => Promise<UnfriendResult>) & {
+      isError: ErrorGuard<UnfriendErrorCode>;
     };
   };
 }
@@ -734,6 +902,102 @@ export function createClient(options: ClientOptions): ApiClient {
         (input?: GetHealthInput): Promise<GetHealthResult> => transport.request<GetHealthResult>(operationsById.getHealth, input),
         {
           isError: errorOf<GetHealthErrorCode>('getHealth'),
+        },
+      ),
+    },
+    social: {
+      acceptFriendRequest: Object.assign(
+        (input: AcceptFriendRequestInput): Promise<AcceptFriendRequestResult> => transport.request<AcceptFriendRequestResult>(operationsById.acceptFriendRequest, input),
+        {
+          isError: errorOf<AcceptFriendRequestErrorCode>('acceptFriendRequest'),
+        },
+      ),
+      blockUser: Object.assign(
+        (input: BlockUserInput): Promise<BlockUserResult> => transport.request<BlockUserResult>(operationsById.blockUser, input),
+        {
+          isError: errorOf<BlockUserErrorCode>('blockUser'),
+        },
+      ),
+      cancelFriendRequest: Object.assign(
+        (input: CancelFriendRequestInput): Promise<CancelFriendRequestResult> => transport.request<CancelFriendRequestResult>(operationsById.cancelFriendRequest, input),
+        {
+          isError: errorOf<CancelFriendRequestErrorCode>('cancelFriendRequest'),
+        },
+      ),
+      declineFriendRequest: Object.assign(
+        (input: DeclineFriendRequestInput): Promise<DeclineFriendRequestResult> => transport.request<DeclineFriendRequestResult>(operationsById.declineFriendRequest, input),
+        {
+          isError: errorOf<DeclineFriendRequestErrorCode>('declineFriendRequest'),
+        },
+      ),
+      followUser: Object.assign(
+        (input: FollowUserInput): Promise<FollowUserResult> => transport.request<FollowUserResult>(operationsById.followUser, input),
+        {
+          isError: errorOf<FollowUserErrorCode>('followUser'),
+        },
+      ),
+      listBlocks: Object.assign(
+        (input?: ListBlocksInput): Promise<ListBlocksResult> => transport.request<ListBlocksResult>(operationsById.listBlocks, input),
+        {
+          pages: (input?: ListBlocksInput): AsyncIterable<Page<ListBlocksItem>> => transport.pages<ListBlocksItem>(operationsById.listBlocks, input),
+          items: (input?: ListBlocksInput): AsyncIterable<ListBlocksItem> => transport.items<ListBlocksItem>(operationsById.listBlocks, input),
+          isError: errorOf<ListBlocksErrorCode>('listBlocks'),
+        },
+      ),
+      listFollowers: Object.assign(
+        (input: ListFollowersInput): Promise<ListFollowersResult> => transport.request<ListFollowersResult>(operationsById.listFollowers, input),
+        {
+          pages: (input: ListFollowersInput): AsyncIterable<Page<ListFollowersItem>> => transport.pages<ListFollowersItem>(operationsById.listFollowers, input),
+          items: (input: ListFollowersInput): AsyncIterable<ListFollowersItem> => transport.items<ListFollowersItem>(operationsById.listFollowers, input),
+          isError: errorOf<ListFollowersErrorCode>('listFollowers'),
+        },
+      ),
+      listFollowing: Object.assign(
+        (input: ListFollowingInput): Promise<ListFollowingResult> => transport.request<ListFollowingResult>(operationsById.listFollowing, input),
+        {
+          pages: (input: ListFollowingInput): AsyncIterable<Page<ListFollowingItem>> => transport.pages<ListFollowingItem>(operationsById.listFollowing, input),
+          items: (input: ListFollowingInput): AsyncIterable<ListFollowingItem> => transport.items<ListFollowingItem>(operationsById.listFollowing, input),
+          isError: errorOf<ListFollowingErrorCode>('listFollowing'),
+        },
+      ),
+      listFriendRequests: Object.assign(
+        (input: ListFriendRequestsInput): Promise<ListFriendRequestsResult> => transport.request<ListFriendRequestsResult>(operationsById.listFriendRequests, input),
+        {
+          pages: (input: ListFriendRequestsInput): AsyncIterable<Page<ListFriendRequestsItem>> => transport.pages<ListFriendRequestsItem>(operationsById.listFriendRequests, input),
+          items: (input: ListFriendRequestsInput): AsyncIterable<ListFriendRequestsItem> => transport.items<ListFriendRequestsItem>(operationsById.listFriendRequests, input),
+          isError: errorOf<ListFriendRequestsErrorCode>('listFriendRequests'),
+        },
+      ),
+      listFriends: Object.assign(
+        (input: ListFriendsInput): Promise<ListFriendsResult> => transport.request<ListFriendsResult>(operationsById.listFriends, input),
+        {
+          pages: (input: ListFriendsInput): AsyncIterable<Page<ListFriendsItem>> => transport.pages<ListFriendsItem>(operationsById.listFriends, input),
+          items: (input: ListFriendsInput): AsyncIterable<ListFriendsItem> => transport.items<ListFriendsItem>(operationsById.listFriends, input),
+          isError: errorOf<ListFriendsErrorCode>('listFriends'),
+        },
+      ),
+      sendFriendRequest: Object.assign(
+        (input: SendFriendRequestInput): Promise<SendFriendRequestResult> => transport.request<SendFriendRequestResult>(operationsById.sendFriendRequest, input),
+        {
+          isError: errorOf<SendFriendRequestErrorCode>('sendFriendRequest'),
+        },
+      ),
+      unblockUser: Object.assign(
+        (input: UnblockUserInput): Promise<UnblockUserResult> => transport.request<UnblockUserResult>(operationsById.unblockUser, input),
+        {
+          isError: errorOf<UnblockUserErrorCode>('unblockUser'),
+        },
+      ),
+      unfollowUser: Object.assign(
+        (input: UnfollowUserInput): Promise<UnfollowUserResult> => transport.request<UnfollowUserResult>(operationsById.unfollowUser, input),
+        {
+          isError: errorOf<UnfollowUserErrorCode>('unfollowUser'),
+        },
+      ),
+      unfriend: Object.assign(
+        (input: UnfriendInput): Promise<UnfriendResult> => transport.request<UnfriendResult>(operationsById.unfriend, input),
+        {
+          isError: errorOf<UnfriendErrorCode>('unfriend'),
         },
       ),
     },

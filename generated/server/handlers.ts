@@ -6,6 +6,7 @@ import type * as health from '../../contracts/health';
 import type * as messages from '../../contracts/messages';
 import type * as users from '../../contracts/users';
 import type * as notifications from '../../contracts/notifications';
+import type * as social from '../../contracts/social';
 
 /** Accounts, sign-in, token refresh, sessions and multi-factor authentication. */
 export interface AuthHandlers<S extends ServiceMap> {
@@ -109,6 +110,38 @@ export interface HealthHandlers<S extends ServiceMap> {
   getHealth: HandlerFor<typeof health.getHealth, S>;
 }
 
+/** Follows, friends and blocks between dancers. */
+export interface SocialHandlers<S extends ServiceMap> {
+  /** Accept a dancer’s friend request: `POST /api/v1/friend-requests/{userId}/accept` */
+  acceptFriendRequest: HandlerFor<typeof social.acceptFriendRequest, S>;
+  /** Block a dancer: `PUT /api/v1/blocks/{userId}` */
+  blockUser: HandlerFor<typeof social.blockUser, S>;
+  /** Withdraw my friend request: `DELETE /api/v1/friend-requests/{userId}` */
+  cancelFriendRequest: HandlerFor<typeof social.cancelFriendRequest, S>;
+  /** Decline a dancer’s friend request: `POST /api/v1/friend-requests/{userId}/decline` */
+  declineFriendRequest: HandlerFor<typeof social.declineFriendRequest, S>;
+  /** Follow a dancer: `PUT /api/v1/users/{userId}/follow` */
+  followUser: HandlerFor<typeof social.followUser, S>;
+  /** List whom I blocked: `GET /api/v1/blocks` */
+  listBlocks: HandlerFor<typeof social.listBlocks, S>;
+  /** List a dancer’s followers: `GET /api/v1/users/{userId}/followers` */
+  listFollowers: HandlerFor<typeof social.listFollowers, S>;
+  /** List whom a dancer follows: `GET /api/v1/users/{userId}/following` */
+  listFollowing: HandlerFor<typeof social.listFollowing, S>;
+  /** List my pending friend requests: `GET /api/v1/friend-requests` */
+  listFriendRequests: HandlerFor<typeof social.listFriendRequests, S>;
+  /** List a dancer’s friends: `GET /api/v1/users/{userId}/friends` */
+  listFriends: HandlerFor<typeof social.listFriends, S>;
+  /** Ask a dancer to be friends: `PUT /api/v1/friend-requests/{userId}` */
+  sendFriendRequest: HandlerFor<typeof social.sendFriendRequest, S>;
+  /** Unblock a dancer: `DELETE /api/v1/blocks/{userId}` */
+  unblockUser: HandlerFor<typeof social.unblockUser, S>;
+  /** Stop following a dancer: `DELETE /api/v1/users/{userId}/follow` */
+  unfollowUser: HandlerFor<typeof social.unfollowUser, S>;
+  /** End a friendship: `DELETE /api/v1/friends/{userId}` */
+  unfriend: HandlerFor<typeof social.unfriend, S>;
+}
+
 /** Every handler of the API, by tag: a missing or wrongly typed handler is a compile error. */
 export interface Handlers<S extends ServiceMap> {
   auth: AuthHandlers<S>;
@@ -117,4 +150,5 @@ export interface Handlers<S extends ServiceMap> {
   messages: MessagesHandlers<S>;
   notifications: NotificationsHandlers<S>;
   health: HealthHandlers<S>;
+  social: SocialHandlers<S>;
 }

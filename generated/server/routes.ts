@@ -8,6 +8,7 @@ import * as health from '../../contracts/health';
 import * as messages from '../../contracts/messages';
 import * as users from '../../contracts/users';
 import * as notifications from '../../contracts/notifications';
+import * as social from '../../contracts/social';
 import type { Handlers } from './handlers';
 
 /**
@@ -55,5 +56,19 @@ export function createRoutes<S extends ServiceMap>(handlers: Handlers<S>): Route
     { endpoint: notifications.markNotificationRead, handler: handlers.notifications?.markNotificationRead },
     { endpoint: notifications.muteConversation, handler: handlers.notifications?.muteConversation },
     { endpoint: notifications.unmuteConversation, handler: handlers.notifications?.unmuteConversation },
+    { endpoint: social.acceptFriendRequest, handler: handlers.social?.acceptFriendRequest },
+    { endpoint: social.blockUser, handler: handlers.social?.blockUser },
+    { endpoint: social.cancelFriendRequest, handler: handlers.social?.cancelFriendRequest },
+    { endpoint: social.declineFriendRequest, handler: handlers.social?.declineFriendRequest },
+    { endpoint: social.followUser, handler: handlers.social?.followUser },
+    { endpoint: social.listBlocks, handler: handlers.social?.listBlocks },
+    { endpoint: social.listFollowers, handler: handlers.social?.listFollowers },
+    { endpoint: social.listFollowing, handler: handlers.social?.listFollowing },
+    { endpoint: social.listFriendRequests, handler: handlers.social?.listFriendRequests },
+    { endpoint: social.listFriends, handler: handlers.social?.listFriends },
+    { endpoint: social.sendFriendRequest, handler: handlers.social?.sendFriendRequest },
+    { endpoint: social.unblockUser, handler: handlers.social?.unblockUser },
+    { endpoint: social.unfollowUser, handler: handlers.social?.unfollowUser },
+    { endpoint: social.unfriend, handler: handlers.social?.unfriend },
   ];
 }

@@ -317,3 +317,87 @@ export const eventRsvps = pgTable(
     index('event_rsvps_user_idx').on(table.userId, table.eventId),
   ],
 );
+
+/** Who follows whom (0005_social_graph.sql). */
+export const follows = pgTable(
+  'follows',
+  {
+    followerId: uuid('follower_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    followeeId: uuid('followee_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.followerId, table.followeeId] }),
+    index('follows_followee_idx').on(table.followeeId, table.createdAt, table.followerId),
+    index('follows_follower_idx').on(table.followerId, table.createdAt, table.followeeId),
+    check('follows_not_self', sql`${table.followerId} <> ${table.followeeId}`),
+  ],
+);
+
+/** Pending friend requests; at most one per pair, whichever way (friend_requests_pair_idx). */
+export const friendRequests = pgTable(
+  'friend_requests',
+  {
+    requesterId: uuid('requester_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    addresseeId: uuid('addressee_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.requesterId, table.addresseeId] }),
+    uniqueIndex('friend_requests_pair_idx').on(
+      sql`least(${table.requesterId}, ${table.addresseeId})`,
+      sql`greatest(${table.requesterId}, ${table.addresseeId})`,
+    ),
+    index('friend_requests_incoming_idx').on(table.addresseeId, table.createdAt, table.requesterId),
+    index('friend_requests_outgoing_idx').on(table.requesterId, table.createdAt, table.addresseeId),
+    check('friend_requests_not_self', sql`${table.requesterId} <> ${table.addresseeId}`),
+  ],
+);
+
+/** A friendship is two mirrored rows, one per side, written and deleted together. */
+export const friendships = pgTable(
+  'friendships',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    friendId: uuid('friend_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.userId, table.friendId] }),
+    index('friendships_user_idx').on(table.userId, table.createdAt, table.friendId),
+    check('friendships_not_self', sql`${table.userId} <> ${table.friendId}`),
+  ],
+);
+
+export const blocks = pgTable(
+  'blocks',
+  {
+    blockerId: uuid('blocker_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    blockedId: uuid('blocked_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    /** The blocker could see the blocked user when blocking: only such blocks are listed to the blocker. */
+    listed: boolean('listed').notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.blockerId, table.blockedId] }),
+    index('blocks_blocker_idx').on(table.blockerId, table.createdAt, table.blockedId),
+    index('blocks_blocked_idx').on(table.blockedId, table.blockerId),
+    check('blocks_not_self', sql`${table.blockerId} <> ${table.blockedId}`),
+  ],
+);

@@ -5,6 +5,7 @@ import { events } from './events';
 import { health } from './health';
 import { messages } from './messages';
 import { notifications } from './notifications';
+import { social } from './social';
 import { users } from './users';
 
-export const handlers: Handlers<Services> = { auth, events, health, messages, users, notifications };
+export const handlers: Handlers<Services> = { auth, events, health, messages, users, notifications, social };

@@ -18,14 +18,21 @@ export const users: UsersHandlers<Services> = {
     return toMe(updated);
   },
 
-  async getUser({ params }, { userStore }) {
+  async getUser({ params }, { userStore, social, user }) {
     const found = await userStore.findByIdOrUsername(params.user, normalizeUsername);
-    if (!found) throw new ApiError('NOT_FOUND', 'No user with this id or username');
-    return toUser(found);
+    // A block, either way, answers exactly like a missing user.
+    if (!found || !(await social.visibleUser(user.id, found.id))) throw new ApiError('NOT_FOUND', 'No user with this id or username');
+    return { ...toUser(found), ...(await social.followCounts(user.id, found.id)) };
   },
 
-  async searchUsers({ query, page }, { userStore }) {
-    const { items, next } = await userStore.search({ q: query.q, city: query.city, limit: page.limit, after: page.after });
+  async searchUsers({ query, page }, { userStore, user }) {
+    const { items, next } = await userStore.search({
+      q: query.q,
+      city: query.city,
+      viewerId: user.id,
+      limit: page.limit,
+      after: page.after,
+    });
     return { items: items.map(toUser), next };
   },
 };

@@ -2,6 +2,7 @@ import { and, desc, eq, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
 import { recoveryCodes, users, type Role } from '../db/schema';
+import { blockedEitherWay } from './social';
 
 export type UserRecord = typeof users.$inferSelect;
 
@@ -86,9 +87,9 @@ export function createUserStore(db: AppDb) {
         .where(eq(users.id, id));
     },
 
-    /** Newest members first, by part of the display name or username, and by city. */
-    async search(filter: { q?: string; city?: string; limit: number; after: PageKey | null }) {
-      const conditions: SQL[] = [];
+    /** Newest members first, by part of the display name or username, and by city; leaving out those a block hides from the viewer. */
+    async search(filter: { q?: string; city?: string; viewerId: string; limit: number; after: PageKey | null }) {
+      const conditions: SQL[] = [sql`NOT ${blockedEitherWay(filter.viewerId, users.id)}`];
       if (filter.q) {
         const pattern = `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`).toLowerCase()}%`;
         conditions.push(or(sql`lower(${users.displayName}) LIKE ${pattern}`, sql`${users.username} LIKE ${pattern}`)!);

@@ -142,11 +142,11 @@ async function driveAccountSurface(): Promise<void> {
   expectStatus(res, 200, 'updateMe');
   res = await call('updateMe invalid', 'patch', '/users/me', { token: a1.accessToken, body: { displayName: '', avatarUrl: 'ftp://x' } });
   expectStatus(res, 400, 'updateMe invalid');
-  res = await call('getUser by name', 'get', `/users/${bob}`);
+  res = await call('getUser by name', 'get', `/users/${bob}`, { token: a1.accessToken });
   expectStatus(res, 200, 'getUser by name');
-  res = await call('getUser by id', 'get', `/users/${a1.user.id}`);
+  res = await call('getUser by id', 'get', `/users/${a1.user.id}`, { token: b1.accessToken });
   expectStatus(res, 200, 'getUser by id');
-  res = await call('getUser unknown', 'get', `/users/nobody-${suffix}`);
+  res = await call('getUser unknown', 'get', `/users/nobody-${suffix}`, { token: a1.accessToken });
   expectStatus(res, 404, 'getUser unknown');
   res = await call('searchUsers', 'get', `/users?q=${suffix}`, { token: b1.accessToken });
   expectStatus(res, 200, 'searchUsers');
