@@ -242,9 +242,7 @@ export const notificationKinds = [
   'event_changed',
   'event_cancelled',
 ] as const;
-export type NotificationKind = (typeof notificationKinds)[number];
 export const notificationTargetTypes = ['user', 'group', 'event', 'conversation'] as const;
-export type NotificationTargetType = (typeof notificationTargetTypes)[number];
 
 /**
  * One item of a user's notifications. While unread it collects every further notification of its

@@ -4,14 +4,7 @@ import type { Notification as NotificationSchema } from '../../contracts/notific
 import { ApiError } from '../../runtime/server';
 import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
-import {
-  conversationMembers,
-  notificationActors,
-  notifications,
-  users,
-  type NotificationKind,
-  type NotificationTargetType,
-} from '../db/schema';
+import { conversationMembers, notificationActors, notifications, users } from '../db/schema';
 import type { RealtimePort } from './realtime-port';
 
 /**
@@ -33,14 +26,22 @@ import type { RealtimePort } from './realtime-port';
  */
 export type Notification = z.output<typeof NotificationSchema>;
 
-export interface NotifyInput {
+/**
+ * What happened, to whom. Each kind names one type of target: the recipient themself (`user`,
+ * so that "Ana and 3 others started following you" collapses), the group, the event or the
+ * conversation.
+ */
+export type NotifyInput = {
   /** Who is told. */
   userId: string;
-  kind: NotificationKind;
   /** Who did it. */
   actorId: string;
-  target: { type: NotificationTargetType; id: string };
-}
+} & (
+  | { kind: 'new_follower' | 'friend_request' | 'friend_accepted'; target: { type: 'user'; id: string } }
+  | { kind: 'group_invite' | 'group_join_request' | 'group_join_answered'; target: { type: 'group'; id: string } }
+  | { kind: 'event_rsvp' | 'event_changed' | 'event_cancelled'; target: { type: 'event'; id: string } }
+  | { kind: 'message'; target: { type: 'conversation'; id: string } }
+);
 
 /** A stored notification as its recipient now sees it, ready to push. */
 export interface Notified {
@@ -89,7 +90,7 @@ export function createNotificationService(deps: { db: AppDb; realtime: RealtimeP
   async function store(tx: AppDb, input: NotifyInput): Promise<Notified | null> {
     const { userId, kind, actorId, target } = input;
     if (actorId === userId) return null;
-    if (kind === 'message' && target.type === 'conversation') {
+    if (kind === 'message') {
       const [member] = await tx
         .select({ muted: conversationMembers.muted })
         .from(conversationMembers)
