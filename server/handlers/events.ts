@@ -40,7 +40,7 @@ export const events: EventsHandlers<Services> = {
     if (endsAt <= startsAt) throw fieldError(body.endsAt ? '/body/endsAt' : '/body/startsAt', 'custom', 'endsAt must be after startsAt');
     const updated = await eventStore.update(current.id, { ...body, startsAt, endsAt });
     if (updated === 'capacity-below-going') {
-      throw new ApiError('CAPACITY_BELOW_GOING', `${current.goingCount} people are already going; a smaller capacity would drop some`);
+      throw new ApiError('CAPACITY_BELOW_GOING', 'More people are already going than this capacity holds');
     }
     return toEvent(found(updated));
   },

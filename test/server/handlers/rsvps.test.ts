@@ -203,6 +203,22 @@ describeEachBackend('event RSVPs', (backend) => {
     expect((await rsvp(await dancer(), id, 'going')).status).toBe(200);
   });
 
+  it('lowering the capacity while people answer going: never more going than the capacity, never a 500', async () => {
+    const organizer = await dancer();
+    const { id } = await event(organizer, { capacity: 10 });
+    for (const who of [await dancer(), await dancer()]) await rsvp(who, id, 'going');
+    const crowd = await Promise.all(Array.from({ length: 6 }, () => dancer()));
+    const [lowered, ...answers] = await Promise.all([
+      as(organizer).patch(`/events/${id}`, { capacity: 3 }),
+      ...crowd.map((who) => rsvp(who, id, 'going')),
+    ]);
+    for (const res of [lowered!, ...answers]) expect([200, 409]).toContain(res.status);
+    const after = await counts(id);
+    expect(after.goingCount).toBeLessThanOrEqual(after.capacity);
+    expect(after.goingCount).toBe(2 + answers.filter((res) => res.status === 200).length);
+    expect(after.capacity).toBe(lowered!.status === 200 ? 3 : 10);
+  });
+
   it('lists attendees newest answer first, with profiles, filtered by status, a page at a time', async () => {
     const organizer = await dancer();
     const { id } = await event(organizer);
