@@ -257,8 +257,9 @@ export const listAttendees = endpoint({
   operationId: 'listAttendees',
   summary: 'List who answered an event',
   description:
-    'Most recent answer first, optionally only `going` or only `interested`. The counts are on the event ' +
-    '(`goingCount`, `interestedCount`). 404 when there is no such event.',
+    'Most recent answer first, optionally only `going` or only `interested`; people with a block between them ' +
+    'and the caller, either way, are left out. The counts are on the event (`goingCount`, `interestedCount`). ' +
+    '404 when there is no such event.',
   tags: ['events'],
   auth: 'user',
   params: EventParams,

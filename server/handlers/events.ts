@@ -58,8 +58,8 @@ export const events: EventsHandlers<Services> = {
     await rsvps.withdraw(params.eventId, user.id);
   },
 
-  async listAttendees({ params, query, page }, { rsvps }) {
-    const { items, next } = await rsvps.attendees(params.eventId, query.status, page);
+  async listAttendees({ params, query, page }, { rsvps, user }) {
+    const { items, next } = await rsvps.attendees(params.eventId, user.id, query.status, page);
     return { items: items.map(toAttendee), next };
   },
 

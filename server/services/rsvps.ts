@@ -4,6 +4,7 @@ import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
 import { eventRsvps, events, users, type RsvpStatus } from '../db/schema';
 import type { EventRecord } from './events';
+import { blockedEitherWay } from './social';
 import type { UserRecord } from './users';
 
 export type RsvpRecord = typeof eventRsvps.$inferSelect;
@@ -72,10 +73,19 @@ export function createRsvpService(db: AppDb) {
       });
     },
 
-    /** Who answered, most recent answer first; each page is a range of one of the event's indexes. */
-    async attendees(eventId: string, status: RsvpStatus | undefined, page: Page): Promise<{ items: Attendee[]; next: PageKey | null }> {
+    /**
+     * Who answered, most recent answer first; each page is a range of one of the event's indexes.
+     * Someone with a block between them and the viewer, either way, is left out (social.ts's rule).
+     * The counts on the event stay everyone's: they are what the capacity is checked against.
+     */
+    async attendees(
+      eventId: string,
+      viewerId: string,
+      status: RsvpStatus | undefined,
+      page: Page,
+    ): Promise<{ items: Attendee[]; next: PageKey | null }> {
       await requireEvent(eventId);
-      const conditions: (SQL | undefined)[] = [eq(eventRsvps.eventId, eventId)];
+      const conditions: (SQL | undefined)[] = [eq(eventRsvps.eventId, eventId), sql`NOT ${blockedEitherWay(viewerId, eventRsvps.userId)}`];
       if (status) conditions.push(eq(eventRsvps.status, status));
       if (page.after) conditions.push(before(eventRsvps.respondedAt, eventRsvps.userId, page.after));
       const rows = await db

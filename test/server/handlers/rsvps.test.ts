@@ -242,6 +242,19 @@ describeEachBackend('event RSVPs', (backend) => {
     expect((await as(organizer).get(`/events/${id}/attendees`, { status: 'maybe' })).status).toBe(400);
   });
 
+  it('the attendee list leaves out people with a block between them and the viewer, either way', async () => {
+    const [organizer, ana, ben, cleo] = [await dancer(), await dancer(), await dancer(), await dancer()];
+    const { id } = await event(organizer);
+    for (const who of [ana, ben, cleo]) await rsvp(who, id, 'going');
+    expect((await as(ana).put(`/blocks/${ben.id}`, {})).status).toBe(204);
+
+    const listed = async (viewer: Dancer) =>
+      (await as(viewer).get(`/events/${id}/attendees`)).body.data.map((a: { user: { id: string } }) => a.user.id);
+    expect(await listed(ana)).toEqual([cleo.id, ana.id]);
+    expect(await listed(ben)).toEqual([cleo.id, ben.id]);
+    expect(await listed(cleo)).toEqual([cleo.id, ben.id, ana.id]);
+  });
+
   it('my events: those I organize or answered, newest first, and nobody else’s', async () => {
     const [me, other] = [await dancer(), await dancer()];
     const mine = await event(me);
