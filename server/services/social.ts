@@ -111,17 +111,26 @@ export function createSocialService(db: AppDb) {
   return {
     visibleUser: (viewerId: string, userId: string) => visibleUser(db, viewerId, userId),
 
-    /** Followers and followed of `userId`, counting only users the viewer may see. */
+    /**
+     * Followers and followed of `userId`, counting only users the viewer may see: all of them (one
+     * index-only range count) less those behind the viewer's blocks (a few primary-key probes),
+     * rather than checking blocks for every follower.
+     */
     async followCounts(viewerId: string, userId: string): Promise<{ followerCount: number; followingCount: number }> {
-      const [counts] = await db
-        .select({
-          followerCount: sql<number>`(SELECT count(*)::int FROM ${follows} WHERE ${follows.followeeId} = ${userId}
-            AND NOT ${blockedEitherWay(viewerId, follows.followerId)})`,
-          followingCount: sql<number>`(SELECT count(*)::int FROM ${follows} WHERE ${follows.followerId} = ${userId}
-            AND NOT ${blockedEitherWay(viewerId, follows.followeeId)})`,
-        })
-        .from(sql`(SELECT 1) AS one`);
-      return { followerCount: Number(counts!.followerCount), followingCount: Number(counts!.followingCount) };
+      const partners = sql`(SELECT ${blocks.blockedId} AS other FROM ${blocks} WHERE ${blocks.blockerId} = ${viewerId}
+        UNION SELECT ${blocks.blockerId} FROM ${blocks} WHERE ${blocks.blockedId} = ${viewerId}) AS partners`;
+      const { rows } = await db.execute<{ followers: number; hiddenFollowers: number; following: number; hiddenFollowing: number }>(sql`
+        SELECT (SELECT count(*)::int FROM ${follows} WHERE ${follows.followeeId} = ${userId}) AS followers,
+          (SELECT count(*)::int FROM ${partners} JOIN ${follows} ON ${follows.followerId} = partners.other
+            AND ${follows.followeeId} = ${userId}) AS "hiddenFollowers",
+          (SELECT count(*)::int FROM ${follows} WHERE ${follows.followerId} = ${userId}) AS following,
+          (SELECT count(*)::int FROM ${partners} JOIN ${follows} ON ${follows.followeeId} = partners.other
+            AND ${follows.followerId} = ${userId}) AS "hiddenFollowing"`);
+      const counts = rows[0]!;
+      return {
+        followerCount: Number(counts.followers) - Number(counts.hiddenFollowers),
+        followingCount: Number(counts.following) - Number(counts.hiddenFollowing),
+      };
     },
 
     /** 'hidden' when the target does not exist or a block stands between them. */

@@ -339,6 +339,10 @@ describeEachBackend('social graph API', (backend) => {
       expect(await all(ben, `/users/${dora.id}/friends`)).toEqual([ben.id]);
       expect((await as(ana).get(`/users/${dora.id}`)).body.data.followerCount).toBe(2);
       expect((await as(cai).get(`/users/${dora.id}`)).body.data.followerCount).toBe(3);
+      // Blocked both ways, Ben is still left out once.
+      await as(ben).put(`/blocks/${ana.id}`);
+      expect((await as(ana).get(`/users/${dora.id}`)).body.data).toMatchObject({ followerCount: 2, followingCount: 0 });
+      expect((await as(ben).get(`/users/${cai.id}`)).body.data).toMatchObject({ followerCount: 0, followingCount: 1 });
     });
 
     it('blocking answers 204 for anyone, and my list never depends on what the other did', async () => {
