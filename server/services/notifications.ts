@@ -1,10 +1,10 @@
-import { and, desc, eq, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Notification as NotificationSchema } from '../../contracts/notifications';
 import { ApiError } from '../../runtime/server';
 import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
-import { conversationMembers, notificationActors, notifications, users } from '../db/schema';
+import { blocks, conversationMembers, notificationActors, notifications, users } from '../db/schema';
 import type { RealtimePort } from './realtime-port';
 
 /**
@@ -18,8 +18,9 @@ import type { RealtimePort } from './realtime-port';
  * of notifications collapsed in (`event_count`), and moves to the top of the list (`updated_at`).
  * Once read, the next notification starts a new row; the read one stays as history.
  *
- * Rules in `notify`: nobody is notified of their own doing, and a `message` about a conversation
- * reaches only its members who have not muted it.
+ * Rules in `notify`: nobody is notified of their own doing, nor across a block (either way), and a
+ * `message` about a conversation reaches only its members who have not muted it. A block also
+ * takes each from what the other was told before (`forgetNotificationsBetween`, in its transaction).
  *
  * Every read and write takes the caller's id: another user's notification is NOT_FOUND, as one that
  * does not exist.
@@ -90,6 +91,16 @@ export function createNotificationService(deps: { db: AppDb; realtime: RealtimeP
   async function store(tx: AppDb, input: NotifyInput): Promise<Notified | null> {
     const { userId, kind, actorId, target } = input;
     if (actorId === userId) return null;
+    const [blocked] = await tx
+      .select({ blockerId: blocks.blockerId })
+      .from(blocks)
+      .where(
+        or(
+          and(eq(blocks.blockerId, userId), eq(blocks.blockedId, actorId)),
+          and(eq(blocks.blockerId, actorId), eq(blocks.blockedId, userId)),
+        ),
+      );
+    if (blocked) return null;
     if (kind === 'message') {
       const [member] = await tx
         .select({ muted: conversationMembers.muted })
@@ -212,6 +223,49 @@ export function createNotificationService(deps: { db: AppDb; realtime: RealtimeP
       if (updated.length === 0) throw new ApiError('NOT_FOUND', 'No conversation with this id');
     },
   };
+}
+
+/**
+ * What a block ends: each of the two is taken out of the other's notifications (names and counts)
+ * and an item left with no one is deleted. Call it with the block's transaction, so the block and
+ * this commit together.
+ */
+export async function forgetNotificationsBetween(tx: AppDb, a: string, b: string): Promise<void> {
+  for (const [userId, actorId] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const removed = await tx
+      .delete(notificationActors)
+      .where(
+        and(
+          eq(notificationActors.actorId, actorId),
+          inArray(
+            notificationActors.notificationId,
+            tx.select({ id: notifications.id }).from(notifications).where(eq(notifications.userId, userId)),
+          ),
+        ),
+      )
+      .returning({ id: notificationActors.notificationId });
+    const ids = removed.map((row) => row.id);
+    if (ids.length === 0) continue;
+    // Deleted first: an item whose only actor goes has no one left to name.
+    await tx.delete(notifications).where(and(inArray(notifications.id, ids), eq(notifications.actorCount, 1)));
+    await tx
+      .update(notifications)
+      .set({
+        // Named actors who left (by earlier blocks) are not refilled unless none is left to name.
+        actorIds: sql`coalesce(
+            nullif(array_remove(${notifications.actorIds}, ${actorId}::uuid), '{}'),
+            array(SELECT ${notificationActors.actorId} FROM ${notificationActors}
+              WHERE ${notificationActors.notificationId} = ${notifications.id} LIMIT ${sql.raw(String(NAMED_ACTORS))})
+          )`,
+        actorCount: sql`${notifications.actorCount} - 1`,
+        // How often the one blocked acted is not kept apart: counting from the people left shows none of it.
+        eventCount: sql`${notifications.actorCount} - 1`,
+      })
+      .where(inArray(notifications.id, ids));
+  }
 }
 
 async function countUnread(db: AppDb, userId: string): Promise<number> {

@@ -3,6 +3,7 @@ import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
 import { blocks, follows, friendRequests, friendships, users } from '../db/schema';
+import { forgetNotificationsBetween } from './notifications';
 import type { UserRecord } from './users';
 
 /**
@@ -35,6 +36,12 @@ export interface PageRequest {
 }
 
 export type FriendRequestOutcome = { status: 'pending' | 'friends'; since: Date };
+
+export interface Relationship {
+  following: boolean;
+  followsYou: boolean;
+  friendship: 'none' | 'friends' | 'requested' | 'requestedYou';
+}
 
 /** True when a block stands between `viewerId` and the user in `other`, whichever blocked whom. */
 export function blockedEitherWay(viewerId: string, other: PgColumn): SQL {
@@ -131,6 +138,21 @@ export function createSocialService(db: AppDb) {
         followerCount: Number(counts.followers) - Number(counts.hiddenFollowers),
         followingCount: Number(counts.following) - Number(counts.hiddenFollowing),
       };
+    },
+
+    /** How the viewer and the user are connected (all false and 'none' for oneself). */
+    async relationship(viewerId: string, userId: string): Promise<Relationship> {
+      const follow = (from: string, to: string) =>
+        sql`EXISTS (SELECT 1 FROM ${follows} WHERE ${follows.followerId} = ${from} AND ${follows.followeeId} = ${to})`;
+      const asked = (from: string, to: string) =>
+        sql`EXISTS (SELECT 1 FROM ${friendRequests} WHERE ${friendRequests.requesterId} = ${from} AND ${friendRequests.addresseeId} = ${to})`;
+      const { rows } = await db.execute<{ following: boolean; followsYou: boolean; friends: boolean; requested: boolean; requestedYou: boolean }>(sql`
+        SELECT ${follow(viewerId, userId)} AS following, ${follow(userId, viewerId)} AS "followsYou",
+          EXISTS (SELECT 1 FROM ${friendships} WHERE ${friendships.userId} = ${viewerId} AND ${friendships.friendId} = ${userId}) AS friends,
+          ${asked(viewerId, userId)} AS requested, ${asked(userId, viewerId)} AS "requestedYou"`);
+      const r = rows[0]!;
+      const friendship = r.friends ? 'friends' : r.requested ? 'requested' : r.requestedYou ? 'requestedYou' : 'none';
+      return { following: r.following, followsYou: r.followsYou, friendship };
     },
 
     /** 'hidden' when the target does not exist or a block stands between them. */
@@ -272,6 +294,7 @@ export function createSocialService(db: AppDb) {
               and(eq(friendships.userId, blockedId), eq(friendships.friendId, blockerId)),
             ),
           );
+        await forgetNotificationsBetween(tx, blockerId, blockedId);
       });
     },
 

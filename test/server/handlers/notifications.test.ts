@@ -295,6 +295,48 @@ describeEachBackend('notifications API', (backend) => {
     });
   });
 
+  describe('blocks', () => {
+    const block = async (blocker: Dancer, blocked: Dancer) => {
+      expect((await as(blocker).put(`/blocks/${blocked.id}`)).status).toBeLessThan(300);
+    };
+
+    it('no notification crosses a block, whichever of the two blocked', async () => {
+      const [ana, ben] = [await dancer(), await dancer()];
+      expect((await as(ana).put(`/blocks/${ben.id}`)).status).toBeLessThan(300);
+      const before = pushed.length;
+      expect(await followed(ana, ben)).toBeNull();
+      expect(await followed(ben, ana)).toBeNull();
+      expect([await list(ana), await list(ben)]).toEqual([[], []]);
+      expect(pushed.length).toBe(before);
+    });
+
+    it('a block takes each out of what the other was told, counts included', async () => {
+      const [ana, ben, cai] = [await dancer(), await dancer(), await dancer()];
+      await followed(ana, ben);
+      await followed(ana, cai);
+      await followed(ana, ben);
+      await notify({ userId: ana.id, kind: 'event_rsvp', actorId: ben.id, target: { type: 'event', id: randomUUID() } });
+      await notify({ userId: ben.id, kind: 'group_invite', actorId: ana.id, target: { type: 'group', id: randomUUID() } });
+      await block(ben, ana);
+      expect(await list(ana)).toEqual([
+        expect.objectContaining({ kind: 'new_follower', actors: [expect.objectContaining({ id: cai.id })], actorCount: 1, count: 1 }),
+      ]);
+      expect(await unread(ana)).toBe(1);
+      expect(await list(ben)).toEqual([]);
+      expect(await unread(ben)).toBe(0);
+    });
+
+    it('an item keeps naming someone while anyone is left', async () => {
+      const ana = await dancer();
+      const [ben, cai, dia, eva] = [await dancer(), await dancer(), await dancer(), await dancer()];
+      for (const who of [ben, cai, dia, eva]) await followed(ana, who);
+      for (const who of [eva, dia, cai]) await block(ana, who);
+      expect(await list(ana)).toEqual([
+        expect.objectContaining({ actors: [expect.objectContaining({ id: ben.id })], actorCount: 1, count: 1 }),
+      ]);
+    });
+  });
+
   describe('in the caller’s transaction, and live', () => {
     it('a notification made in a transaction that rolls back is neither stored nor pushed', async () => {
       const [ana, ben] = [await dancer(), await dancer()];
