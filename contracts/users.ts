@@ -59,13 +59,29 @@ export const Me = User.extend({
   updatedAt: Timestamp,
 }).meta({ id: 'Me', description: 'The signed-in user, as they see themselves' });
 
+export const Relationship = z
+  .object({
+    following: z.boolean().meta({ description: 'The caller follows this user' }),
+    followsYou: z.boolean().meta({ description: 'This user follows the caller' }),
+    friendship: z.enum(['none', 'friends', 'requested', 'requestedYou']).meta({
+      description: '`requested`: the caller asked and waits; `requestedYou`: this user asked the caller',
+    }),
+  })
+  .meta({ id: 'Relationship', description: 'How the caller and this user are connected; all false and `none` on one’s own profile' });
+
 export const Profile = User.extend({
   followerCount: z.number().int().min(0).meta({ description: 'Followers the caller may see' }),
   followingCount: z.number().int().min(0).meta({ description: 'Users followed that the caller may see' }),
+  relationship: Relationship,
 }).meta({
   id: 'Profile',
-  description: 'A public profile with its follow counts, as the caller sees it',
-  example: { ...(User.meta()?.example as object), followerCount: 120, followingCount: 87 },
+  description: 'A public profile with its follow counts and its connection to the caller, as the caller sees it',
+  example: {
+    ...(User.meta()?.example as object),
+    followerCount: 120,
+    followingCount: 87,
+    relationship: { following: true, followsYou: false, friendship: 'none' },
+  },
 });
 
 export const ProfilePatch = z

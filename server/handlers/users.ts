@@ -22,7 +22,8 @@ export const users: UsersHandlers<Services> = {
     const found = await userStore.findByIdOrUsername(params.user, normalizeUsername);
     // A block, either way, answers exactly like a missing user.
     if (!found || !(await social.visibleUser(user.id, found.id))) throw new ApiError('NOT_FOUND', 'No user with this id or username');
-    return { ...toUser(found), ...(await social.followCounts(user.id, found.id)) };
+    const [counts, relationship] = await Promise.all([social.followCounts(user.id, found.id), social.relationship(user.id, found.id)]);
+    return { ...toUser(found), ...counts, relationship };
   },
 
   async searchUsers({ query, page }, { userStore, user }) {

@@ -146,7 +146,13 @@ export function createSocialService(db: AppDb) {
         sql`EXISTS (SELECT 1 FROM ${follows} WHERE ${follows.followerId} = ${from} AND ${follows.followeeId} = ${to})`;
       const asked = (from: string, to: string) =>
         sql`EXISTS (SELECT 1 FROM ${friendRequests} WHERE ${friendRequests.requesterId} = ${from} AND ${friendRequests.addresseeId} = ${to})`;
-      const { rows } = await db.execute<{ following: boolean; followsYou: boolean; friends: boolean; requested: boolean; requestedYou: boolean }>(sql`
+      const { rows } = await db.execute<{
+        following: boolean;
+        followsYou: boolean;
+        friends: boolean;
+        requested: boolean;
+        requestedYou: boolean;
+      }>(sql`
         SELECT ${follow(viewerId, userId)} AS following, ${follow(userId, viewerId)} AS "followsYou",
           EXISTS (SELECT 1 FROM ${friendships} WHERE ${friendships.userId} = ${viewerId} AND ${friendships.friendId} = ${userId}) AS friends,
           ${asked(viewerId, userId)} AS requested, ${asked(userId, viewerId)} AS "requestedYou"`);

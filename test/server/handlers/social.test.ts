@@ -182,6 +182,19 @@ describeEachBackend('social graph API', (backend) => {
       expect([gone.status, gone.body.code]).toEqual([404, 'NOT_FOUND']);
     });
 
+    it('a profile tells the caller how they are connected to its owner', async () => {
+      const [ana, ben] = [await dancer(), await dancer()];
+      const seen = async (who: Dancer, other: Dancer) => (await as(who).get(`/users/${other.id}`)).body.data.relationship;
+      expect(await seen(ana, ben)).toEqual({ following: false, followsYou: false, friendship: 'none' });
+      await as(ana).put(`/users/${ben.id}/follow`);
+      await as(ana).put(`/friend-requests/${ben.id}`);
+      expect(await seen(ana, ben)).toEqual({ following: true, followsYou: false, friendship: 'requested' });
+      expect(await seen(ben, ana)).toEqual({ following: false, followsYou: true, friendship: 'requestedYou' });
+      await as(ben).post(`/friend-requests/${ana.id}/accept`);
+      expect(await seen(ben, ana)).toEqual({ following: false, followsYou: true, friendship: 'friends' });
+      expect(await seen(ana, ana)).toEqual({ following: false, followsYou: false, friendship: 'none' });
+    });
+
     it('a cancelled or declined request is gone for both, and can be made again', async () => {
       const [ana, ben] = [await dancer(), await dancer()];
       await as(ana).put(`/friend-requests/${ben.id}`);
