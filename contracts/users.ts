@@ -72,7 +72,7 @@ export const Relationship = z
 export const Profile = User.extend({
   followerCount: z.number().int().min(0).meta({ description: 'Followers the caller may see' }),
   followingCount: z.number().int().min(0).meta({ description: 'Users followed that the caller may see' }),
-  relationship: Relationship,
+  relationship: Relationship.nullable().meta({ description: 'How the caller and this user are connected; null when signed out' }),
 }).meta({
   id: 'Profile',
   description: 'A public profile with its follow counts and its connection to the caller, as the caller sees it',
@@ -125,10 +125,10 @@ export const getUser = endpoint({
   operationId: 'getUser',
   summary: 'Get a public profile',
   description:
-    'By id or by username (case-insensitive). A user who blocked the caller, or whom the caller blocked, is 404 ' +
-    '`NOT_FOUND` exactly like a user who does not exist.',
+    'By id or by username (case-insensitive), signed in or not. To a signed-in caller, a user who blocked them, or ' +
+    'whom they blocked, is 404 `NOT_FOUND` exactly like a user who does not exist.',
   tags: ['users'],
-  auth: 'user',
+  auth: 'optional',
   params: z.object({ user: z.string().min(1).max(100).meta({ description: 'User id or username' }) }),
   response: { status: 200, body: Profile },
   errors: ['NOT_FOUND'],

@@ -23,6 +23,8 @@ export interface OperationModel {
   path: string;
   summary: string;
   authRequired: boolean;
+  /** The client sends its token when it has one: signed-in and optional-auth operations. */
+  sendsToken: boolean;
   paged: boolean;
   status: number;
   hasParams: boolean;
@@ -78,7 +80,8 @@ function operationModel(module: string, exportName: string, endpoint: Endpoint):
     method: endpoint.method,
     path: endpoint.fullPath,
     summary: endpoint.summary,
-    authRequired: endpoint.auth !== 'public',
+    authRequired: endpoint.auth !== 'public' && endpoint.auth !== 'optional',
+    sendsToken: endpoint.auth !== 'public',
     paged: isPaged(endpoint),
     status: endpoint.response.status,
     hasParams: endpoint.params !== undefined,

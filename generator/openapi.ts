@@ -155,7 +155,8 @@ function route(api: ApiDefinition, model: ApiModel, op: OperationModel): RouteCo
     summary: e.summary,
     description: description(op),
     tags: [...e.tags],
-    security: op.authRequired ? [{ bearerAuth: [] }] : [],
+    // Optional auth: no credentials, or a bearer token (`{}` is the anonymous alternative).
+    security: op.authRequired ? [{ bearerAuth: [] }] : op.sendsToken ? [{}, { bearerAuth: [] }] : [],
     ...(op.deprecated ? { deprecated: true } : {}),
     request,
     ...(takesIdempotencyKey(e) ? { parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }] } : {}),

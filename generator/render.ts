@@ -81,7 +81,9 @@ function clientView(op: OperationModel) {
 export function renderReference(api: ApiDefinition, model: ApiModel, paths: RenderPaths): string {
   const auth = (op: OperationModel) => {
     const a = op.endpoint.auth;
-    return a === 'public' ? 'public' : a === 'user' ? 'signed in' : `roles: ${a.roles.join(', ')}`;
+    if (a === 'public') return 'public';
+    if (a === 'optional') return 'public; a signed-in caller is recognised';
+    return a === 'user' ? 'signed in' : `roles: ${a.roles.join(', ')}`;
   };
   return template('reference')({
     source: paths.contractsFile,

@@ -5,8 +5,12 @@ import { PageQuery } from './schemas';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
-/** `public`: anyone; `user`: any signed-in user; `{ roles }`: a signed-in user with one of the roles. */
-export type Auth = 'public' | 'user' | { readonly roles: readonly string[] };
+/**
+ * `public`: anyone, credentials are not looked at; `optional`: anyone, and a caller who sends a
+ * token is recognised (a bad or expired one is refused, as for `user`); `user`: any signed-in
+ * user; `{ roles }`: a signed-in user with one of the roles.
+ */
+export type Auth = 'public' | 'optional' | 'user' | { readonly roles: readonly string[] };
 
 /** What a request is counted against: the client address, the signed-in user, or a body field. */
 export type LimitKey = 'ip' | 'user' | `body.${string}`;

@@ -20,7 +20,7 @@ export type BaseContext<S extends ServiceMap> = S & {
 
 /** A handler's context: the caller is known (not null) when the contract needs a signed-in user. */
 export type RequestContext<E extends EndpointDefinition, S extends ServiceMap> = BaseContext<S> & {
-  user: E['auth'] extends 'public' ? AuthUser | null : AuthUser;
+  user: E['auth'] extends 'public' | 'optional' ? AuthUser | null : AuthUser;
 };
 
 /** The type a handler of contract E must have; the generated interfaces are made of these. */

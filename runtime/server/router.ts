@@ -224,7 +224,10 @@ export function createContractRouter(options: RouterOptions) {
     // Public operations do not look at credentials, so a stale token never breaks them.
     if (endpoint.auth === 'public') return null;
     const token = bearerToken(x.req.headers.authorization);
-    if (!token) throw unauthenticated();
+    if (!token) {
+      if (endpoint.auth === 'optional' && x.req.headers.authorization === undefined) return null;
+      throw unauthenticated();
+    }
     const user = await options.verifier.verify(token);
     if (roles && !user.roles.some((role) => roles.has(role))) {
       throw new ApiError('FORBIDDEN', 'Your role does not allow this operation');

@@ -121,10 +121,13 @@ export function createSocialService(db: AppDb) {
     /**
      * Followers and followed of `userId`, counting only users the viewer may see: all of them (one
      * index-only range count) less those behind the viewer's blocks (a few primary-key probes),
-     * rather than checking blocks for every follower.
+     * rather than checking blocks for every follower. Signed out (`viewerId` null), nobody is hidden.
      */
-    async followCounts(viewerId: string, userId: string): Promise<{ followerCount: number; followingCount: number }> {
-      const partners = sql`(SELECT ${blocks.blockedId} AS other FROM ${blocks} WHERE ${blocks.blockerId} = ${viewerId}
+    async followCounts(viewerId: string | null, userId: string): Promise<{ followerCount: number; followingCount: number }> {
+      const partners =
+        viewerId === null
+          ? sql`(SELECT NULL::uuid AS other WHERE false) AS partners`
+          : sql`(SELECT ${blocks.blockedId} AS other FROM ${blocks} WHERE ${blocks.blockerId} = ${viewerId}
         UNION SELECT ${blocks.blockerId} FROM ${blocks} WHERE ${blocks.blockedId} = ${viewerId}) AS partners`;
       const { rows } = await db.execute<{ followers: number; hiddenFollowers: number; following: number; hiddenFollowing: number }>(sql`
         SELECT (SELECT count(*)::int FROM ${follows} WHERE ${follows.followeeId} = ${userId}) AS followers,

@@ -306,6 +306,14 @@ describeEachBackend('social graph API', (backend) => {
       }
     });
 
+    it('signed out, the profile is public: counts without a relationship, blocks or not', async () => {
+      const { ana, ben } = await blockedPair();
+      const res = await request(test.app).get(`/api/v1/users/${ana.username}`);
+      expect(res.status).toBe(200);
+      expect(res.body.data).toMatchObject({ id: ana.id, relationship: null, followerCount: expect.any(Number) });
+      expect((await as(ben).get(`/users/${ana.id}`)).status).toBe(404);
+    });
+
     it('new follows and friend requests are refused both ways exactly as for a missing user', async () => {
       const { ana, ben } = await blockedPair();
       const nobody = randomUUID();
