@@ -36,6 +36,7 @@ export function createServices(
   options: { revocations: Revocations; tokens: SessionTokens; realtime?: RealtimePort },
 ): Services {
   const realtime = options.realtime ?? noRealtime;
+  const notifications = createNotificationService({ db: database.db, realtime });
   return {
     database,
     eventStore: createEventStore(database.db),
@@ -47,8 +48,8 @@ export function createServices(
       messages: createMessageStore(database.db),
       realtime,
     }),
-    notifications: createNotificationService({ db: database.db, realtime }),
-    social: createSocialService(database.db),
+    notifications,
+    social: createSocialService(database.db, notifications),
     realtime,
     revocations: options.revocations,
     tokens: options.tokens,

@@ -257,6 +257,35 @@ describeEachBackend('social graph API', (backend) => {
     });
   });
 
+  describe('notifications', () => {
+    const notificationsOf = async (who: Dancer) =>
+      (await as(who).get('/notifications')).body.data as {
+        kind: string;
+        actorCount: number;
+        actors: { id: string }[];
+      }[];
+
+    it('new followers notify the followed, collapsed into one item; following again tells nothing new', async () => {
+      const [star, ana, ben] = await Promise.all([dancer(), dancer(), dancer()]);
+      expect((await as(ana).put(`/users/${star.id}/follow`)).status).toBe(204);
+      expect((await as(ben).put(`/users/${star.id}/follow`)).status).toBe(204);
+      expect((await as(ana).put(`/users/${star.id}/follow`)).status).toBe(204);
+      const items = await notificationsOf(star);
+      expect(items).toHaveLength(1);
+      expect(items[0]).toMatchObject({ kind: 'new_follower', actorCount: 2 });
+      expect(items[0]!.actors.map((a) => a.id)).toEqual([ben.id, ana.id]);
+      expect(await notificationsOf(ana)).toEqual([]);
+    });
+
+    it('a friend request tells the addressee, its acceptance the requester', async () => {
+      const [ana, ben] = await Promise.all([dancer(), dancer()]);
+      expect((await as(ana).put(`/friend-requests/${ben.id}`)).status).toBe(200);
+      expect((await notificationsOf(ben)).map((n) => n.kind)).toEqual(['friend_request']);
+      expect((await as(ben).post(`/friend-requests/${ana.id}/accept`)).status).toBe(200);
+      expect(await notificationsOf(ana)).toMatchObject([{ kind: 'friend_accepted', actors: [{ id: ben.id }] }]);
+    });
+  });
+
   describe('blocks', () => {
     /** Ana and Ben are friends and follow each other; then Ana blocks Ben. */
     async function blockedPair() {
