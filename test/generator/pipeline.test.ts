@@ -156,7 +156,8 @@ describe('generateFiles on the Mundo Tango contracts', () => {
       if (hasInput(e)) expect(op.responses['400'], `${where} 400`).toBeDefined();
       if (e.auth !== 'public') {
         expect(op.responses['401'], `${where} 401`).toBeDefined();
-        expect(op.security, `${where} security`).toEqual([{ bearerAuth: [] }]);
+        // Optional auth: anonymous (`{}`) or a bearer token.
+        expect(op.security, `${where} security`).toEqual(e.auth === 'optional' ? [{}, { bearerAuth: [] }] : [{ bearerAuth: [] }]);
       }
       for (const code of e.errors ?? []) {
         const status = ({ ...runtimeErrors, ...api.errors } as Record<string, { status: number }>)[code]!.status;
