@@ -5,16 +5,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** `npm start` as a real process: configuration checks, the local secret, serving, SIGTERM. */
-const tsx = join(process.cwd(), 'node_modules/.bin/tsx');
 let dataDir: string;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mundo-main-'));
 });
-afterAll(() => rm(dataDir, { recursive: true, force: true }));
+/** Servers still running when a test failed midway: none may outlive the file. */
+const children = new Set<ReturnType<typeof spawn>>();
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await rm(dataDir, { recursive: true, force: true });
+});
 
 function start(env: Record<string, string>) {
-  const child = spawn(tsx, ['server/main.ts'], {
+  // One process (node with tsx's loader, as npm start runs it), so killing it leaves no child behind.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -22,7 +27,13 @@ function start(env: Record<string, string>) {
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  children.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      children.delete(child);
+      resolve(code);
+    }),
+  );
   return { child, exited, output: () => ({ stdout, stderr }) };
 }
 
