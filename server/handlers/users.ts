@@ -21,7 +21,8 @@ export const users: UsersHandlers<Services> = {
   async getUser({ params }, { userStore, social, user }) {
     const found = await userStore.findByIdOrUsername(params.user, normalizeUsername);
     // A block, either way, answers a signed-in caller exactly like a missing user.
-    if (!found || (user && !(await social.visibleUser(user.id, found.id)))) throw new ApiError('NOT_FOUND', 'No user with this id or username');
+    if (!found || (user && !(await social.visibleUser(user.id, found.id))))
+      throw new ApiError('NOT_FOUND', 'No user with this id or username');
     const [counts, relationship] = await Promise.all([
       social.followCounts(user?.id ?? null, found.id),
       user ? social.relationship(user.id, found.id) : null,
