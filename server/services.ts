@@ -40,7 +40,7 @@ export function createServices(
   return {
     database,
     eventStore: createEventStore(database.db),
-    rsvps: createRsvpService(database.db),
+    rsvps: createRsvpService(database.db, notifications),
     userStore: createUserStore(database.db),
     sessionStore: createSessionStore(database.db),
     messaging: createMessagingService({

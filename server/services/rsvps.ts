@@ -4,6 +4,7 @@ import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
 import { eventRsvps, events, users, type RsvpStatus } from '../db/schema';
 import type { EventRecord } from './events';
+import type { Notified, NotificationService } from './notifications';
 import { blockedEitherWay } from './social';
 import type { UserRecord } from './users';
 
@@ -26,11 +27,17 @@ interface Page {
  * on every backend and every instance; the counts on the row are kept by a trigger (migration
  * 0007) whose CHECK (going_count <= capacity) would refuse an oversold event even without the lock.
  */
-export function createRsvpService(db: AppDb) {
+/** `notifications` tells an event's organizer of each new or changed answer (collapsed per event). */
+export function createRsvpService(db: AppDb, notifications?: NotificationService) {
   /** The event's row, locked until the transaction ends; 404 when absent, 409 once it has ended (database clock). */
   async function lockOpenEvent(tx: AppDb, eventId: string) {
     const [event] = await tx
-      .select({ capacity: events.capacity, goingCount: events.goingCount, ended: sql<boolean>`${events.endsAt} <= now()` })
+      .select({
+        capacity: events.capacity,
+        goingCount: events.goingCount,
+        organizerId: events.organizerId,
+        ended: sql<boolean>`${events.endsAt} <= now()`,
+      })
       .from(events)
       .where(eq(events.id, eventId))
       .for('update');
@@ -46,8 +53,9 @@ export function createRsvpService(db: AppDb) {
 
   return {
     /** Sets a user's answer; the same answer again changes nothing (its respondedAt stays). */
-    answer(eventId: string, userId: string, status: RsvpStatus): Promise<RsvpRecord> {
-      return db.transaction(async (tx) => {
+    async answer(eventId: string, userId: string, status: RsvpStatus): Promise<RsvpRecord> {
+      let told: Notified | null = null;
+      const answered = await db.transaction(async (tx) => {
         const event = await lockOpenEvent(tx, eventId);
         const mine = and(eq(eventRsvps.eventId, eventId), eq(eventRsvps.userId, userId));
         const [current] = await tx.select().from(eventRsvps).where(mine);
@@ -61,8 +69,17 @@ export function createRsvpService(db: AppDb) {
           .onConflictDoUpdate({ target: [eventRsvps.eventId, eventRsvps.userId], set: { status, respondedAt: sql`now()` } })
           .returning();
         if (!written) throw new Error('INSERT … RETURNING returned no row');
+        // The organizer hears of it (not of their own answer: notify skips the actor's own).
+        if (notifications) {
+          told = await notifications.notify(
+            { userId: event.organizerId, actorId: userId, kind: 'event_rsvp', target: { type: 'event', id: eventId } },
+            tx,
+          );
+        }
         return written;
       });
+      notifications?.publish(told);
+      return answered;
     },
 
     /** Withdraws a user's answer, if any. */

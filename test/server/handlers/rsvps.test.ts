@@ -67,6 +67,17 @@ describeEachBackend('event RSVPs', (backend) => {
     return { goingCount, interestedCount, capacity };
   };
 
+  it('answers tell the organizer, collapsed into one item per event; their own answer tells nobody', async () => {
+    const [organizer, ana, ben] = await Promise.all([dancer(), dancer(), dancer()]);
+    const { id } = await event(organizer);
+    expect((await rsvp(ana, id, 'going')).status).toBe(200);
+    expect((await rsvp(ben, id, 'interested')).status).toBe(200);
+    expect((await rsvp(organizer, id, 'going')).status).toBe(200);
+    const items = (await as(organizer).get('/notifications')).body.data as { kind: string; target: { id: string }; actorCount: number }[];
+    expect(items).toHaveLength(1);
+    expect(items[0]).toMatchObject({ kind: 'event_rsvp', target: { type: 'event', id }, actorCount: 2 });
+  });
+
   it('a new event has no limit and no answers', async () => {
     const created = await event(await dancer());
     expect(created).toMatchObject({ capacity: null, goingCount: 0, interestedCount: 0 });
