@@ -84,6 +84,25 @@ type NotificationRecord = typeof notifications.$inferSelect;
 
 const NAMED_ACTORS = 3;
 
+/**
+ * Runs `work` in one transaction; what it notifies through `tell` commits or rolls back with it and
+ * is pushed live once it has committed. Without a notification service, `tell` does nothing.
+ */
+export async function withNotifications<T>(
+  db: AppDb,
+  notifications: NotificationService | undefined,
+  work: (tx: Parameters<Parameters<AppDb['transaction']>[0]>[0], tell: (input: NotifyInput) => Promise<void>) => Promise<T>,
+): Promise<T> {
+  const told: (Notified | null)[] = [];
+  const result = await db.transaction((tx) =>
+    work(tx, async (input) => {
+      if (notifications) told.push(await notifications.notify(input, tx));
+    }),
+  );
+  notifications?.publish(told);
+  return result;
+}
+
 export function createNotificationService(deps: { db: AppDb; realtime: RealtimePort }): NotificationService {
   const { db, realtime } = deps;
   const notFound = () => new ApiError('NOT_FOUND', 'No notification with this id');

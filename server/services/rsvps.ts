@@ -4,7 +4,7 @@ import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
 import { eventRsvps, events, users, type RsvpStatus } from '../db/schema';
 import type { EventRecord } from './events';
-import type { Notified, NotificationService } from './notifications';
+import { type NotificationService, withNotifications } from './notifications';
 import { blockedEitherWay } from './social';
 import type { UserRecord } from './users';
 
@@ -54,8 +54,7 @@ export function createRsvpService(db: AppDb, notifications?: NotificationService
   return {
     /** Sets a user's answer; the same answer again changes nothing (its respondedAt stays). */
     async answer(eventId: string, userId: string, status: RsvpStatus): Promise<RsvpRecord> {
-      let told: Notified | null = null;
-      const answered = await db.transaction(async (tx) => {
+      return withNotifications(db, notifications, async (tx, tell) => {
         const event = await lockOpenEvent(tx, eventId);
         const mine = and(eq(eventRsvps.eventId, eventId), eq(eventRsvps.userId, userId));
         const [current] = await tx.select().from(eventRsvps).where(mine);
@@ -70,16 +69,9 @@ export function createRsvpService(db: AppDb, notifications?: NotificationService
           .returning();
         if (!written) throw new Error('INSERT … RETURNING returned no row');
         // The organizer hears of it (not of their own answer: notify skips the actor's own).
-        if (notifications) {
-          told = await notifications.notify(
-            { userId: event.organizerId, actorId: userId, kind: 'event_rsvp', target: { type: 'event', id: eventId } },
-            tx,
-          );
-        }
+        await tell({ userId: event.organizerId, actorId: userId, kind: 'event_rsvp', target: { type: 'event', id: eventId } });
         return written;
       });
-      notifications?.publish(told);
-      return answered;
     },
 
     /** Withdraws a user's answer, if any. */

@@ -3,7 +3,7 @@ import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
 import { blocks, follows, friendRequests, friendships, users } from '../db/schema';
-import { forgetNotificationsBetween, type Notified, type NotificationService } from './notifications';
+import { forgetNotificationsBetween, type NotificationService, withNotifications } from './notifications';
 import type { UserRecord } from './users';
 
 /**
@@ -71,14 +71,6 @@ async function visibleUser(db: AppDb | Tx, viewerId: string, userId: string): Pr
  * same transaction as what it tells, pushed live once that transaction has committed.
  */
 export function createSocialService(db: AppDb, notifications?: NotificationService) {
-  /** Runs `work` in a transaction; what it notified is pushed after the commit. */
-  async function telling<T>(work: (tx: Tx, told: (Notified | null)[]) => Promise<T>): Promise<T> {
-    const told: (Notified | null)[] = [];
-    const result = await db.transaction((tx) => work(tx, told));
-    notifications?.publish(told);
-    return result;
-  }
-
   /** One newest-first page of users joined through `link`, whose (created_at, other user) is the keyset order. */
   async function page(
     link: { createdAt: PgColumn; other: PgColumn; table: typeof follows | typeof friendships | typeof friendRequests | typeof blocks },
@@ -99,11 +91,6 @@ export function createSocialService(db: AppDb, notifications?: NotificationServi
       request.limit,
     );
     return { items: items.map(({ row }) => row), next };
-  }
-
-  /** A friend request or acceptance for `userId` from `actorId`, about `userId` (so several collapse). */
-  async function tell(tx: Tx, userId: string, actorId: string, kind: 'friend_request' | 'friend_accepted'): Promise<Notified | null> {
-    return notifications ? notifications.notify({ userId, actorId, kind, target: { type: 'user', id: userId } }, tx) : null;
   }
 
   async function befriend(tx: Tx, a: string, b: string): Promise<Date> {
@@ -183,17 +170,12 @@ export function createSocialService(db: AppDb, notifications?: NotificationServi
 
     /** 'hidden' when the target does not exist or a block stands between them. */
     async follow(followerId: string, followeeId: string): Promise<'ok' | 'hidden'> {
-      return telling(async (tx, told) => {
+      return withNotifications(db, notifications, async (tx, tell) => {
         await lockPair(tx, followerId, followeeId);
         if (!(await visibleUser(tx, followerId, followeeId))) return 'hidden';
         const added = await tx.insert(follows).values({ followerId, followeeId }).onConflictDoNothing().returning();
-        if (added.length > 0 && notifications) {
-          told.push(
-            await notifications.notify(
-              { userId: followeeId, actorId: followerId, kind: 'new_follower', target: { type: 'user', id: followeeId } },
-              tx,
-            ),
-          );
+        if (added.length > 0) {
+          await tell({ userId: followeeId, actorId: followerId, kind: 'new_follower', target: { type: 'user', id: followeeId } });
         }
         return 'ok';
       });
@@ -221,7 +203,7 @@ export function createSocialService(db: AppDb, notifications?: NotificationServi
      * requests from ever being two pending rows.
      */
     async sendFriendRequest(requesterId: string, addresseeId: string): Promise<FriendRequestOutcome | 'hidden'> {
-      return telling(async (tx, told) => {
+      return withNotifications(db, notifications, async (tx, tell) => {
         await lockPair(tx, requesterId, addresseeId);
         if (!(await visibleUser(tx, requesterId, addresseeId))) return 'hidden';
         const friends = await friendsSince(tx, requesterId, addresseeId);
@@ -233,11 +215,12 @@ export function createSocialService(db: AppDb, notifications?: NotificationServi
         if (theirs.length > 0) {
           // Their standing request is accepted by this one: they hear so.
           const since = await befriend(tx, requesterId, addresseeId);
-          told.push(await tell(tx, addresseeId, requesterId, 'friend_accepted'));
+          await tell({ userId: addresseeId, actorId: requesterId, kind: 'friend_accepted', target: { type: 'user', id: addresseeId } });
           return { status: 'friends', since };
         }
         const [created] = await tx.insert(friendRequests).values({ requesterId, addresseeId }).onConflictDoNothing().returning();
-        if (created) told.push(await tell(tx, addresseeId, requesterId, 'friend_request'));
+        if (created)
+          await tell({ userId: addresseeId, actorId: requesterId, kind: 'friend_request', target: { type: 'user', id: addresseeId } });
         const [mine] = created
           ? [created]
           : await tx
@@ -258,7 +241,7 @@ export function createSocialService(db: AppDb, notifications?: NotificationServi
 
     /** The friendship, made from the pending request or already made (a repeated accept); 'missing' otherwise. */
     async acceptFriendRequest(addresseeId: string, requesterId: string): Promise<Connection | 'missing'> {
-      return telling(async (tx, told) => {
+      return withNotifications(db, notifications, async (tx, tell) => {
         await lockPair(tx, addresseeId, requesterId);
         const requester = await visibleUser(tx, addresseeId, requesterId);
         if (!requester) return 'missing';
@@ -267,7 +250,9 @@ export function createSocialService(db: AppDb, notifications?: NotificationServi
           .where(and(eq(friendRequests.requesterId, requesterId), eq(friendRequests.addresseeId, addresseeId)))
           .returning();
         const since = accepted.length > 0 ? await befriend(tx, addresseeId, requesterId) : await friendsSince(tx, addresseeId, requesterId);
-        if (accepted.length > 0) told.push(await tell(tx, requesterId, addresseeId, 'friend_accepted'));
+        if (accepted.length > 0) {
+          await tell({ userId: requesterId, actorId: addresseeId, kind: 'friend_accepted', target: { type: 'user', id: requesterId } });
+        }
         return since ? { user: requester, since } : 'missing';
       });
     },
