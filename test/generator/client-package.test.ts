@@ -98,6 +98,8 @@ const installed = () => join(consumer, 'node_modules', manifest.name);
 let server: Server;
 let baseUrl: string;
 
+const parsed = new Map<string, ts.SourceFile>();
+
 function compile(mode: Mode, outDir?: string): { file: string; message: string }[] {
   const node = mode.resolution === 'NodeNext';
   const { options, errors } = ts.convertCompilerOptionsFromJson(
@@ -116,7 +118,20 @@ function compile(mode: Mode, outDir?: string): { file: string; message: string }
   );
   expect(errors).toEqual([]);
   const rootNames = [join(consumer, node ? 'src/main.ts' : 'src/browser.ts'), join(consumer, 'src/wrong.ts')];
-  const program = ts.createProgram({ rootNames, options });
+  const host = ts.createCompilerHost(options);
+  const read = host.getSourceFile.bind(host);
+  // Parsed files (the libraries, @types/node, the client's declarations) are shared by the four
+  // compilations: each still binds and checks them on its own.
+  host.getSourceFile = (fileName, language, onError) => {
+    const key = `${typeof language === 'object' ? JSON.stringify(language) : language}:${fileName}`;
+    let file = parsed.get(key);
+    if (!file) {
+      file = read(fileName, language, onError);
+      if (file) parsed.set(key, file);
+    }
+    return file;
+  };
+  const program = ts.createProgram({ rootNames, options, host });
   // The consumer's files and every declaration file of the client are checked, not all of @types/node.
   const checked = program
     .getSourceFiles()

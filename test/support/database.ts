@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { openDatabase, type Database, type DatabaseOptions } from '../../server/db/database';
@@ -14,6 +18,24 @@ const templates: Partial<Record<'empty' | 'migrated', Promise<Blob>>> = {};
 /** A data directory dump made once per run (test/support/global-setup.ts), read once per worker. */
 const template = (kind: 'empty' | 'migrated') =>
   (templates[kind] ??= readFile(inject('pgliteTemplates')[kind]).then((bytes) => new Blob([bytes])));
+
+const execFileAsync = promisify(execFile);
+let pristine: Promise<string> | undefined;
+
+/**
+ * An empty PGlite data directory written once per worker: writing the template to disk costs a
+ * second or more, copying the files a few milliseconds.
+ */
+function pristineDataDir(): Promise<string> {
+  pristine ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'mundo-tango-pristine-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const client = await PGlite.create(dir, { loadDataDir: await template('empty') });
+    await client.close();
+    return dir;
+  })();
+  return pristine;
+}
 
 /** A migrated in-memory PGlite of its own. */
 export async function openTestDatabase(): Promise<Database> {
@@ -45,10 +67,11 @@ export const backends: Backend[] = [
       // On disk, because an in-memory PGlite cannot be opened a second time; nested like the
       // app's own .data/pglite, whose folders openDatabase has to create.
       const parent = await mkdtemp(join(tmpdir(), 'mundo-tango-pglite-'));
-      return {
-        options: { dataDir: join(parent, '.data', 'pglite'), template: await template('empty') },
-        dispose: () => rm(parent, { recursive: true, force: true }),
-      };
+      const dataDir = join(parent, '.data', 'pglite');
+      await mkdir(join(parent, '.data'), { mode: 0o700 });
+      // cp(1) copies the thousand files in a tenth of the time fs.cp takes.
+      await execFileAsync('cp', ['-a', await pristineDataDir(), dataDir]);
+      return { options: { dataDir }, dispose: () => rm(parent, { recursive: true, force: true }) };
     },
   },
   {
