@@ -27,6 +27,7 @@ export const Event = z
     endsAt: Timestamp,
     organizerId: Uuid,
     capacity: capacity.nullable(),
+    groupId: Uuid.nullable().meta({ description: 'The group the event belongs to; a private group’s events are seen by its members only' }),
     goingCount: count.meta({ description: 'People whose RSVP is `going`' }),
     interestedCount: count.meta({ description: 'People whose RSVP is `interested`' }),
     createdAt: Timestamp,
@@ -47,6 +48,7 @@ export const Event = z
       endsAt: '2026-12-04T03:00:00.000Z',
       organizerId: '5d1c7a0e-3f7b-4a4e-9c55-2f3e8b7d9a10',
       capacity: 120,
+      groupId: null,
       goingCount: 87,
       interestedCount: 45,
       createdAt: '2026-11-20T12:00:00.000Z',
@@ -66,22 +68,26 @@ const EventFields = z.object({
   capacity: capacity.optional(),
 });
 
+const groupId = Uuid.meta({ description: 'A group whose owner or admin the caller is: the event belongs to it (it cannot move later)' });
+
 const endAfterStart = (e: { startsAt?: string; endsAt?: string }) =>
   !e.startsAt || !e.endsAt || Date.parse(e.endsAt) > Date.parse(e.startsAt);
 const endAfterStartIssue = { path: ['endsAt'], message: 'endsAt must be after startsAt' };
 
-export const NewEvent = EventFields.refine(endAfterStart, endAfterStartIssue).meta({
-  id: 'NewEvent',
-  example: {
-    title: 'Milonga de los Jueves',
-    kind: 'milonga',
-    city: 'Buenos Aires',
-    venue: 'Salón Canning',
-    startsAt: '2026-12-03T22:00:00.000Z',
-    endsAt: '2026-12-04T03:00:00.000Z',
-    capacity: 120,
-  },
-});
+export const NewEvent = EventFields.extend({ groupId: groupId.optional() })
+  .refine(endAfterStart, endAfterStartIssue)
+  .meta({
+    id: 'NewEvent',
+    example: {
+      title: 'Milonga de los Jueves',
+      kind: 'milonga',
+      city: 'Buenos Aires',
+      venue: 'Salón Canning',
+      startsAt: '2026-12-03T22:00:00.000Z',
+      endsAt: '2026-12-04T03:00:00.000Z',
+      capacity: 120,
+    },
+  });
 
 export const EventPatch = EventFields.extend({
   description: description.optional(),
@@ -101,9 +107,11 @@ export const listEvents = endpoint({
   path: '/events',
   operationId: 'listEvents',
   summary: 'List events',
-  description: 'Events in creation order, filtered by city, kind and date range, one cursor page at a time.',
+  description:
+    'Events in creation order, filtered by city, kind and date range, one cursor page at a time. Events of a private group are ' +
+    'listed to its members only.',
   tags: ['events'],
-  auth: 'public',
+  auth: 'optional',
   query: z.object({
     city: city.optional().meta({ description: 'City, case-insensitive', example: 'Buenos Aires' }),
     kind: EventKind.optional(),
@@ -119,8 +127,9 @@ export const getEvent = endpoint({
   path: '/events/{eventId}',
   operationId: 'getEvent',
   summary: 'Get one event',
+  description: 'An event of a private group is 404 `NOT_FOUND` to anyone but its members, as one that does not exist.',
   tags: ['events'],
-  auth: 'public',
+  auth: 'optional',
   params: EventParams,
   response: { status: 200, body: Event },
   errors: ['NOT_FOUND'],
@@ -132,11 +141,14 @@ export const createEvent = endpoint({
   path: '/events',
   operationId: 'createEvent',
   summary: 'Create an event',
-  description: 'The signed-in user becomes the organizer of the new event.',
+  description:
+    'The signed-in user becomes the organizer of the new event. With `groupId`, the event belongs to that group: only its owner ' +
+    'and admins may do that (403 `FORBIDDEN`; an unknown group is a validation error on `/body/groupId`).',
   tags: ['events'],
   auth: 'user',
   body: NewEvent,
   response: { status: 201, body: Event },
+  errors: ['FORBIDDEN'],
   rateLimit: { points: 60, windowSeconds: 3600, key: 'user' },
 });
 
@@ -148,7 +160,8 @@ export const updateEvent = endpoint({
   summary: 'Change an event',
   description:
     'Only the organizer may change an event. A capacity below the number of people already `going` is refused ' +
-    'with 409 `CAPACITY_BELOW_GOING`; nobody’s RSVP is dropped.',
+    'with 409 `CAPACITY_BELOW_GOING`; nobody’s RSVP is dropped. A change of title, place or time is notified to everyone ' +
+    'who answered the event.',
   tags: ['events'],
   auth: 'user',
   params: EventParams,
@@ -163,7 +176,7 @@ export const deleteEvent = endpoint({
   path: '/events/{eventId}',
   operationId: 'deleteEvent',
   summary: 'Delete an event',
-  description: 'Only the organizer may delete an event.',
+  description: 'Only the organizer may delete an event. Everyone who had answered it is told it is cancelled.',
   tags: ['events'],
   auth: 'user',
   params: EventParams,
@@ -214,7 +227,9 @@ export const Attendee = z.object({ user: User, status: RsvpStatus, respondedAt: 
   },
 });
 
-const rsvpRules = 'An event that has ended takes no more RSVPs and keeps its list: 409 `EVENT_ENDED`. 404 when there is no such event.';
+const rsvpRules =
+  'An event that has ended takes no more RSVPs and keeps its list: 409 `EVENT_ENDED`. 404 when there is no such event, ' +
+  'or it belongs to a private group the caller is not a member of.';
 
 export const rsvpToEvent = endpoint({
   method: 'PUT',
@@ -259,7 +274,7 @@ export const listAttendees = endpoint({
   description:
     'Most recent answer first, optionally only `going` or only `interested`; people with a block between them ' +
     'and the caller, either way, are left out. The counts are on the event (`goingCount`, `interestedCount`). ' +
-    '404 when there is no such event.',
+    '404 when there is no such event, or it belongs to a private group the caller is not a member of.',
   tags: ['events'],
   auth: 'user',
   params: EventParams,

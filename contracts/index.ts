@@ -1,6 +1,7 @@
 import { defineApi, defineErrors } from '../runtime/contract';
 import * as auth from './auth';
 import * as events from './events';
+import * as groups from './groups';
 import * as health from './health';
 import * as realtime from './realtime';
 import * as messages from './messages';
@@ -17,10 +18,12 @@ export const domainErrors = defineErrors({
   MFA_ALREADY_ENABLED: { status: 409, title: 'MFA is already enabled' },
   MFA_NOT_ENROLLED: { status: 409, title: 'MFA is not enrolled' },
   CLIENT_KEY_REUSED: { status: 409, title: 'Client key already used for another message' },
+  CONVERSATION_READ_ONLY: { status: 409, title: 'Conversation is read-only' },
   CANNOT_TARGET_SELF: { status: 400, title: 'You cannot follow, befriend or block yourself' },
   EVENT_FULL: { status: 409, title: 'Event is full' },
   EVENT_ENDED: { status: 409, title: 'Event has ended' },
   CAPACITY_BELOW_GOING: { status: 409, title: 'Capacity below the people going' },
+  OWNER_CANNOT_LEAVE: { status: 409, title: 'The owner cannot leave the group' },
 });
 
 export const api = defineApi({
@@ -43,11 +46,12 @@ export const api = defineApi({
     notifications: 'What happened to me: follows, friend requests, groups, RSVPs, messages; collapsed per kind and target, pushed live.',
     health: 'Service health for load balancers and monitors.',
     social: 'Follows, friends and blocks between dancers.',
+    groups: 'Tango communities, schools, orchestras and city groups: members and roles, join requests, invitations, events.',
   },
   basePath: '/api/v{version}',
   problemBaseUrl: 'https://mundotango.life/problems',
   errors: domainErrors,
-  modules: { auth, events, health, messages, realtime, users, notifications, social },
+  modules: { auth, events, groups, health, messages, realtime, users, notifications, social },
   realtime: {
     path: '/api/v1/realtime',
     description:

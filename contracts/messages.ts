@@ -55,6 +55,12 @@ export const Conversation = z
     createdAt: Timestamp,
     lastMessage: Message.nullable().meta({ description: 'The newest message; null while there is none' }),
     unreadCount: z.number().int().min(0).meta({ description: 'Messages from others after the caller’s read marker' }),
+    readOnly: z.boolean().meta({
+      description:
+        'True for a direct conversation whose two members have a block between them, whichever of them blocked: ' +
+        'both still read it and mark it read, neither can send (409 `CONVERSATION_READ_ONLY`). A group ' +
+        'conversation is never read-only: a block is between two people, not between them and the group',
+    }),
   })
   .meta({
     id: 'Conversation',
@@ -67,6 +73,7 @@ export const Conversation = z
       createdAt: '2026-12-03T23:00:00.000Z',
       lastMessage: null,
       unreadCount: 0,
+      readOnly: false,
     },
   });
 
@@ -121,7 +128,9 @@ export const createConversation = endpoint({
   description:
     'The caller is always a member; listing them in `memberIds` changes nothing, nor do repeated ids. A direct ' +
     'conversation has exactly one other member and there is one per pair: starting it again answers 201 with ' +
-    'the conversation that exists. An id with no user behind it is refused with 400, naming `/body/memberIds/{index}`.',
+    'the conversation that exists. An id with no user behind it is refused with 400, naming `/body/memberIds/{index}`; ' +
+    'so is a user with a block between them and the caller, whichever blocked, even when a direct conversation ' +
+    'between the two exists (it stays readable, read-only, through its id).',
   tags: ['messages'],
   auth: 'user',
   body: NewConversation,
@@ -189,14 +198,17 @@ export const sendMessage = endpoint({
     'Idempotent by `clientKey` per sender: sending a key again (a retry after a lost answer, or from two tabs at ' +
     'once) stores nothing and answers 201 with the message stored the first time. The same key with another ' +
     'conversation or text is refused with 409 `CLIENT_KEY_REUSED`. Every member’s devices, the sender’s ' +
-    'included, receive the real-time `message:new` event once. ' +
+    'included, receive the real-time `message:new` event once, and every other member who has not muted the ' +
+    'conversation gets a `message` notification (collapsed per conversation while unread; none across a block). ' +
+    'A direct conversation with a block between its two members is read-only: 409 `CONVERSATION_READ_ONLY` for ' +
+    'both, resends included; group conversations stay writable. ' +
     membersOnly,
   tags: ['messages'],
   auth: 'user',
   params: ConversationParams,
   body: NewMessage,
   response: { status: 201, body: Message },
-  errors: ['NOT_FOUND', 'FORBIDDEN', 'CLIENT_KEY_REUSED'],
+  errors: ['NOT_FOUND', 'FORBIDDEN', 'CLIENT_KEY_REUSED', 'CONVERSATION_READ_ONLY'],
   rateLimit: { name: 'send-message', points: 120, windowSeconds: 60, key: 'user' },
 });
 

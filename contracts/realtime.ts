@@ -6,9 +6,11 @@ import { NotificationNew } from './notifications';
 /**
  * Real-time events of Mundo Tango, served over Socket.IO at /api/v1/realtime. Rooms: `user:{id}`
  * (all of a user's devices, joined on connect), `conversation:{id}` (members), `event:{id}`
- * (anyone signed in, while the event exists; its members are not listed), `group:{id}` (members,
- * once groups exist). Presence (who is online) is shared only between contacts: people who have
- * both written in one conversation (friends, once friendships exist).
+ * (anyone signed in who may see the event; its members are not listed), `group:{id}` (members; a
+ * member who leaves or is removed is taken out of the group's and its conversation's rooms at once).
+ * Presence (online or offline, and when last seen) is shared with a user's
+ * accepted friends and with the people they share a conversation with (any, direct or group), never
+ * across a block (whoever blocked), and with nobody while the user has `showPresence` off (updateMe).
  * Every client event has a per-user rate limit: its own below, or the runtime's default.
  */
 export { joinRoom, leaveRoom, roomMembers, tokenExpired } from '../runtime/contract';
@@ -18,10 +20,11 @@ export const sendMessage = clientEvent({
   summary: 'Send a message',
   description:
     'Acknowledged only once the message is stored, with its id and time. Resending the same clientKey ' +
-    '(after a lost ack, say) returns the stored message and stores nothing twice.',
+    '(after a lost ack, say) returns the stored message and stores nothing twice. A direct conversation with a ' +
+    'block between its two members is read-only: `CONVERSATION_READ_ONLY` for both (group conversations stay writable).',
   payload: NewMessage.extend({ conversationId: Uuid }),
   ack: Message,
-  errors: ['FORBIDDEN', 'NOT_FOUND', 'CLIENT_KEY_REUSED'],
+  errors: ['FORBIDDEN', 'NOT_FOUND', 'CLIENT_KEY_REUSED', 'CONVERSATION_READ_ONLY'],
   // The same counter as sendMessage over REST: one budget however a device sends.
   rateLimit: { name: 'send-message', points: 120, windowSeconds: 60, key: 'user' },
 });
@@ -48,7 +51,10 @@ const Presence = z
 export const queryPresence = clientEvent({
   name: 'presence:query',
   summary: 'Ask who of some users is online',
-  description: 'Only about your contacts (people who have written in a conversation you have written in); others read as offline.',
+  description:
+    'Answers for yourself and for the users whose presence you may see: your accepted friends and the people you ' +
+    'share a conversation with, unless a block stands between you (whoever blocked) or they turned `showPresence` ' +
+    'off. Anyone else reads as offline with `lastSeenAt` null, exactly like someone offline who was never seen.',
   payload: z.object({ userIds: z.array(Uuid).min(1).max(100) }),
   ack: z.object({ users: z.array(Presence).max(100) }),
   // An app asks when it shows a list of people; live changes come as presence:update.
@@ -76,8 +82,12 @@ export const messageRead = serverEvent({
 
 export const presenceChanged = serverEvent({
   name: 'presence:update',
-  summary: 'One of your contacts came online or went offline',
-  description: 'Online with the first device, offline only when the last one leaves.',
+  summary: 'Someone whose presence you see came online or went offline',
+  description:
+    'Sent to the people who may see the user’s presence (the rule of `presence:query`, from the user’s side): online ' +
+    'with the first device, offline only when the last one leaves. Turning `showPresence` off sends `offline` with ' +
+    '`lastSeenAt` null at once; turning it on sends the current status. Who is told is decided at each change: a new ' +
+    'friendship or conversation counts from the next one, and after a block nothing more is sent either way.',
   payload: Presence,
 });
 

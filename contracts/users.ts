@@ -53,9 +53,16 @@ export const User = z
     },
   });
 
+const showPresence = z.boolean().meta({
+  description:
+    'Whether your presence (online, last seen) is shared: with your friends and the people you share a conversation ' +
+    'with, never across a block. Off, everyone sees you offline and never seen. On by default',
+});
+
 export const Me = User.extend({
   roles: z.array(Role).max(3),
   mfaEnabled: z.boolean(),
+  showPresence,
   updatedAt: Timestamp,
 }).meta({ id: 'Me', description: 'The signed-in user, as they see themselves' });
 
@@ -91,6 +98,7 @@ export const ProfilePatch = z
     city: city.nullable(),
     danceRole: DanceRole.nullable(),
     avatarUrl: avatarUrl.nullable(),
+    showPresence,
   })
   .partial()
   .meta({ id: 'ProfilePatch', description: 'Fields to change; `null` clears city, dance role or avatar' });
@@ -112,6 +120,10 @@ export const updateMe = endpoint({
   path: '/users/me',
   operationId: 'updateMe',
   summary: 'Change my profile',
+  description:
+    'Changes the fields given, and only those. Turning `showPresence` off shows you offline and never seen to the ' +
+    'people who could see your presence, at once (real-time `presence:update`); turning it on shows them your ' +
+    'current status.',
   tags: ['users'],
   auth: 'user',
   body: ProfilePatch,

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { api } from '../contracts';
 import { clientEvents, serverEvents, type RealtimeHandlers } from '../generated/server/realtime';
 import { ApiError, type AuthUser, type LimiterFactory, type TokenVerifier } from '../runtime/server';
-import { attachRealtime, memoryPresence, redisPresence, type PresenceStore, type Realtime } from '../runtime/realtime';
+import { attachRealtime, memoryPresence, redisPresence, type Realtime } from '../runtime/realtime';
 import type { Config } from './config';
 import type { RedisConnections } from './redis';
 import type { Services } from './services';
@@ -13,11 +13,11 @@ import { noRealtime, type RealtimePort } from './services/realtime-port';
 
 /**
  * Mundo Tango's real time: message sending and receipts over the socket, room rules, presence
- * shared only between contacts (people who have both written in one conversation), and revoked
- * sessions disconnected at once.
+ * (who sees it is the presence service's rule: friends and conversation co-members, never across a
+ * block, nobody while `showPresence` is off), and revoked sessions disconnected at once.
  */
-function realtimeHandlers(services: Services, presence: PresenceStore): RealtimeHandlers {
-  const { messaging } = services;
+function realtimeHandlers(services: Services): RealtimeHandlers {
+  const { messaging, presence } = services;
   return {
     async 'message:send'(payload, { user }) {
       return (await messaging.send({ ...payload, senderId: user.id })).message;
@@ -27,18 +27,7 @@ function realtimeHandlers(services: Services, presence: PresenceStore): Realtime
       return { messageId };
     },
     async 'presence:query'({ userIds }, { user }) {
-      const visible = new Set([user.id, ...(await messaging.contactsOf(user.id))]);
-      const known = await presence.status([...new Set(userIds)].filter((id) => visible.has(id)));
-      return {
-        users: userIds.map((userId) => {
-          const p = known.get(userId);
-          return {
-            userId,
-            status: p?.online ? ('online' as const) : ('offline' as const),
-            lastSeenAt: p?.online ? null : (p?.lastSeenAt?.toISOString() ?? null),
-          };
-        }),
-      };
+      return { users: await presence.query(user.id, userIds) };
     },
   };
 }
@@ -55,10 +44,16 @@ async function mayEnter(services: Services, user: AuthUser, room: string, action
     case 'event':
       // Anyone signed in may follow an event; who else does is their presence, not the event's.
       if (action === 'members')
-        throw new ApiError('FORBIDDEN', 'Event rooms do not list their members: who is online is shared only between contacts');
-      return (await services.eventStore.get(id)) !== undefined;
+        throw new ApiError(
+          'FORBIDDEN',
+          'Event rooms do not list their members: who is online is shared only with friends and conversation members',
+        );
+      // An event of a private group is absent to anyone but its members.
+      return (await services.eventStore.find(id, user.id)) !== undefined;
+    case 'group':
+      // Members only, whatever the group's visibility: the room carries what members say and do.
+      return services.groups.isMember(id, user.id);
     default:
-      // group:{id} waits for groups to exist; anything else is no room of ours.
       return false;
   }
 }
@@ -79,6 +74,9 @@ export function lateRealtimePort(initial: RealtimePort = noRealtime): RealtimePo
     target: initial,
     toUsers(userIds, event, payload) {
       this.target.toUsers(userIds, event, payload);
+    },
+    removeFromRoom(userIds, room) {
+      this.target.removeFromRoom(userIds, room);
     },
   };
 }
@@ -106,18 +104,12 @@ export function startRealtime(
     errors: api.errors,
     clientEvents,
     serverEvents,
-    handlers: realtimeHandlers(services, presence),
+    handlers: realtimeHandlers(services),
     authorizeRoom: (user, room, action) => mayEnter(services, user, room, action),
-    visibleUsers: async (viewer, userIds) => {
-      const contacts = new Set(await services.messaging.contactsOf(viewer.id));
-      return userIds.filter((id) => contacts.has(id));
-    },
+    visibleUsers: (viewer, userIds) => services.presence.visibleTo(viewer.id, userIds),
     presence,
-    // Contacts are mutual, so the people told are exactly those who may ask.
-    onPresence: async (userId, status, at) => {
-      const contacts = await services.messaging.contactsOf(userId);
-      realtime.toUsers(contacts, 'presence:update', { userId, status, lastSeenAt: status === 'offline' ? at.toISOString() : null });
-    },
+    // Told through the port, which is this server once attached: the same audience a query would allow.
+    onPresence: (userId, status, at) => services.presence.changed(userId, status, at),
     log,
     corsOrigins: options.config.CORS_ORIGINS,
     pingIntervalMs: options.pingIntervalMs,
@@ -128,6 +120,7 @@ export function startRealtime(
     adapter: redis ? createAdapter(redis.adapter.pub, redis.adapter.sub, { key: `${redis.keyPrefix}socket.io` }) : undefined,
   });
   options.port.target = realtime;
+  services.presence.attach(presence);
   services.revocations.onRevoke((sessionId) => realtime.disconnectSession(sessionId));
   return realtime;
 }

@@ -3,10 +3,12 @@ import type { Revocations } from './auth/revocations';
 import type { Database } from './db/database';
 import { createConversationStore } from './services/conversations';
 import { createEventStore, type EventStore } from './services/events';
+import { createGroupService, type GroupService } from './services/groups';
 import { createRsvpService, type RsvpService } from './services/rsvps';
 import { createMessageStore } from './services/messages';
 import { createMessagingService, type MessagingService } from './services/messaging';
 import { createNotificationService, type NotificationService } from './services/notifications';
+import { createPresenceService, type PresenceService } from './services/presence';
 import { noRealtime, type RealtimePort } from './services/realtime-port';
 import { createSessionStore, type SessionStore } from './services/sessions';
 import { createSocialService, type SocialService } from './services/social';
@@ -20,8 +22,12 @@ export interface Services {
   userStore: UserStore;
   sessionStore: SessionStore;
   messaging: MessagingService;
+  /** Who sees whose presence, and telling them when it changes. */
+  presence: PresenceService;
   /** Follows, friends, blocks, and the rule that hides blocked users from each other. */
   social: SocialService;
+  /** Groups, their members, roles, requests and invitations. */
+  groups: GroupService;
   /** Other domains' services call `notify` when something happens to someone. */
   notifications: NotificationService;
   /** How services reach connected devices; events go nowhere until a real-time server is attached. */
@@ -39,17 +45,21 @@ export function createServices(
   const notifications = createNotificationService({ db: database.db, realtime });
   return {
     database,
-    eventStore: createEventStore(database.db),
+    eventStore: createEventStore(database.db, notifications),
     rsvps: createRsvpService(database.db, notifications),
     userStore: createUserStore(database.db),
     sessionStore: createSessionStore(database.db),
     messaging: createMessagingService({
+      db: database.db,
       conversations: createConversationStore(database.db),
       messages: createMessageStore(database.db),
+      notifications,
       realtime,
     }),
+    presence: createPresenceService({ db: database.db, realtime }),
     notifications,
     social: createSocialService(database.db, notifications),
+    groups: createGroupService(database.db, notifications, realtime),
     realtime,
     revocations: options.revocations,
     tokens: options.tokens,

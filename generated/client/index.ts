@@ -73,7 +73,7 @@ export type VerifyMfaLoginErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | '
 // createEvent: POST /api/v1/events
 export type CreateEventInput = CallOptions & { body: operations['createEvent']['requestBody']['content']['application/json'] };
 export type CreateEventResult = Json<operations['createEvent'], 201> extends { data: infer T } ? T : never;
-export type CreateEventErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+export type CreateEventErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'FORBIDDEN' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // deleteEvent: DELETE /api/v1/events/{eventId}
 export type DeleteEventInput = CallOptions & { params: operations['deleteEvent']['parameters']['path'] };
@@ -83,7 +83,7 @@ export type DeleteEventErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TO
 // getEvent: GET /api/v1/events/{eventId}
 export type GetEventInput = CallOptions & { params: operations['getEvent']['parameters']['path'] };
 export type GetEventResult = Json<operations['getEvent'], 200> extends { data: infer T } ? T : never;
-export type GetEventErrorCode = 'VALIDATION_FAILED' | 'NOT_FOUND' | 'INTERNAL';
+export type GetEventErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
 
 // listAttendees: GET /api/v1/events/{eventId}/attendees
 export type ListAttendeesInput = CallOptions & { params: operations['listAttendees']['parameters']['path'] } & { query?: NonNullable<operations['listAttendees']['parameters']['query']> };
@@ -95,7 +95,7 @@ export type ListAttendeesErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'U
 export type ListEventsInput = CallOptions & { query?: NonNullable<operations['listEvents']['parameters']['query']> };
 export type ListEventsItem = Json<operations['listEvents'], 200> extends { data: (infer T)[] } ? T : never;
 export type ListEventsResult = Page<ListEventsItem>;
-export type ListEventsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'INTERNAL';
+export type ListEventsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
 
 // listMyEvents: GET /api/v1/users/me/events
 export type ListMyEventsInput = CallOptions & { query?: NonNullable<operations['listMyEvents']['parameters']['query']> };
@@ -117,6 +117,97 @@ export type RsvpToEventErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAY
 export type UpdateEventInput = CallOptions & { params: operations['updateEvent']['parameters']['path'] } & { body: operations['updateEvent']['requestBody']['content']['application/json'] };
 export type UpdateEventResult = Json<operations['updateEvent'], 200> extends { data: infer T } ? T : never;
 export type UpdateEventErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CAPACITY_BELOW_GOING' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// approveJoinRequest: POST /api/v1/groups/{groupId}/join-requests/{userId}/approve
+export type ApproveJoinRequestInput = CallOptions & { params: operations['approveJoinRequest']['parameters']['path'] };
+export type ApproveJoinRequestResult = Json<operations['approveJoinRequest'], 200> extends { data: infer T } ? T : never;
+export type ApproveJoinRequestErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// changeGroupMemberRole: PUT /api/v1/groups/{groupId}/members/{userId}/role
+export type ChangeGroupMemberRoleInput = CallOptions & { params: operations['changeGroupMemberRole']['parameters']['path'] } & { body: operations['changeGroupMemberRole']['requestBody']['content']['application/json'] };
+export type ChangeGroupMemberRoleResult = Json<operations['changeGroupMemberRole'], 200> extends { data: infer T } ? T : never;
+export type ChangeGroupMemberRoleErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
+
+// createGroup: POST /api/v1/groups
+export type CreateGroupInput = CallOptions & { body: operations['createGroup']['requestBody']['content']['application/json'] };
+export type CreateGroupResult = Json<operations['createGroup'], 201> extends { data: infer T } ? T : never;
+export type CreateGroupErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// deleteGroup: DELETE /api/v1/groups/{groupId}
+export type DeleteGroupInput = CallOptions & { params: operations['deleteGroup']['parameters']['path'] };
+export type DeleteGroupResult = void;
+export type DeleteGroupErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'RATE_LIMITED' | 'INTERNAL';
+
+// getGroup: GET /api/v1/groups/{groupId}
+export type GetGroupInput = CallOptions & { params: operations['getGroup']['parameters']['path'] };
+export type GetGroupResult = Json<operations['getGroup'], 200> extends { data: infer T } ? T : never;
+export type GetGroupErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// inviteToGroup: PUT /api/v1/groups/{groupId}/invitations/{userId}
+export type InviteToGroupInput = CallOptions & { params: operations['inviteToGroup']['parameters']['path'] };
+export type InviteToGroupResult = Json<operations['inviteToGroup'], 200> extends { data: infer T } ? T : never;
+export type InviteToGroupErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
+
+// joinGroup: PUT /api/v1/groups/{groupId}/membership
+export type JoinGroupInput = CallOptions & { params: operations['joinGroup']['parameters']['path'] };
+export type JoinGroupResult = Json<operations['joinGroup'], 200> extends { data: infer T } ? T : never;
+export type JoinGroupErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'RATE_LIMITED' | 'INTERNAL';
+
+// leaveGroup: DELETE /api/v1/groups/{groupId}/membership
+export type LeaveGroupInput = CallOptions & { params: operations['leaveGroup']['parameters']['path'] };
+export type LeaveGroupResult = void;
+export type LeaveGroupErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'OWNER_CANNOT_LEAVE' | 'RATE_LIMITED' | 'INTERNAL';
+
+// listGroupEvents: GET /api/v1/groups/{groupId}/events
+export type ListGroupEventsInput = CallOptions & { params: operations['listGroupEvents']['parameters']['path'] } & { query?: NonNullable<operations['listGroupEvents']['parameters']['query']> };
+export type ListGroupEventsItem = Json<operations['listGroupEvents'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListGroupEventsResult = Page<ListGroupEventsItem>;
+export type ListGroupEventsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'INTERNAL';
+
+// listGroupMembers: GET /api/v1/groups/{groupId}/members
+export type ListGroupMembersInput = CallOptions & { params: operations['listGroupMembers']['parameters']['path'] } & { query?: NonNullable<operations['listGroupMembers']['parameters']['query']> };
+export type ListGroupMembersItem = Json<operations['listGroupMembers'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListGroupMembersResult = Page<ListGroupMembersItem>;
+export type ListGroupMembersErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'INTERNAL';
+
+// listGroups: GET /api/v1/groups
+export type ListGroupsInput = CallOptions & { query?: NonNullable<operations['listGroups']['parameters']['query']> };
+export type ListGroupsItem = Json<operations['listGroups'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListGroupsResult = Page<ListGroupsItem>;
+export type ListGroupsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// listJoinRequests: GET /api/v1/groups/{groupId}/join-requests
+export type ListJoinRequestsInput = CallOptions & { params: operations['listJoinRequests']['parameters']['path'] } & { query?: NonNullable<operations['listJoinRequests']['parameters']['query']> };
+export type ListJoinRequestsItem = Json<operations['listJoinRequests'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListJoinRequestsResult = Page<ListJoinRequestsItem>;
+export type ListJoinRequestsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'INTERNAL';
+
+// listMyGroupInvitations: GET /api/v1/users/me/group-invitations
+export type ListMyGroupInvitationsInput = CallOptions & { query?: NonNullable<operations['listMyGroupInvitations']['parameters']['query']> };
+export type ListMyGroupInvitationsItem = Json<operations['listMyGroupInvitations'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListMyGroupInvitationsResult = Page<ListMyGroupInvitationsItem>;
+export type ListMyGroupInvitationsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// listMyGroups: GET /api/v1/users/me/groups
+export type ListMyGroupsInput = CallOptions & { query?: NonNullable<operations['listMyGroups']['parameters']['query']> };
+export type ListMyGroupsItem = Json<operations['listMyGroups'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListMyGroupsResult = Page<ListMyGroupsItem>;
+export type ListMyGroupsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// rejectJoinRequest: POST /api/v1/groups/{groupId}/join-requests/{userId}/reject
+export type RejectJoinRequestInput = CallOptions & { params: operations['rejectJoinRequest']['parameters']['path'] };
+export type RejectJoinRequestResult = void;
+export type RejectJoinRequestErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// removeGroupMember: DELETE /api/v1/groups/{groupId}/members/{userId}
+export type RemoveGroupMemberInput = CallOptions & { params: operations['removeGroupMember']['parameters']['path'] };
+export type RemoveGroupMemberResult = void;
+export type RemoveGroupMemberErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
+
+// updateGroup: PATCH /api/v1/groups/{groupId}
+export type UpdateGroupInput = CallOptions & { params: operations['updateGroup']['parameters']['path'] } & { body: operations['updateGroup']['requestBody']['content']['application/json'] };
+export type UpdateGroupResult = Json<operations['updateGroup'], 200> extends { data: infer T } ? T : never;
+export type UpdateGroupErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // getHealth: GET /api/v1/health
 export type GetHealthInput = CallOptions;
@@ -153,7 +244,7 @@ export type MarkReadErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOA
 // sendMessage: POST /api/v1/conversations/{conversationId}/messages
 export type SendMessageInput = CallOptions & { params: operations['sendMessage']['parameters']['path'] } & { body: operations['sendMessage']['requestBody']['content']['application/json'] };
 export type SendMessageResult = Json<operations['sendMessage'], 201> extends { data: infer T } ? T : never;
-export type SendMessageErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CLIENT_KEY_REUSED' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+export type SendMessageErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CLIENT_KEY_REUSED' | 'CONVERSATION_READ_ONLY' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // getMe: GET /api/v1/users/me
 export type GetMeInput = CallOptions;
@@ -302,13 +393,30 @@ const operationsById = {
   verifyMfaLogin: { operationId: 'verifyMfaLogin', method: 'POST', path: '/api/v1/auth/login/mfa', auth: false, paged: false },
   createEvent: { operationId: 'createEvent', method: 'POST', path: '/api/v1/events', auth: true, paged: false },
   deleteEvent: { operationId: 'deleteEvent', method: 'DELETE', path: '/api/v1/events/{eventId}', auth: true, paged: false },
-  getEvent: { operationId: 'getEvent', method: 'GET', path: '/api/v1/events/{eventId}', auth: false, paged: false },
+  getEvent: { operationId: 'getEvent', method: 'GET', path: '/api/v1/events/{eventId}', auth: true, paged: false },
   listAttendees: { operationId: 'listAttendees', method: 'GET', path: '/api/v1/events/{eventId}/attendees', auth: true, paged: true },
-  listEvents: { operationId: 'listEvents', method: 'GET', path: '/api/v1/events', auth: false, paged: true },
+  listEvents: { operationId: 'listEvents', method: 'GET', path: '/api/v1/events', auth: true, paged: true },
   listMyEvents: { operationId: 'listMyEvents', method: 'GET', path: '/api/v1/users/me/events', auth: true, paged: true },
   removeRsvp: { operationId: 'removeRsvp', method: 'DELETE', path: '/api/v1/events/{eventId}/rsvp', auth: true, paged: false },
   rsvpToEvent: { operationId: 'rsvpToEvent', method: 'PUT', path: '/api/v1/events/{eventId}/rsvp', auth: true, paged: false },
   updateEvent: { operationId: 'updateEvent', method: 'PATCH', path: '/api/v1/events/{eventId}', auth: true, paged: false },
+  approveJoinRequest: { operationId: 'approveJoinRequest', method: 'POST', path: '/api/v1/groups/{groupId}/join-requests/{userId}/approve', auth: true, paged: false },
+  changeGroupMemberRole: { operationId: 'changeGroupMemberRole', method: 'PUT', path: '/api/v1/groups/{groupId}/members/{userId}/role', auth: true, paged: false },
+  createGroup: { operationId: 'createGroup', method: 'POST', path: '/api/v1/groups', auth: true, paged: false },
+  deleteGroup: { operationId: 'deleteGroup', method: 'DELETE', path: '/api/v1/groups/{groupId}', auth: true, paged: false },
+  getGroup: { operationId: 'getGroup', method: 'GET', path: '/api/v1/groups/{groupId}', auth: true, paged: false },
+  inviteToGroup: { operationId: 'inviteToGroup', method: 'PUT', path: '/api/v1/groups/{groupId}/invitations/{userId}', auth: true, paged: false },
+  joinGroup: { operationId: 'joinGroup', method: 'PUT', path: '/api/v1/groups/{groupId}/membership', auth: true, paged: false },
+  leaveGroup: { operationId: 'leaveGroup', method: 'DELETE', path: '/api/v1/groups/{groupId}/membership', auth: true, paged: false },
+  listGroupEvents: { operationId: 'listGroupEvents', method: 'GET', path: '/api/v1/groups/{groupId}/events', auth: true, paged: true },
+  listGroupMembers: { operationId: 'listGroupMembers', method: 'GET', path: '/api/v1/groups/{groupId}/members', auth: true, paged: true },
+  listGroups: { operationId: 'listGroups', method: 'GET', path: '/api/v1/groups', auth: true, paged: true },
+  listJoinRequests: { operationId: 'listJoinRequests', method: 'GET', path: '/api/v1/groups/{groupId}/join-requests', auth: true, paged: true },
+  listMyGroupInvitations: { operationId: 'listMyGroupInvitations', method: 'GET', path: '/api/v1/users/me/group-invitations', auth: true, paged: true },
+  listMyGroups: { operationId: 'listMyGroups', method: 'GET', path: '/api/v1/users/me/groups', auth: true, paged: true },
+  rejectJoinRequest: { operationId: 'rejectJoinRequest', method: 'POST', path: '/api/v1/groups/{groupId}/join-requests/{userId}/reject', auth: true, paged: false },
+  removeGroupMember: { operationId: 'removeGroupMember', method: 'DELETE', path: '/api/v1/groups/{groupId}/members/{userId}', auth: true, paged: false },
+  updateGroup: { operationId: 'updateGroup', method: 'PATCH', path: '/api/v1/groups/{groupId}', auth: true, paged: false },
   getHealth: { operationId: 'getHealth', method: 'GET', path: '/api/v1/health', auth: false, paged: false },
   createConversation: { operationId: 'createConversation', method: 'POST', path: '/api/v1/conversations', auth: true, paged: false },
   getConversation: { operationId: 'getConversation', method: 'GET', path: '/api/v1/conversations/{conversationId}', auth: true, paged: false },
@@ -635,6 +743,101 @@ export interface ApiClient {
     /** End a friendship: `DELETE /api/v1/friends/{userId}` */
     unfriend: ((input: UnfriendInput) => Promise<UnfriendResult>) & {
       isError: ErrorGuard<UnfriendErrorCode>;
+    };
+  };
+  /** Tango communities, schools, orchestras and city groups: members and roles, join requests, invitations, events. */
+  groups: {
+    /** Let a dancer in: `POST /api/v1/groups/{groupId}/join-requests/{userId}/approve` */
+    approveJoinRequest: ((input: ApproveJoinRequestInput) => Promise<ApproveJoinRequestResult>) & {
+      isError: ErrorGuard<ApproveJoinRequestErrorCode>;
+    };
+    /** Change a member’s role: `PUT /api/v1/groups/{groupId}/members/{userId}/role` */
+    changeGroupMemberRole: ((input: ChangeGroupMemberRoleInput) => Promise<ChangeGroupMemberRoleResult>) & {
+      isError: ErrorGuard<ChangeGroupMemberRoleErrorCode>;
+    };
+    /** Create a group: `POST /api/v1/groups` */
+    createGroup: ((input: CreateGroupInput) => Promise<CreateGroupResult>) & {
+      isError: ErrorGuard<CreateGroupErrorCode>;
+    };
+    /** Delete a group: `DELETE /api/v1/groups/{groupId}` */
+    deleteGroup: ((input: DeleteGroupInput) => Promise<DeleteGroupResult>) & {
+      isError: ErrorGuard<DeleteGroupErrorCode>;
+    };
+    /** Get one group: `GET /api/v1/groups/{groupId}` */
+    getGroup: ((input: GetGroupInput) => Promise<GetGroupResult>) & {
+      isError: ErrorGuard<GetGroupErrorCode>;
+    };
+    /** Invite a dancer to a group: `PUT /api/v1/groups/{groupId}/invitations/{userId}` */
+    inviteToGroup: ((input: InviteToGroupInput) => Promise<InviteToGroupResult>) & {
+      isError: ErrorGuard<InviteToGroupErrorCode>;
+    };
+    /** Join a group, or ask to: `PUT /api/v1/groups/{groupId}/membership` */
+    joinGroup: ((input: JoinGroupInput) => Promise<JoinGroupResult>) & {
+      isError: ErrorGuard<JoinGroupErrorCode>;
+    };
+    /** Leave a group, withdraw my request, or decline an invitation: `DELETE /api/v1/groups/{groupId}/membership` */
+    leaveGroup: ((input: LeaveGroupInput) => Promise<LeaveGroupResult>) & {
+      isError: ErrorGuard<LeaveGroupErrorCode>;
+    };
+    /** List a group’s events: `GET /api/v1/groups/{groupId}/events` */
+    listGroupEvents: ((input: ListGroupEventsInput) => Promise<ListGroupEventsResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input: ListGroupEventsInput): AsyncIterable<Page<ListGroupEventsItem>>;
+      /** Every item of every page. */
+      items(input: ListGroupEventsInput): AsyncIterable<ListGroupEventsItem>;
+      isError: ErrorGuard<ListGroupEventsErrorCode>;
+    };
+    /** List a group’s members with their roles: `GET /api/v1/groups/{groupId}/members` */
+    listGroupMembers: ((input: ListGroupMembersInput) => Promise<ListGroupMembersResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input: ListGroupMembersInput): AsyncIterable<Page<ListGroupMembersItem>>;
+      /** Every item of every page. */
+      items(input: ListGroupMembersInput): AsyncIterable<ListGroupMembersItem>;
+      isError: ErrorGuard<ListGroupMembersErrorCode>;
+    };
+    /** Find groups: `GET /api/v1/groups` */
+    listGroups: ((input?: ListGroupsInput) => Promise<ListGroupsResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input?: ListGroupsInput): AsyncIterable<Page<ListGroupsItem>>;
+      /** Every item of every page. */
+      items(input?: ListGroupsInput): AsyncIterable<ListGroupsItem>;
+      isError: ErrorGuard<ListGroupsErrorCode>;
+    };
+    /** List the requests to join a group: `GET /api/v1/groups/{groupId}/join-requests` */
+    listJoinRequests: ((input: ListJoinRequestsInput) => Promise<ListJoinRequestsResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input: ListJoinRequestsInput): AsyncIterable<Page<ListJoinRequestsItem>>;
+      /** Every item of every page. */
+      items(input: ListJoinRequestsInput): AsyncIterable<ListJoinRequestsItem>;
+      isError: ErrorGuard<ListJoinRequestsErrorCode>;
+    };
+    /** List the invitations waiting for me: `GET /api/v1/users/me/group-invitations` */
+    listMyGroupInvitations: ((input?: ListMyGroupInvitationsInput) => Promise<ListMyGroupInvitationsResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input?: ListMyGroupInvitationsInput): AsyncIterable<Page<ListMyGroupInvitationsItem>>;
+      /** Every item of every page. */
+      items(input?: ListMyGroupInvitationsInput): AsyncIterable<ListMyGroupInvitationsItem>;
+      isError: ErrorGuard<ListMyGroupInvitationsErrorCode>;
+    };
+    /** List my groups: `GET /api/v1/users/me/groups` */
+    listMyGroups: ((input?: ListMyGroupsInput) => Promise<ListMyGroupsResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input?: ListMyGroupsInput): AsyncIterable<Page<ListMyGroupsItem>>;
+      /** Every item of every page. */
+      items(input?: ListMyGroupsInput): AsyncIterable<ListMyGroupsItem>;
+      isError: ErrorGuard<ListMyGroupsErrorCode>;
+    };
+    /** Turn a request to join down: `POST /api/v1/groups/{groupId}/join-requests/{userId}/reject` */
+    rejectJoinRequest: ((input: RejectJoinRequestInput) => Promise<RejectJoinRequestResult>) & {
+      isError: ErrorGuard<RejectJoinRequestErrorCode>;
+    };
+    /** Remove a member, or withdraw an invitation: `DELETE /api/v1/groups/{groupId}/members/{userId}` */
+    removeGroupMember: ((input: RemoveGroupMemberInput) => Promise<RemoveGroupMemberResult>) & {
+      isError: ErrorGuard<RemoveGroupMemberErrorCode>;
+    };
+    /** Change a group: `PATCH /api/v1/groups/{groupId}` */
+    updateGroup: ((input: UpdateGroupInput) => Promise<UpdateGroupResult>) & {
+      isError: ErrorGuard<UpdateGroupErrorCode>;
     };
   };
 }
@@ -998,6 +1201,122 @@ export function createClient(options: ClientOptions): ApiClient {
         (input: UnfriendInput): Promise<UnfriendResult> => transport.request<UnfriendResult>(operationsById.unfriend, input),
         {
           isError: errorOf<UnfriendErrorCode>('unfriend'),
+        },
+      ),
+    },
+    groups: {
+      approveJoinRequest: Object.assign(
+        (input: ApproveJoinRequestInput): Promise<ApproveJoinRequestResult> => transport.request<ApproveJoinRequestResult>(operationsById.approveJoinRequest, input),
+        {
+          isError: errorOf<ApproveJoinRequestErrorCode>('approveJoinRequest'),
+        },
+      ),
+      changeGroupMemberRole: Object.assign(
+        (input: ChangeGroupMemberRoleInput): Promise<ChangeGroupMemberRoleResult> => transport.request<ChangeGroupMemberRoleResult>(operationsById.changeGroupMemberRole, input),
+        {
+          isError: errorOf<ChangeGroupMemberRoleErrorCode>('changeGroupMemberRole'),
+        },
+      ),
+      createGroup: Object.assign(
+        (input: CreateGroupInput): Promise<CreateGroupResult> => transport.request<CreateGroupResult>(operationsById.createGroup, input),
+        {
+          isError: errorOf<CreateGroupErrorCode>('createGroup'),
+        },
+      ),
+      deleteGroup: Object.assign(
+        (input: DeleteGroupInput): Promise<DeleteGroupResult> => transport.request<DeleteGroupResult>(operationsById.deleteGroup, input),
+        {
+          isError: errorOf<DeleteGroupErrorCode>('deleteGroup'),
+        },
+      ),
+      getGroup: Object.assign(
+        (input: GetGroupInput): Promise<GetGroupResult> => transport.request<GetGroupResult>(operationsById.getGroup, input),
+        {
+          isError: errorOf<GetGroupErrorCode>('getGroup'),
+        },
+      ),
+      inviteToGroup: Object.assign(
+        (input: InviteToGroupInput): Promise<InviteToGroupResult> => transport.request<InviteToGroupResult>(operationsById.inviteToGroup, input),
+        {
+          isError: errorOf<InviteToGroupErrorCode>('inviteToGroup'),
+        },
+      ),
+      joinGroup: Object.assign(
+        (input: JoinGroupInput): Promise<JoinGroupResult> => transport.request<JoinGroupResult>(operationsById.joinGroup, input),
+        {
+          isError: errorOf<JoinGroupErrorCode>('joinGroup'),
+        },
+      ),
+      leaveGroup: Object.assign(
+        (input: LeaveGroupInput): Promise<LeaveGroupResult> => transport.request<LeaveGroupResult>(operationsById.leaveGroup, input),
+        {
+          isError: errorOf<LeaveGroupErrorCode>('leaveGroup'),
+        },
+      ),
+      listGroupEvents: Object.assign(
+        (input: ListGroupEventsInput): Promise<ListGroupEventsResult> => transport.request<ListGroupEventsResult>(operationsById.listGroupEvents, input),
+        {
+          pages: (input: ListGroupEventsInput): AsyncIterable<Page<ListGroupEventsItem>> => transport.pages<ListGroupEventsItem>(operationsById.listGroupEvents, input),
+          items: (input: ListGroupEventsInput): AsyncIterable<ListGroupEventsItem> => transport.items<ListGroupEventsItem>(operationsById.listGroupEvents, input),
+          isError: errorOf<ListGroupEventsErrorCode>('listGroupEvents'),
+        },
+      ),
+      listGroupMembers: Object.assign(
+        (input: ListGroupMembersInput): Promise<ListGroupMembersResult> => transport.request<ListGroupMembersResult>(operationsById.listGroupMembers, input),
+        {
+          pages: (input: ListGroupMembersInput): AsyncIterable<Page<ListGroupMembersItem>> => transport.pages<ListGroupMembersItem>(operationsById.listGroupMembers, input),
+          items: (input: ListGroupMembersInput): AsyncIterable<ListGroupMembersItem> => transport.items<ListGroupMembersItem>(operationsById.listGroupMembers, input),
+          isError: errorOf<ListGroupMembersErrorCode>('listGroupMembers'),
+        },
+      ),
+      listGroups: Object.assign(
+        (input?: ListGroupsInput): Promise<ListGroupsResult> => transport.request<ListGroupsResult>(operationsById.listGroups, input),
+        {
+          pages: (input?: ListGroupsInput): AsyncIterable<Page<ListGroupsItem>> => transport.pages<ListGroupsItem>(operationsById.listGroups, input),
+          items: (input?: ListGroupsInput): AsyncIterable<ListGroupsItem> => transport.items<ListGroupsItem>(operationsById.listGroups, input),
+          isError: errorOf<ListGroupsErrorCode>('listGroups'),
+        },
+      ),
+      listJoinRequests: Object.assign(
+        (input: ListJoinRequestsInput): Promise<ListJoinRequestsResult> => transport.request<ListJoinRequestsResult>(operationsById.listJoinRequests, input),
+        {
+          pages: (input: ListJoinRequestsInput): AsyncIterable<Page<ListJoinRequestsItem>> => transport.pages<ListJoinRequestsItem>(operationsById.listJoinRequests, input),
+          items: (input: ListJoinRequestsInput): AsyncIterable<ListJoinRequestsItem> => transport.items<ListJoinRequestsItem>(operationsById.listJoinRequests, input),
+          isError: errorOf<ListJoinRequestsErrorCode>('listJoinRequests'),
+        },
+      ),
+      listMyGroupInvitations: Object.assign(
+        (input?: ListMyGroupInvitationsInput): Promise<ListMyGroupInvitationsResult> => transport.request<ListMyGroupInvitationsResult>(operationsById.listMyGroupInvitations, input),
+        {
+          pages: (input?: ListMyGroupInvitationsInput): AsyncIterable<Page<ListMyGroupInvitationsItem>> => transport.pages<ListMyGroupInvitationsItem>(operationsById.listMyGroupInvitations, input),
+          items: (input?: ListMyGroupInvitationsInput): AsyncIterable<ListMyGroupInvitationsItem> => transport.items<ListMyGroupInvitationsItem>(operationsById.listMyGroupInvitations, input),
+          isError: errorOf<ListMyGroupInvitationsErrorCode>('listMyGroupInvitations'),
+        },
+      ),
+      listMyGroups: Object.assign(
+        (input?: ListMyGroupsInput): Promise<ListMyGroupsResult> => transport.request<ListMyGroupsResult>(operationsById.listMyGroups, input),
+        {
+          pages: (input?: ListMyGroupsInput): AsyncIterable<Page<ListMyGroupsItem>> => transport.pages<ListMyGroupsItem>(operationsById.listMyGroups, input),
+          items: (input?: ListMyGroupsInput): AsyncIterable<ListMyGroupsItem> => transport.items<ListMyGroupsItem>(operationsById.listMyGroups, input),
+          isError: errorOf<ListMyGroupsErrorCode>('listMyGroups'),
+        },
+      ),
+      rejectJoinRequest: Object.assign(
+        (input: RejectJoinRequestInput): Promise<RejectJoinRequestResult> => transport.request<RejectJoinRequestResult>(operationsById.rejectJoinRequest, input),
+        {
+          isError: errorOf<RejectJoinRequestErrorCode>('rejectJoinRequest'),
+        },
+      ),
+      removeGroupMember: Object.assign(
+        (input: RemoveGroupMemberInput): Promise<RemoveGroupMemberResult> => transport.request<RemoveGroupMemberResult>(operationsById.removeGroupMember, input),
+        {
+          isError: errorOf<RemoveGroupMemberErrorCode>('removeGroupMember'),
+        },
+      ),
+      updateGroup: Object.assign(
+        (input: UpdateGroupInput): Promise<UpdateGroupResult> => transport.request<UpdateGroupResult>(operationsById.updateGroup, input),
+        {
+          isError: errorOf<UpdateGroupErrorCode>('updateGroup'),
         },
       ),
     },

@@ -33,7 +33,7 @@ export interface ServerEvents {
   'message:read': Schemas['ServerEventPayloads']['message:read'];
   /** You have a new notification, or one collapsed another */
   'notification:new': Schemas['ServerEventPayloads']['notification:new'];
-  /** One of your contacts came online or went offline */
+  /** Someone whose presence you see came online or went offline */
   'presence:update': Schemas['ServerEventPayloads']['presence:update'];
   /** Your access token expired: the server closes this connection */
   'token:expired': Schemas['ServerEventPayloads']['token:expired'];

@@ -2,6 +2,7 @@
 import type { HandlerFor, ServiceMap } from '@contract-kit/runtime/server';
 import type * as auth from '../../contracts/auth';
 import type * as events from '../../contracts/events';
+import type * as groups from '../../contracts/groups';
 import type * as health from '../../contracts/health';
 import type * as messages from '../../contracts/messages';
 import type * as users from '../../contracts/users';
@@ -142,6 +143,44 @@ export interface SocialHandlers<S extends ServiceMap> {
   unfriend: HandlerFor<typeof social.unfriend, S>;
 }
 
+/** Tango communities, schools, orchestras and city groups: members and roles, join requests, invitations, events. */
+export interface GroupsHandlers<S extends ServiceMap> {
+  /** Let a dancer in: `POST /api/v1/groups/{groupId}/join-requests/{userId}/approve` */
+  approveJoinRequest: HandlerFor<typeof groups.approveJoinRequest, S>;
+  /** Change a member’s role: `PUT /api/v1/groups/{groupId}/members/{userId}/role` */
+  changeGroupMemberRole: HandlerFor<typeof groups.changeGroupMemberRole, S>;
+  /** Create a group: `POST /api/v1/groups` */
+  createGroup: HandlerFor<typeof groups.createGroup, S>;
+  /** Delete a group: `DELETE /api/v1/groups/{groupId}` */
+  deleteGroup: HandlerFor<typeof groups.deleteGroup, S>;
+  /** Get one group: `GET /api/v1/groups/{groupId}` */
+  getGroup: HandlerFor<typeof groups.getGroup, S>;
+  /** Invite a dancer to a group: `PUT /api/v1/groups/{groupId}/invitations/{userId}` */
+  inviteToGroup: HandlerFor<typeof groups.inviteToGroup, S>;
+  /** Join a group, or ask to: `PUT /api/v1/groups/{groupId}/membership` */
+  joinGroup: HandlerFor<typeof groups.joinGroup, S>;
+  /** Leave a group, withdraw my request, or decline an invitation: `DELETE /api/v1/groups/{groupId}/membership` */
+  leaveGroup: HandlerFor<typeof groups.leaveGroup, S>;
+  /** List a group’s events: `GET /api/v1/groups/{groupId}/events` */
+  listGroupEvents: HandlerFor<typeof groups.listGroupEvents, S>;
+  /** List a group’s members with their roles: `GET /api/v1/groups/{groupId}/members` */
+  listGroupMembers: HandlerFor<typeof groups.listGroupMembers, S>;
+  /** Find groups: `GET /api/v1/groups` */
+  listGroups: HandlerFor<typeof groups.listGroups, S>;
+  /** List the requests to join a group: `GET /api/v1/groups/{groupId}/join-requests` */
+  listJoinRequests: HandlerFor<typeof groups.listJoinRequests, S>;
+  /** List the invitations waiting for me: `GET /api/v1/users/me/group-invitations` */
+  listMyGroupInvitations: HandlerFor<typeof groups.listMyGroupInvitations, S>;
+  /** List my groups: `GET /api/v1/users/me/groups` */
+  listMyGroups: HandlerFor<typeof groups.listMyGroups, S>;
+  /** Turn a request to join down: `POST /api/v1/groups/{groupId}/join-requests/{userId}/reject` */
+  rejectJoinRequest: HandlerFor<typeof groups.rejectJoinRequest, S>;
+  /** Remove a member, or withdraw an invitation: `DELETE /api/v1/groups/{groupId}/members/{userId}` */
+  removeGroupMember: HandlerFor<typeof groups.removeGroupMember, S>;
+  /** Change a group: `PATCH /api/v1/groups/{groupId}` */
+  updateGroup: HandlerFor<typeof groups.updateGroup, S>;
+}
+
 /** Every handler of the API, by tag: a missing or wrongly typed handler is a compile error. */
 export interface Handlers<S extends ServiceMap> {
   auth: AuthHandlers<S>;
@@ -151,4 +190,5 @@ export interface Handlers<S extends ServiceMap> {
   notifications: NotificationsHandlers<S>;
   health: HealthHandlers<S>;
   social: SocialHandlers<S>;
+  groups: GroupsHandlers<S>;
 }

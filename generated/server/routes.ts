@@ -4,6 +4,7 @@ import type { RouteDefinition, ServiceMap } from '@contract-kit/runtime/server';
 import '../../contracts/index';
 import * as auth from '../../contracts/auth';
 import * as events from '../../contracts/events';
+import * as groups from '../../contracts/groups';
 import * as health from '../../contracts/health';
 import * as messages from '../../contracts/messages';
 import * as users from '../../contracts/users';
@@ -38,6 +39,23 @@ export function createRoutes<S extends ServiceMap>(handlers: Handlers<S>): Route
     { endpoint: events.removeRsvp, handler: handlers.events?.removeRsvp },
     { endpoint: events.rsvpToEvent, handler: handlers.events?.rsvpToEvent },
     { endpoint: events.updateEvent, handler: handlers.events?.updateEvent },
+    { endpoint: groups.approveJoinRequest, handler: handlers.groups?.approveJoinRequest },
+    { endpoint: groups.changeGroupMemberRole, handler: handlers.groups?.changeGroupMemberRole },
+    { endpoint: groups.createGroup, handler: handlers.groups?.createGroup },
+    { endpoint: groups.deleteGroup, handler: handlers.groups?.deleteGroup },
+    { endpoint: groups.getGroup, handler: handlers.groups?.getGroup },
+    { endpoint: groups.inviteToGroup, handler: handlers.groups?.inviteToGroup },
+    { endpoint: groups.joinGroup, handler: handlers.groups?.joinGroup },
+    { endpoint: groups.leaveGroup, handler: handlers.groups?.leaveGroup },
+    { endpoint: groups.listGroupEvents, handler: handlers.groups?.listGroupEvents },
+    { endpoint: groups.listGroupMembers, handler: handlers.groups?.listGroupMembers },
+    { endpoint: groups.listGroups, handler: handlers.groups?.listGroups },
+    { endpoint: groups.listJoinRequests, handler: handlers.groups?.listJoinRequests },
+    { endpoint: groups.listMyGroupInvitations, handler: handlers.groups?.listMyGroupInvitations },
+    { endpoint: groups.listMyGroups, handler: handlers.groups?.listMyGroups },
+    { endpoint: groups.rejectJoinRequest, handler: handlers.groups?.rejectJoinRequest },
+    { endpoint: groups.removeGroupMember, handler: handlers.groups?.removeGroupMember },
+    { endpoint: groups.updateGroup, handler: handlers.groups?.updateGroup },
     { endpoint: health.getHealth, handler: handlers.health?.getHealth },
     { endpoint: messages.createConversation, handler: handlers.messages?.createConversation },
     { endpoint: messages.getConversation, handler: handlers.messages?.getConversation },

@@ -76,6 +76,8 @@ export interface Realtime {
   io: Server;
   toUsers(userIds: readonly string[], event: string, payload: unknown): void;
   toRoom(room: string, event: string, payload: unknown): void;
+  /** Takes every socket of these users out of a room, on every instance (they lost the right to be in it). */
+  removeFromRoom(userIds: readonly string[], room: string): void;
   /** Closes every socket of a session, on every instance. */
   disconnectSession(sessionId: string): void;
   close(): Promise<void>;
@@ -278,6 +280,9 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     toRoom(room, event, payload) {
       if (!serverEventNames.has(event)) throw new Error(`"${event}" is not a server event of the contracts`);
       io.to(room).emit(event, payload);
+    },
+    removeFromRoom(userIds, room) {
+      if (userIds.length > 0) io.in(userIds.map(userRoom)).socketsLeave(room);
     },
     disconnectSession(sessionId) {
       io.in(sessionRoom(sessionId)).disconnectSockets(true);

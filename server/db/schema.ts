@@ -1,5 +1,18 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import {
+  type AnyPgColumn,
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 export const eventKinds = ['milonga', 'practica', 'festival', 'marathon', 'encuentro', 'class', 'workshop'] as const;
 export type EventKind = (typeof eventKinds)[number];
@@ -28,6 +41,8 @@ export const events = pgTable(
     /** Kept by a trigger on event_rsvps (migration 0007); never written by the app. */
     goingCount: integer('going_count').notNull().default(0),
     interestedCount: integer('interested_count').notNull().default(0),
+    /** The group the event belongs to (0008_groups.sql); a private group's events are for its members. */
+    groupId: uuid('group_id').references((): AnyPgColumn => groups.id, { onDelete: 'cascade' }),
   },
   (table) => [
     index('events_created_at_id_idx').on(table.createdAt, table.id),
@@ -60,6 +75,8 @@ export const users = pgTable(
     mfaEnabled: boolean('mfa_enabled').notNull().default(false),
     /** Last TOTP time step accepted, so a code cannot be replayed. */
     mfaLastStep: bigint('mfa_last_step', { mode: 'number' }),
+    /** Whether anyone sees the user's presence (0009_show_presence.sql); who does is server/services/presence.ts. */
+    showPresence: boolean('show_presence').notNull().default(true),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
@@ -157,6 +174,10 @@ export const conversations = pgTable(
     createdAt: instant('created_at').notNull().defaultNow(),
     /** The newest message's created_at, or created_at while there is none: the order of a member's list. */
     lastActivityAt: instant('last_activity_at').notNull().defaultNow(),
+    /** Set on a group's own conversation, whose members are the group's (0008_groups.sql). */
+    groupId: uuid('group_id')
+      .unique()
+      .references((): AnyPgColumn => groups.id, { onDelete: 'cascade' }),
   },
   (table) => [
     index('conversations_last_activity_idx').on(table.lastActivityAt, table.id),
@@ -397,5 +418,75 @@ export const blocks = pgTable(
     index('blocks_blocker_idx').on(table.blockerId, table.createdAt, table.blockedId),
     index('blocks_blocked_idx').on(table.blockedId, table.blockerId),
     check('blocks_not_self', sql`${table.blockerId} <> ${table.blockedId}`),
+  ],
+);
+
+export const groupKinds = ['community', 'school', 'orchestra', 'city'] as const;
+export type GroupKind = (typeof groupKinds)[number];
+export const groupVisibilities = ['public', 'private'] as const;
+export type GroupVisibility = (typeof groupVisibilities)[number];
+export const groupRoles = ['owner', 'admin', 'member'] as const;
+export type GroupRole = (typeof groupRoles)[number];
+export const groupRequestKinds = ['join', 'invite'] as const;
+
+/** Groups, their members and pending requests and invitations (0008_groups.sql). */
+export const groups = pgTable(
+  'groups',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    name: text('name').notNull(),
+    description: text('description').notNull().default(''),
+    kind: text('kind', { enum: groupKinds }).notNull(),
+    city: text('city'),
+    visibility: text('visibility', { enum: groupVisibilities }).notNull(),
+    /** Kept by a trigger on group_members; never written by the app. */
+    memberCount: integer('member_count').notNull().default(0),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    updatedAt: instant('updated_at').notNull().defaultNow(),
+  },
+  (table) => [
+    index('groups_created_idx').on(table.createdAt, table.id),
+    index('groups_city_created_idx').on(sql`lower(${table.city})`, table.createdAt, table.id),
+  ],
+);
+
+export const groupMembers = pgTable(
+  'group_members',
+  {
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => groups.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: groupRoles }).notNull(),
+    joinedAt: instant('joined_at').notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.groupId, table.userId] }),
+    uniqueIndex('group_members_owner_idx').on(table.groupId).where(sql`${table.role} = 'owner'`),
+    index('group_members_group_joined_idx').on(table.groupId, table.joinedAt, table.userId),
+    index('group_members_user_joined_idx').on(table.userId, table.joinedAt, table.groupId),
+  ],
+);
+
+export const groupRequests = pgTable(
+  'group_requests',
+  {
+    groupId: uuid('group_id')
+      .notNull()
+      .references(() => groups.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** `join`: asked by the user, waiting for an admin; `invite`: made by a member, waiting for the user. */
+    kind: text('kind', { enum: groupRequestKinds }).notNull(),
+    invitedBy: uuid('invited_by').references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.groupId, table.userId] }),
+    index('group_requests_group_idx').on(table.groupId, table.kind, table.createdAt, table.userId),
+    index('group_requests_user_idx').on(table.userId, table.kind, table.createdAt, table.groupId),
   ],
 );

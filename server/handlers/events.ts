@@ -6,8 +6,9 @@ import type { Attendee, RsvpRecord } from '../services/rsvps';
 import { toUser } from './user-views';
 
 export const events: EventsHandlers<Services> = {
-  async listEvents({ query, page }, { eventStore }) {
+  async listEvents({ query, page }, { eventStore, user }) {
     const { items, next } = await eventStore.list({
+      viewerId: user?.id ?? null,
       city: query.city,
       kind: query.kind,
       from: query.from ? new Date(query.from) : undefined,
@@ -18,11 +19,16 @@ export const events: EventsHandlers<Services> = {
     return { items: items.map(toEvent), next };
   },
 
-  async getEvent({ params }, { eventStore }) {
-    return toEvent(found(await eventStore.get(params.eventId)));
+  async getEvent({ params }, { eventStore, user }) {
+    return toEvent(found(await eventStore.find(params.eventId, user?.id ?? null)));
   },
 
-  async createEvent({ body }, { eventStore, user }) {
+  async createEvent({ body }, { eventStore, groups, user }) {
+    if (body.groupId !== undefined) {
+      const may = await groups.mayOrganize(user.id, body.groupId);
+      if (may === 'missing') throw fieldError('/body/groupId', 'unknown_group', 'No group with this id');
+      if (!may) throw new ApiError('FORBIDDEN', 'Only the group’s owner and admins create its events');
+    }
     const created = await eventStore.create({
       ...body,
       organizerId: user.id,
@@ -33,12 +39,12 @@ export const events: EventsHandlers<Services> = {
   },
 
   async updateEvent({ params, body }, { eventStore, user }) {
-    const current = organizedBy(found(await eventStore.get(params.eventId)), user.id);
+    const current = organizedBy(found(await eventStore.find(params.eventId, user.id)), user.id);
     const startsAt = body.startsAt ? new Date(body.startsAt) : current.startsAt;
     const endsAt = body.endsAt ? new Date(body.endsAt) : current.endsAt;
     // The contract checks a patch that holds both times; one time alone is checked against the stored other.
     if (endsAt <= startsAt) throw fieldError(body.endsAt ? '/body/endsAt' : '/body/startsAt', 'custom', 'endsAt must be after startsAt');
-    const updated = await eventStore.update(current.id, { ...body, startsAt, endsAt });
+    const updated = await eventStore.update(current.id, { ...body, startsAt, endsAt }, user.id);
     if (updated === 'capacity-below-going') {
       throw new ApiError('CAPACITY_BELOW_GOING', 'More people are already going than this capacity holds');
     }
@@ -46,8 +52,8 @@ export const events: EventsHandlers<Services> = {
   },
 
   async deleteEvent({ params }, { eventStore, user }) {
-    const current = organizedBy(found(await eventStore.get(params.eventId)), user.id);
-    await eventStore.remove(current.id);
+    const current = organizedBy(found(await eventStore.find(params.eventId, user.id)), user.id);
+    await eventStore.remove(current.id, user.id);
   },
 
   async rsvpToEvent({ params, body }, { rsvps, user }) {
@@ -79,7 +85,7 @@ function organizedBy(event: EventRecord, userId: string): EventRecord {
   return event;
 }
 
-function toEvent(event: EventRecord) {
+export function toEvent(event: EventRecord) {
   return {
     ...event,
     startsAt: event.startsAt.toISOString(),

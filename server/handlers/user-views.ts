@@ -15,5 +15,11 @@ export function toUser(user: UserRecord) {
 }
 
 export function toMe(user: UserRecord) {
-  return { ...toUser(user), roles: user.roles, mfaEnabled: user.mfaEnabled, updatedAt: user.updatedAt.toISOString() };
+  return {
+    ...toUser(user),
+    roles: user.roles,
+    mfaEnabled: user.mfaEnabled,
+    showPresence: user.showPresence,
+    updatedAt: user.updatedAt.toISOString(),
+  };
 }

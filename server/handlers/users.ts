@@ -12,10 +12,11 @@ export const users: UsersHandlers<Services> = {
     return toMe(me);
   },
 
-  async updateMe({ body }, { userStore, user }) {
+  async updateMe({ body }, { userStore, presence, user }) {
     const updated = await userStore.update(user.id, body);
     if (!updated) throw unauthenticated();
-    return toMe(updated);
+    if (updated.showPresenceChanged) await presence.sharingChanged(user.id, updated.user.showPresence);
+    return toMe(updated.user);
   },
 
   async getUser({ params }, { userStore, social, user }) {

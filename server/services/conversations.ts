@@ -1,9 +1,10 @@
-import { and, asc, desc, eq, inArray, ne, sql, type SQL } from 'drizzle-orm';
-import { alias, type PgColumn } from 'drizzle-orm/pg-core';
+import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { AppDb } from '../db/database';
 import { before, type PageKey } from '../db/keyset';
 import { conversationMembers, conversations, messages, users, type ConversationKind } from '../db/schema';
 import type { MessageRecord } from './messages';
+import { blockedEitherWay } from './social';
 
 /** Conversations, their members and the members' read markers: storage only, no rules. */
 export type ConversationRecord = typeof conversations.$inferSelect;
@@ -14,6 +15,8 @@ export interface ConversationView {
   memberIds: string[];
   lastMessage: MessageRecord | null;
   unreadCount: number;
+  /** A direct conversation with a block between its two members. */
+  readOnly: boolean;
 }
 
 export interface ReadMarker {
@@ -39,6 +42,7 @@ export function createConversationStore(db: AppDb) {
     .limit(1)
     .as('last_message');
   const unread = alias(messages, 'unread');
+  const partner = alias(conversationMembers, 'partner');
 
   /** Every view query starts from the caller's membership rows, so it only ever sees their conversations. */
   async function views(userId: string, condition: SQL | undefined, limit: number): Promise<ConversationView[]> {
@@ -60,6 +64,11 @@ export function createConversationStore(db: AppDb) {
             AND (${conversationMembers.lastReadCreatedAt} IS NULL
               OR (${unread.createdAt}, ${unread.id}) > (${conversationMembers.lastReadCreatedAt}, ${conversationMembers.lastReadMessageId}))
         )`,
+        readOnly: sql<boolean>`(${conversations.kind} = 'direct' AND EXISTS (
+          SELECT 1 FROM ${conversationMembers} AS ${partner}
+          WHERE ${partner.conversationId} = ${conversations.id} AND ${partner.userId} <> ${userId}
+            AND ${blockedEitherWay(userId, partner.userId)}
+        ))`,
       })
       .from(conversationMembers)
       .innerJoin(conversations, eq(conversations.id, conversationMembers.conversationId))
@@ -118,11 +127,36 @@ export function createConversationStore(db: AppDb) {
       });
     },
 
-    /** The ids among `ids` that belong to no user. */
-    async unknownUsers(ids: string[]): Promise<string[]> {
+    /** The ids among `ids` that belong to no user, or to one with a block between them and `userId` (whoever blocked). */
+    async unreachableUsers(userId: string, ids: string[]): Promise<string[]> {
       if (ids.length === 0) return [];
-      const found = new Set((await db.select({ id: users.id }).from(users).where(inArray(users.id, ids))).map((row) => row.id));
-      return ids.filter((id) => !found.has(id));
+      const found = await db
+        .select({ id: users.id })
+        .from(users)
+        .where(and(inArray(users.id, ids), sql`NOT ${blockedEitherWay(userId, users.id)}`));
+      const reachable = new Set(found.map((row) => row.id));
+      return ids.filter((id) => !reachable.has(id));
+    },
+
+    /** Whether a block stands between two users, whoever blocked. */
+    async blockBetween(a: string, b: string, on: AppDb = db): Promise<boolean> {
+      const [row] = await on
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.id, b), blockedEitherWay(a, users.id)));
+      return row !== undefined;
+    },
+
+    /** A conversation's kind and members (in the order they joined), or undefined when there is none. */
+    async membership(conversationId: string, on: AppDb = db): Promise<{ kind: ConversationKind; memberIds: string[] } | undefined> {
+      const rows = await on
+        .select({ kind: conversations.kind, userId: conversationMembers.userId })
+        .from(conversations)
+        .leftJoin(conversationMembers, eq(conversationMembers.conversationId, conversations.id))
+        .where(eq(conversations.id, conversationId))
+        .orderBy(asc(conversationMembers.joinedAt), asc(conversationMembers.userId));
+      if (rows.length === 0) return undefined;
+      return { kind: rows[0]!.kind, memberIds: rows.flatMap((row) => (row.userId ? [row.userId] : [])) };
     },
 
     async access(conversationId: string, userId: string): Promise<Access> {
@@ -167,24 +201,6 @@ export function createConversationStore(db: AppDb) {
         .from(conversationMembers)
         .where(eq(conversationMembers.userId, userId))
         .orderBy(asc(conversationMembers.conversationId));
-      return rows.map((row) => row.id);
-    },
-
-    /**
-     * The user's contacts: everyone who has written in a conversation the user has also written in
-     * (both still members), the user excluded. Mutual by construction: starting a conversation, or
-     * being added to one, makes no one a contact until both sides have spoken.
-     */
-    async contactsOf(userId: string): Promise<string[]> {
-      const mine = alias(conversationMembers, 'mine');
-      const wrote = (member: { conversationId: PgColumn; userId: PgColumn }) =>
-        sql`exists (select 1 from ${messages} where ${messages.conversationId} = ${member.conversationId} and ${messages.senderId} = ${member.userId})`;
-      const rows = await db
-        .selectDistinct({ id: conversationMembers.userId })
-        .from(mine)
-        .innerJoin(conversationMembers, eq(conversationMembers.conversationId, mine.conversationId))
-        .where(and(eq(mine.userId, userId), ne(conversationMembers.userId, userId), wrote(mine), wrote(conversationMembers)))
-        .orderBy(asc(conversationMembers.userId));
       return rows.map((row) => row.id);
     },
 

@@ -1,7 +1,9 @@
 import { and, asc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
 import type { AppDb } from '../db/database';
 import { after, toPage, type PageKey } from '../db/keyset';
-import { events, type EventKind } from '../db/schema';
+import { eventRsvps, events, type EventKind } from '../db/schema';
+import { eventVisibleTo } from './groups';
+import { type NotificationService, withNotifications } from './notifications';
 
 export type EventRecord = typeof events.$inferSelect;
 
@@ -16,9 +18,10 @@ export interface NewEvent {
   startsAt: Date;
   endsAt: Date;
   capacity?: number | null;
+  groupId?: string | null;
 }
 
-export type EventPatch = Partial<Omit<NewEvent, 'organizerId'>>;
+export type EventPatch = Partial<Omit<NewEvent, 'organizerId' | 'groupId'>>;
 
 export interface EventFilter {
   /** Matched case-insensitively, whole value. */
@@ -30,6 +33,8 @@ export interface EventFilter {
   to?: Date;
   limit: number;
   after: PageKey | null;
+  /** Who lists: a private group's events are left out for anyone but its members (absent or null: signed out). */
+  viewerId?: string | null;
 }
 
 export interface EventPage {
@@ -39,10 +44,17 @@ export interface EventPage {
 
 export interface EventStore {
   create(input: NewEvent): Promise<EventRecord>;
+  /** The event, whoever asks (for the app's own checks). */
   get(id: string): Promise<EventRecord | undefined>;
-  /** 'capacity-below-going' when the patch's capacity is under the people already going: nothing changes. */
-  update(id: string, patch: EventPatch): Promise<EventRecord | 'capacity-below-going' | undefined>;
-  remove(id: string): Promise<boolean>;
+  /** The event if the viewer may see it (null: signed out): a private group's events are for its members. */
+  find(id: string, viewerId: string | null): Promise<EventRecord | undefined>;
+  /**
+   * 'capacity-below-going' when the patch's capacity is under the people already going: nothing
+   * changes. A change of title, place or time tells everyone who answered (`event_changed`).
+   */
+  update(id: string, patch: EventPatch, actorId: string): Promise<EventRecord | 'capacity-below-going' | undefined>;
+  /** Deletes the event; everyone who answered it is told it is cancelled (`event_cancelled`). */
+  remove(id: string, actorId: string): Promise<boolean>;
   list(filter: EventFilter): Promise<EventPage>;
 }
 
@@ -50,7 +62,16 @@ export interface EventStore {
 // instances still sort in the order they were written.
 const databaseNow = sql`now()`;
 
-export function createEventStore(db: AppDb): EventStore {
+/** What attendees are told about when it changes. */
+const NOTIFIED_FIELDS = ['title', 'city', 'country', 'venue', 'startsAt', 'endsAt'] as const;
+
+type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
+
+async function attendeeIds(tx: Tx, eventId: string): Promise<string[]> {
+  return (await tx.select({ userId: eventRsvps.userId }).from(eventRsvps).where(eq(eventRsvps.eventId, eventId))).map((row) => row.userId);
+}
+
+export function createEventStore(db: AppDb, notifications?: NotificationService): EventStore {
   return {
     async create(input) {
       const [created] = await db
@@ -66,6 +87,7 @@ export function createEventStore(db: AppDb): EventStore {
           startsAt: input.startsAt,
           endsAt: input.endsAt,
           capacity: input.capacity,
+          groupId: input.groupId,
           updatedAt: databaseNow,
         })
         .returning();
@@ -78,37 +100,47 @@ export function createEventStore(db: AppDb): EventStore {
       return found;
     },
 
-    async update(id, patch) {
-      // Drizzle leaves out undefined fields, so an absent key keeps its stored value.
-      const [updated] = await db
-        .update(events)
-        .set({
-          title: patch.title,
-          description: patch.description,
-          kind: patch.kind,
-          city: patch.city,
-          country: patch.country,
-          venue: patch.venue,
-          startsAt: patch.startsAt,
-          endsAt: patch.endsAt,
-          capacity: patch.capacity,
-          updatedAt: databaseNow,
-        })
-        // Checked in the statement itself: an RSVP holding the row makes this wait, then see its count.
-        .where(and(eq(events.id, id), typeof patch.capacity === 'number' ? lte(events.goingCount, patch.capacity) : undefined))
-        .returning();
-      if (updated || typeof patch.capacity !== 'number') return updated;
-      const [exists] = await db.select({ id: events.id }).from(events).where(eq(events.id, id));
-      return exists ? 'capacity-below-going' : undefined;
+    async find(id, viewerId) {
+      const [found] = await db
+        .select()
+        .from(events)
+        .where(and(eq(events.id, id), eventVisibleTo(viewerId)));
+      return found;
     },
 
-    async remove(id) {
-      const deleted = await db.delete(events).where(eq(events.id, id)).returning({ id: events.id });
-      return deleted.length > 0;
+    update(id, patch, actorId) {
+      return withNotifications(db, notifications, async (tx, tell) => {
+        const [current] = await tx.select().from(events).where(eq(events.id, id)).for('update');
+        if (!current) return undefined;
+        const updated = await write(tx, id, patch);
+        if (updated && updated !== 'capacity-below-going') {
+          const changed = NOTIFIED_FIELDS.some((field) => String(updated[field]) !== String(current[field]));
+          if (changed && updated.endsAt > new Date()) {
+            for (const userId of await attendeeIds(tx, id)) {
+              await tell({ userId, actorId, kind: 'event_changed', target: { type: 'event', id } });
+            }
+          }
+        }
+        return updated;
+      });
+    },
+
+    remove(id, actorId) {
+      return withNotifications(db, notifications, async (tx, tell) => {
+        const [current] = await tx.select({ endsAt: events.endsAt }).from(events).where(eq(events.id, id)).for('update');
+        if (!current) return false;
+        if (current.endsAt > new Date()) {
+          for (const userId of await attendeeIds(tx, id)) {
+            await tell({ userId, actorId, kind: 'event_cancelled', target: { type: 'event', id } });
+          }
+        }
+        await tx.delete(events).where(eq(events.id, id));
+        return true;
+      });
     },
 
     async list(filter) {
-      const conditions: SQL[] = [];
+      const conditions: SQL[] = [eventVisibleTo(filter.viewerId ?? null)];
       if (filter.city !== undefined) conditions.push(sql`lower(${events.city}) = lower(${filter.city})`);
       if (filter.kind !== undefined) conditions.push(eq(events.kind, filter.kind));
       if (filter.from !== undefined) conditions.push(gte(events.endsAt, filter.from));
@@ -123,4 +155,30 @@ export function createEventStore(db: AppDb): EventStore {
       return toPage(rows, filter.limit);
     },
   };
+}
+
+/**
+ * Writes a patch in the caller's transaction (the event's row already locked). The capacity is
+ * checked against the people going in the statement itself.
+ */
+async function write(tx: Tx, id: string, patch: EventPatch): Promise<EventRecord | 'capacity-below-going' | undefined> {
+  // Drizzle leaves out undefined fields, so an absent key keeps its stored value.
+  const [updated] = await tx
+    .update(events)
+    .set({
+      title: patch.title,
+      description: patch.description,
+      kind: patch.kind,
+      city: patch.city,
+      country: patch.country,
+      venue: patch.venue,
+      startsAt: patch.startsAt,
+      endsAt: patch.endsAt,
+      capacity: patch.capacity,
+      updatedAt: databaseNow,
+    })
+    .where(and(eq(events.id, id), typeof patch.capacity === 'number' ? lte(events.goingCount, patch.capacity) : undefined))
+    .returning();
+  if (updated || typeof patch.capacity !== 'number') return updated;
+  return 'capacity-below-going';
 }

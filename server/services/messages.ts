@@ -23,9 +23,11 @@ export function createMessageStore(db: AppDb) {
      * previous one (at least 1 ms later), so within a conversation (created_at, id) order is the
      * order of commits: a reader catching up `after` a message can never miss one committed later
      * with an earlier time. The unique (sender_id, client_key) index settles concurrent resends.
+     *
+     * In the caller's transaction when given one (so what the message causes commits with it), else in its own.
      */
-    async insert(input: NewMessageRecord): Promise<{ message: MessageRecord; created: boolean }> {
-      const stored = await db.transaction(async (tx) => {
+    async insert(input: NewMessageRecord, within?: AppDb): Promise<{ message: MessageRecord; created: boolean }> {
+      const store = async (tx: AppDb) => {
         const [turn] = await tx
           .select({
             at: sql<Date>`greatest(clock_timestamp()::timestamptz(3), ${conversations.lastActivityAt} + interval '1 millisecond')`.mapWith(
@@ -44,9 +46,10 @@ export function createMessageStore(db: AppDb) {
         if (inserted)
           await tx.update(conversations).set({ lastActivityAt: inserted.createdAt }).where(eq(conversations.id, input.conversationId));
         return inserted;
-      });
+      };
+      const stored = await (within ? store(within) : db.transaction(store));
       if (stored) return { message: stored, created: true };
-      const [existing] = await db
+      const [existing] = await (within ?? db)
         .select()
         .from(messages)
         .where(and(eq(messages.senderId, input.senderId), eq(messages.clientKey, input.clientKey)));

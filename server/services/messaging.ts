@@ -6,17 +6,25 @@ import type {
   ReadReceipt as ReadReceiptSchema,
 } from '../../contracts/messages';
 import { ApiError, type FieldError } from '../../runtime/server';
+import type { AppDb } from '../db/database';
 import type { PageKey } from '../db/keyset';
 import type { ConversationKind } from '../db/schema';
 import { directKey, type ConversationStore, type ConversationView, type ReadMarker } from './conversations';
 import type { MessageRecord, MessageStore } from './messages';
+import type { NotificationService, Notified } from './notifications';
 import type { RealtimePort } from './realtime-port';
+import { lockPair } from './social';
 
 /**
  * Messaging: the one place its rules live, for the REST handlers and the socket handlers alike.
  *
  * - Only members read or write a conversation: a non-member gets ApiError FORBIDDEN, an unknown
  *   conversation NOT_FOUND.
+ * - Blocks (whoever blocked) stand between two people, never between a person and a group: a user
+ *   across a block cannot be named in a new conversation (answered as an unknown user, so the block
+ *   is not revealed, also when their direct conversation exists), and a direct conversation between
+ *   two people with a block between them is read-only (CONVERSATION_READ_ONLY on send; reading and
+ *   marking read go on). Group conversations stay writable for everyone.
  * - Inputs are validated at the edge with the schemas of contracts/messages.ts (NewMessage,
  *   MarkRead, NewConversation); this service checks what needs the database. Its field errors
  *   (VALIDATION_FAILED) point into the REST request: /body/memberIds/{i}, /body/messageId, /query/after.
@@ -25,6 +33,9 @@ import type { RealtimePort } from './realtime-port';
  *     `message:new`       Message          to all members (the sender's other devices too), once per message
  *     `message:read`      ReadReceipt      to all members, when a read marker moves forward
  *     `message:delivered` DeliveryReceipt  to the sender, on a recipient's first delivery confirmation
+ * - A new message notifies every other member (`message` about the conversation, collapsed per
+ *   conversation while unread; the notification service leaves out who muted it or is across a
+ *   block), stored in the message's transaction and pushed once it committed.
  */
 export type Message = z.output<typeof MessageSchema>;
 export type Conversation = z.output<typeof ConversationSchema>;
@@ -41,7 +52,7 @@ export interface MessagingService {
   /**
    * Starts a conversation; the creator is always a member, and repeated ids count once. A direct
    * conversation has exactly one other member and exists once per pair: starting it again answers
-   * the existing one with `created: false`.
+   * the existing one with `created: false`. A user across a block is refused as an unknown one.
    */
   createConversation(input: {
     creatorId: string;
@@ -66,7 +77,8 @@ export interface MessagingService {
   /**
    * Stores a message, idempotently by (sender, clientKey): a resend answers the stored message with
    * `created: false` and sends no event. The same key with another conversation or body is
-   * CLIENT_KEY_REUSED. On first store, `message:new` goes to every member.
+   * CLIENT_KEY_REUSED; any send to a read-only conversation is CONVERSATION_READ_ONLY. On first
+   * store, `message:new` goes to every member and a `message` notification to every other one.
    */
   send(input: {
     conversationId: string;
@@ -90,19 +102,17 @@ export interface MessagingService {
   memberIds(conversationId: string): Promise<string[]>;
   /** Every conversation the user is a member of. */
   conversationIdsOf(userId: string): Promise<string[]>;
-  /**
-   * The user's contacts, who see each other's presence: users who have written in a conversation
-   * the user has written in too (a mutual relation; one-sided conversations make no contact).
-   */
-  contactsOf(userId: string): Promise<string[]>;
 }
 
 export function createMessagingService(deps: {
+  db: AppDb;
   conversations: ConversationStore;
   messages: MessageStore;
+  /** Tells the other members of a new message; without it, nobody is notified. */
+  notifications?: NotificationService;
   realtime: RealtimePort;
 }): MessagingService {
-  const { conversations, messages, realtime } = deps;
+  const { db, conversations, messages, notifications, realtime } = deps;
 
   async function requireMember(conversationId: string, userId: string): Promise<void> {
     const access = await conversations.access(conversationId, userId);
@@ -132,7 +142,7 @@ export function createMessagingService(deps: {
       }
       if (others.length === 0)
         throw invalid([{ path: '/body/memberIds', code: 'custom', message: 'A group needs at least one other member' }]);
-      const unknown = new Set(await conversations.unknownUsers(others));
+      const unknown = new Set(await conversations.unreachableUsers(creatorId, others));
       if (unknown.size > 0) {
         throw invalid(
           memberIds.flatMap((id, index) =>
@@ -175,12 +185,42 @@ export function createMessagingService(deps: {
 
     async send({ conversationId, senderId, clientKey, body }) {
       await requireMember(conversationId, senderId);
-      const { message, created } = await messages.insert({ conversationId, senderId, clientKey, body });
+      const { message, created, memberIds, told } = await db.transaction(async (tx) => {
+        const membership = await conversations.membership(conversationId, tx);
+        if (!membership) throw new ApiError('NOT_FOUND', 'No conversation with this id');
+        const { kind, memberIds } = membership;
+        const partner = kind === 'direct' ? memberIds.find((id) => id !== senderId) : undefined;
+        if (partner !== undefined) {
+          // A block takes the same lock: a block and a send between the two take turns, so none gets in after it.
+          await lockPair(tx, senderId, partner);
+          if (await conversations.blockBetween(senderId, partner, tx)) {
+            throw new ApiError('CONVERSATION_READ_ONLY', 'This conversation is read-only: nothing more can be sent in it');
+          }
+        }
+        const stored = await messages.insert({ conversationId, senderId, clientKey, body }, tx);
+        const others = stored.created ? memberIds.filter((id) => id !== senderId) : [];
+        const told: (Notified | null)[] =
+          notifications && others.length > 0
+            ? await notifications.notifyMany(
+                others.map((userId) => ({
+                  userId,
+                  actorId: senderId,
+                  kind: 'message',
+                  target: { type: 'conversation', id: conversationId },
+                })),
+                tx,
+              )
+            : [];
+        return { ...stored, memberIds, told };
+      });
       if (!created && (message.conversationId !== conversationId || message.body !== body)) {
         throw new ApiError('CLIENT_KEY_REUSED', 'This clientKey was already used for another message; send a new one');
       }
       const wire = toMessage(message);
-      if (created) realtime.toUsers(await conversations.memberIds(conversationId), 'message:new', wire);
+      if (created) {
+        realtime.toUsers(memberIds, 'message:new', wire);
+        notifications?.publish(told);
+      }
       return { message: wire, created };
     },
 
@@ -216,7 +256,6 @@ export function createMessagingService(deps: {
 
     memberIds: (conversationId) => conversations.memberIds(conversationId),
     conversationIdsOf: (userId) => conversations.conversationIdsOf(userId),
-    contactsOf: (userId) => conversations.contactsOf(userId),
   };
 }
 
@@ -239,6 +278,7 @@ function toConversation(view: ConversationView): Conversation {
     createdAt: conversation.createdAt.toISOString(),
     lastMessage: view.lastMessage ? toMessage(view.lastMessage) : null,
     unreadCount: view.unreadCount,
+    readOnly: view.readOnly,
   };
 }
 

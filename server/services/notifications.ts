@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Notification as NotificationSchema } from '../../contracts/notifications';
 import { ApiError } from '../../runtime/server';
@@ -18,9 +18,10 @@ import type { RealtimePort } from './realtime-port';
  * of notifications collapsed in (`event_count`), and moves to the top of the list (`updated_at`).
  * Once read, the next notification starts a new row; the read one stays as history.
  *
- * Rules in `notify`: nobody is notified of their own doing, nor across a block (either way), and a
- * `message` about a conversation reaches only its members who have not muted it. A block also
- * takes each from what the other was told before (`forgetNotificationsBetween`, in its transaction).
+ * Rules in `notify` and `notifyMany`: nobody is notified of their own doing, nor across a block
+ * (either way), and a `message` about a conversation reaches only its members who have not muted
+ * it. A block also takes each from what the other was told before (`forgetNotificationsBetween`, in
+ * its transaction).
  *
  * Every read and write takes the caller's id: another user's notification is NOT_FOUND, as one that
  * does not exist.
@@ -62,6 +63,12 @@ export interface NotificationService {
    * it pushes nothing: hand the result to `publish` once that transaction has committed.
    */
   notify(input: NotifyInput, tx?: AppDb): Promise<Notified | null>;
+  /**
+   * `notify` for many at once (a message tells every other member of a group), by the same rules and
+   * in a few queries whatever their number. Answers in the order of `inputs`, null where the rules
+   * make none; with `tx`, pushes nothing until handed to `publish`, as `notify`.
+   */
+  notifyMany(inputs: readonly NotifyInput[], tx?: AppDb): Promise<(Notified | null)[]>;
   /** Pushes `notification:new` for notifications made in a transaction, after it committed. */
   publish(notified: Notified | null | readonly (Notified | null)[]): void;
   /** The user's items, most recently updated first; `unreadOnly` keeps the unread ones. */
@@ -83,6 +90,8 @@ export interface Page<T> {
 type NotificationRecord = typeof notifications.$inferSelect;
 
 const NAMED_ACTORS = 3;
+/** Notifications checked or stored by one statement at most: a few thousand bound parameters, far below the protocol's limit. */
+const ROUND_SIZE = 1000;
 
 /**
  * Runs `work` in one transaction; what it notifies through `tell` commits or rolls back with it and
@@ -107,59 +116,122 @@ export function createNotificationService(deps: { db: AppDb; realtime: RealtimeP
   const { db, realtime } = deps;
   const notFound = () => new ApiError('NOT_FOUND', 'No notification with this id');
 
-  async function store(tx: AppDb, input: NotifyInput): Promise<Notified | null> {
-    const { userId, kind, actorId, target } = input;
-    if (actorId === userId) return null;
-    const [blocked] = await tx
-      .select({ blockerId: blocks.blockerId })
-      .from(blocks)
-      .where(
-        or(
-          and(eq(blocks.blockerId, userId), eq(blocks.blockedId, actorId)),
-          and(eq(blocks.blockerId, actorId), eq(blocks.blockedId, userId)),
-        ),
-      );
-    if (blocked) return null;
-    if (kind === 'message') {
-      const [member] = await tx
-        .select({ muted: conversationMembers.muted })
-        .from(conversationMembers)
-        .where(and(eq(conversationMembers.conversationId, target.id), eq(conversationMembers.userId, userId)));
-      if (!member || member.muted) return null;
-    }
-    const actor = sql`${actorId}::uuid`;
-    const [item] = await tx
+  /** The rules, for every input in one query: the indexes of the inputs that make a notification. */
+  async function allowed(tx: AppDb, inputs: readonly NotifyInput[]): Promise<Set<number>> {
+    const candidates = inputs.flatMap((input, i) => (input.actorId === input.userId ? [] : [i]));
+    if (candidates.length === 0) return new Set();
+    const values = sql.join(
+      candidates.map((i) => {
+        const { userId, actorId, kind, target } = inputs[i]!;
+        return sql`(${i}::int, ${userId}::uuid, ${actorId}::uuid, ${kind === 'message' ? target.id : null}::uuid)`;
+      }),
+      sql`, `,
+    );
+    const { rows } = await tx.execute<{ i: number }>(sql`
+      SELECT input.i FROM (VALUES ${values}) AS input (i, user_id, actor_id, conversation_id)
+      WHERE NOT EXISTS (SELECT 1 FROM ${blocks}
+          WHERE (${blocks.blockerId} = input.user_id AND ${blocks.blockedId} = input.actor_id)
+            OR (${blocks.blockerId} = input.actor_id AND ${blocks.blockedId} = input.user_id))
+        AND (input.conversation_id IS NULL OR EXISTS (SELECT 1 FROM ${conversationMembers}
+          WHERE ${conversationMembers.conversationId} = input.conversation_id
+            AND ${conversationMembers.userId} = input.user_id AND NOT ${conversationMembers.muted}))`);
+    return new Set(rows.map((row) => Number(row.i)));
+  }
+
+  /**
+   * Stores one round of notifications, no two of them about the same item (one upsert may touch a
+   * row once), in recipient order so that concurrent rounds lock rows in the same order.
+   */
+  async function storeRound(tx: AppDb, round: readonly NotifyInput[]): Promise<Notified[]> {
+    const actorOf = new Map(round.map((input) => [inputItem(input), input.actorId]));
+    const firstActor = sql`excluded.actor_ids[1]`;
+    const upserted = await tx
       .insert(notifications)
-      .values({ userId, kind, targetType: target.type, targetId: target.id, actorIds: [actorId] })
+      .values(
+        round.map(({ userId, kind, actorId, target }) => ({
+          userId,
+          kind,
+          targetType: target.type,
+          targetId: target.id,
+          actorIds: [actorId],
+        })),
+      )
       .onConflictDoUpdate({
         target: [notifications.userId, notifications.kind, notifications.targetType, notifications.targetId],
         targetWhere: isNull(notifications.readAt),
         set: {
-          actorIds: sql`(array_prepend(${actor}, array_remove(${notifications.actorIds}, ${actor})))[1:${sql.raw(String(NAMED_ACTORS))}]`,
+          actorIds: sql`(array_prepend(${firstActor}, array_remove(${notifications.actorIds}, ${firstActor})))[1:${sql.raw(String(NAMED_ACTORS))}]`,
           eventCount: sql`${notifications.eventCount} + 1`,
           // A transaction's now() is when it began; one that began earlier may commit later.
           updatedAt: sql`greatest(now(), ${notifications.updatedAt})`,
         },
       })
       .returning();
-    if (!item) throw new Error('INSERT … ON CONFLICT DO UPDATE returned no row');
-    const newActor = await tx
+    const newActors = await tx
       .insert(notificationActors)
-      .values({ notificationId: item.id, actorId })
+      .values(upserted.map((item) => ({ notificationId: item.id, actorId: actorOf.get(rowItem(item))! })))
       .onConflictDoNothing()
-      .returning({ actorId: notificationActors.actorId });
-    let row = item;
-    // A new row already counts its first actor; a collapsed one counts a newcomer.
-    if (newActor.length > 0 && item.eventCount > 1) {
-      const [counted] = await tx
-        .update(notifications)
-        .set({ actorCount: sql`${notifications.actorCount} + 1` })
-        .where(eq(notifications.id, item.id))
-        .returning();
-      row = counted ?? item;
+      .returning({ notificationId: notificationActors.notificationId });
+    // A new item already counts its first actor; a collapsed one counts a newcomer.
+    const newcomers = new Set(newActors.map((row) => row.notificationId));
+    const recount = upserted.filter((item) => item.eventCount > 1 && newcomers.has(item.id)).map((item) => item.id);
+    const recounted =
+      recount.length === 0
+        ? []
+        : await tx
+            .update(notifications)
+            .set({ actorCount: sql`${notifications.actorCount} + 1` })
+            .where(inArray(notifications.id, recount))
+            .returning();
+    const latest = new Map(recounted.map((row) => [row.id, row]));
+    const rows = upserted.map((item) => latest.get(item.id) ?? item);
+    const items = await views(tx, rows);
+    const unread = await countUnread(tx, [...new Set(rows.map((row) => row.userId))]);
+    const byItem = new Map(rows.map((row, i) => [rowItem(row), items[i]!]));
+    return round.map((input) => ({
+      userId: input.userId,
+      notification: byItem.get(inputItem(input))!,
+      unreadCount: unread.get(input.userId) ?? 0,
+    }));
+  }
+
+  async function storeMany(tx: AppDb, inputs: readonly NotifyInput[]): Promise<(Notified | null)[]> {
+    const results: (Notified | null)[] = inputs.map(() => null);
+    const passed: number[] = [];
+    for (let start = 0; start < inputs.length; start += ROUND_SIZE) {
+      for (const i of await allowed(tx, inputs.slice(start, start + ROUND_SIZE))) passed.push(start + i);
     }
-    const [notification] = await views(tx, [row]);
-    return { userId, notification: notification!, unreadCount: await countUnread(tx, userId) };
+    let pending = passed.sort((a, b) => inputItem(inputs[a]!).localeCompare(inputItem(inputs[b]!)) || a - b);
+    while (pending.length > 0) {
+      const round: number[] = [];
+      const later: number[] = [];
+      const items = new Set<string>();
+      for (const i of pending) {
+        const item = inputItem(inputs[i]!);
+        if (items.has(item) || round.length === ROUND_SIZE) later.push(i);
+        else {
+          items.add(item);
+          round.push(i);
+        }
+      }
+      pending = later;
+      const stored = await storeRound(
+        tx,
+        round.map((i) => inputs[i]!),
+      );
+      round.forEach((i, k) => {
+        results[i] = stored[k]!;
+      });
+    }
+    return results;
+  }
+
+  async function notifyMany(inputs: readonly NotifyInput[], tx?: AppDb): Promise<(Notified | null)[]> {
+    if (inputs.length === 0) return [];
+    if (tx) return storeMany(tx, inputs);
+    const notified = await db.transaction((own) => storeMany(own, inputs));
+    publish(notified);
+    return notified;
   }
 
   function publish(notified: Notified | null | readonly (Notified | null)[]): void {
@@ -170,11 +242,10 @@ export function createNotificationService(deps: { db: AppDb; realtime: RealtimeP
   }
 
   return {
+    notifyMany,
+
     async notify(input, tx) {
-      if (tx) return store(tx, input);
-      const notified = await db.transaction((own) => store(own, input));
-      publish(notified);
-      return notified;
+      return (await notifyMany([input], tx))[0] ?? null;
     },
 
     publish,
@@ -202,7 +273,7 @@ export function createNotificationService(deps: { db: AppDb; realtime: RealtimeP
       };
     },
 
-    unreadCount: (userId) => countUnread(db, userId),
+    unreadCount: async (userId) => (await countUnread(db, [userId])).get(userId) ?? 0,
 
     async markRead(userId, notificationId) {
       const mine = and(eq(notifications.id, notificationId), eq(notifications.userId, userId));
@@ -287,12 +358,20 @@ export async function forgetNotificationsBetween(tx: AppDb, a: string, b: string
   }
 }
 
-async function countUnread(db: AppDb, userId: string): Promise<number> {
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
+/** One item of a recipient: what an unread notification collapses on. */
+const rowItem = (row: { userId: string; kind: string; targetType: string; targetId: string }) =>
+  `${row.userId} ${row.kind} ${row.targetType} ${row.targetId}`;
+const inputItem = (input: NotifyInput) => rowItem({ ...input, targetType: input.target.type, targetId: input.target.id });
+
+/** Each user's unread items, by the partial index of unread items. */
+async function countUnread(db: AppDb, userIds: readonly string[]): Promise<Map<string, number>> {
+  if (userIds.length === 0) return new Map();
+  const rows = await db
+    .select({ userId: notifications.userId, n: sql<number>`count(*)::int` })
     .from(notifications)
-    .where(and(eq(notifications.userId, userId), isNull(notifications.readAt)));
-  return row?.n ?? 0;
+    .where(and(inArray(notifications.userId, [...userIds]), isNull(notifications.readAt)))
+    .groupBy(notifications.userId);
+  return new Map(rows.map((row) => [row.userId, Number(row.n)]));
 }
 
 /** Rows in their wire form, their actors' profiles read in one query for the whole page. */

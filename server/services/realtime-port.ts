@@ -5,7 +5,9 @@
 export interface RealtimePort {
   /** Sends a server event to every connected device of each user. */
   toUsers(userIds: readonly string[], event: string, payload: unknown): void;
+  /** Takes every connected device of each user out of a room (a group or conversation they left). */
+  removeFromRoom(userIds: readonly string[], room: string): void;
 }
 
 /** Until the real-time server is attached, events go nowhere. */
-export const noRealtime: RealtimePort = { toUsers() {} };
+export const noRealtime: RealtimePort = { toUsers() {}, removeFromRoom() {} };

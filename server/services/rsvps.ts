@@ -4,6 +4,7 @@ import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
 import { eventRsvps, events, users, type RsvpStatus } from '../db/schema';
 import type { EventRecord } from './events';
+import { eventVisibleTo } from './groups';
 import { type NotificationService, withNotifications } from './notifications';
 import { blockedEitherWay } from './social';
 import type { UserRecord } from './users';
@@ -29,8 +30,11 @@ interface Page {
  */
 /** `notifications` tells an event's organizer of each new or changed answer (collapsed per event). */
 export function createRsvpService(db: AppDb, notifications?: NotificationService) {
-  /** The event's row, locked until the transaction ends; 404 when absent, 409 once it has ended (database clock). */
-  async function lockOpenEvent(tx: AppDb, eventId: string) {
+  /**
+   * The event's row, locked until the transaction ends; 404 when absent or not the user's to see (a
+   * private group's event), 409 once it has ended (database clock).
+   */
+  async function lockOpenEvent(tx: AppDb, eventId: string, userId: string) {
     const [event] = await tx
       .select({
         capacity: events.capacity,
@@ -39,15 +43,18 @@ export function createRsvpService(db: AppDb, notifications?: NotificationService
         ended: sql<boolean>`${events.endsAt} <= now()`,
       })
       .from(events)
-      .where(eq(events.id, eventId))
+      .where(and(eq(events.id, eventId), eventVisibleTo(userId)))
       .for('update');
     if (!event) throw new ApiError('NOT_FOUND', 'No event with this id');
     if (event.ended) throw new ApiError('EVENT_ENDED', 'This event has ended');
     return event;
   }
 
-  async function requireEvent(eventId: string) {
-    const [event] = await db.select({ id: events.id }).from(events).where(eq(events.id, eventId));
+  async function requireEvent(eventId: string, viewerId: string) {
+    const [event] = await db
+      .select({ id: events.id })
+      .from(events)
+      .where(and(eq(events.id, eventId), eventVisibleTo(viewerId)));
     if (!event) throw new ApiError('NOT_FOUND', 'No event with this id');
   }
 
@@ -55,7 +62,7 @@ export function createRsvpService(db: AppDb, notifications?: NotificationService
     /** Sets a user's answer; the same answer again changes nothing (its respondedAt stays). */
     async answer(eventId: string, userId: string, status: RsvpStatus): Promise<RsvpRecord> {
       return withNotifications(db, notifications, async (tx, tell) => {
-        const event = await lockOpenEvent(tx, eventId);
+        const event = await lockOpenEvent(tx, eventId, userId);
         const mine = and(eq(eventRsvps.eventId, eventId), eq(eventRsvps.userId, userId));
         const [current] = await tx.select().from(eventRsvps).where(mine);
         if (current?.status === status) return current;
@@ -77,7 +84,7 @@ export function createRsvpService(db: AppDb, notifications?: NotificationService
     /** Withdraws a user's answer, if any. */
     async withdraw(eventId: string, userId: string): Promise<void> {
       await db.transaction(async (tx) => {
-        await lockOpenEvent(tx, eventId);
+        await lockOpenEvent(tx, eventId, userId);
         await tx.delete(eventRsvps).where(and(eq(eventRsvps.eventId, eventId), eq(eventRsvps.userId, userId)));
       });
     },
@@ -93,7 +100,7 @@ export function createRsvpService(db: AppDb, notifications?: NotificationService
       status: RsvpStatus | undefined,
       page: Page,
     ): Promise<{ items: Attendee[]; next: PageKey | null }> {
-      await requireEvent(eventId);
+      await requireEvent(eventId, viewerId);
       const conditions: (SQL | undefined)[] = [eq(eventRsvps.eventId, eventId), sql`NOT ${blockedEitherWay(viewerId, eventRsvps.userId)}`];
       if (status) conditions.push(eq(eventRsvps.status, status));
       if (page.after) conditions.push(before(eventRsvps.respondedAt, eventRsvps.userId, page.after));
@@ -119,7 +126,13 @@ export function createRsvpService(db: AppDb, notifications?: NotificationService
       const rows = await db
         .select()
         .from(events)
-        .where(and(inArray(events.id, organized.union(answered)), page.after ? before(events.createdAt, events.id, page.after) : undefined))
+        .where(
+          and(
+            inArray(events.id, organized.union(answered)),
+            eventVisibleTo(userId),
+            page.after ? before(events.createdAt, events.id, page.after) : undefined,
+          ),
+        )
         .orderBy(desc(events.createdAt), desc(events.id))
         .limit(page.limit + 1);
       return toPage(rows, page.limit);

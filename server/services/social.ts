@@ -53,7 +53,8 @@ const pairKey = (a: string, b: string) => (a < b ? `social:${a}:${b}` : `social:
 
 type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
-async function lockPair(tx: Tx, a: string, b: string) {
+/** Serializes writes between two users (a block, and whatever it must refuse or see), to the end of the transaction. */
+export async function lockPair(tx: Tx, a: string, b: string) {
   await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${pairKey(a, b)}, 0))`);
 }
 

@@ -13,7 +13,7 @@ export interface NewUser {
   roles?: Role[];
 }
 
-export type ProfileChanges = Partial<Pick<UserRecord, 'displayName' | 'bio' | 'city' | 'danceRole' | 'avatarUrl'>>;
+export type ProfileChanges = Partial<Pick<UserRecord, 'displayName' | 'bio' | 'city' | 'danceRole' | 'avatarUrl' | 'showPresence'>>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -55,14 +55,21 @@ export function createUserStore(db: AppDb) {
       return UUID.test(value) ? byId(value) : this.findByUsername(normalize(value));
     },
 
-    async update(id: string, changes: ProfileChanges) {
-      return (
-        await db
+    /**
+     * The user as changed, and whether `showPresence` changed (compared under the row's lock, so of
+     * two requests changing it at once, the second compares with what the first left).
+     */
+    async update(id: string, changes: ProfileChanges): Promise<{ user: UserRecord; showPresenceChanged: boolean } | undefined> {
+      return db.transaction(async (tx) => {
+        const [before] = await tx.select({ showPresence: users.showPresence }).from(users).where(eq(users.id, id)).for('update');
+        if (!before) return undefined;
+        const [user] = await tx
           .update(users)
           .set({ ...changes, ...touch })
           .where(eq(users.id, id))
-          .returning()
-      )[0];
+          .returning();
+        return user && { user, showPresenceChanged: user.showPresence !== before.showPresence };
+      });
     },
 
     async setPasswordHash(id: string, passwordHash: string) {

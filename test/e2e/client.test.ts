@@ -80,7 +80,8 @@ describe('generated client', () => {
   });
 
   it('types each operation error code as the union the contract declares', () => {
-    expectTypeOf<GetEventErrorCode>().toEqualTypeOf<'VALIDATION_FAILED' | 'NOT_FOUND' | 'INTERNAL'>();
+    // Signed in or not: a token it is sent may be refused (UNAUTHENTICATED, TOKEN_EXPIRED).
+    expectTypeOf<GetEventErrorCode>().toEqualTypeOf<'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL'>();
     const check = (e: unknown) => {
       if (!api.events.getEvent.isError(e)) return;
       expectTypeOf(e.code).extract<'NOT_FOUND'>().toEqualTypeOf<'NOT_FOUND'>();

@@ -1,29 +1,19 @@
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { connected, contacts, next, realtimeServerForFile, signUp } from '../support/realtime';
 
 /**
- * Who is online is shared only between contacts: people who have both written in one conversation.
- * Starting a conversation with someone does not make them a contact, and event rooms, which anyone
- * signed in may join, do not list who is in them.
+ * Who is online is shared with friends and with the people one shares a conversation with, and
+ * with no one else: a stranger learns nothing, neither pushed nor asked. Starting a conversation
+ * shares presence both ways at once; event rooms, which anyone signed in may join, do not list who
+ * is in them. test/e2e/realtime-presence-rules.test.ts covers every rule.
  */
 const file = realtimeServerForFile();
 
-type User = Awaited<ReturnType<typeof signUp>>;
-const say = (user: User, conversationId: string, body: string) =>
-  user.api.messages.sendMessage({ params: { conversationId }, body: { clientKey: randomUUID(), body } });
-
-describe('presence between people who are not contacts', () => {
-  it('a one-sided conversation shares nothing, neither pushed nor asked; a reply makes them contacts', async () => {
-    const ana = await signUp(file.server.url);
-    const ben = await signUp(file.server.url);
-    // Carla and Ben are contacts: when Carla hears Ben came online, the push was decided for everyone.
-    const carla = await signUp(file.server.url);
-    const withCarla = await carla.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ben.id] } });
-    await say(carla, withCarla.id, 'Hola Ben');
-    await say(ben, withCarla.id, 'Hola Carla');
-    const { id: conversationId } = await ana.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ben.id] } });
-    await say(ana, conversationId, '¿Me das una tanda?');
+describe('presence between strangers', () => {
+  it('a stranger is told nothing and reads offline, never seen; a conversation shares presence both ways at once', async () => {
+    const [ana, ben, carla] = await Promise.all([signUp(file.server.url), signUp(file.server.url), signUp(file.server.url)]);
+    // Carla shares a conversation with Ben: when she hears he came online, the push was decided for everyone.
+    await carla.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ben.id] } });
 
     const anaPhone = ana.device();
     const carlaPhone = carla.device();
@@ -40,13 +30,12 @@ describe('presence between people who are not contacts', () => {
       { userId: ben.id, status: 'offline', lastSeenAt: null },
     ]);
     expect(toAna).toEqual([]);
-    // Nor does Ben learn about Ana, whose conversation he has not answered.
     expect((await benPhone.emit('presence:query', { userIds: [ana.id] })).users).toEqual([
       { userId: ana.id, status: 'offline', lastSeenAt: null },
     ]);
 
-    // Ben answers: now they are contacts, both ways.
-    await say(ben, conversationId, 'Con gusto');
+    // Ana starts a conversation with Ben: nobody has written, and they already see each other.
+    await ana.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ben.id] } });
     expect((await anaPhone.emit('presence:query', { userIds: [ben.id] })).users).toEqual([
       { userId: ben.id, status: 'online', lastSeenAt: null },
     ]);
@@ -59,22 +48,38 @@ describe('presence between people who are not contacts', () => {
     anaPhone.close();
     carlaPhone.close();
   });
+});
 
-  it('room:members of a conversation lists only the contacts of who asks', async () => {
-    const [ana, ben, carla] = [await signUp(file.server.url), await signUp(file.server.url), await signUp(file.server.url)];
-    const group = await ana.api.messages.createConversation({ body: { kind: 'group', memberIds: [ben.id, carla.id], title: 'Práctica' } });
-    await say(ana, group.id, 'Hola a todos');
-    await say(ben, group.id, 'Hola');
+describe('room:members of a conversation', () => {
+  it('lists every member who shares presence with who asks, written or not; not one behind a block, nor one who hides', async () => {
+    const url = file.server.url;
+    const [ana, ben, carla, dario] = await Promise.all([signUp(url), signUp(url), signUp(url), signUp(url)]);
+    const group = await ana.api.messages.createConversation({
+      body: { kind: 'group', memberIds: [ben.id, carla.id, dario.id], title: 'Práctica' },
+    });
     const room = `conversation:${group.id}`;
-    const devices = [ana.device(), ben.device(), carla.device()];
+    const devices = [ana.device(), ben.device(), carla.device(), dario.device()];
     await Promise.all(devices.map(connected));
     for (const device of devices) await device.join(room);
-    const [anaPhone, benPhone, carlaPhone] = devices as [(typeof devices)[0], (typeof devices)[0], (typeof devices)[0]];
+    const [anaPhone, benPhone, carlaPhone, darioPhone] = devices as [
+      (typeof devices)[0],
+      (typeof devices)[0],
+      (typeof devices)[0],
+      (typeof devices)[0],
+    ];
+    const members = async (device: (typeof devices)[0]) => (await device.emit('room:members', { room })).userIds;
 
-    expect((await anaPhone.emit('room:members', { room })).userIds).toEqual([ana.id, ben.id].sort());
-    expect((await benPhone.emit('room:members', { room })).userIds).toEqual([ana.id, ben.id].sort());
-    // Carla has not written: she is nobody's contact, and sees only herself.
-    expect((await carlaPhone.emit('room:members', { room })).userIds).toEqual([carla.id]);
+    // Nobody has written: every member sees every other.
+    const everyone = [ana.id, ben.id, carla.id, dario.id].sort();
+    for (const device of devices) expect(await members(device)).toEqual(everyone);
+
+    await ana.api.social.blockUser({ params: { userId: carla.id } });
+    await dario.api.users.updateMe({ body: { showPresence: false } });
+    expect(await members(anaPhone)).toEqual([ana.id, ben.id].sort());
+    expect(await members(carlaPhone)).toEqual([ben.id, carla.id].sort());
+    expect(await members(benPhone)).toEqual([ana.id, ben.id, carla.id].sort());
+    // Hiding oneself hides nobody else.
+    expect(await members(darioPhone)).toEqual(everyone);
     devices.forEach((d) => d.close());
   });
 });

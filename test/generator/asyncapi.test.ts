@@ -74,6 +74,7 @@ describe('generated AsyncAPI document', () => {
       'FORBIDDEN',
       'NOT_FOUND',
       'CLIENT_KEY_REUSED',
+      'CONVERSATION_READ_ONLY',
       'RATE_LIMITED',
     ]);
   });

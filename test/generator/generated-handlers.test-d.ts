@@ -24,6 +24,7 @@ const sample = {
   endsAt: '2026-12-04T03:00:00.000Z',
   organizerId: '5d1c7a0e-3f7b-4a4e-9c55-2f3e8b7d9a10',
   capacity: null,
+  groupId: null,
   goingCount: 0,
   interestedCount: 0,
   createdAt: '2026-11-20T12:00:00.000Z',

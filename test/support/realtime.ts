@@ -87,7 +87,28 @@ export async function signUp(url: string) {
   };
 }
 
-/** Two users who are contacts (they see each other's presence): a direct conversation both have written in. */
+/**
+ * A user like `signUp`'s, faster: the account is stored directly and given a token, so no password
+ * is hashed (most of the time of a file that needs many users); everything else goes over HTTP and sockets.
+ */
+export async function storedUser(server: Awaited<ReturnType<typeof startRealtimeServer>>) {
+  const user = await server.services.userStore.create({
+    username: `rt-${randomUUID().slice(0, 8)}`,
+    displayName: 'RT',
+    passwordHash: 'not-a-real-hash',
+  });
+  if (user === 'taken') throw new Error('username collision');
+  const token = await server.token(user.id);
+  const tokens = { getAccessToken: () => token };
+  return {
+    id: user.id,
+    api: createClient({ baseUrl: server.url, tokens }),
+    device: (extra: Partial<Parameters<typeof createRealtimeClient>[0]> = {}) =>
+      createRealtimeClient({ baseUrl: server.url, tokens, reconnectionDelayMs: 50, reconnectionDelayMaxMs: 200, ...extra }),
+  };
+}
+
+/** Two users who see each other's presence: they share a direct conversation, and both have written in it. */
 export async function contacts(url: string) {
   const ana = await signUp(url);
   const ben = await signUp(url);

@@ -51,6 +51,7 @@ describeEachBackend('event store', (backend) => {
       startsAt: new Date('2030-03-01T23:00:00.123Z'),
       endsAt: new Date('2030-03-02T04:00:00.456Z'),
       capacity: null,
+      groupId: null,
       goingCount: 0,
       interestedCount: 0,
       createdAt: expect.any(Date),
@@ -63,7 +64,7 @@ describeEachBackend('event store', (backend) => {
   it('updates only the given fields and moves updatedAt', async () => {
     const created = await events.create(milonga({ country: 'AR', venue: 'Salon Canning' }));
     await new Promise((resolve) => setTimeout(resolve, 5));
-    const updated = await events.update(created.id, { title: 'Parakultural', venue: null });
+    const updated = await events.update(created.id, { title: 'Parakultural', venue: null }, created.organizerId);
     expect(updated).toEqual({ ...created, title: 'Parakultural', venue: null, updatedAt: expect.any(Date) });
     expect((updated as EventRecord).updatedAt.getTime()).toBeGreaterThan(created.updatedAt.getTime());
     expect(await events.get(created.id)).toEqual(updated);
@@ -71,16 +72,16 @@ describeEachBackend('event store', (backend) => {
 
   it('removes an event once', async () => {
     const created = await events.create(milonga());
-    expect(await events.remove(created.id)).toBe(true);
+    expect(await events.remove(created.id, created.organizerId)).toBe(true);
     expect(await events.get(created.id)).toBeUndefined();
-    expect(await events.remove(created.id)).toBe(false);
+    expect(await events.remove(created.id, created.organizerId)).toBe(false);
   });
 
   it('reports missing events as absent', async () => {
     const missing = randomUUID();
     expect(await events.get(missing)).toBeUndefined();
-    expect(await events.update(missing, { title: 'x' })).toBeUndefined();
-    expect(await events.remove(missing)).toBe(false);
+    expect(await events.update(missing, { title: 'x' }, missing)).toBeUndefined();
+    expect(await events.remove(missing, missing)).toBe(false);
   });
 
   it('refuses an unknown kind', async () => {

@@ -21,6 +21,7 @@ describeEachBackend('messages API: conversations', (backend) => {
         createdAt: expect.any(String),
         lastMessage: null,
         unreadCount: 0,
+        readOnly: false,
       });
       expect(res.body.data.memberIds).toHaveLength(2);
     });

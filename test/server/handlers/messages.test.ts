@@ -248,7 +248,7 @@ describeEachBackend('messages API: messages and read markers', (backend) => {
       await expect(messaging.markDelivered({ messageId: randomUUID(), userId: ben.id })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     });
 
-    it('send answers whether it stored, and membership, members, conversations and contacts are queryable', async () => {
+    it('send answers whether it stored, and membership, members, conversations and presence audiences are queryable', async () => {
       const [ana, ben, cai, eve] = [await dancer(), await dancer(), await dancer(), await dancer()];
       const direct = await conversation(ana, [ben]);
       const group = await conversation(ben, [cai, ana], 'group');
@@ -265,14 +265,12 @@ describeEachBackend('messages API: messages and read markers', (backend) => {
       expect((await messaging.memberIds(group.id)).sort()).toEqual([ana.id, ben.id, cai.id].sort());
       expect(await messaging.memberIds(randomUUID())).toEqual([]);
       expect(await messaging.conversationIdsOf(ana.id)).toEqual([direct.id, group.id].sort());
-      // Contacts are mutual: people who have both written in one conversation.
-      expect(await messaging.contactsOf(ana.id)).toEqual([]);
-      await messaging.send({ conversationId: direct.id, senderId: ben.id, clientKey: randomUUID(), body: 'Claro' });
-      await messaging.send({ conversationId: group.id, senderId: cai.id, clientKey: randomUUID(), body: 'Hola' });
-      expect(await messaging.contactsOf(ana.id)).toEqual([ben.id]);
-      expect(await messaging.contactsOf(ben.id)).toEqual([ana.id]);
-      expect(await messaging.contactsOf(cai.id)).toEqual([]);
-      expect(await messaging.contactsOf(eve.id)).toEqual([]);
+      // Sharing a conversation, written in or not, shares presence both ways (test/e2e/realtime-presence-rules.test.ts has the rest).
+      const audience = async (who: { id: string }) => (await fx.services.presence.audienceOf(who.id)).sort();
+      expect(await audience(ana)).toEqual([ben.id, cai.id].sort());
+      expect(await audience(ben)).toEqual([ana.id, cai.id].sort());
+      expect(await audience(cai)).toEqual([ana.id, ben.id].sort());
+      expect(await audience(eve)).toEqual([]);
     });
   });
 });

@@ -297,4 +297,45 @@ describeEachBackend('event RSVPs', (backend) => {
     expect((await as(ana).get('/users/me/events')).body.data).toEqual([]);
     expect((await rsvp(ana, id, 'going')).status).toBe(404);
   });
+
+  it('a change of time or place tells everyone who answered, collapsed per event; other edits tell nobody', async () => {
+    const [organizer, ana, ben, carla] = await Promise.all([dancer(), dancer(), dancer(), dancer()]);
+    const { id } = await event(organizer);
+    await rsvp(ana, id, 'going');
+    await rsvp(ben, id, 'interested');
+    const changes = async (who: Dancer) =>
+      (
+        (await as(who).get('/notifications')).body.data as {
+          kind: string;
+          target: { id: string };
+          count: number;
+          actors: { id: string }[];
+        }[]
+      )
+        .filter((n) => n.kind === 'event_changed' && n.target.id === id)
+        .map((n) => ({ count: n.count, actors: n.actors.map((a) => a.id) }));
+
+    expect((await as(organizer).patch(`/events/${id}`, { description: 'Bring dance shoes' })).status).toBe(200);
+    expect(await changes(ana)).toEqual([]);
+    expect((await as(organizer).patch(`/events/${id}`, { venue: 'Salón Canning' })).status).toBe(200);
+    expect((await as(organizer).patch(`/events/${id}`, { startsAt: new Date(Date.now() + 25 * hour).toISOString() })).status).toBe(200);
+    for (const who of [ana, ben]) expect(await changes(who)).toEqual([{ count: 2, actors: [organizer.id] }]);
+    expect(await changes(carla)).toEqual([]);
+    expect(await changes(organizer)).toEqual([]);
+  });
+
+  it('deleting an event tells everyone who answered it that it is cancelled', async () => {
+    const [organizer, ana, ben] = await Promise.all([dancer(), dancer(), dancer()]);
+    const { id } = await event(organizer);
+    await rsvp(ana, id, 'going');
+    await rsvp(ben, id, 'interested');
+    await rsvp(ben, id, 'going');
+    expect((await as(organizer).delete(`/events/${id}`)).status).toBe(204);
+    for (const who of [ana, ben]) {
+      const cancelled = ((await as(who).get('/notifications')).body.data as { kind: string; target: { id: string } }[]).filter(
+        (n) => n.kind === 'event_cancelled',
+      );
+      expect(cancelled).toEqual([expect.objectContaining({ target: { type: 'event', id }, count: 1 })]);
+    }
+  });
 });

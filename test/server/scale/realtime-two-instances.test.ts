@@ -178,7 +178,7 @@ describeWith(['postgres', 'redis'], 'real time on two instances sharing PostgreS
     return from.rest(via).messages.createConversation({ body: { kind: 'direct', memberIds: [to.id] } });
   }
 
-  /** Each of them writes in the conversation, so they become contacts and see each other's presence. */
+  /** Each of them writes in the conversation (sharing it is what lets them see each other's presence). */
   async function talk(conversationId: string, via: Server, ...people: Session[]) {
     for (const person of people) {
       await person.rest(via).messages.sendMessage({ params: { conversationId }, body: { clientKey: randomUUID(), body: 'Hola' } });
