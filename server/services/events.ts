@@ -116,9 +116,9 @@ export function createEventStore(db: AppDb, notifications?: NotificationService)
         if (updated && updated !== 'capacity-below-going') {
           const changed = NOTIFIED_FIELDS.some((field) => String(updated[field]) !== String(current[field]));
           if (changed && updated.endsAt > new Date()) {
-            for (const userId of await attendeeIds(tx, id)) {
-              await tell({ userId, actorId, kind: 'event_changed', target: { type: 'event', id } });
-            }
+            await tell(
+              (await attendeeIds(tx, id)).map((userId) => ({ userId, actorId, kind: 'event_changed', target: { type: 'event', id } })),
+            );
           }
         }
         return updated;
@@ -130,9 +130,9 @@ export function createEventStore(db: AppDb, notifications?: NotificationService)
         const [current] = await tx.select({ endsAt: events.endsAt }).from(events).where(eq(events.id, id)).for('update');
         if (!current) return false;
         if (current.endsAt > new Date()) {
-          for (const userId of await attendeeIds(tx, id)) {
-            await tell({ userId, actorId, kind: 'event_cancelled', target: { type: 'event', id } });
-          }
+          await tell(
+            (await attendeeIds(tx, id)).map((userId) => ({ userId, actorId, kind: 'event_cancelled', target: { type: 'event', id } })),
+          );
         }
         await tx.delete(events).where(eq(events.id, id));
         return true;

@@ -332,9 +332,9 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
           .from(eventRsvps)
           .innerJoin(events, eq(events.id, eventRsvps.eventId))
           .where(and(eq(events.groupId, groupId), sql`${events.endsAt} > now()`));
-        for (const { eventId, userId } of attendees) {
-          await tell({ userId, actorId, kind: 'event_cancelled', target: { type: 'event', id: eventId } });
-        }
+        await tell(
+          attendees.map(({ eventId, userId }) => ({ userId, actorId, kind: 'event_cancelled', target: { type: 'event', id: eventId } })),
+        );
         const memberIds = (await tx.select({ id: groupMembers.userId }).from(groupMembers).where(eq(groupMembers.groupId, groupId))).map(
           (row) => row.id,
         );
@@ -364,9 +364,14 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
         }
         if (pending) return { status: 'requested', role: null, since: pending.createdAt };
         const [request] = await tx.insert(groupRequests).values({ groupId, userId, kind: 'join' }).returning();
-        for (const admin of await adminIds(tx, groupId)) {
-          await tell({ userId: admin, actorId: userId, kind: 'group_join_request', target: { type: 'group', id: groupId } });
-        }
+        await tell(
+          (await adminIds(tx, groupId)).map((admin) => ({
+            userId: admin,
+            actorId: userId,
+            kind: 'group_join_request',
+            target: { type: 'group', id: groupId },
+          })),
+        );
         return { status: 'requested', role: null, since: request!.createdAt };
       });
     },

@@ -100,12 +100,19 @@ const ROUND_SIZE = 1000;
 export async function withNotifications<T>(
   db: AppDb,
   notifications: NotificationService | undefined,
-  work: (tx: Parameters<Parameters<AppDb['transaction']>[0]>[0], tell: (input: NotifyInput) => Promise<void>) => Promise<T>,
+  work: (
+    tx: Parameters<Parameters<AppDb['transaction']>[0]>[0],
+    tell: (input: NotifyInput | readonly NotifyInput[]) => Promise<void>,
+  ) => Promise<T>,
 ): Promise<T> {
   const told: (Notified | null)[] = [];
   const result = await db.transaction((tx) =>
     work(tx, async (input) => {
-      if (notifications) told.push(await notifications.notify(input, tx));
+      // Many recipients at once (attendees, members) go through notifyMany: a few queries, not a few per recipient.
+      if (notifications)
+        told.push(
+          ...(Array.isArray(input) ? await notifications.notifyMany(input, tx) : [await notifications.notify(input as NotifyInput, tx)]),
+        );
     }),
   );
   notifications?.publish(told);
