@@ -6,7 +6,7 @@ import { measureHttp, type HttpResult } from './http';
 import { measureRealtime } from './realtime';
 
 /**
- * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --only http|auth|generator|realtime]
+ * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --only http|auth|generator|realtime|social]
  * Prints figures measured in this one run and their ratios; nothing here is a pass/fail test.
  */
 const { values } = parseArgs({
@@ -122,4 +122,11 @@ if (want('realtime')) {
     "  (RSS deltas carry each process's history: the bare server grows its young generation as the sockets connect; the runtime " +
       'refills memory its start-up freed. Heap used after full collections is the per-socket figure to compare.)',
   );
+}
+
+if (want('social')) {
+  // A process of its own, with its defaults (run bench/social.ts directly for its flags): it pins itself to core 0 and its sockets to core 1.
+  const { spawnSync } = await import('node:child_process');
+  const social = spawnSync(values.node, ['--import', 'tsx', join(root, 'bench/social.ts')], { cwd: root, stdio: 'inherit' });
+  if (social.status !== 0) throw new Error(`bench/social.ts exited with ${social.status ?? social.signal}`);
 }
