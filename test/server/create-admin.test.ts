@@ -1,14 +1,15 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdmin } from '../../server/cli/admin';
-import { type Database, openDatabase } from '../../server/db/database';
+import type { Database } from '../../server/db/database';
+import { lockDataDir } from '../../server/db/data-dir';
 import { createTestApp } from '../support/app';
-import { backends, openTestDatabase } from '../support/database';
+import { openTestDatabase } from '../support/database';
 
 /** `npm run create-admin` as an operator runs it, then the account signing in through the API. */
 let database: Database;
@@ -66,15 +67,17 @@ describe('create-admin', () => {
   });
 
   it('stops with one line, not a stack, while a server holds the data directory', async () => {
-    const store = await backends[0]!.scratch();
-    const held = await openDatabase(store.options);
+    // What a running server holds: the lock of its data directory (nothing needs to be in it).
+    const parent = await mkdtemp(join(tmpdir(), 'mundo-admin-'));
+    const dataDir = join(parent, 'pglite');
+    await mkdir(dataDir, { mode: 0o700 });
+    const held = await lockDataDir(dataDir);
     try {
       const stderr = new PassThrough();
       const err: string[] = [];
       stderr.on('data', (chunk: Buffer) => err.push(chunk.toString()));
-      const env = { DATA_DIR: dirname(store.options.dataDir!) };
       const code = await createAdmin(['--username', 'boss'], {
-        env,
+        env: { DATA_DIR: parent },
         stdin: Readable.from(['a long enough password\n']),
         stdout: new PassThrough(),
         stderr,
@@ -82,10 +85,10 @@ describe('create-admin', () => {
       expect(code).toBe(1);
       const lines = err.join('').trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toContain(store.options.dataDir!);
+      expect(lines[0]).toContain(dataDir);
     } finally {
-      await held.close();
-      await store.dispose();
+      await held.release();
+      await rm(parent, { recursive: true, force: true });
     }
   });
 

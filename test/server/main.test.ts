@@ -124,7 +124,11 @@ describe('server/main.ts', () => {
       code: 'SERVICE_UNAVAILABLE',
       type: 'https://mundotango.life/problems/service-unavailable',
     });
-    await until(async () => (await readFile(lockFile, 'utf8').catch(() => '')).trim() !== String(crashed));
+    // Taken over: the stale lock is removed, then the server's pid written (a moment with no file).
+    await until(async () => {
+      const holder = (await readFile(lockFile, 'utf8').catch(() => '')).trim();
+      return /^\d+$/.test(holder) && holder !== String(crashed);
+    });
     const pid = Number((await readFile(lockFile, 'utf8')).trim());
     const otherDir = await mkdtemp(join(tmpdir(), 'mundo-main-other-'));
     try {

@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { openDatabase, type Database, type DatabaseOptions } from '../../server/db/database';
@@ -20,26 +19,53 @@ const template = (kind: 'empty' | 'migrated') =>
   (templates[kind] ??= readFile(inject('pgliteTemplates')[kind]).then((bytes) => new Blob([bytes])));
 
 const execFileAsync = promisify(execFile);
-let pristine: Promise<string> | undefined;
 
 /**
- * An empty PGlite data directory written once per worker: writing the template to disk costs a
- * second or more, copying the files a few milliseconds.
+ * Closed test databases of this worker, emptied and ready for the next file: loading the template
+ * into a new PGlite costs most of a second of CPU, emptying one a few milliseconds.
  */
-function pristineDataDir(): Promise<string> {
-  pristine ??= (async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'mundo-tango-pristine-'));
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
-    const client = await PGlite.create(dir, { loadDataDir: await template('empty') });
-    await client.close();
-    return dir;
-  })();
-  return pristine;
+const idle: Database[] = [];
+let pristineSchema: Promise<string> | undefined;
+
+/** The database's tables, triggers and functions: a test that changed them leaves a database no other may reuse. */
+async function schemaOf(database: Database): Promise<string> {
+  const { rows } = await database.db.execute<{ schema: string }>(sql`
+    SELECT coalesce((SELECT string_agg(relname || ':' || relkind::text, ',' ORDER BY relname) FROM pg_class
+        WHERE relnamespace = 'public'::regnamespace), '')
+      || ';' || coalesce((SELECT string_agg(tgname, ',' ORDER BY tgname) FROM pg_trigger WHERE NOT tgisinternal), '')
+      || ';' || coalesce((SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc
+        WHERE pronamespace = 'public'::regnamespace), '') AS schema`);
+  return rows[0]!.schema;
 }
 
-/** A migrated in-memory PGlite of its own. */
+/** Every table emptied (but the record of migrations), sequences restarted, the session reset. */
+async function empty(database: Database): Promise<void> {
+  await database.db.execute(sql`DISCARD ALL`);
+  const { rows } = await database.db.execute<{ name: string }>(
+    sql`SELECT format('%I', tablename) AS name FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'`,
+  );
+  await database.db.execute(sql.raw(`TRUNCATE ${rows.map((row) => row.name).join(', ')} RESTART IDENTITY CASCADE`));
+}
+
+/**
+ * A migrated in-memory PGlite of its own: a new one, or one another file of this worker closed,
+ * emptied. Closing it gives it back, unless its schema changed (then it is closed for real).
+ */
 export async function openTestDatabase(): Promise<Database> {
-  return openDatabase({ template: await template('migrated') });
+  const reused = idle.pop();
+  if (reused) await empty(reused);
+  const database = reused ?? (await openDatabase({ template: await template('migrated') }));
+  pristineSchema ??= schemaOf(database);
+  let closed = false;
+  return {
+    ...database,
+    async close() {
+      if (closed) return;
+      closed = true;
+      if ((await schemaOf(database).catch(() => undefined)) === (await pristineSchema)) idle.push(database);
+      else await database.close();
+    },
+  };
 }
 
 /** Connection options for an empty store no other test uses, and a way to throw it away. */
@@ -70,7 +96,7 @@ export const backends: Backend[] = [
       const dataDir = join(parent, '.data', 'pglite');
       await mkdir(join(parent, '.data'), { mode: 0o700 });
       // cp(1) copies the thousand files in a tenth of the time fs.cp takes.
-      await execFileAsync('cp', ['-a', await pristineDataDir(), dataDir]);
+      await execFileAsync('cp', ['-a', inject('pgliteTemplates').emptyDir, dataDir]);
       return { options: { dataDir }, dispose: () => rm(parent, { recursive: true, force: true }) };
     },
   },
@@ -78,7 +104,7 @@ export const backends: Backend[] = [
     name: 'postgres',
     needs: ['postgres'],
     async open() {
-      const store = await createPostgresDatabase();
+      const store = await createPostgresDatabase(inject('postgresTemplate'));
       try {
         const database = await openDatabase(store.options);
         return {
@@ -93,7 +119,7 @@ export const backends: Backend[] = [
         throw error;
       }
     },
-    scratch: createPostgresDatabase,
+    scratch: () => createPostgresDatabase(),
   },
 ];
 
@@ -102,9 +128,14 @@ export function describeEachBackend(title: string, suite: (backend: Backend) => 
   for (const backend of backends) describeWith(backend.needs, `${title} on ${backend.name}`, () => suite(backend));
 }
 
-async function createPostgresDatabase(): Promise<ScratchStore> {
+/** A new database: a copy of the migrated template when given (test/support/global-setup.ts), else empty. */
+async function createPostgresDatabase(template?: string): Promise<ScratchStore> {
   const name = `test_${process.pid}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
-  await asAdmin((admin) => admin.query(`CREATE DATABASE ${name}`));
+  await asAdmin(async (admin) => {
+    await admin.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
+    // A test database is thrown away: commits need not wait for the disk.
+    await admin.query(`ALTER DATABASE ${name} SET synchronous_commit = off`);
+  });
   const url = new URL(testDatabaseUrl);
   url.pathname = `/${name}`;
   return {

@@ -34,7 +34,9 @@ export function reachable(url: string, timeoutMs = 3000): Promise<string | null>
 declare module 'vitest' {
   export interface ProvidedContext {
     /** Files holding a new PGlite data directory and a migrated one (see test/support/global-setup.ts). */
-    pgliteTemplates: { empty: string; migrated: string };
+    pgliteTemplates: { empty: string; migrated: string; emptyDir: string };
+    /** A migrated PostgreSQL database new test databases are copied from; absent without PostgreSQL. */
+    postgresTemplate: string | undefined;
     /** Why each service's tests are skipped in this run; absent when it is reachable. */
     unavailable: Partial<Record<Service, string>>;
   }
