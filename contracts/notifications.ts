@@ -16,18 +16,22 @@ export const NotificationKind = z
     'message',
     'event_changed',
     'event_cancelled',
+    'post_mention',
+    'post_comment',
+    'comment_reply',
+    'post_reaction',
   ])
   .meta({ id: 'NotificationKind', description: 'What happened' });
 
 export const NotificationTargetType = z
-  .enum(['user', 'group', 'event', 'conversation'])
+  .enum(['user', 'group', 'event', 'conversation', 'post'])
   .meta({ id: 'NotificationTargetType', description: 'What kind of thing a notification is about' });
 
 export const NotificationTarget = z.object({ type: NotificationTargetType, id: Uuid }).meta({
   id: 'NotificationTarget',
   description:
     'What the notification is about: the recipient (`user`) for follows and friend requests, the group, ' +
-    'the event, or the conversation',
+    'the event, the conversation, or the post (mentions, comments, replies and reactions)',
 });
 
 const NotificationActor = z

@@ -2,12 +2,14 @@ import { z } from 'zod';
 import { clientEvent, serverEvent, Timestamp, Uuid } from '../runtime/contract';
 import { DeliveryReceipt, Message, NewMessage, ReadReceipt } from './messages';
 import { NotificationNew } from './notifications';
+import { Comment, ReactionCounts } from './posts';
 
 /**
  * Real-time events of Mundo Tango, served over Socket.IO at /api/v1/realtime. Rooms: `user:{id}`
  * (all of a user's devices, joined on connect), `conversation:{id}` (members), `event:{id}`
  * (anyone signed in who may see the event; its members are not listed), `group:{id}` (members; a
- * member who leaves or is removed is taken out of the group's and its conversation's rooms at once).
+ * member who leaves or is removed is taken out of the group's and its conversation's rooms at once),
+ * `post:{id}` (anyone who may see the post: its new comments and reaction counts; not listed).
  * Presence (online or offline, and when last seen) is shared with a user's
  * accepted friends and with the people they share a conversation with (any, direct or group), never
  * across a block (whoever blocked), and with nobody while the user has `showPresence` off (updateMe).
@@ -98,4 +100,18 @@ export const notificationNew = serverEvent({
     'Sent to every device of the recipient with the item as it now stands: a collapsed item comes again with ' +
     'its new actors and counts (match it by id). Not sent for a muted conversation’s messages.',
   payload: NotificationNew,
+});
+
+export const postComment = serverEvent({
+  name: 'post:comment',
+  summary: 'A new comment or reply on a post you are viewing',
+  description: 'Sent to the `post:{id}` room, never to anyone across a block with the comment’s author. `myReaction` is null.',
+  payload: Comment,
+});
+
+export const postReactions = serverEvent({
+  name: 'post:reactions',
+  summary: 'The reaction counts of a post you are viewing changed',
+  description: 'Sent to the `post:{id}` room after each reaction, changed reaction or withdrawal.',
+  payload: z.object({ postId: Uuid, reactions: ReactionCounts }).meta({ id: 'PostReactionsChanged' }),
 });

@@ -53,6 +53,10 @@ async function mayEnter(services: Services, user: AuthUser, room: string, action
     case 'group':
       // Members only, whatever the group's visibility: the room carries what members say and do.
       return services.groups.isMember(id, user.id);
+    case 'post':
+      // Whoever may see the post follows its comments and reactions; who else does is not listed.
+      if (action === 'members') throw new ApiError('FORBIDDEN', 'Post rooms do not list who is reading');
+      return services.posts.isVisible(id, user.id);
     default:
       return false;
   }
@@ -74,6 +78,9 @@ export function lateRealtimePort(initial: RealtimePort = noRealtime): RealtimePo
     target: initial,
     toUsers(userIds, event, payload) {
       this.target.toUsers(userIds, event, payload);
+    },
+    toRoom(room, event, payload, exceptUserIds) {
+      this.target.toRoom(room, event, payload, exceptUserIds);
     },
     removeFromRoom(userIds, room) {
       this.target.removeFromRoom(userIds, room);

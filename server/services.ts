@@ -4,6 +4,7 @@ import type { Database } from './db/database';
 import { createConversationStore } from './services/conversations';
 import { createEventStore, type EventStore } from './services/events';
 import { createGroupService, type GroupService } from './services/groups';
+import { createPostService, type PostService } from './services/posts';
 import { createRsvpService, type RsvpService } from './services/rsvps';
 import { createMessageStore } from './services/messages';
 import { createMessagingService, type MessagingService } from './services/messaging';
@@ -28,6 +29,8 @@ export interface Services {
   social: SocialService;
   /** Groups, their members, roles, requests and invitations. */
   groups: GroupService;
+  /** Posts, comments, reactions and the feed. */
+  posts: PostService;
   /** Other domains' services call `notify` when something happens to someone. */
   notifications: NotificationService;
   /** How services reach connected devices; events go nowhere until a real-time server is attached. */
@@ -60,6 +63,7 @@ export function createServices(
     notifications,
     social: createSocialService(database.db, notifications),
     groups: createGroupService(database.db, notifications, realtime),
+    posts: createPostService(database.db, notifications, realtime),
     realtime,
     revocations: options.revocations,
     tokens: options.tokens,

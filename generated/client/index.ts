@@ -246,6 +246,85 @@ export type SendMessageInput = CallOptions & { params: operations['sendMessage']
 export type SendMessageResult = Json<operations['sendMessage'], 201> extends { data: infer T } ? T : never;
 export type SendMessageErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CLIENT_KEY_REUSED' | 'CONVERSATION_READ_ONLY' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
+// createComment: POST /api/v1/posts/{postId}/comments
+export type CreateCommentInput = CallOptions & { params: operations['createComment']['parameters']['path'] } & { body: operations['createComment']['requestBody']['content']['application/json'] };
+export type CreateCommentResult = Json<operations['createComment'], 201> extends { data: infer T } ? T : never;
+export type CreateCommentErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// createPost: POST /api/v1/posts
+export type CreatePostInput = CallOptions & { body: operations['createPost']['requestBody']['content']['application/json'] };
+export type CreatePostResult = Json<operations['createPost'], 201> extends { data: infer T } ? T : never;
+export type CreatePostErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'FORBIDDEN' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// deleteComment: DELETE /api/v1/comments/{commentId}
+export type DeleteCommentInput = CallOptions & { params: operations['deleteComment']['parameters']['path'] };
+export type DeleteCommentResult = void;
+export type DeleteCommentErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'RATE_LIMITED' | 'INTERNAL';
+
+// deletePost: DELETE /api/v1/posts/{postId}
+export type DeletePostInput = CallOptions & { params: operations['deletePost']['parameters']['path'] };
+export type DeletePostResult = void;
+export type DeletePostErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'RATE_LIMITED' | 'INTERNAL';
+
+// getFeed: GET /api/v1/feed
+export type GetFeedInput = CallOptions & { query?: NonNullable<operations['getFeed']['parameters']['query']> };
+export type GetFeedItem = Json<operations['getFeed'], 200> extends { data: (infer T)[] } ? T : never;
+export type GetFeedResult = Page<GetFeedItem>;
+export type GetFeedErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// getPost: GET /api/v1/posts/{postId}
+export type GetPostInput = CallOptions & { params: operations['getPost']['parameters']['path'] };
+export type GetPostResult = Json<operations['getPost'], 200> extends { data: infer T } ? T : never;
+export type GetPostErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// listComments: GET /api/v1/posts/{postId}/comments
+export type ListCommentsInput = CallOptions & { params: operations['listComments']['parameters']['path'] } & { query?: NonNullable<operations['listComments']['parameters']['query']> };
+export type ListCommentsItem = Json<operations['listComments'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListCommentsResult = Page<ListCommentsItem>;
+export type ListCommentsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// listPostReactions: GET /api/v1/posts/{postId}/reactions
+export type ListPostReactionsInput = CallOptions & { params: operations['listPostReactions']['parameters']['path'] } & { query?: NonNullable<operations['listPostReactions']['parameters']['query']> };
+export type ListPostReactionsItem = Json<operations['listPostReactions'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListPostReactionsResult = Page<ListPostReactionsItem>;
+export type ListPostReactionsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// listUserPosts: GET /api/v1/users/{userId}/posts
+export type ListUserPostsInput = CallOptions & { params: operations['listUserPosts']['parameters']['path'] } & { query?: NonNullable<operations['listUserPosts']['parameters']['query']> };
+export type ListUserPostsItem = Json<operations['listUserPosts'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListUserPostsResult = Page<ListUserPostsItem>;
+export type ListUserPostsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// reactToComment: PUT /api/v1/comments/{commentId}/reaction
+export type ReactToCommentInput = CallOptions & { params: operations['reactToComment']['parameters']['path'] } & { body: operations['reactToComment']['requestBody']['content']['application/json'] };
+export type ReactToCommentResult = Json<operations['reactToComment'], 200> extends { data: infer T } ? T : never;
+export type ReactToCommentErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'RATE_LIMITED' | 'INTERNAL';
+
+// reactToPost: PUT /api/v1/posts/{postId}/reaction
+export type ReactToPostInput = CallOptions & { params: operations['reactToPost']['parameters']['path'] } & { body: operations['reactToPost']['requestBody']['content']['application/json'] };
+export type ReactToPostResult = Json<operations['reactToPost'], 200> extends { data: infer T } ? T : never;
+export type ReactToPostErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'RATE_LIMITED' | 'INTERNAL';
+
+// removeCommentReaction: DELETE /api/v1/comments/{commentId}/reaction
+export type RemoveCommentReactionInput = CallOptions & { params: operations['removeCommentReaction']['parameters']['path'] };
+export type RemoveCommentReactionResult = Json<operations['removeCommentReaction'], 200> extends { data: infer T } ? T : never;
+export type RemoveCommentReactionErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'RATE_LIMITED' | 'INTERNAL';
+
+// removePostReaction: DELETE /api/v1/posts/{postId}/reaction
+export type RemovePostReactionInput = CallOptions & { params: operations['removePostReaction']['parameters']['path'] };
+export type RemovePostReactionResult = Json<operations['removePostReaction'], 200> extends { data: infer T } ? T : never;
+export type RemovePostReactionErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'RATE_LIMITED' | 'INTERNAL';
+
+// updateComment: PATCH /api/v1/comments/{commentId}
+export type UpdateCommentInput = CallOptions & { params: operations['updateComment']['parameters']['path'] } & { body: operations['updateComment']['requestBody']['content']['application/json'] };
+export type UpdateCommentResult = Json<operations['updateComment'], 200> extends { data: infer T } ? T : never;
+export type UpdateCommentErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// updatePost: PATCH /api/v1/posts/{postId}
+export type UpdatePostInput = CallOptions & { params: operations['updatePost']['parameters']['path'] } & { body: operations['updatePost']['requestBody']['content']['application/json'] };
+export type UpdatePostResult = Json<operations['updatePost'], 200> extends { data: infer T } ? T : never;
+export type UpdatePostErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
 // getMe: GET /api/v1/users/me
 export type GetMeInput = CallOptions;
 export type GetMeResult = Json<operations['getMe'], 200> extends { data: infer T } ? T : never;
@@ -424,6 +503,21 @@ const operationsById = {
   listMessages: { operationId: 'listMessages', method: 'GET', path: '/api/v1/conversations/{conversationId}/messages', auth: true, paged: true },
   markRead: { operationId: 'markRead', method: 'POST', path: '/api/v1/conversations/{conversationId}/read', auth: true, paged: false },
   sendMessage: { operationId: 'sendMessage', method: 'POST', path: '/api/v1/conversations/{conversationId}/messages', auth: true, paged: false },
+  createComment: { operationId: 'createComment', method: 'POST', path: '/api/v1/posts/{postId}/comments', auth: true, paged: false },
+  createPost: { operationId: 'createPost', method: 'POST', path: '/api/v1/posts', auth: true, paged: false },
+  deleteComment: { operationId: 'deleteComment', method: 'DELETE', path: '/api/v1/comments/{commentId}', auth: true, paged: false },
+  deletePost: { operationId: 'deletePost', method: 'DELETE', path: '/api/v1/posts/{postId}', auth: true, paged: false },
+  getFeed: { operationId: 'getFeed', method: 'GET', path: '/api/v1/feed', auth: true, paged: true },
+  getPost: { operationId: 'getPost', method: 'GET', path: '/api/v1/posts/{postId}', auth: true, paged: false },
+  listComments: { operationId: 'listComments', method: 'GET', path: '/api/v1/posts/{postId}/comments', auth: true, paged: true },
+  listPostReactions: { operationId: 'listPostReactions', method: 'GET', path: '/api/v1/posts/{postId}/reactions', auth: true, paged: true },
+  listUserPosts: { operationId: 'listUserPosts', method: 'GET', path: '/api/v1/users/{userId}/posts', auth: true, paged: true },
+  reactToComment: { operationId: 'reactToComment', method: 'PUT', path: '/api/v1/comments/{commentId}/reaction', auth: true, paged: false },
+  reactToPost: { operationId: 'reactToPost', method: 'PUT', path: '/api/v1/posts/{postId}/reaction', auth: true, paged: false },
+  removeCommentReaction: { operationId: 'removeCommentReaction', method: 'DELETE', path: '/api/v1/comments/{commentId}/reaction', auth: true, paged: false },
+  removePostReaction: { operationId: 'removePostReaction', method: 'DELETE', path: '/api/v1/posts/{postId}/reaction', auth: true, paged: false },
+  updateComment: { operationId: 'updateComment', method: 'PATCH', path: '/api/v1/comments/{commentId}', auth: true, paged: false },
+  updatePost: { operationId: 'updatePost', method: 'PATCH', path: '/api/v1/posts/{postId}', auth: true, paged: false },
   getMe: { operationId: 'getMe', method: 'GET', path: '/api/v1/users/me', auth: true, paged: false },
   getUser: { operationId: 'getUser', method: 'GET', path: '/api/v1/users/{user}', auth: true, paged: false },
   searchUsers: { operationId: 'searchUsers', method: 'GET', path: '/api/v1/users', auth: true, paged: true },
@@ -743,6 +837,85 @@ export interface ApiClient {
     /** End a friendship: `DELETE /api/v1/friends/{userId}` */
     unfriend: ((input: UnfriendInput) => Promise<UnfriendResult>) & {
       isError: ErrorGuard<UnfriendErrorCode>;
+    };
+  };
+  /** Posts with mentions and hashtags, comments with one level of replies, reactions, and the home feed. */
+  posts: {
+    /** Comment on a post, or reply to a comment: `POST /api/v1/posts/{postId}/comments` */
+    createComment: ((input: CreateCommentInput) => Promise<CreateCommentResult>) & {
+      isError: ErrorGuard<CreateCommentErrorCode>;
+    };
+    /** Post something: `POST /api/v1/posts` */
+    createPost: ((input: CreatePostInput) => Promise<CreatePostResult>) & {
+      isError: ErrorGuard<CreatePostErrorCode>;
+    };
+    /** Delete a comment: `DELETE /api/v1/comments/{commentId}` */
+    deleteComment: ((input: DeleteCommentInput) => Promise<DeleteCommentResult>) & {
+      isError: ErrorGuard<DeleteCommentErrorCode>;
+    };
+    /** Delete a post: `DELETE /api/v1/posts/{postId}` */
+    deletePost: ((input: DeletePostInput) => Promise<DeletePostResult>) & {
+      isError: ErrorGuard<DeletePostErrorCode>;
+    };
+    /** My home feed: `GET /api/v1/feed` */
+    getFeed: ((input?: GetFeedInput) => Promise<GetFeedResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input?: GetFeedInput): AsyncIterable<Page<GetFeedItem>>;
+      /** Every item of every page. */
+      items(input?: GetFeedInput): AsyncIterable<GetFeedItem>;
+      isError: ErrorGuard<GetFeedErrorCode>;
+    };
+    /** Get one post: `GET /api/v1/posts/{postId}` */
+    getPost: ((input: GetPostInput) => Promise<GetPostResult>) & {
+      isError: ErrorGuard<GetPostErrorCode>;
+    };
+    /** List a post’s comments, or a comment’s replies: `GET /api/v1/posts/{postId}/comments` */
+    listComments: ((input: ListCommentsInput) => Promise<ListCommentsResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input: ListCommentsInput): AsyncIterable<Page<ListCommentsItem>>;
+      /** Every item of every page. */
+      items(input: ListCommentsInput): AsyncIterable<ListCommentsItem>;
+      isError: ErrorGuard<ListCommentsErrorCode>;
+    };
+    /** Who reacted to a post: `GET /api/v1/posts/{postId}/reactions` */
+    listPostReactions: ((input: ListPostReactionsInput) => Promise<ListPostReactionsResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input: ListPostReactionsInput): AsyncIterable<Page<ListPostReactionsItem>>;
+      /** Every item of every page. */
+      items(input: ListPostReactionsInput): AsyncIterable<ListPostReactionsItem>;
+      isError: ErrorGuard<ListPostReactionsErrorCode>;
+    };
+    /** List a dancer’s posts: `GET /api/v1/users/{userId}/posts` */
+    listUserPosts: ((input: ListUserPostsInput) => Promise<ListUserPostsResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input: ListUserPostsInput): AsyncIterable<Page<ListUserPostsItem>>;
+      /** Every item of every page. */
+      items(input: ListUserPostsInput): AsyncIterable<ListUserPostsItem>;
+      isError: ErrorGuard<ListUserPostsErrorCode>;
+    };
+    /** React to a comment: `PUT /api/v1/comments/{commentId}/reaction` */
+    reactToComment: ((input: ReactToCommentInput) => Promise<ReactToCommentResult>) & {
+      isError: ErrorGuard<ReactToCommentErrorCode>;
+    };
+    /** React to a post: `PUT /api/v1/posts/{postId}/reaction` */
+    reactToPost: ((input: ReactToPostInput) => Promise<ReactToPostResult>) & {
+      isError: ErrorGuard<ReactToPostErrorCode>;
+    };
+    /** Take back my reaction to a comment: `DELETE /api/v1/comments/{commentId}/reaction` */
+    removeCommentReaction: ((input: RemoveCommentReactionInput) => Promise<RemoveCommentReactionResult>) & {
+      isError: ErrorGuard<RemoveCommentReactionErrorCode>;
+    };
+    /** Take back my reaction to a post: `DELETE /api/v1/posts/{postId}/reaction` */
+    removePostReaction: ((input: RemovePostReactionInput) => Promise<RemovePostReactionResult>) & {
+      isError: ErrorGuard<RemovePostReactionErrorCode>;
+    };
+    /** Edit my comment: `PATCH /api/v1/comments/{commentId}` */
+    updateComment: ((input: UpdateCommentInput) => Promise<UpdateCommentResult>) & {
+      isError: ErrorGuard<UpdateCommentErrorCode>;
+    };
+    /** Edit my post: `PATCH /api/v1/posts/{postId}` */
+    updatePost: ((input: UpdatePostInput) => Promise<UpdatePostResult>) & {
+      isError: ErrorGuard<UpdatePostErrorCode>;
     };
   };
   /** Tango communities, schools, orchestras and city groups: members and roles, join requests, invitations, events. */
@@ -1201,6 +1374,106 @@ export function createClient(options: ClientOptions): ApiClient {
         (input: UnfriendInput): Promise<UnfriendResult> => transport.request<UnfriendResult>(operationsById.unfriend, input),
         {
           isError: errorOf<UnfriendErrorCode>('unfriend'),
+        },
+      ),
+    },
+    posts: {
+      createComment: Object.assign(
+        (input: CreateCommentInput): Promise<CreateCommentResult> => transport.request<CreateCommentResult>(operationsById.createComment, input),
+        {
+          isError: errorOf<CreateCommentErrorCode>('createComment'),
+        },
+      ),
+      createPost: Object.assign(
+        (input: CreatePostInput): Promise<CreatePostResult> => transport.request<CreatePostResult>(operationsById.createPost, input),
+        {
+          isError: errorOf<CreatePostErrorCode>('createPost'),
+        },
+      ),
+      deleteComment: Object.assign(
+        (input: DeleteCommentInput): Promise<DeleteCommentResult> => transport.request<DeleteCommentResult>(operationsById.deleteComment, input),
+        {
+          isError: errorOf<DeleteCommentErrorCode>('deleteComment'),
+        },
+      ),
+      deletePost: Object.assign(
+        (input: DeletePostInput): Promise<DeletePostResult> => transport.request<DeletePostResult>(operationsById.deletePost, input),
+        {
+          isError: errorOf<DeletePostErrorCode>('deletePost'),
+        },
+      ),
+      getFeed: Object.assign(
+        (input?: GetFeedInput): Promise<GetFeedResult> => transport.request<GetFeedResult>(operationsById.getFeed, input),
+        {
+          pages: (input?: GetFeedInput): AsyncIterable<Page<GetFeedItem>> => transport.pages<GetFeedItem>(operationsById.getFeed, input),
+          items: (input?: GetFeedInput): AsyncIterable<GetFeedItem> => transport.items<GetFeedItem>(operationsById.getFeed, input),
+          isError: errorOf<GetFeedErrorCode>('getFeed'),
+        },
+      ),
+      getPost: Object.assign(
+        (input: GetPostInput): Promise<GetPostResult> => transport.request<GetPostResult>(operationsById.getPost, input),
+        {
+          isError: errorOf<GetPostErrorCode>('getPost'),
+        },
+      ),
+      listComments: Object.assign(
+        (input: ListCommentsInput): Promise<ListCommentsResult> => transport.request<ListCommentsResult>(operationsById.listComments, input),
+        {
+          pages: (input: ListCommentsInput): AsyncIterable<Page<ListCommentsItem>> => transport.pages<ListCommentsItem>(operationsById.listComments, input),
+          items: (input: ListCommentsInput): AsyncIterable<ListCommentsItem> => transport.items<ListCommentsItem>(operationsById.listComments, input),
+          isError: errorOf<ListCommentsErrorCode>('listComments'),
+        },
+      ),
+      listPostReactions: Object.assign(
+        (input: ListPostReactionsInput): Promise<ListPostReactionsResult> => transport.request<ListPostReactionsResult>(operationsById.listPostReactions, input),
+        {
+          pages: (input: ListPostReactionsInput): AsyncIterable<Page<ListPostReactionsItem>> => transport.pages<ListPostReactionsItem>(operationsById.listPostReactions, input),
+          items: (input: ListPostReactionsInput): AsyncIterable<ListPostReactionsItem> => transport.items<ListPostReactionsItem>(operationsById.listPostReactions, input),
+          isError: errorOf<ListPostReactionsErrorCode>('listPostReactions'),
+        },
+      ),
+      listUserPosts: Object.assign(
+        (input: ListUserPostsInput): Promise<ListUserPostsResult> => transport.request<ListUserPostsResult>(operationsById.listUserPosts, input),
+        {
+          pages: (input: ListUserPostsInput): AsyncIterable<Page<ListUserPostsItem>> => transport.pages<ListUserPostsItem>(operationsById.listUserPosts, input),
+          items: (input: ListUserPostsInput): AsyncIterable<ListUserPostsItem> => transport.items<ListUserPostsItem>(operationsById.listUserPosts, input),
+          isError: errorOf<ListUserPostsErrorCode>('listUserPosts'),
+        },
+      ),
+      reactToComment: Object.assign(
+        (input: ReactToCommentInput): Promise<ReactToCommentResult> => transport.request<ReactToCommentResult>(operationsById.reactToComment, input),
+        {
+          isError: errorOf<ReactToCommentErrorCode>('reactToComment'),
+        },
+      ),
+      reactToPost: Object.assign(
+        (input: ReactToPostInput): Promise<ReactToPostResult> => transport.request<ReactToPostResult>(operationsById.reactToPost, input),
+        {
+          isError: errorOf<ReactToPostErrorCode>('reactToPost'),
+        },
+      ),
+      removeCommentReaction: Object.assign(
+        (input: RemoveCommentReactionInput): Promise<RemoveCommentReactionResult> => transport.request<RemoveCommentReactionResult>(operationsById.removeCommentReaction, input),
+        {
+          isError: errorOf<RemoveCommentReactionErrorCode>('removeCommentReaction'),
+        },
+      ),
+      removePostReaction: Object.assign(
+        (input: RemovePostReactionInput): Promise<RemovePostReactionResult> => transport.request<RemovePostReactionResult>(operationsById.removePostReaction, input),
+        {
+          isError: errorOf<RemovePostReactionErrorCode>('removePostReaction'),
+        },
+      ),
+      updateComment: Object.assign(
+        (input: UpdateCommentInput): Promise<UpdateCommentResult> => transport.request<UpdateCommentResult>(operationsById.updateComment, input),
+        {
+          isError: errorOf<UpdateCommentErrorCode>('updateComment'),
+        },
+      ),
+      updatePost: Object.assign(
+        (input: UpdatePostInput): Promise<UpdatePostResult> => transport.request<UpdatePostResult>(operationsById.updatePost, input),
+        {
+          isError: errorOf<UpdatePostErrorCode>('updatePost'),
         },
       ),
     },

@@ -33,6 +33,10 @@ export interface ServerEvents {
   'message:read': Schemas['ServerEventPayloads']['message:read'];
   /** You have a new notification, or one collapsed another */
   'notification:new': Schemas['ServerEventPayloads']['notification:new'];
+  /** A new comment or reply on a post you are viewing */
+  'post:comment': Schemas['ServerEventPayloads']['post:comment'];
+  /** The reaction counts of a post you are viewing changed */
+  'post:reactions': Schemas['ServerEventPayloads']['post:reactions'];
   /** Someone whose presence you see came online or went offline */
   'presence:update': Schemas['ServerEventPayloads']['presence:update'];
   /** Your access token expired: the server closes this connection */

@@ -5,6 +5,7 @@ import type * as events from '../../contracts/events';
 import type * as groups from '../../contracts/groups';
 import type * as health from '../../contracts/health';
 import type * as messages from '../../contracts/messages';
+import type * as posts from '../../contracts/posts';
 import type * as users from '../../contracts/users';
 import type * as notifications from '../../contracts/notifications';
 import type * as social from '../../contracts/social';
@@ -143,6 +144,40 @@ export interface SocialHandlers<S extends ServiceMap> {
   unfriend: HandlerFor<typeof social.unfriend, S>;
 }
 
+/** Posts with mentions and hashtags, comments with one level of replies, reactions, and the home feed. */
+export interface PostsHandlers<S extends ServiceMap> {
+  /** Comment on a post, or reply to a comment: `POST /api/v1/posts/{postId}/comments` */
+  createComment: HandlerFor<typeof posts.createComment, S>;
+  /** Post something: `POST /api/v1/posts` */
+  createPost: HandlerFor<typeof posts.createPost, S>;
+  /** Delete a comment: `DELETE /api/v1/comments/{commentId}` */
+  deleteComment: HandlerFor<typeof posts.deleteComment, S>;
+  /** Delete a post: `DELETE /api/v1/posts/{postId}` */
+  deletePost: HandlerFor<typeof posts.deletePost, S>;
+  /** My home feed: `GET /api/v1/feed` */
+  getFeed: HandlerFor<typeof posts.getFeed, S>;
+  /** Get one post: `GET /api/v1/posts/{postId}` */
+  getPost: HandlerFor<typeof posts.getPost, S>;
+  /** List a post’s comments, or a comment’s replies: `GET /api/v1/posts/{postId}/comments` */
+  listComments: HandlerFor<typeof posts.listComments, S>;
+  /** Who reacted to a post: `GET /api/v1/posts/{postId}/reactions` */
+  listPostReactions: HandlerFor<typeof posts.listPostReactions, S>;
+  /** List a dancer’s posts: `GET /api/v1/users/{userId}/posts` */
+  listUserPosts: HandlerFor<typeof posts.listUserPosts, S>;
+  /** React to a comment: `PUT /api/v1/comments/{commentId}/reaction` */
+  reactToComment: HandlerFor<typeof posts.reactToComment, S>;
+  /** React to a post: `PUT /api/v1/posts/{postId}/reaction` */
+  reactToPost: HandlerFor<typeof posts.reactToPost, S>;
+  /** Take back my reaction to a comment: `DELETE /api/v1/comments/{commentId}/reaction` */
+  removeCommentReaction: HandlerFor<typeof posts.removeCommentReaction, S>;
+  /** Take back my reaction to a post: `DELETE /api/v1/posts/{postId}/reaction` */
+  removePostReaction: HandlerFor<typeof posts.removePostReaction, S>;
+  /** Edit my comment: `PATCH /api/v1/comments/{commentId}` */
+  updateComment: HandlerFor<typeof posts.updateComment, S>;
+  /** Edit my post: `PATCH /api/v1/posts/{postId}` */
+  updatePost: HandlerFor<typeof posts.updatePost, S>;
+}
+
 /** Tango communities, schools, orchestras and city groups: members and roles, join requests, invitations, events. */
 export interface GroupsHandlers<S extends ServiceMap> {
   /** Let a dancer in: `POST /api/v1/groups/{groupId}/join-requests/{userId}/approve` */
@@ -190,5 +225,6 @@ export interface Handlers<S extends ServiceMap> {
   notifications: NotificationsHandlers<S>;
   health: HealthHandlers<S>;
   social: SocialHandlers<S>;
+  posts: PostsHandlers<S>;
   groups: GroupsHandlers<S>;
 }

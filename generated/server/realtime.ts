@@ -20,6 +20,8 @@ export const serverEvents: readonly ServerEvent[] = [
   realtime.messageNew,
   realtime.messageRead,
   realtime.notificationNew,
+  realtime.postComment,
+  realtime.postReactions,
   realtime.presenceChanged,
   realtime.tokenExpired,
 ];

@@ -7,6 +7,7 @@ import * as events from '../../contracts/events';
 import * as groups from '../../contracts/groups';
 import * as health from '../../contracts/health';
 import * as messages from '../../contracts/messages';
+import * as posts from '../../contracts/posts';
 import * as users from '../../contracts/users';
 import * as notifications from '../../contracts/notifications';
 import * as social from '../../contracts/social';
@@ -63,6 +64,21 @@ export function createRoutes<S extends ServiceMap>(handlers: Handlers<S>): Route
     { endpoint: messages.listMessages, handler: handlers.messages?.listMessages },
     { endpoint: messages.markRead, handler: handlers.messages?.markRead },
     { endpoint: messages.sendMessage, handler: handlers.messages?.sendMessage },
+    { endpoint: posts.createComment, handler: handlers.posts?.createComment },
+    { endpoint: posts.createPost, handler: handlers.posts?.createPost },
+    { endpoint: posts.deleteComment, handler: handlers.posts?.deleteComment },
+    { endpoint: posts.deletePost, handler: handlers.posts?.deletePost },
+    { endpoint: posts.getFeed, handler: handlers.posts?.getFeed },
+    { endpoint: posts.getPost, handler: handlers.posts?.getPost },
+    { endpoint: posts.listComments, handler: handlers.posts?.listComments },
+    { endpoint: posts.listPostReactions, handler: handlers.posts?.listPostReactions },
+    { endpoint: posts.listUserPosts, handler: handlers.posts?.listUserPosts },
+    { endpoint: posts.reactToComment, handler: handlers.posts?.reactToComment },
+    { endpoint: posts.reactToPost, handler: handlers.posts?.reactToPost },
+    { endpoint: posts.removeCommentReaction, handler: handlers.posts?.removeCommentReaction },
+    { endpoint: posts.removePostReaction, handler: handlers.posts?.removePostReaction },
+    { endpoint: posts.updateComment, handler: handlers.posts?.updateComment },
+    { endpoint: posts.updatePost, handler: handlers.posts?.updatePost },
     { endpoint: users.getMe, handler: handlers.users?.getMe },
     { endpoint: users.getUser, handler: handlers.users?.getUser },
     { endpoint: users.searchUsers, handler: handlers.users?.searchUsers },

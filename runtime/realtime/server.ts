@@ -75,7 +75,8 @@ export interface RealtimeOptions {
 export interface Realtime {
   io: Server;
   toUsers(userIds: readonly string[], event: string, payload: unknown): void;
-  toRoom(room: string, event: string, payload: unknown): void;
+  /** Sends a server event to every socket in a room, but the sockets of the users in `exceptUserIds`. */
+  toRoom(room: string, event: string, payload: unknown, exceptUserIds?: readonly string[]): void;
   /** Takes every socket of these users out of a room, on every instance (they lost the right to be in it). */
   removeFromRoom(userIds: readonly string[], room: string): void;
   /** Closes every socket of a session, on every instance. */
@@ -277,9 +278,9 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       if (!serverEventNames.has(event)) throw new Error(`"${event}" is not a server event of the contracts`);
       if (userIds.length > 0) io.to(userIds.map(userRoom)).emit(event, payload);
     },
-    toRoom(room, event, payload) {
+    toRoom(room, event, payload, exceptUserIds = []) {
       if (!serverEventNames.has(event)) throw new Error(`"${event}" is not a server event of the contracts`);
-      io.to(room).emit(event, payload);
+      io.to(room).except(exceptUserIds.map(userRoom)).emit(event, payload);
     },
     removeFromRoom(userIds, room) {
       if (userIds.length > 0) io.in(userIds.map(userRoom)).socketsLeave(room);

@@ -262,8 +262,12 @@ export const notificationKinds = [
   'message',
   'event_changed',
   'event_cancelled',
+  'post_mention',
+  'post_comment',
+  'comment_reply',
+  'post_reaction',
 ] as const;
-export const notificationTargetTypes = ['user', 'group', 'event', 'conversation'] as const;
+export const notificationTargetTypes = ['user', 'group', 'event', 'conversation', 'post'] as const;
 
 /**
  * One item of a user's notifications. While unread it collects every further notification of its
@@ -489,4 +493,101 @@ export const groupRequests = pgTable(
     index('group_requests_group_idx').on(table.groupId, table.kind, table.createdAt, table.userId),
     index('group_requests_user_idx').on(table.userId, table.kind, table.createdAt, table.groupId),
   ],
+);
+
+export const postVisibilities = ['public', 'friends', 'group'] as const;
+export type PostVisibility = (typeof postVisibilities)[number];
+export const reactionKinds = ['like', 'love', 'tango', 'laugh', 'sad'] as const;
+export type ReactionKind = (typeof reactionKinds)[number];
+
+/** Reaction counts, kept by triggers on the reaction tables (0010_posts.sql); never written by the app. */
+const reactionCounts = () => ({
+  likeCount: integer('like_count').notNull().default(0),
+  loveCount: integer('love_count').notNull().default(0),
+  tangoCount: integer('tango_count').notNull().default(0),
+  laughCount: integer('laugh_count').notNull().default(0),
+  sadCount: integer('sad_count').notNull().default(0),
+});
+
+/** Posts, comments and reactions (0010_posts.sql). */
+export const posts = pgTable(
+  'posts',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    authorId: uuid('author_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    body: text('body').notNull(),
+    mentionIds: uuid('mention_ids').array().notNull().default(sql`'{}'`),
+    hashtags: text('hashtags').array().notNull().default(sql`'{}'`),
+    visibility: text('visibility', { enum: postVisibilities }).notNull(),
+    groupId: uuid('group_id').references(() => groups.id, { onDelete: 'cascade' }),
+    eventId: uuid('event_id').references(() => events.id, { onDelete: 'set null' }),
+    city: text('city'),
+    commentCount: integer('comment_count').notNull().default(0),
+    ...reactionCounts(),
+    /** The insert's own clock: the feed's order. */
+    createdAt: instant('created_at').notNull().default(sql`clock_timestamp()`),
+    editedAt: instant('edited_at'),
+  },
+  (table) => [
+    index('posts_author_created_idx').on(table.authorId, table.createdAt, table.id),
+    index('posts_group_created_idx').on(table.groupId, table.createdAt, table.id).where(sql`${table.groupId} is not null`),
+  ],
+);
+
+export const comments = pgTable(
+  'comments',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    postId: uuid('post_id')
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    parentId: uuid('parent_id').references((): AnyPgColumn => comments.id, { onDelete: 'cascade' }),
+    authorId: uuid('author_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    body: text('body').notNull(),
+    replyCount: integer('reply_count').notNull().default(0),
+    ...reactionCounts(),
+    createdAt: instant('created_at').notNull().default(sql`clock_timestamp()`),
+    editedAt: instant('edited_at'),
+  },
+  (table) => [
+    index('comments_post_created_idx').on(table.postId, table.createdAt, table.id).where(sql`${table.parentId} is null`),
+    index('comments_parent_created_idx').on(table.parentId, table.createdAt, table.id).where(sql`${table.parentId} is not null`),
+  ],
+);
+
+export const postReactions = pgTable(
+  'post_reactions',
+  {
+    postId: uuid('post_id')
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: reactionKinds }).notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.postId, table.userId] }),
+    index('post_reactions_post_created_idx').on(table.postId, table.createdAt, table.userId),
+  ],
+);
+
+export const commentReactions = pgTable(
+  'comment_reactions',
+  {
+    commentId: uuid('comment_id')
+      .notNull()
+      .references(() => comments.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: reactionKinds }).notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.commentId, table.userId] })],
 );

@@ -9,7 +9,7 @@ import type { Services } from '../services';
 import { MFA_ACCOUNT_MAX_FAILURES, MFA_ACCOUNT_WINDOW_MS, MFA_CHALLENGE_MAX_FAILURES, type SessionStore } from '../services/sessions';
 import { inTransaction } from '../services/transaction';
 import type { UserRecord, UserStore } from '../services/users';
-import { toMe } from './user-views';
+import { toMe } from '../services/user-views';
 
 type Ctx = BaseContext<Services>;
 

@@ -3,7 +3,7 @@ import type { EventsHandlers } from '../../generated/server';
 import type { Services } from '../services';
 import type { EventRecord } from '../services/events';
 import type { Attendee, RsvpRecord } from '../services/rsvps';
-import { toUser } from './user-views';
+import { toUser } from '../services/user-views';
 
 export const events: EventsHandlers<Services> = {
   async listEvents({ query, page }, { eventStore, user }) {

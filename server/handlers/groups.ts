@@ -3,7 +3,7 @@ import { ApiError } from '../../runtime/server';
 import type { Services } from '../services';
 import type { GroupView, MemberRecord } from '../services/groups';
 import { toEvent } from './events';
-import { toUser } from './user-views';
+import { toUser } from '../services/user-views';
 
 function notSelf(callerId: string, userId: string) {
   if (callerId === userId) throw new ApiError('CANNOT_TARGET_SELF', 'Use leaveGroup for yourself');

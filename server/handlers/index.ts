@@ -6,7 +6,8 @@ import { groups } from './groups';
 import { health } from './health';
 import { messages } from './messages';
 import { notifications } from './notifications';
+import { posts } from './posts';
 import { social } from './social';
 import { users } from './users';
 
-export const handlers: Handlers<Services> = { auth, events, groups, health, messages, users, notifications, social };
+export const handlers: Handlers<Services> = { auth, events, groups, health, messages, users, notifications, posts, social };

@@ -2,7 +2,7 @@ import type { SocialHandlers } from '../../generated/server';
 import { ApiError } from '../../runtime/server';
 import type { Services } from '../services';
 import type { Connection, ConnectionPage } from '../services/social';
-import { toUser } from './user-views';
+import { toUser } from '../services/user-views';
 
 /** One answer for absent and hidden alike (see server/services/social.ts). */
 const noSuchUser = () => new ApiError('NOT_FOUND', 'No user with this id');

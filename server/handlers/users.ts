@@ -2,7 +2,7 @@ import { normalizeUsername } from '../../contracts/users';
 import type { UsersHandlers } from '../../generated/server';
 import { ApiError, unauthenticated } from '../../runtime/server';
 import type { Services } from '../services';
-import { toMe, toUser } from './user-views';
+import { toMe, toUser } from '../services/user-views';
 
 export const users: UsersHandlers<Services> = {
   async getMe(_input, { userStore, user }) {

@@ -33,6 +33,7 @@ export function useMessagingApp(backend: Backend) {
     toUsers(userIds, event, payload) {
       recorded.push({ userIds: [...userIds], event, payload: payload as Record<string, unknown> });
     },
+    toRoom() {},
     removeFromRoom() {},
   };
 

@@ -35,6 +35,7 @@ describeEachBackend('notifications API', (backend) => {
     toUsers(userIds, event, payload) {
       pushed.push({ userIds: [...userIds], event, payload: payload as (typeof pushed)[number]['payload'] });
     },
+    toRoom() {},
     removeFromRoom() {},
   };
 

@@ -1,4 +1,4 @@
-import type { UserRecord } from '../services/users';
+import type { UserRecord } from './users';
 
 /** What of a user leaves the API: the public profile, and the fuller view of oneself. */
 export function toUser(user: UserRecord) {
