@@ -23,23 +23,20 @@ export const events: EventsHandlers<Services> = {
     return toEvent(found(await eventStore.find(params.eventId, user?.id ?? null)));
   },
 
-  async createEvent({ body }, { eventStore, groups, user }) {
-    if (body.groupId !== undefined) {
-      const may = await groups.mayOrganize(user.id, body.groupId);
-      if (may === 'missing') throw fieldError('/body/groupId', 'unknown_group', 'No group with this id');
-      if (!may) throw new ApiError('FORBIDDEN', 'Only the group’s owner and admins create its events');
-    }
+  async createEvent({ body }, { eventStore, user }) {
     const created = await eventStore.create({
       ...body,
       organizerId: user.id,
       startsAt: new Date(body.startsAt),
       endsAt: new Date(body.endsAt),
     });
+    if (created === 'missing-group') throw fieldError('/body/groupId', 'unknown_group', 'No group with this id');
+    if (created === 'not-admin') throw new ApiError('FORBIDDEN', 'Only the group’s owner and admins create its events');
     return toEvent(created);
   },
 
-  async updateEvent({ params, body }, { eventStore, user }) {
-    const current = organizedBy(found(await eventStore.find(params.eventId, user.id)), user.id);
+  async updateEvent({ params, body }, { eventStore, groups, user }) {
+    const current = await mayChange(found(await eventStore.find(params.eventId, user.id)), user.id, groups);
     const startsAt = body.startsAt ? new Date(body.startsAt) : current.startsAt;
     const endsAt = body.endsAt ? new Date(body.endsAt) : current.endsAt;
     // The contract checks a patch that holds both times; one time alone is checked against the stored other.
@@ -51,8 +48,8 @@ export const events: EventsHandlers<Services> = {
     return toEvent(found(updated));
   },
 
-  async deleteEvent({ params }, { eventStore, user }) {
-    const current = organizedBy(found(await eventStore.find(params.eventId, user.id)), user.id);
+  async deleteEvent({ params }, { eventStore, groups, user }) {
+    const current = await mayChange(found(await eventStore.find(params.eventId, user.id)), user.id, groups);
     await eventStore.remove(current.id, user.id);
   },
 
@@ -80,8 +77,17 @@ function found(event: EventRecord | undefined): EventRecord {
   return event;
 }
 
-function organizedBy(event: EventRecord, userId: string): EventRecord {
-  if (event.organizerId !== userId) throw new ApiError('FORBIDDEN', 'Only the organizer of this event may change it');
+/**
+ * Who changes an event: its organizer; for a group's event, the group's owner and admins (the
+ * organizer too, while still one of them).
+ */
+async function mayChange(event: EventRecord, userId: string, groups: Services['groups']): Promise<EventRecord> {
+  if (event.groupId) {
+    const role = await groups.roleIn(event.groupId, userId);
+    if (role !== 'owner' && role !== 'admin') throw new ApiError('FORBIDDEN', 'Only the group’s owner and admins may change its events');
+  } else if (event.organizerId !== userId) {
+    throw new ApiError('FORBIDDEN', 'Only the organizer of this event may change it');
+  }
   return event;
 }
 

@@ -1,7 +1,7 @@
 import { and, asc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
 import type { AppDb } from '../db/database';
 import { after, toPage, type PageKey } from '../db/keyset';
-import { eventRsvps, events, type EventKind } from '../db/schema';
+import { eventRsvps, events, groupMembers, groups, type EventKind } from '../db/schema';
 import { eventVisibleTo } from './groups';
 import { type NotificationService, withNotifications } from './notifications';
 
@@ -43,7 +43,13 @@ export interface EventPage {
 }
 
 export interface EventStore {
-  create(input: NewEvent): Promise<EventRecord>;
+  /**
+   * With a `groupId`, the organizer must be the group's owner or an admin ('not-admin'; 'missing-group'
+   * for an unknown group), checked in the insert's transaction with the membership row locked, so a
+   * concurrent removal, demotion or deletion of the group waits for it or is seen by it.
+   */
+  create(input: NewEvent & { groupId?: null }): Promise<EventRecord>;
+  create(input: NewEvent): Promise<EventRecord | 'missing-group' | 'not-admin'>;
   /** The event, whoever asks (for the app's own checks). */
   get(id: string): Promise<EventRecord | undefined>;
   /** The event if the viewer may see it (null: signed out): a private group's events are for its members. */
@@ -73,27 +79,38 @@ async function attendeeIds(tx: Tx, eventId: string): Promise<string[]> {
 
 export function createEventStore(db: AppDb, notifications?: NotificationService): EventStore {
   return {
-    async create(input) {
-      const [created] = await db
-        .insert(events)
-        .values({
-          organizerId: input.organizerId,
-          title: input.title,
-          description: input.description,
-          kind: input.kind,
-          city: input.city,
-          country: input.country,
-          venue: input.venue,
-          startsAt: input.startsAt,
-          endsAt: input.endsAt,
-          capacity: input.capacity,
-          groupId: input.groupId,
-          updatedAt: databaseNow,
-        })
-        .returning();
-      if (!created) throw new Error('INSERT … RETURNING returned no row');
-      return created;
-    },
+    create: ((input: NewEvent) =>
+      db.transaction(async (tx) => {
+        if (input.groupId) {
+          const [group] = await tx.select({ id: groups.id }).from(groups).where(eq(groups.id, input.groupId)).for('key share');
+          if (!group) return 'missing-group' as const;
+          const [member] = await tx
+            .select({ role: groupMembers.role })
+            .from(groupMembers)
+            .where(and(eq(groupMembers.groupId, input.groupId), eq(groupMembers.userId, input.organizerId)))
+            .for('share');
+          if (member?.role !== 'owner' && member?.role !== 'admin') return 'not-admin' as const;
+        }
+        const [created] = await tx
+          .insert(events)
+          .values({
+            organizerId: input.organizerId,
+            title: input.title,
+            description: input.description,
+            kind: input.kind,
+            city: input.city,
+            country: input.country,
+            venue: input.venue,
+            startsAt: input.startsAt,
+            endsAt: input.endsAt,
+            capacity: input.capacity,
+            groupId: input.groupId,
+            updatedAt: databaseNow,
+          })
+          .returning();
+        if (!created) throw new Error('INSERT … RETURNING returned no row');
+        return created;
+      })) as EventStore['create'],
 
     async get(id) {
       const [found] = await db.select().from(events).where(eq(events.id, id));

@@ -142,9 +142,23 @@ function toView(row: ViewRow): GroupView {
  */
 export function createGroupService(db: AppDb, notifications?: NotificationService, realtime?: RealtimePort) {
   /** After a commit: the user's devices leave the group's room and its conversation's. */
-  function evict(groupId: string, conversationId: string | null, userIds: readonly string[]): void {
+  function evict(
+    groupId: string,
+    rooms: { conversationId: string | null; eventIds?: readonly string[] },
+    userIds: readonly string[],
+  ): void {
     realtime?.removeFromRoom(userIds, `group:${groupId}`);
-    if (conversationId) realtime?.removeFromRoom(userIds, `conversation:${conversationId}`);
+    if (rooms.conversationId) realtime?.removeFromRoom(userIds, `conversation:${rooms.conversationId}`);
+    for (const eventId of rooms.eventIds ?? []) realtime?.removeFromRoom(userIds, `event:${eventId}`);
+  }
+
+  /** What a member leaves behind: the group's conversation, and the rooms of a private group's events. */
+  async function roomsOf(tx: Tx, group: GroupRecord) {
+    const eventIds =
+      group.visibility === 'private'
+        ? (await tx.select({ id: events.id }).from(events).where(eq(events.groupId, group.id))).map((row) => row.id)
+        : [];
+    return { conversationId: await conversationOf(tx, group.id), eventIds };
   }
 
   async function conversationOf(tx: Tx, groupId: string): Promise<string | null> {
@@ -198,8 +212,24 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
     return member!;
   }
 
-  async function dropMember(tx: Tx, groupId: string, userId: string): Promise<void> {
+  /**
+   * Takes a member out: of the group, its conversation, the invitations they made, and, in a
+   * private group, their answers to its events (which they may no longer see).
+   */
+  async function dropMember(tx: Tx, group: GroupRecord, userId: string): Promise<void> {
+    const groupId = group.id;
     await tx.delete(groupMembers).where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId)));
+    await tx.delete(groupRequests).where(and(eq(groupRequests.groupId, groupId), eq(groupRequests.invitedBy, userId)));
+    if (group.visibility === 'private') {
+      await tx
+        .delete(eventRsvps)
+        .where(
+          and(
+            eq(eventRsvps.userId, userId),
+            sql`${eventRsvps.eventId} IN (SELECT ${events.id} FROM ${events} WHERE ${events.groupId} = ${groupId})`,
+          ),
+        );
+    }
     await tx
       .delete(conversationMembers)
       .where(
@@ -304,7 +334,7 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
 
     async update(actorId: string, groupId: string, patch: Partial<NewGroup>): Promise<GroupView> {
       return db.transaction(async (tx) => {
-        const { role } = await lockGroup(tx, groupId, actorId);
+        const { group, role } = await lockGroup(tx, groupId, actorId);
         requireAdmin(role, 'change it');
         await tx
           .update(groups)
@@ -318,6 +348,21 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
           })
           .where(eq(groups.id, groupId));
         if (patch.name !== undefined) await tx.update(conversations).set({ title: patch.name }).where(eq(conversations.groupId, groupId));
+        if (patch.visibility === 'private' && group.visibility === 'public') {
+          // What was open is now for members: invitations from plain members lapse, and outsiders' answers to its events go.
+          await tx.delete(groupRequests).where(
+            and(
+              eq(groupRequests.groupId, groupId),
+              eq(groupRequests.kind, 'invite'),
+              sql`NOT EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${groupMembers.groupId} = ${groupId}
+                  AND ${groupMembers.userId} = ${groupRequests.invitedBy} AND ${groupMembers.role} IN ('owner', 'admin'))`,
+            ),
+          );
+          await tx.delete(eventRsvps).where(
+            sql`${eventRsvps.eventId} IN (SELECT ${events.id} FROM ${events} WHERE ${events.groupId} = ${groupId})
+              AND NOT EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${groupMembers.groupId} = ${groupId} AND ${groupMembers.userId} = ${eventRsvps.userId})`,
+          );
+        }
         return (await view(tx, actorId, groupId))!;
       });
     },
@@ -343,7 +388,7 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
         await tx.delete(groups).where(eq(groups.id, groupId));
         return { memberIds, conversationId };
       });
-      evict(groupId, gone.conversationId, gone.memberIds);
+      evict(groupId, { conversationId: gone.conversationId }, gone.memberIds);
     },
 
     /** A member at once (public group, or invited), else a pending request the admins hear of. */
@@ -358,12 +403,23 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
           .select()
           .from(groupRequests)
           .where(and(eq(groupRequests.groupId, groupId), eq(groupRequests.userId, userId)));
-        if (group.visibility === 'public' || pending?.kind === 'invite') {
+        // An invitation counts while its maker may still invite: any member of a public group, an admin of a private one.
+        const inviterRole = pending?.kind === 'invite' && pending.invitedBy ? await roleOf(tx, groupId, pending.invitedBy) : null;
+        const invited = inviterRole !== null && (group.visibility === 'public' || ADMINS.includes(inviterRole));
+        if (group.visibility === 'public' || invited) {
           const member = await addMember(tx, groupId, userId, 'member');
           return { status: 'member', role: member.role, since: member.joinedAt };
         }
-        if (pending) return { status: 'requested', role: null, since: pending.createdAt };
-        const [request] = await tx.insert(groupRequests).values({ groupId, userId, kind: 'join' }).returning();
+        if (pending?.kind === 'join') return { status: 'requested', role: null, since: pending.createdAt };
+        // An invitation that no longer counts becomes the caller's own request.
+        const [request] = await tx
+          .insert(groupRequests)
+          .values({ groupId, userId, kind: 'join' })
+          .onConflictDoUpdate({
+            target: [groupRequests.groupId, groupRequests.userId],
+            set: { kind: 'join', invitedBy: null, createdAt: sql`now()` },
+          })
+          .returning();
         await tell(
           (await adminIds(tx, groupId)).map((admin) => ({
             userId: admin,
@@ -379,16 +435,16 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
     /** Leaves, withdraws a join request or declines an invitation; the owner cannot leave. */
     async leave(userId: string, groupId: string): Promise<void> {
       const left = await db.transaction(async (tx) => {
-        const { role } = await lockGroup(tx, groupId, userId);
+        const { group, role } = await lockGroup(tx, groupId, userId);
         if (role === 'owner') {
           throw new ApiError('OWNER_CANNOT_LEAVE', 'Hand the group to another member first (make them owner), or delete it');
         }
         await tx.delete(groupRequests).where(and(eq(groupRequests.groupId, groupId), eq(groupRequests.userId, userId)));
         if (!role) return null;
-        await dropMember(tx, groupId, userId);
-        return { conversationId: await conversationOf(tx, groupId) };
+        await dropMember(tx, group, userId);
+        return roomsOf(tx, group);
       });
-      if (left) evict(groupId, left.conversationId, [userId]);
+      if (left) evict(groupId, left, [userId]);
     },
 
     async invite(inviterId: string, groupId: string, userId: string): Promise<{ status: 'invited' | 'member'; since: Date }> {
@@ -442,7 +498,10 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
       return db.transaction(async (tx) => {
         const { role: mine } = await lockGroup(tx, groupId, actorId);
         if (mine !== 'owner') throw new ApiError('FORBIDDEN', 'Only the group’s owner may change roles');
-        if (!(await roleOf(tx, groupId, userId))) throw new ApiError('NOT_FOUND', 'No member with this id');
+        // Someone hidden by a block is answered as no member, like any id that is not one.
+        if (!(await roleOf(tx, groupId, userId)) || !(await visibleUser(tx, actorId, userId))) {
+          throw new ApiError('NOT_FOUND', 'No member with this id');
+        }
         // The old owner steps down first: the one-owner index holds at every statement.
         if (role === 'owner') {
           await tx
@@ -461,7 +520,7 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
     /** The owner removes anyone, an admin removes members; also withdraws an invitation. */
     async removeMember(actorId: string, groupId: string, userId: string): Promise<void> {
       const removed = await db.transaction(async (tx) => {
-        const { role: mine } = await lockGroup(tx, groupId, actorId);
+        const { group, role: mine } = await lockGroup(tx, groupId, actorId);
         requireAdmin(mine, 'remove members');
         const theirs = await roleOf(tx, groupId, userId);
         if (theirs && mine !== 'owner' && theirs !== 'member') throw new ApiError('FORBIDDEN', 'Only the owner may remove an admin');
@@ -469,10 +528,10 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
           .delete(groupRequests)
           .where(and(eq(groupRequests.groupId, groupId), eq(groupRequests.userId, userId), eq(groupRequests.kind, 'invite')));
         if (!theirs) return null;
-        await dropMember(tx, groupId, userId);
-        return { conversationId: await conversationOf(tx, groupId) };
+        await dropMember(tx, group, userId);
+        return roomsOf(tx, group);
       });
-      if (removed) evict(groupId, removed.conversationId, [userId]);
+      if (removed) evict(groupId, removed, [userId]);
     },
 
     async joinRequests(actorId: string, groupId: string, page: Page) {
@@ -565,13 +624,8 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
       return toPage(rows, page.limit);
     },
 
-    /** Whether the user may create events in the group: 'missing' for an unknown group. */
-    async mayOrganize(userId: string, groupId: string): Promise<boolean | 'missing'> {
-      const [group] = await db.select({ id: groups.id }).from(groups).where(eq(groups.id, groupId));
-      if (!group) return 'missing';
-      const role = await roleOf(db, groupId, userId);
-      return role !== null && ADMINS.includes(role);
-    },
+    /** The user's role in the group, null when not a member. */
+    roleIn: (groupId: string, userId: string) => roleOf(db, groupId, userId),
 
     /** Whether the user is a member: the `group:{id}` room's rule. */
     async isMember(groupId: string, userId: string): Promise<boolean> {

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { ApiError } from '../../runtime/server';
 import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
@@ -43,7 +43,16 @@ export function createRsvpService(db: AppDb, notifications?: NotificationService
         ended: sql<boolean>`${events.endsAt} <= now()`,
       })
       .from(events)
-      .where(and(eq(events.id, eventId), eventVisibleTo(userId)))
+      // Someone who answered may still withdraw after losing sight of it (left a private group, say).
+      .where(
+        and(
+          eq(events.id, eventId),
+          or(
+            eventVisibleTo(userId),
+            sql`EXISTS (SELECT 1 FROM ${eventRsvps} WHERE ${eventRsvps.eventId} = ${events.id} AND ${eventRsvps.userId} = ${userId})`,
+          ),
+        ),
+      )
       .for('update');
     if (!event) throw new ApiError('NOT_FOUND', 'No event with this id');
     if (event.ended) throw new ApiError('EVENT_ENDED', 'This event has ended');

@@ -2,7 +2,7 @@ import { and, desc, eq, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
-import { blocks, follows, friendRequests, friendships, users } from '../db/schema';
+import { blocks, follows, friendRequests, friendships, groupRequests, users } from '../db/schema';
 import { forgetNotificationsBetween, type NotificationService, withNotifications } from './notifications';
 import type { UserRecord } from './users';
 
@@ -313,6 +313,18 @@ export function createSocialService(db: AppDb, notifications?: NotificationServi
             ),
           );
         await tx.delete(friendRequests).where(requestBetween(blockerId, blockedId));
+        // Group invitations between the two lapse too: none may bring one into the other's group.
+        await tx
+          .delete(groupRequests)
+          .where(
+            and(
+              eq(groupRequests.kind, 'invite'),
+              or(
+                and(eq(groupRequests.userId, blockedId), eq(groupRequests.invitedBy, blockerId)),
+                and(eq(groupRequests.userId, blockerId), eq(groupRequests.invitedBy, blockedId)),
+              ),
+            ),
+          );
         await tx
           .delete(friendships)
           .where(

@@ -6,7 +6,7 @@ import { events as eventsTable } from '../../../server/db/schema';
 import { createEventStore, type EventFilter, type EventRecord, type EventStore, type NewEvent } from '../../../server/services/events';
 import { describeEachBackend } from '../../support/database';
 
-const event = (n: number): NewEvent => ({
+const event = (n: number): NewEvent & { groupId?: null } => ({
   organizerId: randomUUID(),
   title: `Practica ${n}`,
   kind: 'practica',

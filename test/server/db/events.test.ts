@@ -7,7 +7,7 @@ import { describeEachBackend } from '../../support/database';
 
 const organizerId = randomUUID();
 
-const milonga = (overrides: Partial<NewEvent> = {}): NewEvent => ({
+const milonga = (overrides: Partial<NewEvent> & { groupId?: null } = {}): NewEvent & { groupId?: null } => ({
   organizerId,
   title: 'Milonga Parakultural',
   kind: 'milonga',

@@ -424,6 +424,90 @@ describeEachBackend('groups API', (backend) => {
     });
   });
 
+  describe('what leaving, blocking and closing a group take away', () => {
+    const soon = () => ({
+      title: 'Práctica',
+      kind: 'practica',
+      city: 'Berlin',
+      startsAt: new Date(Date.now() + 24 * hour).toISOString(),
+      endsAt: new Date(Date.now() + 27 * hour).toISOString(),
+      capacity: 1,
+    });
+
+    it('a member removed from a private group loses their answers to its events, and the place is free again', async () => {
+      const [owner, ana, ben] = await dancers(3);
+      const { id } = await group(owner, { visibility: 'private' });
+      for (const who of [ana, ben]) {
+        await as(owner).put(`/groups/${id}/invitations/${who.id}`);
+        await join(who, id);
+      }
+      const event = (await as(owner).post('/events', { ...soon(), groupId: id })).body.data;
+      expect((await as(ana).put(`/events/${event.id}/rsvp`, { status: 'going' })).status).toBe(200);
+      expect((await as(ben).put(`/events/${event.id}/rsvp`, { status: 'going' })).body.code).toBe('EVENT_FULL');
+      await as(owner).delete(`/groups/${id}/members/${ana.id}`);
+      expect((await as(owner).get(`/events/${event.id}`)).body.data.goingCount).toBe(0);
+      expect((await as(ben).put(`/events/${event.id}/rsvp`, { status: 'going' })).status).toBe(200);
+      expect((await as(ana).get('/users/me/events')).body.data).toEqual([]);
+    });
+
+    it('invitations lapse with their maker’s right to invite, and with a block between the two', async () => {
+      const [owner, member, ana, ben, cleo] = await dancers(5);
+      const { id } = await group(owner);
+      await join(member, id);
+      await as(member).put(`/groups/${id}/invitations/${ana.id}`);
+      await as(member).put(`/groups/${id}/invitations/${ben.id}`);
+      await as(owner).patch(`/groups/${id}`, { visibility: 'private' });
+      // Ana's invitation came from a plain member: in a private group, joining is now a request.
+      expect((await join(ana, id)).body.data.status).toBe('requested');
+      await as(owner).put(`/groups/${id}/invitations/${cleo.id}`);
+      await as(cleo).put(`/blocks/${owner.id}`);
+      expect((await view(cleo, id)).myRequest).toBeNull();
+      expect((await join(cleo, id)).body.data.status).toBe('requested');
+      // A member who goes takes their invitations along.
+      await as(owner).put(`/groups/${id}/members/${member.id}/role`, { role: 'admin' });
+      await as(member).put(`/groups/${id}/invitations/${ben.id}`);
+      await as(owner).delete(`/groups/${id}/members/${member.id}`);
+      expect((await join(ben, id)).body.data.status).toBe('requested');
+    });
+
+    it('changing the role of someone hidden by a block is 404, as for someone who is no member', async () => {
+      const [owner, hidden] = await dancers(2);
+      const { id } = await group(owner);
+      await join(hidden, id);
+      await as(hidden).put(`/blocks/${owner.id}`);
+      const refused = await as(owner).put(`/groups/${id}/members/${hidden.id}/role`, { role: 'owner' });
+      const nobody = await as(owner).put(`/groups/${id}/members/${randomUUID()}/role`, { role: 'owner' });
+      expect([refused.status, refused.body.detail]).toEqual([404, nobody.body.detail]);
+      expect(await members(owner, id, { role: 'owner' })).toEqual([`${owner.id}:owner`]);
+    });
+
+    it('a group’s owner and admins change its events; an organizer who is no longer an admin does not', async () => {
+      const [owner, admin] = await dancers(2);
+      const { id } = await group(owner);
+      await join(admin, id);
+      await as(owner).put(`/groups/${id}/members/${admin.id}/role`, { role: 'admin' });
+      const event = (await as(admin).post('/events', { ...soon(), groupId: id })).body.data;
+      expect((await as(owner).patch(`/events/${event.id}`, { title: 'Del grupo' })).status).toBe(200);
+      await as(owner).put(`/groups/${id}/members/${admin.id}/role`, { role: 'member' });
+      expect((await as(admin).patch(`/events/${event.id}`, { title: 'Mía' })).status).toBe(403);
+      expect((await as(admin).delete(`/events/${event.id}`)).status).toBe(403);
+      expect((await as(owner).delete(`/events/${event.id}`)).status).toBe(204);
+    });
+
+    it('creating an event while its group is deleted never answers 500', async () => {
+      for (let round = 0; round < 4; round++) {
+        const owner = await dancer();
+        const { id } = await group(owner);
+        const [created, deleted] = await Promise.all([
+          as(owner).post('/events', { ...soon(), groupId: id }),
+          as(owner).delete(`/groups/${id}`),
+        ]);
+        expect(deleted.status).toBe(204);
+        expect([201, 400]).toContain(created.status);
+      }
+    });
+  });
+
   it('every write sends its per-user rate limit policy, and needs a signed-in user', async () => {
     const owner = await dancer();
     const { id } = await group(owner);
