@@ -5,7 +5,12 @@ import { connected, next, realtimeServerForFile, signUp } from '../support/realt
 const file = realtimeServerForFile();
 
 it('post:{id} pushes new comments and reaction counts to its viewers, never a comment across a block', async () => {
-  const [ana, ben, cleo, eve] = await Promise.all([1, 2, 3, 4].map(() => signUp(file.server.url)));
+  const [ana, ben, cleo, eve] = await Promise.all([
+    signUp(file.server.url),
+    signUp(file.server.url),
+    signUp(file.server.url),
+    signUp(file.server.url),
+  ]);
   const post = await ana.api.posts.createPost({ body: { body: 'Milonga esta noche', visibility: 'public' } });
   const friendsOnly = await ana.api.posts.createPost({ body: { body: 'Solo amigos', visibility: 'friends' } });
   await cleo.api.social.blockUser({ params: { userId: ben.id } });
