@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gte, lte, sql, type SQL } from 'drizzle-orm';
 import type { AppDb } from '../db/database';
 import { after, toPage, type PageKey } from '../db/keyset';
 import { eventRsvps, events, groupMembers, groups, type EventKind } from '../db/schema';
@@ -68,6 +68,23 @@ export interface EventStore {
 // instances still sort in the order they were written.
 const databaseNow = sql`now()`;
 
+/**
+ * An event's columns as the viewer sees them: its counts leave out the people across a block with
+ * the viewer, as its attendee list does (the stored counts, everyone's, are what capacity is checked
+ * against). Signed out, the stored counts. The subqueries name their columns with their tables: a
+ * one-table select writes its own unqualified.
+ */
+export function eventColumns(viewerId: string | null) {
+  const columns = getTableColumns(events);
+  if (viewerId === null) return columns;
+  const seen = (status: 'going' | 'interested') =>
+    sql<number>`("events"."${sql.raw(status)}_count" - (SELECT count(*)::int FROM event_rsvps h
+      WHERE h.event_id = "events"."id" AND h.status = ${status} AND h.user_id IN (
+        SELECT b.blocked_id FROM blocks b WHERE b.blocker_id = ${viewerId}
+        UNION ALL SELECT b.blocker_id FROM blocks b WHERE b.blocked_id = ${viewerId})))`.mapWith(Number);
+  return { ...columns, goingCount: seen('going'), interestedCount: seen('interested') };
+}
+
 /** What attendees are told about when it changes. */
 const NOTIFIED_FIELDS = ['title', 'city', 'country', 'venue', 'startsAt', 'endsAt'] as const;
 
@@ -119,7 +136,7 @@ export function createEventStore(db: AppDb, notifications?: NotificationService)
 
     async find(id, viewerId) {
       const [found] = await db
-        .select()
+        .select(eventColumns(viewerId))
         .from(events)
         .where(and(eq(events.id, id), eventVisibleTo(viewerId)));
       return found;
@@ -164,7 +181,7 @@ export function createEventStore(db: AppDb, notifications?: NotificationService)
       if (filter.to !== undefined) conditions.push(lte(events.startsAt, filter.to));
       if (filter.after) conditions.push(after(events.createdAt, events.id, filter.after));
       const rows = await db
-        .select()
+        .select(eventColumns(filter.viewerId ?? null))
         .from(events)
         .where(and(...conditions))
         .orderBy(asc(events.createdAt), asc(events.id))

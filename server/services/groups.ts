@@ -16,7 +16,7 @@ import {
   type GroupRole,
   type GroupVisibility,
 } from '../db/schema';
-import type { EventRecord } from './events';
+import { type EventRecord, eventColumns } from './events';
 import { type NotificationService, withNotifications } from './notifications';
 import type { RealtimePort } from './realtime-port';
 import { blockedEitherWay } from './social';
@@ -616,7 +616,7 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
     async events(viewerId: string | null, groupId: string, page: Page): Promise<{ items: EventRecord[]; next: PageKey | null }> {
       await requireReader(viewerId, groupId);
       const rows = await db
-        .select()
+        .select(eventColumns(viewerId))
         .from(events)
         .where(and(eq(events.groupId, groupId), page.after ? before(events.createdAt, events.id, page.after) : undefined))
         .orderBy(desc(events.createdAt), desc(events.id))

@@ -3,7 +3,7 @@ import { ApiError } from '../../runtime/server';
 import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
 import { eventRsvps, events, users, type RsvpStatus } from '../db/schema';
-import type { EventRecord } from './events';
+import { type EventRecord, eventColumns } from './events';
 import { eventVisibleTo } from './groups';
 import { type NotificationService, withNotifications } from './notifications';
 import { blockedEitherWay } from './social';
@@ -133,7 +133,7 @@ export function createRsvpService(db: AppDb, notifications?: NotificationService
       const organized = db.select({ id: events.id }).from(events).where(eq(events.organizerId, userId));
       const answered = db.select({ id: eventRsvps.eventId }).from(eventRsvps).where(eq(eventRsvps.userId, userId));
       const rows = await db
-        .select()
+        .select(eventColumns(userId))
         .from(events)
         .where(
           and(

@@ -253,7 +253,7 @@ describeEachBackend('event RSVPs', (backend) => {
     expect((await as(organizer).get(`/events/${id}/attendees`, { status: 'maybe' })).status).toBe(400);
   });
 
-  it('the attendee list leaves out people with a block between them and the viewer, either way', async () => {
+  it('the attendee list and its counts leave out people with a block between them and the viewer, either way', async () => {
     const [organizer, ana, ben, cleo] = [await dancer(), await dancer(), await dancer(), await dancer()];
     const { id } = await event(organizer);
     for (const who of [ana, ben, cleo]) await rsvp(who, id, 'going');
@@ -264,6 +264,16 @@ describeEachBackend('event RSVPs', (backend) => {
     expect(await listed(ana)).toEqual([cleo.id, ana.id]);
     expect(await listed(ben)).toEqual([cleo.id, ben.id]);
     expect(await listed(cleo)).toEqual([cleo.id, ben.id, ana.id]);
+    // The counts each sees agree with their list, wherever the event is read; the capacity counts everyone.
+    const going = async (viewer: Dancer | null) => {
+      const one = viewer ? await as(viewer).get(`/events/${id}`) : await request(test.app).get(`/api/v1/events/${id}`);
+      const mine = viewer ? (await as(viewer).get('/users/me/events')).body.data.find((e: { id: string }) => e.id === id) : undefined;
+      return [one.body.data.goingCount, mine?.goingCount];
+    };
+    expect(await going(ana)).toEqual([2, 2]);
+    expect(await going(ben)).toEqual([2, 2]);
+    expect(await going(cleo)).toEqual([3, 3]);
+    expect(await going(null)).toEqual([3, undefined]);
   });
 
   it('my events: those I organize or answered, newest first, and nobody else’s', async () => {
