@@ -107,13 +107,62 @@ export function createPostService(db: AppDb, notifications?: NotificationService
               .where(and(inArray(users.id, mentioned), viewerId === null ? undefined : sql`NOT ${blockedEitherWay(viewerId, users.id)}`))
           ).map((user) => [user.id, user.username]),
     );
+    const hidden = await hiddenCounts(executor, viewerId, 'posts', ids);
     const byId = new Map(rows.map((row) => [row.post.id, row]));
     return ids.flatMap((id) => {
       const row = byId.get(id);
       if (!row) return [];
       const mentions = row.post.mentionIds.flatMap((userId) => (names.has(userId) ? [{ userId, username: names.get(userId)! }] : []));
-      return [{ post: row.post, author: row.author, mentions, myReaction: row.myReaction }];
+      return [{ post: withoutHidden(row.post, hidden.get(id), 'commentCount'), author: row.author, mentions, myReaction: row.myReaction }];
     });
+  }
+
+  /**
+   * What the people across a block with the viewer add to the counts of these posts (or comments):
+   * their reactions by kind, and their comments (or replies). Subtracted, the counts agree with the
+   * lists the viewer sees; signed out, nothing is hidden.
+   */
+  async function hiddenCounts(executor: AppDb | Tx, viewerId: string | null, of: 'posts' | 'comments', ids: string[]) {
+    const hidden = new Map<string, { reactions: Partial<ReactionCounts>; children: number }>();
+    if (viewerId === null || ids.length === 0) return hidden;
+    const partners = sql`(SELECT b.blocked_id FROM blocks b WHERE b.blocker_id = ${viewerId}
+      UNION ALL SELECT b.blocker_id FROM blocks b WHERE b.blocked_id = ${viewerId})`;
+    const list = sql.join(
+      ids.map((id) => sql`${id}::uuid`),
+      sql`, `,
+    );
+    const [reactionTable, reactionKey, childKey] =
+      of === 'posts' ? [sql`post_reactions`, sql`post_id`, sql`post_id`] : [sql`comment_reactions`, sql`comment_id`, sql`parent_id`];
+    const { rows } = await executor.execute<{ id: string; kind: ReactionKind | null; n: number }>(sql`
+      SELECT ${reactionKey} AS id, kind, count(*)::int AS n FROM ${reactionTable}
+        WHERE ${reactionKey} IN (${list}) AND user_id IN ${partners} GROUP BY 1, 2
+      UNION ALL
+      SELECT ${childKey} AS id, NULL AS kind, count(*)::int AS n FROM comments
+        WHERE ${childKey} IN (${list}) AND author_id IN ${partners} GROUP BY 1`);
+    for (const row of rows) {
+      const entry = hidden.get(row.id) ?? { reactions: {}, children: 0 };
+      if (row.kind === null) entry.children += Number(row.n);
+      else entry.reactions[row.kind] = Number(row.n);
+      hidden.set(row.id, entry);
+    }
+    return hidden;
+  }
+
+  /** A row with the hidden counts taken off. */
+  function withoutHidden<
+    T extends { id: string; likeCount: number; loveCount: number; tangoCount: number; laughCount: number; sadCount: number },
+  >(row: T, hidden: { reactions: Partial<ReactionCounts>; children: number } | undefined, children: 'commentCount' | 'replyCount'): T {
+    if (!hidden) return row;
+    const r = hidden.reactions;
+    return {
+      ...row,
+      likeCount: row.likeCount - (r.like ?? 0),
+      loveCount: row.loveCount - (r.love ?? 0),
+      tangoCount: row.tangoCount - (r.tango ?? 0),
+      laughCount: row.laughCount - (r.laugh ?? 0),
+      sadCount: row.sadCount - (r.sad ?? 0),
+      [children]: (row as unknown as Record<string, number>)[children]! - hidden.children,
+    };
   }
 
   /** The post if the viewer may see it, else NOT_FOUND. */
@@ -167,13 +216,20 @@ export function createPostService(db: AppDb, notifications?: NotificationService
       viewerId === null
         ? sql<ReactionKind | null>`NULL`
         : sql<ReactionKind | null>`(SELECT r.kind FROM comment_reactions r WHERE r.comment_id = "comments"."id" AND r.user_id = ${viewerId})`;
-    return executor
+    const rows = await executor
       .select({ comment: comments, author: users, myReaction })
       .from(comments)
       .innerJoin(users, eq(users.id, comments.authorId))
       .where(where)
       .orderBy(order === 'asc' ? asc(comments.createdAt) : desc(comments.createdAt), asc(comments.id))
       .limit(limit);
+    const hidden = await hiddenCounts(
+      executor,
+      viewerId,
+      'comments',
+      rows.map((row) => row.comment.id),
+    );
+    return rows.map((row) => ({ ...row, comment: withoutHidden(row.comment, hidden.get(row.comment.id), 'replyCount') }));
   }
 
   /** Who is across a block with the user: a comment of theirs is never pushed to them. */
@@ -441,9 +497,9 @@ export function createPostService(db: AppDb, notifications?: NotificationService
           .onConflictDoUpdate({ target: [postReactions.postId, postReactions.userId], set: { kind, createdAt: sql`now()` } });
         if (!before) await tell({ userId: post.authorId, actorId: userId, kind: 'post_reaction', target: { type: 'post', id: postId } });
       });
-      const counts = await reactionCounts('posts', postId);
-      realtime?.toRoom(`post:${postId}`, 'post:reactions', { postId, reactions: counts });
-      return counts;
+      // The room hears the counts of everyone; the caller, as the post reads to them.
+      realtime?.toRoom(`post:${postId}`, 'post:reactions', { postId, reactions: await reactionCounts('posts', postId) });
+      return countsOf((await views(db, userId, [postId]))[0]!.post);
     },
 
     async reactToComment(userId: string, commentId: string, kind: ReactionKind | null): Promise<ReactionCounts> {
@@ -460,7 +516,7 @@ export function createPostService(db: AppDb, notifications?: NotificationService
             setWhere: sql`${commentReactions.kind} <> ${kind}`,
           });
       }
-      return reactionCounts('comments', commentId);
+      return countsOf((await commentViews(db, userId, eq(comments.id, commentId), 'asc', 1))[0]!.comment);
     },
 
     /** Who reacted, latest first; people across a block left out. */

@@ -218,8 +218,14 @@ describeEachBackend('posts API', (backend) => {
       const [ana, ben, troll] = await dancers(3);
       const { id } = await post(ana);
       const bad = (await as(troll).post(`/posts/${id}/comments`, { body: 'meh' })).body.data;
+      await as(troll).put(`/posts/${id}/reaction`, { kind: 'laugh' });
+      await as(ana).put(`/posts/${id}/reaction`, { kind: 'laugh' });
       await as(ben).put(`/blocks/${troll.id}`);
       expect((await as(ben).get(`/posts/${id}/comments`)).body.data).toEqual([]);
+      // Counts agree with what each may see: the troll's comment and reaction count for Ana, not for Ben.
+      expect((await as(ben).get(`/posts/${id}`)).body.data).toMatchObject({ commentCount: 0, reactions: { laugh: 1 } });
+      expect((await as(ana).get(`/posts/${id}`)).body.data).toMatchObject({ commentCount: 1, reactions: { laugh: 2 } });
+      expect((await as(ben).put(`/posts/${id}/reaction`, { kind: 'laugh' })).body.data).toMatchObject({ laugh: 2 });
       expect((await as(ana).get(`/posts/${id}/comments`)).body.data.map((c: { id: string }) => c.id)).toEqual([bad.id]);
       expect((await as(ben).post(`/posts/${id}/comments`, { body: 'x', parentId: bad.id })).status).toBe(400);
       expect((await as(ben).put(`/comments/${bad.id}/reaction`, { kind: 'sad' })).status).toBe(404);
