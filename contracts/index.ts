@@ -4,6 +4,7 @@ import * as events from './events';
 import * as groups from './groups';
 import * as health from './health';
 import * as realtime from './realtime';
+import * as memories from './memories';
 import * as messages from './messages';
 import * as notifications from './notifications';
 import * as posts from './posts';
@@ -47,13 +48,14 @@ export const api = defineApi({
     notifications: 'What happened to me: follows, friend requests, groups, RSVPs, messages; collapsed per kind and target, pushed live.',
     health: 'Service health for load balancers and monitors.',
     social: 'Follows, friends and blocks between dancers.',
+    memories: 'A dancer’s archive of tango moments: the day, the place, the event, the friends tagged; on this day.',
     posts: 'Posts with mentions and hashtags, comments with one level of replies, reactions, and the home feed.',
     groups: 'Tango communities, schools, orchestras and city groups: members and roles, join requests, invitations, events.',
   },
   basePath: '/api/v{version}',
   problemBaseUrl: 'https://mundotango.life/problems',
   errors: domainErrors,
-  modules: { auth, events, groups, health, messages, posts, realtime, users, notifications, social },
+  modules: { auth, events, groups, health, memories, messages, posts, realtime, users, notifications, social },
   realtime: {
     path: '/api/v1/realtime',
     description:

@@ -51,15 +51,23 @@ export const Conversation = z
     memberIds: z
       .array(Uuid)
       .max(MAX_INVITED_MEMBERS + 1)
-      .meta({ description: 'Every member, the caller included' }),
+      .meta({
+        description:
+          'Every member, the caller included; in a group conversation, less those with a block between them and the caller (whoever blocked)',
+      }),
     createdAt: Timestamp,
-    lastMessage: Message.nullable().meta({ description: 'The newest message; null while there is none' }),
-    unreadCount: z.number().int().min(0).meta({ description: 'Messages from others after the caller’s read marker' }),
+    lastMessage: Message.nullable().meta({ description: 'The newest message the caller sees (listMessages); null while there is none' }),
+    unreadCount: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: 'Messages from others after the caller’s read marker, of those the caller sees (listMessages)' }),
     readOnly: z.boolean().meta({
       description:
         'True for a direct conversation whose two members have a block between them, whichever of them blocked: ' +
         'both still read it and mark it read, neither can send (409 `CONVERSATION_READ_ONLY`). A group ' +
-        'conversation is never read-only: a block is between two people, not between them and the group',
+        'conversation is never read-only: a block is between two people, not between them and the group; there ' +
+        'each of the two no longer sees the other, as a member or in the messages',
     }),
   })
   .meta({
@@ -130,7 +138,8 @@ export const createConversation = endpoint({
     'conversation has exactly one other member and there is one per pair: starting it again answers 201 with ' +
     'the conversation that exists. An id with no user behind it is refused with 400, naming `/body/memberIds/{index}`; ' +
     'so is a user with a block between them and the caller, whichever blocked, even when a direct conversation ' +
-    'between the two exists (it stays readable, read-only, through its id).',
+    'between the two exists (it stays readable, read-only, through its id), and, in a group, the later named of ' +
+    'two users with a block between them.',
   tags: ['messages'],
   auth: 'user',
   body: NewConversation,
@@ -176,7 +185,9 @@ export const listMessages = endpoint({
   description:
     'Newest first. With `after` (a message id), the messages sent after that one instead, oldest first: what a ' +
     'device missed while offline. Either way the pages follow `cursor`; keep `after` in the query while paging ' +
-    '(the `Link` header does). An `after` that is not a message of this conversation is refused with 400. ' +
+    '(the `Link` header does). In a group conversation the messages of members with a block between them and the ' +
+    'caller (whoever blocked) are left out, as if never sent. An `after` that is not a message of this conversation ' +
+    'the caller sees is refused with 400. ' +
     membersOnly,
   tags: ['messages'],
   auth: 'user',
@@ -198,7 +209,8 @@ export const sendMessage = endpoint({
     'Idempotent by `clientKey` per sender: sending a key again (a retry after a lost answer, or from two tabs at ' +
     'once) stores nothing and answers 201 with the message stored the first time. The same key with another ' +
     'conversation or text is refused with 409 `CLIENT_KEY_REUSED`. Every member’s devices, the sender’s ' +
-    'included, receive the real-time `message:new` event once, and every other member who has not muted the ' +
+    'included, receive the real-time `message:new` event once (not a member across a block with the sender), and ' +
+    'every other member who has not muted the ' +
     'conversation gets a `message` notification (collapsed per conversation while unread; none across a block). ' +
     'A direct conversation with a block between its two members is read-only: 409 `CONVERSATION_READ_ONLY` for ' +
     'both, resends included; group conversations stay writable. ' +
@@ -220,8 +232,9 @@ export const markRead = endpoint({
   summary: 'Mark messages as read',
   description:
     'Moves the caller’s read marker forward to a message, never backward: marking an older message answers with ' +
-    'the marker where it stands. Members receive the real-time `message:read` event when the marker moves. A ' +
-    '`messageId` that is not a message of this conversation is refused with 400. ' +
+    'the marker where it stands. Members (not those across a block with the caller) receive the real-time ' +
+    '`message:read` event when the marker moves. A `messageId` that is not a message of this conversation the ' +
+    'caller sees is refused with 400. ' +
     membersOnly,
   tags: ['messages'],
   auth: 'user',

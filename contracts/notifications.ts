@@ -20,18 +20,19 @@ export const NotificationKind = z
     'post_comment',
     'comment_reply',
     'post_reaction',
+    'memory_tag',
   ])
   .meta({ id: 'NotificationKind', description: 'What happened' });
 
 export const NotificationTargetType = z
-  .enum(['user', 'group', 'event', 'conversation', 'post'])
+  .enum(['user', 'group', 'event', 'conversation', 'post', 'memory'])
   .meta({ id: 'NotificationTargetType', description: 'What kind of thing a notification is about' });
 
 export const NotificationTarget = z.object({ type: NotificationTargetType, id: Uuid }).meta({
   id: 'NotificationTarget',
   description:
     'What the notification is about: the recipient (`user`) for follows and friend requests, the group, ' +
-    'the event, the conversation, or the post (mentions, comments, replies and reactions)',
+    'the event, the conversation, the post (mentions, comments, replies and reactions), or the memory (tags)',
 });
 
 const NotificationActor = z

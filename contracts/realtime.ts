@@ -11,8 +11,9 @@ import { Comment, ReactionCounts } from './posts';
  * member who leaves or is removed is taken out of the group's and its conversation's rooms at once),
  * `post:{id}` (anyone who may see the post: its new comments and reaction counts; not listed).
  * Presence (online or offline, and when last seen) is shared with a user's
- * accepted friends and with the people they share a conversation with (any, direct or group), never
- * across a block (whoever blocked), and with nobody while the user has `showPresence` off (updateMe).
+ * accepted friends and with the other members of a conversation once both of them have written in it
+ * (a group's own conversation never counts), never across a block (whoever blocked), and with nobody
+ * while the user has `showPresence` off (updateMe).
  * Every client event has a per-user rate limit: its own below, or the runtime's default.
  */
 export { joinRoom, leaveRoom, roomMembers, tokenExpired } from '../runtime/contract';
@@ -34,7 +35,9 @@ export const sendMessage = clientEvent({
 export const confirmReceipt = clientEvent({
   name: 'message:received',
   summary: 'Confirm a message arrived on this device',
-  description: 'The sender gets one `message:delivered` per recipient, however many devices confirm.',
+  description:
+    'The sender gets one `message:delivered` per recipient, however many devices confirm, and none across a block. ' +
+    '`NOT_FOUND` also for a message the confirming member does not see (listMessages).',
   payload: z.object({ messageId: Uuid }),
   ack: z.object({ messageId: Uuid }),
   errors: ['FORBIDDEN', 'NOT_FOUND'],
@@ -54,9 +57,10 @@ export const queryPresence = clientEvent({
   name: 'presence:query',
   summary: 'Ask who of some users is online',
   description:
-    'Answers for yourself and for the users whose presence you may see: your accepted friends and the people you ' +
-    'share a conversation with, unless a block stands between you (whoever blocked) or they turned `showPresence` ' +
-    'off. Anyone else reads as offline with `lastSeenAt` null, exactly like someone offline who was never seen.',
+    'Answers for yourself and for the users whose presence you may see: your accepted friends and the members of a ' +
+    'conversation in which both of you have written (being added to one is not enough, and a group’s own conversation ' +
+    'never counts), unless a block stands between you (whoever blocked) or they turned `showPresence` off. Anyone ' +
+    'else reads as offline with `lastSeenAt` null, exactly like someone offline who was never seen.',
   payload: z.object({ userIds: z.array(Uuid).min(1).max(100) }),
   ack: z.object({ users: z.array(Presence).max(100) }),
   // An app asks when it shows a list of people; live changes come as presence:update.
@@ -66,7 +70,9 @@ export const queryPresence = clientEvent({
 export const messageNew = serverEvent({
   name: 'message:new',
   summary: 'A message was posted in one of your conversations',
-  description: 'Sent to every device of every member, the sender’s other devices included.',
+  description:
+    'Sent to every device of every member, the sender’s other devices included, less the members with a block ' +
+    'between them and the sender (whoever blocked).',
   payload: Message,
 });
 
@@ -79,6 +85,7 @@ export const messageDelivered = serverEvent({
 export const messageRead = serverEvent({
   name: 'message:read',
   summary: 'A member read a conversation up to a message',
+  description: 'Sent to the members, less those with a block between them and the reader (whoever blocked).',
   payload: ReadReceipt,
 });
 
@@ -89,7 +96,8 @@ export const presenceChanged = serverEvent({
     'Sent to the people who may see the user’s presence (the rule of `presence:query`, from the user’s side): online ' +
     'with the first device, offline only when the last one leaves. Turning `showPresence` off sends `offline` with ' +
     '`lastSeenAt` null at once; turning it on sends the current status. Who is told is decided at each change: a new ' +
-    'friendship or conversation counts from the next one, and after a block nothing more is sent either way.',
+    'friendship, or a conversation both have now written in, counts from the next one, and after a block nothing more ' +
+    'is sent either way.',
   payload: Presence,
 });
 

@@ -12,9 +12,10 @@ import type { Services } from './services';
 import { noRealtime, type RealtimePort } from './services/realtime-port';
 
 /**
- * Mundo Tango's real time: message sending and receipts over the socket, room rules, presence
- * (who sees it is the presence service's rule: friends and conversation co-members, never across a
- * block, nobody while `showPresence` is off), and revoked sessions disconnected at once.
+ * Mundo Tango's real time: message sending and receipts over the socket, room rules, presence (who
+ * sees it is the presence service's rule: friends, and people who have both written in a
+ * conversation that is not a group's; never across a block, nobody while `showPresence` is off),
+ * and revoked sessions disconnected at once.
  */
 function realtimeHandlers(services: Services): RealtimeHandlers {
   const { messaging, presence } = services;

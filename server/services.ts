@@ -4,6 +4,7 @@ import type { Database } from './db/database';
 import { createConversationStore } from './services/conversations';
 import { createEventStore, type EventStore } from './services/events';
 import { createGroupService, type GroupService } from './services/groups';
+import { createMemoryService, type MemoryService } from './services/memories';
 import { createPostService, type PostService } from './services/posts';
 import { createRsvpService, type RsvpService } from './services/rsvps';
 import { createMessageStore } from './services/messages';
@@ -31,6 +32,8 @@ export interface Services {
   groups: GroupService;
   /** Posts, comments, reactions and the feed. */
   posts: PostService;
+  /** Memories and the friends tagged in them. */
+  memories: MemoryService;
   /** Other domains' services call `notify` when something happens to someone. */
   notifications: NotificationService;
   /** How services reach connected devices; events go nowhere until a real-time server is attached. */
@@ -64,6 +67,7 @@ export function createServices(
     social: createSocialService(database.db, notifications),
     groups: createGroupService(database.db, notifications, realtime),
     posts: createPostService(database.db, notifications, realtime),
+    memories: createMemoryService(database.db, notifications),
     realtime,
     revocations: options.revocations,
     tokens: options.tokens,

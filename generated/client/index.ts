@@ -214,6 +214,43 @@ export type GetHealthInput = CallOptions;
 export type GetHealthResult = Json<operations['getHealth'], 200> extends { data: infer T } ? T : never;
 export type GetHealthErrorCode = 'SERVICE_UNAVAILABLE' | 'RATE_LIMITED' | 'INTERNAL';
 
+// createMemory: POST /api/v1/memories
+export type CreateMemoryInput = CallOptions & { body: operations['createMemory']['requestBody']['content']['application/json'] };
+export type CreateMemoryResult = Json<operations['createMemory'], 201> extends { data: infer T } ? T : never;
+export type CreateMemoryErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// deleteMemory: DELETE /api/v1/memories/{memoryId}
+export type DeleteMemoryInput = CallOptions & { params: operations['deleteMemory']['parameters']['path'] };
+export type DeleteMemoryResult = void;
+export type DeleteMemoryErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'RATE_LIMITED' | 'INTERNAL';
+
+// getMemory: GET /api/v1/memories/{memoryId}
+export type GetMemoryInput = CallOptions & { params: operations['getMemory']['parameters']['path'] };
+export type GetMemoryResult = Json<operations['getMemory'], 200> extends { data: infer T } ? T : never;
+export type GetMemoryErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// listMemoriesOnThisDay: GET /api/v1/users/me/memories/on-this-day
+export type ListMemoriesOnThisDayInput = CallOptions & { query?: NonNullable<operations['listMemoriesOnThisDay']['parameters']['query']> };
+export type ListMemoriesOnThisDayItem = Json<operations['listMemoriesOnThisDay'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListMemoriesOnThisDayResult = Page<ListMemoriesOnThisDayItem>;
+export type ListMemoriesOnThisDayErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// listMyMemories: GET /api/v1/users/me/memories
+export type ListMyMemoriesInput = CallOptions & { query?: NonNullable<operations['listMyMemories']['parameters']['query']> };
+export type ListMyMemoriesItem = Json<operations['listMyMemories'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListMyMemoriesResult = Page<ListMyMemoriesItem>;
+export type ListMyMemoriesErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// removeMyMemoryTag: DELETE /api/v1/memories/{memoryId}/tags/me
+export type RemoveMyMemoryTagInput = CallOptions & { params: operations['removeMyMemoryTag']['parameters']['path'] };
+export type RemoveMyMemoryTagResult = void;
+export type RemoveMyMemoryTagErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'RATE_LIMITED' | 'INTERNAL';
+
+// updateMemory: PATCH /api/v1/memories/{memoryId}
+export type UpdateMemoryInput = CallOptions & { params: operations['updateMemory']['parameters']['path'] } & { body: operations['updateMemory']['requestBody']['content']['application/json'] };
+export type UpdateMemoryResult = Json<operations['updateMemory'], 200> extends { data: infer T } ? T : never;
+export type UpdateMemoryErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
 // createConversation: POST /api/v1/conversations
 export type CreateConversationInput = CallOptions & { body: operations['createConversation']['requestBody']['content']['application/json'] };
 export type CreateConversationResult = Json<operations['createConversation'], 201> extends { data: infer T } ? T : never;
@@ -497,6 +534,13 @@ const operationsById = {
   removeGroupMember: { operationId: 'removeGroupMember', method: 'DELETE', path: '/api/v1/groups/{groupId}/members/{userId}', auth: true, paged: false },
   updateGroup: { operationId: 'updateGroup', method: 'PATCH', path: '/api/v1/groups/{groupId}', auth: true, paged: false },
   getHealth: { operationId: 'getHealth', method: 'GET', path: '/api/v1/health', auth: false, paged: false },
+  createMemory: { operationId: 'createMemory', method: 'POST', path: '/api/v1/memories', auth: true, paged: false },
+  deleteMemory: { operationId: 'deleteMemory', method: 'DELETE', path: '/api/v1/memories/{memoryId}', auth: true, paged: false },
+  getMemory: { operationId: 'getMemory', method: 'GET', path: '/api/v1/memories/{memoryId}', auth: true, paged: false },
+  listMemoriesOnThisDay: { operationId: 'listMemoriesOnThisDay', method: 'GET', path: '/api/v1/users/me/memories/on-this-day', auth: true, paged: true },
+  listMyMemories: { operationId: 'listMyMemories', method: 'GET', path: '/api/v1/users/me/memories', auth: true, paged: true },
+  removeMyMemoryTag: { operationId: 'removeMyMemoryTag', method: 'DELETE', path: '/api/v1/memories/{memoryId}/tags/me', auth: true, paged: false },
+  updateMemory: { operationId: 'updateMemory', method: 'PATCH', path: '/api/v1/memories/{memoryId}', auth: true, paged: false },
   createConversation: { operationId: 'createConversation', method: 'POST', path: '/api/v1/conversations', auth: true, paged: false },
   getConversation: { operationId: 'getConversation', method: 'GET', path: '/api/v1/conversations/{conversationId}', auth: true, paged: false },
   listConversations: { operationId: 'listConversations', method: 'GET', path: '/api/v1/conversations', auth: true, paged: true },
@@ -837,6 +881,45 @@ export interface ApiClient {
     /** End a friendship: `DELETE /api/v1/friends/{userId}` */
     unfriend: ((input: UnfriendInput) => Promise<UnfriendResult>) & {
       isError: ErrorGuard<UnfriendErrorCode>;
+    };
+  };
+  /** A dancer’s archive of tango moments: the day, the place, the event, the friends tagged; on this day. */
+  memories: {
+    /** Keep a memory: `POST /api/v1/memories` */
+    createMemory: ((input: CreateMemoryInput) => Promise<CreateMemoryResult>) & {
+      isError: ErrorGuard<CreateMemoryErrorCode>;
+    };
+    /** Delete my memory: `DELETE /api/v1/memories/{memoryId}` */
+    deleteMemory: ((input: DeleteMemoryInput) => Promise<DeleteMemoryResult>) & {
+      isError: ErrorGuard<DeleteMemoryErrorCode>;
+    };
+    /** Get one memory: `GET /api/v1/memories/{memoryId}` */
+    getMemory: ((input: GetMemoryInput) => Promise<GetMemoryResult>) & {
+      isError: ErrorGuard<GetMemoryErrorCode>;
+    };
+    /** On this day: `GET /api/v1/users/me/memories/on-this-day` */
+    listMemoriesOnThisDay: ((input?: ListMemoriesOnThisDayInput) => Promise<ListMemoriesOnThisDayResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input?: ListMemoriesOnThisDayInput): AsyncIterable<Page<ListMemoriesOnThisDayItem>>;
+      /** Every item of every page. */
+      items(input?: ListMemoriesOnThisDayInput): AsyncIterable<ListMemoriesOnThisDayItem>;
+      isError: ErrorGuard<ListMemoriesOnThisDayErrorCode>;
+    };
+    /** List my memories, or those I am tagged in: `GET /api/v1/users/me/memories` */
+    listMyMemories: ((input?: ListMyMemoriesInput) => Promise<ListMyMemoriesResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input?: ListMyMemoriesInput): AsyncIterable<Page<ListMyMemoriesItem>>;
+      /** Every item of every page. */
+      items(input?: ListMyMemoriesInput): AsyncIterable<ListMyMemoriesItem>;
+      isError: ErrorGuard<ListMyMemoriesErrorCode>;
+    };
+    /** Untag myself from a memory: `DELETE /api/v1/memories/{memoryId}/tags/me` */
+    removeMyMemoryTag: ((input: RemoveMyMemoryTagInput) => Promise<RemoveMyMemoryTagResult>) & {
+      isError: ErrorGuard<RemoveMyMemoryTagErrorCode>;
+    };
+    /** Change my memory: `PATCH /api/v1/memories/{memoryId}` */
+    updateMemory: ((input: UpdateMemoryInput) => Promise<UpdateMemoryResult>) & {
+      isError: ErrorGuard<UpdateMemoryErrorCode>;
     };
   };
   /** Posts with mentions and hashtags, comments with one level of replies, reactions, and the home feed. */
@@ -1374,6 +1457,54 @@ export function createClient(options: ClientOptions): ApiClient {
         (input: UnfriendInput): Promise<UnfriendResult> => transport.request<UnfriendResult>(operationsById.unfriend, input),
         {
           isError: errorOf<UnfriendErrorCode>('unfriend'),
+        },
+      ),
+    },
+    memories: {
+      createMemory: Object.assign(
+        (input: CreateMemoryInput): Promise<CreateMemoryResult> => transport.request<CreateMemoryResult>(operationsById.createMemory, input),
+        {
+          isError: errorOf<CreateMemoryErrorCode>('createMemory'),
+        },
+      ),
+      deleteMemory: Object.assign(
+        (input: DeleteMemoryInput): Promise<DeleteMemoryResult> => transport.request<DeleteMemoryResult>(operationsById.deleteMemory, input),
+        {
+          isError: errorOf<DeleteMemoryErrorCode>('deleteMemory'),
+        },
+      ),
+      getMemory: Object.assign(
+        (input: GetMemoryInput): Promise<GetMemoryResult> => transport.request<GetMemoryResult>(operationsById.getMemory, input),
+        {
+          isError: errorOf<GetMemoryErrorCode>('getMemory'),
+        },
+      ),
+      listMemoriesOnThisDay: Object.assign(
+        (input?: ListMemoriesOnThisDayInput): Promise<ListMemoriesOnThisDayResult> => transport.request<ListMemoriesOnThisDayResult>(operationsById.listMemoriesOnThisDay, input),
+        {
+          pages: (input?: ListMemoriesOnThisDayInput): AsyncIterable<Page<ListMemoriesOnThisDayItem>> => transport.pages<ListMemoriesOnThisDayItem>(operationsById.listMemoriesOnThisDay, input),
+          items: (input?: ListMemoriesOnThisDayInput): AsyncIterable<ListMemoriesOnThisDayItem> => transport.items<ListMemoriesOnThisDayItem>(operationsById.listMemoriesOnThisDay, input),
+          isError: errorOf<ListMemoriesOnThisDayErrorCode>('listMemoriesOnThisDay'),
+        },
+      ),
+      listMyMemories: Object.assign(
+        (input?: ListMyMemoriesInput): Promise<ListMyMemoriesResult> => transport.request<ListMyMemoriesResult>(operationsById.listMyMemories, input),
+        {
+          pages: (input?: ListMyMemoriesInput): AsyncIterable<Page<ListMyMemoriesItem>> => transport.pages<ListMyMemoriesItem>(operationsById.listMyMemories, input),
+          items: (input?: ListMyMemoriesInput): AsyncIterable<ListMyMemoriesItem> => transport.items<ListMyMemoriesItem>(operationsById.listMyMemories, input),
+          isError: errorOf<ListMyMemoriesErrorCode>('listMyMemories'),
+        },
+      ),
+      removeMyMemoryTag: Object.assign(
+        (input: RemoveMyMemoryTagInput): Promise<RemoveMyMemoryTagResult> => transport.request<RemoveMyMemoryTagResult>(operationsById.removeMyMemoryTag, input),
+        {
+          isError: errorOf<RemoveMyMemoryTagErrorCode>('removeMyMemoryTag'),
+        },
+      ),
+      updateMemory: Object.assign(
+        (input: UpdateMemoryInput): Promise<UpdateMemoryResult> => transport.request<UpdateMemoryResult>(operationsById.updateMemory, input),
+        {
+          isError: errorOf<UpdateMemoryErrorCode>('updateMemory'),
         },
       ),
     },

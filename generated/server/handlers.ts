@@ -4,6 +4,7 @@ import type * as auth from '../../contracts/auth';
 import type * as events from '../../contracts/events';
 import type * as groups from '../../contracts/groups';
 import type * as health from '../../contracts/health';
+import type * as memories from '../../contracts/memories';
 import type * as messages from '../../contracts/messages';
 import type * as posts from '../../contracts/posts';
 import type * as users from '../../contracts/users';
@@ -144,6 +145,24 @@ export interface SocialHandlers<S extends ServiceMap> {
   unfriend: HandlerFor<typeof social.unfriend, S>;
 }
 
+/** A dancer’s archive of tango moments: the day, the place, the event, the friends tagged; on this day. */
+export interface MemoriesHandlers<S extends ServiceMap> {
+  /** Keep a memory: `POST /api/v1/memories` */
+  createMemory: HandlerFor<typeof memories.createMemory, S>;
+  /** Delete my memory: `DELETE /api/v1/memories/{memoryId}` */
+  deleteMemory: HandlerFor<typeof memories.deleteMemory, S>;
+  /** Get one memory: `GET /api/v1/memories/{memoryId}` */
+  getMemory: HandlerFor<typeof memories.getMemory, S>;
+  /** On this day: `GET /api/v1/users/me/memories/on-this-day` */
+  listMemoriesOnThisDay: HandlerFor<typeof memories.listMemoriesOnThisDay, S>;
+  /** List my memories, or those I am tagged in: `GET /api/v1/users/me/memories` */
+  listMyMemories: HandlerFor<typeof memories.listMyMemories, S>;
+  /** Untag myself from a memory: `DELETE /api/v1/memories/{memoryId}/tags/me` */
+  removeMyMemoryTag: HandlerFor<typeof memories.removeMyMemoryTag, S>;
+  /** Change my memory: `PATCH /api/v1/memories/{memoryId}` */
+  updateMemory: HandlerFor<typeof memories.updateMemory, S>;
+}
+
 /** Posts with mentions and hashtags, comments with one level of replies, reactions, and the home feed. */
 export interface PostsHandlers<S extends ServiceMap> {
   /** Comment on a post, or reply to a comment: `POST /api/v1/posts/{postId}/comments` */
@@ -225,6 +244,7 @@ export interface Handlers<S extends ServiceMap> {
   notifications: NotificationsHandlers<S>;
   health: HealthHandlers<S>;
   social: SocialHandlers<S>;
+  memories: MemoriesHandlers<S>;
   posts: PostsHandlers<S>;
   groups: GroupsHandlers<S>;
 }

@@ -6,6 +6,7 @@ import * as auth from '../../contracts/auth';
 import * as events from '../../contracts/events';
 import * as groups from '../../contracts/groups';
 import * as health from '../../contracts/health';
+import * as memories from '../../contracts/memories';
 import * as messages from '../../contracts/messages';
 import * as posts from '../../contracts/posts';
 import * as users from '../../contracts/users';
@@ -58,6 +59,13 @@ export function createRoutes<S extends ServiceMap>(handlers: Handlers<S>): Route
     { endpoint: groups.removeGroupMember, handler: handlers.groups?.removeGroupMember },
     { endpoint: groups.updateGroup, handler: handlers.groups?.updateGroup },
     { endpoint: health.getHealth, handler: handlers.health?.getHealth },
+    { endpoint: memories.createMemory, handler: handlers.memories?.createMemory },
+    { endpoint: memories.deleteMemory, handler: handlers.memories?.deleteMemory },
+    { endpoint: memories.getMemory, handler: handlers.memories?.getMemory },
+    { endpoint: memories.listMemoriesOnThisDay, handler: handlers.memories?.listMemoriesOnThisDay },
+    { endpoint: memories.listMyMemories, handler: handlers.memories?.listMyMemories },
+    { endpoint: memories.removeMyMemoryTag, handler: handlers.memories?.removeMyMemoryTag },
+    { endpoint: memories.updateMemory, handler: handlers.memories?.updateMemory },
     { endpoint: messages.createConversation, handler: handlers.messages?.createConversation },
     { endpoint: messages.getConversation, handler: handlers.messages?.getConversation },
     { endpoint: messages.listConversations, handler: handlers.messages?.listConversations },

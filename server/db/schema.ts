@@ -4,6 +4,7 @@ import {
   bigint,
   boolean,
   check,
+  date,
   index,
   integer,
   pgTable,
@@ -233,6 +234,7 @@ export const messages = pgTable(
   (table) => [
     uniqueIndex('messages_sender_client_key_idx').on(table.senderId, table.clientKey),
     index('messages_conversation_created_at_id_idx').on(table.conversationId, table.createdAt, table.id),
+    index('messages_conversation_sender_idx').on(table.conversationId, table.senderId),
   ],
 );
 
@@ -266,8 +268,9 @@ export const notificationKinds = [
   'post_comment',
   'comment_reply',
   'post_reaction',
+  'memory_tag',
 ] as const;
-export const notificationTargetTypes = ['user', 'group', 'event', 'conversation', 'post'] as const;
+export const notificationTargetTypes = ['user', 'group', 'event', 'conversation', 'post', 'memory'] as const;
 
 /**
  * One item of a user's notifications. While unread it collects every further notification of its
@@ -590,4 +593,43 @@ export const commentReactions = pgTable(
     createdAt: instant('created_at').notNull().defaultNow(),
   },
   (table) => [primaryKey({ columns: [table.commentId, table.userId] })],
+);
+
+export const memoryVisibilities = ['public', 'friends', 'private'] as const;
+export type MemoryVisibility = (typeof memoryVisibilities)[number];
+
+/** Memories and the friends tagged in them (0012_memories.sql). */
+export const memories = pgTable(
+  'memories',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    body: text('body').notNull().default(''),
+    /** A calendar day, kept as its ISO text (YYYY-MM-DD). */
+    happenedOn: date('happened_on', { mode: 'string' }).notNull(),
+    city: text('city'),
+    place: text('place'),
+    eventId: uuid('event_id').references(() => events.id, { onDelete: 'set null' }),
+    visibility: text('visibility', { enum: memoryVisibilities }).notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    editedAt: instant('edited_at'),
+  },
+  (table) => [index('memories_owner_day_idx').on(table.ownerId, table.happenedOn, table.id)],
+);
+
+export const memoryTags = pgTable(
+  'memory_tags',
+  {
+    memoryId: uuid('memory_id')
+      .notNull()
+      .references(() => memories.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.memoryId, table.userId] }), index('memory_tags_user_idx').on(table.userId, table.memoryId)],
 );

@@ -4,10 +4,11 @@ import { auth } from './auth';
 import { events } from './events';
 import { groups } from './groups';
 import { health } from './health';
+import { memories } from './memories';
 import { messages } from './messages';
 import { notifications } from './notifications';
 import { posts } from './posts';
 import { social } from './social';
 import { users } from './users';
 
-export const handlers: Handlers<Services> = { auth, events, groups, health, messages, users, notifications, posts, social };
+export const handlers: Handlers<Services> = { auth, events, groups, health, memories, messages, users, notifications, posts, social };

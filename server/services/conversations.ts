@@ -1,19 +1,33 @@
 import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
+import { alias, type PgColumn } from 'drizzle-orm/pg-core';
 import type { AppDb } from '../db/database';
 import { before, type PageKey } from '../db/keyset';
-import { conversationMembers, conversations, messages, users, type ConversationKind } from '../db/schema';
+import { blocks, conversationMembers, conversations, messages, users, type ConversationKind } from '../db/schema';
 import type { MessageRecord } from './messages';
 import { blockedEitherWay } from './social';
 
-/** Conversations, their members and the members' read markers: storage only, no rules. */
+/**
+ * Conversations, their members and the members' read markers: storage, and how one member sees a
+ * conversation. In a group conversation a member does not see the members across a block with
+ * them (whoever blocked), nor those members' messages: not in `memberIds`, the last message or the
+ * unread count (direct conversations keep both members and their history; a block makes them
+ * read-only instead).
+ */
 export type ConversationRecord = typeof conversations.$inferSelect;
+
+/** In a conversation of `kind`, whether `viewerId` does not see `other` (a member, or a message's sender). */
+function hiddenInConversation(kind: PgColumn, viewerId: string, other: PgColumn): SQL {
+  return sql`(${kind} = 'group' AND ${blockedEitherWay(viewerId, other)})`;
+}
 
 /** A conversation as one member sees it. */
 export interface ConversationView {
   conversation: ConversationRecord;
+  /** Less, in a group conversation, the members across a block with the viewer. */
   memberIds: string[];
+  /** The newest message the viewer sees. */
   lastMessage: MessageRecord | null;
+  /** Messages of others after the viewer's read marker, of those the viewer sees. */
   unreadCount: number;
   /** A direct conversation with a block between its two members. */
   readOnly: boolean;
@@ -26,7 +40,7 @@ export interface ReadMarker {
   readAt: Date;
 }
 
-export type Access = 'member' | 'not-member' | 'missing';
+export type Access = { is: 'member'; kind: ConversationKind } | { is: 'not-member' } | { is: 'missing' };
 
 /** One conversation per pair of people, whichever of them starts it. */
 export function directKey(a: string, b: string): string {
@@ -34,18 +48,21 @@ export function directKey(a: string, b: string): string {
 }
 
 export function createConversationStore(db: AppDb) {
-  const lastMessage = db
-    .select()
-    .from(messages)
-    .where(eq(messages.conversationId, conversations.id))
-    .orderBy(desc(messages.createdAt), desc(messages.id))
-    .limit(1)
-    .as('last_message');
   const unread = alias(messages, 'unread');
   const partner = alias(conversationMembers, 'partner');
 
   /** Every view query starts from the caller's membership rows, so it only ever sees their conversations. */
   async function views(userId: string, condition: SQL | undefined, limit: number): Promise<ConversationView[]> {
+    // Newest first through messages_conversation_created_at_id_idx, to the first the caller sees.
+    const lastMessage = db
+      .select()
+      .from(messages)
+      .where(
+        and(eq(messages.conversationId, conversations.id), sql`NOT ${hiddenInConversation(conversations.kind, userId, messages.senderId)}`),
+      )
+      .orderBy(desc(messages.createdAt), desc(messages.id))
+      .limit(1)
+      .as('last_message');
     const rows = await db
       .select({
         conversation: conversations,
@@ -61,6 +78,7 @@ export function createConversationStore(db: AppDb) {
           SELECT count(*)::int FROM ${messages} AS ${unread}
           WHERE ${unread.conversationId} = ${conversations.id}
             AND ${unread.senderId} <> ${conversationMembers.userId}
+            AND NOT ${hiddenInConversation(conversations.kind, userId, unread.senderId)}
             AND (${conversationMembers.lastReadCreatedAt} IS NULL
               OR (${unread.createdAt}, ${unread.id}) > (${conversationMembers.lastReadCreatedAt}, ${conversationMembers.lastReadMessageId}))
         )`,
@@ -76,17 +94,27 @@ export function createConversationStore(db: AppDb) {
       .where(and(eq(conversationMembers.userId, userId), condition))
       .orderBy(desc(conversations.lastActivityAt), desc(conversations.id))
       .limit(limit);
-    const members = await membersOf(rows.map((row) => row.conversation.id));
+    const members = await membersOf(
+      rows.map((row) => row.conversation.id),
+      userId,
+    );
     return rows.map((row) => ({ ...row, memberIds: members.get(row.conversation.id) ?? [] }));
   }
 
-  async function membersOf(conversationIds: string[]): Promise<Map<string, string[]>> {
+  /** The members of each conversation in the order they joined; with a viewer, as that viewer sees them. */
+  async function membersOf(conversationIds: string[], viewerId?: string): Promise<Map<string, string[]>> {
     const byConversation = new Map<string, string[]>();
     if (conversationIds.length === 0) return byConversation;
     const rows = await db
       .select({ conversationId: conversationMembers.conversationId, userId: conversationMembers.userId })
       .from(conversationMembers)
-      .where(inArray(conversationMembers.conversationId, conversationIds))
+      .innerJoin(conversations, eq(conversations.id, conversationMembers.conversationId))
+      .where(
+        and(
+          inArray(conversationMembers.conversationId, conversationIds),
+          viewerId ? sql`NOT ${hiddenInConversation(conversations.kind, viewerId, conversationMembers.userId)}` : undefined,
+        ),
+      )
       .orderBy(asc(conversationMembers.joinedAt), asc(conversationMembers.userId));
     for (const { conversationId, userId } of rows) {
       const list = byConversation.get(conversationId);
@@ -138,6 +166,16 @@ export function createConversationStore(db: AppDb) {
       return ids.filter((id) => !reachable.has(id));
     },
 
+    /** The blocks among `ids` (whoever blocked), as pairs in no particular order: by blocks_pkey. */
+    async blocksAmong(ids: string[]): Promise<[string, string][]> {
+      if (ids.length < 2) return [];
+      const rows = await db
+        .select({ blocker: blocks.blockerId, blocked: blocks.blockedId })
+        .from(blocks)
+        .where(and(inArray(blocks.blockerId, ids), inArray(blocks.blockedId, ids)));
+      return rows.map((row) => [row.blocker, row.blocked]);
+    },
+
     /** Whether a block stands between two users, whoever blocked. */
     async blockBetween(a: string, b: string, on: AppDb = db): Promise<boolean> {
       const [row] = await on
@@ -147,29 +185,47 @@ export function createConversationStore(db: AppDb) {
       return row !== undefined;
     },
 
-    /** A conversation's kind and members (in the order they joined), or undefined when there is none. */
-    async membership(conversationId: string, on: AppDb = db): Promise<{ kind: ConversationKind; memberIds: string[] } | undefined> {
+    /**
+     * A conversation's kind and members (in the order they joined), or undefined when there is none;
+     * `acrossBlock` are the members with a block between them and `userId` (whoever blocked), whom
+     * nothing `userId` does in it reaches.
+     */
+    async membership(
+      conversationId: string,
+      userId: string,
+      on: AppDb = db,
+    ): Promise<{ kind: ConversationKind; memberIds: string[]; acrossBlock: string[] } | undefined> {
       const rows = await on
-        .select({ kind: conversations.kind, userId: conversationMembers.userId })
+        .select({
+          kind: conversations.kind,
+          userId: conversationMembers.userId,
+          blocked: sql<boolean>`${blockedEitherWay(userId, conversationMembers.userId)}`,
+        })
         .from(conversations)
         .leftJoin(conversationMembers, eq(conversationMembers.conversationId, conversations.id))
         .where(eq(conversations.id, conversationId))
         .orderBy(asc(conversationMembers.joinedAt), asc(conversationMembers.userId));
       if (rows.length === 0) return undefined;
-      return { kind: rows[0]!.kind, memberIds: rows.flatMap((row) => (row.userId ? [row.userId] : [])) };
+      const members = rows.flatMap((row) => (row.userId ? [{ id: row.userId, blocked: row.blocked }] : []));
+      return {
+        kind: rows[0]!.kind,
+        memberIds: members.map((member) => member.id),
+        acrossBlock: members.filter((member) => member.blocked).map((member) => member.id),
+      };
     },
 
+    /** Whether the user is a member, and then the conversation's kind. */
     async access(conversationId: string, userId: string): Promise<Access> {
       const [row] = await db
-        .select({ member: conversationMembers.userId })
+        .select({ kind: conversations.kind, member: conversationMembers.userId })
         .from(conversations)
         .leftJoin(
           conversationMembers,
           and(eq(conversationMembers.conversationId, conversations.id), eq(conversationMembers.userId, userId)),
         )
         .where(eq(conversations.id, conversationId));
-      if (!row) return 'missing';
-      return row.member ? 'member' : 'not-member';
+      if (!row) return { is: 'missing' };
+      return row.member ? { is: 'member', kind: row.kind } : { is: 'not-member' };
     },
 
     async view(conversationId: string, userId: string): Promise<ConversationView | undefined> {

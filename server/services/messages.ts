@@ -1,7 +1,8 @@
 import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { AppDb } from '../db/database';
 import { after, before, toPage, type PageKey } from '../db/keyset';
-import { conversations, messageDeliveries, messages } from '../db/schema';
+import { conversations, messageDeliveries, messages, type ConversationKind } from '../db/schema';
+import { blockedEitherWay } from './social';
 
 /** Messages and their delivery confirmations: storage only, no rules. */
 export type MessageRecord = typeof messages.$inferSelect;
@@ -57,16 +58,39 @@ export function createMessageStore(db: AppDb) {
       return { message: existing, created: false };
     },
 
-    async get(id: string): Promise<MessageRecord | undefined> {
-      return (await db.select().from(messages).where(eq(messages.id, id)))[0];
+    /**
+     * A message, with its conversation's kind and whether a block stands between its sender and
+     * `viewerId` (whoever blocked).
+     */
+    async get(id: string, viewerId: string): Promise<{ message: MessageRecord; kind: ConversationKind; acrossBlock: boolean } | undefined> {
+      const [row] = await db
+        .select({
+          message: messages,
+          kind: conversations.kind,
+          acrossBlock: sql<boolean>`${blockedEitherWay(viewerId, messages.senderId)}`,
+        })
+        .from(messages)
+        .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+        .where(eq(messages.id, id));
+      return row;
     },
 
-    /** Newest first from `before`, or oldest first from `after`: one keyset page either way. */
+    /**
+     * Newest first from `before`, or oldest first from `after`: one keyset page either way, through
+     * messages_conversation_created_at_id_idx. With `hiddenFrom`, less the messages whose sender is
+     * across a block with that user (whoever blocked), probed by the blocks' keys.
+     */
     async list(
       conversationId: string,
-      page: { limit: number } & ({ newestFirst: true; before: PageKey | null } | { newestFirst: false; after: PageKey }),
+      page: { limit: number; hiddenFrom?: string } & (
+        | { newestFirst: true; before: PageKey | null }
+        | { newestFirst: false; after: PageKey }
+      ),
     ): Promise<{ items: MessageRecord[]; next: PageKey | null }> {
-      const inConversation = eq(messages.conversationId, conversationId);
+      const inConversation = and(
+        eq(messages.conversationId, conversationId),
+        page.hiddenFrom ? sql`NOT ${blockedEitherWay(page.hiddenFrom, messages.senderId)}` : undefined,
+      );
       const query = db
         .select()
         .from(messages)

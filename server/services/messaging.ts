@@ -22,17 +22,24 @@ import { lockPair } from './social';
  *   conversation NOT_FOUND.
  * - Blocks (whoever blocked) stand between two people, never between a person and a group: a user
  *   across a block cannot be named in a new conversation (answered as an unknown user, so the block
- *   is not revealed, also when their direct conversation exists), and a direct conversation between
- *   two people with a block between them is read-only (CONVERSATION_READ_ONLY on send; reading and
- *   marking read go on). Group conversations stay writable for everyone.
+ *   is not revealed, also when their direct conversation exists), nor can two people with a block
+ *   between them be put in one group conversation (the later of the two named is answered as an
+ *   unknown user), and a direct conversation between two people with a block between them is
+ *   read-only (CONVERSATION_READ_ONLY on send; reading and marking read go on). Group conversations
+ *   stay writable for everyone, but in one each member is blind to those across a block with them:
+ *   neither their membership (memberIds), their messages (listMessages, lastMessage, unreadCount;
+ *   one of their message ids reads as unknown), nor anything real time from them reaches the other.
  * - Inputs are validated at the edge with the schemas of contracts/messages.ts (NewMessage,
  *   MarkRead, NewConversation); this service checks what needs the database. Its field errors
  *   (VALIDATION_FAILED) point into the REST request: /body/memberIds/{i}, /body/messageId, /query/after.
  * - Everything returned is in its wire form (contracts/messages.ts): ids and ISO timestamps.
  * - Real-time events, sent through the RealtimePort to every device of each recipient:
- *     `message:new`       Message          to all members (the sender's other devices too), once per message
- *     `message:read`      ReadReceipt      to all members, when a read marker moves forward
- *     `message:delivered` DeliveryReceipt  to the sender, on a recipient's first delivery confirmation
+ *     `message:new`       Message          to all members (the sender's other devices too), once per message,
+ *                                          less those across a block with the sender
+ *     `message:read`      ReadReceipt      to all members, when a read marker moves forward, less those
+ *                                          across a block with the reader
+ *     `message:delivered` DeliveryReceipt  to the sender, on a recipient's first delivery confirmation,
+ *                                          unless a block stands between them
  * - A new message notifies every other member (`message` about the conversation, collapsed per
  *   conversation while unread; the notification service leaves out who muted it or is across a
  *   block), stored in the message's transaction and pushed once it committed.
@@ -52,7 +59,8 @@ export interface MessagingService {
   /**
    * Starts a conversation; the creator is always a member, and repeated ids count once. A direct
    * conversation has exactly one other member and exists once per pair: starting it again answers
-   * the existing one with `created: false`. A user across a block is refused as an unknown one.
+   * the existing one with `created: false`. A user across a block is refused as an unknown one, and
+   * so is the later named of two members with a block between them.
    */
   createConversation(input: {
     creatorId: string;
@@ -60,13 +68,14 @@ export interface MessagingService {
     memberIds: readonly string[];
     title?: string;
   }): Promise<{ conversation: Conversation; created: boolean }>;
-  /** One conversation as `userId` sees it (unread count, last message). */
+  /** One conversation as `userId` sees it (members, unread count, last message: less those across a block in a group). */
   getConversation(conversationId: string, userId: string): Promise<Conversation>;
   /** The user's conversations, most recently active first. `page.after` comes from a previous page's `next`. */
   listConversations(userId: string, page: { limit: number; after: PageKey | null }): Promise<Page<Conversation>>;
   /**
    * A conversation's messages, newest first; with `afterMessageId`, those sent after that message,
-   * oldest first (catch-up). `page.after` comes from a previous page's `next` in the same mode.
+   * oldest first (catch-up). `page.after` comes from a previous page's `next` in the same mode. In a
+   * group conversation, less the messages of senders across a block with the user.
    */
   listMessages(input: {
     conversationId: string;
@@ -78,7 +87,8 @@ export interface MessagingService {
    * Stores a message, idempotently by (sender, clientKey): a resend answers the stored message with
    * `created: false` and sends no event. The same key with another conversation or body is
    * CLIENT_KEY_REUSED; any send to a read-only conversation is CONVERSATION_READ_ONLY. On first
-   * store, `message:new` goes to every member and a `message` notification to every other one.
+   * store, `message:new` goes to every member not across a block with the sender, and a `message`
+   * notification to every other one (the notification service leaves out blocked pairs).
    */
   send(input: {
     conversationId: string;
@@ -93,8 +103,9 @@ export interface MessagingService {
   markRead(input: { conversationId: string; userId: string; messageId: string }): Promise<{ receipt: ReadReceipt; moved: boolean }>;
   /**
    * A recipient's device confirms a message arrived. True on the first confirmation of that user
-   * (then `message:delivered` goes to the sender); false for repeats and for the sender's own
-   * devices. NOT_FOUND for an unknown message, FORBIDDEN when the user is not a member.
+   * (then `message:delivered` goes to the sender); false for repeats, for the sender's own devices,
+   * and across a block (then nothing is recorded or sent). NOT_FOUND for an unknown message, or one
+   * the user does not see; FORBIDDEN when the user is not a member.
    */
   markDelivered(input: { messageId: string; userId: string }): Promise<boolean>;
   isMember(conversationId: string, userId: string): Promise<boolean>;
@@ -114,18 +125,20 @@ export function createMessagingService(deps: {
 }): MessagingService {
   const { db, conversations, messages, notifications, realtime } = deps;
 
-  async function requireMember(conversationId: string, userId: string): Promise<void> {
+  /** The conversation's kind, once the user is known to be a member. */
+  async function requireMember(conversationId: string, userId: string): Promise<ConversationKind> {
     const access = await conversations.access(conversationId, userId);
-    if (access === 'missing') throw new ApiError('NOT_FOUND', 'No conversation with this id');
-    if (access === 'not-member') throw new ApiError('FORBIDDEN', 'Only members may read or write this conversation');
+    if (access.is === 'missing') throw new ApiError('NOT_FOUND', 'No conversation with this id');
+    if (access.is === 'not-member') throw new ApiError('FORBIDDEN', 'Only members may read or write this conversation');
+    return access.kind;
   }
 
-  /** A message of this conversation, or a field error naming where its id came from. */
-  async function messageIn(conversationId: string, messageId: string, path: string): Promise<MessageRecord> {
-    const message = await messages.get(messageId);
-    if (message?.conversationId !== conversationId)
+  /** A message of this conversation that the user sees, or a field error naming where its id came from. */
+  async function messageIn(conversationId: string, userId: string, messageId: string, path: string): Promise<MessageRecord> {
+    const found = await messages.get(messageId, userId);
+    if (found?.message.conversationId !== conversationId || hidden(found))
       throw invalid([{ path, code: 'unknown_message', message: 'No message with this id in this conversation' }]);
-    return message;
+    return found.message;
   }
 
   async function viewOf(conversationId: string, userId: string): Promise<Conversation> {
@@ -143,6 +156,12 @@ export function createMessagingService(deps: {
       if (others.length === 0)
         throw invalid([{ path: '/body/memberIds', code: 'custom', message: 'A group needs at least one other member' }]);
       const unknown = new Set(await conversations.unreachableUsers(creatorId, others));
+      if (kind === 'group') {
+        // Of two members with a block between them, the later named is refused, as an unknown user.
+        const order = (id: string) => memberIds.indexOf(id);
+        const reachable = others.filter((id) => !unknown.has(id));
+        for (const [a, b] of await conversations.blocksAmong(reachable)) unknown.add(order(a) > order(b) ? a : b);
+      }
       if (unknown.size > 0) {
         throw invalid(
           memberIds.flatMap((id, index) =>
@@ -171,24 +190,30 @@ export function createMessagingService(deps: {
     },
 
     async listMessages({ conversationId, userId, afterMessageId, page }) {
-      await requireMember(conversationId, userId);
+      const kind = await requireMember(conversationId, userId);
+      const hiddenFrom = kind === 'group' ? userId : undefined;
       if (afterMessageId === undefined) {
-        const { items, next } = await messages.list(conversationId, { limit: page.limit, newestFirst: true, before: page.after });
+        const { items, next } = await messages.list(conversationId, {
+          limit: page.limit,
+          hiddenFrom,
+          newestFirst: true,
+          before: page.after,
+        });
         return { items: items.map(toMessage), next };
       }
-      const from = await messageIn(conversationId, afterMessageId, '/query/after');
+      const from = await messageIn(conversationId, userId, afterMessageId, '/query/after');
       // A page cursor is always further on than the message the catch-up started from.
       const start = page.after ?? { createdAt: from.createdAt, id: from.id };
-      const { items, next } = await messages.list(conversationId, { limit: page.limit, newestFirst: false, after: start });
+      const { items, next } = await messages.list(conversationId, { limit: page.limit, hiddenFrom, newestFirst: false, after: start });
       return { items: items.map(toMessage), next };
     },
 
     async send({ conversationId, senderId, clientKey, body }) {
       await requireMember(conversationId, senderId);
-      const { message, created, memberIds, told } = await db.transaction(async (tx) => {
-        const membership = await conversations.membership(conversationId, tx);
+      const { message, created, memberIds, acrossBlock, told } = await db.transaction(async (tx) => {
+        const membership = await conversations.membership(conversationId, senderId, tx);
         if (!membership) throw new ApiError('NOT_FOUND', 'No conversation with this id');
-        const { kind, memberIds } = membership;
+        const { kind, memberIds, acrossBlock } = membership;
         const partner = kind === 'direct' ? memberIds.find((id) => id !== senderId) : undefined;
         if (partner !== undefined) {
           // A block takes the same lock: a block and a send between the two take turns, so none gets in after it.
@@ -211,14 +236,14 @@ export function createMessagingService(deps: {
                 tx,
               )
             : [];
-        return { ...stored, memberIds, told };
+        return { ...stored, memberIds, acrossBlock, told };
       });
       if (!created && (message.conversationId !== conversationId || message.body !== body)) {
         throw new ApiError('CLIENT_KEY_REUSED', 'This clientKey was already used for another message; send a new one');
       }
       const wire = toMessage(message);
       if (created) {
-        realtime.toUsers(memberIds, 'message:new', wire);
+        realtime.toUsers(without(memberIds, acrossBlock), 'message:new', wire);
         notifications?.publish(told);
       }
       return { message: wire, created };
@@ -226,18 +251,23 @@ export function createMessagingService(deps: {
 
     async markRead({ conversationId, userId, messageId }) {
       await requireMember(conversationId, userId);
-      const message = await messageIn(conversationId, messageId, '/body/messageId');
+      const message = await messageIn(conversationId, userId, messageId, '/body/messageId');
       const { marker, moved } = await conversations.moveReadMarker(userId, message);
       const receipt = toReadReceipt(marker);
-      if (moved) realtime.toUsers(await conversations.memberIds(conversationId), 'message:read', receipt);
+      if (moved) {
+        const membership = await conversations.membership(conversationId, userId);
+        if (membership) realtime.toUsers(without(membership.memberIds, membership.acrossBlock), 'message:read', receipt);
+      }
       return { receipt, moved };
     },
 
     async markDelivered({ messageId, userId }) {
-      const message = await messages.get(messageId);
-      if (!message) throw new ApiError('NOT_FOUND', 'No message with this id');
+      const found = await messages.get(messageId, userId);
+      if (!found) throw new ApiError('NOT_FOUND', 'No message with this id');
+      const { message } = found;
       await requireMember(message.conversationId, userId);
-      if (message.senderId === userId) return false;
+      if (hidden(found)) throw new ApiError('NOT_FOUND', 'No message with this id');
+      if (message.senderId === userId || found.acrossBlock) return false;
       const deliveredAt = await messages.recordDelivery(messageId, userId);
       if (!deliveredAt) return false;
       const receipt: DeliveryReceipt = {
@@ -251,12 +281,21 @@ export function createMessagingService(deps: {
     },
 
     async isMember(conversationId, userId) {
-      return (await conversations.access(conversationId, userId)) === 'member';
+      return (await conversations.access(conversationId, userId)).is === 'member';
     },
 
     memberIds: (conversationId) => conversations.memberIds(conversationId),
     conversationIdsOf: (userId) => conversations.conversationIdsOf(userId),
   };
+}
+
+/** A message its viewer does not see: in a group conversation, from someone across a block with them. */
+function hidden(found: { kind: ConversationKind; acrossBlock: boolean }): boolean {
+  return found.kind === 'group' && found.acrossBlock;
+}
+
+function without(userIds: readonly string[], left: readonly string[]): string[] {
+  return left.length === 0 ? [...userIds] : userIds.filter((id) => !left.includes(id));
 }
 
 function invalid(errors: FieldError[]): ApiError {

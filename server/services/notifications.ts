@@ -44,6 +44,7 @@ export type NotifyInput = {
   | { kind: 'event_rsvp' | 'event_changed' | 'event_cancelled'; target: { type: 'event'; id: string } }
   | { kind: 'message'; target: { type: 'conversation'; id: string } }
   | { kind: 'post_mention' | 'post_comment' | 'comment_reply' | 'post_reaction'; target: { type: 'post'; id: string } }
+  | { kind: 'memory_tag'; target: { type: 'memory'; id: string } }
 );
 
 /** A stored notification as its recipient now sees it, ready to push. */

@@ -1,23 +1,26 @@
 import { inArray, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { PresenceStore } from '../../runtime/realtime';
 import type { AppDb } from '../db/database';
-import { blocks, conversationMembers, friendships, users } from '../db/schema';
+import { blocks, conversationMembers, conversations, friendships, messages, users } from '../db/schema';
 import type { RealtimePort } from './realtime-port';
 
 /**
  * Presence: who sees whether a user is online, and when they were last seen.
  *
- * The rule: a user's presence is seen by their accepted friends and by the people they share a
- * conversation with (any, direct or group), less anyone with a block between them (whoever
- * blocked), and by nobody while the user has `showPresence` off; everyone sees their own. To
- * anyone else a user reads as offline and never seen, which is also how a user who never connected
- * reads, so an answer does not tell which rule hid someone.
+ * The rule: a user's presence is seen by their accepted friends and by the people they talk with:
+ * the other members of a conversation both of them have written in (each sent at least one message
+ * there). Being put in a conversation is not enough (a stranger starting a direct conversation, or
+ * naming someone in a group, learns nothing until both wrote), and a group's own conversation
+ * (conversations.group_id set, which anyone joining a public group is in) never counts. Never
+ * across a block (whoever blocked), and by nobody while the user has `showPresence` off; everyone
+ * sees their own. To anyone else a user reads as offline and never seen, which is also how a user
+ * who never connected reads, so an answer does not tell which rule hid someone.
  *
- * Friendship, conversation membership and blocks all go both ways, so the people who may see a
+ * Friendship, the talk in a conversation and blocks all go both ways, so the people who may see a
  * user and the people that user may see are one set, their presence circle (`presenceCircle`, the
  * one query of the rule): a user's audience is their circle while they share their presence, and
  * of their circle they see those who share theirs. It is read at every push and query, so a new
- * friendship, conversation or block counts from the next one.
+ * friendship, a first answer in a conversation, or a block counts from the next one.
  */
 export interface Presence {
   userId: string;
@@ -55,7 +58,9 @@ interface CircleMember {
 /**
  * The user's presence circle (the rule above), restricted to `among` when given, as one query:
  * friendships and conversation_members are read by their primary keys and
- * conversation_members_user_idx, blocks probed by their indexes per member (test/server/presence-plans.test.ts).
+ * conversation_members_user_idx, each conversation by its key, whether each of the two wrote in it
+ * by messages_conversation_sender_idx (0011_presence_writers.sql), and blocks probed by their
+ * indexes per member (test/server/presence-plans.test.ts).
  */
 export function presenceCircleQuery(userId: string, among?: readonly string[]): SQL {
   const only = (column: SQLWrapper) => (among ? sql`AND ${inArray(column, [...among])}` : sql``);
@@ -66,8 +71,13 @@ export function presenceCircleQuery(userId: string, among?: readonly string[]): 
         WHERE ${friendships.userId} = ${userId} ${only(friendships.friendId)}
       UNION
       SELECT other.user_id FROM ${conversationMembers} AS mine
+        JOIN ${conversations} AS talk ON talk.id = mine.conversation_id AND talk.group_id IS NULL
         JOIN ${conversationMembers} AS other ON other.conversation_id = mine.conversation_id
         WHERE mine.user_id = ${userId} AND other.user_id <> ${userId} ${only(sql`other.user_id`)}
+          AND EXISTS (SELECT 1 FROM ${messages} AS written
+            WHERE written.conversation_id = mine.conversation_id AND written.sender_id = mine.user_id)
+          AND EXISTS (SELECT 1 FROM ${messages} AS answered
+            WHERE answered.conversation_id = other.conversation_id AND answered.sender_id = other.user_id)
     ) AS circle
     JOIN ${users} AS member ON member.id = circle.id
     JOIN ${users} AS self ON self.id = ${userId}

@@ -1,19 +1,28 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { connected, contacts, next, realtimeServerForFile, signUp } from '../support/realtime';
 
 /**
- * Who is online is shared with friends and with the people one shares a conversation with, and
- * with no one else: a stranger learns nothing, neither pushed nor asked. Starting a conversation
- * shares presence both ways at once; event rooms, which anyone signed in may join, do not list who
- * is in them. test/e2e/realtime-presence-rules.test.ts covers every rule.
+ * Who is online is shared with friends and with the members of a conversation both have written
+ * in, and with no one else: a stranger learns nothing, neither pushed nor asked. Starting a
+ * conversation shares nothing; once both wrote in it, presence is shared both ways. Event rooms,
+ * which anyone signed in may join, do not list who is in them. test/e2e/realtime-presence-rules.test.ts
+ * covers every rule, test/e2e/realtime-presence-cold.test.ts cold conversations and groups'.
  */
 const file = realtimeServerForFile();
 
+type Person = Awaited<ReturnType<typeof signUp>>;
+/** A message from `who` in the conversation: once both members wrote, they see each other. */
+const write = (who: Person, conversationId: string) =>
+  who.api.messages.sendMessage({ params: { conversationId }, body: { clientKey: randomUUID(), body: 'Hola' } });
+
 describe('presence between strangers', () => {
-  it('a stranger is told nothing and reads offline, never seen; a conversation shares presence both ways at once', async () => {
+  it('a stranger is told nothing and reads offline, never seen; a conversation shares presence both ways once both wrote', async () => {
     const [ana, ben, carla] = await Promise.all([signUp(file.server.url), signUp(file.server.url), signUp(file.server.url)]);
-    // Carla shares a conversation with Ben: when she hears he came online, the push was decided for everyone.
-    await carla.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ben.id] } });
+    // Carla talks with Ben: when she hears he came online, the push was decided for everyone.
+    const talk = await carla.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ben.id] } });
+    await write(carla, talk.id);
+    await write(ben, talk.id);
 
     const anaPhone = ana.device();
     const carlaPhone = carla.device();
@@ -34,8 +43,19 @@ describe('presence between strangers', () => {
       { userId: ana.id, status: 'offline', lastSeenAt: null },
     ]);
 
-    // Ana starts a conversation with Ben: nobody has written, and they already see each other.
-    await ana.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ben.id] } });
+    // Ana starts a conversation with Ben and writes: he has not answered, and neither sees the other.
+    const started = await ana.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ben.id] } });
+    await write(ana, started.id);
+    expect((await anaPhone.emit('presence:query', { userIds: [ben.id] })).users).toEqual([
+      { userId: ben.id, status: 'offline', lastSeenAt: null },
+    ]);
+    expect((await benPhone.emit('presence:query', { userIds: [ana.id] })).users).toEqual([
+      { userId: ana.id, status: 'offline', lastSeenAt: null },
+    ]);
+    expect(toAna).toEqual([]);
+
+    // Ben answers: now they see each other.
+    await write(ben, started.id);
     expect((await anaPhone.emit('presence:query', { userIds: [ben.id] })).users).toEqual([
       { userId: ben.id, status: 'online', lastSeenAt: null },
     ]);
@@ -51,7 +71,7 @@ describe('presence between strangers', () => {
 });
 
 describe('room:members of a conversation', () => {
-  it('lists every member who shares presence with who asks, written or not; not one behind a block, nor one who hides', async () => {
+  it('lists the members who talk with who asks (both wrote), not one silent, behind a block, or hiding', async () => {
     const url = file.server.url;
     const [ana, ben, carla, dario] = await Promise.all([signUp(url), signUp(url), signUp(url), signUp(url)]);
     const group = await ana.api.messages.createConversation({
@@ -69,7 +89,15 @@ describe('room:members of a conversation', () => {
     ];
     const members = async (device: (typeof devices)[0]) => (await device.emit('room:members', { room })).userIds;
 
-    // Nobody has written: every member sees every other.
+    // Nobody has written: every member sees only themself.
+    expect(await members(anaPhone)).toEqual([ana.id]);
+    expect(await members(benPhone)).toEqual([ben.id]);
+    // Everyone but Dario has: the writers see each other, Dario sees only himself, and nobody sees him.
+    for (const who of [ana, ben, carla]) await write(who, group.id);
+    expect(await members(anaPhone)).toEqual([ana.id, ben.id, carla.id].sort());
+    expect(await members(darioPhone)).toEqual([dario.id]);
+    // Once he writes, every member sees every other.
+    await write(dario, group.id);
     const everyone = [ana.id, ben.id, carla.id, dario.id].sort();
     for (const device of devices) expect(await members(device)).toEqual(everyone);
 

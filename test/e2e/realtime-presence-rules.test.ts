@@ -4,7 +4,8 @@ import { connected, realtimeServerForFile, storedUser } from '../support/realtim
 
 /**
  * The presence rules over real sockets and REST: a user's presence is seen by their accepted
- * friends and the people they share a conversation with, never across a block (either way), and
+ * friends and by the members of a conversation both of them have written in (never a group's own
+ * conversation: test/e2e/realtime-presence-cold.test.ts), never across a block (either way), and
  * by nobody while they have `showPresence` off. Whoever may not see someone reads them as offline
  * and never seen, exactly as a user who never connected reads.
  *
@@ -27,6 +28,11 @@ const settle = (ms = 250) => new Promise((resolve) => setTimeout(resolve, ms));
 async function befriend(a: User, b: User) {
   await a.api.social.sendFriendRequest({ params: { userId: b.id } });
   await b.api.social.acceptFriendRequest({ params: { userId: a.id } });
+}
+
+/** A message from `user` in the conversation: what, from both sides, makes it count for presence. */
+async function write(user: User, conversationId: string) {
+  await user.api.messages.sendMessage({ params: { conversationId }, body: { clientKey: randomUUID(), body: 'Hola' } });
 }
 
 async function seen(device: Device, user: { id: string }): Promise<Presence> {
@@ -100,30 +106,48 @@ describe('friends', () => {
 });
 
 describe('conversations', () => {
-  it('members of one conversation, direct or group, see each other from its start; members of different ones do not', async () => {
+  it('members of a conversation see each other once both wrote in it; being in it, or writing alone, is not enough', async () => {
     const [ana, ben, cai, dia] = await Promise.all([person(), person(), person(), person()]);
-    await ana.api.messages.createConversation({ body: { kind: 'group', title: 'Orquesta', memberIds: [ben.id, cai.id] } });
-    await dia.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ana.id] } });
+    const group = await ana.api.messages.createConversation({ body: { kind: 'group', title: 'Orquesta', memberIds: [ben.id, cai.id] } });
+    const direct = await dia.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ana.id] } });
+    // Ana and Ben talk in the group, Cai listens; Dia writes to Ana, who does not answer.
+    await write(ana, group.id);
+    await write(ben, group.id);
+    await write(dia, direct.id);
     const [anaPhone, benPhone, caiPhone, diaPhone] = await devices(ana, ben, cai, dia);
-    expect((await benPhone.emit('presence:query', { userIds: [ana.id, cai.id, dia.id] })).users).toEqual([
-      online(ana),
-      online(cai),
+    expect((await anaPhone.emit('presence:query', { userIds: [ben.id, cai.id, dia.id] })).users).toEqual([
+      online(ben),
+      unseen(cai),
       unseen(dia),
     ]);
-    expect((await diaPhone.emit('presence:query', { userIds: [ana.id, ben.id, cai.id, dia.id] })).users).toEqual([
+    expect((await benPhone.emit('presence:query', { userIds: [ana.id, cai.id, dia.id] })).users).toEqual([
       online(ana),
+      unseen(cai),
+      unseen(dia),
+    ]);
+    expect((await caiPhone.emit('presence:query', { userIds: [ana.id, ben.id] })).users).toEqual([unseen(ana), unseen(ben)]);
+    expect((await diaPhone.emit('presence:query', { userIds: [ana.id, ben.id, cai.id, dia.id] })).users).toEqual([
+      unseen(ana),
       unseen(ben),
       unseen(cai),
       online(dia),
     ]);
 
-    const toDia = pushesAbout(diaPhone, cai);
-    const told = [hears(anaPhone, cai, 'offline'), hears(benPhone, cai, 'offline')];
-    caiPhone.close();
+    // Cai writes too: from the next query and push on, the three see each other; Dia still sees none.
+    await write(cai, group.id);
+    expect((await caiPhone.emit('presence:query', { userIds: [ana.id, ben.id] })).users).toEqual([online(ana), online(ben)]);
+    const toDia = pushesAbout(diaPhone, ben);
+    const told = [hears(anaPhone, ben, 'offline'), hears(caiPhone, ben, 'offline')];
+    benPhone.close();
     await Promise.all(told);
-    expect(await seen(diaPhone, cai)).toEqual(unseen(cai));
+    expect(await seen(diaPhone, ben)).toEqual(unseen(ben));
     expect(toDia).toEqual([]);
-    [anaPhone, benPhone, diaPhone].forEach((device) => device.close());
+
+    // Ana answers Dia: now they see each other.
+    await write(ana, direct.id);
+    expect(await seen(diaPhone, ana)).toEqual(online(ana));
+    expect(await seen(anaPhone, dia)).toEqual(online(dia));
+    [anaPhone, caiPhone, diaPhone].forEach((device) => device.close());
   });
 });
 
@@ -131,7 +155,9 @@ describe('blocks', () => {
   it('a block hides presence both ways, over a friendship and a shared conversation, and stops further pushes', async () => {
     const [ana, ben, carla, dario] = await Promise.all([person(), person(), person(), person()]);
     await befriend(ana, ben);
-    await ana.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ben.id] } });
+    const direct = await ana.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ben.id] } });
+    await write(ana, direct.id);
+    await write(ben, direct.id);
     // Witnesses: Carla is told about Ben, Dario about Ana.
     await befriend(ben, carla);
     await befriend(ana, dario);

@@ -265,12 +265,20 @@ describeEachBackend('messages API: messages and read markers', (backend) => {
       expect((await messaging.memberIds(group.id)).sort()).toEqual([ana.id, ben.id, cai.id].sort());
       expect(await messaging.memberIds(randomUUID())).toEqual([]);
       expect(await messaging.conversationIdsOf(ana.id)).toEqual([direct.id, group.id].sort());
-      // Sharing a conversation, written in or not, shares presence both ways (test/e2e/realtime-presence-rules.test.ts has the rest).
+      // A conversation shares presence between two of its members once both wrote in it, not before
+      // (test/e2e/realtime-presence-rules.test.ts has the rest).
       const audience = async (who: { id: string }) => (await fx.services.presence.audienceOf(who.id)).sort();
+      for (const who of [ana, ben, cai, eve]) expect(await audience(who)).toEqual([]);
+      const say = (conversationId: string, senderId: string) =>
+        messaging.send({ conversationId, senderId, clientKey: randomUUID(), body: 'Presente' });
+      await say(direct.id, ben.id);
+      await say(group.id, ana.id);
+      await say(group.id, cai.id);
       expect(await audience(ana)).toEqual([ben.id, cai.id].sort());
-      expect(await audience(ben)).toEqual([ana.id, cai.id].sort());
-      expect(await audience(cai)).toEqual([ana.id, ben.id].sort());
+      expect(await audience(ben)).toEqual([ana.id]);
+      expect(await audience(cai)).toEqual([ana.id]);
       expect(await audience(eve)).toEqual([]);
+      expect(await fx.services.presence.visibleTo(ben.id, [ana.id, cai.id, eve.id])).toEqual([ana.id]);
     });
   });
 });

@@ -8,7 +8,8 @@ import { connected, startRealtimeServer, storedUser } from '../../support/realti
 /**
  * Blocks in messaging, over HTTP and the socket: a block (whoever made it) refuses new
  * conversations between the two as if the other did not exist, and makes their direct conversation
- * read-only for both while it stays readable; group conversations stay writable for everyone.
+ * read-only for both while it stays readable; group conversations stay writable for everyone (where
+ * each no longer sees the other: test/server/handlers/group-conversation-blocks.test.ts).
  */
 describeEachBackend('messaging across a block', (backend) => {
   let database: Database;
@@ -148,8 +149,12 @@ describeEachBackend('messaging across a block', (backend) => {
     expect((await benPhone.emit('message:send', { conversationId, clientKey: randomUUID(), body: 'Por el socket' })).conversationId).toBe(
       conversationId,
     );
-    const listed = await as(ana).get(`/conversations/${conversationId}/messages`);
-    expect(listed.body.data).toHaveLength(4);
+    // Each of the two no longer sees the other's messages there (test/server/handlers/group-conversation-blocks.test.ts).
+    const listed = async (who: User) =>
+      (await as(who).get(`/conversations/${conversationId}/messages`)).body.data as { senderId: string }[];
+    expect((await listed(ana)).map((m) => m.senderId).sort()).toEqual([ana.id, cai.id].sort());
+    expect(await listed(ben)).toHaveLength(3);
+    expect(await listed(cai)).toHaveLength(4);
     benPhone.close();
   });
 });
