@@ -97,7 +97,11 @@ export const EventPatch = EventFields.extend({
 })
   .partial()
   .refine(endAfterStart, endAfterStartIssue)
-  .meta({ id: 'EventPatch', description: 'Fields to change; `null` clears country, venue or capacity' });
+  .meta({
+    id: 'EventPatch',
+    description: 'Fields to change; `null` clears country, venue or capacity',
+    example: { venue: 'Salón Canning', capacity: 150 },
+  });
 
 const EventParams = z.object({ eventId: Uuid });
 

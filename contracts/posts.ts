@@ -85,9 +85,11 @@ export const NewPost = z
   })
   .meta({ id: 'NewPost', example: { body: 'What a night at @el.beso! #milonga #vals', visibility: 'public', city: 'Buenos Aires' } });
 
-export const PostPatch = z
-  .object({ body: postBody.optional(), city: city.nullable().optional() })
-  .meta({ id: 'PostPatch', description: 'The text (mentions and hashtags are read again) and the city; `null` clears the city' });
+export const PostPatch = z.object({ body: postBody.optional(), city: city.nullable().optional() }).meta({
+  id: 'PostPatch',
+  description: 'The text (mentions and hashtags are read again) and the city; `null` clears the city',
+  example: { body: 'What a night! #milonga', city: 'Buenos Aires' },
+});
 
 export const Comment = z
   .object({
@@ -267,7 +269,7 @@ export const updateComment = endpoint({
   tags: ['posts'],
   auth: 'user',
   params: CommentParams,
-  body: z.object({ body: commentBody }).meta({ id: 'CommentPatch' }),
+  body: z.object({ body: commentBody }).meta({ id: 'CommentPatch', example: { body: '¡Qué noche inolvidable!' } }),
   response: { status: 200, body: Comment },
   errors: ['NOT_FOUND', 'FORBIDDEN'],
   rateLimit: writes,
