@@ -9,6 +9,7 @@ import * as messages from './messages';
 import * as notifications from './notifications';
 import * as posts from './posts';
 import * as social from './social';
+import * as stories from './stories';
 import * as users from './users';
 
 /** Domain error codes, beside the runtime's own (runtime/contract/errors.ts). */
@@ -49,13 +50,14 @@ export const api = defineApi({
     health: 'Service health for load balancers and monitors.',
     social: 'Follows, friends and blocks between dancers.',
     memories: 'A dancer’s archive of tango moments: the day, the place, the event, the friends tagged; on this day.',
+    stories: 'Short-lived posts for followers and friends, gone 24 hours after posting; who saw them.',
     posts: 'Posts with mentions and hashtags, comments with one level of replies, reactions, and the home feed.',
     groups: 'Tango communities, schools, orchestras and city groups: members and roles, join requests, invitations, events.',
   },
   basePath: '/api/v{version}',
   problemBaseUrl: 'https://mundotango.life/problems',
   errors: domainErrors,
-  modules: { auth, events, groups, health, memories, messages, posts, realtime, users, notifications, social },
+  modules: { auth, events, groups, health, memories, messages, posts, realtime, users, notifications, social, stories },
   realtime: {
     path: '/api/v1/realtime',
     description:

@@ -17,6 +17,9 @@ import type { RealtimePort } from './services/realtime-port';
 import { createSessionStore } from './services/sessions';
 
 /** The Mundo Tango app: generated routes + handlers + services on the generic runtime. */
+/** How often each instance deletes expired stories (any number of instances may at once). */
+const STORY_SWEEP_MS = 5 * 60_000;
+
 export async function createMundoApp(options: {
   config: Config;
   database: Database;
@@ -65,6 +68,11 @@ export async function createMundoApp(options: {
     metricsAccess: metricsOnApiPort(config),
   });
   let realtime: Realtime | undefined;
+  // Expired stories are never served (reads compare with the database's clock); this only frees their rows.
+  const storySweep = setInterval(() => {
+    services.stories.deleteExpired().catch((error: unknown) => log.warn({ err: error }, 'expired stories not deleted'));
+  }, STORY_SWEEP_MS);
+  storySweep.unref();
   return {
     app,
     services,
@@ -76,6 +84,7 @@ export async function createMundoApp(options: {
       return realtime;
     },
     async close() {
+      clearInterval(storySweep);
       await realtime?.close();
       await revocations.close();
     },

@@ -14,6 +14,7 @@ import { createPresenceService, type PresenceService } from './services/presence
 import { noRealtime, type RealtimePort } from './services/realtime-port';
 import { createSessionStore, type SessionStore } from './services/sessions';
 import { createSocialService, type SocialService } from './services/social';
+import { createStoryService, type StoryService } from './services/stories';
 import { createUserStore, type UserStore } from './services/users';
 
 /** What every handler finds in its context beside the request: the app's stores and auth services. */
@@ -34,6 +35,8 @@ export interface Services {
   posts: PostService;
   /** Memories and the friends tagged in them. */
   memories: MemoryService;
+  /** Stories, gone 24 hours after posting. */
+  stories: StoryService;
   /** Other domains' services call `notify` when something happens to someone. */
   notifications: NotificationService;
   /** How services reach connected devices; events go nowhere until a real-time server is attached. */
@@ -68,6 +71,7 @@ export function createServices(
     groups: createGroupService(database.db, notifications, realtime),
     posts: createPostService(database.db, notifications, realtime),
     memories: createMemoryService(database.db, notifications),
+    stories: createStoryService(database.db),
     realtime,
     revocations: options.revocations,
     tokens: options.tokens,

@@ -494,6 +494,38 @@ export type UnfriendInput = CallOptions & { params: operations['unfriend']['para
 export type UnfriendResult = void;
 export type UnfriendErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'CANNOT_TARGET_SELF' | 'RATE_LIMITED' | 'INTERNAL';
 
+// createStory: POST /api/v1/stories
+export type CreateStoryInput = CallOptions & { body: operations['createStory']['requestBody']['content']['application/json'] };
+export type CreateStoryResult = Json<operations['createStory'], 201> extends { data: infer T } ? T : never;
+export type CreateStoryErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// deleteStory: DELETE /api/v1/stories/{storyId}
+export type DeleteStoryInput = CallOptions & { params: operations['deleteStory']['parameters']['path'] };
+export type DeleteStoryResult = void;
+export type DeleteStoryErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'INTERNAL';
+
+// getStory: GET /api/v1/stories/{storyId}
+export type GetStoryInput = CallOptions & { params: operations['getStory']['parameters']['path'] };
+export type GetStoryResult = Json<operations['getStory'], 200> extends { data: infer T } ? T : never;
+export type GetStoryErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// listStoryReels: GET /api/v1/stories
+export type ListStoryReelsInput = CallOptions & { query?: NonNullable<operations['listStoryReels']['parameters']['query']> };
+export type ListStoryReelsItem = Json<operations['listStoryReels'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListStoryReelsResult = Page<ListStoryReelsItem>;
+export type ListStoryReelsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// listStoryViewers: GET /api/v1/stories/{storyId}/viewers
+export type ListStoryViewersInput = CallOptions & { params: operations['listStoryViewers']['parameters']['path'] } & { query?: NonNullable<operations['listStoryViewers']['parameters']['query']> };
+export type ListStoryViewersItem = Json<operations['listStoryViewers'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListStoryViewersResult = Page<ListStoryViewersItem>;
+export type ListStoryViewersErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'INTERNAL';
+
+// markStorySeen: PUT /api/v1/stories/{storyId}/seen
+export type MarkStorySeenInput = CallOptions & { params: operations['markStorySeen']['parameters']['path'] };
+export type MarkStorySeenResult = void;
+export type MarkStorySeenErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'RATE_LIMITED' | 'INTERNAL';
+
 const operationsById = {
   changePassword: { operationId: 'changePassword', method: 'POST', path: '/api/v1/auth/password', auth: true, paged: false },
   confirmMfa: { operationId: 'confirmMfa', method: 'POST', path: '/api/v1/auth/mfa/confirm', auth: true, paged: false },
@@ -587,6 +619,12 @@ const operationsById = {
   unblockUser: { operationId: 'unblockUser', method: 'DELETE', path: '/api/v1/blocks/{userId}', auth: true, paged: false },
   unfollowUser: { operationId: 'unfollowUser', method: 'DELETE', path: '/api/v1/users/{userId}/follow', auth: true, paged: false },
   unfriend: { operationId: 'unfriend', method: 'DELETE', path: '/api/v1/friends/{userId}', auth: true, paged: false },
+  createStory: { operationId: 'createStory', method: 'POST', path: '/api/v1/stories', auth: true, paged: false },
+  deleteStory: { operationId: 'deleteStory', method: 'DELETE', path: '/api/v1/stories/{storyId}', auth: true, paged: false },
+  getStory: { operationId: 'getStory', method: 'GET', path: '/api/v1/stories/{storyId}', auth: true, paged: false },
+  listStoryReels: { operationId: 'listStoryReels', method: 'GET', path: '/api/v1/stories', auth: true, paged: true },
+  listStoryViewers: { operationId: 'listStoryViewers', method: 'GET', path: '/api/v1/stories/{storyId}/viewers', auth: true, paged: true },
+  markStorySeen: { operationId: 'markStorySeen', method: 'PUT', path: '/api/v1/stories/{storyId}/seen', auth: true, paged: false },
 } as const satisfies Record<string, OperationDescriptor>;
 
 /** A type guard that narrows an error to one operation's codes: `if (api.events.getEvent.isError(e)) e.code`. */
@@ -920,6 +958,41 @@ export interface ApiClient {
     /** Change my memory: `PATCH /api/v1/memories/{memoryId}` */
     updateMemory: ((input: UpdateMemoryInput) => Promise<UpdateMemoryResult>) & {
       isError: ErrorGuard<UpdateMemoryErrorCode>;
+    };
+  };
+  /** Short-lived posts for followers and friends, gone 24 hours after posting; who saw them. */
+  stories: {
+    /** Post a story: `POST /api/v1/stories` */
+    createStory: ((input: CreateStoryInput) => Promise<CreateStoryResult>) & {
+      isError: ErrorGuard<CreateStoryErrorCode>;
+    };
+    /** Delete my story before it expires: `DELETE /api/v1/stories/{storyId}` */
+    deleteStory: ((input: DeleteStoryInput) => Promise<DeleteStoryResult>) & {
+      isError: ErrorGuard<DeleteStoryErrorCode>;
+    };
+    /** Get one story: `GET /api/v1/stories/{storyId}` */
+    getStory: ((input: GetStoryInput) => Promise<GetStoryResult>) & {
+      isError: ErrorGuard<GetStoryErrorCode>;
+    };
+    /** Stories of the people I follow and my friends: `GET /api/v1/stories` */
+    listStoryReels: ((input?: ListStoryReelsInput) => Promise<ListStoryReelsResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input?: ListStoryReelsInput): AsyncIterable<Page<ListStoryReelsItem>>;
+      /** Every item of every page. */
+      items(input?: ListStoryReelsInput): AsyncIterable<ListStoryReelsItem>;
+      isError: ErrorGuard<ListStoryReelsErrorCode>;
+    };
+    /** Who saw my story: `GET /api/v1/stories/{storyId}/viewers` */
+    listStoryViewers: ((input: ListStoryViewersInput) => Promise<ListStoryViewersResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input: ListStoryViewersInput): AsyncIterable<Page<ListStoryViewersItem>>;
+      /** Every item of every page. */
+      items(input: ListStoryViewersInput): AsyncIterable<ListStoryViewersItem>;
+      isError: ErrorGuard<ListStoryViewersErrorCode>;
+    };
+    /** Mark a story seen: `PUT /api/v1/stories/{storyId}/seen` */
+    markStorySeen: ((input: MarkStorySeenInput) => Promise<MarkStorySeenResult>) & {
+      isError: ErrorGuard<MarkStorySeenErrorCode>;
     };
   };
   /** Posts with mentions and hashtags, comments with one level of replies, reactions, and the home feed. */
@@ -1505,6 +1578,48 @@ export function createClient(options: ClientOptions): ApiClient {
         (input: UpdateMemoryInput): Promise<UpdateMemoryResult> => transport.request<UpdateMemoryResult>(operationsById.updateMemory, input),
         {
           isError: errorOf<UpdateMemoryErrorCode>('updateMemory'),
+        },
+      ),
+    },
+    stories: {
+      createStory: Object.assign(
+        (input: CreateStoryInput): Promise<CreateStoryResult> => transport.request<CreateStoryResult>(operationsById.createStory, input),
+        {
+          isError: errorOf<CreateStoryErrorCode>('createStory'),
+        },
+      ),
+      deleteStory: Object.assign(
+        (input: DeleteStoryInput): Promise<DeleteStoryResult> => transport.request<DeleteStoryResult>(operationsById.deleteStory, input),
+        {
+          isError: errorOf<DeleteStoryErrorCode>('deleteStory'),
+        },
+      ),
+      getStory: Object.assign(
+        (input: GetStoryInput): Promise<GetStoryResult> => transport.request<GetStoryResult>(operationsById.getStory, input),
+        {
+          isError: errorOf<GetStoryErrorCode>('getStory'),
+        },
+      ),
+      listStoryReels: Object.assign(
+        (input?: ListStoryReelsInput): Promise<ListStoryReelsResult> => transport.request<ListStoryReelsResult>(operationsById.listStoryReels, input),
+        {
+          pages: (input?: ListStoryReelsInput): AsyncIterable<Page<ListStoryReelsItem>> => transport.pages<ListStoryReelsItem>(operationsById.listStoryReels, input),
+          items: (input?: ListStoryReelsInput): AsyncIterable<ListStoryReelsItem> => transport.items<ListStoryReelsItem>(operationsById.listStoryReels, input),
+          isError: errorOf<ListStoryReelsErrorCode>('listStoryReels'),
+        },
+      ),
+      listStoryViewers: Object.assign(
+        (input: ListStoryViewersInput): Promise<ListStoryViewersResult> => transport.request<ListStoryViewersResult>(operationsById.listStoryViewers, input),
+        {
+          pages: (input: ListStoryViewersInput): AsyncIterable<Page<ListStoryViewersItem>> => transport.pages<ListStoryViewersItem>(operationsById.listStoryViewers, input),
+          items: (input: ListStoryViewersInput): AsyncIterable<ListStoryViewersItem> => transport.items<ListStoryViewersItem>(operationsById.listStoryViewers, input),
+          isError: errorOf<ListStoryViewersErrorCode>('listStoryViewers'),
+        },
+      ),
+      markStorySeen: Object.assign(
+        (input: MarkStorySeenInput): Promise<MarkStorySeenResult> => transport.request<MarkStorySeenResult>(operationsById.markStorySeen, input),
+        {
+          isError: errorOf<MarkStorySeenErrorCode>('markStorySeen'),
         },
       ),
     },

@@ -10,6 +10,7 @@ import type * as posts from '../../contracts/posts';
 import type * as users from '../../contracts/users';
 import type * as notifications from '../../contracts/notifications';
 import type * as social from '../../contracts/social';
+import type * as stories from '../../contracts/stories';
 
 /** Accounts, sign-in, token refresh, sessions and multi-factor authentication. */
 export interface AuthHandlers<S extends ServiceMap> {
@@ -163,6 +164,22 @@ export interface MemoriesHandlers<S extends ServiceMap> {
   updateMemory: HandlerFor<typeof memories.updateMemory, S>;
 }
 
+/** Short-lived posts for followers and friends, gone 24 hours after posting; who saw them. */
+export interface StoriesHandlers<S extends ServiceMap> {
+  /** Post a story: `POST /api/v1/stories` */
+  createStory: HandlerFor<typeof stories.createStory, S>;
+  /** Delete my story before it expires: `DELETE /api/v1/stories/{storyId}` */
+  deleteStory: HandlerFor<typeof stories.deleteStory, S>;
+  /** Get one story: `GET /api/v1/stories/{storyId}` */
+  getStory: HandlerFor<typeof stories.getStory, S>;
+  /** Stories of the people I follow and my friends: `GET /api/v1/stories` */
+  listStoryReels: HandlerFor<typeof stories.listStoryReels, S>;
+  /** Who saw my story: `GET /api/v1/stories/{storyId}/viewers` */
+  listStoryViewers: HandlerFor<typeof stories.listStoryViewers, S>;
+  /** Mark a story seen: `PUT /api/v1/stories/{storyId}/seen` */
+  markStorySeen: HandlerFor<typeof stories.markStorySeen, S>;
+}
+
 /** Posts with mentions and hashtags, comments with one level of replies, reactions, and the home feed. */
 export interface PostsHandlers<S extends ServiceMap> {
   /** Comment on a post, or reply to a comment: `POST /api/v1/posts/{postId}/comments` */
@@ -245,6 +262,7 @@ export interface Handlers<S extends ServiceMap> {
   health: HealthHandlers<S>;
   social: SocialHandlers<S>;
   memories: MemoriesHandlers<S>;
+  stories: StoriesHandlers<S>;
   posts: PostsHandlers<S>;
   groups: GroupsHandlers<S>;
 }

@@ -12,6 +12,7 @@ import * as posts from '../../contracts/posts';
 import * as users from '../../contracts/users';
 import * as notifications from '../../contracts/notifications';
 import * as social from '../../contracts/social';
+import * as stories from '../../contracts/stories';
 import type { Handlers } from './handlers';
 
 /**
@@ -112,5 +113,11 @@ export function createRoutes<S extends ServiceMap>(handlers: Handlers<S>): Route
     { endpoint: social.unblockUser, handler: handlers.social?.unblockUser },
     { endpoint: social.unfollowUser, handler: handlers.social?.unfollowUser },
     { endpoint: social.unfriend, handler: handlers.social?.unfriend },
+    { endpoint: stories.createStory, handler: handlers.stories?.createStory },
+    { endpoint: stories.deleteStory, handler: handlers.stories?.deleteStory },
+    { endpoint: stories.getStory, handler: handlers.stories?.getStory },
+    { endpoint: stories.listStoryReels, handler: handlers.stories?.listStoryReels },
+    { endpoint: stories.listStoryViewers, handler: handlers.stories?.listStoryViewers },
+    { endpoint: stories.markStorySeen, handler: handlers.stories?.markStorySeen },
   ];
 }

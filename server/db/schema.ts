@@ -633,3 +633,38 @@ export const memoryTags = pgTable(
   },
   (table) => [primaryKey({ columns: [table.memoryId, table.userId] }), index('memory_tags_user_idx').on(table.userId, table.memoryId)],
 );
+
+/** Stories and who saw them (0013_stories.sql). */
+export const stories = pgTable(
+  'stories',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    authorId: uuid('author_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    caption: text('caption').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    /** Written by the database (now() + 24 hours) and compared with its now(): no instance's clock decides. */
+    expiresAt: instant('expires_at').notNull().default(sql`now() + interval '24 hours'`),
+    /** Kept by a trigger on story_views. */
+    viewCount: integer('view_count').notNull().default(0),
+  },
+  (table) => [index('stories_author_expires_idx').on(table.authorId, table.expiresAt), index('stories_expires_idx').on(table.expiresAt)],
+);
+
+export const storyViews = pgTable(
+  'story_views',
+  {
+    storyId: uuid('story_id')
+      .notNull()
+      .references(() => stories.id, { onDelete: 'cascade' }),
+    viewerId: uuid('viewer_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    seenAt: instant('seen_at').notNull().defaultNow(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.storyId, table.viewerId] }),
+    index('story_views_story_seen_idx').on(table.storyId, table.seenAt, table.viewerId),
+  ],
+);

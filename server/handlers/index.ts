@@ -9,6 +9,19 @@ import { messages } from './messages';
 import { notifications } from './notifications';
 import { posts } from './posts';
 import { social } from './social';
+import { stories } from './stories';
 import { users } from './users';
 
-export const handlers: Handlers<Services> = { auth, events, groups, health, memories, messages, users, notifications, posts, social };
+export const handlers: Handlers<Services> = {
+  auth,
+  events,
+  groups,
+  health,
+  memories,
+  messages,
+  users,
+  notifications,
+  posts,
+  social,
+  stories,
+};
