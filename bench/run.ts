@@ -6,7 +6,7 @@ import { measureHttp, type HttpResult } from './http';
 import { measureRealtime } from './realtime';
 
 /**
- * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --only http|auth|generator|realtime|social]
+ * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --only http|auth|generator|realtime|social|feed]
  * Prints figures measured in this one run and their ratios; nothing here is a pass/fail test.
  */
 const { values } = parseArgs({
@@ -129,4 +129,11 @@ if (want('social')) {
   const { spawnSync } = await import('node:child_process');
   const social = spawnSync(values.node, ['--import', 'tsx', join(root, 'bench/social.ts')], { cwd: root, stdio: 'inherit' });
   if (social.status !== 0) throw new Error(`bench/social.ts exited with ${social.status ?? social.signal}`);
+}
+
+if (want('feed')) {
+  // A process of its own, with its defaults (run bench/feed.ts directly for its flags): the home feed on a scratch PostgreSQL database.
+  const { spawnSync } = await import('node:child_process');
+  const feed = spawnSync(values.node, ['--import', 'tsx', join(root, 'bench/feed.ts')], { cwd: root, stdio: 'inherit' });
+  if (feed.status !== 0) throw new Error(`bench/feed.ts exited with ${feed.status ?? feed.signal}`);
 }
