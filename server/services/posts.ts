@@ -365,13 +365,23 @@ export function createPostService(db: AppDb, notifications?: NotificationService
     /**
      * The home feed, fan-out on read: for each source (whom I follow, my friends, me; my groups) the
      * newest posts past the cursor I may see, read from one index range per source, merged newest
-     * first. Each source gives at most a page, so a page reads at most (sources × page) index rows.
+     * first. Two passes: first each source's newest post (one probe each), whose page-th newest is a
+     * floor no post of the page is older than (at least a page of posts reach it); then each source's
+     * posts down to that floor only. A page reads about one row per source plus the page itself,
+     * rather than a page per source.
      */
     async feed(userId: string, page: Page): Promise<{ items: PostView[]; next: PageKey | null }> {
       const limit = page.limit + 1;
       const cursor = page.after
         ? sql`AND (p.created_at, p.id) < (${page.after.createdAt.toISOString()}::timestamptz, ${page.after.id}::uuid)`
         : sql``;
+      // What a source's posts must satisfy to be in my feed (past the cursor).
+      const ofPerson = sql`p.author_id = s.author AND p.group_id IS NULL
+        AND (p.visibility = 'public' OR (p.visibility = 'friends' AND s.friend)) ${cursor}`;
+      const ofGroup = sql`p.group_id = g.group_id ${cursor}
+        AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ${userId} AND b.blocked_id = p.author_id)
+          OR (b.blocker_id = p.author_id AND b.blocked_id = ${userId}))`;
+      const newestFirst = sql`ORDER BY p.created_at DESC, p.id DESC`;
       const { rows } = await db.execute<{ id: string; created_at: string }>(sql`
         WITH sources AS (
           SELECT f.followee_id AS author FROM follows f WHERE f.follower_id = ${userId}
@@ -383,23 +393,25 @@ export function createPostService(db: AppDb, notifications?: NotificationService
           FROM sources s
           WHERE NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ${userId} AND b.blocked_id = s.author)
             OR (b.blocker_id = s.author AND b.blocked_id = ${userId}))
+        ), groups_of AS (
+          SELECT gm.group_id FROM group_members gm WHERE gm.user_id = ${userId}
+        ), heads AS (
+          -- Each source's newest post (one index probe each).
+          SELECT h.created_at FROM readable s CROSS JOIN LATERAL (SELECT p.created_at FROM posts p WHERE ${ofPerson} ${newestFirst} LIMIT 1) h
+          UNION ALL
+          SELECT h.created_at FROM groups_of g CROSS JOIN LATERAL (SELECT p.created_at FROM posts p WHERE ${ofGroup} ${newestFirst} LIMIT 1) h
+        ), floor AS (
+          -- With at least a page of sources, the page's newest posts are no older than the page-th newest head.
+          SELECT coalesce((SELECT created_at FROM heads ORDER BY created_at DESC OFFSET ${limit - 1} LIMIT 1), '-infinity') AS at
         )
         SELECT id, created_at FROM (
           SELECT p.id, p.created_at FROM readable s CROSS JOIN LATERAL (
-            SELECT p.id, p.created_at FROM posts p
-            WHERE p.author_id = s.author AND p.group_id IS NULL AND (p.visibility = 'public' OR (p.visibility = 'friends' AND s.friend))
-              ${cursor}
-            ORDER BY p.created_at DESC, p.id DESC LIMIT ${limit}
+            SELECT p.id, p.created_at FROM posts p WHERE ${ofPerson} AND p.created_at >= (SELECT at FROM floor) ${newestFirst} LIMIT ${limit}
           ) p
           UNION ALL
-          SELECT p.id, p.created_at FROM group_members gm CROSS JOIN LATERAL (
-            SELECT p.id, p.created_at FROM posts p
-            WHERE p.group_id = gm.group_id ${cursor}
-              AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ${userId} AND b.blocked_id = p.author_id)
-                OR (b.blocker_id = p.author_id AND b.blocked_id = ${userId}))
-            ORDER BY p.created_at DESC, p.id DESC LIMIT ${limit}
+          SELECT p.id, p.created_at FROM groups_of g CROSS JOIN LATERAL (
+            SELECT p.id, p.created_at FROM posts p WHERE ${ofGroup} AND p.created_at >= (SELECT at FROM floor) ${newestFirst} LIMIT ${limit}
           ) p
-          WHERE gm.user_id = ${userId}
         ) feed
         ORDER BY created_at DESC, id DESC LIMIT ${limit}`);
       const { items, next } = toPage(

@@ -278,6 +278,18 @@ describeEachBackend('posts API', (backend) => {
       expect(await all(me, '/feed')).not.toContain(hidden.id);
     });
 
+    it('with more sources than a page, each page holds the newest posts of all of them', async () => {
+      const me = await dancer();
+      const authors = await Promise.all(Array.from({ length: 6 }, () => dancer()));
+      for (const author of authors) await as(me).put(`/users/${author.id}/follow`);
+      // Uneven: one author posts in bursts, so a page may come from one source or from several.
+      const order = [0, 0, 0, 1, 2, 3, 0, 4, 5, 5, 5, 1, 2, 0];
+      const made: string[] = [];
+      for (const i of order) made.push((await post(authors[i]!, { body: `De ${i}` })).id);
+      expect(await all(me, '/feed', 2)).toEqual([...made].reverse());
+      expect(await all(me, '/feed', 3)).toEqual([...made].reverse());
+    });
+
     it('pages newest first with no repeat and no skip while posts arrive', async () => {
       const [me, a, b] = await dancers(3);
       await as(me).put(`/users/${a.id}/follow`);
