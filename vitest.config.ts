@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
-import SlowFirstSequencer from './test/support/sequencer';
 
 export default defineConfig({
   test: {
@@ -16,8 +15,6 @@ export default defineConfig({
     // generated code again for each file cost seconds per file. Files share no state but their
     // databases, which are their own.
     isolate: false,
-    // The slowest files first, with or without the timings of an earlier run (test/support/sequencer.ts).
-    sequence: { sequencer: SlowFirstSequencer },
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },
