@@ -10,7 +10,7 @@ import { buildModel } from './model';
 import { buildOpenApi } from './openapi';
 import { buildAsyncApi } from './asyncapi';
 import { header, renderClient, renderRealtime, renderReference, renderServer } from './render';
-import { reusableSchemaFile, schemaFile } from './types';
+import { cachedSchemaFile, cacheSchemaFile, reusableSchemaFile, schemaFile } from './types';
 
 /** load → check → spec → lint → types → templates; returns the output files by path under outDir. */
 export class GeneratorError extends Error {
@@ -52,8 +52,15 @@ export async function generateFiles(
   const document = await step('spec', () => buildOpenApi(api, model));
   const json = `${JSON.stringify(document, null, 2)}\n`;
   // An unchanged spec keeps its schema.ts, which proves it passed the lint: neither tool is loaded.
+  // A spec printed before on this machine (another branch, a hand edit undone) is in the cache.
   const schemaHeader = header(config.contracts);
-  const reused = await step('reuse', () => reusableSchemaFile(join(root, config.outDir, 'client/schema.ts'), schemaHeader, json));
+  const cacheDir = join(root, 'node_modules', '.cache', 'contract-kit');
+  const reused = await step('reuse', () => {
+    const onDisk = reusableSchemaFile(join(root, config.outDir, 'client/schema.ts'), schemaHeader, json);
+    const cached = cachedSchemaFile(cacheDir, schemaHeader, json);
+    if (onDisk !== undefined && cached === undefined) cacheSchemaFile(cacheDir, schemaHeader, json, onDisk);
+    return onDisk ?? cached;
+  });
   if (reused === undefined) {
     const lint = await step('lint', () => lintOpenApi(json));
     if (lint.length > 0) {
@@ -62,7 +69,11 @@ export async function generateFiles(
       );
     }
   }
-  const schema = reused ?? (await step('types', () => schemaFile(schemaHeader, json, document)));
+  let schema = reused;
+  if (schema === undefined) {
+    schema = await step('types', () => schemaFile(schemaHeader, json, document));
+    cacheSchemaFile(cacheDir, schemaHeader, json, schema);
+  }
 
   const paths = { root, contractsFile: config.contracts, outDir: config.outDir, runtime: config.runtime };
   const files = await step('render', () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { OpenApiDocument } from './openapi';
 import { LINT_RULESET } from './lint';
 
@@ -48,20 +49,50 @@ export async function schemaFile(header: string, json: string, document: OpenApi
   return `${stampPrefix(header, json)}${sha256(body)}\n\n${body}`;
 }
 
-/**
- * The file as it is on disk when it is exactly what `schemaFile` would make of `json` (so the spec it
- * was made from passed the lint), else undefined.
- */
-export function reusableSchemaFile(file: string, header: string, json: string): string | undefined {
-  let current: string;
+/** The text when it is exactly what `schemaFile` would make of `json` (so that spec passed the lint), else undefined. */
+function verified(text: string, header: string, json: string): string | undefined {
+  const prefix = stampPrefix(header, json);
+  if (!text.startsWith(prefix)) return undefined;
+  const hash = text.slice(prefix.length, prefix.length + 64);
+  const body = text.slice(prefix.length + 64);
+  return body.startsWith('\n\n') && sha256(body.slice(2)) === hash ? text : undefined;
+}
+
+const readOrUndefined = (file: string) => {
   try {
-    current = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch {
     return undefined;
   }
-  const prefix = stampPrefix(header, json);
-  if (!current.startsWith(prefix)) return undefined;
-  const hash = current.slice(prefix.length, prefix.length + 64);
-  const body = current.slice(prefix.length + 64);
-  return body.startsWith('\n\n') && sha256(body.slice(2)) === hash ? current : undefined;
+};
+
+/** The file as it is on disk when it is exactly what `schemaFile` would make of `json`, else undefined. */
+export function reusableSchemaFile(file: string, header: string, json: string): string | undefined {
+  const current = readOrUndefined(file);
+  return current === undefined ? undefined : verified(current, header, json);
 }
+
+/**
+ * This machine's cache of printed schema files (under node_modules/.cache), one per spec and tools:
+ * going back to a spec printed before (another branch checked out, a hand edit undone) needs
+ * neither tool. Checked like the file on disk, so a damaged entry is only a miss.
+ */
+export function cachedSchemaFile(cacheDir: string, header: string, json: string): string | undefined {
+  const cached = readOrUndefined(join(cacheDir, cacheName(header, json)));
+  return cached === undefined ? undefined : verified(cached, header, json);
+}
+
+/** Keeps a printed schema file in the cache; a cache that cannot be written is no error. */
+export function cacheSchemaFile(cacheDir: string, header: string, json: string, content: string): void {
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    const file = join(cacheDir, cacheName(header, json));
+    // Written aside and renamed: a run reading meanwhile never sees half a file.
+    writeFileSync(`${file}.${process.pid}`, content);
+    renameSync(`${file}.${process.pid}`, file);
+  } catch {
+    // Read-only or missing node_modules: every run prints the types, as without a cache.
+  }
+}
+
+const cacheName = (header: string, json: string) => `schema-${sha256(stampPrefix(header, json))}.ts`;

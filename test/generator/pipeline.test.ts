@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -110,13 +110,22 @@ describe('generateFiles on the Mundo Tango contracts', () => {
       expect(Object.keys(reused.timings)).not.toContain('types');
       expect(reused.files.get('client/schema.ts')).toBe(schema);
 
-      writeFileSync(
-        join(dir, 'client/schema.ts'),
-        schema.replace('export interface paths {', 'export interface paths {\n    "/hand/made": never;'),
-      );
+      // A hand edit: the file on disk is not what the tools would print; the machine's cache has it.
+      const handEdited = schema.replace('export interface paths {', 'export interface paths {\n    "/hand/made": never;');
+      writeFileSync(join(dir, 'client/schema.ts'), handEdited);
+      const fromCache = await generateFiles(REPO, elsewhere, api, contracts);
+      expect(Object.keys(fromCache.timings)).not.toContain('types');
+      expect(fromCache.files.get('client/schema.ts')).toBe(schema);
+
+      // Without the cache (or with a damaged entry), the tools run again and print the same file.
+      const cacheDir = join(REPO, 'node_modules/.cache/contract-kit');
+      for (const entry of readdirSync(cacheDir).filter((name) => name.endsWith('.ts')))
+        writeFileSync(join(cacheDir, entry), `${readFileSync(join(cacheDir, entry), 'utf8')} `);
       const printed = await generateFiles(REPO, elsewhere, api, contracts);
       expect(Object.keys(printed.timings)).toEqual(expect.arrayContaining(['lint', 'types']));
       expect(printed.files.get('client/schema.ts')).toBe(schema);
+      // And the cache holds it again.
+      expect(Object.keys((await generateFiles(REPO, elsewhere, api, contracts)).timings)).not.toContain('types');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
