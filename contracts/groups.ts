@@ -1,21 +1,9 @@
 import { z } from 'zod';
 import { endpoint, paginated, Timestamp, Uuid } from '../runtime/contract';
 import { Event } from './events';
-import { User } from './users';
+import { exampleUser, User } from './users';
 
-const ana = '5d1c7a0e-3f7b-4a4e-9c55-2f3e8b7d9a10';
 const exampleGroupId = '7c0d2b9e-1f4a-4c3b-8e2d-5a6f7b8c9d01';
-const exampleUser = {
-  id: ana,
-  username: 'ana.milonguera',
-  displayName: 'Ana',
-  bio: 'Milonguera since 2009.',
-  city: 'Buenos Aires',
-  danceRole: 'follower',
-  avatarUrl: null,
-  createdAt: '2026-11-20T12:00:00.000Z',
-};
-
 export const GroupKind = z
   .enum(['community', 'school', 'orchestra', 'city'])
   .meta({ id: 'GroupKind', description: 'A tango community, a school, an orchestra, or the dancers of a city' });

@@ -1,17 +1,6 @@
 import { z } from 'zod';
 import { endpoint, paginated, Timestamp, Uuid } from '../runtime/contract';
-import { User } from './users';
-
-const exampleUser = {
-  id: '5d1c7a0e-3f7b-4a4e-9c55-2f3e8b7d9a10',
-  username: 'ana.milonguera',
-  displayName: 'Ana',
-  bio: 'Milonguera since 2009.',
-  city: 'Buenos Aires',
-  danceRole: 'follower',
-  avatarUrl: null,
-  createdAt: '2026-11-20T12:00:00.000Z',
-};
+import { exampleUser, User } from './users';
 
 export const Story = z
   .object({

@@ -27,6 +27,18 @@ const bio = z.string().max(2000);
 const city = z.string().max(100).trim().min(1);
 const avatarUrl = httpUrl();
 
+/** One dancer's public profile, the example every contract that shows a user uses. */
+export const exampleUser = {
+  id: '5d1c7a0e-3f7b-4a4e-9c55-2f3e8b7d9a10',
+  username: 'ana.milonguera',
+  displayName: 'Ana',
+  bio: 'Milonguera since 2009.',
+  city: 'Buenos Aires',
+  danceRole: 'follower',
+  avatarUrl: null,
+  createdAt: '2026-11-20T12:00:00.000Z',
+} as const;
+
 export const User = z
   .object({
     id: Uuid,
