@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
@@ -10,7 +10,11 @@ import { openDatabase } from '../../server/db/database';
 import { defaultMigrationsDir, migrate } from '../../server/db/migrate';
 import { reachable, type Service, serviceUrl, services } from './services';
 
-const cacheDir = fileURLToPath(new URL('../../node_modules/.cache/mundo-tango-tests/', import.meta.url));
+/**
+ * Kept by this machine, not by the checkout: a fresh clone (CI's) finds the templates an earlier run
+ * made, named by what they are made of, instead of making them again (several seconds).
+ */
+const cacheDir = join(tmpdir(), 'mundo-tango-tests');
 
 /**
  * Once per run, before any test file: a migrated PGlite data directory for every test database to
