@@ -3,6 +3,7 @@ import type { AppDb } from '../db/database';
 import { after, toPage, type PageKey } from '../db/keyset';
 import { eventRsvps, events, groupMembers, groups, type EventKind } from '../db/schema';
 import { eventVisibleTo } from './groups';
+import { blockPartners } from './social';
 import { type NotificationService, withNotifications } from './notifications';
 
 export type EventRecord = typeof events.$inferSelect;
@@ -79,9 +80,7 @@ export function eventColumns(viewerId: string | null) {
   if (viewerId === null) return columns;
   const seen = (status: 'going' | 'interested') =>
     sql<number>`("events"."${sql.raw(status)}_count" - (SELECT count(*)::int FROM event_rsvps h
-      WHERE h.event_id = "events"."id" AND h.status = ${status} AND h.user_id IN (
-        SELECT b.blocked_id FROM blocks b WHERE b.blocker_id = ${viewerId}
-        UNION ALL SELECT b.blocker_id FROM blocks b WHERE b.blocked_id = ${viewerId})))`.mapWith(Number);
+      WHERE h.event_id = "events"."id" AND h.status = ${status} AND h.user_id IN ${blockPartners(viewerId)}))`.mapWith(Number);
   return { ...columns, goingCount: seen('going'), interestedCount: seen('interested') };
 }
 

@@ -3,7 +3,6 @@ import { ApiError } from '../../runtime/server';
 import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
 import {
-  blocks,
   conversationMembers,
   conversations,
   eventRsvps,
@@ -19,7 +18,7 @@ import {
 import { type EventRecord, eventColumns } from './events';
 import { type NotificationService, withNotifications } from './notifications';
 import type { RealtimePort } from './realtime-port';
-import { blockedEitherWay } from './social';
+import { blockedEitherWay, blockPartners, visibleUser } from './social';
 import type { UserRecord } from './users';
 
 /**
@@ -83,11 +82,6 @@ export function eventVisibleTo(viewerId: string | null): SQL {
     OR EXISTS (SELECT 1 FROM ${groups} WHERE ${groups.id} = ${events.groupId} AND ${groups.visibility} = 'public')
     OR ${member})`;
 }
-
-/** The viewer's block partners, both ways: whom a list or count leaves out. */
-const blockPartners = (viewerId: string) =>
-  sql`(SELECT ${blocks.blockedId} FROM ${blocks} WHERE ${blocks.blockerId} = ${viewerId}
-    UNION ALL SELECT ${blocks.blockerId} FROM ${blocks} WHERE ${blocks.blockedId} = ${viewerId})`;
 
 /**
  * A group's columns with what the viewer's relation to it adds; signed out (null), none. Drizzle
@@ -246,15 +240,6 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
       .from(groupMembers)
       .where(and(eq(groupMembers.groupId, groupId), sql`${groupMembers.role} IN ('owner', 'admin')`));
     return rows.map((row) => row.userId);
-  }
-
-  /** A visible user (not blocked either way by `viewerId`), or undefined. */
-  async function visibleUser(tx: Tx, viewerId: string, userId: string) {
-    const [user] = await tx
-      .select()
-      .from(users)
-      .where(and(eq(users.id, userId), sql`NOT ${blockedEitherWay(viewerId, users.id)}`));
-    return user;
   }
 
   async function memberRecord(tx: Tx, groupId: string, userId: string): Promise<MemberRecord | undefined> {

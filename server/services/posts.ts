@@ -3,7 +3,6 @@ import { ApiError, fieldError } from '../../runtime/server';
 import type { AppDb } from '../db/database';
 import { after, before, toPage, type PageKey } from '../db/keyset';
 import {
-  blocks,
   commentReactions,
   comments,
   events,
@@ -18,7 +17,7 @@ import { eventVisibleTo } from './groups';
 import { type NotificationService, type NotifyInput, withNotifications } from './notifications';
 import { parsePostText } from './post-text';
 import type { RealtimePort } from './realtime-port';
-import { blockedEitherWay } from './social';
+import { blockedEitherWay, blockPartners } from './social';
 import { toUser } from './user-views';
 import type { UserRecord } from './users';
 
@@ -125,8 +124,7 @@ export function createPostService(db: AppDb, notifications?: NotificationService
   async function hiddenCounts(executor: AppDb | Tx, viewerId: string | null, of: 'posts' | 'comments', ids: string[]) {
     const hidden = new Map<string, { reactions: Partial<ReactionCounts>; children: number }>();
     if (viewerId === null || ids.length === 0) return hidden;
-    const partners = sql`(SELECT b.blocked_id FROM blocks b WHERE b.blocker_id = ${viewerId}
-      UNION ALL SELECT b.blocker_id FROM blocks b WHERE b.blocked_id = ${viewerId})`;
+    const partners = blockPartners(viewerId);
     const list = sql.join(
       ids.map((id) => sql`${id}::uuid`),
       sql`, `,
@@ -233,26 +231,23 @@ export function createPostService(db: AppDb, notifications?: NotificationService
   }
 
   /** Who is across a block with the user: a comment of theirs is never pushed to them. */
-  async function blockPartners(userId: string): Promise<string[]> {
-    const rows = await db
-      .select({ blocker: blocks.blockerId, blocked: blocks.blockedId })
-      .from(blocks)
-      .where(sql`${blocks.blockerId} = ${userId} OR ${blocks.blockedId} = ${userId}`);
-    return rows.map((row) => (row.blocker === userId ? row.blocked : row.blocker));
+  async function blockPartnerIds(userId: string): Promise<string[]> {
+    const { rows } = await db.execute<{ other: string }>(sql`SELECT other FROM ${blockPartners(userId)} AS partners`);
+    return rows.map((row) => row.other);
   }
 
-  async function reactionCounts(table: 'posts' | 'comments', id: string): Promise<ReactionCounts> {
-    const source = table === 'posts' ? posts : comments;
+  /** A post's reaction counts, everyone's: what the post's room hears. */
+  async function reactionCounts(postId: string): Promise<ReactionCounts> {
     const [row] = await db
       .select({
-        likeCount: source.likeCount,
-        loveCount: source.loveCount,
-        tangoCount: source.tangoCount,
-        laughCount: source.laughCount,
-        sadCount: source.sadCount,
+        likeCount: posts.likeCount,
+        loveCount: posts.loveCount,
+        tangoCount: posts.tangoCount,
+        laughCount: posts.laughCount,
+        sadCount: posts.sadCount,
       })
-      .from(source)
-      .where(eq(source.id, id));
+      .from(posts)
+      .where(eq(posts.id, postId));
     return countsOf(row!);
   }
 
@@ -472,7 +467,7 @@ export function createPostService(db: AppDb, notifications?: NotificationService
         return { comment: comment!, post };
       });
       const [view] = await commentViews(db, authorId, eq(comments.id, comment.id), 'asc', 1);
-      realtime?.toRoom(`post:${post.id}`, 'post:comment', toWireComment({ ...view!, myReaction: null }), await blockPartners(authorId));
+      realtime?.toRoom(`post:${post.id}`, 'post:comment', toWireComment({ ...view!, myReaction: null }), await blockPartnerIds(authorId));
       return view as CommentView;
     },
 
@@ -510,7 +505,7 @@ export function createPostService(db: AppDb, notifications?: NotificationService
         if (!before) await tell({ userId: post.authorId, actorId: userId, kind: 'post_reaction', target: { type: 'post', id: postId } });
       });
       // The room hears the counts of everyone; the caller, as the post reads to them.
-      realtime?.toRoom(`post:${postId}`, 'post:reactions', { postId, reactions: await reactionCounts('posts', postId) });
+      realtime?.toRoom(`post:${postId}`, 'post:reactions', { postId, reactions: await reactionCounts(postId) });
       return countsOf((await views(db, userId, [postId]))[0]!.post);
     },
 

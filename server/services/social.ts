@@ -58,8 +58,17 @@ export async function lockPair(tx: Tx, a: string, b: string) {
   await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${pairKey(a, b)}, 0))`);
 }
 
+/**
+ * The users with a block between them and the viewer, whichever blocked whom, each once: a
+ * subquery for `IN (…)` or a join (its column is `other`), whom lists and counts leave out.
+ */
+export function blockPartners(viewerId: string): SQL {
+  return sql`(SELECT ${blocks.blockedId} AS other FROM ${blocks} WHERE ${blocks.blockerId} = ${viewerId}
+    UNION SELECT ${blocks.blockerId} FROM ${blocks} WHERE ${blocks.blockedId} = ${viewerId})`;
+}
+
 /** The user, unless absent or hidden from the viewer by a block. */
-async function visibleUser(db: AppDb | Tx, viewerId: string, userId: string): Promise<UserRecord | undefined> {
+export async function visibleUser(db: AppDb | Tx, viewerId: string, userId: string): Promise<UserRecord | undefined> {
   const [found] = await db
     .select()
     .from(users)
@@ -130,10 +139,7 @@ export function createSocialService(db: AppDb, notifications?: NotificationServi
      */
     async followCounts(viewerId: string | null, userId: string): Promise<{ followerCount: number; followingCount: number }> {
       const partners =
-        viewerId === null
-          ? sql`(SELECT NULL::uuid AS other WHERE false) AS partners`
-          : sql`(SELECT ${blocks.blockedId} AS other FROM ${blocks} WHERE ${blocks.blockerId} = ${viewerId}
-        UNION SELECT ${blocks.blockerId} FROM ${blocks} WHERE ${blocks.blockedId} = ${viewerId}) AS partners`;
+        viewerId === null ? sql`(SELECT NULL::uuid AS other WHERE false) AS partners` : sql`${blockPartners(viewerId)} AS partners`;
       const { rows } = await db.execute<{ followers: number; hiddenFollowers: number; following: number; hiddenFollowing: number }>(sql`
         SELECT (SELECT count(*)::int FROM ${follows} WHERE ${follows.followeeId} = ${userId}) AS followers,
           (SELECT count(*)::int FROM ${partners} JOIN ${follows} ON ${follows.followerId} = partners.other

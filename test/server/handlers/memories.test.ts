@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
+import type request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { createTestApp } from '../../support/app';
+import { type Dancer, dancersOf } from '../../support/dancers';
 import { describeEachBackend } from '../../support/database';
-
-interface Dancer {
-  id: string;
-  token: string;
-}
 
 describeEachBackend('memories API', (backend) => {
   let database: Database;
@@ -23,28 +19,7 @@ describeEachBackend('memories API', (backend) => {
     await database.close();
   });
 
-  async function dancer(): Promise<Dancer> {
-    const user = await test.services.userStore.create({
-      username: `m-${randomUUID().slice(0, 8)}`,
-      displayName: 'Memory Keeper',
-      passwordHash: 'not-a-real-hash',
-    });
-    if (user === 'taken') throw new Error('username collision');
-    return { id: user.id, token: await test.token(user.id) };
-  }
-  const dancers = async (n: number) =>
-    (await Promise.all(Array.from({ length: n }, dancer))) as [Dancer, Dancer, Dancer, Dancer, ...Dancer[]];
-
-  const as = (who: Dancer | null) => {
-    const auth = (r: request.Test) => (who ? r.set('Authorization', `Bearer ${who.token}`) : r);
-    return {
-      get: (path: string, query: Record<string, string | number> = {}) => auth(request(test.app).get(`/api/v1${path}`).query(query)),
-      post: (path: string, body?: object) => auth(request(test.app).post(`/api/v1${path}`)).send(body),
-      patch: (path: string, body: object) => auth(request(test.app).patch(`/api/v1${path}`)).send(body),
-      put: (path: string, body?: object) => auth(request(test.app).put(`/api/v1${path}`)).send(body),
-      delete: (path: string) => auth(request(test.app).delete(`/api/v1${path}`)),
-    };
-  };
+  const { dancers, as } = dancersOf(() => test);
   const befriend = async (a: Dancer, b: Dancer) => {
     await as(a).put(`/friend-requests/${b.id}`);
     await as(b).post(`/friend-requests/${a.id}/accept`);

@@ -1,15 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { createTestApp } from '../../support/app';
+import { type Dancer, dancersOf } from '../../support/dancers';
 import { describeEachBackend } from '../../support/database';
-
-interface Dancer {
-  id: string;
-  username: string;
-  token: string;
-}
 
 interface Post {
   id: string;
@@ -35,25 +29,7 @@ describeEachBackend('posts API', (backend) => {
     await database.close();
   });
 
-  async function dancer(roles: string[] = ['user']): Promise<Dancer> {
-    const username = `d-${randomUUID().slice(0, 8)}`;
-    const user = await test.services.userStore.create({ username, displayName: `Dancer ${username}`, passwordHash: 'not-a-real-hash' });
-    if (user === 'taken') throw new Error('username collision');
-    return { id: user.id, username, token: await test.token(user.id, roles) };
-  }
-  const dancers = async (n: number) =>
-    (await Promise.all(Array.from({ length: n }, () => dancer()))) as [Dancer, Dancer, Dancer, Dancer, ...Dancer[]];
-
-  const as = (who: Dancer | null) => {
-    const auth = (r: request.Test) => (who ? r.set('Authorization', `Bearer ${who.token}`) : r);
-    return {
-      get: (path: string, query: Record<string, string | number> = {}) => auth(request(test.app).get(`/api/v1${path}`).query(query)),
-      post: (path: string, body?: object) => auth(request(test.app).post(`/api/v1${path}`)).send(body),
-      patch: (path: string, body: object) => auth(request(test.app).patch(`/api/v1${path}`)).send(body),
-      put: (path: string, body?: object) => auth(request(test.app).put(`/api/v1${path}`)).send(body),
-      delete: (path: string) => auth(request(test.app).delete(`/api/v1${path}`)),
-    };
-  };
+  const { dancer, dancers, as } = dancersOf(() => test);
 
   async function post(author: Dancer, body: object = {}): Promise<Post> {
     const res = await as(author).post('/posts', { body: 'Una tanda de valses', visibility: 'public', ...body });

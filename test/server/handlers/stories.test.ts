@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
-import request from 'supertest';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { stories } from '../../../server/db/schema';
 import { createTestApp } from '../../support/app';
+import { type Dancer, dancersOf } from '../../support/dancers';
 import { describeEachBackend } from '../../support/database';
-
-interface Dancer {
-  id: string;
-  token: string;
-}
 
 describeEachBackend('stories API', (backend) => {
   let database: Database;
@@ -28,27 +23,7 @@ describeEachBackend('stories API', (backend) => {
     vi.useRealTimers();
   });
 
-  async function dancer(): Promise<Dancer> {
-    const user = await test.services.userStore.create({
-      username: `s-${randomUUID().slice(0, 8)}`,
-      displayName: 'Storyteller',
-      passwordHash: 'not-a-real-hash',
-    });
-    if (user === 'taken') throw new Error('username collision');
-    return { id: user.id, token: await test.token(user.id) };
-  }
-  const dancers = async (n: number) =>
-    (await Promise.all(Array.from({ length: n }, dancer))) as [Dancer, Dancer, Dancer, Dancer, ...Dancer[]];
-
-  const as = (who: Dancer) => {
-    const auth = (r: request.Test) => r.set('Authorization', `Bearer ${who.token}`);
-    return {
-      get: (path: string, query: Record<string, string | number> = {}) => auth(request(test.app).get(`/api/v1${path}`).query(query)),
-      post: (path: string, body?: object) => auth(request(test.app).post(`/api/v1${path}`)).send(body),
-      put: (path: string, body?: object) => auth(request(test.app).put(`/api/v1${path}`)).send(body),
-      delete: (path: string) => auth(request(test.app).delete(`/api/v1${path}`)),
-    };
-  };
+  const { dancers, as } = dancersOf(() => test);
   const story = async (author: Dancer, caption = 'Esta noche, milonga') => {
     const res = await as(author).post('/stories', { caption });
     expect(res.status).toBe(201);
