@@ -4,6 +4,7 @@ import * as events from './events';
 import * as groups from './groups';
 import * as health from './health';
 import * as realtime from './realtime';
+import * as media from './media';
 import * as memories from './memories';
 import * as messages from './messages';
 import * as notifications from './notifications';
@@ -27,6 +28,9 @@ export const domainErrors = defineErrors({
   EVENT_ENDED: { status: 409, title: 'Event has ended' },
   CAPACITY_BELOW_GOING: { status: 409, title: 'Capacity below the people going' },
   OWNER_CANNOT_LEAVE: { status: 409, title: 'The owner cannot leave the group' },
+  QUOTA_EXCEEDED: { status: 413, title: 'Storage quota exceeded' },
+  INVALID_MEDIA: { status: 422, title: 'The file is not a readable image or video' },
+  MEDIA_IN_USE: { status: 409, title: 'The media is still shown somewhere' },
 });
 
 export const api = defineApi({
@@ -52,12 +56,13 @@ export const api = defineApi({
     memories: 'A dancer’s archive of tango moments: the day, the place, the event, the friends tagged; on this day.',
     stories: 'Short-lived posts for followers and friends, gone 24 hours after posting; who saw them.',
     posts: 'Posts with mentions and hashtags, comments with one level of replies, reactions, and the home feed.',
+    media: 'Photos and videos: resumable uploads (tus), their files and thumbnails, my storage quota.',
     groups: 'Tango communities, schools, orchestras and city groups: members and roles, join requests, invitations, events.',
   },
   basePath: '/api/v{version}',
   problemBaseUrl: 'https://mundotango.life/problems',
   errors: domainErrors,
-  modules: { auth, events, groups, health, memories, messages, posts, realtime, users, notifications, social, stories },
+  modules: { auth, events, groups, health, media, memories, messages, posts, realtime, users, notifications, social, stories },
   realtime: {
     path: '/api/v1/realtime',
     description:

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { endpoint, paginated, Timestamp, Uuid } from '../runtime/contract';
+import { Media, MediaIds } from './media';
 import { exampleUser, User } from './users';
 
 export const MemoryVisibility = z.enum(['public', 'friends', 'private']).meta({
@@ -27,6 +28,7 @@ export const Memory = z
     eventId: Uuid.nullable(),
     visibility: MemoryVisibility,
     tagged: z.array(User).max(50).meta({ description: 'The friends tagged in it (those the caller may see)' }),
+    media: z.array(Media).max(10).meta({ description: 'Photos and videos, in the order the owner chose' }),
     createdAt: Timestamp,
     editedAt: Timestamp.nullable(),
   })
@@ -44,6 +46,7 @@ export const Memory = z
       eventId: null,
       visibility: 'friends',
       tagged: [],
+      media: [],
       createdAt: '2026-11-20T12:00:00.000Z',
       editedAt: null,
     },
@@ -68,6 +71,7 @@ export const NewMemory = z
       .max(50)
       .optional()
       .meta({ description: 'Friends to tag: anyone else is a validation error on their index, as for an unknown user' }),
+    mediaIds: MediaIds.optional(),
   })
   .meta({
     id: 'NewMemory',
@@ -83,6 +87,7 @@ export const MemoryPatch = z
     place: place.nullable().optional(),
     visibility: MemoryVisibility.optional(),
     taggedIds: z.array(Uuid).max(50).optional().meta({ description: 'The whole new list of tagged friends' }),
+    mediaIds: MediaIds.optional().meta({ description: 'The whole new list of media' }),
   })
   .meta({ id: 'MemoryPatch', description: 'Fields to change; `null` clears city or place', example: { visibility: 'public' } });
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { endpoint, paginated, Timestamp, Uuid } from '../runtime/contract';
+import { Media, MediaIds } from './media';
 import { exampleUser, User } from './users';
 
 export const ReactionKind = z.enum(['like', 'love', 'tango', 'laugh', 'sad']).meta({ id: 'ReactionKind' });
@@ -29,6 +30,7 @@ export const Post = z
     groupId: Uuid.nullable(),
     eventId: Uuid.nullable(),
     city: z.string().max(100).nullable(),
+    media: z.array(Media).max(10).meta({ description: 'Photos and videos, in the order the author chose' }),
     reactions: ReactionCounts,
     myReaction: ReactionKind.nullable().meta({ description: 'The caller’s reaction; null when none or signed out' }),
     commentCount: count,
@@ -47,6 +49,7 @@ export const Post = z
       groupId: null,
       eventId: null,
       city: 'Buenos Aires',
+      media: [],
       reactions: { like: 12, love: 3, tango: 8, laugh: 0, sad: 0 },
       myReaction: 'tango',
       commentCount: 4,
@@ -67,6 +70,7 @@ export const NewPost = z
     }),
     eventId: Uuid.optional().meta({ description: 'An event the caller may see' }),
     city: city.optional(),
+    mediaIds: MediaIds.optional(),
   })
   .refine((p) => (p.visibility === 'group') === (p.groupId !== undefined), {
     path: ['groupId'],
@@ -74,9 +78,9 @@ export const NewPost = z
   })
   .meta({ id: 'NewPost', example: { body: 'What a night at @el.beso! #milonga #vals', visibility: 'public', city: 'Buenos Aires' } });
 
-export const PostPatch = z.object({ body: postBody.optional(), city: city.nullable().optional() }).meta({
+export const PostPatch = z.object({ body: postBody.optional(), city: city.nullable().optional(), mediaIds: MediaIds.optional() }).meta({
   id: 'PostPatch',
-  description: 'The text (mentions and hashtags are read again) and the city; `null` clears the city',
+  description: 'The text (mentions and hashtags are read again), the city (`null` clears it) and the media (the new list replaces the old)',
   example: { body: 'What a night! #milonga', city: 'Buenos Aires' },
 });
 

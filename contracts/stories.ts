@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { endpoint, paginated, Timestamp, Uuid } from '../runtime/contract';
+import { Media } from './media';
 import { exampleUser, User } from './users';
 
 export const Story = z
@@ -7,6 +8,7 @@ export const Story = z
     id: Uuid,
     authorId: Uuid,
     caption: z.string().max(500),
+    media: Media.nullable().meta({ description: 'The photo or video of the story, if any' }),
     createdAt: Timestamp,
     expiresAt: Timestamp.meta({ description: '24 hours after it was posted: never served after, by any instance' }),
     seen: z.boolean().meta({ description: 'Whether the caller has seen it' }),
@@ -19,6 +21,7 @@ export const Story = z
       id: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d',
       authorId: exampleUser.id,
       caption: 'Tonight: Milonga de los Consagrados',
+      media: null,
       createdAt: '2026-12-02T20:00:00.000Z',
       expiresAt: '2026-12-03T20:00:00.000Z',
       seen: false,
@@ -53,7 +56,10 @@ export const createStory = endpoint({
   tags: ['stories'],
   auth: 'user',
   body: z
-    .object({ caption: z.string().max(500).trim().min(1) })
+    .object({
+      caption: z.string().max(500).trim().min(1),
+      mediaId: Uuid.optional().meta({ description: 'One of the caller’s finished uploads, shown with the caption' }),
+    })
     .meta({ id: 'NewStory', example: { caption: 'Tonight: Milonga de los Consagrados' } }),
   response: { status: 201, body: Story },
   rateLimit: { points: 60, windowSeconds: 3600, key: 'user' },

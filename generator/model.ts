@@ -1,11 +1,15 @@
 import {
   errorCodes,
+  isFile,
   isPaged,
   runtimeErrors,
   type ApiDefinition,
   type ContractEntry,
   type Endpoint,
   type ErrorSpec,
+  type UploadContract,
+  type UploadEntry,
+  uploadErrorCodes,
 } from '@contract-kit/runtime/contract';
 
 /**
@@ -26,6 +30,8 @@ export interface OperationModel {
   /** The client sends its token when it has one: signed-in and optional-auth operations. */
   sendsToken: boolean;
   paged: boolean;
+  /** The answer is a file (bytes of a declared media type), not JSON. */
+  file: boolean;
   status: number;
   hasParams: boolean;
   hasQuery: boolean;
@@ -36,35 +42,64 @@ export interface OperationModel {
   endpoint: Endpoint;
 }
 
+/** A resumable upload resource: four protocol operations in the spec, one method in the client. */
+export interface UploadModel {
+  module: string;
+  exportName: string;
+  operationId: string;
+  typeName: string;
+  tag: string;
+  path: string;
+  summary: string;
+  /** Every code any of its operations can answer with. */
+  errorCodes: string[];
+  upload: UploadContract;
+}
+
 export interface TagModel {
   name: string;
   /** PascalCase tag, for the handler interface: EventsHandlers. */
   typeName: string;
   description: string;
   operations: OperationModel[];
+  uploads: UploadModel[];
 }
 
 export interface ApiModel {
   tags: TagModel[];
   operations: OperationModel[];
+  uploads: UploadModel[];
   /** Contract modules the generated code imports, in a stable order. */
   modules: string[];
   errors: Record<string, ErrorSpec>;
 }
 
-export function buildModel(api: ApiDefinition, contracts: ContractEntry[]): ApiModel {
+export function buildModel(api: ApiDefinition, contracts: ContractEntry[], uploadEntries: UploadEntry[] = []): ApiModel {
   const operations = contracts.map(({ module, exportName, endpoint }) => operationModel(module, exportName, endpoint));
+  const uploads = uploadEntries.map(({ module, exportName, upload }) => ({
+    module,
+    exportName,
+    operationId: upload.operationId,
+    typeName: pascal(upload.operationId),
+    tag: upload.tags[0],
+    path: upload.fullPath,
+    summary: upload.summary,
+    errorCodes: [...new Set(Object.values(uploadErrorCodes(upload)).flat())],
+    upload,
+  }));
   const tags = Object.entries(api.tags)
     .map(([name, description]) => ({
       name,
       typeName: pascal(name),
       description,
       operations: operations.filter((op) => op.tag === name),
+      uploads: uploads.filter((u) => u.tag === name),
     }))
-    .filter((tag) => tag.operations.length > 0);
+    .filter((tag) => tag.operations.length > 0 || tag.uploads.length > 0);
   return {
     tags,
     operations,
+    uploads,
     modules: [...new Set(operations.map((op) => op.module))],
     errors: { ...runtimeErrors, ...api.errors },
   };
@@ -83,6 +118,7 @@ function operationModel(module: string, exportName: string, endpoint: Endpoint):
     authRequired: endpoint.auth !== 'public' && endpoint.auth !== 'optional',
     sendsToken: endpoint.auth !== 'public',
     paged: isPaged(endpoint),
+    file: isFile(endpoint),
     status: endpoint.response.status,
     hasParams: endpoint.params !== undefined,
     hasQuery: endpoint.requestQuery !== undefined,

@@ -10,9 +10,11 @@ import {
   takesIdempotencyKey,
   type ApiDefinition,
   type LimitKey,
+  type RateLimit,
   type RuntimeHeader,
 } from '@contract-kit/runtime/contract';
 import type { ApiModel, OperationModel } from './model';
+import { uploadRoutes } from './openapi-uploads';
 
 /** Builds the OpenAPI 3.1 document from the model with zod-to-openapi. */
 export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']>;
@@ -28,7 +30,10 @@ export function buildOpenApi(api: ApiDefinition, model: ApiModel): OpenApiDocume
     description: 'Access token (`typ: at+jwt`, HS256) in the Authorization header',
   });
   const used = new Set<RuntimeHeader>(model.operations.flatMap((op) => successHeaders(op.endpoint)));
-  if (model.operations.some((op) => op.endpoint.rateLimit)) errorHeaders(429).forEach((name) => used.add(name));
+  if (model.uploads.length > 0) used.add('X-Request-Id');
+  if (model.operations.some((op) => op.endpoint.rateLimit) || model.uploads.some((u) => u.upload.rateLimit)) {
+    errorHeaders(429).forEach((name) => used.add(name));
+  }
   for (const [name, header] of Object.entries(sharedHeaders)) {
     if (used.has(name as RuntimeHeader)) registry.registerComponent('headers', name, header);
   }
@@ -47,6 +52,16 @@ export function buildOpenApi(api: ApiDefinition, model: ApiModel): OpenApiDocume
     });
   }
   for (const op of model.operations) registry.registerPath(route(api, model, op));
+  for (const upload of model.uploads) {
+    const helpers = {
+      problems: (codes: readonly string[]) => errorResponses(api, model, codes),
+      headers: headerRefs,
+      limits: limitSentences,
+    };
+    for (const path of uploadRoutes(upload, helpers)) {
+      registry.registerPath(path);
+    }
+  }
 
   const generator = new OpenApiGeneratorV31(registry.definitions, { sortComponents: 'alphabetically' });
   return hoistErrorResponses(
@@ -55,10 +70,18 @@ export function buildOpenApi(api: ApiDefinition, model: ApiModel): OpenApiDocume
       info: { ...api.info, license: { ...api.info.license } } as OpenApiDocument['info'],
       servers: api.servers.map((server) => ({ ...server })),
       tags: Object.entries(api.tags)
-        .filter(([name]) => model.operations.some((op) => op.endpoint.tags.includes(name)))
+        .filter(([name]) => model.operations.some((op) => op.endpoint.tags.includes(name)) || model.uploads.some((u) => u.tag === name))
         .map(([name, description]) => ({ name, description })),
     }),
   );
+}
+
+function limitSentences(limits: readonly RateLimit[]): string[] {
+  return limits.map((limit) => {
+    const what = limit.failuresOnly ? 'failed requests' : 'requests';
+    const reset = limit.failuresOnly ? '; a success resets the count' : '';
+    return `Rate limit: ${limit.points} ${what} per ${limit.windowSeconds} s per ${describeKey(limit.key)}${reset}.`;
+  });
 }
 
 function describeKey(key: LimitKey | readonly LimitKey[]): string {
@@ -160,7 +183,7 @@ function route(api: ApiDefinition, model: ApiModel, op: OperationModel): RouteCo
     ...(op.deprecated ? { deprecated: true } : {}),
     request,
     ...(takesIdempotencyKey(e) ? { parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }] } : {}),
-    responses: { ...success(op), ...errorResponses(api, model, op) },
+    responses: { ...success(op), ...errorResponses(api, model, op.errorCodes) },
   };
 }
 
@@ -168,12 +191,7 @@ function description(op: OperationModel): string {
   const e = op.endpoint;
   const parts = [e.description ?? e.summary];
   if (typeof e.auth === 'object') parts.push(`Requires one of the roles: ${e.auth.roles.join(', ')}.`);
-  for (const limit of rateLimitsOf(e)) {
-    const what = limit.failuresOnly ? 'failed requests' : 'requests';
-    parts.push(
-      `Rate limit: ${limit.points} ${what} per ${limit.windowSeconds} s per ${describeKey(limit.key)}${limit.failuresOnly ? '; a success resets the count' : ''}.`,
-    );
-  }
+  parts.push(...limitSentences(rateLimitsOf(e)));
   if (e.deprecated) {
     const sunset = e.deprecated.sunset ? `; it stops working on ${e.deprecated.sunset}` : '';
     const use = e.deprecated.use ? ` Use \`${e.deprecated.use}\` instead.` : '';
@@ -205,12 +223,36 @@ function success(op: OperationModel): RouteConfig['responses'] {
       },
     } as RouteConfig['responses'];
   }
+  if ('file' in r) {
+    const binary = { schema: { type: 'string', format: 'binary' } };
+    return {
+      200: {
+        description: r.description ?? 'The file',
+        headers: {
+          ...headers,
+          'Cache-Control': { description: 'How long and by whom the file may be kept', schema: { type: 'string', maxLength: 100 } },
+          ETag: { description: 'Send it back in `If-None-Match` to get 304 when unchanged', schema: { type: 'string', maxLength: 100 } },
+          'Accept-Ranges': {
+            description: 'Ask for part of the file with `Range: bytes=…` (206)',
+            schema: { type: 'string', const: 'bytes' },
+          },
+        },
+        content: Object.fromEntries(r.file.types.map((type) => [type, binary])),
+      },
+      206: {
+        description: 'The part of the file asked for with `Range`',
+        headers: { ...headers, 'Content-Range': { schema: { type: 'string', maxLength: 100 } } },
+        content: Object.fromEntries(r.file.types.map((type) => [type, binary])),
+      },
+      304: { description: 'Not modified since the ETag sent in `If-None-Match`', headers },
+    } as RouteConfig['responses'];
+  }
   return { 204: { description: r.description ?? 'Done; no content', headers } } as RouteConfig['responses'];
 }
 
-function errorResponses(api: ApiDefinition, model: ApiModel, op: OperationModel): RouteConfig['responses'] {
+function errorResponses(api: ApiDefinition, model: ApiModel, errorCodes: readonly string[]): RouteConfig['responses'] {
   const byStatus = new Map<number, string[]>();
-  for (const code of op.errorCodes) {
+  for (const code of new Set(errorCodes)) {
     const status = model.errors[code]!.status;
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { listEvents, type ApiDefinition, type ContractEntry } from '@contract-kit/runtime/contract';
+import { listEvents, listUploads, type ApiDefinition, type ContractEntry } from '@contract-kit/runtime/contract';
 import { checkContracts, checkEvents, checkSharedLimits } from './check';
 import { clientPackage } from './client-package';
 import type { GeneratorConfig } from './config';
@@ -48,7 +48,7 @@ export async function generateFiles(
       `The contracts have ${problems.length} problem(s):\n${problems.map((p) => `  ${p.contract}: ${p.message}`).join('\n')}`,
     );
   }
-  const model = buildModel(api, contracts);
+  const model = buildModel(api, contracts, listUploads(api));
   const document = await step('spec', () => buildOpenApi(api, model));
   const json = `${JSON.stringify(document, null, 2)}\n`;
   // An unchanged spec keeps its schema.ts, which proves it passed the lint: neither tool is loaded.

@@ -58,10 +58,16 @@ export function renderServer(model: ApiModel, paths: RenderPaths, realtime: bool
 
 export function renderClient(model: ApiModel, paths: RenderPaths): string {
   const operations = model.operations.map((op) => ({ ...op, ...clientView(op) }));
-  const tags = model.tags.map((tag) => ({ ...tag, operations: operations.filter((op) => op.tag === tag.name) }));
+  const uploads = model.uploads.map((u) => ({ ...u, codeUnion: u.errorCodes.map((code) => `'${code}'`).join(' | ') }));
+  const tags = model.tags.map((tag) => ({
+    ...tag,
+    operations: operations.filter((op) => op.tag === tag.name),
+    uploads: uploads.filter((u) => u.tag === tag.name),
+  }));
   return template('client-index')({
     header: header(paths.contractsFile),
     operations,
+    uploads,
     tags,
     paged: model.operations.some((op) => op.paged),
   });

@@ -1,6 +1,8 @@
 import { hkdfSync } from 'node:crypto';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { api } from '../contracts';
+import { uploadMedia } from '../contracts/media';
 import { asyncapi, createRoutes, openapi } from '../generated/server';
 import type { Server as HttpServer } from 'node:http';
 import { createApp, createTokenVerifier, redisIdempotency, sharedLimiters, type LimiterFactory, type Metrics } from '../runtime/server';
@@ -17,8 +19,8 @@ import type { RealtimePort } from './services/realtime-port';
 import { createSessionStore } from './services/sessions';
 
 /** The Mundo Tango app: generated routes + handlers + services on the generic runtime. */
-/** How often each instance deletes expired stories (any number of instances may at once). */
-const STORY_SWEEP_MS = 5 * 60_000;
+/** How often each instance deletes expired stories, unused media and abandoned uploads (any number of instances may at once). */
+const SWEEP_MS = 5 * 60_000;
 
 export async function createMundoApp(options: {
   config: Config;
@@ -31,6 +33,8 @@ export async function createMundoApp(options: {
   limiters?: LimiterFactory;
   /** Where services send real-time events until a real-time server is attached (tests record them). */
   realtime?: RealtimePort;
+  /** Where uploads and media files are kept; `<DATA_DIR>/media` by default. */
+  mediaDir?: string;
 }) {
   const { config, log, redis } = options;
   const tokenSettings = { secret: options.secret, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE };
@@ -39,7 +43,13 @@ export async function createMundoApp(options: {
   const sessionStore = createSessionStore(options.database.db);
   const revocations = await createRevocations({ ttlMs, recent: (ms) => sessionStore.revokedWithin(ms), log, redis });
   const realtimePort = lateRealtimePort(options.realtime);
-  const services = createServices(options.database, { revocations, tokens: createSessionTokens(tokenSettings), realtime: realtimePort });
+  const mediaDir = options.mediaDir ?? join(config.DATA_DIR, 'media');
+  const services = createServices(options.database, {
+    revocations,
+    tokens: createSessionTokens(tokenSettings),
+    realtime: realtimePort,
+    media: { directory: mediaDir, quotaBytes: config.MEDIA_QUOTA_BYTES },
+  });
   // One verifier for HTTP and sockets: a revoked session is refused on both.
   const verifier = createTokenVerifier({
     ...tokenSettings,
@@ -66,13 +76,23 @@ export async function createMundoApp(options: {
     idempotency: redis ? redisIdempotency(redis.client, redis.keyPrefix) : undefined,
     metrics: options.metrics,
     metricsAccess: metricsOnApiPort(config),
+    uploads: [
+      {
+        contract: uploadMedia,
+        directory: join(mediaDir, 'incoming'),
+        onCreate: (user, upload) => services.media.admit(user.id, upload.size),
+        onFinish: (user, upload) => services.media.store(user.id, upload),
+      },
+    ],
   });
   let realtime: Realtime | undefined;
-  // Expired stories are never served (reads compare with the database's clock); this only frees their rows.
-  const storySweep = setInterval(() => {
-    services.stories.deleteExpired().catch((error: unknown) => log.warn({ err: error }, 'expired stories not deleted'));
-  }, STORY_SWEEP_MS);
-  storySweep.unref();
+  // Expired stories are never served (reads compare with the database's clock); this only frees
+  // their rows. Then the media nothing shows any more, and unfinished uploads past their expiry.
+  const sweep = setInterval(async () => {
+    const jobs = [services.stories.deleteExpired, services.media.deleteUnreferenced, app.deleteExpiredUploads];
+    for (const job of jobs) await job().catch((error: unknown) => log.warn({ err: error }, 'clean-up job failed'));
+  }, SWEEP_MS);
+  sweep.unref();
   return {
     app,
     services,
@@ -84,7 +104,7 @@ export async function createMundoApp(options: {
       return realtime;
     },
     async close() {
-      clearInterval(storySweep);
+      clearInterval(sweep);
       await realtime?.close();
       await revocations.close();
     },

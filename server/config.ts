@@ -38,6 +38,12 @@ export const ConfigSchema = z
       .min(1024)
       .max(50 * 1024 * 1024)
       .default(100 * 1024),
+    /** What each user may store in uploaded media, in bytes (1 GiB by default). */
+    MEDIA_QUOTA_BYTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(1024 ** 3),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** A hop count or the proxies' addresses (IPs, CIDRs, loopback/linklocal/uniquelocal); never `true`. */
     TRUST_PROXY: z

@@ -4,6 +4,7 @@ import type { Database } from './db/database';
 import { createConversationStore } from './services/conversations';
 import { createEventStore, type EventStore } from './services/events';
 import { createGroupService, type GroupService } from './services/groups';
+import { createMediaService, type MediaService } from './services/media';
 import { createMemoryService, type MemoryService } from './services/memories';
 import { createPostService, type PostService } from './services/posts';
 import { createRsvpService, type RsvpService } from './services/rsvps';
@@ -37,6 +38,8 @@ export interface Services {
   memories: MemoryService;
   /** Stories, gone 24 hours after posting. */
   stories: StoryService;
+  /** Uploaded photos and videos, their files and who may see them. */
+  media: MediaService;
   /** Other domains' services call `notify` when something happens to someone. */
   notifications: NotificationService;
   /** How services reach connected devices; events go nowhere until a real-time server is attached. */
@@ -48,9 +51,10 @@ export interface Services {
 
 export function createServices(
   database: Database,
-  options: { revocations: Revocations; tokens: SessionTokens; realtime?: RealtimePort },
+  options: { revocations: Revocations; tokens: SessionTokens; realtime?: RealtimePort; media: { directory: string; quotaBytes: number } },
 ): Services {
   const realtime = options.realtime ?? noRealtime;
+  const media = createMediaService(database.db, options.media);
   const notifications = createNotificationService({ db: database.db, realtime });
   return {
     database,
@@ -69,9 +73,10 @@ export function createServices(
     notifications,
     social: createSocialService(database.db, notifications),
     groups: createGroupService(database.db, notifications, realtime),
-    posts: createPostService(database.db, notifications, realtime),
-    memories: createMemoryService(database.db, notifications),
-    stories: createStoryService(database.db),
+    posts: createPostService(database.db, media, notifications, realtime),
+    memories: createMemoryService(database.db, media, notifications),
+    stories: createStoryService(database.db, media),
+    media,
     realtime,
     revocations: options.revocations,
     tokens: options.tokens,

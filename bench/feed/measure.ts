@@ -2,10 +2,17 @@ import { type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import type { AppDb } from '../../server/db/database';
 import type { PageKey } from '../../server/db/keyset';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createMediaService } from '../../server/services/media';
 import { createPostService } from '../../server/services/posts';
 
+/** The feed's posts carry no media here, but the service reads their media like in production. */
+const postService = (db: AppDb) =>
+  createPostService(db, createMediaService(db, { directory: join(tmpdir(), 'mundo-tango-bench-media'), quotaBytes: 0 }));
+
 /**
- * Feed latency: `createPostService(db).feed(viewer, { limit, after })` called in this process one
+ * Feed latency: `postService(db).feed(viewer, { limit, after })` called in this process one
  * after another (no HTTP), each call timed alone, the post views it loads included. The deep cursor
  * is the one a client holds after following `depth` pages from the top.
  */
@@ -26,7 +33,7 @@ export async function timeFeed(
   after: PageKey | null,
   settings: { limit: number; iterations: number; warmup: number },
 ): Promise<Latency> {
-  const posts = createPostService(db);
+  const posts = postService(db);
   const page = { limit: settings.limit, after };
   for (let i = 0; i < settings.warmup; i++) await posts.feed(viewerId, page);
   const times: number[] = [];
@@ -42,7 +49,7 @@ export async function timeFeed(
 
 /** The cursor after `depth` pages, followed from the top as a client scrolling down would; null if the feed ends first. */
 export async function cursorAfter(db: AppDb, viewerId: string, limit: number, depth: number): Promise<PageKey | null> {
-  const posts = createPostService(db);
+  const posts = postService(db);
   let after: PageKey | null = null;
   for (let i = 0; i < depth; i++) {
     after = (await posts.feed(viewerId, { limit, after })).next;
@@ -71,7 +78,7 @@ export async function captureFeedQuery(
       };
     },
   });
-  await createPostService(spy).feed(viewerId, page);
+  await postService(spy).feed(viewerId, page);
   const [query] = captured;
   if (!query) throw new Error('feed made no raw query to capture');
   const text = new PgDialect().sqlToQuery(query);

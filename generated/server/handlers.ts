@@ -4,6 +4,7 @@ import type * as auth from '../../contracts/auth';
 import type * as events from '../../contracts/events';
 import type * as groups from '../../contracts/groups';
 import type * as health from '../../contracts/health';
+import type * as media from '../../contracts/media';
 import type * as memories from '../../contracts/memories';
 import type * as messages from '../../contracts/messages';
 import type * as posts from '../../contracts/posts';
@@ -214,6 +215,20 @@ export interface PostsHandlers<S extends ServiceMap> {
   updatePost: HandlerFor<typeof posts.updatePost, S>;
 }
 
+/** Photos and videos: resumable uploads (tus), their files and thumbnails, my storage quota. */
+export interface MediaHandlers<S extends ServiceMap> {
+  /** Delete one of my uploads: `DELETE /api/v1/media/{mediaId}` */
+  deleteMedia: HandlerFor<typeof media.deleteMedia, S>;
+  /** The file itself, or its thumbnail: `GET /api/v1/media/{mediaId}/file` */
+  downloadMedia: HandlerFor<typeof media.downloadMedia, S>;
+  /** Describe an uploaded file: `GET /api/v1/media/{mediaId}` */
+  getMedia: HandlerFor<typeof media.getMedia, S>;
+  /** How much of my storage quota I use: `GET /api/v1/media/quota` */
+  getMediaQuota: HandlerFor<typeof media.getMediaQuota, S>;
+  /** My uploads: `GET /api/v1/media` */
+  listMyMedia: HandlerFor<typeof media.listMyMedia, S>;
+}
+
 /** Tango communities, schools, orchestras and city groups: members and roles, join requests, invitations, events. */
 export interface GroupsHandlers<S extends ServiceMap> {
   /** Let a dancer in: `POST /api/v1/groups/{groupId}/join-requests/{userId}/approve` */
@@ -264,5 +279,6 @@ export interface Handlers<S extends ServiceMap> {
   memories: MemoriesHandlers<S>;
   stories: StoriesHandlers<S>;
   posts: PostsHandlers<S>;
+  media: MediaHandlers<S>;
   groups: GroupsHandlers<S>;
 }

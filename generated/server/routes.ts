@@ -6,6 +6,7 @@ import * as auth from '../../contracts/auth';
 import * as events from '../../contracts/events';
 import * as groups from '../../contracts/groups';
 import * as health from '../../contracts/health';
+import * as media from '../../contracts/media';
 import * as memories from '../../contracts/memories';
 import * as messages from '../../contracts/messages';
 import * as posts from '../../contracts/posts';
@@ -60,6 +61,11 @@ export function createRoutes<S extends ServiceMap>(handlers: Handlers<S>): Route
     { endpoint: groups.removeGroupMember, handler: handlers.groups?.removeGroupMember },
     { endpoint: groups.updateGroup, handler: handlers.groups?.updateGroup },
     { endpoint: health.getHealth, handler: handlers.health?.getHealth },
+    { endpoint: media.deleteMedia, handler: handlers.media?.deleteMedia },
+    { endpoint: media.downloadMedia, handler: handlers.media?.downloadMedia },
+    { endpoint: media.getMedia, handler: handlers.media?.getMedia },
+    { endpoint: media.getMediaQuota, handler: handlers.media?.getMediaQuota },
+    { endpoint: media.listMyMedia, handler: handlers.media?.listMyMedia },
     { endpoint: memories.createMemory, handler: handlers.memories?.createMemory },
     { endpoint: memories.deleteMemory, handler: handlers.memories?.deleteMemory },
     { endpoint: memories.getMemory, handler: handlers.memories?.getMemory },

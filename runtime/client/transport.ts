@@ -3,7 +3,8 @@ import { iterateItems, iteratePages } from './paging.js';
 import { singleFlight } from './refresh.js';
 import { readResponse, type AttemptOutcome } from './response.js';
 import { isReplaySafe, isTransient, resolveRetryPolicy, retryDelay, sleep } from './retry.js';
-import type { ClientOptions, OperationDescriptor, Page, RequestInput, Transport } from './types.js';
+import type { ClientOptions, OperationDescriptor, Page, RequestInput, Transport, UploadInput } from './types.js';
+import { uploadResumable } from './upload.js';
 import { buildUrl } from './url.js';
 
 /** Seams for tests, so backoff can be observed without waiting for it. Not part of the client API. */
@@ -142,10 +143,45 @@ export function createTransport(options: ClientOptions, hooks: TransportHooks = 
     return iteratePages((pageInput) => request<Page<T>>(op, pageInput), input);
   }
 
+  /**
+   * A resumable upload: the token is read before each of its requests, and one that expires on
+   * the way is refreshed once and the upload resumed where the server stands.
+   */
+  async function upload<T>(op: OperationDescriptor, input: UploadInput): Promise<T> {
+    let resumeUrl = input.resumeUrl;
+    let replayed = false;
+    for (;;) {
+      let sent: Token;
+      try {
+        const result = await uploadResumable({
+          ...input,
+          url: buildUrl(options.baseUrl, op, {}),
+          fetch: fetchImpl,
+          resumeUrl,
+          onCreated(url) {
+            resumeUrl = url;
+            input.onCreated?.(url);
+          },
+          headers: async () => {
+            sent = await currentToken();
+            return { ...options.headers, ...(sent === undefined ? {} : { authorization: `Bearer ${sent}` }) };
+          },
+        });
+        return result.data as T;
+      } catch (error) {
+        const expired = error instanceof ApiClientError && error.status === 401 && error.code === 'TOKEN_EXPIRED';
+        if (!expired || !refresh || replayed) throw error;
+        replayed = true;
+        await renewToken(op, sent, error);
+      }
+    }
+  }
+
   return {
     request,
     pages,
     items: <T>(op: OperationDescriptor, input?: RequestInput) => iterateItems(pages<T>(op, input)),
+    upload,
   };
 }
 

@@ -1,3 +1,5 @@
+import type { ResumableUploadOptions } from './upload.js';
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface OperationDescriptor {
@@ -9,6 +11,8 @@ export interface OperationDescriptor {
   auth: boolean;
   /** The response is a whole `Page<T>` rather than `{ data: T }`. */
   paged: boolean;
+  /** The response is a file, given as a Blob. */
+  file?: boolean;
 }
 
 export interface RequestInput {
@@ -78,4 +82,9 @@ export interface Transport {
   /** Follows `page.nextCursor` (as `query.cursor`) until `hasMore` is false. */
   pages<T>(op: OperationDescriptor, input?: RequestInput): AsyncIterable<Page<T>>;
   items<T>(op: OperationDescriptor, input?: RequestInput): AsyncIterable<T>;
+  /** A resumable (tus) upload to the operation's path; resolves with what the upload became. */
+  upload<T>(op: OperationDescriptor, input: UploadInput): Promise<T>;
 }
+
+/** What an upload method takes: the file and how to send it (the URL and credentials are the client's). */
+export type UploadInput = Omit<ResumableUploadOptions, 'url' | 'headers' | 'fetch'>;

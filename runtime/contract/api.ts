@@ -1,6 +1,7 @@
 import type { ErrorRegistry } from './errors';
 import { DEFAULT_BASE_PATH, isEndpoint, servedPath, type Endpoint } from './endpoint';
 import { isClientEvent, isServerEvent, type ClientEvent, type ServerEvent } from './realtime';
+import { isUpload, type UploadContract } from './upload';
 
 /** The whole API: its description for the spec, its tags, its domain errors and its contract modules. */
 export interface ApiDefinition {
@@ -58,6 +59,9 @@ export function defineApi<const A extends ApiDefinition>(api: A): A {
   for (const { endpoint } of listContracts(api)) {
     (endpoint as { fullPath: string }).fullPath = servedPath(basePath, endpoint.version, endpoint.path);
   }
+  for (const { upload } of listUploads(api)) {
+    (upload as { fullPath: string }).fullPath = servedPath(basePath, upload.version, upload.path);
+  }
   return api;
 }
 
@@ -67,6 +71,23 @@ export function listContracts(api: ApiDefinition): ContractEntry[] {
   for (const [module, exports] of Object.entries(api.modules)) {
     for (const [exportName, value] of Object.entries(exports)) {
       if (isEndpoint(value)) entries.push({ module, exportName, endpoint: value });
+    }
+  }
+  return entries;
+}
+
+export interface UploadEntry {
+  readonly module: string;
+  readonly exportName: string;
+  readonly upload: UploadContract;
+}
+
+/** Every upload resource of the API, in module then export order. */
+export function listUploads(api: ApiDefinition): UploadEntry[] {
+  const entries: UploadEntry[] = [];
+  for (const [module, exports] of Object.entries(api.modules)) {
+    for (const [exportName, value] of Object.entries(exports)) {
+      if (isUpload(value)) entries.push({ module, exportName, upload: value });
     }
   }
   return entries;

@@ -1,4 +1,4 @@
-import { isPaged, type EndpointDefinition } from './endpoint';
+import { isFile, isPaged, type EndpointDefinition } from './endpoint';
 
 /**
  * What the runtime does for an operation beyond what its contract states: the headers it sends,
@@ -69,6 +69,8 @@ export function errorCodes(e: EndpointDefinition): string[] {
   // A path parameter that is not valid percent-encoding matches no route: 404.
   if (e.path.includes('{')) codes.add('NOT_FOUND');
   if (typeof e.auth === 'object') codes.add('FORBIDDEN');
+  // A file answers conditional and range requests: a failed If-Match, a range past its end.
+  if (isFile(e)) ['PRECONDITION_FAILED', 'RANGE_NOT_SATISFIABLE'].forEach((c) => codes.add(c));
   for (const code of e.errors ?? []) codes.add(code);
   if (e.rateLimit) codes.add('RATE_LIMITED');
   // A key still running is a 409, a key reused with another request a 422; a malformed key (or

@@ -47,8 +47,29 @@ export interface Deprecation {
 
 export type AnyObject = z.ZodObject<z.ZodRawShape>;
 
+/**
+ * A file answer (an image, a video, a download): the bytes of one of `types`, streamed from disk
+ * with `Range` (206), `ETag`/`Last-Modified` revalidation (304) and HEAD, as `Cache-Control` says.
+ */
+export interface FileResponseSpec {
+  readonly status: 200;
+  readonly file: { readonly types: readonly [string, ...string[]] };
+  readonly description?: string;
+}
+
+/** What the handler of a file operation returns: where the bytes are and how they may be cached. */
+export interface FileResult {
+  /** Absolute path of the file on this server's disk. */
+  readonly path: string;
+  /** One of the contract's `file.types`. */
+  readonly type: string;
+  /** e.g. `public, max-age=31536000, immutable` or `private, max-age=3600`. */
+  readonly cacheControl: string;
+}
+
 export type ResponseSpec =
   | { readonly status: 200 | 201; readonly body: z.ZodType; readonly description?: string }
+  | FileResponseSpec
   | { readonly status: 200; readonly page: z.ZodType; readonly key?: AnyObject; readonly description?: string }
   | { readonly status: 204; readonly description?: string };
 
@@ -152,6 +173,10 @@ export function isEndpoint(value: unknown): value is Endpoint {
   return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'endpoint';
 }
 
+export function isFile(e: EndpointDefinition): e is EndpointDefinition & { response: FileResponseSpec } {
+  return 'file' in e.response;
+}
+
 export function isPaged(e: EndpointDefinition): e is EndpointDefinition & { response: { page: z.ZodType } } {
   return 'page' in e.response;
 }
@@ -169,9 +194,11 @@ export type HandlerInput<E extends EndpointDefinition> = {
 /** The keyset position of a paged operation: its contract's `key`, or `(createdAt, id)`. */
 type KeyOf<E extends EndpointDefinition> = E['response'] extends { key: infer K extends z.ZodType } ? z.output<K> : PageKey;
 
-/** What a handler returns; the runtime wraps it in the standard envelope. */
+/** What a handler returns; the runtime wraps it in the standard envelope (or streams the file). */
 export type HandlerResult<E extends EndpointDefinition> = E['response'] extends { page: infer S extends z.ZodType }
   ? { items: z.input<S>[]; next: KeyOf<E> | null }
   : E['response'] extends { body: infer S extends z.ZodType }
     ? z.input<S>
-    : void;
+    : E['response'] extends { file: object }
+      ? FileResult
+      : void;

@@ -4,3 +4,4 @@ export * from './endpoint';
 export * from './api';
 export * from './behaviour';
 export * from './realtime';
+export * from './upload';

@@ -3,7 +3,7 @@ import express, { type ErrorRequestHandler, type Express, type RequestHandler } 
 import proxyaddr from 'proxy-addr';
 import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
-import { RUNTIME_HEADERS, runtimeErrors, type ErrorRegistry } from '../contract';
+import { RUNTIME_HEADERS, runtimeErrors, UPLOAD_HEADERS, type ErrorRegistry } from '../contract';
 import { ApiError } from '../core/api-error';
 import { createTokenVerifier, type AuthUser, type TokenSettings, type TokenVerifier } from './auth';
 import { createCursorCodec } from './cursor';
@@ -18,6 +18,7 @@ import { securityHeaders } from './security-headers';
 import { requestPath, requestState } from './request-state';
 import { createContractRouter } from './router';
 import { compileTrust, toTrustProxy, type TrustProxy } from './trust-proxy';
+import { createUploadHandler, type UploadHandler, type UploadRoute } from './uploads';
 
 /** What the contract routes need, in either mode (their own app, or mounted in an Express app). */
 export interface ContractMiddlewareOptions {
@@ -55,6 +56,8 @@ export interface AppOptions extends ContractMiddlewareOptions {
    * their own with `metricsListener`), holders of a bearer token, or anyone (`'public'`).
    */
   metricsAccess?: MetricsAccess;
+  /** Resumable upload resources (tus), served beside the contract routes. */
+  uploads?: UploadRoute[];
 }
 
 export const DEFAULT_BODY_LIMIT = 100 * 1024;
@@ -73,20 +76,25 @@ export type ContractMiddleware = ((req: IncomingMessage, res: ServerResponse, ne
 
 interface ContractParts {
   router: ReturnType<typeof createContractRouter>;
+  uploads: { path: string; handler: UploadHandler }[];
   responses: ResponseContext;
   writeProblem: ProblemWriter;
   metrics: Metrics;
   trust: ReturnType<typeof compileTrust>;
 }
 
-function contractParts(options: ContractMiddlewareOptions): ContractParts {
+function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRoute[] }): ContractParts {
   const { log } = options;
   const metrics = options.metrics ?? createMetrics({ processMetrics: false });
   const responses = createResponseContext({
     log,
     metrics,
     security: securityHeaders(),
-    cors: createCors({ origins: options.corsOrigins, exposedHeaders: [...RUNTIME_HEADERS], maxAgeSeconds: 600 }),
+    cors: createCors({
+      origins: options.corsOrigins,
+      exposedHeaders: options.uploads?.length ? [...RUNTIME_HEADERS, ...UPLOAD_HEADERS] : [...RUNTIME_HEADERS],
+      maxAgeSeconds: 600,
+    }),
   });
   const writeProblem = createProblemWriter({
     responses,
@@ -95,21 +103,28 @@ function contractParts(options: ContractMiddlewareOptions): ContractParts {
     onInternalError: (req, error) => log.error({ reqId: requestState(req).id, err: error }, 'unhandled error'),
   });
   const trust = compileTrust(options.trustProxy === undefined ? undefined : toTrustProxy(options.trustProxy));
+  const clientAddress = (req: IncomingMessage) => proxyaddr(req, trust);
+  const verifier = 'verify' in options.auth ? options.auth : createTokenVerifier(options.auth);
+  const limiters = options.limiters ?? sharedLimiters();
+  const uploads = (options.uploads ?? []).map((route) => ({
+    path: route.contract.fullPath,
+    handler: createUploadHandler(route, { verifier, limiters, writeProblem, log, clientAddress }),
+  }));
   const router = createContractRouter({
-    clientAddress: (req) => proxyaddr(req, trust),
+    clientAddress,
     errors: { ...runtimeErrors, ...options.api.errors },
     routes: options.routes,
     services: options.services,
-    verifier: 'verify' in options.auth ? options.auth : createTokenVerifier(options.auth),
+    verifier,
     cursors: createCursorCodec(options.cursorSecret),
     writeProblem,
     log,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
-    limiters: options.limiters ?? sharedLimiters(),
+    limiters,
     idempotency: options.idempotency ?? memoryIdempotency(),
     responses,
   });
-  return { router, responses, writeProblem, metrics, trust };
+  return { router, uploads, responses, writeProblem, metrics, trust };
 }
 
 /** A wrong method on a contract path is a 405 with `Allow`; an unknown path is a 404 (or, mounted, the app's). */
@@ -137,7 +152,12 @@ export function createContractMiddleware(options: ContractMiddlewareOptions): Co
 }
 
 /** A Node request listener (for `http.createServer`, supertest, …) with the app's parts attached. */
-export type App = ((req: IncomingMessage, res: ServerResponse) => void) & { metrics: Metrics; express: Express };
+export type App = ((req: IncomingMessage, res: ServerResponse) => void) & {
+  metrics: Metrics;
+  express: Express;
+  /** Deletes the unfinished uploads past their expiry; returns how many. */
+  deleteExpiredUploads(): Promise<number>;
+};
 
 /**
  * The API as its own app: contract routes are answered before and without Express (the fast
@@ -187,6 +207,8 @@ export function createApp(options: AppOptions): App {
     });
   }
 
+  for (const upload of parts.uploads) app.all([upload.path, `${upload.path}/:uploadId`], label(upload.path), upload.handler);
+
   app.use((req, res) => {
     if (!methodNotAllowed(parts, req, res, req.path)) writeProblem(req, res, new ApiError('NOT_FOUND', `Nothing at ${req.path}`));
   });
@@ -195,7 +217,9 @@ export function createApp(options: AppOptions): App {
   // Contract routes are answered whole by the router, before and without Express; everything
   // else (docs, spec, metrics, 404/405) goes on to Express.
   const listener = (req: IncomingMessage, res: ServerResponse) => router.middleware(req, res, () => app(req, res));
-  return Object.assign(listener, { metrics, express: app });
+  const deleteExpiredUploads = async () =>
+    (await Promise.all(parts.uploads.map((u) => u.handler.deleteExpired()))).reduce((a, b) => a + b, 0);
+  return Object.assign(listener, { metrics, express: app, deleteExpiredUploads });
 }
 
 /** Errors raised by Express or its middleware carry an HTTP status; keep the client-side ones. */

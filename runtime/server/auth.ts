@@ -112,6 +112,19 @@ function checkSecret(secret: Uint8Array): void {
   }
 }
 
+/** The caller of an operation that needs a signed-in user (with one of `roles`, when given). */
+export async function signedInUser(
+  authorization: string | undefined,
+  verifier: TokenVerifier,
+  roles: ReadonlySet<string> | undefined,
+): Promise<AuthUser> {
+  const token = bearerToken(authorization);
+  if (!token) throw unauthenticated();
+  const user = await verifier.verify(token);
+  if (roles && !user.roles.some((role) => roles.has(role))) throw new ApiError('FORBIDDEN', 'Your role does not allow this operation');
+  return user;
+}
+
 export function unauthenticated(): ApiError {
   return new ApiError('UNAUTHENTICATED', 'A valid access token is required', { headers: { 'WWW-Authenticate': 'Bearer' } });
 }

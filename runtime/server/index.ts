@@ -12,3 +12,4 @@ export * from '../core/rate-limit';
 export * from './secret';
 export * from './trust-proxy';
 export { requestState } from './request-state';
+export * from './uploads';

@@ -22,6 +22,11 @@ export interface ResponseContext {
   ): void;
   /** Express middleware giving Express-served requests the same headers, timing and log line. */
   expressContext(req: IncomingMessage, res: ServerResponse, next: () => void): void;
+  /**
+   * For a response written in parts (a file streamed): sets the standard headers plus `headers`
+   * on `res`, and logs the request when the response closes.
+   */
+  begin(req: IncomingMessage, res: ServerResponse, headers?: Record<string, string>): void;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -63,18 +68,25 @@ export function createResponseContext(options: { log: Logger; metrics: Metrics; 
     },
 
     expressContext(req, res, next) {
-      const state = requestState(req);
-      state.viaExpress = true;
-      const raw = security.concat(cors.headersFor(req.headers.origin));
-      for (let i = 0; i < raw.length; i += 2) res.setHeader(raw[i]!, raw[i + 1]!);
-      res.setHeader('X-Request-Id', state.id);
-      const writeHead = res.writeHead;
-      res.writeHead = function timedWriteHead(this: ServerResponse, ...args: Parameters<typeof writeHead>) {
-        if (!this.headersSent) this.setHeader('Server-Timing', `app;dur=${elapsedMs(state).toFixed(2)}`);
-        return writeHead.apply(this, args);
-      } as typeof writeHead;
-      res.once('close', () => record(req, res.writableFinished ? res.statusCode : 499));
+      begin(req, res);
       if (!cors.preflight(req, res)) next();
     },
+
+    begin,
   };
+
+  function begin(req: IncomingMessage, res: ServerResponse, headers?: Record<string, string>): void {
+    const state = requestState(req);
+    state.viaExpress = true;
+    const raw = security.concat(cors.headersFor(req.headers.origin));
+    for (let i = 0; i < raw.length; i += 2) res.setHeader(raw[i]!, raw[i + 1]!);
+    res.setHeader('X-Request-Id', state.id);
+    if (headers) for (const name in headers) res.setHeader(name, headers[name]!);
+    const writeHead = res.writeHead;
+    res.writeHead = function timedWriteHead(this: ServerResponse, ...args: Parameters<typeof writeHead>) {
+      if (!this.headersSent) this.setHeader('Server-Timing', `app;dur=${elapsedMs(state).toFixed(2)}`);
+      return writeHead.apply(this, args);
+    } as typeof writeHead;
+    res.once('close', () => record(req, res.writableFinished ? res.statusCode : 499));
+  }
 }

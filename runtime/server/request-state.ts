@@ -7,7 +7,7 @@ export interface RequestState {
   startedAt: bigint;
   /** The contract path that matched (`/api/v1/events/{eventId}`), for logs and metrics. */
   route: string | undefined;
-  /** Set when Express serves the request: its log line is then written when the response closes. */
+  /** Set when Express serves the request or a file is streamed: its log line is then written when the response closes. */
   viaExpress: boolean;
 }
 

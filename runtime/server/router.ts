@@ -2,13 +2,23 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { type Endpoint, type ErrorRegistry, pageKeyOf, rateLimitsOf, refusesIdempotencyKey, takesIdempotencyKey } from '../contract';
+import {
+  type Endpoint,
+  type ErrorRegistry,
+  type FileResult,
+  isFile,
+  pageKeyOf,
+  rateLimitsOf,
+  refusesIdempotencyKey,
+  takesIdempotencyKey,
+} from '../contract';
 import { ApiError } from '../core/api-error';
 import { type Call, type CompiledOperation, checkOutput, createCore, type InputPart, type OperationSpec } from '../core/operation';
 import type { LimiterFactory, LimitSubject } from '../core/rate-limit';
 import { validationError } from '../core/validation';
-import { bearerToken, unauthenticated, type AuthUser, type TokenVerifier } from './auth';
+import { signedInUser, type AuthUser, type TokenVerifier } from './auth';
 import { parsedBody, readJsonBody } from './body';
+import { sendFile } from './file-response';
 import type { CursorCodec } from './cursor';
 import { MissingHandlersError, RESERVED_CONTEXT_KEYS, type RouteDefinition } from './handler';
 import { encodeResult, httpShape, queryObject, replayableHeaders, takePage, type Encoded, type HttpShape } from './http-codec';
@@ -49,6 +59,8 @@ interface CompiledRoute extends HttpShape {
   roles: ReadonlySet<string> | undefined;
   acceptsIdempotencyKey: boolean;
   refusesIdempotencyKey: boolean;
+  /** The answer is a file, streamed rather than enveloped. */
+  file: boolean;
 }
 
 type Next = (error?: unknown) => void;
@@ -76,6 +88,7 @@ export function createContractRouter(options: RouterOptions) {
       roles: typeof endpoint.auth === 'object' ? new Set(endpoint.auth.roles) : undefined,
       acceptsIdempotencyKey: takesIdempotencyKey(endpoint),
       refusesIdempotencyKey: refusesIdempotencyKey(endpoint),
+      file: isFile(endpoint),
     });
   }
 
@@ -141,6 +154,11 @@ export function createContractRouter(options: RouterOptions) {
         // The stored answer, with this request's limit headers.
         const { status, body, headers: stored } = outcome.value as Encoded;
         return send(x.req, x.res, status, body, undefined, { ...stored, ...headers, 'Idempotent-Replayed': 'true' });
+      }
+      if (x.route.file) {
+        return sendFile(x.req, x.res, outcome.value as FileResult, headers, options.responses, (error) =>
+          options.writeProblem(x.req, x.res, error),
+        );
       }
       response = encodeResult(x.route, outcome.value, headers, x.req, x.rawQuery, options.cursors);
       if (x.idempotency) {
@@ -223,16 +241,8 @@ export function createContractRouter(options: RouterOptions) {
     const { endpoint, roles } = x.route;
     // Public operations do not look at credentials, so a stale token never breaks them.
     if (endpoint.auth === 'public') return null;
-    const token = bearerToken(x.req.headers.authorization);
-    if (!token) {
-      if (endpoint.auth === 'optional' && x.req.headers.authorization === undefined) return null;
-      throw unauthenticated();
-    }
-    const user = await options.verifier.verify(token);
-    if (roles && !user.roles.some((role) => roles.has(role))) {
-      throw new ApiError('FORBIDDEN', 'Your role does not allow this operation');
-    }
-    return user;
+    if (endpoint.auth === 'optional' && x.req.headers.authorization === undefined) return null;
+    return signedInUser(x.req.headers.authorization, options.verifier, roles);
   }
 
   /**
@@ -310,6 +320,13 @@ function operationSpec(endpoint: Endpoint): OperationSpec {
   } else if ('body' in response) {
     const body = response.body;
     output = (result) => checkOutput(operationId, body, result);
+  } else if ('file' in response) {
+    const types = new Set(response.file.types);
+    output = (result) => {
+      const { type } = result as FileResult;
+      if (!types.has(type)) throw new Error(`${operationId} answered a file of type ${type}, which its contract does not list`);
+      return result;
+    };
   }
   return {
     name: operationId,

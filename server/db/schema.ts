@@ -9,6 +9,7 @@ import {
   integer,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -69,6 +70,8 @@ export const users = pgTable(
     city: text('city'),
     danceRole: text('dance_role', { enum: danceRoles }),
     avatarUrl: text('avatar_url'),
+    /** An uploaded image shown as the avatar (0014_media.sql). */
+    avatarMediaId: uuid('avatar_media_id').references((): AnyPgColumn => media.id, { onDelete: 'set null' }),
     roles: text('roles').array().notNull().$type<Role[]>(),
     passwordHash: text('password_hash').notNull(),
     /** Set on enrollment; MFA is on only once `mfa_enabled` is. */
@@ -643,6 +646,7 @@ export const stories = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     caption: text('caption').notNull(),
+    mediaId: uuid('media_id').references(() => media.id),
     createdAt: instant('created_at').notNull().defaultNow(),
     /** Written by the database (now() + 24 hours) and compared with its now(): no instance's clock decides. */
     expiresAt: instant('expires_at').notNull().default(sql`now() + interval '24 hours'`),
@@ -667,4 +671,55 @@ export const storyViews = pgTable(
     primaryKey({ columns: [table.storyId, table.viewerId] }),
     index('story_views_story_seen_idx').on(table.storyId, table.seenAt, table.viewerId),
   ],
+);
+
+/** A finished upload (0014_media.sql); its files are under the media directory. */
+export const media = pgTable(
+  'media',
+  {
+    id: uuid('id').primaryKey(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['image', 'video'] }).notNull(),
+    type: text('type').notNull(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
+    width: integer('width'),
+    height: integer('height'),
+    fileName: text('file_name').notNull(),
+    thumbnailName: text('thumbnail_name'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [
+    index('media_owner_created_idx').on(table.ownerId, table.createdAt.desc(), table.id.desc()),
+    index('media_created_idx').on(table.createdAt),
+  ],
+);
+
+export const postMedia = pgTable(
+  'post_media',
+  {
+    postId: uuid('post_id')
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    position: smallint('position').notNull(),
+    mediaId: uuid('media_id')
+      .notNull()
+      .references(() => media.id),
+  },
+  (table) => [primaryKey({ columns: [table.postId, table.position] }), index('post_media_media_idx').on(table.mediaId)],
+);
+
+export const memoryMedia = pgTable(
+  'memory_media',
+  {
+    memoryId: uuid('memory_id')
+      .notNull()
+      .references(() => memories.id, { onDelete: 'cascade' }),
+    position: smallint('position').notNull(),
+    mediaId: uuid('media_id')
+      .notNull()
+      .references(() => media.id),
+  },
+  (table) => [primaryKey({ columns: [table.memoryId, table.position] }), index('memory_media_media_idx').on(table.mediaId)],
 );

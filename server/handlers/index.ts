@@ -4,6 +4,7 @@ import { auth } from './auth';
 import { events } from './events';
 import { groups } from './groups';
 import { health } from './health';
+import { media } from './media';
 import { memories } from './memories';
 import { messages } from './messages';
 import { notifications } from './notifications';
@@ -17,6 +18,7 @@ export const handlers: Handlers<Services> = {
   events,
   groups,
   health,
+  media,
   memories,
   messages,
   users,

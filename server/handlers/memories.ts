@@ -16,6 +16,7 @@ function toMemory(view: MemoryView) {
     eventId: memory.eventId,
     visibility: memory.visibility,
     tagged: view.tagged.map(toUser),
+    media: view.media,
     createdAt: memory.createdAt.toISOString(),
     editedAt: memory.editedAt?.toISOString() ?? null,
   };

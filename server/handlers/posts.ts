@@ -16,6 +16,7 @@ function toPost(view: PostView) {
     groupId: post.groupId,
     eventId: post.eventId,
     city: post.city,
+    media: view.media,
     reactions: countsOf(post),
     myReaction: view.myReaction,
     commentCount: post.commentCount,

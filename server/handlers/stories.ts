@@ -9,6 +9,7 @@ function toStory(view: StoryView, viewerId: string) {
     id: story.id,
     authorId: story.authorId,
     caption: story.caption,
+    media: view.media,
     createdAt: story.createdAt.toISOString(),
     expiresAt: story.expiresAt.toISOString(),
     seen: view.seen,
@@ -18,7 +19,7 @@ function toStory(view: StoryView, viewerId: string) {
 
 export const stories: StoriesHandlers<Services> = {
   async createStory({ body }, { stories, user }) {
-    return toStory(await stories.create(user.id, body.caption), user.id);
+    return toStory(await stories.create(user.id, body), user.id);
   },
 
   async listStoryReels({ page }, { stories, user }) {

@@ -2,8 +2,9 @@ import { and, desc, eq, inArray, notInArray, sql, type SQL } from 'drizzle-orm';
 import { ApiError, type FieldError, fieldError } from '../../runtime/server';
 import type { AppDb } from '../db/database';
 import type { PageKey } from '../db/keyset';
-import { events, friendships, memories, memoryTags, users, type MemoryVisibility } from '../db/schema';
+import { events, friendships, memories, memoryMedia, memoryTags, users, type MemoryVisibility } from '../db/schema';
 import { eventVisibleTo } from './groups';
+import type { MediaService, WireMedia } from './media';
 import { type NotificationService, withNotifications } from './notifications';
 import { blockedEitherWay } from './social';
 import type { UserRecord } from './users';
@@ -22,6 +23,7 @@ export interface MemoryView {
   memory: MemoryRecord;
   owner: UserRecord;
   tagged: UserRecord[];
+  media: WireMedia[];
 }
 
 interface Page {
@@ -38,6 +40,7 @@ export interface MemoryInput {
   eventId?: string;
   visibility: MemoryVisibility;
   taggedIds?: readonly string[];
+  mediaIds?: readonly string[];
 }
 
 type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
@@ -45,7 +48,7 @@ type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 const notFound = () => new ApiError('NOT_FOUND', 'No memory with this id');
 
 /** True when the viewer (null: signed out) may see the memory in `memories`. */
-function memoryVisibleTo(viewerId: string | null): SQL {
+export function memoryVisibleTo(viewerId: string | null): SQL {
   if (viewerId === null) return sql`${memories.visibility} = 'public'`;
   return sql`(NOT ${blockedEitherWay(viewerId, memories.ownerId)} AND (
     ${memories.visibility} = 'public'
@@ -58,7 +61,7 @@ function memoryVisibleTo(viewerId: string | null): SQL {
 /** A day's key for keyset paging: the day at midnight UTC. */
 const dayKey = (row: MemoryRecord) => ({ createdAt: new Date(`${row.happenedOn}T00:00:00.000Z`), id: row.id });
 
-export function createMemoryService(db: AppDb, notifications?: NotificationService) {
+export function createMemoryService(db: AppDb, media: MediaService, notifications?: NotificationService) {
   async function views(viewerId: string | null, rows: MemoryRecord[]): Promise<MemoryView[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((row) => row.id);
@@ -72,11 +75,18 @@ export function createMemoryService(db: AppDb, notifications?: NotificationServi
         and(inArray(memoryTags.memoryId, ids), viewerId === null ? undefined : sql`NOT ${blockedEitherWay(viewerId, memoryTags.userId)}`),
       )
       .orderBy(memoryTags.createdAt, memoryTags.userId);
+    const shown = await media.of('memories', ids);
     return rows.map((memory) => ({
       memory,
       owner: owners.get(memory.ownerId)!,
       tagged: tags.filter((tag) => tag.memoryId === memory.id).map((tag) => tag.user),
+      media: shown.get(memory.id) ?? [],
     }));
+  }
+
+  async function attachMedia(tx: Tx, ownerId: string, memoryId: string, ids: readonly string[]): Promise<void> {
+    await media.requireOwn(tx, ownerId, ids, 'mediaIds');
+    if (ids.length > 0) await tx.insert(memoryMedia).values(ids.map((mediaId, position) => ({ memoryId, position, mediaId })));
   }
 
   async function visible(executor: AppDb | Tx, viewerId: string | null, memoryId: string): Promise<MemoryRecord> {
@@ -160,6 +170,7 @@ export function createMemoryService(db: AppDb, notifications?: NotificationServi
           })
           .returning();
         if (tagged.length > 0) await tx.insert(memoryTags).values(tagged.map((userId) => ({ memoryId: memory!.id, userId })));
+        await attachMedia(tx, ownerId, memory!.id, input.mediaIds ?? []);
         await tell(tagged.map((userId) => ({ userId, actorId: ownerId, kind: 'memory_tag', target: { type: 'memory', id: memory!.id } })));
         return memory!;
       });
@@ -187,6 +198,10 @@ export function createMemoryService(db: AppDb, notifications?: NotificationServi
           })
           .where(eq(memories.id, memoryId))
           .returning();
+        if (patch.mediaIds !== undefined) {
+          await tx.delete(memoryMedia).where(eq(memoryMedia.memoryId, memoryId));
+          await attachMedia(tx, ownerId, memoryId, patch.mediaIds);
+        }
         if (patch.taggedIds !== undefined) {
           const tagged = await requireFriends(tx, ownerId, patch.taggedIds);
           const before = new Set(

@@ -8,12 +8,14 @@ import {
   events,
   groupMembers,
   postReactions,
+  postMedia,
   posts,
   users,
   type PostVisibility,
   type ReactionKind,
 } from '../db/schema';
 import { eventVisibleTo } from './groups';
+import type { MediaService, WireMedia } from './media';
 import { type NotificationService, type NotifyInput, withNotifications } from './notifications';
 import { parsePostText } from './post-text';
 import type { RealtimePort } from './realtime-port';
@@ -42,6 +44,7 @@ export interface PostView {
   author: UserRecord;
   mentions: { userId: string; username: string }[];
   myReaction: ReactionKind | null;
+  media: WireMedia[];
 }
 
 export interface CommentView {
@@ -63,7 +66,7 @@ const notFound = () => new ApiError('NOT_FOUND', 'No post with this id');
 const noComment = () => new ApiError('NOT_FOUND', 'No comment with this id');
 
 /** True when the viewer (null: signed out) may see the post in `posts`. */
-function postVisibleTo(viewerId: string | null): SQL {
+export function postVisibleTo(viewerId: string | null): SQL {
   if (viewerId === null) return sql`${posts.visibility} = 'public'`;
   return sql`(NOT ${blockedEitherWay(viewerId, posts.authorId)} AND (
     ${posts.visibility} = 'public'
@@ -82,7 +85,7 @@ export function countsOf(row: {
   return { like: row.likeCount, love: row.loveCount, tango: row.tangoCount, laugh: row.laughCount, sad: row.sadCount };
 }
 
-export function createPostService(db: AppDb, notifications?: NotificationService, realtime?: RealtimePort) {
+export function createPostService(db: AppDb, media: MediaService, notifications?: NotificationService, realtime?: RealtimePort) {
   /** Posts with their authors and the viewer's reactions, in the order of `ids`. */
   async function views(executor: AppDb | Tx, viewerId: string | null, ids: string[]): Promise<PostView[]> {
     if (ids.length === 0) return [];
@@ -106,13 +109,14 @@ export function createPostService(db: AppDb, notifications?: NotificationService
               .where(and(inArray(users.id, mentioned), viewerId === null ? undefined : sql`NOT ${blockedEitherWay(viewerId, users.id)}`))
           ).map((user) => [user.id, user.username]),
     );
-    const hidden = await hiddenCounts(executor, viewerId, 'posts', ids);
+    const [hidden, shown] = await Promise.all([hiddenCounts(executor, viewerId, 'posts', ids), media.of('posts', ids)]);
     const byId = new Map(rows.map((row) => [row.post.id, row]));
     return ids.flatMap((id) => {
       const row = byId.get(id);
       if (!row) return [];
       const mentions = row.post.mentionIds.flatMap((userId) => (names.has(userId) ? [{ userId, username: names.get(userId)! }] : []));
-      return [{ post: withoutHidden(row.post, hidden.get(id), 'commentCount'), author: row.author, mentions, myReaction: row.myReaction }];
+      const post = withoutHidden(row.post, hidden.get(id), 'commentCount');
+      return [{ post, author: row.author, mentions, myReaction: row.myReaction, media: shown.get(id) ?? [] }];
     });
   }
 
@@ -237,6 +241,11 @@ export function createPostService(db: AppDb, notifications?: NotificationService
   }
 
   /** A post's reaction counts, everyone's: what the post's room hears. */
+  async function attachMedia(tx: Tx, authorId: string, postId: string, ids: readonly string[]): Promise<void> {
+    await media.requireOwn(tx, authorId, ids, 'mediaIds');
+    if (ids.length > 0) await tx.insert(postMedia).values(ids.map((mediaId, position) => ({ postId, position, mediaId })));
+  }
+
   async function reactionCounts(postId: string): Promise<ReactionCounts> {
     const [row] = await db
       .select({
@@ -254,7 +263,7 @@ export function createPostService(db: AppDb, notifications?: NotificationService
   return {
     async create(
       authorId: string,
-      input: { body: string; visibility: PostVisibility; groupId?: string; eventId?: string; city?: string },
+      input: { body: string; visibility: PostVisibility; groupId?: string; eventId?: string; city?: string; mediaIds?: string[] },
     ): Promise<PostView> {
       if (input.groupId !== undefined) {
         const [member] = await db
@@ -289,6 +298,7 @@ export function createPostService(db: AppDb, notifications?: NotificationService
             city: input.city,
           })
           .returning();
+        await attachMedia(tx, authorId, post!.id, input.mediaIds ?? []);
         await tell(await mentionNotices(tx, post!, mentionIds));
         return post!.id;
       });
@@ -300,7 +310,7 @@ export function createPostService(db: AppDb, notifications?: NotificationService
       return (await views(db, viewerId, [postId]))[0]!;
     },
 
-    async update(actorId: string, postId: string, patch: { body?: string; city?: string | null }): Promise<PostView> {
+    async update(actorId: string, postId: string, patch: { body?: string; city?: string | null; mediaIds?: string[] }): Promise<PostView> {
       await withNotifications(db, notifications, async (tx, tell) => {
         const post = await visiblePost(tx, actorId, postId);
         if (post.authorId !== actorId) throw new ApiError('FORBIDDEN', 'Only its author may edit a post');
@@ -310,6 +320,10 @@ export function createPostService(db: AppDb, notifications?: NotificationService
           .set({ body: patch.body, city: patch.city, mentionIds: text?.mentionIds, hashtags: text?.hashtags, editedAt: sql`now()` })
           .where(eq(posts.id, postId))
           .returning();
+        if (patch.mediaIds !== undefined) {
+          await tx.delete(postMedia).where(eq(postMedia.postId, postId));
+          await attachMedia(tx, actorId, postId, patch.mediaIds);
+        }
         const added = (text?.mentionIds ?? []).filter((id) => !post.mentionIds.includes(id));
         await tell(await mentionNotices(tx, updated!, added));
       });

@@ -4,6 +4,7 @@ import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
 import { stories, storyViews, users } from '../db/schema';
 import { blockedEitherWay } from './social';
+import type { MediaService, WireMedia } from './media';
 import type { UserRecord } from './users';
 
 /**
@@ -20,6 +21,7 @@ export type StoryRecord = typeof stories.$inferSelect;
 export interface StoryView {
   story: StoryRecord;
   seen: boolean;
+  media: WireMedia | null;
 }
 
 interface Page {
@@ -28,16 +30,16 @@ interface Page {
 }
 
 const gone = () => new ApiError('NOT_FOUND', 'No story with this id');
-const live = sql`${stories.expiresAt} > now()`;
+export const live = sql`${stories.expiresAt} > now()`;
 
 /** True when the viewer may see the story in `stories` (live or not: combine with `live`). */
-function storyVisibleTo(viewerId: string): SQL {
+export function storyVisibleTo(viewerId: string): SQL {
   return sql`(${stories.authorId} = ${viewerId} OR (NOT ${blockedEitherWay(viewerId, stories.authorId)} AND (
     EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ${viewerId} AND f.followee_id = ${stories.authorId})
     OR EXISTS (SELECT 1 FROM friendships fr WHERE fr.user_id = ${viewerId} AND fr.friend_id = ${stories.authorId}))))`;
 }
 
-export function createStoryService(db: AppDb) {
+export function createStoryService(db: AppDb, media: MediaService) {
   async function seenBy(viewerId: string, ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const rows = await db
@@ -45,6 +47,13 @@ export function createStoryService(db: AppDb) {
       .from(storyViews)
       .where(and(eq(storyViews.viewerId, viewerId), inArray(storyViews.storyId, ids)));
     return new Set(rows.map((row) => row.id));
+  }
+
+  /** The stories' media (a story shows at most one). */
+  async function withMedia(views: Omit<StoryView, 'media'>[]): Promise<StoryView[]> {
+    const ids = views.flatMap((view) => (view.story.mediaId ? [view.story.mediaId] : []));
+    const found = new Map((await media.byIds(ids)).map((item) => [item.id, item]));
+    return views.map((view) => ({ ...view, media: view.story.mediaId ? (found.get(view.story.mediaId) ?? null) : null }));
   }
 
   async function visible(viewerId: string, storyId: string): Promise<StoryRecord> {
@@ -57,14 +66,18 @@ export function createStoryService(db: AppDb) {
   }
 
   return {
-    async create(authorId: string, caption: string): Promise<StoryView> {
-      const [story] = await db.insert(stories).values({ authorId, caption }).returning();
-      return { story: story!, seen: false };
+    async create(authorId: string, input: { caption: string; mediaId?: string }): Promise<StoryView> {
+      const story = await db.transaction(async (tx) => {
+        if (input.mediaId) await media.requireOwn(tx, authorId, [input.mediaId], 'mediaId');
+        const [inserted] = await tx.insert(stories).values({ authorId, caption: input.caption, mediaId: input.mediaId }).returning();
+        return inserted!;
+      });
+      return (await withMedia([{ story, seen: false }]))[0]!;
     },
 
     async get(viewerId: string, storyId: string): Promise<StoryView> {
       const story = await visible(viewerId, storyId);
-      return { story, seen: (await seenBy(viewerId, [story.id])).has(story.id) };
+      return (await withMedia([{ story, seen: (await seenBy(viewerId, [story.id])).has(story.id) }]))[0]!;
     },
 
     async markSeen(viewerId: string, storyId: string): Promise<void> {
@@ -137,12 +150,10 @@ export function createStoryService(db: AppDb) {
         viewerId,
         live_.map((story) => story.id),
       );
+      const views = await withMedia(live_.map((story) => ({ story, seen: seen.has(story.id) })));
       const byId = new Map(authors.map((author) => [author.id, author]));
       return {
-        items: authorIds.map((id) => ({
-          author: byId.get(id)!,
-          stories: live_.filter((story) => story.authorId === id).map((story) => ({ story, seen: seen.has(story.id) })),
-        })),
+        items: authorIds.map((id) => ({ author: byId.get(id)!, stories: views.filter((view) => view.story.authorId === id) })),
         next,
       };
     },

@@ -83,7 +83,9 @@ export function operations(): Operation[] {
     const shared = ((item.parameters as unknown[] | undefined) ?? []).map(toParameter);
     for (const method of METHODS) {
       const op = item[method] as Record<string, unknown> | undefined;
-      if (!op) continue;
+      // Upload operations speak tus (protocol headers, a binary body): their tests are
+      // test/server/handlers/media.test.ts and test/runtime/client/upload.test.ts.
+      if (!op || op['x-tus-resumable']) continue;
       const own = ((op.parameters as unknown[] | undefined) ?? []).map(toParameter);
       const parameters = [...shared.filter((p) => !own.some((o) => o.name === p.name && o.in === p.in)), ...own];
       out.push({

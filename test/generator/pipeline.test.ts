@@ -12,8 +12,10 @@ import {
   defineErrors,
   endpoint,
   listContracts,
+  listUploads,
   paginated,
   runtimeErrors,
+  uploadOperationIds,
   Uuid,
   type ApiDefinition,
   type ContractEntry,
@@ -150,13 +152,50 @@ describe('generateFiles on the Mundo Tango contracts', () => {
     for (const path of paths) expect(path).toMatch(/^\/api\/v1\/[a-z]/);
   });
 
-  it('has one operation per contract, under its operationId', () => {
+  it('has one operation per contract, under its operationId, and four per upload resource', () => {
     const ids = operationsOf(spec).map(({ op }) => op.operationId);
-    expect(ids.sort()).toEqual(contracts.map((c) => c.endpoint.operationId).sort());
+    const uploads = listUploads(api).flatMap(({ upload }) => Object.values(uploadOperationIds(upload)));
+    expect(ids.sort()).toEqual([...contracts.map((c) => c.endpoint.operationId), ...uploads].sort());
+  });
+
+  it('documents the tus operations of an upload: protocol headers, a binary PATCH body, the result of the last PATCH', () => {
+    const item = spec.paths['/api/v1/uploads/{uploadId}'] as Record<string, unknown>;
+    expect(spec.paths['/api/v1/uploads']!.post).toMatchObject({
+      'x-tus-resumable': '1.0.0',
+      parameters: [{ name: 'Tus-Resumable' }, { name: 'Upload-Length' }, { name: 'Upload-Metadata' }],
+      'x-upload-types': { 'image/jpeg': { maxBytes: 20 * 1024 * 1024 } },
+      responses: { 201: { headers: { Location: {} } }, 401: {}, 413: {}, 415: {}, 429: {} },
+    });
+    expect(item.patch).toMatchObject({
+      requestBody: { content: { 'application/offset+octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+      responses: {
+        200: { content: { 'application/json': { schema: { properties: { data: { $ref: '#/components/schemas/Media' } } } } } },
+        204: {},
+        404: {},
+        409: {},
+        410: {},
+      },
+    });
+    expect(item.head).toMatchObject({ responses: { 200: { headers: { 'Upload-Offset': {}, 'Upload-Length': {} } } } });
+    expect(item.delete).toMatchObject({ responses: { 204: {}, 404: {} } });
+  });
+
+  it('documents a file answer by its media types, with ranges and revalidation', () => {
+    const download = spec.paths['/api/v1/media/{mediaId}/file']!.get!;
+    expect(Object.keys(download.responses['200'] as Response)).toContain('content');
+    expect(Object.keys((download.responses['200'] as Response).content!)).toEqual([
+      'image/jpeg',
+      'image/png',
+      'image/webp',
+      'video/mp4',
+      'video/webm',
+    ]);
+    expect(Object.keys(download.responses)).toEqual(expect.arrayContaining(['206', '304', '412', '416']));
   });
 
   it('documents, for every operation, its success, 500, and the 400/401/429 the runtime can add', () => {
     for (const { method, path, op } of operationsOf(spec)) {
+      if ((op as { 'x-tus-resumable'?: string })['x-tus-resumable']) continue;
       const where = `${method.toUpperCase()} ${path}`;
       const e = contracts.find((c) => c.endpoint.operationId === op.operationId)!.endpoint;
       expect(e.method.toLowerCase(), where).toBe(method);

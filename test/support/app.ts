@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { SignJWT } from 'jose';
 import { createLogger, createTokenSigner } from '../../runtime/server';
@@ -31,14 +34,21 @@ export async function createTestApp(
 ) {
   const config = ConfigSchema.parse({ NODE_ENV: 'test', ...env });
   const { lines, log } = captureLog();
-  const { app, services, close, attachRealtime } = await createMundoApp({
+  const mediaDir = mkdtempSync(join(tmpdir(), 'mt-media-'));
+  const mundo = await createMundoApp({
     config,
     database,
     secret: TEST_SECRET,
     log,
     redis,
     realtime: options.realtime,
+    mediaDir,
   });
+  const { app, services, attachRealtime } = mundo;
+  const close = async () => {
+    await mundo.close();
+    rmSync(mediaDir, { recursive: true, force: true });
+  };
   const signer = createTokenSigner({ secret: TEST_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: 900 });
   return {
     app,
@@ -46,6 +56,7 @@ export async function createTestApp(
     close,
     attachRealtime,
     config,
+    mediaDir,
     logLines: lines,
     /** A valid access token for a user id (of a session of its own unless one is named). */
     token: (sub: string, roles: string[] = ['user'], sid: string = randomUUID()) => signer.sign({ sub, roles, sid }),

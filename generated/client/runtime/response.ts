@@ -22,6 +22,7 @@ export async function readResponse(response: Response, op: OperationDescriptor):
 
 async function readSuccess(response: Response, op: OperationDescriptor): Promise<AttemptOutcome> {
   if (response.status === 204) return { ok: true, value: undefined };
+  if (op.file) return { ok: true, value: await response.blob() };
   const body = parseJson(await response.text());
   if (isObject(body) && 'data' in body && (!op.paged || isPage(body))) {
     return { ok: true, value: op.paged ? body : body.data };

@@ -1,0 +1,282 @@
+import { mkdirSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import sharp from 'sharp';
+import type { FileResult } from '../../runtime/contract';
+import { ApiError, fieldError, type FinishedUpload } from '../../runtime/server';
+import type { MEDIA_TYPES } from '../../contracts/media';
+import type { AppDb } from '../db/database';
+import { before, toPage, type PageKey } from '../db/keyset';
+import { media, memories, memoryMedia, postMedia, posts, stories, users } from '../db/schema';
+import { memoryVisibleTo } from './memories';
+import { postVisibleTo } from './posts';
+import { blockedEitherWay } from './social';
+import { live, storyVisibleTo } from './stories';
+
+/**
+ * Media: finished uploads. Images are decoded and re-encoded (so no metadata survives — EXIF
+ * location included — and a truncated or forged file is refused), turned upright by their EXIF
+ * orientation first, and get a WebP thumbnail; videos are kept as sent. Who may see a medium is
+ * who may see something that shows it (a post, a memory, a live story, a profile), and always its
+ * owner. A periodic job deletes media nothing shows a day after upload.
+ */
+
+export type MediaRecord = typeof media.$inferSelect;
+type MediaTypeName = keyof typeof MEDIA_TYPES;
+
+interface Page {
+  limit: number;
+  after: PageKey | null;
+}
+
+type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
+
+const THUMBNAIL_PX = 320;
+const FORMATS = { 'image/jpeg': 'jpeg', 'image/png': 'png', 'image/webp': 'webp' } as const;
+const EXTENSIONS: Record<string, string> = {
+  'image/jpeg': 'jpg',
+  'image/png': 'png',
+  'image/webp': 'webp',
+  'video/mp4': 'mp4',
+  'video/webm': 'webm',
+};
+const notFound = () => new ApiError('NOT_FOUND', 'No media with this id');
+
+/** True when something the viewer (null: signed out) may see shows the medium in `media`. */
+function shownTo(viewerId: string | null): SQL {
+  const avatar = sql`EXISTS (SELECT 1 FROM ${users} WHERE ${users.avatarMediaId} = ${media.id}${
+    viewerId === null ? sql`` : sql` AND NOT ${blockedEitherWay(viewerId, users.id)}`
+  })`;
+  const post = sql`EXISTS (SELECT 1 FROM ${postMedia} JOIN ${posts} ON ${posts.id} = ${postMedia.postId}
+    WHERE ${postMedia.mediaId} = ${media.id} AND ${postVisibleTo(viewerId)})`;
+  const memory = sql`EXISTS (SELECT 1 FROM ${memoryMedia} JOIN ${memories} ON ${memories.id} = ${memoryMedia.memoryId}
+    WHERE ${memoryMedia.mediaId} = ${media.id} AND ${memoryVisibleTo(viewerId)})`;
+  if (viewerId === null) return sql`(${avatar} OR ${post} OR ${memory})`;
+  const story = sql`EXISTS (SELECT 1 FROM ${stories} WHERE ${stories.mediaId} = ${media.id} AND ${live} AND ${storyVisibleTo(viewerId)})`;
+  return sql`(${media.ownerId} = ${viewerId} OR ${avatar} OR ${post} OR ${memory} OR ${story})`;
+}
+
+const referenced = sql`(EXISTS (SELECT 1 FROM post_media r WHERE r.media_id = "media"."id")
+  OR EXISTS (SELECT 1 FROM memory_media r WHERE r.media_id = "media"."id")
+  OR EXISTS (SELECT 1 FROM stories r WHERE r.media_id = "media"."id")
+  OR EXISTS (SELECT 1 FROM users r WHERE r.avatar_media_id = "media"."id"))`;
+
+export function toWireMedia(row: MediaRecord) {
+  const url = `/api/v1/media/${row.id}/file`;
+  return {
+    id: row.id,
+    ownerId: row.ownerId,
+    kind: row.kind,
+    type: row.type as MediaTypeName,
+    sizeBytes: row.sizeBytes,
+    width: row.width,
+    height: row.height,
+    url,
+    thumbnailUrl: row.thumbnailName ? `${url}?variant=thumbnail` : null,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export type WireMedia = ReturnType<typeof toWireMedia>;
+
+export function createMediaService(db: AppDb, options: { directory: string; quotaBytes: number }) {
+  const filesDir = join(options.directory, 'files');
+  mkdirSync(filesDir, { recursive: true });
+
+  async function usedBytes(executor: AppDb | Tx, ownerId: string): Promise<number> {
+    const [row] = await executor
+      .select({ used: sql<string>`coalesce(sum(${media.sizeBytes}), 0)` })
+      .from(media)
+      .where(eq(media.ownerId, ownerId));
+    return Number(row!.used);
+  }
+
+  async function withinQuota(executor: AppDb | Tx, ownerId: string, size: number): Promise<void> {
+    const used = await usedBytes(executor, ownerId);
+    if (used + size > options.quotaBytes) {
+      throw new ApiError(
+        'QUOTA_EXCEEDED',
+        `This needs ${size} bytes; ${Math.max(0, options.quotaBytes - used)} of your ${options.quotaBytes} are free`,
+      );
+    }
+  }
+
+  /** Re-encodes an image (upright, no metadata) and writes its thumbnail; a file that does not decode is INVALID_MEDIA. */
+  async function processImage(source: string, type: keyof typeof FORMATS, file: string, thumbnail: string) {
+    try {
+      const decoded = sharp(source, { failOn: 'warning' }).rotate();
+      const [info] = await Promise.all([
+        decoded.clone().toFormat(FORMATS[type]).toFile(join(filesDir, file)),
+        decoded
+          .clone()
+          .resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: 'inside', withoutEnlargement: true })
+          .webp({ quality: 75 })
+          .toFile(join(filesDir, thumbnail)),
+      ]);
+      return info;
+    } catch {
+      await removeFiles([file, thumbnail]);
+      throw new ApiError('INVALID_MEDIA', 'The image cannot be read: it is truncated or damaged');
+    }
+  }
+
+  async function removeFiles(names: (string | null)[]): Promise<void> {
+    await Promise.all(names.flatMap((name) => (name ? [rm(join(filesDir, name), { force: true })] : [])));
+  }
+
+  return {
+    /** Before an upload starts: refused when its declared size would not fit in the quota. */
+    async admit(ownerId: string, size: number): Promise<void> {
+      await withinQuota(db, ownerId, size);
+    },
+
+    /** A whole upload becomes a medium (checked against the quota again: uploads may run side by side). */
+    async store(ownerId: string, upload: FinishedUpload) {
+      const ext = EXTENSIONS[upload.type]!;
+      const file = `${upload.id}.${ext}`;
+      let values: typeof media.$inferInsert;
+      if (upload.type in FORMATS) {
+        const thumbnail = `${upload.id}.thumb.webp`;
+        const info = await processImage(upload.path, upload.type as keyof typeof FORMATS, file, thumbnail);
+        values = {
+          id: upload.id,
+          ownerId,
+          kind: 'image',
+          type: upload.type,
+          sizeBytes: info.size,
+          width: info.width,
+          height: info.height,
+          fileName: file,
+          thumbnailName: thumbnail,
+        };
+      } else {
+        await rename(upload.path, join(filesDir, file));
+        values = { id: upload.id, ownerId, kind: 'video', type: upload.type, sizeBytes: upload.size, fileName: file };
+      }
+      try {
+        const row = await db.transaction(async (tx) => {
+          // One quota check at a time per owner, so two uploads finishing together cannot both squeeze in.
+          await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`media-quota:${ownerId}`}))`);
+          await withinQuota(tx, ownerId, values.sizeBytes);
+          const [inserted] = await tx.insert(media).values(values).returning();
+          return inserted!;
+        });
+        return toWireMedia(row);
+      } catch (error) {
+        await removeFiles([values.fileName, values.thumbnailName ?? null]);
+        throw error;
+      }
+    },
+
+    async get(viewerId: string | null, mediaId: string): Promise<MediaRecord> {
+      const [row] = await db
+        .select()
+        .from(media)
+        .where(and(eq(media.id, mediaId), shownTo(viewerId)));
+      if (!row) throw notFound();
+      return row;
+    },
+
+    /** The file to stream: public caching when anyone may see it, private otherwise. */
+    async file(viewerId: string | null, mediaId: string, variant: 'original' | 'thumbnail'): Promise<FileResult> {
+      const [row] = await db
+        .select({ media, public: viewerId === null ? sql<boolean>`true` : sql<boolean>`${shownTo(null)}` })
+        .from(media)
+        .where(and(eq(media.id, mediaId), shownTo(viewerId)));
+      if (!row) throw notFound();
+      const name = variant === 'thumbnail' ? row.media.thumbnailName : row.media.fileName;
+      if (!name) throw new ApiError('NOT_FOUND', 'A video has no thumbnail');
+      return {
+        path: join(filesDir, name),
+        type: variant === 'thumbnail' ? 'image/webp' : row.media.type,
+        // The bytes of an id never change; who may see them can, so private copies are re-checked hourly.
+        cacheControl: row.public ? 'public, max-age=86400' : 'private, max-age=3600',
+      };
+    },
+
+    async listMine(ownerId: string, page: Page) {
+      const rows = await db
+        .select()
+        .from(media)
+        .where(and(eq(media.ownerId, ownerId), page.after ? before(media.createdAt, media.id, page.after) : undefined))
+        .orderBy(desc(media.createdAt), desc(media.id))
+        .limit(page.limit + 1);
+      return toPage(rows, page.limit);
+    },
+
+    async quota(ownerId: string) {
+      return { usedBytes: await usedBytes(db, ownerId), limitBytes: options.quotaBytes };
+    },
+
+    async remove(userId: string, mediaId: string): Promise<void> {
+      const row = await this.get(userId, mediaId);
+      if (row.ownerId !== userId) throw new ApiError('FORBIDDEN', 'Only its owner may delete a medium');
+      const deleted = await db
+        .delete(media)
+        .where(and(eq(media.id, mediaId), sql`NOT ${referenced}`))
+        .returning();
+      if (deleted.length === 0) throw new ApiError('MEDIA_IN_USE', 'A post, memory, story or your profile still shows it');
+      await removeFiles([row.fileName, row.thumbnailName]);
+    },
+
+    /**
+     * In a write that attaches media: each id must be the owner's own medium. The rows are locked
+     * against the clean-up job (KEY SHARE), so a medium found here is still there at commit.
+     */
+    async requireOwn(tx: Tx, ownerId: string, ids: readonly string[], field: string, kind?: 'image'): Promise<void> {
+      if (ids.length === 0) return;
+      const found = await tx
+        .select({ id: media.id, kind: media.kind })
+        .from(media)
+        .where(and(inArray(media.id, [...ids]), eq(media.ownerId, ownerId)))
+        .for('key share');
+      const ok = new Set(found.filter((row) => !kind || row.kind === kind).map((row) => row.id));
+      const index = ids.findIndex((id) => !ok.has(id));
+      if (index >= 0) {
+        const path = ids.length === 1 && !field.endsWith('Ids') ? `/body/${field}` : `/body/${field}/${index}`;
+        throw fieldError(path, 'unknown_media', kind ? 'Not one of your uploaded images' : 'Not one of your uploads');
+      }
+    },
+
+    /** Media by id, for what shows them (a story's); the caller has checked who may see the showing thing. */
+    async byIds(ids: readonly string[]) {
+      if (ids.length === 0) return [];
+      return (
+        await db
+          .select()
+          .from(media)
+          .where(inArray(media.id, [...ids]))
+      ).map(toWireMedia);
+    },
+
+    /** The media of these posts (or memories), in order, keyed by their id. */
+    async of(table: 'posts' | 'memories', ids: readonly string[]) {
+      const byOwner = new Map<string, ReturnType<typeof toWireMedia>[]>();
+      if (ids.length === 0) return byOwner;
+      const link = table === 'posts' ? postMedia : memoryMedia;
+      const ownerColumn = table === 'posts' ? postMedia.postId : memoryMedia.memoryId;
+      const rows = await db
+        .select({ owner: ownerColumn, media })
+        .from(link)
+        .innerJoin(media, eq(media.id, link.mediaId))
+        .where(inArray(ownerColumn, [...ids]))
+        .orderBy(link.position);
+      for (const row of rows) byOwner.set(row.owner, [...(byOwner.get(row.owner) ?? []), toWireMedia(row.media)]);
+      return byOwner;
+    },
+
+    /** Deletes up to `batch` media nothing has shown for a day after upload; safe on several instances at once. */
+    async deleteUnreferenced(batch = 500): Promise<number> {
+      const { rows } = await db.execute<{ file_name: string; thumbnail_name: string | null }>(sql`
+        DELETE FROM media WHERE id IN (
+          SELECT id FROM media WHERE created_at < now() - interval '1 day' AND NOT ${referenced}
+          ORDER BY created_at LIMIT ${batch} FOR UPDATE SKIP LOCKED)
+        RETURNING file_name, thumbnail_name`);
+      await removeFiles(rows.flatMap((row) => [row.file_name, row.thumbnail_name]));
+      return rows.length;
+    },
+  };
+}
+
+export type MediaService = ReturnType<typeof createMediaService>;
