@@ -156,6 +156,7 @@ export function createTransport(options: ClientOptions, hooks: TransportHooks = 
         const result = await uploadResumable({
           ...input,
           url: buildUrl(options.baseUrl, op, {}),
+          operationId: op.operationId,
           fetch: fetchImpl,
           resumeUrl,
           onCreated(url) {

@@ -22,6 +22,8 @@ export interface ResumableUploadOptions {
   /** The upload URL of an earlier attempt (from `onCreated`), to resume it instead of creating a new one. */
   resumeUrl?: string;
   onCreated?: (uploadUrl: string) => void;
+  /** Names the upload in errors (`error.operationId`); the generated client passes its method's name. Default `upload`. */
+  operationId?: string;
 }
 
 export interface ResumableUploadResult {
@@ -30,7 +32,6 @@ export interface ResumableUploadResult {
   data: unknown;
 }
 
-const OPERATION_ID = 'upload';
 const TUS_VERSION = '1.0.0';
 const DEFAULT_CHUNK_SIZE_BYTES = 5 * 1024 * 1024;
 const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [0, 1000, 3000, 5000];
@@ -54,6 +55,7 @@ interface Answer {
 /** Uploads `data` over tus 1.0.0 (core + creation), resuming after network failures and server trouble. */
 export async function uploadResumable(options: ResumableUploadOptions): Promise<ResumableUploadResult> {
   const { data, signal } = options;
+  const operationId = options.operationId ?? 'upload';
   // Held in a local and called bare: browsers reject fetch called as a method of another object.
   const fetchImpl = options.fetch ?? globalThis.fetch;
   const chunkSize = options.chunkSizeBytes ?? DEFAULT_CHUNK_SIZE_BYTES;
@@ -74,11 +76,11 @@ export async function uploadResumable(options: ResumableUploadOptions): Promise<
       // Read to the end even when empty, so the connection is free for the next request.
       text = await response.text();
     } catch (cause) {
-      if (signal?.aborted) throw aborted(cause);
-      throw new TransientFailure(new ApiClientError({ status: 0, code: 'NETWORK_ERROR', operationId: OPERATION_ID, cause }), 0);
+      if (signal?.aborted) throw aborted(operationId, cause);
+      throw new TransientFailure(new ApiClientError({ status: 0, code: 'NETWORK_ERROR', operationId, cause }), 0);
     }
     if (response.ok) return { response, text };
-    const error = problemError(response, text);
+    const error = problemError(operationId, response, text);
     if (response.status >= 500 || TRANSIENT_STATUSES.has(response.status)) {
       throw new TransientFailure(error, retryAfterMs(response.headers.get('retry-after')));
     }
@@ -91,7 +93,7 @@ export async function uploadResumable(options: ResumableUploadOptions): Promise<
       'upload-metadata': metadata(options.type, options.name),
     });
     const location = response.headers.get('location');
-    if (location === null) throw invalid(response, 'the creation answer has no Location header');
+    if (location === null) throw invalid(operationId, response, 'the creation answer has no Location header');
     return new URL(location, options.url).href;
   }
 
@@ -100,7 +102,7 @@ export async function uploadResumable(options: ResumableUploadOptions): Promise<
     // A resumeUrl of another file would otherwise get this file's bytes appended to it.
     const length = response.headers.get('upload-length');
     if (length !== null && Number(length) !== total) {
-      throw invalid(response, `the upload at ${uploadUrl} is ${length} bytes long, the data ${total}`);
+      throw invalid(operationId, response, `the upload at ${uploadUrl} is ${length} bytes long, the data ${total}`);
     }
     return offsetOf(response, 0);
   }
@@ -116,7 +118,8 @@ export async function uploadResumable(options: ResumableUploadOptions): Promise<
     const header = response.headers.get('upload-offset');
     const offset = header !== null && /^\d+$/.test(header) ? Number(header) : Number.NaN;
     // An offset that does not move forward would have the loop send the same chunk for ever.
-    if (!(offset >= atLeast && offset <= total)) throw invalid(response, `Upload-Offset ${header} is not between ${atLeast} and ${total}`);
+    if (!(offset >= atLeast && offset <= total))
+      throw invalid(operationId, response, `Upload-Offset ${header} is not between ${atLeast} and ${total}`);
     return offset;
   }
 
@@ -125,7 +128,7 @@ export async function uploadResumable(options: ResumableUploadOptions): Promise<
   let offset: number | undefined;
   let failures = 0;
   for (;;) {
-    if (signal?.aborted) throw aborted(signal.reason);
+    if (signal?.aborted) throw aborted(operationId, signal.reason);
     try {
       if (uploadUrl === undefined) {
         uploadUrl = await create();
@@ -140,7 +143,7 @@ export async function uploadResumable(options: ResumableUploadOptions): Promise<
         offset = offsetOf(answer.response, offset + 1);
         failures = 0;
         options.onProgress?.(offset, total);
-        if (offset === total) return { uploadUrl, data: finalData(answer) };
+        if (offset === total) return { uploadUrl, data: finalData(operationId, answer) };
       }
     } catch (error) {
       if (!(error instanceof TransientFailure)) throw error;
@@ -151,7 +154,7 @@ export async function uploadResumable(options: ResumableUploadOptions): Promise<
       try {
         await sleep(Math.max(delay, error.retryAfterMs), signal);
       } catch (cause) {
-        throw aborted(cause);
+        throw aborted(operationId, cause);
       }
     }
   }
@@ -172,16 +175,16 @@ function retryAfterMs(value: string | null): number {
   return value !== null && /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : 0;
 }
 
-function finalData({ response, text }: Answer): unknown {
+function finalData(operationId: string, { response, text }: Answer): unknown {
   if (text === '') return undefined;
   const body = parseJson(text);
   if (isObject(body) && 'data' in body) return body.data;
-  throw invalid(response, 'the final answer is not a JSON { data } body');
+  throw invalid(operationId, response, 'the final answer is not a JSON { data } body');
 }
 
 // The body is read as a problem whatever its declared type: a tus server's hooks can set the status
 // and the body of an error answer, not its Content-Type.
-function problemError(response: Response, text: string): ApiClientError {
+function problemError(operationId: string, response: Response, text: string): ApiClientError {
   const headerRequestId = response.headers.get('x-request-id') ?? undefined;
   const title = response.statusText || `HTTP ${response.status}`;
   const body = parseJson(text);
@@ -198,24 +201,24 @@ function problemError(response: Response, text: string): ApiClientError {
   return new ApiClientError({
     status: response.status,
     code: problem.code,
-    operationId: OPERATION_ID,
+    operationId,
     problem,
     requestId: typeof problem.requestId === 'string' ? problem.requestId : headerRequestId,
   });
 }
 
-function invalid(response: Response, reason: string): ApiClientError {
+function invalid(operationId: string, response: Response, reason: string): ApiClientError {
   return new ApiClientError({
     status: response.status,
     code: 'INVALID_RESPONSE',
-    operationId: OPERATION_ID,
+    operationId,
     requestId: response.headers.get('x-request-id') ?? undefined,
-    message: `${OPERATION_ID} failed: ${reason}`,
+    message: `${operationId} failed: ${reason}`,
   });
 }
 
-function aborted(cause: unknown): ApiClientError {
-  return new ApiClientError({ status: 0, code: 'ABORTED', operationId: OPERATION_ID, cause });
+function aborted(operationId: string, cause: unknown): ApiClientError {
+  return new ApiClientError({ status: 0, code: 'ABORTED', operationId, cause });
 }
 
 function parseJson(text: string): unknown {

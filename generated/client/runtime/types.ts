@@ -88,4 +88,4 @@ export interface Transport {
 }
 
 /** What an upload method takes: the file and how to send it (the URL and credentials are the client's). */
-export type UploadInput = Omit<ResumableUploadOptions, 'url' | 'headers' | 'fetch'>;
+export type UploadInput = Omit<ResumableUploadOptions, 'url' | 'headers' | 'fetch' | 'operationId'>;
