@@ -224,6 +224,7 @@ export const Attendee = z.object({ user: User, status: RsvpStatus, respondedAt: 
       city: 'Buenos Aires',
       danceRole: 'leader',
       avatarUrl: null,
+      avatarMediaId: null,
       createdAt: '2026-11-20T12:00:00.000Z',
     },
     status: 'going',

@@ -76,6 +76,7 @@ export const Notification = z
           username: 'ana.milonguera',
           displayName: 'Ana',
           avatarUrl: null,
+          avatarMediaId: null,
         },
       ],
       actorCount: 4,

@@ -36,6 +36,7 @@ export const exampleUser = {
   city: 'Buenos Aires',
   danceRole: 'follower',
   avatarUrl: null,
+  avatarMediaId: null,
   createdAt: '2026-11-20T12:00:00.000Z',
 } as const;
 
@@ -48,6 +49,7 @@ export const User = z
     city: city.nullable(),
     danceRole: DanceRole.nullable(),
     avatarUrl: avatarUrl.nullable(),
+    avatarMediaId: Uuid.nullable().meta({ description: 'An uploaded image shown as the avatar; its file is `/api/v1/media/{id}/file`' }),
     createdAt: Timestamp,
   })
   .meta({
@@ -61,6 +63,7 @@ export const User = z
       city: 'Buenos Aires',
       danceRole: 'leader',
       avatarUrl: null,
+      avatarMediaId: null,
       createdAt: '2026-11-20T12:00:00.000Z',
     },
   });
@@ -110,6 +113,7 @@ export const ProfilePatch = z
     city: city.nullable(),
     danceRole: DanceRole.nullable(),
     avatarUrl: avatarUrl.nullable(),
+    avatarMediaId: Uuid.nullable().meta({ description: 'One of your uploaded images; anyone who may see your profile may see it' }),
     showPresence,
   })
   .partial()

@@ -12,8 +12,13 @@ export const users: UsersHandlers<Services> = {
     return toMe(me);
   },
 
-  async updateMe({ body }, { userStore, presence, user }) {
-    const updated = await userStore.update(user.id, body);
+  async updateMe({ body }, { userStore, media, presence, user }) {
+    const avatar = body.avatarMediaId;
+    const updated = await userStore.update(
+      user.id,
+      body,
+      avatar ? (tx) => media.requireOwn(tx, user.id, [avatar], 'avatarMediaId', 'image') : undefined,
+    );
     if (!updated) throw unauthenticated();
     if (updated.showPresenceChanged) await presence.sharingChanged(user.id, updated.user.showPresence);
     return toMe(updated.user);

@@ -10,6 +10,7 @@ export function toUser(user: UserRecord) {
     city: user.city,
     danceRole: user.danceRole,
     avatarUrl: user.avatarUrl,
+    avatarMediaId: user.avatarMediaId,
     createdAt: user.createdAt.toISOString(),
   };
 }

@@ -13,9 +13,13 @@ export interface NewUser {
   roles?: Role[];
 }
 
-export type ProfileChanges = Partial<Pick<UserRecord, 'displayName' | 'bio' | 'city' | 'danceRole' | 'avatarUrl' | 'showPresence'>>;
+export type ProfileChanges = Partial<
+  Pick<UserRecord, 'displayName' | 'bio' | 'city' | 'danceRole' | 'avatarUrl' | 'avatarMediaId' | 'showPresence'>
+>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
 export function createUserStore(db: AppDb) {
   const byId = async (id: string) => (await db.select().from(users).where(eq(users.id, id)))[0];
@@ -59,10 +63,16 @@ export function createUserStore(db: AppDb) {
      * The user as changed, and whether `showPresence` changed (compared under the row's lock, so of
      * two requests changing it at once, the second compares with what the first left).
      */
-    async update(id: string, changes: ProfileChanges): Promise<{ user: UserRecord; showPresenceChanged: boolean } | undefined> {
+    async update(
+      id: string,
+      changes: ProfileChanges,
+      /** A check of the changes inside the transaction (the avatar is one of the user's images). */
+      check?: (tx: Tx) => Promise<void>,
+    ): Promise<{ user: UserRecord; showPresenceChanged: boolean } | undefined> {
       return db.transaction(async (tx) => {
         const [before] = await tx.select({ showPresence: users.showPresence }).from(users).where(eq(users.id, id)).for('update');
         if (!before) return undefined;
+        await check?.(tx);
         const [user] = await tx
           .update(users)
           .set({ ...changes, ...touch })

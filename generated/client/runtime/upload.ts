@@ -119,7 +119,8 @@ export async function uploadResumable(options: ResumableUploadOptions): Promise<
     const header = response.headers.get('upload-offset');
     const offset = header !== null && /^\d+$/.test(header) ? Number(header) : Number.NaN;
     // An offset that does not move forward would have the loop send the same chunk for ever.
-    if (!(offset >= atLeast && offset <= total)) throw invalid(operationId, response, `Upload-Offset ${header} is not between ${atLeast} and ${total}`);
+    if (!(offset >= atLeast && offset <= total))
+      throw invalid(operationId, response, `Upload-Offset ${header} is not between ${atLeast} and ${total}`);
     return offset;
   }
 

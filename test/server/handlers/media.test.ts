@@ -277,6 +277,28 @@ describe('who sees media', () => {
     // A follower sees the story's photo; the private memory does not open it to anyone else.
     expect((await download(other, mine.url)).status).toBe(200);
   });
+
+  it('an avatar is one of my images, seen by anyone who may see my profile', async () => {
+    const [me, other] = await dancers(2);
+    const photo = await uploaded(me, await photoWithLocation(64, 64));
+    const clip = await uploaded(me, video(1000), 'video/mp4');
+    const theirs = await uploaded(other, await photoWithLocation(64, 64));
+    for (const id of [clip.id, theirs.id]) {
+      const refused = await as(me).patch('/users/me', { avatarMediaId: id });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors).toEqual([expect.objectContaining({ path: '/body/avatarMediaId', code: 'unknown_media' })]);
+    }
+    expect((await download(null, photo.url)).status).toBe(404);
+    const updated = await as(me).patch('/users/me', { avatarMediaId: photo.id });
+    expect(updated.body.data.avatarMediaId).toBe(photo.id);
+    expect((await as(null).get(`/users/${me.id}`)).body.data.avatarMediaId).toBe(photo.id);
+    expect((await download(null, photo.url)).headers['cache-control']).toBe('public, max-age=86400');
+    expect((await as(me).put(`/blocks/${other.id}`)).status).toBe(204);
+    expect((await download(other, photo.url)).status).toBe(404);
+    // Cleared, it is the owner's alone again.
+    await as(me).patch('/users/me', { avatarMediaId: null });
+    expect((await download(null, photo.url)).status).toBe(404);
+  });
 });
 
 describe('files', () => {
