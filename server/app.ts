@@ -80,8 +80,9 @@ export async function createMundoApp(options: {
       {
         contract: uploadMedia,
         directory: join(mediaDir, 'incoming'),
-        onCreate: (user, upload) => services.media.admit(user.id, upload.size),
+        onCreate: (user, upload) => services.media.admit(user.id, upload.id, upload.size),
         onFinish: (user, upload) => services.media.store(user.id, upload),
+        onEnd: (uploadId) => services.media.release(uploadId),
       },
     ],
   });

@@ -207,7 +207,10 @@ export function createApp(options: AppOptions): App {
     });
   }
 
-  for (const upload of parts.uploads) app.all([upload.path, `${upload.path}/:uploadId`], label(upload.path), upload.handler);
+  for (const { path, handler } of parts.uploads) {
+    app.all(path, label(path), handler.collection);
+    app.all(`${path}/:uploadId`, label(`${path}/{uploadId}`), handler.item);
+  }
 
   app.use((req, res) => {
     if (!methodNotAllowed(parts, req, res, req.path)) writeProblem(req, res, new ApiError('NOT_FOUND', `Nothing at ${req.path}`));
@@ -225,6 +228,8 @@ export function createApp(options: AppOptions): App {
 /** Errors raised by Express or its middleware carry an HTTP status; keep the client-side ones. */
 function fromExpressError(error: unknown): unknown {
   const status = (error as { status?: unknown } | null)?.status;
+  // A path parameter that is not valid percent-encoding matches nothing, as on the contract routes.
+  if (status === 400 && error instanceof URIError) return new ApiError('NOT_FOUND', 'The path is not valid URL encoding');
   const codes: Record<number, string> = {
     404: 'NOT_FOUND',
     405: 'METHOD_NOT_ALLOWED',

@@ -18,7 +18,14 @@ export function sendFile(
   responses: ResponseContext,
   onError: (error: unknown) => void,
 ): void {
-  responses.begin(req, res, { ...headers, 'Content-Type': file.type, 'Cache-Control': file.cacheControl });
+  responses.begin(req, res, {
+    ...headers,
+    'Content-Type': file.type,
+    'Cache-Control': file.cacheControl,
+    // Files are meant to be shown by apps on other origins (<img>, <video>); who may read one is
+    // decided by the handler, whatever the origin asking.
+    'Cross-Origin-Resource-Policy': 'cross-origin',
+  });
   // Served from the file's own directory, by its name: nothing in the request reaches the path.
   send(req, `/${basename(file.path)}`, { root: dirname(file.path), cacheControl: false, dotfiles: 'deny', index: false })
     .on('error', (error: { status?: number; headers?: Record<string, string> }) => {

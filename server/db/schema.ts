@@ -696,6 +696,20 @@ export const media = pgTable(
   ],
 );
 
+/** An unfinished upload's declared size, counted against its owner's quota until it ends. */
+export const mediaUploads = pgTable(
+  'media_uploads',
+  {
+    id: uuid('id').primaryKey(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [index('media_uploads_owner_idx').on(table.ownerId), index('media_uploads_created_idx').on(table.createdAt)],
+);
+
 export const postMedia = pgTable(
   'post_media',
   {

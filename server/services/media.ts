@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -8,7 +9,8 @@ import { ApiError, fieldError, type FinishedUpload } from '../../runtime/server'
 import type { MEDIA_TYPES } from '../../contracts/media';
 import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
-import { media, memories, memoryMedia, postMedia, posts, stories, users } from '../db/schema';
+import { sqlState } from '../db/errors';
+import { media, mediaUploads, memories, memoryMedia, postMedia, posts, stories, users } from '../db/schema';
 import { memoryVisibleTo } from './memories';
 import { postVisibleTo } from './posts';
 import { blockedEitherWay } from './social';
@@ -33,6 +35,11 @@ interface Page {
 type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
 const THUMBNAIL_PX = 320;
+/** Larger images are scaled down to this on their longer side: what any screen shows, a fraction of the bytes. */
+const MAX_SIDE_PX = 4096;
+/** Decoding is refused past this (a 9000 × 5500 photo): a small file may claim a huge bitmap. */
+const MAX_INPUT_PIXELS = 50_000_000;
+const MAX_OPEN_UPLOADS = 20;
 const FORMATS = { 'image/jpeg': 'jpeg', 'image/png': 'png', 'image/webp': 'webp' } as const;
 const EXTENSIONS: Record<string, string> = {
   'image/jpeg': 'jpg',
@@ -84,30 +91,36 @@ export function createMediaService(db: AppDb, options: { directory: string; quot
   const filesDir = join(options.directory, 'files');
   mkdirSync(filesDir, { recursive: true });
 
-  async function usedBytes(executor: AppDb | Tx, ownerId: string): Promise<number> {
-    const [row] = await executor
-      .select({ used: sql<string>`coalesce(sum(${media.sizeBytes}), 0)` })
-      .from(media)
-      .where(eq(media.ownerId, ownerId));
-    return Number(row!.used);
+  /** What the owner's media take, and what their unfinished uploads will. */
+  async function usage(executor: AppDb | Tx, ownerId: string) {
+    const { rows } = await executor.execute<{ stored: string; reserved: string; open: number }>(sql`
+      SELECT (SELECT coalesce(sum(size_bytes), 0) FROM media WHERE owner_id = ${ownerId}) AS stored,
+        coalesce(sum(size_bytes), 0) AS reserved, count(*)::int AS open
+      FROM media_uploads WHERE owner_id = ${ownerId}`);
+    const row = rows[0]!;
+    return { stored: Number(row.stored), reserved: Number(row.reserved), open: row.open };
   }
 
-  async function withinQuota(executor: AppDb | Tx, ownerId: string, size: number): Promise<void> {
-    const used = await usedBytes(executor, ownerId);
+  function refuseOver(used: number, size: number): void {
     if (used + size > options.quotaBytes) {
-      throw new ApiError(
-        'QUOTA_EXCEEDED',
-        `This needs ${size} bytes; ${Math.max(0, options.quotaBytes - used)} of your ${options.quotaBytes} are free`,
-      );
+      const free = Math.max(0, options.quotaBytes - used);
+      throw new ApiError('QUOTA_EXCEEDED', `This needs ${size} bytes; ${free} of your ${options.quotaBytes} are free`);
     }
   }
+
+  /** One quota decision at a time per owner, so two requests cannot both squeeze into the same bytes. */
+  const lockQuota = (tx: Tx, ownerId: string) => tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`media-quota:${ownerId}`}))`);
 
   /** Re-encodes an image (upright, no metadata) and writes its thumbnail; a file that does not decode is INVALID_MEDIA. */
   async function processImage(source: string, type: keyof typeof FORMATS, file: string, thumbnail: string) {
     try {
-      const decoded = sharp(source, { failOn: 'warning' }).rotate();
+      const decoded = sharp(source, { failOn: 'warning', limitInputPixels: MAX_INPUT_PIXELS }).rotate();
       const [info] = await Promise.all([
-        decoded.clone().toFormat(FORMATS[type]).toFile(join(filesDir, file)),
+        decoded
+          .clone()
+          .resize(MAX_SIDE_PX, MAX_SIDE_PX, { fit: 'inside', withoutEnlargement: true })
+          .toFormat(FORMATS[type])
+          .toFile(join(filesDir, file)),
         decoded
           .clone()
           .resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: 'inside', withoutEnlargement: true })
@@ -117,7 +130,10 @@ export function createMediaService(db: AppDb, options: { directory: string; quot
       return info;
     } catch {
       await removeFiles([file, thumbnail]);
-      throw new ApiError('INVALID_MEDIA', 'The image cannot be read: it is truncated or damaged');
+      throw new ApiError(
+        'INVALID_MEDIA',
+        `The image cannot be read: it is truncated or damaged, or larger than ${MAX_INPUT_PIXELS / 1e6} megapixels`,
+      );
     }
   }
 
@@ -126,47 +142,63 @@ export function createMediaService(db: AppDb, options: { directory: string; quot
   }
 
   return {
-    /** Before an upload starts: refused when its declared size would not fit in the quota. */
-    async admit(ownerId: string, size: number): Promise<void> {
-      await withinQuota(db, ownerId, size);
+    /**
+     * Before an upload starts: its declared size is reserved until it ends, and refused when it
+     * would not fit in the quota beside what is stored and what is being uploaded.
+     */
+    async admit(ownerId: string, uploadId: string, size: number): Promise<void> {
+      await db.transaction(async (tx) => {
+        await lockQuota(tx, ownerId);
+        const used = await usage(tx, ownerId);
+        if (used.open >= MAX_OPEN_UPLOADS) {
+          throw new ApiError('QUOTA_EXCEEDED', `At most ${MAX_OPEN_UPLOADS} uploads may be unfinished at once; finish or cancel one`);
+        }
+        refuseOver(used.stored + used.reserved, size);
+        await tx.insert(mediaUploads).values({ id: uploadId, ownerId, sizeBytes: size });
+      });
     },
 
-    /** A whole upload becomes a medium (checked against the quota again: uploads may run side by side). */
+    /** An upload ended (finished, refused or cancelled): its reservation goes. */
+    async release(uploadId: string): Promise<void> {
+      await db.delete(mediaUploads).where(eq(mediaUploads.id, uploadId));
+    },
+
+    /**
+     * A whole upload becomes a medium. Its files are written under names of their own and given
+     * their final names once the row is in, so a failed or repeated finish never touches another's.
+     */
     async store(ownerId: string, upload: FinishedUpload) {
       const ext = EXTENSIONS[upload.type]!;
-      const file = `${upload.id}.${ext}`;
-      let values: typeof media.$inferInsert;
-      if (upload.type in FORMATS) {
-        const thumbnail = `${upload.id}.thumb.webp`;
-        const info = await processImage(upload.path, upload.type as keyof typeof FORMATS, file, thumbnail);
-        values = {
-          id: upload.id,
-          ownerId,
-          kind: 'image',
-          type: upload.type,
-          sizeBytes: info.size,
-          width: info.width,
-          height: info.height,
-          fileName: file,
-          thumbnailName: thumbnail,
-        };
+      const names = { file: `${upload.id}.${ext}`, thumbnail: upload.type in FORMATS ? `${upload.id}.thumb.webp` : null };
+      const part = `.part-${randomUUID()}`;
+      const partial = [`${names.file}${part}`, names.thumbnail && `${names.thumbnail}${part}`];
+      let values: Omit<typeof media.$inferInsert, 'fileName'>;
+      if (names.thumbnail) {
+        const info = await processImage(upload.path, upload.type as keyof typeof FORMATS, partial[0]!, partial[1]!);
+        values = { id: upload.id, ownerId, kind: 'image', type: upload.type, sizeBytes: info.size, width: info.width, height: info.height };
       } else {
-        await rename(upload.path, join(filesDir, file));
-        values = { id: upload.id, ownerId, kind: 'video', type: upload.type, sizeBytes: upload.size, fileName: file };
+        await rename(upload.path, join(filesDir, partial[0]!));
+        values = { id: upload.id, ownerId, kind: 'video', type: upload.type, sizeBytes: upload.size };
       }
+      const complete = { ...values, fileName: names.file, thumbnailName: names.thumbnail };
+      let row: MediaRecord;
       try {
-        const row = await db.transaction(async (tx) => {
-          // One quota check at a time per owner, so two uploads finishing together cannot both squeeze in.
-          await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtext(${`media-quota:${ownerId}`}))`);
-          await withinQuota(tx, ownerId, values.sizeBytes);
-          const [inserted] = await tx.insert(media).values(values).returning();
+        row = await db.transaction(async (tx) => {
+          await lockQuota(tx, ownerId);
+          await tx.delete(mediaUploads).where(eq(mediaUploads.id, upload.id));
+          const used = await usage(tx, ownerId);
+          refuseOver(used.stored + used.reserved, complete.sizeBytes);
+          const [inserted] = await tx.insert(media).values(complete).returning();
           return inserted!;
         });
-        return toWireMedia(row);
       } catch (error) {
-        await removeFiles([values.fileName, values.thumbnailName ?? null]);
+        await removeFiles(partial);
+        if (sqlState(error) === '23505') throw new ApiError('CONFLICT', 'This upload is finished already');
         throw error;
       }
+      await rename(join(filesDir, partial[0]!), join(filesDir, names.file));
+      if (names.thumbnail) await rename(join(filesDir, partial[1]!), join(filesDir, names.thumbnail));
+      return toWireMedia(row);
     },
 
     async get(viewerId: string | null, mediaId: string): Promise<MediaRecord> {
@@ -190,8 +222,9 @@ export function createMediaService(db: AppDb, options: { directory: string; quot
       return {
         path: join(filesDir, name),
         type: variant === 'thumbnail' ? 'image/webp' : row.media.type,
-        // The bytes of an id never change; who may see them can, so private copies are re-checked hourly.
-        cacheControl: row.public ? 'public, max-age=86400' : 'private, max-age=3600',
+        // The bytes of an id never change, but who may see them can (a post made private, a block):
+        // every use revalidates (a 304 when still allowed), so no cache serves them past a change.
+        cacheControl: row.public ? 'public, no-cache' : 'private, no-cache',
       };
     },
 
@@ -206,17 +239,23 @@ export function createMediaService(db: AppDb, options: { directory: string; quot
     },
 
     async quota(ownerId: string) {
-      return { usedBytes: await usedBytes(db, ownerId), limitBytes: options.quotaBytes };
+      const used = await usage(db, ownerId);
+      return { usedBytes: used.stored + used.reserved, limitBytes: options.quotaBytes };
     },
 
     async remove(userId: string, mediaId: string): Promise<void> {
       const row = await this.get(userId, mediaId);
       if (row.ownerId !== userId) throw new ApiError('FORBIDDEN', 'Only its owner may delete a medium');
+      const inUse = () => new ApiError('MEDIA_IN_USE', 'A post, memory, story or your profile still shows it');
       const deleted = await db
         .delete(media)
         .where(and(eq(media.id, mediaId), sql`NOT ${referenced}`))
-        .returning();
-      if (deleted.length === 0) throw new ApiError('MEDIA_IN_USE', 'A post, memory, story or your profile still shows it');
+        .returning()
+        .catch((error: unknown) => {
+          // Attached by a write that committed while this one waited for its row.
+          throw sqlState(error) === '23503' ? inUse() : error;
+        });
+      if (deleted.length === 0) throw inUse();
       await removeFiles([row.fileName, row.thumbnailName]);
     },
 
@@ -274,6 +313,8 @@ export function createMediaService(db: AppDb, options: { directory: string; quot
           ORDER BY created_at LIMIT ${batch} FOR UPDATE SKIP LOCKED)
         RETURNING file_name, thumbnail_name`);
       await removeFiles(rows.flatMap((row) => [row.file_name, row.thumbnail_name]));
+      // Reservations of uploads tus has expired by now (their bytes go the same day).
+      await db.execute(sql`DELETE FROM media_uploads WHERE created_at < now() - interval '1 day'`);
       return rows.length;
     },
   };

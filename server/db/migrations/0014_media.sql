@@ -19,6 +19,17 @@ CREATE INDEX media_owner_created_idx ON media (owner_id, created_at DESC, id DES
 -- The clean-up job's scan.
 CREATE INDEX media_created_idx ON media (created_at);
 
+-- Unfinished uploads, by their declared size: they count against the quota until they end (the
+-- clean-up job deletes what is left of them a day after creation, as tus deletes their bytes).
+CREATE TABLE media_uploads (
+  id          uuid PRIMARY KEY,
+  owner_id    uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  size_bytes  bigint NOT NULL CHECK (size_bytes >= 0),
+  created_at  timestamptz(3) NOT NULL DEFAULT now()
+);
+CREATE INDEX media_uploads_owner_idx ON media_uploads (owner_id);
+CREATE INDEX media_uploads_created_idx ON media_uploads (created_at);
+
 CREATE TABLE post_media (
   post_id   uuid NOT NULL REFERENCES posts (id) ON DELETE CASCADE,
   position  smallint NOT NULL,

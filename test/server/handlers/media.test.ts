@@ -15,7 +15,7 @@ let test: Awaited<ReturnType<typeof createTestApp>>;
 
 beforeAll(async () => {
   database = await openTestDatabase();
-  test = await createTestApp(database, { MEDIA_QUOTA_BYTES: String(3 * 1024 * 1024) });
+  test = await createTestApp(database, { MEDIA_QUOTA_BYTES: String(3 * MiB) });
 });
 afterAll(async () => {
   await test.close();
@@ -24,6 +24,7 @@ afterAll(async () => {
 
 const { dancers, dancer, as } = dancersOf(() => test);
 const b64 = (text: string) => Buffer.from(text).toString('base64');
+const MiB = 1024 * 1024;
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** A JPEG with a GPS position and a camera in its EXIF, as a phone writes it. */
@@ -192,6 +193,7 @@ describe('uploading', () => {
     expect(over.status).toBe(413);
     expect(over.body).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
     expect((await client.status(created.headers.location!)).headers['upload-offset']).toBe('0');
+    expect((await client.cancel(created.headers.location!)).status).toBe(204);
   });
 
   it('answers protocol mistakes and strangers with problems: no token, no Tus-Resumable, someone else’s upload', async () => {
@@ -214,17 +216,96 @@ describe('uploading', () => {
     expect((await uploads(me).status(location)).status).toBe(404);
   });
 
-  it('counts every stored byte against the quota, at creation and when the file is whole', async () => {
+  it('counts stored media and unfinished uploads against the quota, until an upload ends', async () => {
     const me = await dancer();
     // The quota of this app is 3 MiB.
-    expect((await uploads(me).create(4 * 1024 * 1024, 'video/mp4')).body).toMatchObject({ code: 'QUOTA_EXCEEDED' });
-    const first = await uploads(me).create(2 * 1024 * 1024, 'video/mp4');
-    const second = await uploads(me).create(2 * 1024 * 1024, 'video/mp4');
-    expect((await uploads(me).append(first.headers.location!, 0, video(2 * 1024 * 1024))).status).toBe(200);
-    const late = await uploads(me).append(second.headers.location!, 0, video(2 * 1024 * 1024));
-    expect(late.status).toBe(413);
-    expect(late.body).toMatchObject({ code: 'QUOTA_EXCEEDED' });
-    expect((await as(me).get('/media/quota')).body.data).toEqual({ usedBytes: 2 * 1024 * 1024, limitBytes: 3 * 1024 * 1024 });
+    expect((await uploads(me).create(4 * MiB, 'video/mp4')).body).toMatchObject({ code: 'QUOTA_EXCEEDED' });
+    const first = await uploads(me).create(2 * MiB, 'video/mp4');
+    // The first upload's 2 MiB are taken while it runs: a second of 2 MiB does not fit.
+    expect((await uploads(me).create(2 * MiB, 'video/mp4')).body).toMatchObject({ code: 'QUOTA_EXCEEDED' });
+    expect((await as(me).get('/media/quota')).body.data).toEqual({ usedBytes: 2 * MiB, limitBytes: 3 * MiB });
+    expect((await uploads(me).cancel(first.headers.location!)).status).toBe(204);
+    expect((await as(me).get('/media/quota')).body.data).toEqual({ usedBytes: 0, limitBytes: 3 * MiB });
+
+    const kept = await uploads(me).create(2 * MiB, 'video/mp4');
+    expect((await uploads(me).append(kept.headers.location!, 0, video(2 * MiB))).status).toBe(200);
+    expect((await as(me).get('/media/quota')).body.data).toEqual({ usedBytes: 2 * MiB, limitBytes: 3 * MiB });
+    const refused = await upload(me, Buffer.from('not a video at all'), 'video/mp4');
+    expect(refused.status).toBe(415);
+    expect((await as(me).get('/media/quota')).body.data).toEqual({ usedBytes: 2 * MiB, limitBytes: 3 * MiB });
+  });
+
+  it('finishes an upload once when two requests reach its end together', async () => {
+    const me = await dancer();
+    const photo = await photoWithLocation(2400, 1600);
+    const created = await uploads(me).create(photo.length, 'image/jpeg');
+    const location = created.headers.location!;
+    const [whole, empty] = await Promise.all([
+      uploads(me).append(location, 0, photo),
+      // Sent once the bytes are in: an empty PATCH at the upload's length reaches its end again.
+      (async () => {
+        for (let i = 0; i < 200; i++) {
+          const res = await uploads(me).append(location, photo.length, Buffer.alloc(0));
+          if (res.status !== 409 || res.body.code !== 'UPLOAD_OFFSET_CONFLICT') return res;
+        }
+        throw new Error('the upload never reached its end');
+      })(),
+    ]);
+    expect(whole.status).toBe(200);
+    expect([404, 409]).toContain(empty.status);
+    expect((await download(me, whole.body.data.url)).status).toBe(200);
+    expect((await as(me).get('/media')).body.data).toHaveLength(1);
+  });
+
+  it('takes a whole file in the creation request (creation-with-upload), and scales huge photos down', async () => {
+    const me = await dancer();
+    const photo = await photoWithLocation(5000, 3000);
+    const res = await request(test.app)
+      .post('/api/v1/uploads')
+      .set('Authorization', `Bearer ${me.token}`)
+      .set('Tus-Resumable', '1.0.0')
+      .set('Upload-Length', String(photo.length))
+      .set('Upload-Metadata', `filetype ${b64('image/jpeg')}`)
+      .set('Content-Type', 'application/offset+octet-stream')
+      .send(photo);
+    expect(res.status).toBe(200);
+    expect(res.body.data).toMatchObject({ width: 4096, height: 2458 });
+    expect(incoming()).toEqual([]);
+  });
+
+  it('answers protocol mistakes with the API’s problems', async () => {
+    const me = await dancer();
+    const created = await uploads(me).create(1000, 'video/mp4');
+    const location = created.headers.location!;
+    const auth = { Authorization: `Bearer ${me.token}` };
+    const oldVersion = await request(test.app).head(location).set(auth).set('Tus-Resumable', '0.2.2');
+    expect(oldVersion.status).toBe(412);
+    expect(oldVersion.headers['tus-version']).toBe('1.0.0');
+    const text = await request(test.app)
+      .patch(location)
+      .set(auth)
+      .set('Tus-Resumable', '1.0.0')
+      .set('Upload-Offset', '0')
+      .set('Content-Type', 'text/plain')
+      .send('hola');
+    expect(text.status).toBe(415);
+    const wrongMethod = await request(test.app).patch('/api/v1/uploads').set(auth).set('Tus-Resumable', '1.0.0');
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.allow).toBe('POST, OPTIONS');
+    expect((await request(test.app).post(location).set(auth).set('Tus-Resumable', '1.0.0')).headers.allow).toBe(
+      'HEAD, PATCH, DELETE, OPTIONS',
+    );
+    const badId = await request(test.app).delete('/api/v1/uploads/%ZZ').set(auth).set('Tus-Resumable', '1.0.0');
+    expect(badId.status).toBe(404);
+    expect(badId.body).toMatchObject({ code: 'NOT_FOUND' });
+    const longMetadata = await uploads(me).create(1000, 'video/mp4', {
+      'Upload-Metadata': `filetype ${b64('video/mp4')},x ${'A'.repeat(3000)}`,
+    });
+    expect(longMetadata.body).toMatchObject({ code: 'VALIDATION_FAILED' });
+    const concat = await uploads(me).create(1000, 'video/mp4', { 'Upload-Concat': 'partial' });
+    expect(concat.status).toBe(400);
+    const status = await uploads(me).status(location);
+    expect(status.headers['upload-metadata']).toMatch(/^filetype [^,]+,filename [^,]+,owner [^,]+$/);
   });
 });
 
@@ -244,13 +325,14 @@ describe('who sees media', () => {
     expect(post.body.data.media.map((m: { id: string }) => m.id)).toEqual([forFriends.id]);
     const seen = await download(friend, forFriends.url);
     expect(seen.status).toBe(200);
-    expect(seen.headers['cache-control']).toBe('private, max-age=3600');
+    expect(seen.headers['cache-control']).toBe('private, no-cache');
     expect((await download(stranger, forFriends.url)).status).toBe(404);
 
     await as(me).post('/posts', { body: 'Para todos', visibility: 'public', mediaIds: [forAll.id] });
     const open = await download(null, forAll.url);
     expect(open.status).toBe(200);
-    expect(open.headers['cache-control']).toBe('public, max-age=86400');
+    expect(open.headers['cache-control']).toBe('public, no-cache');
+    expect(open.headers['cross-origin-resource-policy']).toBe('cross-origin');
 
     expect((await as(me).put(`/blocks/${stranger.id}`)).status).toBe(204);
     expect((await download(stranger, forAll.url)).status).toBe(404);
@@ -292,7 +374,7 @@ describe('who sees media', () => {
     const updated = await as(me).patch('/users/me', { avatarMediaId: photo.id });
     expect(updated.body.data.avatarMediaId).toBe(photo.id);
     expect((await as(null).get(`/users/${me.id}`)).body.data.avatarMediaId).toBe(photo.id);
-    expect((await download(null, photo.url)).headers['cache-control']).toBe('public, max-age=86400');
+    expect((await download(null, photo.url)).headers['cache-control']).toBe('public, no-cache');
     expect((await as(me).put(`/blocks/${other.id}`)).status).toBe(204);
     expect((await download(other, photo.url)).status).toBe(404);
     // Cleared, it is the owner's alone again.
