@@ -6,7 +6,7 @@ import { measureHttp, type HttpResult } from './http';
 import { measureRealtime } from './realtime';
 
 /**
- * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --only http|auth|generator|realtime|social|feed]
+ * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --only http|auth|generator|realtime|social|feed|uploads]
  * Prints figures measured in this one run and their ratios; nothing here is a pass/fail test.
  */
 const { values } = parseArgs({
@@ -124,16 +124,16 @@ if (want('realtime')) {
   );
 }
 
-if (want('social')) {
-  // A process of its own, with its defaults (run bench/social.ts directly for its flags): it pins itself to core 0 and its sockets to core 1.
+/** A bench run as a process of its own, with its defaults (run `bench/<name>.ts` directly for its flags). */
+async function runScript(name: string): Promise<void> {
   const { spawnSync } = await import('node:child_process');
-  const social = spawnSync(values.node, ['--import', 'tsx', join(root, 'bench/social.ts')], { cwd: root, stdio: 'inherit' });
-  if (social.status !== 0) throw new Error(`bench/social.ts exited with ${social.status ?? social.signal}`);
+  const run = spawnSync(values.node, ['--import', 'tsx', join(root, `bench/${name}.ts`)], { cwd: root, stdio: 'inherit' });
+  if (run.status !== 0) throw new Error(`bench/${name}.ts exited with ${run.status ?? run.signal}`);
 }
 
-if (want('feed')) {
-  // A process of its own, with its defaults (run bench/feed.ts directly for its flags): the home feed on a scratch PostgreSQL database.
-  const { spawnSync } = await import('node:child_process');
-  const feed = spawnSync(values.node, ['--import', 'tsx', join(root, 'bench/feed.ts')], { cwd: root, stdio: 'inherit' });
-  if (feed.status !== 0) throw new Error(`bench/feed.ts exited with ${feed.status ?? feed.signal}`);
-}
+// Notification fan-out and list latency; it pins itself to core 0 and its sockets to core 1.
+if (want('social')) await runScript('social');
+// The home feed on a scratch PostgreSQL database with 1M posts.
+if (want('feed')) await runScript('feed');
+// A 50 MiB resumable upload through the app against a file copy on the same disk.
+if (want('uploads')) await runScript('uploads');
