@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -23,11 +24,18 @@ export interface GeneratedFiles {
   timings: Record<string, number>;
 }
 
+/**
+ * Printed schema files, kept by the machine rather than the checkout: a fresh clone (CI's) reuses
+ * what any checkout here printed for the same spec and tools (the entries are content-addressed).
+ */
+const SCHEMA_CACHE_DIR = join(tmpdir(), 'contract-kit-schema-cache');
+
 export async function generateFiles(
   root: string,
   config: GeneratorConfig,
   api: ApiDefinition,
   contracts: ContractEntry[],
+  options: { cacheDir?: string } = {},
 ): Promise<GeneratedFiles> {
   const timings: Record<string, number> = {};
   const step = async <T>(name: string, work: () => T | Promise<T>): Promise<T> => {
@@ -54,7 +62,7 @@ export async function generateFiles(
   // An unchanged spec keeps its schema.ts, which proves it passed the lint: neither tool is loaded.
   // A spec printed before on this machine (another branch, a hand edit undone) is in the cache.
   const schemaHeader = header(config.contracts);
-  const cacheDir = join(root, 'node_modules', '.cache', 'contract-kit');
+  const cacheDir = options.cacheDir ?? SCHEMA_CACHE_DIR;
   const reused = await step('reuse', () => {
     const onDisk = reusableSchemaFile(join(root, config.outDir, 'client/schema.ts'), schemaHeader, json);
     const cached = cachedSchemaFile(cacheDir, schemaHeader, json);

@@ -73,7 +73,7 @@ export function reusableSchemaFile(file: string, header: string, json: string): 
 }
 
 /**
- * This machine's cache of printed schema files (under node_modules/.cache), one per spec and tools:
+ * This machine's cache of printed schema files (pipeline.ts's SCHEMA_CACHE_DIR), one per spec and tools:
  * going back to a spec printed before (another branch checked out, a hand edit undone) needs
  * neither tool. Checked like the file on disk, so a damaged entry is only a miss.
  */
@@ -91,7 +91,7 @@ export function cacheSchemaFile(cacheDir: string, header: string, json: string, 
     writeFileSync(`${file}.${process.pid}`, content);
     renameSync(`${file}.${process.pid}`, file);
   } catch {
-    // Read-only or missing node_modules: every run prints the types, as without a cache.
+    // A cache that cannot be written: every run prints the types, as without one.
   }
 }
 

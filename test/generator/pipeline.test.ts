@@ -102,32 +102,34 @@ describe('generateFiles on the Mundo Tango contracts', () => {
   it('prints the client types again only when schema.ts is not what they would be', async () => {
     // An unchanged spec reuses generated/client/schema.ts instead of loading the lint and openapi-typescript.
     const dir = mkdtempSync(join(tmpdir(), 'mundo-schema-'));
+    // A cache of its own, so that damaging it below leaves the machine's alone.
+    const cacheDir = join(dir, 'cache');
+    const elsewhere = { ...config, outDir: relative(REPO, join(dir, 'out')) };
+    const generate = () => generateFiles(REPO, elsewhere, api, contracts, { cacheDir });
     try {
-      const elsewhere = { ...config, outDir: relative(REPO, dir) };
       const schema = first.files.get('client/schema.ts')!;
-      mkdirSync(join(dir, 'client'));
-      writeFileSync(join(dir, 'client/schema.ts'), schema);
-      const reused = await generateFiles(REPO, elsewhere, api, contracts);
+      mkdirSync(join(dir, 'out/client'), { recursive: true });
+      writeFileSync(join(dir, 'out/client/schema.ts'), schema);
+      const reused = await generate();
       expect(Object.keys(reused.timings)).not.toContain('lint');
       expect(Object.keys(reused.timings)).not.toContain('types');
       expect(reused.files.get('client/schema.ts')).toBe(schema);
 
       // A hand edit: the file on disk is not what the tools would print; the machine's cache has it.
       const handEdited = schema.replace('export interface paths {', 'export interface paths {\n    "/hand/made": never;');
-      writeFileSync(join(dir, 'client/schema.ts'), handEdited);
-      const fromCache = await generateFiles(REPO, elsewhere, api, contracts);
+      writeFileSync(join(dir, 'out/client/schema.ts'), handEdited);
+      const fromCache = await generate();
       expect(Object.keys(fromCache.timings)).not.toContain('types');
       expect(fromCache.files.get('client/schema.ts')).toBe(schema);
 
       // Without the cache (or with a damaged entry), the tools run again and print the same file.
-      const cacheDir = join(REPO, 'node_modules/.cache/contract-kit');
       for (const entry of readdirSync(cacheDir).filter((name) => name.endsWith('.ts')))
         writeFileSync(join(cacheDir, entry), `${readFileSync(join(cacheDir, entry), 'utf8')} `);
-      const printed = await generateFiles(REPO, elsewhere, api, contracts);
+      const printed = await generate();
       expect(Object.keys(printed.timings)).toEqual(expect.arrayContaining(['lint', 'types']));
       expect(printed.files.get('client/schema.ts')).toBe(schema);
       // And the cache holds it again.
-      expect(Object.keys((await generateFiles(REPO, elsewhere, api, contracts)).timings)).not.toContain('types');
+      expect(Object.keys((await generate()).timings)).not.toContain('types');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
