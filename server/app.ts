@@ -5,16 +5,25 @@ import { api } from '../contracts';
 import { uploadMedia } from '../contracts/media';
 import { asyncapi, createRoutes, openapi } from '../generated/server';
 import type { Server as HttpServer } from 'node:http';
-import { createApp, createTokenVerifier, redisIdempotency, sharedLimiters, type LimiterFactory, type Metrics } from '../runtime/server';
+import {
+  createApp,
+  createTokenVerifier,
+  openUploadStore,
+  redisIdempotency,
+  sharedLimiters,
+  type LimiterFactory,
+  type Metrics,
+} from '../runtime/server';
 import { createRevocations } from './auth/revocations';
 import { ACCESS_TOKEN_TTL_SECONDS, createSessionTokens } from './auth/session-tokens';
-import { metricsOnApiPort, type Config } from './config';
+import { metricsOnApiPort, s3Location, type Config } from './config';
 import type { Database } from './db/database';
 import { handlers } from './handlers';
 import { lateRealtimePort, startRealtime, type RealtimeTuning } from './realtime';
 import type { Realtime } from '../runtime/realtime';
 import type { RedisConnections } from './redis';
 import { createServices } from './services';
+import { diskMediaFiles, s3MediaFiles } from './services/media-files';
 import type { RealtimePort } from './services/realtime-port';
 import { createSessionStore } from './services/sessions';
 
@@ -44,11 +53,20 @@ export async function createMundoApp(options: {
   const revocations = await createRevocations({ ttlMs, recent: (ms) => sessionStore.revokedWithin(ms), log, redis });
   const realtimePort = lateRealtimePort(options.realtime);
   const mediaDir = options.mediaDir ?? join(config.DATA_DIR, 'media');
+  // Uploads and media files on this disk, or in a bucket (then DATA_DIR/media holds working copies).
+  const s3 = s3Location(config);
+  const [uploadStore, files] = await Promise.all([
+    openUploadStore(
+      uploadMedia,
+      s3 ? { kind: 's3', ...s3, scratch: join(mediaDir, 'scratch') } : { kind: 'disk', directory: join(mediaDir, 'incoming') },
+    ),
+    s3 ? s3MediaFiles(s3, join(mediaDir, 'cache')) : diskMediaFiles(join(mediaDir, 'files')),
+  ]);
   const services = createServices(options.database, {
     revocations,
     tokens: createSessionTokens(tokenSettings),
     realtime: realtimePort,
-    media: { directory: mediaDir, quotaBytes: config.MEDIA_QUOTA_BYTES },
+    media: { files, workDir: join(mediaDir, 'work'), quotaBytes: config.MEDIA_QUOTA_BYTES },
   });
   // One verifier for HTTP and sockets: a revoked session is refused on both.
   const verifier = createTokenVerifier({
@@ -79,7 +97,7 @@ export async function createMundoApp(options: {
     uploads: [
       {
         contract: uploadMedia,
-        directory: join(mediaDir, 'incoming'),
+        store: uploadStore,
         onCreate: (user, upload) => services.media.admit(user.id, upload.id, upload.size),
         onFinish: (user, upload) => services.media.store(user.id, upload),
         onEnd: (uploadId) => services.media.release(uploadId),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseTrustProxy } from '../runtime/server/trust-proxy';
+import type { S3Location } from './services/media-files';
 
 /** An unset variable and an empty one mean the same: not given. */
 const unlessEmpty = <S extends z.ZodType>(schema: S) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
@@ -38,6 +39,16 @@ export const ConfigSchema = z
       .min(1024)
       .max(50 * 1024 * 1024)
       .default(100 * 1024),
+    /** Keep uploads and media in this bucket of an S3-compatible service instead of DATA_DIR/media. */
+    S3_BUCKET: unlessEmpty(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a bucket name (3–63 of a-z, 0-9, ".", "-")')),
+    /** An S3-compatible service (MinIO, R2, Ceph…); AWS when unset. */
+    S3_ENDPOINT: unlessEmpty(z.url({ protocol: /^https?$/ })),
+    S3_REGION: z.string().min(1).default('us-east-1'),
+    /** Both or neither; neither: the AWS SDK's default chain (environment, instance role). */
+    S3_ACCESS_KEY_ID: unlessEmpty(z.string().min(1)),
+    S3_SECRET_ACCESS_KEY: unlessEmpty(z.string().min(1)),
+    /** Path-style URLs (endpoint/bucket/key); on by default with S3_ENDPOINT, as most compatible services want. */
+    S3_FORCE_PATH_STYLE: unlessEmpty(z.enum(['true', 'false']).transform((value) => value === 'true')),
     /** What each user may store in uploaded media, in bytes (1 GiB by default). */
     MEDIA_QUOTA_BYTES: z.coerce
       .number()
@@ -83,6 +94,9 @@ export const ConfigSchema = z
         message: `must not exceed HTTP_REQUEST_TIMEOUT_MS (${config.HTTP_REQUEST_TIMEOUT_MS})`,
       });
     }
+    if ((config.S3_ACCESS_KEY_ID === undefined) !== (config.S3_SECRET_ACCESS_KEY === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['S3_SECRET_ACCESS_KEY'], message: 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together' });
+    }
     if (config.METRICS_PORT !== undefined && config.METRICS_PORT !== 0 && config.METRICS_PORT === config.PORT) {
       ctx.addIssue({
         code: 'custom',
@@ -97,4 +111,18 @@ export type Config = z.output<typeof ConfigSchema>;
 /** Who may read /metrics on the API port: nobody when they have a port of their own or no token guards them. */
 export function metricsOnApiPort(config: Config): 'off' | { token: string } {
   return config.METRICS_PORT === undefined && config.METRICS_TOKEN !== undefined ? { token: config.METRICS_TOKEN } : 'off';
+}
+
+/** Where uploads and media go when S3_BUCKET is set. */
+export function s3Location(config: Config): S3Location | undefined {
+  if (!config.S3_BUCKET) return undefined;
+  return {
+    bucket: config.S3_BUCKET,
+    region: config.S3_REGION,
+    ...(config.S3_ENDPOINT ? { endpoint: config.S3_ENDPOINT } : {}),
+    ...(config.S3_ACCESS_KEY_ID && config.S3_SECRET_ACCESS_KEY
+      ? { credentials: { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY } }
+      : {}),
+    forcePathStyle: config.S3_FORCE_PATH_STYLE ?? config.S3_ENDPOINT !== undefined,
+  };
 }

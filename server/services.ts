@@ -51,7 +51,7 @@ export interface Services {
 
 export function createServices(
   database: Database,
-  options: { revocations: Revocations; tokens: SessionTokens; realtime?: RealtimePort; media: { directory: string; quotaBytes: number } },
+  options: { revocations: Revocations; tokens: SessionTokens; realtime?: RealtimePort; media: Parameters<typeof createMediaService>[1] },
 ): Services {
   const realtime = options.realtime ?? noRealtime;
   const media = createMediaService(database.db, options.media);

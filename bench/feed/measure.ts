@@ -5,11 +5,13 @@ import type { PageKey } from '../../server/db/keyset';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMediaService } from '../../server/services/media';
+import { diskMediaFiles } from '../../server/services/media-files';
 import { createPostService } from '../../server/services/posts';
 
 /** The feed's posts carry no media here, but the service reads their media like in production. */
+const benchMedia = join(tmpdir(), 'mundo-tango-bench-media');
 const postService = (db: AppDb) =>
-  createPostService(db, createMediaService(db, { directory: join(tmpdir(), 'mundo-tango-bench-media'), quotaBytes: 0 }));
+  createPostService(db, createMediaService(db, { files: diskMediaFiles(benchMedia), workDir: benchMedia, quotaBytes: 0 }));
 
 /**
  * Feed latency: `postService(db).feed(viewer, { limit, after })` called in this process one

@@ -13,3 +13,4 @@ export * from './secret';
 export * from './trust-proxy';
 export { requestState } from './request-state';
 export * from './uploads';
+export * from './upload-stores';

@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { join } from 'node:path';
-import { FileStore } from '@tus/file-store';
 import { Server as TusServer } from '@tus/server';
+import type { Upload } from '@tus/utils';
 import { fileTypeFromFile } from 'file-type';
 import type { Logger } from 'pino';
 import { NodeRequest } from 'srvx/node';
@@ -13,6 +11,7 @@ import { checkOutput } from '../core/operation';
 import { createOperationLimits, type LimiterFactory } from '../core/rate-limit';
 import { signedInUser, type AuthUser, type TokenVerifier } from './auth';
 import type { ProblemWriter } from './problem';
+import type { UploadStore } from './upload-stores';
 import { requestPath } from './request-state';
 
 /** A whole upload, its type read from its bytes. */
@@ -30,8 +29,8 @@ export interface FinishedUpload {
 /** An upload contract and what the application does with its uploads. */
 export interface UploadRoute<Result = unknown> {
   contract: UploadContract;
-  /** Where unfinished uploads are kept (created if missing). */
-  directory: string;
+  /** Where unfinished uploads are kept: `openUploadStore(contract, { kind: 'disk', directory })`, or a bucket. */
+  store: UploadStore;
   /** Before an upload is created, with its declared size and claimed type: throw an ApiError to refuse it (over quota, …). */
   onCreate?: (user: AuthUser, upload: { id: string; size: number; type: string }) => Promise<void>;
   /** The whole file: returns what it became (the contract's response). An ApiError refuses it, and the file is deleted. */
@@ -72,12 +71,12 @@ export function createUploadHandler(
   const { contract } = route;
   const roles = typeof contract.auth === 'object' ? new Set(contract.auth.roles) : undefined;
   const limits = createOperationLimits(uploadOperationIds(contract).create, rateLimitsOf(contract), deps.limiters);
-  const store = new FileStore({ directory: route.directory, expirationPeriodInMilliseconds: contract.expiresAfterSeconds * 1000 });
+  const store = route.store.datastore;
   // What each request is about, keyed by its web Request (the object tus hands to every hook).
   const callers = new WeakMap<Request, AuthUser>();
   const refusals = new WeakMap<Request, ApiError>();
   /** The upload a request brought to its end (its file is removed once the request is answered). */
-  const finished = new WeakMap<Request, { id: string; path: string }>();
+  const finished = new WeakMap<Request, { upload: Upload; path: string }>();
   const finishing = new Set<string>();
 
   /** Refuses from inside a tus hook: tus answers with the status, the wrapper with the problem. */
@@ -119,12 +118,12 @@ export function createUploadHandler(
       return { metadata: { filetype: type, ...(name === undefined ? {} : { filename: name }), owner: callerOf(req).id } };
     },
     async onUploadFinish(req, upload) {
-      const path = upload.storage?.path ?? join(route.directory, upload.id);
       // tus lets go of an upload's lock before this hook: a second request reaching the end of the
       // same upload meanwhile (an empty PATCH at its length) must not finish it twice.
       if (finishing.has(upload.id)) throw refuse(req, new ApiError('CONFLICT', 'This upload is being finished by another request'));
       finishing.add(upload.id);
-      finished.set(req, { id: upload.id, path });
+      const path = await route.store.local(upload);
+      finished.set(req, { upload, path });
       const type = (await fileTypeFromFile(path))?.mime ?? '';
       const limit = Object.hasOwn(contract.types, type) ? contract.types[type] : undefined;
       try {
@@ -173,9 +172,9 @@ export function createUploadHandler(
       // Finished or refused, an upload that reached its end is over: nothing of it is kept here.
       const done = finished.get(request);
       if (done) {
-        await Promise.all([rm(done.path, { force: true }), rm(`${done.path}.json`, { force: true })]);
-        finishing.delete(done.id);
-        await route.onEnd?.(done.id);
+        await route.store.discard(done.upload, done.path);
+        finishing.delete(done.upload.id);
+        await route.onEnd?.(done.upload.id);
       }
     }
     if (response.status >= 400) {

@@ -11,6 +11,7 @@ import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
 import { sqlState } from '../db/errors';
 import { media, mediaUploads, memories, memoryMedia, postMedia, posts, stories, users } from '../db/schema';
+import type { MediaFiles } from './media-files';
 import { memoryVisibleTo } from './memories';
 import { postVisibleTo } from './posts';
 import { blockedEitherWay } from './social';
@@ -87,9 +88,11 @@ export function toWireMedia(row: MediaRecord) {
 
 export type WireMedia = ReturnType<typeof toWireMedia>;
 
-export function createMediaService(db: AppDb, options: { directory: string; quotaBytes: number }) {
-  const filesDir = join(options.directory, 'files');
-  mkdirSync(filesDir, { recursive: true });
+export function createMediaService(db: AppDb, options: { files: MediaFiles; workDir: string; quotaBytes: number }) {
+  const { files } = options;
+  // Where images are re-encoded (and videos wait) before they go to the files' storage.
+  mkdirSync(options.workDir, { recursive: true });
+  const work = (name: string) => join(options.workDir, name);
 
   /** What the owner's media take, and what their unfinished uploads will. */
   async function usage(executor: AppDb | Tx, ownerId: string) {
@@ -120,12 +123,12 @@ export function createMediaService(db: AppDb, options: { directory: string; quot
           .clone()
           .resize(MAX_SIDE_PX, MAX_SIDE_PX, { fit: 'inside', withoutEnlargement: true })
           .toFormat(FORMATS[type])
-          .toFile(join(filesDir, file)),
+          .toFile(work(file)),
         decoded
           .clone()
           .resize(THUMBNAIL_PX, THUMBNAIL_PX, { fit: 'inside', withoutEnlargement: true })
           .webp({ quality: 75 })
-          .toFile(join(filesDir, thumbnail)),
+          .toFile(work(thumbnail)),
       ]);
       return info;
     } catch {
@@ -137,9 +140,7 @@ export function createMediaService(db: AppDb, options: { directory: string; quot
     }
   }
 
-  async function removeFiles(names: (string | null)[]): Promise<void> {
-    await Promise.all(names.flatMap((name) => (name ? [rm(join(filesDir, name), { force: true })] : [])));
-  }
+  const removeFiles = (names: (string | null)[]) => files.remove(names.filter((name): name is string => name !== null));
 
   return {
     /**
@@ -164,23 +165,32 @@ export function createMediaService(db: AppDb, options: { directory: string; quot
     },
 
     /**
-     * A whole upload becomes a medium. Its files are written under names of their own and given
-     * their final names once the row is in, so a failed or repeated finish never touches another's.
+     * A whole upload becomes a medium: its files are re-encoded (images) under names of their own,
+     * taken into storage, then the row is written. A failed finish removes what it stored; a
+     * repeated one (the row exists already) leaves the first one's files alone.
      */
     async store(ownerId: string, upload: FinishedUpload) {
       const ext = EXTENSIONS[upload.type]!;
       const names = { file: `${upload.id}.${ext}`, thumbnail: upload.type in FORMATS ? `${upload.id}.thumb.webp` : null };
       const part = `.part-${randomUUID()}`;
-      const partial = [`${names.file}${part}`, names.thumbnail && `${names.thumbnail}${part}`];
+      const partial = { file: `${names.file}${part}`, thumbnail: `${names.thumbnail}${part}` };
       let values: Omit<typeof media.$inferInsert, 'fileName'>;
       if (names.thumbnail) {
-        const info = await processImage(upload.path, upload.type as keyof typeof FORMATS, partial[0]!, partial[1]!);
+        const info = await processImage(upload.path, upload.type as keyof typeof FORMATS, partial.file, partial.thumbnail);
         values = { id: upload.id, ownerId, kind: 'image', type: upload.type, sizeBytes: info.size, width: info.width, height: info.height };
       } else {
-        await rename(upload.path, join(filesDir, partial[0]!));
+        await rename(upload.path, work(partial.file));
         values = { id: upload.id, ownerId, kind: 'video', type: upload.type, sizeBytes: upload.size };
       }
       const complete = { ...values, fileName: names.file, thumbnailName: names.thumbnail };
+      try {
+        await files.put(names.file, work(partial.file), upload.type);
+        if (names.thumbnail) await files.put(names.thumbnail, work(partial.thumbnail), 'image/webp');
+      } catch (error) {
+        await Promise.all([rm(work(partial.file), { force: true }), rm(work(partial.thumbnail), { force: true })]);
+        await removeFiles([names.file, names.thumbnail]).catch(() => {});
+        throw error;
+      }
       let row: MediaRecord;
       try {
         row = await db.transaction(async (tx) => {
@@ -192,12 +202,10 @@ export function createMediaService(db: AppDb, options: { directory: string; quot
           return inserted!;
         });
       } catch (error) {
-        await removeFiles(partial);
         if (sqlState(error) === '23505') throw new ApiError('CONFLICT', 'This upload is finished already');
+        await removeFiles([names.file, names.thumbnail]);
         throw error;
       }
-      await rename(join(filesDir, partial[0]!), join(filesDir, names.file));
-      if (names.thumbnail) await rename(join(filesDir, partial[1]!), join(filesDir, names.thumbnail));
       return toWireMedia(row);
     },
 
@@ -220,7 +228,7 @@ export function createMediaService(db: AppDb, options: { directory: string; quot
       const name = variant === 'thumbnail' ? row.media.thumbnailName : row.media.fileName;
       if (!name) throw new ApiError('NOT_FOUND', 'A video has no thumbnail');
       return {
-        path: join(filesDir, name),
+        path: await files.path(name),
         type: variant === 'thumbnail' ? 'image/webp' : row.media.type,
         // The bytes of an id never change, but who may see them can (a post made private, a block):
         // every use revalidates (a 304 when still allowed), so no cache serves them past a change.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../runtime/server';
-import { ConfigSchema, metricsOnApiPort } from '../../server/config';
+import { ConfigSchema, metricsOnApiPort, s3Location } from '../../server/config';
 
 /** The configuration of `npm start`: every bad value stops the process with a message naming it. */
 const load = (env: Record<string, string>) => loadConfig(ConfigSchema, env);
@@ -95,5 +95,25 @@ describe('HTTP timeouts and the connection cap', () => {
       'HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS (30000)',
     );
     expect(refusal({ HTTP_REQUEST_TIMEOUT_MS: '10' })).toContain('HTTP_REQUEST_TIMEOUT_MS');
+  });
+});
+
+describe('S3 storage', () => {
+  it('is off without S3_BUCKET; on, path-style by default with an endpoint, keys given in pairs', () => {
+    expect(s3Location(load({}))).toBeUndefined();
+    expect(s3Location(load({ S3_BUCKET: 'mundo-media' }))).toEqual({ bucket: 'mundo-media', region: 'us-east-1', forcePathStyle: false });
+    expect(
+      s3Location(
+        load({ S3_BUCKET: 'mundo-media', S3_ENDPOINT: 'http://minio:9000', S3_ACCESS_KEY_ID: 'id', S3_SECRET_ACCESS_KEY: 'secret' }),
+      ),
+    ).toEqual({
+      bucket: 'mundo-media',
+      region: 'us-east-1',
+      endpoint: 'http://minio:9000',
+      credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
+      forcePathStyle: true,
+    });
+    expect(refusal({ S3_BUCKET: 'mundo-media', S3_ACCESS_KEY_ID: 'id' })).toContain('S3_SECRET_ACCESS_KEY');
+    expect(refusal({ S3_BUCKET: 'Mundo_Media' })).toContain('S3_BUCKET');
   });
 });

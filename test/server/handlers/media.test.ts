@@ -100,11 +100,11 @@ const incoming = () => readdirSync(join(test.mediaDir, 'incoming'));
 describe('uploading', () => {
   it('a photo is re-encoded without its EXIF (location included), upright, with a thumbnail', async () => {
     const me = await dancer();
-    const original = await photoWithLocation(1600, 1200);
+    const original = await photoWithLocation(800, 600);
     expect((await sharp(original).metadata()).exif).toBeDefined();
 
     const media = await uploaded(me, original);
-    expect(media).toMatchObject({ type: 'image/jpeg', width: 1600, height: 1200, url: `/api/v1/media/${media.id}/file` });
+    expect(media).toMatchObject({ type: 'image/jpeg', width: 800, height: 600, url: `/api/v1/media/${media.id}/file` });
 
     const file = await download(me, media.url);
     expect(file.status).toBe(200);
@@ -112,7 +112,7 @@ describe('uploading', () => {
     const stored = await sharp(file.body as Buffer).metadata();
     expect(stored.exif).toBeUndefined();
     expect((file.body as Buffer).includes(Buffer.from('TangoPhone'))).toBe(false);
-    expect(stored).toMatchObject({ format: 'jpeg', width: 1600, height: 1200 });
+    expect(stored).toMatchObject({ format: 'jpeg', width: 800, height: 600 });
 
     const thumbnail = await download(me, media.thumbnailUrl!);
     expect(thumbnail.headers['content-type']).toBe('image/webp');
@@ -259,7 +259,7 @@ describe('uploading', () => {
 
   it('takes a whole file in the creation request (creation-with-upload), and scales huge photos down', async () => {
     const me = await dancer();
-    const photo = await photoWithLocation(5000, 3000);
+    const photo = await photoWithLocation(4200, 300);
     const res = await request(test.app)
       .post('/api/v1/uploads')
       .set('Authorization', `Bearer ${me.token}`)
@@ -269,7 +269,7 @@ describe('uploading', () => {
       .set('Content-Type', 'application/offset+octet-stream')
       .send(photo);
     expect(res.status).toBe(200);
-    expect(res.body.data).toMatchObject({ width: 4096, height: 2458 });
+    expect(res.body.data).toMatchObject({ width: 4096, height: 293 });
     expect(incoming()).toEqual([]);
   });
 
