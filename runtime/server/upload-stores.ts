@@ -50,10 +50,11 @@ export async function openUploadStore(contract: UploadContract, storage: UploadS
     };
   }
   // Loaded only in this mode: the AWS SDK is large, and a disk deployment never needs it.
-  const { S3Store } = await import('@tus/s3-store');
+  const [{ S3Store }, { S3 }] = await Promise.all([import('@tus/s3-store'), import('@aws-sdk/client-s3')]);
   const { scratch, kind: _, ...client } = storage;
   await mkdir(scratch, { recursive: true });
   const datastore = new S3Store({ partSize: PART_BYTES, expirationPeriodInMilliseconds: expiresAfterMs, s3ClientConfig: client });
+  const s3 = new S3(client);
   return {
     datastore,
     async local(upload) {
@@ -63,7 +64,11 @@ export async function openUploadStore(contract: UploadContract, storage: UploadS
     },
     async discard(upload, local) {
       await rm(local, { force: true });
+      // tus aborts the upload's multipart upload first, and gives up when the service says it is
+      // gone (as AWS may, for one completed): the objects are then deleted here, whatever it did.
       await datastore.remove(upload.id).catch(() => {});
+      const keys = [upload.id, `${upload.id}.info`, `${upload.id}.part`];
+      await s3.deleteObjects({ Bucket: client.bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } });
     },
   };
 }
