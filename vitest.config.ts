@@ -19,6 +19,9 @@ export default defineConfig({
     // generated code again for each file cost seconds per file. Files share no state but their
     // databases, which are their own.
     isolate: false,
+    // Passwords are hashed at argon2id's lowest cost (server/auth/password-hash.ts says why and how
+    // it is confined to test runs); test/server/auth/password-hash.test.ts checks the OWASP cost.
+    env: { PASSWORD_HASH_COST: 'test' },
     testTimeout: 20_000,
     hookTimeout: 30_000,
   },

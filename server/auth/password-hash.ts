@@ -17,11 +17,24 @@ export const ARGON2_PARAMS: Readonly<{
   parallelism: number;
 }> = Object.freeze({ algorithm: ARGON2ID, memoryCost: 19456, timeCost: 2, parallelism: 1 });
 
+/**
+ * The test suite's cost: the same algorithm at its lowest memory and time, since the suite hashes
+ * hundreds of passwords (a quarter of its CPU at the OWASP cost). Only a test run gets it: vitest's
+ * config sets PASSWORD_HASH_COST=test, honoured only with NODE_ENV=test; everything else, `npm
+ * start` in any environment included, hashes at ARGON2_PARAMS.
+ */
+const TEST_PARAMS: typeof ARGON2_PARAMS = Object.freeze({ algorithm: ARGON2ID, memoryCost: 1024, timeCost: 1, parallelism: 1 });
+
+/** Read at each use, so a test of the production cost can unset the variable for its file. */
+function params(): typeof ARGON2_PARAMS {
+  return process.env.NODE_ENV === 'test' && process.env.PASSWORD_HASH_COST === 'test' ? TEST_PARAMS : ARGON2_PARAMS;
+}
+
 // The PHC identifier for each numeric Algorithm value, to compare against stored strings.
 const PHC_ALGORITHM_NAMES = ['argon2d', 'argon2i', 'argon2id'] as const;
 
 export function hashPassword(password: string): Promise<string> {
-  return hash(normalizePassword(password), ARGON2_PARAMS);
+  return hash(normalizePassword(password), params());
 }
 
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
@@ -39,11 +52,12 @@ export function needsRehash(hash: string): boolean {
   const match = /^\$(argon2(?:id|i|d))\$(?:v=\d+\$)?m=(\d+),t=(\d+),p=(\d+)\$/.exec(hash);
   if (!match) return true;
   const [, algorithm, m, t, p] = match;
+  const current = params();
   return (
-    algorithm !== PHC_ALGORITHM_NAMES[ARGON2_PARAMS.algorithm] ||
-    Number(m) !== ARGON2_PARAMS.memoryCost ||
-    Number(t) !== ARGON2_PARAMS.timeCost ||
-    Number(p) !== ARGON2_PARAMS.parallelism
+    algorithm !== PHC_ALGORITHM_NAMES[current.algorithm] ||
+    Number(m) !== current.memoryCost ||
+    Number(t) !== current.timeCost ||
+    Number(p) !== current.parallelism
   );
 }
 
@@ -56,7 +70,7 @@ let dummyHash: Promise<string> | undefined;
  * one extra hash); it is a random secret nobody knows, so it never matches.
  */
 export async function verifyDummy(password: string): Promise<false> {
-  dummyHash ??= hash(randomBytes(32), ARGON2_PARAMS).catch((error: unknown) => {
+  dummyHash ??= hash(randomBytes(32), params()).catch((error: unknown) => {
     dummyHash = undefined;
     throw error;
   });

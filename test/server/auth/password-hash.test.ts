@@ -1,13 +1,30 @@
 import { hash, parseOptions, type Algorithm } from '@node-rs/argon2';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ARGON2_PARAMS, hashPassword, needsRehash, verifyDummy, verifyPassword } from '../../../server/auth/password-hash';
 
 describe('password hashing', () => {
+  // The rest of the suite hashes at a test cost (vitest.config.ts); this file checks the real one.
+  beforeAll(() => {
+    vi.stubEnv('PASSWORD_HASH_COST', '');
+  });
+  afterAll(() => {
+    vi.unstubAllEnvs();
+  });
+
   it('uses argon2id at the OWASP parameters', async () => {
     expect(ARGON2_PARAMS).toMatchObject({ memoryCost: 19456, timeCost: 2, parallelism: 1 });
     const stored = await hashPassword('correct horse battery staple');
     expect(stored).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     expect(parseOptions(stored)).toMatchObject({ algorithm: 2, memoryCost: 19456, timeCost: 2, parallelism: 1 });
+    // The test cost is a test run's only: outside NODE_ENV=test the variable changes nothing.
+    vi.stubEnv('PASSWORD_HASH_COST', 'test');
+    vi.stubEnv('NODE_ENV', 'production');
+    try {
+      expect(await hashPassword('correct horse battery staple')).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    } finally {
+      vi.stubEnv('PASSWORD_HASH_COST', '');
+      vi.stubEnv('NODE_ENV', 'test');
+    }
   });
 
   it('verifies the right password and refuses a wrong one', async () => {
