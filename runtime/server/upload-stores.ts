@@ -28,8 +28,8 @@ export interface UploadStore {
   readonly datastore: DataStore;
   /** The upload's bytes as a local file. */
   local(upload: Upload): Promise<string>;
-  /** Throws the upload away, with its local file. */
-  discard(upload: Upload, local: string): Promise<void>;
+  /** Throws the upload away, with its local file if one was made. */
+  discard(upload: Upload): Promise<void>;
 }
 
 /** S3 multipart parts: 5 MiB is S3's smallest. */
@@ -40,12 +40,14 @@ export async function openUploadStore(contract: UploadContract, storage: UploadS
   const expiresAfterMs = contract.expiresAfterSeconds * 1000;
   if (storage.kind === 'disk') {
     const datastore = new FileStore({ directory: storage.directory, expirationPeriodInMilliseconds: expiresAfterMs });
+    const local = async (upload: Upload) => upload.storage?.path ?? join(storage.directory, upload.id);
     return {
       datastore,
-      local: async (upload) => upload.storage?.path ?? join(storage.directory, upload.id),
+      local,
       // FileStore keeps an upload as its bytes and `<id>.json`; either may be gone already.
-      discard: async (_upload, local) => {
-        await Promise.all([rm(local, { force: true }), rm(`${local}.json`, { force: true })]);
+      async discard(upload) {
+        const file = await local(upload);
+        await Promise.all([rm(file, { force: true }), rm(`${file}.json`, { force: true })]);
       },
     };
   }
@@ -62,8 +64,8 @@ export async function openUploadStore(contract: UploadContract, storage: UploadS
       await pipeline(await datastore.read(upload.id), createWriteStream(file));
       return file;
     },
-    async discard(upload, local) {
-      await rm(local, { force: true });
+    async discard(upload) {
+      await rm(join(scratch, upload.id), { force: true });
       // tus aborts the upload's multipart upload first, and gives up when the service says it is
       // gone (as AWS may, for one completed): the objects are then deleted here, whatever it did.
       await datastore.remove(upload.id).catch(() => {});

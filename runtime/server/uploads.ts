@@ -76,7 +76,7 @@ export function createUploadHandler(
   const callers = new WeakMap<Request, AuthUser>();
   const refusals = new WeakMap<Request, ApiError>();
   /** The upload a request brought to its end (its file is removed once the request is answered). */
-  const finished = new WeakMap<Request, { upload: Upload; path: string }>();
+  const finished = new WeakMap<Request, Upload>();
   const finishing = new Set<string>();
 
   /** Refuses from inside a tus hook: tus answers with the status, the wrapper with the problem. */
@@ -122,8 +122,8 @@ export function createUploadHandler(
       // same upload meanwhile (an empty PATCH at its length) must not finish it twice.
       if (finishing.has(upload.id)) throw refuse(req, new ApiError('CONFLICT', 'This upload is being finished by another request'));
       finishing.add(upload.id);
+      finished.set(req, upload);
       const path = await route.store.local(upload);
-      finished.set(req, { upload, path });
       const type = (await fileTypeFromFile(path))?.mime ?? '';
       const limit = Object.hasOwn(contract.types, type) ? contract.types[type] : undefined;
       try {
@@ -172,9 +172,12 @@ export function createUploadHandler(
       // Finished or refused, an upload that reached its end is over: nothing of it is kept here.
       const done = finished.get(request);
       if (done) {
-        await route.store.discard(done.upload, done.path);
-        finishing.delete(done.upload.id);
-        await route.onEnd?.(done.upload.id);
+        try {
+          await route.store.discard(done);
+        } finally {
+          finishing.delete(done.id);
+          await route.onEnd?.(done.id);
+        }
       }
     }
     if (response.status >= 400) {
