@@ -7,6 +7,7 @@ import * as realtime from './realtime';
 import * as media from './media';
 import * as memories from './memories';
 import * as messages from './messages';
+import * as moderation from './moderation';
 import * as notifications from './notifications';
 import * as posts from './posts';
 import * as social from './social';
@@ -31,6 +32,7 @@ export const domainErrors = defineErrors({
   QUOTA_EXCEEDED: { status: 413, title: 'Storage quota exceeded' },
   INVALID_MEDIA: { status: 422, title: 'The file is not a readable image or video' },
   MEDIA_IN_USE: { status: 409, title: 'The media is still shown somewhere' },
+  ALREADY_REPORTED: { status: 409, title: 'You reported this already' },
 });
 
 export const api = defineApi({
@@ -57,12 +59,13 @@ export const api = defineApi({
     stories: 'Short-lived posts for followers and friends, gone 24 hours after posting; who saw them.',
     posts: 'Posts with mentions and hashtags, comments with one level of replies, reactions, and the home feed.',
     media: 'Photos and videos: resumable uploads (tus), their files and thumbnails, my storage quota.',
+    moderation: 'Reports of content and people to the moderators, and what came of them.',
     groups: 'Tango communities, schools, orchestras and city groups: members and roles, join requests, invitations, events.',
   },
   basePath: '/api/v{version}',
   problemBaseUrl: 'https://mundotango.life/problems',
   errors: domainErrors,
-  modules: { auth, events, groups, health, media, memories, messages, posts, realtime, users, notifications, social, stories },
+  modules: { auth, events, groups, health, media, memories, messages, moderation, posts, realtime, users, notifications, social, stories },
   realtime: {
     path: '/api/v1/realtime',
     description:

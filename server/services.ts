@@ -7,6 +7,7 @@ import { createGroupService, type GroupService } from './services/groups';
 import { createMediaService, type MediaService } from './services/media';
 import { createMemoryService, type MemoryService } from './services/memories';
 import { createPostService, type PostService } from './services/posts';
+import { createReportService, type ReportService } from './services/reports';
 import { createRsvpService, type RsvpService } from './services/rsvps';
 import { createMessageStore } from './services/messages';
 import { createMessagingService, type MessagingService } from './services/messaging';
@@ -40,6 +41,8 @@ export interface Services {
   stories: StoryService;
   /** Uploaded photos and videos, their files and who may see them. */
   media: MediaService;
+  /** Reports to the moderators. */
+  reports: ReportService;
   /** Other domains' services call `notify` when something happens to someone. */
   notifications: NotificationService;
   /** How services reach connected devices; events go nowhere until a real-time server is attached. */
@@ -56,6 +59,10 @@ export function createServices(
   const realtime = options.realtime ?? noRealtime;
   const media = createMediaService(database.db, options.media);
   const notifications = createNotificationService({ db: database.db, realtime });
+  const posts = createPostService(database.db, media, notifications, realtime);
+  const memories = createMemoryService(database.db, media, notifications);
+  const stories = createStoryService(database.db, media);
+  const groups = createGroupService(database.db, notifications, realtime);
   return {
     database,
     eventStore: createEventStore(database.db, notifications),
@@ -72,11 +79,12 @@ export function createServices(
     presence: createPresenceService({ db: database.db, realtime }),
     notifications,
     social: createSocialService(database.db, notifications),
-    groups: createGroupService(database.db, notifications, realtime),
-    posts: createPostService(database.db, media, notifications, realtime),
-    memories: createMemoryService(database.db, media, notifications),
-    stories: createStoryService(database.db, media),
+    groups,
+    posts,
+    memories,
+    stories,
     media,
+    reports: createReportService(database.db, { posts, stories, memories, groups }),
     realtime,
     revocations: options.revocations,
     tokens: options.tokens,

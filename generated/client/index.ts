@@ -309,6 +309,22 @@ export type SendMessageInput = CallOptions & { params: operations['sendMessage']
 export type SendMessageResult = Json<operations['sendMessage'], 201> extends { data: infer T } ? T : never;
 export type SendMessageErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CLIENT_KEY_REUSED' | 'CONVERSATION_READ_ONLY' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
+// createReport: POST /api/v1/reports
+export type CreateReportInput = CallOptions & { body: operations['createReport']['requestBody']['content']['application/json'] };
+export type CreateReportResult = Json<operations['createReport'], 201> extends { data: infer T } ? T : never;
+export type CreateReportErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'ALREADY_REPORTED' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// getReport: GET /api/v1/reports/{reportId}
+export type GetReportInput = CallOptions & { params: operations['getReport']['parameters']['path'] };
+export type GetReportResult = Json<operations['getReport'], 200> extends { data: infer T } ? T : never;
+export type GetReportErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// listMyReports: GET /api/v1/reports
+export type ListMyReportsInput = CallOptions & { query?: NonNullable<operations['listMyReports']['parameters']['query']> };
+export type ListMyReportsItem = Json<operations['listMyReports'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListMyReportsResult = Page<ListMyReportsItem>;
+export type ListMyReportsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
 // createComment: POST /api/v1/posts/{postId}/comments
 export type CreateCommentInput = CallOptions & { params: operations['createComment']['parameters']['path'] } & { body: operations['createComment']['requestBody']['content']['application/json'] };
 export type CreateCommentResult = Json<operations['createComment'], 201> extends { data: infer T } ? T : never;
@@ -614,6 +630,9 @@ const operationsById = {
   listMessages: { operationId: 'listMessages', method: 'GET', path: '/api/v1/conversations/{conversationId}/messages', auth: true, paged: true },
   markRead: { operationId: 'markRead', method: 'POST', path: '/api/v1/conversations/{conversationId}/read', auth: true, paged: false },
   sendMessage: { operationId: 'sendMessage', method: 'POST', path: '/api/v1/conversations/{conversationId}/messages', auth: true, paged: false },
+  createReport: { operationId: 'createReport', method: 'POST', path: '/api/v1/reports', auth: true, paged: false },
+  getReport: { operationId: 'getReport', method: 'GET', path: '/api/v1/reports/{reportId}', auth: true, paged: false },
+  listMyReports: { operationId: 'listMyReports', method: 'GET', path: '/api/v1/reports', auth: true, paged: true },
   createComment: { operationId: 'createComment', method: 'POST', path: '/api/v1/posts/{postId}/comments', auth: true, paged: false },
   createPost: { operationId: 'createPost', method: 'POST', path: '/api/v1/posts', auth: true, paged: false },
   deleteComment: { operationId: 'deleteComment', method: 'DELETE', path: '/api/v1/comments/{commentId}', auth: true, paged: false },
@@ -1138,6 +1157,25 @@ export interface ApiClient {
     };
     /** Upload a photo or a video: a resumable upload to `/api/v1/uploads`, continued after a dropped connection; resolves with what it became. */
     uploadMedia: ((input: UploadInput) => Promise<UploadMediaResult>) & { isError: ErrorGuard<UploadMediaErrorCode> };
+  };
+  /** Reports of content and people to the moderators, and what came of them. */
+  moderation: {
+    /** Report a post, comment, story, memory, message, group or user: `POST /api/v1/reports` */
+    createReport: ((input: CreateReportInput) => Promise<CreateReportResult>) & {
+      isError: ErrorGuard<CreateReportErrorCode>;
+    };
+    /** One of my reports: `GET /api/v1/reports/{reportId}` */
+    getReport: ((input: GetReportInput) => Promise<GetReportResult>) & {
+      isError: ErrorGuard<GetReportErrorCode>;
+    };
+    /** My reports and their outcomes: `GET /api/v1/reports` */
+    listMyReports: ((input?: ListMyReportsInput) => Promise<ListMyReportsResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input?: ListMyReportsInput): AsyncIterable<Page<ListMyReportsItem>>;
+      /** Every item of every page. */
+      items(input?: ListMyReportsInput): AsyncIterable<ListMyReportsItem>;
+      isError: ErrorGuard<ListMyReportsErrorCode>;
+    };
   };
   /** Tango communities, schools, orchestras and city groups: members and roles, join requests, invitations, events. */
   groups: {
@@ -1824,6 +1862,28 @@ export function createClient(options: ClientOptions): ApiClient {
       uploadMedia: Object.assign(
         (input: UploadInput): Promise<UploadMediaResult> => transport.upload<UploadMediaResult>(operationsById.uploadMedia, input),
         { isError: errorOf<UploadMediaErrorCode>('uploadMedia') },
+      ),
+    },
+    moderation: {
+      createReport: Object.assign(
+        (input: CreateReportInput): Promise<CreateReportResult> => transport.request<CreateReportResult>(operationsById.createReport, input),
+        {
+          isError: errorOf<CreateReportErrorCode>('createReport'),
+        },
+      ),
+      getReport: Object.assign(
+        (input: GetReportInput): Promise<GetReportResult> => transport.request<GetReportResult>(operationsById.getReport, input),
+        {
+          isError: errorOf<GetReportErrorCode>('getReport'),
+        },
+      ),
+      listMyReports: Object.assign(
+        (input?: ListMyReportsInput): Promise<ListMyReportsResult> => transport.request<ListMyReportsResult>(operationsById.listMyReports, input),
+        {
+          pages: (input?: ListMyReportsInput): AsyncIterable<Page<ListMyReportsItem>> => transport.pages<ListMyReportsItem>(operationsById.listMyReports, input),
+          items: (input?: ListMyReportsInput): AsyncIterable<ListMyReportsItem> => transport.items<ListMyReportsItem>(operationsById.listMyReports, input),
+          isError: errorOf<ListMyReportsErrorCode>('listMyReports'),
+        },
       ),
     },
     groups: {

@@ -7,6 +7,7 @@ import type * as health from '../../contracts/health';
 import type * as media from '../../contracts/media';
 import type * as memories from '../../contracts/memories';
 import type * as messages from '../../contracts/messages';
+import type * as moderation from '../../contracts/moderation';
 import type * as posts from '../../contracts/posts';
 import type * as users from '../../contracts/users';
 import type * as notifications from '../../contracts/notifications';
@@ -229,6 +230,16 @@ export interface MediaHandlers<S extends ServiceMap> {
   listMyMedia: HandlerFor<typeof media.listMyMedia, S>;
 }
 
+/** Reports of content and people to the moderators, and what came of them. */
+export interface ModerationHandlers<S extends ServiceMap> {
+  /** Report a post, comment, story, memory, message, group or user: `POST /api/v1/reports` */
+  createReport: HandlerFor<typeof moderation.createReport, S>;
+  /** One of my reports: `GET /api/v1/reports/{reportId}` */
+  getReport: HandlerFor<typeof moderation.getReport, S>;
+  /** My reports and their outcomes: `GET /api/v1/reports` */
+  listMyReports: HandlerFor<typeof moderation.listMyReports, S>;
+}
+
 /** Tango communities, schools, orchestras and city groups: members and roles, join requests, invitations, events. */
 export interface GroupsHandlers<S extends ServiceMap> {
   /** Let a dancer in: `POST /api/v1/groups/{groupId}/join-requests/{userId}/approve` */
@@ -280,5 +291,6 @@ export interface Handlers<S extends ServiceMap> {
   stories: StoriesHandlers<S>;
   posts: PostsHandlers<S>;
   media: MediaHandlers<S>;
+  moderation: ModerationHandlers<S>;
   groups: GroupsHandlers<S>;
 }

@@ -9,6 +9,7 @@ import * as health from '../../contracts/health';
 import * as media from '../../contracts/media';
 import * as memories from '../../contracts/memories';
 import * as messages from '../../contracts/messages';
+import * as moderation from '../../contracts/moderation';
 import * as posts from '../../contracts/posts';
 import * as users from '../../contracts/users';
 import * as notifications from '../../contracts/notifications';
@@ -79,6 +80,9 @@ export function createRoutes<S extends ServiceMap>(handlers: Handlers<S>): Route
     { endpoint: messages.listMessages, handler: handlers.messages?.listMessages },
     { endpoint: messages.markRead, handler: handlers.messages?.markRead },
     { endpoint: messages.sendMessage, handler: handlers.messages?.sendMessage },
+    { endpoint: moderation.createReport, handler: handlers.moderation?.createReport },
+    { endpoint: moderation.getReport, handler: handlers.moderation?.getReport },
+    { endpoint: moderation.listMyReports, handler: handlers.moderation?.listMyReports },
     { endpoint: posts.createComment, handler: handlers.posts?.createComment },
     { endpoint: posts.createPost, handler: handlers.posts?.createPost },
     { endpoint: posts.deleteComment, handler: handlers.posts?.deleteComment },

@@ -7,6 +7,7 @@ import {
   date,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   smallint,
@@ -736,4 +737,56 @@ export const memoryMedia = pgTable(
       .references(() => media.id),
   },
   (table) => [primaryKey({ columns: [table.memoryId, table.position] }), index('memory_media_media_idx').on(table.mediaId)],
+);
+
+export const reportTargetTypes = ['post', 'comment', 'story', 'memory', 'message', 'group', 'user'] as const;
+export type ReportTargetType = (typeof reportTargetTypes)[number];
+export const reportReasons = [
+  'spam',
+  'harassment',
+  'hate',
+  'violence',
+  'sexual_content',
+  'misinformation',
+  'impersonation',
+  'other',
+] as const;
+export const reportOutcomes = ['dismissed', 'hidden', 'removed', 'warned', 'suspended', 'banned'] as const;
+
+/** What was reported, as it was when first reported (0015_reports.sql). */
+export const reportTargets = pgTable(
+  'report_targets',
+  {
+    targetType: text('target_type', { enum: reportTargetTypes }).notNull(),
+    targetId: uuid('target_id').notNull(),
+    authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
+    snapshot: jsonb('snapshot').notNull().$type<Record<string, unknown>>(),
+    firstReportedAt: instant('first_reported_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.targetType, table.targetId] })],
+);
+
+export const reports = pgTable(
+  'reports',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    reporterId: uuid('reporter_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    targetType: text('target_type', { enum: reportTargetTypes }).notNull(),
+    targetId: uuid('target_id').notNull(),
+    reason: text('reason', { enum: reportReasons }).notNull(),
+    details: text('details'),
+    status: text('status', { enum: ['open', 'resolved'] })
+      .notNull()
+      .default('open'),
+    outcome: text('outcome', { enum: reportOutcomes }),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    resolvedAt: instant('resolved_at'),
+  },
+  (table) => [
+    uniqueIndex('reports_open_once_idx').on(table.reporterId, table.targetType, table.targetId).where(sql`${table.status} = 'open'`),
+    index('reports_reporter_created_idx').on(table.reporterId, table.createdAt.desc(), table.id.desc()),
+    index('reports_open_target_idx').on(table.targetType, table.targetId).where(sql`${table.status} = 'open'`),
+  ],
 );

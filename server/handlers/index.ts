@@ -7,6 +7,7 @@ import { health } from './health';
 import { media } from './media';
 import { memories } from './memories';
 import { messages } from './messages';
+import { moderation } from './moderation';
 import { notifications } from './notifications';
 import { posts } from './posts';
 import { social } from './social';
@@ -21,6 +22,7 @@ export const handlers: Handlers<Services> = {
   media,
   memories,
   messages,
+  moderation,
   users,
   notifications,
   posts,

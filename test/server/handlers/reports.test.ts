@@ -1,0 +1,119 @@
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../../server/db/database';
+import { reportTargets } from '../../../server/db/schema';
+import { createTestApp } from '../../support/app';
+import { type Dancer, dancersOf } from '../../support/dancers';
+import { openTestDatabase } from '../../support/database';
+
+let database: Database;
+let test: Awaited<ReturnType<typeof createTestApp>>;
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  test = await createTestApp(database);
+});
+afterAll(async () => {
+  await test.close();
+  await database.close();
+});
+
+const { dancers, as } = dancersOf(() => test);
+const report = (who: Dancer, targetType: string, targetId: string, reason = 'spam', details?: string) =>
+  as(who).post('/reports', { targetType, targetId, reason, ...(details ? { details } : {}) });
+const snapshotOf = async (targetType: 'post' | 'comment' | 'story' | 'memory' | 'message' | 'group' | 'user', targetId: string) =>
+  (await database.db.select().from(reportTargets).where(eq(reportTargets.targetId, targetId))).find((t) => t.targetType === targetType);
+
+describe('reports', () => {
+  it('keeps the content as it was when first reported, whatever is edited after', async () => {
+    const [author, reporter, second] = await dancers(3);
+    const post = (await as(author).post('/posts', { body: 'Compren mis zapatos, oferta', visibility: 'public' })).body.data;
+    const created = await report(reporter, 'post', post.id, 'spam', 'The same ad every day');
+    expect(created.status).toBe(201);
+    expect(created.body.data).toMatchObject({
+      targetType: 'post',
+      targetId: post.id,
+      reason: 'spam',
+      details: 'The same ad every day',
+      status: 'open',
+      outcome: null,
+      resolvedAt: null,
+    });
+    await as(author).patch(`/posts/${post.id}`, { body: 'Nada que ver aquí' });
+    expect((await report(second, 'post', post.id, 'misinformation')).status).toBe(201);
+    expect(await snapshotOf('post', post.id)).toMatchObject({
+      authorId: author.id,
+      snapshot: { body: 'Compren mis zapatos, oferta', visibility: 'public' },
+    });
+  });
+
+  it('one open report per reporter and target, even sent twice at once', async () => {
+    const [author, reporter] = await dancers(2);
+    const answers = await Promise.all([report(reporter, 'user', author.id), report(reporter, 'user', author.id, 'impersonation')]);
+    expect(answers.map((res) => res.status).sort()).toEqual([201, 409]);
+    expect(answers.find((res) => res.status === 409)!.body).toMatchObject({ code: 'ALREADY_REPORTED' });
+  });
+
+  it('only what the reporter may see, and never their own', async () => {
+    const [author, reporter, friend] = await dancers(3);
+    await as(author).put(`/friend-requests/${friend.id}`);
+    await as(friend).post(`/friend-requests/${author.id}/accept`);
+    const forFriends = (await as(author).post('/posts', { body: 'Solo amigos', visibility: 'friends' })).body.data;
+    expect((await report(reporter, 'post', forFriends.id)).status).toBe(404);
+    expect((await report(friend, 'post', forFriends.id)).status).toBe(201);
+
+    const mine = (await as(reporter).post('/posts', { body: 'Mío', visibility: 'public' })).body.data;
+    const own = await report(reporter, 'post', mine.id);
+    expect(own.status).toBe(400);
+    expect(own.body.errors).toEqual([expect.objectContaining({ path: '/body/targetId', code: 'own_content' })]);
+    expect((await report(reporter, 'user', reporter.id)).status).toBe(400);
+
+    // Across a block, either way, it is as if it did not exist.
+    expect((await as(author).put(`/blocks/${reporter.id}`)).status).toBe(204);
+    expect((await report(reporter, 'user', author.id)).status).toBe(404);
+    expect((await report(reporter, 'story', crypto.randomUUID())).status).toBe(404);
+  });
+
+  it('every kind of target: comment, story, memory, message, group', async () => {
+    const [author, reporter] = await dancers(2);
+    await as(reporter).put(`/users/${author.id}/follow`);
+    const post = (await as(author).post('/posts', { body: 'Milonga hoy', visibility: 'public' })).body.data;
+    const comment = (await as(author).post(`/posts/${post.id}/comments`, { body: 'Vengan todos' })).body.data;
+    const story = (await as(author).post('/stories', { caption: 'En camino' })).body.data;
+    const memory = (await as(author).post('/memories', { title: 'Canning', happenedOn: '2020-01-01', visibility: 'public' })).body.data;
+    const group = (
+      await as(author).post('/groups', { name: `Tango ${crypto.randomUUID().slice(0, 6)}`, kind: 'community', visibility: 'public' })
+    ).body.data;
+    const conversation = (await as(author).post('/conversations', { kind: 'direct', memberIds: [reporter.id] })).body.data;
+    const message = (await as(author).post(`/conversations/${conversation.id}/messages`, { clientKey: 'k1', body: 'Hola' })).body.data;
+
+    for (const [type, id] of [
+      ['comment', comment.id],
+      ['story', story.id],
+      ['memory', memory.id],
+      ['group', group.id],
+      ['message', message.id],
+    ] as const) {
+      const res = await report(reporter, type, id, 'harassment');
+      expect(res.status, `${type}: ${JSON.stringify(res.body)}`).toBe(201);
+      expect((await snapshotOf(type, id))?.authorId, type).toBe(author.id);
+    }
+    expect((await snapshotOf('message', message.id))?.snapshot).toMatchObject({ body: 'Hola', conversationId: conversation.id });
+    // A message of a conversation one is not in cannot be reported.
+    const [outsider] = await dancers(1);
+    expect((await report(outsider, 'message', message.id)).status).toBe(404);
+  });
+
+  it('the reporter lists and reads their own reports; nobody else reads them', async () => {
+    const [author, reporter, other] = await dancers(3);
+    const first = (await report(reporter, 'user', author.id)).body.data;
+    const post = (await as(author).post('/posts', { body: 'Otro', visibility: 'public' })).body.data;
+    const second = (await report(reporter, 'post', post.id, 'hate')).body.data;
+    const mine = await as(reporter).get('/reports', { limit: 1 });
+    expect(mine.body.data.map((r: { id: string }) => r.id)).toEqual([second.id]);
+    expect(mine.body.page.hasMore).toBe(true);
+    expect((await as(reporter).get('/reports', { status: 'resolved' })).body.data).toEqual([]);
+    expect((await as(reporter).get(`/reports/${first.id}`)).body.data.id).toBe(first.id);
+    expect((await as(other).get(`/reports/${first.id}`)).status).toBe(404);
+  });
+});
