@@ -33,6 +33,7 @@ export const domainErrors = defineErrors({
   INVALID_MEDIA: { status: 422, title: 'The file is not a readable image or video' },
   MEDIA_IN_USE: { status: 409, title: 'The media is still shown somewhere' },
   ALREADY_REPORTED: { status: 409, title: 'You reported this already' },
+  ALREADY_CLAIMED: { status: 409, title: 'Another moderator handles this' },
 });
 
 export const api = defineApi({

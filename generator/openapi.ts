@@ -181,6 +181,8 @@ function route(api: ApiDefinition, model: ApiModel, op: OperationModel): RouteCo
     // Optional auth: no credentials, or a bearer token (`{}` is the anonymous alternative).
     security: op.authRequired ? [{ bearerAuth: [] }] : op.sendsToken ? [{}, { bearerAuth: [] }] : [],
     ...(op.deprecated ? { deprecated: true } : {}),
+    // The roles, for tools as well as readers: any one of them grants the operation (else 403).
+    ...(typeof e.auth === 'object' ? { 'x-roles': [...e.auth.roles] } : {}),
     request,
     ...(takesIdempotencyKey(e) ? { parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }] } : {}),
     responses: { ...success(op), ...errorResponses(api, model, op.errorCodes) },

@@ -7,6 +7,7 @@ import { createGroupService, type GroupService } from './services/groups';
 import { createMediaService, type MediaService } from './services/media';
 import { createMemoryService, type MemoryService } from './services/memories';
 import { createPostService, type PostService } from './services/posts';
+import { createModerationService, type ModerationService } from './services/moderation';
 import { createReportService, type ReportService } from './services/reports';
 import { createRsvpService, type RsvpService } from './services/rsvps';
 import { createMessageStore } from './services/messages';
@@ -43,6 +44,8 @@ export interface Services {
   media: MediaService;
   /** Reports to the moderators. */
   reports: ReportService;
+  /** The moderators' queue, claims and decisions. */
+  moderation: ModerationService;
   /** Other domains' services call `notify` when something happens to someone. */
   notifications: NotificationService;
   /** How services reach connected devices; events go nowhere until a real-time server is attached. */
@@ -85,6 +88,7 @@ export function createServices(
     stories,
     media,
     reports: createReportService(database.db, { posts, stories, memories, groups }),
+    moderation: createModerationService(database.db),
     realtime,
     revocations: options.revocations,
     tokens: options.tokens,

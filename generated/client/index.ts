@@ -309,6 +309,11 @@ export type SendMessageInput = CallOptions & { params: operations['sendMessage']
 export type SendMessageResult = Json<operations['sendMessage'], 201> extends { data: infer T } ? T : never;
 export type SendMessageErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CLIENT_KEY_REUSED' | 'CONVERSATION_READ_ONLY' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
+// claimReportedTarget: PUT /api/v1/moderation/queue/{targetType}/{targetId}/claim
+export type ClaimReportedTargetInput = CallOptions & { params: operations['claimReportedTarget']['parameters']['path'] };
+export type ClaimReportedTargetResult = void;
+export type ClaimReportedTargetErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'ALREADY_CLAIMED' | 'INTERNAL';
+
 // createReport: POST /api/v1/reports
 export type CreateReportInput = CallOptions & { body: operations['createReport']['requestBody']['content']['application/json'] };
 export type CreateReportResult = Json<operations['createReport'], 201> extends { data: infer T } ? T : never;
@@ -319,11 +324,22 @@ export type GetReportInput = CallOptions & { params: operations['getReport']['pa
 export type GetReportResult = Json<operations['getReport'], 200> extends { data: infer T } ? T : never;
 export type GetReportErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
 
+// listModerationQueue: GET /api/v1/moderation/queue
+export type ListModerationQueueInput = CallOptions & { query?: NonNullable<operations['listModerationQueue']['parameters']['query']> };
+export type ListModerationQueueItem = Json<operations['listModerationQueue'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListModerationQueueResult = Page<ListModerationQueueItem>;
+export type ListModerationQueueErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'FORBIDDEN' | 'INTERNAL';
+
 // listMyReports: GET /api/v1/reports
 export type ListMyReportsInput = CallOptions & { query?: NonNullable<operations['listMyReports']['parameters']['query']> };
 export type ListMyReportsItem = Json<operations['listMyReports'], 200> extends { data: (infer T)[] } ? T : never;
 export type ListMyReportsResult = Page<ListMyReportsItem>;
 export type ListMyReportsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
+// resolveReportedTarget: POST /api/v1/moderation/queue/{targetType}/{targetId}/resolve
+export type ResolveReportedTargetInput = CallOptions & { params: operations['resolveReportedTarget']['parameters']['path'] } & { body: operations['resolveReportedTarget']['requestBody']['content']['application/json'] };
+export type ResolveReportedTargetResult = Json<operations['resolveReportedTarget'], 201> extends { data: infer T } ? T : never;
+export type ResolveReportedTargetErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'ALREADY_CLAIMED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // createComment: POST /api/v1/posts/{postId}/comments
 export type CreateCommentInput = CallOptions & { params: operations['createComment']['parameters']['path'] } & { body: operations['createComment']['requestBody']['content']['application/json'] };
@@ -630,9 +646,12 @@ const operationsById = {
   listMessages: { operationId: 'listMessages', method: 'GET', path: '/api/v1/conversations/{conversationId}/messages', auth: true, paged: true },
   markRead: { operationId: 'markRead', method: 'POST', path: '/api/v1/conversations/{conversationId}/read', auth: true, paged: false },
   sendMessage: { operationId: 'sendMessage', method: 'POST', path: '/api/v1/conversations/{conversationId}/messages', auth: true, paged: false },
+  claimReportedTarget: { operationId: 'claimReportedTarget', method: 'PUT', path: '/api/v1/moderation/queue/{targetType}/{targetId}/claim', auth: true, paged: false },
   createReport: { operationId: 'createReport', method: 'POST', path: '/api/v1/reports', auth: true, paged: false },
   getReport: { operationId: 'getReport', method: 'GET', path: '/api/v1/reports/{reportId}', auth: true, paged: false },
+  listModerationQueue: { operationId: 'listModerationQueue', method: 'GET', path: '/api/v1/moderation/queue', auth: true, paged: true },
   listMyReports: { operationId: 'listMyReports', method: 'GET', path: '/api/v1/reports', auth: true, paged: true },
+  resolveReportedTarget: { operationId: 'resolveReportedTarget', method: 'POST', path: '/api/v1/moderation/queue/{targetType}/{targetId}/resolve', auth: true, paged: false },
   createComment: { operationId: 'createComment', method: 'POST', path: '/api/v1/posts/{postId}/comments', auth: true, paged: false },
   createPost: { operationId: 'createPost', method: 'POST', path: '/api/v1/posts', auth: true, paged: false },
   deleteComment: { operationId: 'deleteComment', method: 'DELETE', path: '/api/v1/comments/{commentId}', auth: true, paged: false },
@@ -1160,6 +1179,10 @@ export interface ApiClient {
   };
   /** Reports of content and people to the moderators, and what came of them. */
   moderation: {
+    /** Take a reported target to handle it: `PUT /api/v1/moderation/queue/{targetType}/{targetId}/claim` */
+    claimReportedTarget: ((input: ClaimReportedTargetInput) => Promise<ClaimReportedTargetResult>) & {
+      isError: ErrorGuard<ClaimReportedTargetErrorCode>;
+    };
     /** Report a post, comment, story, memory, message, group or user: `POST /api/v1/reports` */
     createReport: ((input: CreateReportInput) => Promise<CreateReportResult>) & {
       isError: ErrorGuard<CreateReportErrorCode>;
@@ -1168,6 +1191,14 @@ export interface ApiClient {
     getReport: ((input: GetReportInput) => Promise<GetReportResult>) & {
       isError: ErrorGuard<GetReportErrorCode>;
     };
+    /** Open reports, one entry per reported target: `GET /api/v1/moderation/queue` */
+    listModerationQueue: ((input?: ListModerationQueueInput) => Promise<ListModerationQueueResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input?: ListModerationQueueInput): AsyncIterable<Page<ListModerationQueueItem>>;
+      /** Every item of every page. */
+      items(input?: ListModerationQueueInput): AsyncIterable<ListModerationQueueItem>;
+      isError: ErrorGuard<ListModerationQueueErrorCode>;
+    };
     /** My reports and their outcomes: `GET /api/v1/reports` */
     listMyReports: ((input?: ListMyReportsInput) => Promise<ListMyReportsResult>) & {
       /** Every page, following `nextCursor`. */
@@ -1175,6 +1206,10 @@ export interface ApiClient {
       /** Every item of every page. */
       items(input?: ListMyReportsInput): AsyncIterable<ListMyReportsItem>;
       isError: ErrorGuard<ListMyReportsErrorCode>;
+    };
+    /** Decide on a reported target: `POST /api/v1/moderation/queue/{targetType}/{targetId}/resolve` */
+    resolveReportedTarget: ((input: ResolveReportedTargetInput) => Promise<ResolveReportedTargetResult>) & {
+      isError: ErrorGuard<ResolveReportedTargetErrorCode>;
     };
   };
   /** Tango communities, schools, orchestras and city groups: members and roles, join requests, invitations, events. */
@@ -1865,6 +1900,12 @@ export function createClient(options: ClientOptions): ApiClient {
       ),
     },
     moderation: {
+      claimReportedTarget: Object.assign(
+        (input: ClaimReportedTargetInput): Promise<ClaimReportedTargetResult> => transport.request<ClaimReportedTargetResult>(operationsById.claimReportedTarget, input),
+        {
+          isError: errorOf<ClaimReportedTargetErrorCode>('claimReportedTarget'),
+        },
+      ),
       createReport: Object.assign(
         (input: CreateReportInput): Promise<CreateReportResult> => transport.request<CreateReportResult>(operationsById.createReport, input),
         {
@@ -1877,12 +1918,26 @@ export function createClient(options: ClientOptions): ApiClient {
           isError: errorOf<GetReportErrorCode>('getReport'),
         },
       ),
+      listModerationQueue: Object.assign(
+        (input?: ListModerationQueueInput): Promise<ListModerationQueueResult> => transport.request<ListModerationQueueResult>(operationsById.listModerationQueue, input),
+        {
+          pages: (input?: ListModerationQueueInput): AsyncIterable<Page<ListModerationQueueItem>> => transport.pages<ListModerationQueueItem>(operationsById.listModerationQueue, input),
+          items: (input?: ListModerationQueueInput): AsyncIterable<ListModerationQueueItem> => transport.items<ListModerationQueueItem>(operationsById.listModerationQueue, input),
+          isError: errorOf<ListModerationQueueErrorCode>('listModerationQueue'),
+        },
+      ),
       listMyReports: Object.assign(
         (input?: ListMyReportsInput): Promise<ListMyReportsResult> => transport.request<ListMyReportsResult>(operationsById.listMyReports, input),
         {
           pages: (input?: ListMyReportsInput): AsyncIterable<Page<ListMyReportsItem>> => transport.pages<ListMyReportsItem>(operationsById.listMyReports, input),
           items: (input?: ListMyReportsInput): AsyncIterable<ListMyReportsItem> => transport.items<ListMyReportsItem>(operationsById.listMyReports, input),
           isError: errorOf<ListMyReportsErrorCode>('listMyReports'),
+        },
+      ),
+      resolveReportedTarget: Object.assign(
+        (input: ResolveReportedTargetInput): Promise<ResolveReportedTargetResult> => transport.request<ResolveReportedTargetResult>(operationsById.resolveReportedTarget, input),
+        {
+          isError: errorOf<ResolveReportedTargetErrorCode>('resolveReportedTarget'),
         },
       ),
     },

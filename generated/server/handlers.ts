@@ -232,12 +232,18 @@ export interface MediaHandlers<S extends ServiceMap> {
 
 /** Reports of content and people to the moderators, and what came of them. */
 export interface ModerationHandlers<S extends ServiceMap> {
+  /** Take a reported target to handle it: `PUT /api/v1/moderation/queue/{targetType}/{targetId}/claim` */
+  claimReportedTarget: HandlerFor<typeof moderation.claimReportedTarget, S>;
   /** Report a post, comment, story, memory, message, group or user: `POST /api/v1/reports` */
   createReport: HandlerFor<typeof moderation.createReport, S>;
   /** One of my reports: `GET /api/v1/reports/{reportId}` */
   getReport: HandlerFor<typeof moderation.getReport, S>;
+  /** Open reports, one entry per reported target: `GET /api/v1/moderation/queue` */
+  listModerationQueue: HandlerFor<typeof moderation.listModerationQueue, S>;
   /** My reports and their outcomes: `GET /api/v1/reports` */
   listMyReports: HandlerFor<typeof moderation.listMyReports, S>;
+  /** Decide on a reported target: `POST /api/v1/moderation/queue/{targetType}/{targetId}/resolve` */
+  resolveReportedTarget: HandlerFor<typeof moderation.resolveReportedTarget, S>;
 }
 
 /** Tango communities, schools, orchestras and city groups: members and roles, join requests, invitations, events. */

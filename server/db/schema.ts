@@ -762,6 +762,9 @@ export const reportTargets = pgTable(
     authorId: uuid('author_id').references(() => users.id, { onDelete: 'set null' }),
     snapshot: jsonb('snapshot').notNull().$type<Record<string, unknown>>(),
     firstReportedAt: instant('first_reported_at').notNull().defaultNow(),
+    /** The moderator handling it (0016_moderation_actions.sql). */
+    claimedBy: uuid('claimed_by').references(() => users.id, { onDelete: 'set null' }),
+    claimedAt: instant('claimed_at'),
   },
   (table) => [primaryKey({ columns: [table.targetType, table.targetId] })],
 );
@@ -789,4 +792,22 @@ export const reports = pgTable(
     index('reports_reporter_created_idx').on(table.reporterId, table.createdAt.desc(), table.id.desc()),
     index('reports_open_target_idx').on(table.targetType, table.targetId).where(sql`${table.status} = 'open'`),
   ],
+);
+
+/** What a moderator did: written once, never changed. */
+export const moderationActions = pgTable(
+  'moderation_actions',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    moderatorId: uuid('moderator_id')
+      .notNull()
+      .references(() => users.id),
+    targetType: text('target_type', { enum: reportTargetTypes }).notNull(),
+    targetId: uuid('target_id').notNull(),
+    action: text('action', { enum: ['dismiss'] }).notNull(),
+    reason: text('reason').notNull(),
+    reportsResolved: integer('reports_resolved').notNull(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [index('moderation_actions_target_idx').on(table.targetType, table.targetId, table.createdAt)],
 );

@@ -29,4 +29,25 @@ export const moderation: ModerationHandlers<Services> = {
   async getReport({ params }, { reports, user }) {
     return toReport(await reports.get(user.id, params.reportId));
   },
+
+  async listModerationQueue({ query, page }, { moderation }) {
+    const found = await moderation.queue({ unclaimed: query.unclaimed }, page);
+    return {
+      items: found.items.map((entry) => ({
+        ...entry,
+        firstReportedAt: entry.firstReportedAt.toISOString(),
+        claimedAt: entry.claimedAt?.toISOString() ?? null,
+      })),
+      next: found.next,
+    };
+  },
+
+  async claimReportedTarget({ params }, { moderation, user }) {
+    await moderation.claim(user.id, params.targetType, params.targetId);
+  },
+
+  async resolveReportedTarget({ params, body }, { moderation, user }) {
+    const action = await moderation.resolve(user.id, params.targetType, params.targetId, body);
+    return { ...action, createdAt: action.createdAt.toISOString() };
+  },
 };

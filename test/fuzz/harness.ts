@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import request from 'supertest';
-import { sharedLimiters } from '../../runtime/server';
+import { createTokenSigner, sharedLimiters } from '../../runtime/server';
 import { createMundoApp } from '../../server/app';
 import { ConfigSchema } from '../../server/config';
 import type { Database } from '../../server/db/database';
@@ -68,9 +68,12 @@ export async function startFuzzApp() {
     };
   }
 
+  // Operations that need a role are called with a token that carries it (the app reads roles from it).
+  const signer = createTokenSigner({ secret: TEST_SECRET, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, ttlSeconds: 900 });
   return {
     send,
     port,
+    tokenWithRoles: (userId: string, roles: string[]) => signer.sign({ sub: userId, roles: ['user', ...roles], sid: randomUUID() }),
     logLines: lines,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -111,6 +114,12 @@ export class Accounts {
       this.current.then((a) => (this.token = a.accessToken)).catch(() => (this.current = undefined));
     }
     return this.current;
+  }
+
+  /** The account in use, with a token that also carries `roles` (for operations that need one). */
+  async withRoles(roles: string[]): Promise<Account> {
+    const account = await this.get();
+    return { ...account, accessToken: await this.app.tokenWithRoles(account.userId, roles) };
   }
 
   drop(token: string): void {

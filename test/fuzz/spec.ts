@@ -37,6 +37,8 @@ export interface Operation {
   responses: Record<string, ResponseSpec>;
   /** Whether the operation needs a bearer token. */
   secured: boolean;
+  /** The roles one of which the caller needs (`x-roles`); empty when any signed-in user may call it. */
+  roles: string[];
 }
 
 export const document = openapi as {
@@ -98,6 +100,7 @@ export function operations(): Operation[] {
           Object.entries((op.responses as Record<string, unknown>) ?? {}).map(([status, r]) => [status, toResponse(r)]),
         ),
         secured: isSecured((op.security as Record<string, string[]>[] | undefined) ?? document.security ?? []),
+        roles: (op['x-roles'] as string[] | undefined) ?? [],
       });
     }
   }

@@ -209,6 +209,10 @@ describe('generateFiles on the Mundo Tango contracts', () => {
         // Optional auth: anonymous (`{}`) or a bearer token.
         expect(op.security, `${where} security`).toEqual(e.auth === 'optional' ? [{}, { bearerAuth: [] }] : [{ bearerAuth: [] }]);
       }
+      if (typeof e.auth === 'object') {
+        expect((op as { 'x-roles'?: string[] })['x-roles'], `${where} x-roles`).toEqual([...e.auth.roles]);
+        expect(op.responses['403'], `${where} 403`).toBeDefined();
+      }
       for (const code of e.errors ?? []) {
         const status = ({ ...runtimeErrors, ...api.errors } as Record<string, { status: number }>)[code]!.status;
         expect(resolve(spec, op.responses[String(status)])?.description, `${where} ${code}`).toContain(code);

@@ -18,7 +18,7 @@ afterAll(async () => {
   await database.close();
 });
 
-const { dancers, as } = dancersOf(() => test);
+const { dancer, dancers, as } = dancersOf(() => test);
 const report = (who: Dancer, targetType: string, targetId: string, reason = 'spam', details?: string) =>
   as(who).post('/reports', { targetType, targetId, reason, ...(details ? { details } : {}) });
 const snapshotOf = async (targetType: 'post' | 'comment' | 'story' | 'memory' | 'message' | 'group' | 'user', targetId: string) =>
@@ -115,5 +115,65 @@ describe('reports', () => {
     expect((await as(reporter).get('/reports', { status: 'resolved' })).body.data).toEqual([]);
     expect((await as(reporter).get(`/reports/${first.id}`)).body.data.id).toBe(first.id);
     expect((await as(other).get(`/reports/${first.id}`)).status).toBe(404);
+  });
+});
+
+describe('the moderation queue', () => {
+  const moderatorOf = () => dancer(['user', 'moderator']);
+
+  it('is for moderators and admins only, with the same 403 for anyone else', async () => {
+    const [someone] = await dancers(1);
+    const refused = await as(someone).get('/moderation/queue');
+    expect(refused.status).toBe(403);
+    expect(refused.body).toMatchObject({ code: 'FORBIDDEN' });
+    expect((await as(await dancer(['user', 'admin'])).get('/moderation/queue')).status).toBe(200);
+  });
+
+  it('lists each reported target once, with its snapshot and reasons; a claim keeps others off; a decision resolves every report', async () => {
+    const [author, first, second] = await dancers(3);
+    const [moderator, other] = [await moderatorOf(), await moderatorOf()];
+    const post = (await as(author).post('/posts', { body: `Oferta ${crypto.randomUUID()}`, visibility: 'public' })).body.data;
+    const reportA = (await report(first, 'post', post.id, 'spam')).body.data;
+    await report(second, 'post', post.id, 'hate');
+
+    const entryOf = async (who: Dancer, query: Record<string, string> = {}) => {
+      const items: { targetId: string; openReports: number; reasons: string[]; snapshot: { body: string }; claimedBy: string | null }[] =
+        [];
+      let cursor: string | undefined;
+      do {
+        const res = await as(who).get('/moderation/queue', { ...query, limit: 100, ...(cursor ? { cursor } : {}) });
+        items.push(...res.body.data);
+        cursor = res.body.page.nextCursor ?? undefined;
+      } while (cursor);
+      return items.find((item) => item.targetId === post.id);
+    };
+    expect(await entryOf(moderator)).toMatchObject({
+      openReports: 2,
+      reasons: ['hate', 'spam'],
+      snapshot: { body: post.body },
+      claimedBy: null,
+    });
+
+    const target = `/moderation/queue/post/${post.id}`;
+    expect((await as(moderator).put(`${target}/claim`)).status).toBe(204);
+    expect((await as(moderator).put(`${target}/claim`)).status).toBe(204);
+    expect((await as(other).put(`${target}/claim`)).body).toMatchObject({ code: 'ALREADY_CLAIMED' });
+    expect(await entryOf(moderator, { unclaimed: 'true' })).toBeUndefined();
+    expect((await as(other).post(`${target}/resolve`, { action: 'dismiss', reason: 'x' })).body).toMatchObject({ code: 'ALREADY_CLAIMED' });
+
+    const decided = await as(moderator).post(`${target}/resolve`, { action: 'dismiss', reason: 'Selling shoes is allowed' });
+    expect(decided.status).toBe(201);
+    expect(decided.body.data).toMatchObject({
+      moderatorId: moderator.id,
+      action: 'dismiss',
+      reportsResolved: 2,
+      reason: 'Selling shoes is allowed',
+    });
+    expect(await entryOf(moderator)).toBeUndefined();
+    expect((await as(first).get(`/reports/${reportA.id}`)).body.data).toMatchObject({ status: 'resolved', outcome: 'dismissed' });
+    expect((await as(moderator).post(`${target}/resolve`, { action: 'dismiss', reason: 'again' })).status).toBe(404);
+    // Resolved, it may be reported again, and comes back to the queue.
+    expect((await report(first, 'post', post.id, 'spam')).status).toBe(201);
+    expect(await entryOf(other)).toMatchObject({ openReports: 1, claimedBy: null });
   });
 });
