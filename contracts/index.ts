@@ -1,4 +1,5 @@
 import { defineApi, defineErrors } from '../runtime/contract';
+import * as admin from './admin';
 import * as auth from './auth';
 import * as events from './events';
 import * as groups from './groups';
@@ -34,6 +35,7 @@ export const domainErrors = defineErrors({
   MEDIA_IN_USE: { status: 409, title: 'The media is still shown somewhere' },
   ALREADY_REPORTED: { status: 409, title: 'You reported this already' },
   ALREADY_CLAIMED: { status: 409, title: 'Another moderator handles this' },
+  LAST_ADMIN: { status: 409, title: 'The last admin stays one' },
 });
 
 export const api = defineApi({
@@ -60,13 +62,30 @@ export const api = defineApi({
     stories: 'Short-lived posts for followers and friends, gone 24 hours after posting; who saw them.',
     posts: 'Posts with mentions and hashtags, comments with one level of replies, reactions, and the home feed.',
     media: 'Photos and videos: resumable uploads (tus), their files and thumbnails, my storage quota.',
+    admin: 'Roles and the audit log, for admins.',
     moderation: 'Reports of content and people to the moderators, and what came of them.',
     groups: 'Tango communities, schools, orchestras and city groups: members and roles, join requests, invitations, events.',
   },
   basePath: '/api/v{version}',
   problemBaseUrl: 'https://mundotango.life/problems',
   errors: domainErrors,
-  modules: { auth, events, groups, health, media, memories, messages, moderation, posts, realtime, users, notifications, social, stories },
+  modules: {
+    admin,
+    auth,
+    events,
+    groups,
+    health,
+    media,
+    memories,
+    messages,
+    moderation,
+    posts,
+    realtime,
+    users,
+    notifications,
+    social,
+    stories,
+  },
   realtime: {
     path: '/api/v1/realtime',
     description:

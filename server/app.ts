@@ -84,6 +84,8 @@ export async function createMundoApp(options: {
     openapi,
     asyncapi,
     auth: verifier,
+    // Role-gated operations read the roles from the database: a grant or revocation applies at once.
+    currentRoles: (userId) => services.admin.currentRoles(userId),
     // A key of its own for cursors, derived so that one secret is all an operator manages.
     cursorSecret: new Uint8Array(hkdfSync('sha256', options.secret, new Uint8Array(0), 'mundo-tango page cursors', 32)),
     log,

@@ -1,4 +1,5 @@
 import type { SessionTokens } from './auth/session-tokens';
+import { createAdminService, type AdminService } from './services/admin';
 import type { Revocations } from './auth/revocations';
 import type { Database } from './db/database';
 import { createConversationStore } from './services/conversations';
@@ -46,6 +47,8 @@ export interface Services {
   reports: ReportService;
   /** The moderators' queue, claims and decisions. */
   moderation: ModerationService;
+  /** Roles and the audit log. */
+  admin: AdminService;
   /** Other domains' services call `notify` when something happens to someone. */
   notifications: NotificationService;
   /** How services reach connected devices; events go nowhere until a real-time server is attached. */
@@ -89,6 +92,7 @@ export function createServices(
     media,
     reports: createReportService(database.db, { posts, stories, memories, groups }),
     moderation: createModerationService(database.db),
+    admin: createAdminService(database.db),
     realtime,
     revocations: options.revocations,
     tokens: options.tokens,

@@ -9,6 +9,22 @@ export type { components, operations, paths } from './schema.js';
 export type CallOptions = Pick<RequestInput, 'headers' | 'signal' | 'idempotencyKey'>;
 type Json<O, S extends number> = O extends { responses: { [K in S]: { content: { 'application/json': infer B } } } } ? B : never;
 
+// grantRole: PUT /api/v1/admin/users/{userId}/roles/{role}
+export type GrantRoleInput = CallOptions & { params: operations['grantRole']['parameters']['path'] };
+export type GrantRoleResult = void;
+export type GrantRoleErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'INTERNAL';
+
+// listAuditLog: GET /api/v1/admin/audit
+export type ListAuditLogInput = CallOptions & { query?: NonNullable<operations['listAuditLog']['parameters']['query']> };
+export type ListAuditLogItem = Json<operations['listAuditLog'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListAuditLogResult = Page<ListAuditLogItem>;
+export type ListAuditLogErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'FORBIDDEN' | 'INTERNAL';
+
+// revokeRole: DELETE /api/v1/admin/users/{userId}/roles/{role}
+export type RevokeRoleInput = CallOptions & { params: operations['revokeRole']['parameters']['path'] };
+export type RevokeRoleResult = void;
+export type RevokeRoleErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'LAST_ADMIN' | 'INTERNAL';
+
 // changePassword: POST /api/v1/auth/password
 export type ChangePasswordInput = CallOptions & { body: operations['changePassword']['requestBody']['content']['application/json'] };
 export type ChangePasswordResult = void;
@@ -589,6 +605,9 @@ export type UploadMediaResult = Json<operations['uploadMediaAppend'], 200> exten
 export type UploadMediaErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'TUS_VERSION_UNSUPPORTED' | 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE' | 'QUOTA_EXCEEDED' | 'INVALID_MEDIA' | 'RATE_LIMITED' | 'INTERNAL' | 'NOT_FOUND' | 'UPLOAD_EXPIRED' | 'UPLOAD_OFFSET_CONFLICT' | 'CONFLICT';
 
 const operationsById = {
+  grantRole: { operationId: 'grantRole', method: 'PUT', path: '/api/v1/admin/users/{userId}/roles/{role}', auth: true, paged: false },
+  listAuditLog: { operationId: 'listAuditLog', method: 'GET', path: '/api/v1/admin/audit', auth: true, paged: true },
+  revokeRole: { operationId: 'revokeRole', method: 'DELETE', path: '/api/v1/admin/users/{userId}/roles/{role}', auth: true, paged: false },
   changePassword: { operationId: 'changePassword', method: 'POST', path: '/api/v1/auth/password', auth: true, paged: false },
   confirmMfa: { operationId: 'confirmMfa', method: 'POST', path: '/api/v1/auth/mfa/confirm', auth: true, paged: false },
   disableMfa: { operationId: 'disableMfa', method: 'POST', path: '/api/v1/auth/mfa/disable', auth: true, paged: false },
@@ -1176,6 +1195,25 @@ export interface ApiClient {
     };
     /** Upload a photo or a video: a resumable upload to `/api/v1/uploads`, continued after a dropped connection; resolves with what it became. */
     uploadMedia: ((input: UploadInput) => Promise<UploadMediaResult>) & { isError: ErrorGuard<UploadMediaErrorCode> };
+  };
+  /** Roles and the audit log, for admins. */
+  admin: {
+    /** Make a user a moderator or an admin: `PUT /api/v1/admin/users/{userId}/roles/{role}` */
+    grantRole: ((input: GrantRoleInput) => Promise<GrantRoleResult>) & {
+      isError: ErrorGuard<GrantRoleErrorCode>;
+    };
+    /** The audit log: `GET /api/v1/admin/audit` */
+    listAuditLog: ((input?: ListAuditLogInput) => Promise<ListAuditLogResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input?: ListAuditLogInput): AsyncIterable<Page<ListAuditLogItem>>;
+      /** Every item of every page. */
+      items(input?: ListAuditLogInput): AsyncIterable<ListAuditLogItem>;
+      isError: ErrorGuard<ListAuditLogErrorCode>;
+    };
+    /** Take a role away: `DELETE /api/v1/admin/users/{userId}/roles/{role}` */
+    revokeRole: ((input: RevokeRoleInput) => Promise<RevokeRoleResult>) & {
+      isError: ErrorGuard<RevokeRoleErrorCode>;
+    };
   };
   /** Reports of content and people to the moderators, and what came of them. */
   moderation: {
@@ -1897,6 +1935,28 @@ export function createClient(options: ClientOptions): ApiClient {
       uploadMedia: Object.assign(
         (input: UploadInput): Promise<UploadMediaResult> => transport.upload<UploadMediaResult>(operationsById.uploadMedia, input),
         { isError: errorOf<UploadMediaErrorCode>('uploadMedia') },
+      ),
+    },
+    admin: {
+      grantRole: Object.assign(
+        (input: GrantRoleInput): Promise<GrantRoleResult> => transport.request<GrantRoleResult>(operationsById.grantRole, input),
+        {
+          isError: errorOf<GrantRoleErrorCode>('grantRole'),
+        },
+      ),
+      listAuditLog: Object.assign(
+        (input?: ListAuditLogInput): Promise<ListAuditLogResult> => transport.request<ListAuditLogResult>(operationsById.listAuditLog, input),
+        {
+          pages: (input?: ListAuditLogInput): AsyncIterable<Page<ListAuditLogItem>> => transport.pages<ListAuditLogItem>(operationsById.listAuditLog, input),
+          items: (input?: ListAuditLogInput): AsyncIterable<ListAuditLogItem> => transport.items<ListAuditLogItem>(operationsById.listAuditLog, input),
+          isError: errorOf<ListAuditLogErrorCode>('listAuditLog'),
+        },
+      ),
+      revokeRole: Object.assign(
+        (input: RevokeRoleInput): Promise<RevokeRoleResult> => transport.request<RevokeRoleResult>(operationsById.revokeRole, input),
+        {
+          isError: errorOf<RevokeRoleErrorCode>('revokeRole'),
+        },
       ),
     },
     moderation: {

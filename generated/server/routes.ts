@@ -2,6 +2,7 @@
 import type { RouteDefinition, ServiceMap } from '@contract-kit/runtime/server';
 // The API definition first: defineApi() puts the endpoints under its base path.
 import '../../contracts/index';
+import * as admin from '../../contracts/admin';
 import * as auth from '../../contracts/auth';
 import * as events from '../../contracts/events';
 import * as groups from '../../contracts/groups';
@@ -23,6 +24,9 @@ import type { Handlers } from './handlers';
  */
 export function createRoutes<S extends ServiceMap>(handlers: Handlers<S>): RouteDefinition[] {
   return [
+    { endpoint: admin.grantRole, handler: handlers.admin?.grantRole },
+    { endpoint: admin.listAuditLog, handler: handlers.admin?.listAuditLog },
+    { endpoint: admin.revokeRole, handler: handlers.admin?.revokeRole },
     { endpoint: auth.changePassword, handler: handlers.auth?.changePassword },
     { endpoint: auth.confirmMfa, handler: handlers.auth?.confirmMfa },
     { endpoint: auth.disableMfa, handler: handlers.auth?.disableMfa },

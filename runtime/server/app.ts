@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import swaggerUi from 'swagger-ui-express';
 import { RUNTIME_HEADERS, runtimeErrors, UPLOAD_HEADERS, type ErrorRegistry } from '../contract';
 import { ApiError } from '../core/api-error';
-import { createTokenVerifier, type AuthUser, type TokenSettings, type TokenVerifier } from './auth';
+import { createTokenVerifier, type AuthUser, type CurrentRoles, type TokenSettings, type TokenVerifier } from './auth';
 import { createCursorCodec } from './cursor';
 import type { RouteDefinition } from './handler';
 import { bearerTokenMatches, createMetrics, type Metrics, type MetricsAccess } from './metrics';
@@ -28,6 +28,11 @@ export interface ContractMiddlewareOptions {
   api: { errors: ErrorRegistry; problemBaseUrl: string };
   /** How access tokens are checked: settings for a verifier, or one already built (to share it with real time). */
   auth: (TokenSettings & { isRevoked?: (user: AuthUser, issuedAt: number) => boolean | Promise<boolean> }) | TokenVerifier;
+  /**
+   * The roles a user has now, read for operations that need a role: a grant or a revocation then
+   * applies on the next request. Without it, the roles in the access token decide.
+   */
+  currentRoles?: CurrentRoles;
   /** Signs page cursors; keep it apart from the token secret. */
   cursorSecret: Uint8Array;
   log: Logger;
@@ -108,7 +113,7 @@ function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRo
   const limiters = options.limiters ?? sharedLimiters();
   const uploads = (options.uploads ?? []).map((route) => ({
     path: route.contract.fullPath,
-    handler: createUploadHandler(route, { verifier, limiters, writeProblem, log, clientAddress }),
+    handler: createUploadHandler(route, { verifier, currentRoles: options.currentRoles, limiters, writeProblem, log, clientAddress }),
   }));
   const router = createContractRouter({
     clientAddress,
@@ -116,6 +121,7 @@ function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRo
     routes: options.routes,
     services: options.services,
     verifier,
+    currentRoles: options.currentRoles,
     cursors: createCursorCodec(options.cursorSecret),
     writeProblem,
     log,

@@ -112,16 +112,26 @@ function checkSecret(secret: Uint8Array): void {
   }
 }
 
+/**
+ * Where a user's roles are read for operations that need one, when they may have changed since
+ * the token was issued (granted or revoked): such operations then follow the change on the next
+ * request, not when the token expires. Without it, the token's roles decide.
+ */
+export type CurrentRoles = (userId: string) => Promise<readonly string[]>;
+
 /** The caller of an operation that needs a signed-in user (with one of `roles`, when given). */
 export async function signedInUser(
   authorization: string | undefined,
   verifier: TokenVerifier,
   roles: ReadonlySet<string> | undefined,
+  currentRoles?: CurrentRoles,
 ): Promise<AuthUser> {
   const token = bearerToken(authorization);
   if (!token) throw unauthenticated();
-  const user = await verifier.verify(token);
-  if (roles && !user.roles.some((role) => roles.has(role))) throw new ApiError('FORBIDDEN', 'Your role does not allow this operation');
+  let user = await verifier.verify(token);
+  if (!roles) return user;
+  if (currentRoles) user = { ...user, roles: [...(await currentRoles(user.id))] };
+  if (!user.roles.some((role) => roles.has(role))) throw new ApiError('FORBIDDEN', 'Your role does not allow this operation');
   return user;
 }
 

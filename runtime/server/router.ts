@@ -16,7 +16,7 @@ import { ApiError } from '../core/api-error';
 import { type Call, type CompiledOperation, checkOutput, createCore, type InputPart, type OperationSpec } from '../core/operation';
 import type { LimiterFactory, LimitSubject } from '../core/rate-limit';
 import { validationError } from '../core/validation';
-import { signedInUser, type AuthUser, type TokenVerifier } from './auth';
+import { signedInUser, type AuthUser, type CurrentRoles, type TokenVerifier } from './auth';
 import { parsedBody, readJsonBody } from './body';
 import { sendFile } from './file-response';
 import type { CursorCodec } from './cursor';
@@ -39,6 +39,8 @@ export interface RouterOptions {
   routes: RouteDefinition[];
   services: object;
   verifier: TokenVerifier;
+  /** Fresh roles for operations that need one (else the token's). */
+  currentRoles?: CurrentRoles;
   cursors: CursorCodec;
   writeProblem: ProblemWriter;
   log: Logger;
@@ -242,7 +244,7 @@ export function createContractRouter(options: RouterOptions) {
     // Public operations do not look at credentials, so a stale token never breaks them.
     if (endpoint.auth === 'public') return null;
     if (endpoint.auth === 'optional' && x.req.headers.authorization === undefined) return null;
-    return signedInUser(x.req.headers.authorization, options.verifier, roles);
+    return signedInUser(x.req.headers.authorization, options.verifier, roles, options.currentRoles);
   }
 
   /**

@@ -9,7 +9,7 @@ import { rateLimitsOf, TUS_VERSION, uploadOperationIds, type UploadContract } fr
 import { ApiError, fieldError } from '../core/api-error';
 import { checkOutput } from '../core/operation';
 import { createOperationLimits, type LimiterFactory } from '../core/rate-limit';
-import { signedInUser, type AuthUser, type TokenVerifier } from './auth';
+import { signedInUser, type AuthUser, type CurrentRoles, type TokenVerifier } from './auth';
 import type { ProblemWriter } from './problem';
 import type { UploadStore } from './upload-stores';
 import { requestPath } from './request-state';
@@ -62,6 +62,7 @@ export function createUploadHandler(
   route: UploadRoute,
   deps: {
     verifier: TokenVerifier;
+    currentRoles?: CurrentRoles;
     limiters: LimiterFactory;
     writeProblem: ProblemWriter;
     log: Logger;
@@ -155,7 +156,7 @@ export function createUploadHandler(
     let limitHeaders: Record<string, string> | undefined;
     let user: AuthUser | undefined;
     if (req.method !== 'OPTIONS') {
-      user = await signedInUser(req.headers.authorization, deps.verifier, roles);
+      user = await signedInUser(req.headers.authorization, deps.verifier, roles, deps.currentRoles);
       checkHeaders(req);
       if (req.method === 'POST') {
         limitHeaders = await limits.check('before-validation', { ip: deps.clientAddress(req), userId: user.id, body: undefined });

@@ -811,3 +811,24 @@ export const moderationActions = pgTable(
   },
   (table) => [index('moderation_actions_target_idx').on(table.targetType, table.targetId, table.createdAt)],
 );
+
+export const auditKinds = ['role_granted', 'role_revoked', 'moderation_decision'] as const;
+
+/** Administrative and security events (0017_audit_log.sql): append-only, a trigger refuses changes. */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    actorId: uuid('actor_id').references(() => users.id, { onDelete: 'set null' }),
+    kind: text('kind', { enum: auditKinds }).notNull(),
+    targetType: text('target_type').notNull(),
+    targetId: uuid('target_id').notNull(),
+    details: jsonb('details').notNull().default({}).$type<Record<string, unknown>>(),
+    createdAt: instant('created_at').notNull().defaultNow(),
+  },
+  (table) => [
+    index('audit_log_created_idx').on(table.createdAt.desc(), table.id.desc()),
+    index('audit_log_actor_idx').on(table.actorId, table.createdAt.desc(), table.id.desc()),
+    index('audit_log_target_idx').on(table.targetId, table.createdAt.desc(), table.id.desc()),
+  ],
+);

@@ -1,5 +1,6 @@
 import type { Handlers } from '../../generated/server';
 import type { Services } from '../services';
+import { admin } from './admin';
 import { auth } from './auth';
 import { events } from './events';
 import { groups } from './groups';
@@ -15,6 +16,7 @@ import { stories } from './stories';
 import { users } from './users';
 
 export const handlers: Handlers<Services> = {
+  admin,
   auth,
   events,
   groups,

@@ -2,6 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { ApiError } from '../../runtime/server';
 import type { AppDb } from '../db/database';
 import { toPage, type PageKey } from '../db/keyset';
+import { audit } from './admin';
 import { moderationActions, reports, reportTargets, type ReportTargetType } from '../db/schema';
 
 /**
@@ -135,6 +136,13 @@ export function createModerationService(db: AppDb) {
             reportsResolved: resolved.length,
           })
           .returning();
+        await audit(tx, {
+          actorId: moderatorId,
+          kind: 'moderation_decision',
+          targetType: type,
+          targetId: id,
+          details: { action: decision.action, reason: decision.reason, reportsResolved: resolved.length },
+        });
         return action!;
       });
     },

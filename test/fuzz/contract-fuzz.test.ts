@@ -144,8 +144,7 @@ function serverLog(problem: unknown): string {
 /** Sends a case; a signed-in request whose session some earlier case ended is sent again with a fresh account. */
 async function exchange(op: (typeof ops)[number], c: Case): Promise<{ req: FuzzRequest; res: FuzzResponse }> {
   for (let attempt = 0; ; attempt++) {
-    const account =
-      c.inputs.auth !== 'account' ? undefined : op.roles.length > 0 ? await accounts.withRoles(op.roles) : await accounts.get();
+    const account = c.inputs.auth !== 'account' ? undefined : op.roles.length > 0 ? await accounts.privileged() : await accounts.get();
     // The fuzz accounts are users the requests may name (their names, passwords and ids).
     for (const a of accounts.all) {
       pools.add('username', a.username);

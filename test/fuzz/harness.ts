@@ -73,7 +73,12 @@ export async function startFuzzApp() {
   return {
     send,
     port,
-    tokenWithRoles: (userId: string, roles: string[]) => signer.sign({ sub: userId, roles: ['user', ...roles], sid: randomUUID() }),
+    /** Gives a user every role and a token that says so (role-gated operations read the roles from the database). */
+    async privileged(userId: string): Promise<string> {
+      const roles = ['user', 'moderator', 'admin'] as const;
+      await mundo.services.userStore.setRoles(userId, [...roles]);
+      return signer.sign({ sub: userId, roles: [...roles], sid: randomUUID() });
+    },
     logLines: lines,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -99,6 +104,7 @@ export interface Account {
  */
 export class Accounts {
   private current: Promise<Account> | undefined;
+  private admin: Promise<Account> | undefined;
   private token: string | undefined;
   readonly all: Account[] = [];
 
@@ -116,10 +122,13 @@ export class Accounts {
     return this.current;
   }
 
-  /** The account in use, with a token that also carries `roles` (for operations that need one). */
-  async withRoles(roles: string[]): Promise<Account> {
-    const account = await this.get();
-    return { ...account, accessToken: await this.app.tokenWithRoles(account.userId, roles) };
+  /**
+   * An account with every role, for the operations that need one. It is kept out of `all`, so no
+   * request names it: a revokeRole the fuzzer sends never takes its roles away mid-run.
+   */
+  privileged(): Promise<Account> {
+    this.admin ??= this.register(false).then(async (account) => ({ ...account, accessToken: await this.app.privileged(account.userId) }));
+    return this.admin;
   }
 
   drop(token: string): void {
@@ -130,7 +139,7 @@ export class Accounts {
   }
 
   /** Sign-up as in test/server/handlers/auth.test.ts: the one request the fuzzer knows by heart. */
-  private async register(): Promise<Account> {
+  private async register(named = true): Promise<Account> {
     const username = `fuzz-${randomUUID().slice(0, 8)}`;
     const password = `milonga de los jueves ${randomUUID().slice(0, 8)}`;
     const body = Buffer.from(JSON.stringify({ username, password, displayName: 'Fuzz Dancer' }));
@@ -144,7 +153,7 @@ export class Accounts {
     if (res.status !== 201) throw new Error(`Signing up a fuzz account failed: ${res.status} ${res.body.toString('utf8').slice(0, 500)}`);
     const data = (JSON.parse(res.body.toString('utf8')) as { data: { accessToken: string; user: { id: string } } }).data;
     const account = { userId: data.user.id, username, password, accessToken: data.accessToken };
-    this.all.push(account);
+    if (named) this.all.push(account);
     return account;
   }
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
+import type { Role } from '../../server/db/schema';
 import type { createTestApp } from './app';
 
 type TestApp = Awaited<ReturnType<typeof createTestApp>>;
@@ -19,7 +20,13 @@ export interface Dancer {
 export function dancersOf(app: () => TestApp) {
   async function dancer(roles: string[] = ['user']): Promise<Dancer> {
     const username = `dancer-${randomUUID().slice(0, 8)}`;
-    const user = await app().services.userStore.create({ username, displayName: `Dancer ${username}`, passwordHash: 'not-a-real-hash' });
+    // The roles are the account's as well as the token's: role-gated operations read them from the database.
+    const user = await app().services.userStore.create({
+      username,
+      displayName: `Dancer ${username}`,
+      passwordHash: 'not-a-real-hash',
+      roles: roles as Role[],
+    });
     if (user === 'taken') throw new Error('username collision');
     return { id: user.id, username, token: await app().token(user.id, roles) };
   }

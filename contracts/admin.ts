@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { endpoint, paginated, Timestamp, Uuid } from '../runtime/contract';
+
+const admins = { roles: ['admin'] } as const;
+
+export const GrantableRole = z.enum(['moderator', 'admin']).meta({ id: 'GrantableRole' });
+
+const RoleParams = z.object({ userId: Uuid, role: GrantableRole });
+
+export const grantRole = endpoint({
+  method: 'PUT',
+  version: 1,
+  path: '/admin/users/{userId}/roles/{role}',
+  operationId: 'grantRole',
+  summary: 'Make a user a moderator or an admin',
+  description: 'Idempotent. It applies on the user’s next request (not when their token expires), and is in the audit log.',
+  tags: ['admin'],
+  auth: admins,
+  params: RoleParams,
+  response: { status: 204 },
+  errors: ['NOT_FOUND'],
+});
+
+export const revokeRole = endpoint({
+  method: 'DELETE',
+  version: 1,
+  path: '/admin/users/{userId}/roles/{role}',
+  operationId: 'revokeRole',
+  summary: 'Take a role away',
+  description: 'Idempotent. It applies on the user’s next request, and is in the audit log. The last admin stays one (409 `LAST_ADMIN`).',
+  tags: ['admin'],
+  auth: admins,
+  params: RoleParams,
+  response: { status: 204 },
+  errors: ['NOT_FOUND', 'LAST_ADMIN'],
+});
+
+export const AuditKind = z.enum(['role_granted', 'role_revoked', 'moderation_decision']).meta({ id: 'AuditKind' });
+
+export const AuditEntry = z
+  .object({
+    id: Uuid,
+    actorId: Uuid.nullable().meta({ description: 'Who did it; null once their account is gone' }),
+    kind: AuditKind,
+    targetType: z.string().max(20),
+    targetId: Uuid,
+    details: z.record(z.string(), z.unknown()),
+    createdAt: Timestamp,
+  })
+  .meta({
+    id: 'AuditEntry',
+    description: 'An administrative or security event, written once and never changed',
+    example: {
+      id: '0e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b',
+      actorId: '5d1c7a0e-3f7b-4a4e-9c55-2f3e8b7d9a10',
+      kind: 'role_granted',
+      targetType: 'user',
+      targetId: '9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d',
+      details: { role: 'moderator' },
+      createdAt: '2026-12-03T10:30:00.000Z',
+    },
+  });
+
+export const listAuditLog = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/admin/audit',
+  operationId: 'listAuditLog',
+  summary: 'The audit log',
+  description: 'Latest first, filtered by actor, target, kind and time.',
+  tags: ['admin'],
+  auth: admins,
+  query: z.object({
+    actorId: Uuid.optional(),
+    targetId: Uuid.optional(),
+    kind: AuditKind.optional(),
+    from: Timestamp.optional().meta({ description: 'At or after' }),
+    to: Timestamp.optional().meta({ description: 'Before' }),
+  }),
+  response: paginated(AuditEntry),
+});

@@ -1,0 +1,77 @@
+import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
+import { ApiError } from '../../runtime/server';
+import type { AppDb } from '../db/database';
+import { before, toPage, type PageKey } from '../db/keyset';
+import { auditLog, type Role, users } from '../db/schema';
+
+/**
+ * Roles and the audit log. A role change is one transaction with its audit entry; the roles a
+ * request is judged by are read from the database (server/app.ts hands `currentRoles` to the
+ * runtime), so a change applies on the user's next request.
+ */
+
+type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
+
+export type AuditRecord = typeof auditLog.$inferSelect;
+export type AuditInput = Omit<typeof auditLog.$inferInsert, 'id' | 'createdAt'>;
+
+interface Page {
+  limit: number;
+  after: PageKey | null;
+}
+
+/** Writes an audit entry in the caller's transaction, so the event and its record stand or fall together. */
+export async function audit(executor: AppDb | Tx, entry: AuditInput): Promise<void> {
+  await executor.insert(auditLog).values(entry);
+}
+
+export function createAdminService(db: AppDb) {
+  async function change(actorId: string, userId: string, role: Exclude<Role, 'user'>, grant: boolean): Promise<void> {
+    await db.transaction(async (tx) => {
+      // The admins' rows, locked: two admins demoting each other at once cannot both succeed.
+      if (!grant && role === 'admin') {
+        const admins = await tx.select({ id: users.id }).from(users).where(sql`'admin' = ANY(${users.roles})`).for('update');
+        if (admins.length <= 1 && admins.some((admin) => admin.id === userId)) {
+          throw new ApiError('LAST_ADMIN', 'This is the last admin: make another one first');
+        }
+      }
+      const [user] = await tx.select({ roles: users.roles }).from(users).where(eq(users.id, userId)).for('update');
+      if (!user) throw new ApiError('NOT_FOUND', 'No user with this id');
+      if (user.roles.includes(role) === grant) return;
+      const roles = grant ? [...user.roles, role] : user.roles.filter((r) => r !== role);
+      await tx.update(users).set({ roles, updatedAt: sql`now()` }).where(eq(users.id, userId));
+      await audit(tx, { actorId, kind: grant ? 'role_granted' : 'role_revoked', targetType: 'user', targetId: userId, details: { role } });
+    });
+  }
+
+  return {
+    grant: (actorId: string, userId: string, role: Exclude<Role, 'user'>) => change(actorId, userId, role, true),
+    revoke: (actorId: string, userId: string, role: Exclude<Role, 'user'>) => change(actorId, userId, role, false),
+
+    async currentRoles(userId: string): Promise<Role[]> {
+      const [user] = await db.select({ roles: users.roles }).from(users).where(eq(users.id, userId));
+      return user?.roles ?? [];
+    },
+
+    async auditLog(filter: { actorId?: string; targetId?: string; kind?: AuditRecord['kind']; from?: Date; to?: Date }, page: Page) {
+      const rows = await db
+        .select()
+        .from(auditLog)
+        .where(
+          and(
+            filter.actorId ? eq(auditLog.actorId, filter.actorId) : undefined,
+            filter.targetId ? eq(auditLog.targetId, filter.targetId) : undefined,
+            filter.kind ? eq(auditLog.kind, filter.kind) : undefined,
+            filter.from ? gte(auditLog.createdAt, filter.from) : undefined,
+            filter.to ? lt(auditLog.createdAt, filter.to) : undefined,
+            page.after ? before(auditLog.createdAt, auditLog.id, page.after) : undefined,
+          ),
+        )
+        .orderBy(desc(auditLog.createdAt), desc(auditLog.id))
+        .limit(page.limit + 1);
+      return toPage(rows, page.limit);
+    },
+  };
+}
+
+export type AdminService = ReturnType<typeof createAdminService>;

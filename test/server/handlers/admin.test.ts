@@ -1,0 +1,87 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../../server/db/database';
+import { createTestApp } from '../../support/app';
+import { dancersOf } from '../../support/dancers';
+import { openTestDatabase } from '../../support/database';
+
+let database: Database;
+let test: Awaited<ReturnType<typeof createTestApp>>;
+
+beforeAll(async () => {
+  database = await openTestDatabase();
+  test = await createTestApp(database);
+});
+afterAll(async () => {
+  await test.close();
+  await database.close();
+});
+
+const { dancer, as } = dancersOf(() => test);
+
+describe('roles', () => {
+  it('an admin grants and revokes; it applies on the next request, with the same token; the audit log says who did what', async () => {
+    const admin = await dancer(['user', 'admin']);
+    const someone = await dancer();
+    const queue = () => as(someone).get('/moderation/queue');
+    expect((await queue()).status).toBe(403);
+
+    expect((await as(admin).put(`/admin/users/${someone.id}/roles/moderator`)).status).toBe(204);
+    expect((await as(admin).put(`/admin/users/${someone.id}/roles/moderator`)).status).toBe(204);
+    // The token still says `user` only: the grant applies anyway.
+    expect((await queue()).status).toBe(200);
+    expect((await as(admin).delete(`/admin/users/${someone.id}/roles/moderator`)).status).toBe(204);
+    expect((await queue()).status).toBe(403);
+
+    const log = await as(admin).get('/admin/audit', { targetId: someone.id });
+    expect(
+      log.body.data.map((e: { kind: string; actorId: string; details: { role: string } }) => [e.kind, e.actorId, e.details.role]),
+    ).toEqual([
+      ['role_revoked', admin.id, 'moderator'],
+      ['role_granted', admin.id, 'moderator'],
+    ]);
+    expect((await as(admin).get('/admin/audit', { targetId: someone.id, kind: 'role_granted' })).body.data).toHaveLength(1);
+  });
+
+  it('a revoked admin token stops working at once, and a moderator cannot make anyone an admin', async () => {
+    const [admin, other] = [await dancer(['user', 'admin']), await dancer(['user', 'admin'])];
+    const moderator = await dancer(['user', 'moderator']);
+    for (const path of [`/admin/users/${moderator.id}/roles/admin`, `/admin/users/${moderator.id}/roles/moderator`]) {
+      const refused = await as(moderator).put(path);
+      expect(refused.status).toBe(403);
+      expect(refused.body).toMatchObject({ code: 'FORBIDDEN' });
+    }
+    expect((await as(moderator).get('/admin/audit')).status).toBe(403);
+    expect((await as(admin).delete(`/admin/users/${other.id}/roles/admin`)).status).toBe(204);
+    expect((await as(other).put(`/admin/users/${moderator.id}/roles/admin`)).status).toBe(403);
+  });
+
+  it('the last admin stays one, even when two admins demote each other at once', async () => {
+    // Only these two are admins in this database.
+    await database.db.execute(sql`UPDATE users SET roles = array_remove(roles, 'admin')`);
+    const [first, second] = [await dancer(['user', 'admin']), await dancer(['user', 'admin'])];
+    const answers = await Promise.all([
+      as(first).delete(`/admin/users/${second.id}/roles/admin`),
+      as(second).delete(`/admin/users/${first.id}/roles/admin`),
+    ]);
+    // One wins; the other is refused: as no admin any more (403), or as the last one's demoter (409).
+    expect([
+      [204, 403],
+      [204, 409],
+    ]).toContainEqual(answers.map((res) => res.status).sort());
+    const { rows } = await database.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM users WHERE 'admin' = ANY(roles)`);
+    expect(rows[0]!.n).toBe(1);
+    const [survivor] = (await database.db.execute<{ id: string }>(sql`SELECT id FROM users WHERE 'admin' = ANY(roles)`)).rows;
+    const last = await as(survivor!.id === first.id ? first : second).delete(`/admin/users/${survivor!.id}/roles/admin`);
+    expect(last.status).toBe(409);
+    expect(last.body).toMatchObject({ code: 'LAST_ADMIN' });
+  });
+
+  it('the audit log cannot be changed, even by SQL', async () => {
+    const admin = await dancer(['user', 'admin']);
+    const someone = await dancer();
+    await as(admin).put(`/admin/users/${someone.id}/roles/moderator`);
+    await expect(database.db.execute(sql`UPDATE audit_log SET kind = 'role_revoked' WHERE target_id = ${someone.id}`)).rejects.toThrow();
+    await expect(database.db.execute(sql`DELETE FROM audit_log WHERE target_id = ${someone.id}`)).rejects.toThrow();
+  });
+});
