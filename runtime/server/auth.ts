@@ -119,19 +119,25 @@ function checkSecret(secret: Uint8Array): void {
  */
 export type CurrentRoles = (userId: string) => Promise<readonly string[]>;
 
-/** The caller of an operation that needs a signed-in user (with one of `roles`, when given). */
+/**
+ * The caller of an operation that needs a signed-in user (with one of `roles`, when given). With
+ * `currentRoles`, the roles are read afresh when the operation needs one, or when the token claims a
+ * role some operation needs (`privileged`): a revoked moderator is refused everywhere on the next
+ * request, while a token with no such role costs no lookup.
+ */
 export async function signedInUser(
   authorization: string | undefined,
   verifier: TokenVerifier,
   roles: ReadonlySet<string> | undefined,
   currentRoles?: CurrentRoles,
+  privileged?: ReadonlySet<string>,
 ): Promise<AuthUser> {
   const token = bearerToken(authorization);
   if (!token) throw unauthenticated();
   let user = await verifier.verify(token);
-  if (!roles) return user;
-  if (currentRoles) user = { ...user, roles: [...(await currentRoles(user.id))] };
-  if (!user.roles.some((role) => roles.has(role))) throw new ApiError('FORBIDDEN', 'Your role does not allow this operation');
+  const stale = roles !== undefined || (privileged !== undefined && user.roles.some((role) => privileged.has(role)));
+  if (currentRoles && stale) user = { ...user, roles: [...(await currentRoles(user.id))] };
+  if (roles && !user.roles.some((role) => roles.has(role))) throw new ApiError('FORBIDDEN', 'Your role does not allow this operation');
   return user;
 }
 

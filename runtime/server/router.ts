@@ -82,6 +82,8 @@ export function createContractRouter(options: RouterOptions) {
       ),
   });
   const table = new RouteTable<CompiledRoute>();
+  // Roles that grant something: a token claiming one has its roles read afresh (see signedInUser).
+  const privileged = new Set(options.routes.flatMap(({ endpoint }) => (typeof endpoint.auth === 'object' ? endpoint.auth.roles : [])));
   for (const { endpoint, handler } of options.routes) {
     table.add(endpoint.method, endpoint.fullPath, {
       ...httpShape(endpoint),
@@ -244,7 +246,7 @@ export function createContractRouter(options: RouterOptions) {
     // Public operations do not look at credentials, so a stale token never breaks them.
     if (endpoint.auth === 'public') return null;
     if (endpoint.auth === 'optional' && x.req.headers.authorization === undefined) return null;
-    return signedInUser(x.req.headers.authorization, options.verifier, roles, options.currentRoles);
+    return signedInUser(x.req.headers.authorization, options.verifier, roles, options.currentRoles, privileged);
   }
 
   /**

@@ -85,3 +85,16 @@ describe('roles', () => {
     await expect(database.db.execute(sql`DELETE FROM audit_log WHERE target_id = ${someone.id}`)).rejects.toThrow();
   });
 });
+
+describe('a revoked role, on operations open to every user', () => {
+  it('no longer lets a former moderator delete someone else’s post, with the token that still says moderator', async () => {
+    const admin = await dancer(['user', 'admin']);
+    const author = await dancer();
+    const moderator = await dancer(['user', 'moderator']);
+    const post = (await as(author).post('/posts', { body: 'Spam spam', visibility: 'public' })).body.data;
+    const other = (await as(author).post('/posts', { body: 'Más spam', visibility: 'public' })).body.data;
+    expect((await as(moderator).delete(`/posts/${post.id}`)).status).toBe(204);
+    expect((await as(admin).delete(`/admin/users/${moderator.id}/roles/moderator`)).status).toBe(204);
+    expect((await as(moderator).delete(`/posts/${other.id}`)).status).toBe(403);
+  });
+});
