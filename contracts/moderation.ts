@@ -125,7 +125,7 @@ export const ReportedTarget = z
 export const ModerationAction = z
   .object({
     id: Uuid,
-    moderatorId: Uuid,
+    moderatorId: Uuid.nullable().meta({ description: 'Null once their account is gone' }),
     targetType: ReportTargetType,
     targetId: Uuid,
     action: z.enum(['dismiss']),

@@ -799,9 +799,7 @@ export const moderationActions = pgTable(
   'moderation_actions',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    moderatorId: uuid('moderator_id')
-      .notNull()
-      .references(() => users.id),
+    moderatorId: uuid('moderator_id').references(() => users.id, { onDelete: 'set null' }),
     targetType: text('target_type', { enum: reportTargetTypes }).notNull(),
     targetId: uuid('target_id').notNull(),
     action: text('action', { enum: ['dismiss'] }).notNull(),

@@ -37,6 +37,26 @@ const claimed = () => new ApiError('ALREADY_CLAIMED', 'Another moderator handles
 const open = (type: ReportTargetType, id: string) =>
   sql`EXISTS (SELECT 1 FROM reports r WHERE r.target_type = ${type} AND r.target_id = ${id} AND r.status = 'open')`;
 
+type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
+
+/**
+ * A claim counts while its moderator still is one: a claim of someone whose role was taken away
+ * (or whose account is gone) is free for the taking.
+ */
+const claimHeld = sql`(${reportTargets.claimedBy} IS NOT NULL AND EXISTS (SELECT 1 FROM users u
+  WHERE u.id = ${reportTargets.claimedBy} AND u.roles && ARRAY['moderator', 'admin']::text[]))`;
+
+/** Locks a target with open reports that the moderator may handle: 404 without open reports, 409 when another holds it. */
+async function lockOpen(tx: Tx, moderatorId: string, type: ReportTargetType, id: string): Promise<void> {
+  const [target] = await tx
+    .select({ claimedBy: reportTargets.claimedBy, held: sql<boolean>`${claimHeld}`, open: sql<boolean>`${open(type, id)}` })
+    .from(reportTargets)
+    .where(and(eq(reportTargets.targetType, type), eq(reportTargets.targetId, id)))
+    .for('update');
+  if (!target?.open) throw nothingOpen();
+  if (target.held && target.claimedBy !== moderatorId) throw claimed();
+}
+
 export function createModerationService(db: AppDb) {
   return {
     async queue(filter: { unclaimed?: boolean }, page: Page) {
@@ -48,18 +68,20 @@ export function createModerationService(db: AppDb) {
         first_reported_at: string;
         claimed_by: string | null;
         claimed_at: string | null;
+        held: boolean;
         open_reports: number;
         reasons: Reason[];
       }>(sql`
-        SELECT t.target_type, t.target_id, t.author_id, t.snapshot, t.first_reported_at, t.claimed_by, t.claimed_at,
+        SELECT report_targets.target_type, report_targets.target_id, report_targets.author_id, report_targets.snapshot,
+          report_targets.first_reported_at, report_targets.claimed_by, report_targets.claimed_at, ${claimHeld} AS held,
           count(*)::int AS open_reports, array_agg(DISTINCT r.reason ORDER BY r.reason) AS reasons
-        FROM report_targets t
-        JOIN reports r ON r.target_type = t.target_type AND r.target_id = t.target_id AND r.status = 'open'
+        FROM report_targets
+        JOIN reports r ON r.target_type = report_targets.target_type AND r.target_id = report_targets.target_id AND r.status = 'open'
         WHERE true
-          ${filter.unclaimed ? sql`AND t.claimed_by IS NULL` : sql``}
-          ${page.after ? sql`AND (t.first_reported_at, t.target_id) > (${page.after.createdAt.toISOString()}::timestamptz, ${page.after.id}::uuid)` : sql``}
-        GROUP BY t.target_type, t.target_id
-        ORDER BY t.first_reported_at, t.target_id
+          ${filter.unclaimed ? sql`AND NOT ${claimHeld}` : sql``}
+          ${page.after ? sql`AND (report_targets.first_reported_at, report_targets.target_id) > (${page.after.createdAt.toISOString()}::timestamptz, ${page.after.id}::uuid)` : sql``}
+        GROUP BY report_targets.target_type, report_targets.target_id
+        ORDER BY report_targets.first_reported_at, report_targets.target_id
         LIMIT ${page.limit + 1}`);
       const entries = rows.map((row) => ({
         createdAt: new Date(row.first_reported_at),
@@ -72,8 +94,9 @@ export function createModerationService(db: AppDb) {
           firstReportedAt: new Date(row.first_reported_at),
           openReports: row.open_reports,
           reasons: row.reasons,
-          claimedBy: row.claimed_by,
-          claimedAt: row.claimed_at === null ? null : new Date(row.claimed_at),
+          // A claim whose moderator is one no longer shows as free.
+          claimedBy: row.held ? row.claimed_by : null,
+          claimedAt: row.held && row.claimed_at !== null ? new Date(row.claimed_at) : null,
         } satisfies QueueEntry,
       }));
       const { items, next } = toPage(entries, page.limit);
@@ -81,24 +104,13 @@ export function createModerationService(db: AppDb) {
     },
 
     async claim(moderatorId: string, type: ReportTargetType, id: string): Promise<void> {
-      const taken = await db
-        .update(reportTargets)
-        .set({ claimedBy: moderatorId, claimedAt: sql`now()` })
-        .where(
-          and(
-            eq(reportTargets.targetType, type),
-            eq(reportTargets.targetId, id),
-            open(type, id),
-            sql`(${reportTargets.claimedBy} IS NULL OR ${reportTargets.claimedBy} = ${moderatorId})`,
-          ),
-        )
-        .returning({ id: reportTargets.targetId });
-      if (taken.length > 0) return;
-      const [exists] = await db
-        .select({ id: reportTargets.targetId })
-        .from(reportTargets)
-        .where(and(eq(reportTargets.targetType, type), eq(reportTargets.targetId, id), open(type, id)));
-      throw exists ? claimed() : nothingOpen();
+      await db.transaction(async (tx) => {
+        await lockOpen(tx, moderatorId, type, id);
+        await tx
+          .update(reportTargets)
+          .set({ claimedBy: moderatorId, claimedAt: sql`now()` })
+          .where(and(eq(reportTargets.targetType, type), eq(reportTargets.targetId, id)));
+      });
     },
 
     async resolve(
@@ -108,13 +120,7 @@ export function createModerationService(db: AppDb) {
       decision: { action: 'dismiss'; reason: string },
     ): Promise<ModerationActionRecord> {
       return db.transaction(async (tx) => {
-        const [target] = await tx
-          .select({ claimedBy: reportTargets.claimedBy })
-          .from(reportTargets)
-          .where(and(eq(reportTargets.targetType, type), eq(reportTargets.targetId, id)))
-          .for('update');
-        if (!target) throw nothingOpen();
-        if (target.claimedBy !== null && target.claimedBy !== moderatorId) throw claimed();
+        await lockOpen(tx, moderatorId, type, id);
         const resolved = await tx
           .update(reports)
           .set({ status: 'resolved', outcome: 'dismissed', resolvedAt: sql`now()` })

@@ -3,7 +3,17 @@ import { ApiError, fieldError } from '../../runtime/server';
 import type { AppDb } from '../db/database';
 import { sqlState } from '../db/errors';
 import { before, toPage, type PageKey } from '../db/keyset';
-import { comments, conversationMembers, groupMembers, messages, posts, reports, reportTargets, type ReportTargetType } from '../db/schema';
+import {
+  comments,
+  conversationMembers,
+  conversations,
+  groupMembers,
+  messages,
+  posts,
+  reports,
+  reportTargets,
+  type ReportTargetType,
+} from '../db/schema';
 import type { GroupService } from './groups';
 import type { MemoryService } from './memories';
 import { postVisibleTo, type PostService } from './posts';
@@ -72,7 +82,9 @@ export function createReportService(
             conversationMembers,
             and(eq(conversationMembers.conversationId, messages.conversationId), eq(conversationMembers.userId, viewerId)),
           )
-          .where(eq(messages.id, id));
+          .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+          // In a group conversation, what someone across a block wrote is hidden (as messaging hides it).
+          .where(and(eq(messages.id, id), sql`NOT (${conversations.kind} = 'group' AND ${blockedEitherWay(viewerId, messages.senderId)})`));
         if (!message) throw notFound();
         const { authorId, ...snapshot } = message;
         return { authorId, snapshot };
@@ -102,11 +114,17 @@ export function createReportService(
       if (found.authorId === reporterId) throw fieldError('/body/targetId', 'own_content', 'You cannot report yourself or what is yours');
       try {
         return await db.transaction(async (tx) => {
-          // The first report keeps the content as it is now; later ones leave it as it was.
+          // The first report of a round keeps the content as it is now; the others of the round leave
+          // it as it was. A round ends when the moderators decide: the next report starts another.
           await tx
             .insert(reportTargets)
             .values({ targetType: input.targetType, targetId: input.targetId, authorId: found.authorId, snapshot: found.snapshot })
-            .onConflictDoNothing();
+            .onConflictDoUpdate({
+              target: [reportTargets.targetType, reportTargets.targetId],
+              set: { authorId: found.authorId, snapshot: found.snapshot, firstReportedAt: sql`now()`, claimedBy: null, claimedAt: null },
+              setWhere: sql`NOT EXISTS (SELECT 1 FROM reports r WHERE r.target_type = ${input.targetType}
+                AND r.target_id = ${input.targetId} AND r.status = 'open')`,
+            });
           const [report] = await tx
             .insert(reports)
             .values({ reporterId, targetType: input.targetType, targetId: input.targetId, reason: input.reason, details: input.details })

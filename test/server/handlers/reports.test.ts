@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { reportTargets } from '../../../server/db/schema';
@@ -175,5 +175,45 @@ describe('the moderation queue', () => {
     // Resolved, it may be reported again, and comes back to the queue.
     expect((await report(first, 'post', post.id, 'spam')).status).toBe(201);
     expect(await entryOf(other)).toMatchObject({ openReports: 1, claimedBy: null });
+  });
+});
+
+describe('what the review found', () => {
+  it('a message hidden by a block in a group conversation cannot be reported', async () => {
+    const [author, reporter, third] = await dancers(3);
+    const conversation = (await as(author).post('/conversations', { kind: 'group', title: 'Práctica', memberIds: [reporter.id, third.id] }))
+      .body.data;
+    const message = (await as(author).post(`/conversations/${conversation.id}/messages`, { clientKey: 'k1', body: 'Hola' })).body.data;
+    expect((await as(reporter).put(`/blocks/${author.id}`)).status).toBe(204);
+    expect((await report(reporter, 'message', message.id)).status).toBe(404);
+    expect((await report(third, 'message', message.id)).status).toBe(201);
+  });
+
+  it('a report after a decision keeps the content as it is then, not as it was in the first round', async () => {
+    const [author, first, second] = await dancers(3);
+    const moderator = await dancer(['user', 'moderator']);
+    const post = (await as(author).post('/posts', { body: 'Nada raro', visibility: 'public' })).body.data;
+    await report(first, 'post', post.id);
+    await as(moderator).post(`/moderation/queue/post/${post.id}/resolve`, { action: 'dismiss', reason: 'Nothing wrong' });
+    await as(author).patch(`/posts/${post.id}`, { body: 'Ahora sí, insultos' });
+    await report(second, 'post', post.id, 'hate');
+    expect(await snapshotOf('post', post.id)).toMatchObject({ snapshot: { body: 'Ahora sí, insultos' } });
+    // The decision stays as it was taken.
+    await expect(database.db.execute(sql`UPDATE moderation_actions SET reason = 'x' WHERE target_id = ${post.id}`)).rejects.toThrow();
+    await expect(database.db.execute(sql`DELETE FROM moderation_actions WHERE target_id = ${post.id}`)).rejects.toThrow();
+  });
+
+  it('a claim of someone who is no longer a moderator does not lock the target', async () => {
+    const [author, reporter] = await dancers(2);
+    const admin = await dancer(['user', 'admin']);
+    const [holder, other] = [await dancer(['user', 'moderator']), await dancer(['user', 'moderator'])];
+    const post = (await as(author).post('/posts', { body: 'Spam', visibility: 'public' })).body.data;
+    await report(reporter, 'post', post.id);
+    const target = `/moderation/queue/post/${post.id}`;
+    expect((await as(holder).put(`${target}/claim`)).status).toBe(204);
+    expect((await as(other).put(`${target}/claim`)).status).toBe(409);
+    expect((await as(admin).delete(`/admin/users/${holder.id}/roles/moderator`)).status).toBe(204);
+    expect((await as(other).put(`${target}/claim`)).status).toBe(204);
+    expect((await as(other).post(`${target}/resolve`, { action: 'dismiss', reason: 'Fine' })).status).toBe(201);
   });
 });
