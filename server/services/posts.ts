@@ -241,6 +241,15 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
   }
 
   /** A post's reaction counts, everyone's: what the post's room hears. */
+  /** Whether the user is a moderator or an admin now (the roles in their token may be older). */
+  async function moderates(userId: string): Promise<boolean> {
+    const [row] = await db
+      .select({ id: users.id })
+      .from(users)
+      .where(and(eq(users.id, userId), sql`${users.roles} && ARRAY['moderator', 'admin']::text[]`));
+    return row !== undefined;
+  }
+
   async function attachMedia(tx: Tx, authorId: string, postId: string, ids: readonly string[]): Promise<void> {
     await media.requireOwn(tx, authorId, ids, 'mediaIds');
     if (ids.length > 0) await tx.insert(postMedia).values(ids.map((mediaId, position) => ({ postId, position, mediaId })));
@@ -331,9 +340,9 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
     },
 
     /** The author, the group's owner and admins, and moderators. */
-    async remove(actor: { id: string; roles: readonly string[] }, postId: string): Promise<void> {
+    async remove(actor: { id: string }, postId: string): Promise<void> {
       const post = await visiblePost(db, actor.id, postId);
-      let allowed = post.authorId === actor.id || actor.roles.includes('moderator') || actor.roles.includes('admin');
+      let allowed = post.authorId === actor.id || (await moderates(actor.id));
       if (!allowed && post.groupId) {
         const [member] = await db
           .select({ role: groupMembers.role })
@@ -493,10 +502,9 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
     },
 
     /** Its author, the post's author, and moderators. */
-    async removeComment(actor: { id: string; roles: readonly string[] }, commentId: string): Promise<void> {
+    async removeComment(actor: { id: string }, commentId: string): Promise<void> {
       const { comment, post } = await visibleComment(db, actor.id, commentId);
-      const allowed =
-        comment.authorId === actor.id || post.authorId === actor.id || actor.roles.includes('moderator') || actor.roles.includes('admin');
+      const allowed = comment.authorId === actor.id || post.authorId === actor.id || (await moderates(actor.id));
       if (!allowed) throw new ApiError('FORBIDDEN', 'Only its author, the post’s author and moderators may delete a comment');
       await db.delete(comments).where(eq(comments.id, commentId));
     },

@@ -98,3 +98,14 @@ describe('a revoked role, on operations open to every user', () => {
     expect((await as(moderator).delete(`/posts/${other.id}`)).status).toBe(403);
   });
 });
+
+describe('a granted role, on operations open to every user', () => {
+  it('lets a new moderator delete someone else’s post with the token they had before', async () => {
+    const admin = await dancer(['user', 'admin']);
+    const [author, newcomer] = [await dancer(), await dancer()];
+    const post = (await as(author).post('/posts', { body: 'Spam', visibility: 'public' })).body.data;
+    expect((await as(newcomer).delete(`/posts/${post.id}`)).status).toBe(403);
+    expect((await as(admin).put(`/admin/users/${newcomer.id}/roles/moderator`)).status).toBe(204);
+    expect((await as(newcomer).delete(`/posts/${post.id}`)).status).toBe(204);
+  });
+});
