@@ -35,7 +35,9 @@ export const revokeRole = endpoint({
   errors: ['NOT_FOUND', 'LAST_ADMIN'],
 });
 
-export const AuditKind = z.enum(['role_granted', 'role_revoked', 'moderation_decision']).meta({ id: 'AuditKind' });
+export const AuditKind = z
+  .enum(['role_granted', 'role_revoked', 'moderation_decision', 'refresh_token_reuse', 'mfa_enabled', 'mfa_disabled', 'mfa_locked'])
+  .meta({ id: 'AuditKind' });
 
 export const AuditEntry = z
   .object({

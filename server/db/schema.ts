@@ -810,7 +810,15 @@ export const moderationActions = pgTable(
   (table) => [index('moderation_actions_target_idx').on(table.targetType, table.targetId, table.createdAt)],
 );
 
-export const auditKinds = ['role_granted', 'role_revoked', 'moderation_decision'] as const;
+export const auditKinds = [
+  'role_granted',
+  'role_revoked',
+  'moderation_decision',
+  'refresh_token_reuse',
+  'mfa_enabled',
+  'mfa_disabled',
+  'mfa_locked',
+] as const;
 
 /** Administrative and security events (0017_audit_log.sql): append-only, a trigger refuses changes. */
 export const auditLog = pgTable(

@@ -98,7 +98,7 @@ export const auth: AuthHandlers<Services> = {
         securityEvent(ctx, 'mfa_challenge_refused', fields, 'warn');
         throw challengeExpired();
       case 'locked': {
-        securityEvent(ctx, 'mfa_locked', fields, 'warn');
+        await auditedEvent(ctx, 'mfa_locked', claims.userId, null, { challengeId: claims.challengeId });
         const retryAfter = String(outcome.retryAfterSeconds);
         throw new ApiError('RATE_LIMITED', `Too many wrong codes for this account; try again in ${retryAfter} s`, {
           headers: {
@@ -134,7 +134,8 @@ export const auth: AuthHandlers<Services> = {
     });
     if (outcome.kind === 'reused') {
       await ctx.revocations.revoke([outcome.session.id]);
-      securityEvent(ctx, 'refresh_token_reuse', { userId: outcome.session.userId, sessionId: outcome.session.id }, 'warn');
+      // Whoever replayed it is unknown: a thief, or the user's own client after the thief.
+      await auditedEvent(ctx, 'refresh_token_reuse', outcome.session.userId, null, { sessionId: outcome.session.id });
       throw unauthenticated();
     }
     if (outcome.kind !== 'issued') throw unauthenticated();
@@ -213,7 +214,7 @@ export const auth: AuthHandlers<Services> = {
     if (step === null) throw new ApiError('INVALID_MFA_CODE', 'The code does not match; check the device clock');
     const codes = newRecoveryCodes();
     await ctx.userStore.enableMfa(user.id, step, codes.map(hashRecoveryCode));
-    securityEvent(ctx, 'mfa_enabled', { userId: user.id });
+    await auditedEvent(ctx, 'mfa_enabled', user.id, user.id, {});
     return { recoveryCodes: codes };
   },
 
@@ -233,7 +234,7 @@ export const auth: AuthHandlers<Services> = {
       securityEvent(ctx, 'mfa_failed', { userId: ctx.user.id }, 'warn');
       throw new ApiError('INVALID_MFA_CODE', 'The code is wrong or already used');
     }
-    securityEvent(ctx, 'mfa_disabled', { userId: ctx.user.id });
+    await auditedEvent(ctx, 'mfa_disabled', ctx.user.id, ctx.user.id, {});
   },
 };
 
@@ -286,6 +287,18 @@ function challengeExpired(): ApiError {
 
 function invalidCredentials(): ApiError {
   return new ApiError('INVALID_CREDENTIALS', 'Invalid username or password');
+}
+
+/** A security event admins review: logged for operators, and in the audit log. */
+async function auditedEvent(
+  ctx: Ctx,
+  kind: 'refresh_token_reuse' | 'mfa_enabled' | 'mfa_disabled' | 'mfa_locked',
+  userId: string,
+  actorId: string | null,
+  details: Record<string, unknown>,
+): Promise<void> {
+  securityEvent(ctx, kind, { userId, ...details }, kind === 'mfa_enabled' || kind === 'mfa_disabled' ? 'info' : 'warn');
+  await ctx.admin.record({ actorId, kind, targetType: 'user', targetId: userId, details });
 }
 
 function securityEvent(ctx: Ctx, event: string, fields: Record<string, unknown>, level: 'info' | 'warn' = 'info'): void {

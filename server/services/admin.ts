@@ -48,6 +48,9 @@ export function createAdminService(db: AppDb) {
     grant: (actorId: string, userId: string, role: Exclude<Role, 'user'>) => change(actorId, userId, role, true),
     revoke: (actorId: string, userId: string, role: Exclude<Role, 'user'>) => change(actorId, userId, role, false),
 
+    /** An event of its own (a security event), outside any other write. */
+    record: (entry: AuditInput) => audit(db, entry),
+
     async currentRoles(userId: string): Promise<Role[]> {
       const [user] = await db.select({ roles: users.roles }).from(users).where(eq(users.id, userId));
       return user?.roles ?? [];

@@ -209,6 +209,8 @@ describeEachBackend('multi-write operations are atomic', (backend) => {
       await database.db.execute(sql`DELETE FROM test_faults`);
       const retry = await api().post('/api/v1/auth/mfa/disable').set(auth).send({ recoveryCode: recoveryCodes[0] });
       expect(retry.status).toBe(204);
+      const audited = await database.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_log WHERE kind = 'mfa_disabled'`);
+      expect(audited.rows[0]!.n).toBe(1);
     });
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +66,11 @@ describe('accounts and sessions', () => {
     expect((await refresh(rotated.body.data.refreshToken)).status).toBe(401);
     expect((await me(rotated.body.data.accessToken)).status).toBe(401);
     expect(test.logLines.some((l) => l.security === 'refresh_token_reuse' && l.sessionId === session.sessionId)).toBe(true);
+    // And the admins see it in the audit log.
+    const { rows } = await database.db.execute<{ kind: string; target_id: string; details: { sessionId: string } }>(
+      sql`SELECT kind, target_id, details FROM audit_log WHERE kind = 'refresh_token_reuse' AND details->>'sessionId' = ${session.sessionId}`,
+    );
+    expect(rows).toHaveLength(1);
   });
 
   it('two parallel refreshes with one token: exactly one succeeds', async () => {
@@ -289,6 +295,10 @@ describe('MFA', () => {
       .send({ code: currentTotp(secret), currentPassword: password });
     expect(confirmed.status).toBe(200);
     expect(confirmed.body.data.recoveryCodes).toHaveLength(10);
+    const { rows } = await database.db.execute<{ actor_id: string }>(
+      sql`SELECT actor_id FROM audit_log WHERE kind = 'mfa_enabled' AND target_id = ${account.user.id}`,
+    );
+    expect(rows).toEqual([{ actor_id: account.user.id }]);
     return { account, secret, recoveryCodes: confirmed.body.data.recoveryCodes as string[] };
   }
 

@@ -149,6 +149,8 @@ describeEachBackend('MFA challenges', (backend) => {
     expect(retryAfter).toBeLessThanOrEqual(900);
     expect(locked.headers.ratelimit).toMatch(/^"mfa-account";r=0;t=\d+$/);
     expect(a.logLines.some((l) => l.security === 'mfa_locked')).toBe(true);
+    const audited = await database.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_log WHERE kind = 'mfa_locked'`);
+    expect(audited.rows[0]!.n).toBeGreaterThanOrEqual(1);
 
     // Once the failures are older than the window, the right code works again (the recovery code was not spent).
     await database.db.execute(
