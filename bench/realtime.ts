@@ -5,6 +5,7 @@ import { io, type Socket } from 'socket.io-client';
 import { pinned, startServer } from './http';
 import type { ClientCommand, ClientReply } from './servers/realtime-clients';
 import type { MemoryFigures, RealtimeSetup } from './servers/realtime-common';
+import { stopChild } from './child-process';
 
 /**
  * Real-time fan-out and memory, bare Socket.IO next to this runtime, measured in one run.
@@ -109,14 +110,7 @@ function startClients() {
       }
     },
     /** Asks the load process to close its sockets and leave; kills it if it has not within 5 s. */
-    async stop(): Promise<void> {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      if (child.connected) child.send({ type: 'exit' } satisfies ClientCommand);
-      const timer = new AbortController();
-      await Promise.race([exit, sleep(5_000, undefined, { signal: timer.signal }).catch(() => {})]);
-      timer.abort();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
+    stop: () => stopChild(child, exit),
   };
 }
 

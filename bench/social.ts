@@ -1,8 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Database } from '../server/db/database';
+import { pinToCore0 } from './child-process';
 import { measureFanOut, quietLog, type FanOutFigure } from './social/fanout';
 import { measureLists, type ListFigure } from './social/lists';
 import { startLoad } from './social/load';
@@ -79,9 +77,7 @@ const say = (line: string) => console.log(line);
 const elapsed = () => `${((performance.now() - began) / 1000).toFixed(1)} s`;
 
 // The app here on core 0, the sockets on core 1 (every thread of this process, so that PGlite and the GC stay put too).
-const taskset = '/usr/bin/taskset';
-const pinnable = existsSync(taskset) && availableParallelism() >= 2;
-if (pinnable) execFileSync(taskset, ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' });
+const pinnable = pinToCore0();
 const load = startLoad(1);
 
 const skipped: string[] = [];

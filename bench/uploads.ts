@@ -1,10 +1,10 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +16,7 @@ import { createLogger, createTokenSigner, sharedLimiters } from '../runtime/serv
 import { createMundoApp } from '../server/app';
 import { ConfigSchema } from '../server/config';
 import { openDatabase, type Database } from '../server/db/database';
+import { pinToCore0, stopChild, TASKSET } from './child-process';
 import type { ClientCommand, ClientReply } from './uploads/client';
 
 /**
@@ -80,9 +81,7 @@ const say = (line: string) => console.log(line);
 const elapsed = () => `${((performance.now() - began) / 1000).toFixed(1)} s`;
 
 // The server here on core 0 (every thread, so that PGlite, libuv's file threads and the GC stay put), the client on core 1.
-const taskset = '/usr/bin/taskset';
-const pinnable = existsSync(taskset) && availableParallelism() >= 2;
-if (pinnable) execFileSync(taskset, ['-a', '-cp', '0', String(process.pid)], { stdio: 'ignore' });
+const pinnable = pinToCore0();
 
 /** The app's warnings and errors, counted and kept out of the figures' lines. */
 const problems = { count: 0, first: [] as string[] };
@@ -106,7 +105,7 @@ function startClient() {
   // `node --cpu-prof --import tsx bench/uploads.ts` profiles the client too.
   const profiling = process.execArgv.filter((flag) => flag.startsWith('--cpu-prof'));
   const argv = [process.execPath, ...profiling, '--import', 'tsx', script];
-  const [file, args] = pinnable ? [taskset, ['-c', '1', ...argv]] : [process.execPath, argv.slice(1)];
+  const [file, args] = pinnable ? [TASKSET, ['-c', '1', ...argv]] : [process.execPath, argv.slice(1)];
   const child = spawn(file, args, { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
@@ -137,14 +136,7 @@ function startClient() {
       }
     },
     /** Asks it to leave; kills it when it has not within 5 s. */
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      if (child.connected) child.send({ type: 'exit' } satisfies ClientCommand);
-      const timer = new AbortController();
-      await Promise.race([exit, sleep(5_000, undefined, { signal: timer.signal }).catch(() => {})]);
-      timer.abort();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
+    stop: () => stopChild(child, exit),
   };
 }
 

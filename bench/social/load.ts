@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pinned } from '../http';
 import type { ClientCommand, ClientReply } from './clients';
+import { stopChild } from '../child-process';
 
 const root = join(import.meta.dirname, '../..');
 
@@ -54,13 +55,6 @@ export function startLoad(core: number) {
       }
     },
     /** Asks the load process to close its sockets and leave; kills it if it has not within 5 s. */
-    async stop(): Promise<void> {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      if (child.connected) child.send({ type: 'exit' } satisfies ClientCommand);
-      const timer = new AbortController();
-      await Promise.race([exit, sleep(5_000, undefined, { signal: timer.signal }).catch(() => {})]);
-      timer.abort();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
+    stop: () => stopChild(child, exit),
   };
 }

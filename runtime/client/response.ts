@@ -6,17 +6,25 @@ export type AttemptOutcome = { ok: true; value: unknown } | { ok: false; error: 
 /** Turns a response into the caller's value or an ApiClientError, reading the body exactly once. */
 export async function readResponse(response: Response, op: OperationDescriptor): Promise<AttemptOutcome> {
   if (response.ok) return readSuccess(response, op);
-  const text = await response.text();
+  const error = problemError(response, await response.text(), op.operationId);
+  return { ok: false, error, retryAfter: response.headers.get('retry-after') };
+}
+
+/**
+ * A non-2xx answer as the one error: its problem body, or one made up from the status. A body is
+ * read as a problem when it says it is JSON, or whatever it says with `anyContentType` (a tus
+ * server's hooks set an error's body, not its Content-Type).
+ */
+export function problemError(response: Response, text: string, operationId: string, anyContentType = false): ApiClientError {
   const headerRequestId = response.headers.get('x-request-id') ?? undefined;
-  const problem = parseProblem(text, response) ?? synthesizeProblem(response, headerRequestId);
-  const error = new ApiClientError({
+  const problem = parseProblem(text, response, anyContentType) ?? synthesizeProblem(response, headerRequestId);
+  return new ApiClientError({
     status: response.status,
     code: problem.code,
-    operationId: op.operationId,
+    operationId,
     problem,
     requestId: typeof problem.requestId === 'string' ? problem.requestId : headerRequestId,
   });
-  return { ok: false, error, retryAfter: response.headers.get('retry-after') };
 }
 
 async function readSuccess(response: Response, op: OperationDescriptor): Promise<AttemptOutcome> {
@@ -37,9 +45,10 @@ async function readSuccess(response: Response, op: OperationDescriptor): Promise
   return { ok: false, error, retryAfter: null };
 }
 
-function parseProblem(text: string, response: Response): Problem | undefined {
+function parseProblem(text: string, response: Response, anyContentType: boolean): Problem | undefined {
   const contentType = response.headers.get('content-type')?.toLowerCase() ?? '';
-  if (!contentType.includes('application/problem+json') && !contentType.includes('application/json')) return undefined;
+  const json = contentType.includes('application/problem+json') || contentType.includes('application/json');
+  if (!json && !anyContentType) return undefined;
   const body = parseJson(text);
   if (!isObject(body) || typeof body.code !== 'string') return undefined;
   return { type: 'about:blank', title: titleOf(response), status: response.status, ...body } as Problem;
@@ -60,7 +69,7 @@ function titleOf(response: Response): string {
   return response.statusText || `HTTP ${response.status}`;
 }
 
-function parseJson(text: string): unknown {
+export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -68,7 +77,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 

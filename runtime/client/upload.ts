@@ -1,6 +1,6 @@
 import { ApiClientError } from './errors.js';
+import { isObject, parseJson, problemError } from './response.js';
 import { sleep } from './retry.js';
-import type { Problem } from './types.js';
 
 export interface ResumableUploadOptions {
   /** The creation URL, absolute: e.g. `${baseUrl}/api/v1/uploads`. */
@@ -80,7 +80,7 @@ export async function uploadResumable(options: ResumableUploadOptions): Promise<
       throw new TransientFailure(new ApiClientError({ status: 0, code: 'NETWORK_ERROR', operationId, cause }), 0);
     }
     if (response.ok) return { response, text };
-    const error = problemError(operationId, response, text);
+    const error = problemError(response, text, operationId, true);
     if (response.status >= 500 || TRANSIENT_STATUSES.has(response.status)) {
       throw new TransientFailure(error, retryAfterMs(response.headers.get('retry-after')));
     }
@@ -182,31 +182,6 @@ function finalData(operationId: string, { response, text }: Answer): unknown {
   throw invalid(operationId, response, 'the final answer is not a JSON { data } body');
 }
 
-// The body is read as a problem whatever its declared type: a tus server's hooks can set the status
-// and the body of an error answer, not its Content-Type.
-function problemError(operationId: string, response: Response, text: string): ApiClientError {
-  const headerRequestId = response.headers.get('x-request-id') ?? undefined;
-  const title = response.statusText || `HTTP ${response.status}`;
-  const body = parseJson(text);
-  const problem: Problem =
-    isObject(body) && typeof body.code === 'string'
-      ? ({ type: 'about:blank', title, status: response.status, ...body } as Problem)
-      : {
-          type: 'about:blank',
-          title,
-          status: response.status,
-          code: `HTTP_${response.status}`,
-          ...(headerRequestId === undefined ? {} : { requestId: headerRequestId }),
-        };
-  return new ApiClientError({
-    status: response.status,
-    code: problem.code,
-    operationId,
-    problem,
-    requestId: typeof problem.requestId === 'string' ? problem.requestId : headerRequestId,
-  });
-}
-
 function invalid(operationId: string, response: Response, reason: string): ApiClientError {
   return new ApiClientError({
     status: response.status,
@@ -219,16 +194,4 @@ function invalid(operationId: string, response: Response, reason: string): ApiCl
 
 function aborted(operationId: string, cause: unknown): ApiClientError {
   return new ApiClientError({ status: 0, code: 'ABORTED', operationId, cause });
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

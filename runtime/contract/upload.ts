@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { DEFAULT_BASE_PATH, servedPath, type Auth, type RateLimit } from './endpoint';
+import { DEFAULT_BASE_PATH, servedPath, type Auth, type EndpointDefinition, type RateLimit } from './endpoint';
 
 /**
  * The upload DSL: one call declares a resumable upload resource served with the tus 1.0.0
@@ -7,19 +7,11 @@ import { DEFAULT_BASE_PATH, servedPath, type Auth, type RateLimit } from './endp
  * operations (binary `application/offset+octet-stream` body included), the runtime serves them
  * with the limits declared here, and the generated client gets a resumable upload method.
  */
-export interface UploadDefinition {
-  /** Major version: served under the API's base path for it, like an endpoint. */
-  readonly version: number;
-  /** Where uploads are created; each upload lives at `{path}/{uploadId}`. */
+export interface UploadDefinition extends Pick<EndpointDefinition, 'version' | 'operationId' | 'summary' | 'description' | 'tags'> {
+  /** Where uploads are created; each upload lives at `{path}/{uploadId}`. The `operationId` names the
+   * client method and the creation operation; the others are `{operationId}Status` (HEAD),
+   * `{operationId}Append` (PATCH) and `{operationId}Cancel` (DELETE). */
   readonly path: string;
-  /**
-   * Names the client method and the creation operation; the others are named from it:
-   * `{operationId}Status` (HEAD), `{operationId}Append` (PATCH), `{operationId}Cancel` (DELETE).
-   */
-  readonly operationId: string;
-  readonly summary: string;
-  readonly description?: string;
-  readonly tags: readonly [string, ...string[]];
   /** An upload is someone's: it counts against their quota, and only they may continue or cancel it. */
   readonly auth: Exclude<Auth, 'public' | 'optional'>;
   /**

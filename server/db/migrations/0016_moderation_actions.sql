@@ -17,14 +17,19 @@ CREATE TABLE moderation_actions (
 );
 CREATE INDEX moderation_actions_target_idx ON moderation_actions (target_type, target_id, created_at);
 
-CREATE FUNCTION moderation_actions_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Refuses every update and delete of a row, but one that only clears the column named by the
+-- trigger's argument (the ON DELETE SET NULL of an account's deletion). Shared by the append-only
+-- tables (audit_log, 0017, too).
+CREATE FUNCTION append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  cleared text := TG_ARGV[0];
 BEGIN
-  IF TG_OP = 'UPDATE' AND NEW.moderator_id IS NULL AND OLD.moderator_id IS NOT NULL
-     AND (to_jsonb(NEW) - 'moderator_id') = (to_jsonb(OLD) - 'moderator_id') THEN
+  IF TG_OP = 'UPDATE' AND to_jsonb(NEW) ->> cleared IS NULL AND to_jsonb(OLD) ->> cleared IS NOT NULL
+     AND (to_jsonb(NEW) - cleared) = (to_jsonb(OLD) - cleared) THEN
     RETURN NEW;
   END IF;
-  RAISE EXCEPTION 'moderation_actions is append-only';
+  RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
 END;
 $$;
 CREATE TRIGGER moderation_actions_append_only BEFORE UPDATE OR DELETE ON moderation_actions
-  FOR EACH ROW EXECUTE FUNCTION moderation_actions_append_only();
+  FOR EACH ROW EXECUTE FUNCTION append_only('moderator_id');

@@ -14,14 +14,5 @@ CREATE INDEX audit_log_created_idx ON audit_log (created_at DESC, id DESC);
 CREATE INDEX audit_log_actor_idx ON audit_log (actor_id, created_at DESC, id DESC);
 CREATE INDEX audit_log_target_idx ON audit_log (target_id, created_at DESC, id DESC);
 
-CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  -- An account's deletion clears actor_id (ON DELETE SET NULL): the one change allowed.
-  IF TG_OP = 'UPDATE' AND NEW.actor_id IS NULL AND OLD.actor_id IS NOT NULL
-     AND (to_jsonb(NEW) - 'actor_id') = (to_jsonb(OLD) - 'actor_id') THEN
-    RETURN NEW;
-  END IF;
-  RAISE EXCEPTION 'audit_log is append-only';
-END;
-$$;
-CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+-- An account's deletion clears actor_id (ON DELETE SET NULL): the one change allowed (0016's append_only).
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION append_only('actor_id');
