@@ -36,7 +36,18 @@ export const revokeRole = endpoint({
 });
 
 export const AuditKind = z
-  .enum(['role_granted', 'role_revoked', 'moderation_decision', 'refresh_token_reuse', 'mfa_enabled', 'mfa_disabled', 'mfa_locked'])
+  .enum([
+    'role_granted',
+    'role_revoked',
+    'moderation_decision',
+    'appeal_decision',
+    'refresh_token_reuse',
+    'mfa_enabled',
+    'mfa_disabled',
+    'mfa_locked',
+    'login_locked',
+    'account_deleted',
+  ])
   .meta({ id: 'AuditKind' });
 
 export const AuditEntry = z

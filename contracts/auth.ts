@@ -77,12 +77,14 @@ export const login = endpoint({
   // Its answer holds credentials: never stored for an Idempotency-Key replay.
   idempotencyKey: false,
   summary: 'Sign in',
-  description: 'Unknown user and wrong password get the same answer.',
+  description:
+    'Unknown user and wrong password get the same answer. With the right password, a suspended account is 403 ' +
+    '`ACCOUNT_SUSPENDED` (its `until` says when the suspension ends; `appealSuspension` appeals it) and a banned one 403 `ACCOUNT_BANNED`.',
   tags: ['auth'],
   auth: 'public',
   body: z.object({ username: UsernameInput, password, device: device.optional() }),
   response: { status: 200, body: LoginResult },
-  errors: ['INVALID_CREDENTIALS'],
+  errors: ['INVALID_CREDENTIALS', 'ACCOUNT_SUSPENDED', 'ACCOUNT_BANNED'],
   rateLimit: [
     { name: 'login', points: 5, windowSeconds: 900, key: ['body.username', 'ip'], failuresOnly: true },
     { name: 'login-ip-daily', points: 100, windowSeconds: 86_400, key: 'ip', failuresOnly: true },
@@ -106,7 +108,7 @@ export const verifyMfaLogin = endpoint({
   auth: 'public',
   body: z.object({ mfaToken: z.string().min(1).max(4096), ...mfaProof }).refine(oneProof, oneProofIssue),
   response: { status: 200, body: AuthSession },
-  errors: ['INVALID_MFA_CODE', 'MFA_CHALLENGE_EXPIRED'],
+  errors: ['INVALID_MFA_CODE', 'MFA_CHALLENGE_EXPIRED', 'ACCOUNT_SUSPENDED', 'ACCOUNT_BANNED'],
   rateLimit: { name: 'mfa', points: 10, windowSeconds: 900, key: 'ip', failuresOnly: true },
 });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { endpoint, paginated, Timestamp, Uuid } from '../runtime/contract';
 import { Event } from './events';
+import { Hidden } from './moderation';
 import { exampleUser, User } from './users';
 
 const exampleGroupId = '7c0d2b9e-1f4a-4c3b-8e2d-5a6f7b8c9d01';
@@ -33,6 +34,7 @@ export const Group = z
     kind: GroupKind,
     city: city.nullable(),
     visibility: GroupVisibility,
+    hidden: Hidden,
     memberCount: z.number().int().min(0).meta({ description: 'Members the caller may see (people hidden by a block are not counted)' }),
     myRole: GroupRole.nullable().meta({ description: 'The caller’s role; null when not a member or signed out' }),
     myRequest: z
@@ -54,6 +56,7 @@ export const Group = z
       city: 'Berlin',
       visibility: 'public',
       memberCount: 214,
+      hidden: false,
       myRole: 'member',
       myRequest: null,
       conversationId: '2f9c1d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f',

@@ -36,6 +36,13 @@ export const domainErrors = defineErrors({
   ALREADY_REPORTED: { status: 409, title: 'You reported this already' },
   ALREADY_CLAIMED: { status: 409, title: 'Another moderator handles this' },
   LAST_ADMIN: { status: 409, title: 'The last admin stays one' },
+  STAFF_ACCOUNT: { status: 409, title: 'Moderators and admins are not suspended or banned while they hold the role' },
+  CONFLICT_OF_INTEREST: { status: 409, title: 'Another moderator must decide this' },
+  ALREADY_APPEALED: { status: 409, title: 'This decision was appealed already' },
+  NOT_APPEALABLE: { status: 409, title: 'This decision cannot be appealed' },
+  ALREADY_DECIDED: { status: 409, title: 'This appeal was answered already' },
+  ACCOUNT_SUSPENDED: { status: 403, title: 'This account is suspended' },
+  ACCOUNT_BANNED: { status: 403, title: 'This account is banned' },
 });
 
 export const api = defineApi({

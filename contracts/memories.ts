@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { endpoint, paginated, Timestamp, Uuid } from '../runtime/contract';
 import { Media, MediaIds } from './media';
+import { Hidden } from './moderation';
 import { exampleUser, User } from './users';
 
 export const MemoryVisibility = z.enum(['public', 'friends', 'private']).meta({
@@ -31,6 +32,7 @@ export const Memory = z
     media: z.array(Media).max(10).meta({ description: 'Photos and videos, in the order the owner chose' }),
     createdAt: Timestamp,
     editedAt: Timestamp.nullable(),
+    hidden: Hidden,
   })
   .meta({
     id: 'Memory',
@@ -49,6 +51,7 @@ export const Memory = z
       media: [],
       createdAt: '2026-11-20T12:00:00.000Z',
       editedAt: null,
+      hidden: false,
     },
   });
 

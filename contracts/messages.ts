@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { endpoint, paginated, Timestamp, Uuid } from '../runtime/contract';
+import { Hidden } from './moderation';
 
 /** Others a conversation can be started with at once; the caller comes on top. */
 export const MAX_INVITED_MEMBERS = 100;
@@ -28,6 +29,7 @@ export const Message = z
     senderId: Uuid,
     clientKey: z.string().max(100),
     body: z.string().max(4000),
+    hidden: Hidden,
     createdAt: Timestamp,
   })
   .meta({
@@ -39,6 +41,7 @@ export const Message = z
       senderId: '5d1c7a0e-3f7b-4a4e-9c55-2f3e8b7d9a10',
       clientKey: '9f8e7d6c-5b4a-4392-8170-6f5e4d3c2b1a',
       body: '¿Bailamos la próxima tanda?',
+      hidden: false,
       createdAt: '2026-12-03T23:15:00.000Z',
     },
   });

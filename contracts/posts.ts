@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { endpoint, paginated, Timestamp, Uuid } from '../runtime/contract';
 import { Media, MediaIds } from './media';
+import { Hidden } from './moderation';
 import { exampleUser, User } from './users';
 
 export const ReactionKind = z.enum(['like', 'love', 'tango', 'laugh', 'sad']).meta({ id: 'ReactionKind' });
@@ -34,6 +35,7 @@ export const Post = z
     reactions: ReactionCounts,
     myReaction: ReactionKind.nullable().meta({ description: 'The caller’s reaction; null when none or signed out' }),
     commentCount: count,
+    hidden: Hidden,
     createdAt: Timestamp,
     editedAt: Timestamp.nullable().meta({ description: 'When the author last edited it; null if never' }),
   })
@@ -53,6 +55,7 @@ export const Post = z
       reactions: { like: 12, love: 3, tango: 8, laugh: 0, sad: 0 },
       myReaction: 'tango',
       commentCount: 4,
+      hidden: false,
       createdAt: '2026-12-01T23:10:00.000Z',
       editedAt: null,
     },
@@ -94,6 +97,7 @@ export const Comment = z
     reactions: ReactionCounts,
     myReaction: ReactionKind.nullable(),
     replyCount: count,
+    hidden: Hidden,
     createdAt: Timestamp,
     editedAt: Timestamp.nullable(),
   })
@@ -108,6 +112,7 @@ export const Comment = z
       reactions: { like: 1, love: 0, tango: 0, laugh: 0, sad: 0 },
       myReaction: null,
       replyCount: 0,
+      hidden: false,
       createdAt: '2026-12-01T23:15:00.000Z',
       editedAt: null,
     },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { endpoint, paginated, Timestamp, Uuid } from '../runtime/contract';
 import { Media } from './media';
+import { Hidden } from './moderation';
 import { exampleUser, User } from './users';
 
 export const Story = z
@@ -12,6 +13,7 @@ export const Story = z
     createdAt: Timestamp,
     expiresAt: Timestamp.meta({ description: '24 hours after it was posted: never served after, by any instance' }),
     seen: z.boolean().meta({ description: 'Whether the caller has seen it' }),
+    hidden: Hidden,
     viewCount: z.number().int().min(0).meta({ description: 'How many have seen it; the author’s own stories only, 0 for others' }),
   })
   .meta({
@@ -25,6 +27,7 @@ export const Story = z
       createdAt: '2026-12-02T20:00:00.000Z',
       expiresAt: '2026-12-03T20:00:00.000Z',
       seen: false,
+      hidden: false,
       viewCount: 0,
     },
   });

@@ -1,5 +1,6 @@
 import type { SessionTokens } from './auth/session-tokens';
 import { createAdminService, type AdminService } from './services/admin';
+import { createAppealService, type AppealService } from './services/appeals';
 import type { Revocations } from './auth/revocations';
 import type { Database } from './db/database';
 import { createConversationStore } from './services/conversations';
@@ -47,6 +48,8 @@ export interface Services {
   reports: ReportService;
   /** The moderators' queue, claims and decisions. */
   moderation: ModerationService;
+  /** Appeals of moderators' decisions. */
+  appeals: AppealService;
   /** Roles and the audit log. */
   admin: AdminService;
   /** Other domains' services call `notify` when something happens to someone. */
@@ -69,12 +72,13 @@ export function createServices(
   const memories = createMemoryService(database.db, media, notifications);
   const stories = createStoryService(database.db, media);
   const groups = createGroupService(database.db, notifications, realtime);
+  const sessionStore = createSessionStore(database.db);
   return {
     database,
     eventStore: createEventStore(database.db, notifications),
     rsvps: createRsvpService(database.db, notifications),
     userStore: createUserStore(database.db),
-    sessionStore: createSessionStore(database.db),
+    sessionStore,
     messaging: createMessagingService({
       db: database.db,
       conversations: createConversationStore(database.db),
@@ -91,7 +95,8 @@ export function createServices(
     stories,
     media,
     reports: createReportService(database.db, { posts, stories, memories, groups }),
-    moderation: createModerationService(database.db),
+    moderation: createModerationService(database.db, { sessions: sessionStore, revocations: options.revocations }),
+    appeals: createAppealService(database.db),
     admin: createAdminService(database.db),
     realtime,
     revocations: options.revocations,

@@ -54,7 +54,7 @@ export type ListSessionsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UN
 // login: POST /api/v1/auth/login
 export type LoginInput = CallOptions & { body: operations['login']['requestBody']['content']['application/json'] };
 export type LoginResult = Json<operations['login'], 200> extends { data: infer T } ? T : never;
-export type LoginErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'INTERNAL';
+export type LoginErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INVALID_CREDENTIALS' | 'ACCOUNT_SUSPENDED' | 'ACCOUNT_BANNED' | 'RATE_LIMITED' | 'INTERNAL';
 
 // logout: POST /api/v1/auth/logout
 export type LogoutInput = CallOptions;
@@ -84,7 +84,7 @@ export type RevokeSessionErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | '
 // verifyMfaLogin: POST /api/v1/auth/login/mfa
 export type VerifyMfaLoginInput = CallOptions & { body: operations['verifyMfaLogin']['requestBody']['content']['application/json'] };
 export type VerifyMfaLoginResult = Json<operations['verifyMfaLogin'], 200> extends { data: infer T } ? T : never;
-export type VerifyMfaLoginErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INVALID_MFA_CODE' | 'MFA_CHALLENGE_EXPIRED' | 'RATE_LIMITED' | 'INTERNAL';
+export type VerifyMfaLoginErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INVALID_MFA_CODE' | 'MFA_CHALLENGE_EXPIRED' | 'ACCOUNT_SUSPENDED' | 'ACCOUNT_BANNED' | 'RATE_LIMITED' | 'INTERNAL';
 
 // createEvent: POST /api/v1/events
 export type CreateEventInput = CallOptions & { body: operations['createEvent']['requestBody']['content']['application/json'] };
@@ -325,6 +325,16 @@ export type SendMessageInput = CallOptions & { params: operations['sendMessage']
 export type SendMessageResult = Json<operations['sendMessage'], 201> extends { data: infer T } ? T : never;
 export type SendMessageErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CLIENT_KEY_REUSED' | 'CONVERSATION_READ_ONLY' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
+// appealDecision: POST /api/v1/moderation/decisions/{actionId}/appeal
+export type AppealDecisionInput = CallOptions & { params: operations['appealDecision']['parameters']['path'] } & { body: operations['appealDecision']['requestBody']['content']['application/json'] };
+export type AppealDecisionResult = Json<operations['appealDecision'], 201> extends { data: infer T } ? T : never;
+export type AppealDecisionErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'ALREADY_APPEALED' | 'NOT_APPEALABLE' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// appealSuspension: POST /api/v1/moderation/suspension-appeals
+export type AppealSuspensionInput = CallOptions & { body: operations['appealSuspension']['requestBody']['content']['application/json'] };
+export type AppealSuspensionResult = Json<operations['appealSuspension'], 201> extends { data: infer T } ? T : never;
+export type AppealSuspensionErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'INVALID_CREDENTIALS' | 'ALREADY_APPEALED' | 'NOT_APPEALABLE' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
 // claimReportedTarget: PUT /api/v1/moderation/queue/{targetType}/{targetId}/claim
 export type ClaimReportedTargetInput = CallOptions & { params: operations['claimReportedTarget']['parameters']['path'] };
 export type ClaimReportedTargetResult = void;
@@ -335,10 +345,27 @@ export type CreateReportInput = CallOptions & { body: operations['createReport']
 export type CreateReportResult = Json<operations['createReport'], 201> extends { data: infer T } ? T : never;
 export type CreateReportErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'ALREADY_REPORTED' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
+// decideAppeal: POST /api/v1/moderation/appeals/{appealId}/decision
+export type DecideAppealInput = CallOptions & { params: operations['decideAppeal']['parameters']['path'] } & { body: operations['decideAppeal']['requestBody']['content']['application/json'] };
+export type DecideAppealResult = Json<operations['decideAppeal'], 200> extends { data: infer T } ? T : never;
+export type DecideAppealErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CONFLICT_OF_INTEREST' | 'ALREADY_DECIDED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
 // getReport: GET /api/v1/reports/{reportId}
 export type GetReportInput = CallOptions & { params: operations['getReport']['parameters']['path'] };
 export type GetReportResult = Json<operations['getReport'], 200> extends { data: infer T } ? T : never;
 export type GetReportErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// listAppeals: GET /api/v1/moderation/appeals
+export type ListAppealsInput = CallOptions & { query?: NonNullable<operations['listAppeals']['parameters']['query']> };
+export type ListAppealsItem = Json<operations['listAppeals'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListAppealsResult = Page<ListAppealsItem>;
+export type ListAppealsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'FORBIDDEN' | 'INTERNAL';
+
+// listDecisionsAboutMe: GET /api/v1/moderation/decisions
+export type ListDecisionsAboutMeInput = CallOptions & { query?: NonNullable<operations['listDecisionsAboutMe']['parameters']['query']> };
+export type ListDecisionsAboutMeItem = Json<operations['listDecisionsAboutMe'], 200> extends { data: (infer T)[] } ? T : never;
+export type ListDecisionsAboutMeResult = Page<ListDecisionsAboutMeItem>;
+export type ListDecisionsAboutMeErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
 
 // listModerationQueue: GET /api/v1/moderation/queue
 export type ListModerationQueueInput = CallOptions & { query?: NonNullable<operations['listModerationQueue']['parameters']['query']> };
@@ -355,7 +382,7 @@ export type ListMyReportsErrorCode = 'VALIDATION_FAILED' | 'INVALID_CURSOR' | 'U
 // resolveReportedTarget: POST /api/v1/moderation/queue/{targetType}/{targetId}/resolve
 export type ResolveReportedTargetInput = CallOptions & { params: operations['resolveReportedTarget']['parameters']['path'] } & { body: operations['resolveReportedTarget']['requestBody']['content']['application/json'] };
 export type ResolveReportedTargetResult = Json<operations['resolveReportedTarget'], 201> extends { data: infer T } ? T : never;
-export type ResolveReportedTargetErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'ALREADY_CLAIMED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+export type ResolveReportedTargetErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'ALREADY_CLAIMED' | 'STAFF_ACCOUNT' | 'CONFLICT_OF_INTEREST' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // createComment: POST /api/v1/posts/{postId}/comments
 export type CreateCommentInput = CallOptions & { params: operations['createComment']['parameters']['path'] } & { body: operations['createComment']['requestBody']['content']['application/json'] };
@@ -665,9 +692,14 @@ const operationsById = {
   listMessages: { operationId: 'listMessages', method: 'GET', path: '/api/v1/conversations/{conversationId}/messages', auth: true, paged: true },
   markRead: { operationId: 'markRead', method: 'POST', path: '/api/v1/conversations/{conversationId}/read', auth: true, paged: false },
   sendMessage: { operationId: 'sendMessage', method: 'POST', path: '/api/v1/conversations/{conversationId}/messages', auth: true, paged: false },
+  appealDecision: { operationId: 'appealDecision', method: 'POST', path: '/api/v1/moderation/decisions/{actionId}/appeal', auth: true, paged: false },
+  appealSuspension: { operationId: 'appealSuspension', method: 'POST', path: '/api/v1/moderation/suspension-appeals', auth: false, paged: false },
   claimReportedTarget: { operationId: 'claimReportedTarget', method: 'PUT', path: '/api/v1/moderation/queue/{targetType}/{targetId}/claim', auth: true, paged: false },
   createReport: { operationId: 'createReport', method: 'POST', path: '/api/v1/reports', auth: true, paged: false },
+  decideAppeal: { operationId: 'decideAppeal', method: 'POST', path: '/api/v1/moderation/appeals/{appealId}/decision', auth: true, paged: false },
   getReport: { operationId: 'getReport', method: 'GET', path: '/api/v1/reports/{reportId}', auth: true, paged: false },
+  listAppeals: { operationId: 'listAppeals', method: 'GET', path: '/api/v1/moderation/appeals', auth: true, paged: true },
+  listDecisionsAboutMe: { operationId: 'listDecisionsAboutMe', method: 'GET', path: '/api/v1/moderation/decisions', auth: true, paged: true },
   listModerationQueue: { operationId: 'listModerationQueue', method: 'GET', path: '/api/v1/moderation/queue', auth: true, paged: true },
   listMyReports: { operationId: 'listMyReports', method: 'GET', path: '/api/v1/reports', auth: true, paged: true },
   resolveReportedTarget: { operationId: 'resolveReportedTarget', method: 'POST', path: '/api/v1/moderation/queue/{targetType}/{targetId}/resolve', auth: true, paged: false },
@@ -1217,6 +1249,14 @@ export interface ApiClient {
   };
   /** Reports of content and people to the moderators, and what came of them. */
   moderation: {
+    /** Appeal a decision about my content: `POST /api/v1/moderation/decisions/{actionId}/appeal` */
+    appealDecision: ((input: AppealDecisionInput) => Promise<AppealDecisionResult>) & {
+      isError: ErrorGuard<AppealDecisionErrorCode>;
+    };
+    /** Appeal my suspension, with my username and password: `POST /api/v1/moderation/suspension-appeals` */
+    appealSuspension: ((input: AppealSuspensionInput) => Promise<AppealSuspensionResult>) & {
+      isError: ErrorGuard<AppealSuspensionErrorCode>;
+    };
     /** Take a reported target to handle it: `PUT /api/v1/moderation/queue/{targetType}/{targetId}/claim` */
     claimReportedTarget: ((input: ClaimReportedTargetInput) => Promise<ClaimReportedTargetResult>) & {
       isError: ErrorGuard<ClaimReportedTargetErrorCode>;
@@ -1225,9 +1265,29 @@ export interface ApiClient {
     createReport: ((input: CreateReportInput) => Promise<CreateReportResult>) & {
       isError: ErrorGuard<CreateReportErrorCode>;
     };
+    /** Uphold or overturn a decision that was appealed: `POST /api/v1/moderation/appeals/{appealId}/decision` */
+    decideAppeal: ((input: DecideAppealInput) => Promise<DecideAppealResult>) & {
+      isError: ErrorGuard<DecideAppealErrorCode>;
+    };
     /** One of my reports: `GET /api/v1/reports/{reportId}` */
     getReport: ((input: GetReportInput) => Promise<GetReportResult>) & {
       isError: ErrorGuard<GetReportErrorCode>;
+    };
+    /** Appeals to answer: `GET /api/v1/moderation/appeals` */
+    listAppeals: ((input?: ListAppealsInput) => Promise<ListAppealsResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input?: ListAppealsInput): AsyncIterable<Page<ListAppealsItem>>;
+      /** Every item of every page. */
+      items(input?: ListAppealsInput): AsyncIterable<ListAppealsItem>;
+      isError: ErrorGuard<ListAppealsErrorCode>;
+    };
+    /** Moderators’ decisions about me and my content: `GET /api/v1/moderation/decisions` */
+    listDecisionsAboutMe: ((input?: ListDecisionsAboutMeInput) => Promise<ListDecisionsAboutMeResult>) & {
+      /** Every page, following `nextCursor`. */
+      pages(input?: ListDecisionsAboutMeInput): AsyncIterable<Page<ListDecisionsAboutMeItem>>;
+      /** Every item of every page. */
+      items(input?: ListDecisionsAboutMeInput): AsyncIterable<ListDecisionsAboutMeItem>;
+      isError: ErrorGuard<ListDecisionsAboutMeErrorCode>;
     };
     /** Open reports, one entry per reported target: `GET /api/v1/moderation/queue` */
     listModerationQueue: ((input?: ListModerationQueueInput) => Promise<ListModerationQueueResult>) & {
@@ -1960,6 +2020,18 @@ export function createClient(options: ClientOptions): ApiClient {
       ),
     },
     moderation: {
+      appealDecision: Object.assign(
+        (input: AppealDecisionInput): Promise<AppealDecisionResult> => transport.request<AppealDecisionResult>(operationsById.appealDecision, input),
+        {
+          isError: errorOf<AppealDecisionErrorCode>('appealDecision'),
+        },
+      ),
+      appealSuspension: Object.assign(
+        (input: AppealSuspensionInput): Promise<AppealSuspensionResult> => transport.request<AppealSuspensionResult>(operationsById.appealSuspension, input),
+        {
+          isError: errorOf<AppealSuspensionErrorCode>('appealSuspension'),
+        },
+      ),
       claimReportedTarget: Object.assign(
         (input: ClaimReportedTargetInput): Promise<ClaimReportedTargetResult> => transport.request<ClaimReportedTargetResult>(operationsById.claimReportedTarget, input),
         {
@@ -1972,10 +2044,32 @@ export function createClient(options: ClientOptions): ApiClient {
           isError: errorOf<CreateReportErrorCode>('createReport'),
         },
       ),
+      decideAppeal: Object.assign(
+        (input: DecideAppealInput): Promise<DecideAppealResult> => transport.request<DecideAppealResult>(operationsById.decideAppeal, input),
+        {
+          isError: errorOf<DecideAppealErrorCode>('decideAppeal'),
+        },
+      ),
       getReport: Object.assign(
         (input: GetReportInput): Promise<GetReportResult> => transport.request<GetReportResult>(operationsById.getReport, input),
         {
           isError: errorOf<GetReportErrorCode>('getReport'),
+        },
+      ),
+      listAppeals: Object.assign(
+        (input?: ListAppealsInput): Promise<ListAppealsResult> => transport.request<ListAppealsResult>(operationsById.listAppeals, input),
+        {
+          pages: (input?: ListAppealsInput): AsyncIterable<Page<ListAppealsItem>> => transport.pages<ListAppealsItem>(operationsById.listAppeals, input),
+          items: (input?: ListAppealsInput): AsyncIterable<ListAppealsItem> => transport.items<ListAppealsItem>(operationsById.listAppeals, input),
+          isError: errorOf<ListAppealsErrorCode>('listAppeals'),
+        },
+      ),
+      listDecisionsAboutMe: Object.assign(
+        (input?: ListDecisionsAboutMeInput): Promise<ListDecisionsAboutMeResult> => transport.request<ListDecisionsAboutMeResult>(operationsById.listDecisionsAboutMe, input),
+        {
+          pages: (input?: ListDecisionsAboutMeInput): AsyncIterable<Page<ListDecisionsAboutMeItem>> => transport.pages<ListDecisionsAboutMeItem>(operationsById.listDecisionsAboutMe, input),
+          items: (input?: ListDecisionsAboutMeInput): AsyncIterable<ListDecisionsAboutMeItem> => transport.items<ListDecisionsAboutMeItem>(operationsById.listDecisionsAboutMe, input),
+          isError: errorOf<ListDecisionsAboutMeErrorCode>('listDecisionsAboutMe'),
         },
       ),
       listModerationQueue: Object.assign(

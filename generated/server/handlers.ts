@@ -243,12 +243,22 @@ export interface AdminHandlers<S extends ServiceMap> {
 
 /** Reports of content and people to the moderators, and what came of them. */
 export interface ModerationHandlers<S extends ServiceMap> {
+  /** Appeal a decision about my content: `POST /api/v1/moderation/decisions/{actionId}/appeal` */
+  appealDecision: HandlerFor<typeof moderation.appealDecision, S>;
+  /** Appeal my suspension, with my username and password: `POST /api/v1/moderation/suspension-appeals` */
+  appealSuspension: HandlerFor<typeof moderation.appealSuspension, S>;
   /** Take a reported target to handle it: `PUT /api/v1/moderation/queue/{targetType}/{targetId}/claim` */
   claimReportedTarget: HandlerFor<typeof moderation.claimReportedTarget, S>;
   /** Report a post, comment, story, memory, message, group or user: `POST /api/v1/reports` */
   createReport: HandlerFor<typeof moderation.createReport, S>;
+  /** Uphold or overturn a decision that was appealed: `POST /api/v1/moderation/appeals/{appealId}/decision` */
+  decideAppeal: HandlerFor<typeof moderation.decideAppeal, S>;
   /** One of my reports: `GET /api/v1/reports/{reportId}` */
   getReport: HandlerFor<typeof moderation.getReport, S>;
+  /** Appeals to answer: `GET /api/v1/moderation/appeals` */
+  listAppeals: HandlerFor<typeof moderation.listAppeals, S>;
+  /** Moderators’ decisions about me and my content: `GET /api/v1/moderation/decisions` */
+  listDecisionsAboutMe: HandlerFor<typeof moderation.listDecisionsAboutMe, S>;
   /** Open reports, one entry per reported target: `GET /api/v1/moderation/queue` */
   listModerationQueue: HandlerFor<typeof moderation.listModerationQueue, S>;
   /** My reports and their outcomes: `GET /api/v1/reports` */

@@ -88,6 +88,7 @@ export const Problem = z
       .max(PROBLEM_LIMITS.errors)
       .optional()
       .meta({ description: `The invalid fields, at most ${PROBLEM_LIMITS.errors}; \`detail\` says how many there were` }),
+    until: Timestamp.optional().meta({ description: 'When the state behind the problem ends by itself (a suspension, a lock)' }),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 

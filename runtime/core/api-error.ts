@@ -9,7 +9,8 @@ export class ApiError extends Error {
   constructor(
     readonly code: string,
     readonly detail?: string,
-    readonly extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+    /** `until`: when the state behind the problem ends by itself (the problem's `until` member). */
+    readonly extra: { errors?: FieldError[]; headers?: Record<string, string>; until?: Date } = {},
   ) {
     super(detail ? `${code}: ${detail}` : code);
     this.name = 'ApiError';

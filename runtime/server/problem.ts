@@ -40,6 +40,7 @@ export function createProblemWriter(options: {
     body.instance = clip(requestPath(req), PROBLEM_LIMITS.instance);
     body.requestId = requestState(req).id;
     if (fields) body.errors = fields.errors;
+    if (problem.extra.until) body.until = problem.extra.until.toISOString();
     if (res.headersSent) {
       res.destroy();
       return;

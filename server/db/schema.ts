@@ -82,6 +82,9 @@ export const users = pgTable(
     mfaLastStep: bigint('mfa_last_step', { mode: 'number' }),
     /** Whether anyone sees the user's presence (0009_show_presence.sql); who does is server/services/presence.ts. */
     showPresence: boolean('show_presence').notNull().default(true),
+    /** Sanctions (0018_sanctions.sql): signing in is refused until `suspended_until`, or for good once banned. */
+    suspendedUntil: instant('suspended_until'),
+    bannedAt: instant('banned_at'),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
   },
@@ -234,6 +237,8 @@ export const messages = pgTable(
     body: text('body').notNull(),
     /** Stamped while holding the conversation's row, at least 1 ms after the previous message: commit order. */
     createdAt: instant('created_at').notNull().defaultNow(),
+    /** Set when a moderator hid it (0018_sanctions.sql): shown to its author only, kept for an appeal. */
+    hiddenAt: instant('hidden_at'),
   },
   (table) => [
     uniqueIndex('messages_sender_client_key_idx').on(table.senderId, table.clientKey),
@@ -454,6 +459,8 @@ export const groups = pgTable(
     memberCount: integer('member_count').notNull().default(0),
     createdAt: instant('created_at').notNull().defaultNow(),
     updatedAt: instant('updated_at').notNull().defaultNow(),
+    /** Set when a moderator hid it (0018_sanctions.sql): shown to its author only, kept for an appeal. */
+    hiddenAt: instant('hidden_at'),
   },
   (table) => [
     index('groups_created_idx').on(table.createdAt, table.id),
@@ -536,6 +543,8 @@ export const posts = pgTable(
     /** The insert's own clock: the feed's order. */
     createdAt: instant('created_at').notNull().default(sql`clock_timestamp()`),
     editedAt: instant('edited_at'),
+    /** Set when a moderator hid it (0018_sanctions.sql): shown to its author only, kept for an appeal. */
+    hiddenAt: instant('hidden_at'),
   },
   (table) => [
     index('posts_author_created_idx').on(table.authorId, table.createdAt, table.id),
@@ -559,6 +568,8 @@ export const comments = pgTable(
     ...reactionCounts(),
     createdAt: instant('created_at').notNull().default(sql`clock_timestamp()`),
     editedAt: instant('edited_at'),
+    /** Set when a moderator hid it (0018_sanctions.sql): shown to its author only, kept for an appeal. */
+    hiddenAt: instant('hidden_at'),
   },
   (table) => [
     index('comments_post_created_idx').on(table.postId, table.createdAt, table.id).where(sql`${table.parentId} is null`),
@@ -620,6 +631,8 @@ export const memories = pgTable(
     visibility: text('visibility', { enum: memoryVisibilities }).notNull(),
     createdAt: instant('created_at').notNull().defaultNow(),
     editedAt: instant('edited_at'),
+    /** Set when a moderator hid it (0018_sanctions.sql): shown to its author only, kept for an appeal. */
+    hiddenAt: instant('hidden_at'),
   },
   (table) => [index('memories_owner_day_idx').on(table.ownerId, table.happenedOn, table.id)],
 );
@@ -653,6 +666,8 @@ export const stories = pgTable(
     expiresAt: instant('expires_at').notNull().default(sql`now() + interval '24 hours'`),
     /** Kept by a trigger on story_views. */
     viewCount: integer('view_count').notNull().default(0),
+    /** Set when a moderator hid it (0018_sanctions.sql): shown to its author only, kept for an appeal. */
+    hiddenAt: instant('hidden_at'),
   },
   (table) => [index('stories_author_expires_idx').on(table.authorId, table.expiresAt), index('stories_expires_idx').on(table.expiresAt)],
 );
@@ -795,6 +810,9 @@ export const reports = pgTable(
 );
 
 /** What a moderator did: written once, never changed. */
+export const moderationActionKinds = ['dismiss', 'hide', 'remove', 'warn', 'suspend', 'ban'] as const;
+export type ModerationActionKind = (typeof moderationActionKinds)[number];
+
 export const moderationActions = pgTable(
   'moderation_actions',
   {
@@ -802,12 +820,43 @@ export const moderationActions = pgTable(
     moderatorId: uuid('moderator_id').references(() => users.id, { onDelete: 'set null' }),
     targetType: text('target_type', { enum: reportTargetTypes }).notNull(),
     targetId: uuid('target_id').notNull(),
-    action: text('action', { enum: ['dismiss'] }).notNull(),
+    action: text('action', { enum: moderationActionKinds }).notNull(),
     reason: text('reason').notNull(),
     reportsResolved: integer('reports_resolved').notNull(),
+    /** Whom the decision is about: the content's author, the user reported (0018_sanctions.sql). */
+    subjectId: uuid('subject_id').references(() => users.id, { onDelete: 'set null' }),
+    /** The end of a suspension. */
+    until: instant('until'),
     createdAt: instant('created_at').notNull().defaultNow(),
   },
-  (table) => [index('moderation_actions_target_idx').on(table.targetType, table.targetId, table.createdAt)],
+  (table) => [
+    index('moderation_actions_target_idx').on(table.targetType, table.targetId, table.createdAt),
+    index('moderation_actions_subject_idx').on(table.subjectId, table.createdAt.desc(), table.id.desc()),
+  ],
+);
+
+export const appealStatuses = ['open', 'upheld', 'overturned'] as const;
+
+/** One appeal per decision (0018_sanctions.sql), answered once by another moderator. */
+export const appeals = pgTable(
+  'appeals',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    actionId: uuid('action_id')
+      .notNull()
+      .unique()
+      .references(() => moderationActions.id),
+    appellantId: uuid('appellant_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    statement: text('statement').notNull(),
+    status: text('status', { enum: appealStatuses }).notNull().default('open'),
+    decidedBy: uuid('decided_by').references(() => users.id, { onDelete: 'set null' }),
+    decision: text('decision'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    decidedAt: instant('decided_at'),
+  },
+  (table) => [index('appeals_open_idx').on(table.createdAt, table.id).where(sql`${table.status} = 'open'`)],
 );
 
 export const auditKinds = [
@@ -818,6 +867,9 @@ export const auditKinds = [
   'mfa_enabled',
   'mfa_disabled',
   'mfa_locked',
+  'appeal_decision',
+  'login_locked',
+  'account_deleted',
 ] as const;
 
 /** Administrative and security events (0017_audit_log.sql): append-only, a trigger refuses changes. */

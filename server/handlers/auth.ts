@@ -21,6 +21,20 @@ type Ctx = BaseContext<Services>;
  * together with what may still fail after them (signing the tokens): a failure at any step leaves
  * nothing behind, so the client's retry starts from where it was. Slow work (argon2) comes before.
  */
+/**
+ * A suspended or banned account does not sign in (its sessions were revoked when it happened); a
+ * suspension ends by itself. The right password is needed to learn this: a wrong one is
+ * INVALID_CREDENTIALS as for anyone.
+ */
+function sanctioned(user: UserRecord): ApiError | undefined {
+  if (user.bannedAt) return new ApiError('ACCOUNT_BANNED', 'This account is banned');
+  if (user.suspendedUntil && user.suspendedUntil.getTime() > Date.now()) {
+    const until = user.suspendedUntil;
+    return new ApiError('ACCOUNT_SUSPENDED', `This account is suspended until ${until.toISOString()}`, { until });
+  }
+  return undefined;
+}
+
 export const auth: AuthHandlers<Services> = {
   async register({ body }, ctx) {
     const problem = passwordProblem(body.password, { username: body.username, displayName: body.displayName });
@@ -37,12 +51,11 @@ export const auth: AuthHandlers<Services> = {
   },
 
   async login({ body }, ctx) {
-    const user = await ctx.userStore.findByUsername(body.username);
-    // An unknown name costs one argon2 verification too, so timing does not tell which names exist.
-    const valid = user ? await verifyPassword(user.passwordHash, body.password) : await verifyDummy(body.password);
-    if (!user || !valid) {
-      securityEvent(ctx, 'login_failed', { userId: user?.id }, 'warn');
-      throw invalidCredentials();
+    const user = await verifiedUser(ctx, body.username, body.password);
+    const refused = sanctioned(user);
+    if (refused) {
+      securityEvent(ctx, 'login_refused', { userId: user.id, code: refused.code }, 'warn');
+      throw refused;
     }
     const rehashed = needsRehash(user.passwordHash) ? await hashPassword(body.password) : undefined;
     const result = await inTransaction(ctx.database.db, async ({ userStore, sessionStore }) => {
@@ -80,6 +93,8 @@ export const auth: AuthHandlers<Services> = {
       const user = await userStore.lock(claims.userId);
       const challenge = await sessionStore.lockMfaChallenge(claims.challengeId);
       if (!user?.mfaEnabled || !challenge?.usable || challenge.userId !== user.id) return { kind: 'expired' as const };
+      const refused = sanctioned(user);
+      if (refused) return { kind: 'refused' as const, refused };
       const recent = await sessionStore.recentMfaFailures(user.id);
       if (recent.count >= MFA_ACCOUNT_MAX_FAILURES)
         return { kind: 'locked' as const, retryAfterSeconds: Math.max(1, Math.ceil(recent.clearsInMs / 1000)) };
@@ -97,6 +112,9 @@ export const auth: AuthHandlers<Services> = {
       case 'expired':
         securityEvent(ctx, 'mfa_challenge_refused', fields, 'warn');
         throw challengeExpired();
+      case 'refused':
+        securityEvent(ctx, 'login_refused', { ...fields, code: outcome.refused.code }, 'warn');
+        throw outcome.refused;
       case 'locked': {
         await auditedEvent(ctx, 'mfa_locked', claims.userId, null, { challengeId: claims.challengeId });
         const retryAfter = String(outcome.retryAfterSeconds);
@@ -128,7 +146,7 @@ export const auth: AuthHandlers<Services> = {
       const rotation = await sessionStore.rotate(body.refreshToken);
       if (rotation.kind !== 'rotated') return rotation;
       const user = await userStore.get(rotation.session.userId);
-      return user
+      return user && !sanctioned(user)
         ? { kind: 'issued' as const, session: await sessionBody(user, rotation.session.id, rotation.refreshToken, ctx) }
         : { kind: 'invalid' as const };
     });
@@ -283,6 +301,18 @@ async function revoked(ctx: Ctx, user: AuthUser, sessionIds: string[], reason: s
 
 function challengeExpired(): ApiError {
   return new ApiError('MFA_CHALLENGE_EXPIRED', 'This sign-in expired, was completed, or had too many wrong codes; sign in again');
+}
+
+/** The user whose username and password these are; INVALID_CREDENTIALS otherwise, the same for a name that does not exist. */
+export async function verifiedUser(ctx: Ctx, username: string, password: string): Promise<UserRecord> {
+  const user = await ctx.userStore.findByUsername(username);
+  // An unknown name costs one argon2 verification too, so timing does not tell which names exist.
+  const valid = user ? await verifyPassword(user.passwordHash, password) : await verifyDummy(password);
+  if (!user || !valid) {
+    securityEvent(ctx, 'login_failed', { userId: user?.id }, 'warn');
+    throw invalidCredentials();
+  }
+  return user;
 }
 
 function invalidCredentials(): ApiError {

@@ -18,6 +18,7 @@ function toGroup(view: GroupView) {
     kind: group.kind,
     city: group.city,
     visibility: group.visibility,
+    hidden: group.hiddenAt !== null,
     memberCount: view.memberCount,
     myRole: view.myRole,
     myRequest: view.myRequest,

@@ -19,6 +19,7 @@ function toMemory(view: MemoryView) {
     media: view.media,
     createdAt: memory.createdAt.toISOString(),
     editedAt: memory.editedAt?.toISOString() ?? null,
+    hidden: memory.hiddenAt !== null,
   };
 }
 

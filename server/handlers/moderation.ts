@@ -1,6 +1,8 @@
 import type { ModerationHandlers } from '../../generated/server';
 import type { Services } from '../services';
+import type { ActionRecord, AppealRecord } from '../services/appeals';
 import type { ReportRecord } from '../services/reports';
+import { verifiedUser } from './auth';
 
 function toReport(report: ReportRecord) {
   return {
@@ -13,6 +15,23 @@ function toReport(report: ReportRecord) {
     outcome: report.outcome,
     createdAt: report.createdAt.toISOString(),
     resolvedAt: report.resolvedAt?.toISOString() ?? null,
+  };
+}
+
+function toAction(action: ActionRecord) {
+  return { ...action, until: action.until?.toISOString() ?? null, createdAt: action.createdAt.toISOString() };
+}
+
+function toAppeal(appeal: AppealRecord) {
+  return {
+    id: appeal.id,
+    actionId: appeal.actionId,
+    appellantId: appeal.appellantId,
+    statement: appeal.statement,
+    status: appeal.status,
+    decision: appeal.decision,
+    createdAt: appeal.createdAt.toISOString(),
+    decidedAt: appeal.decidedAt?.toISOString() ?? null,
   };
 }
 
@@ -47,7 +66,36 @@ export const moderation: ModerationHandlers<Services> = {
   },
 
   async resolveReportedTarget({ params, body }, { moderation, user }) {
-    const action = await moderation.resolve(user.id, params.targetType, params.targetId, body);
-    return { ...action, createdAt: action.createdAt.toISOString() };
+    return toAction(await moderation.resolve(user.id, params.targetType, params.targetId, body));
+  },
+
+  async listDecisionsAboutMe({ page }, { appeals, user }) {
+    const found = await appeals.aboutMe(user.id, page);
+    return {
+      // Who decided is not said.
+      items: found.items.map(({ action, appeal, appealable }) => {
+        const { moderatorId: _, reportsResolved: __, ...about } = toAction(action);
+        return { action: about, appealable, appeal: appeal ? toAppeal(appeal) : null };
+      }),
+      next: found.next,
+    };
+  },
+
+  async appealDecision({ params, body }, { appeals, user }) {
+    return toAppeal(await appeals.appeal(user.id, params.actionId, body.statement));
+  },
+
+  async appealSuspension({ body }, ctx) {
+    const user = await verifiedUser(ctx, body.username, body.password);
+    return toAppeal(await ctx.appeals.appealSuspension(user.id, body.statement));
+  },
+
+  async listAppeals({ page }, { appeals }) {
+    const found = await appeals.open(page);
+    return { items: found.items.map((item) => ({ appeal: toAppeal(item.appeal), action: toAction(item.action) })), next: found.next };
+  },
+
+  async decideAppeal({ params, body }, { appeals, user }) {
+    return toAppeal(await appeals.decide(user.id, params.appealId, body.outcome, body.reason));
   },
 };

@@ -20,6 +20,7 @@ function toPost(view: PostView) {
     reactions: countsOf(post),
     myReaction: view.myReaction,
     commentCount: post.commentCount,
+    hidden: post.hiddenAt !== null,
     createdAt: post.createdAt.toISOString(),
     editedAt: post.editedAt?.toISOString() ?? null,
   };

@@ -13,6 +13,7 @@ function toStory(view: StoryView, viewerId: string) {
     createdAt: story.createdAt.toISOString(),
     expiresAt: story.expiresAt.toISOString(),
     seen: view.seen,
+    hidden: story.hiddenAt !== null,
     viewCount: story.authorId === viewerId ? story.viewCount : 0,
   };
 }

@@ -4,6 +4,7 @@ import type { AppDb } from '../db/database';
 import { before, type PageKey } from '../db/keyset';
 import { blocks, conversationMembers, conversations, messages, users, type ConversationKind } from '../db/schema';
 import type { MessageRecord } from './messages';
+import { shownTo } from './hidden';
 import { blockedEitherWay } from './social';
 
 /**
@@ -58,7 +59,11 @@ export function createConversationStore(db: AppDb) {
       .select()
       .from(messages)
       .where(
-        and(eq(messages.conversationId, conversations.id), sql`NOT ${hiddenInConversation(conversations.kind, userId, messages.senderId)}`),
+        and(
+          eq(messages.conversationId, conversations.id),
+          sql`NOT ${hiddenInConversation(conversations.kind, userId, messages.senderId)}`,
+          shownTo(userId, messages.hiddenAt, messages.senderId),
+        ),
       )
       .orderBy(desc(messages.createdAt), desc(messages.id))
       .limit(1)
@@ -73,12 +78,14 @@ export function createConversationStore(db: AppDb) {
           clientKey: lastMessage.clientKey,
           body: lastMessage.body,
           createdAt: lastMessage.createdAt,
+          hiddenAt: lastMessage.hiddenAt,
         },
         unreadCount: sql<number>`(
           SELECT count(*)::int FROM ${messages} AS ${unread}
           WHERE ${unread.conversationId} = ${conversations.id}
             AND ${unread.senderId} <> ${conversationMembers.userId}
             AND NOT ${hiddenInConversation(conversations.kind, userId, unread.senderId)}
+            AND ${unread.hiddenAt} IS NULL
             AND (${conversationMembers.lastReadCreatedAt} IS NULL
               OR (${unread.createdAt}, ${unread.id}) > (${conversationMembers.lastReadCreatedAt}, ${conversationMembers.lastReadMessageId}))
         )`,

@@ -18,6 +18,7 @@ import {
 import { type EventRecord, eventColumns } from './events';
 import { type NotificationService, withNotifications } from './notifications';
 import type { RealtimePort } from './realtime-port';
+import { shownTo } from './hidden';
 import { blockedEitherWay, blockPartners, visibleUser } from './social';
 import type { UserRecord } from './users';
 
@@ -81,6 +82,15 @@ export function eventVisibleTo(viewerId: string | null): SQL {
   return sql`(${events.groupId} IS NULL
     OR EXISTS (SELECT 1 FROM ${groups} WHERE ${groups.id} = ${events.groupId} AND ${groups.visibility} = 'public')
     OR ${member})`;
+}
+
+/** A hidden group (0018_sanctions.sql) is its owner's to see only. */
+function groupShownTo(viewerId: string | null): SQL {
+  return shownTo(
+    viewerId,
+    groups.hiddenAt,
+    sql`(SELECT o.user_id FROM group_members o WHERE o.group_id = "groups"."id" AND o.role = 'owner')`,
+  );
 }
 
 /**
@@ -161,7 +171,10 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
   }
 
   async function view(executor: AppDb | Tx, viewerId: string | null, groupId: string): Promise<GroupView | undefined> {
-    const [row] = await executor.select(viewColumns(viewerId)).from(groups).where(eq(groups.id, groupId));
+    const [row] = await executor
+      .select(viewColumns(viewerId))
+      .from(groups)
+      .where(and(eq(groups.id, groupId), groupShownTo(viewerId)));
     return row ? toView(row) : undefined;
   }
 
@@ -169,7 +182,9 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
   async function lockGroup(tx: Tx, groupId: string, userId: string) {
     const [group] = await tx.select().from(groups).where(eq(groups.id, groupId)).for('update');
     if (!group) throw notFound();
-    return { group, role: await roleOf(tx, groupId, userId) };
+    const role = await roleOf(tx, groupId, userId);
+    if (group.hiddenAt !== null && role !== 'owner') throw notFound();
+    return { group, role };
   }
 
   async function roleOf(executor: AppDb | Tx, groupId: string, userId: string): Promise<GroupRole | null> {
@@ -182,7 +197,10 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
 
   /** Reading a group's members or events: anyone for a public group, members for a private one. */
   async function requireReader(viewerId: string | null, groupId: string): Promise<void> {
-    const [group] = await db.select({ visibility: groups.visibility }).from(groups).where(eq(groups.id, groupId));
+    const [group] = await db
+      .select({ visibility: groups.visibility })
+      .from(groups)
+      .where(and(eq(groups.id, groupId), groupShownTo(viewerId)));
     if (!group) throw notFound();
     if (group.visibility === 'private' && (viewerId === null || (await roleOf(db, groupId, viewerId)) === null)) {
       throw new ApiError('FORBIDDEN', 'Only members see a private group’s members, events and conversation');
@@ -260,7 +278,7 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
     const rows = await db
       .select(viewColumns(viewerId))
       .from(groups)
-      .where(and(where, page.after ? before(groups.createdAt, groups.id, page.after) : undefined))
+      .where(and(where, groupShownTo(viewerId), page.after ? before(groups.createdAt, groups.id, page.after) : undefined))
       .orderBy(desc(groups.createdAt), desc(groups.id))
       .limit(page.limit + 1);
     const { items, next } = toPage(
@@ -306,7 +324,11 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
         .from(groupMembers)
         .innerJoin(groups, eq(groups.id, groupMembers.groupId))
         .where(
-          and(eq(groupMembers.userId, userId), page.after ? before(groupMembers.joinedAt, groupMembers.groupId, page.after) : undefined),
+          and(
+            eq(groupMembers.userId, userId),
+            groupShownTo(userId),
+            page.after ? before(groupMembers.joinedAt, groupMembers.groupId, page.after) : undefined,
+          ),
         )
         .orderBy(desc(groupMembers.joinedAt), desc(groupMembers.groupId))
         .limit(page.limit + 1);

@@ -6,6 +6,7 @@ import { events, friendships, memories, memoryMedia, memoryTags, users, type Mem
 import { eventVisibleTo } from './groups';
 import type { MediaService, WireMedia } from './media';
 import { type NotificationService, withNotifications } from './notifications';
+import { shownTo } from './hidden';
 import { blockedEitherWay } from './social';
 import type { UserRecord } from './users';
 
@@ -49,8 +50,8 @@ const notFound = () => new ApiError('NOT_FOUND', 'No memory with this id');
 
 /** True when the viewer (null: signed out) may see the memory in `memories`. */
 export function memoryVisibleTo(viewerId: string | null): SQL {
-  if (viewerId === null) return sql`${memories.visibility} = 'public'`;
-  return sql`(NOT ${blockedEitherWay(viewerId, memories.ownerId)} AND (
+  if (viewerId === null) return sql`(${memories.visibility} = 'public' AND ${shownTo(null, memories.hiddenAt, memories.ownerId)})`;
+  return sql`(NOT ${blockedEitherWay(viewerId, memories.ownerId)} AND ${shownTo(viewerId, memories.hiddenAt, memories.ownerId)} AND (
     ${memories.visibility} = 'public'
     OR ${memories.ownerId} = ${viewerId}
     OR EXISTS (SELECT 1 FROM ${memoryTags} WHERE ${memoryTags.memoryId} = ${memories.id} AND ${memoryTags.userId} = ${viewerId})

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, sql } from 'drizzle-orm';
 import type { AppDb } from '../db/database';
 import { after, before, toPage, type PageKey } from '../db/keyset';
 import { conversations, messageDeliveries, messages, type ConversationKind } from '../db/schema';
+import { shownTo } from './hidden';
 import { blockedEitherWay } from './social';
 
 /** Messages and their delivery confirmations: storage only, no rules. */
@@ -78,11 +79,12 @@ export function createMessageStore(db: AppDb) {
     /**
      * Newest first from `before`, or oldest first from `after`: one keyset page either way, through
      * messages_conversation_created_at_id_idx. With `hiddenFrom`, less the messages whose sender is
-     * across a block with that user (whoever blocked), probed by the blocks' keys.
+     * across a block with that user (whoever blocked), probed by the blocks' keys. Messages a
+     * moderator hid are left out but for their sender (`viewerId`).
      */
     async list(
       conversationId: string,
-      page: { limit: number; hiddenFrom?: string } & (
+      page: { limit: number; hiddenFrom?: string; viewerId: string } & (
         | { newestFirst: true; before: PageKey | null }
         | { newestFirst: false; after: PageKey }
       ),
@@ -90,6 +92,7 @@ export function createMessageStore(db: AppDb) {
       const inConversation = and(
         eq(messages.conversationId, conversationId),
         page.hiddenFrom ? sql`NOT ${blockedEitherWay(page.hiddenFrom, messages.senderId)}` : undefined,
+        shownTo(page.viewerId, messages.hiddenAt, messages.senderId),
       );
       const query = db
         .select()

@@ -136,7 +136,7 @@ export function createMessagingService(deps: {
   /** A message of this conversation that the user sees, or a field error naming where its id came from. */
   async function messageIn(conversationId: string, userId: string, messageId: string, path: string): Promise<MessageRecord> {
     const found = await messages.get(messageId, userId);
-    if (found?.message.conversationId !== conversationId || hidden(found))
+    if (found?.message.conversationId !== conversationId || hidden(found, userId))
       throw invalid([{ path, code: 'unknown_message', message: 'No message with this id in this conversation' }]);
     return found.message;
   }
@@ -196,6 +196,7 @@ export function createMessagingService(deps: {
         const { items, next } = await messages.list(conversationId, {
           limit: page.limit,
           hiddenFrom,
+          viewerId: userId,
           newestFirst: true,
           before: page.after,
         });
@@ -204,7 +205,13 @@ export function createMessagingService(deps: {
       const from = await messageIn(conversationId, userId, afterMessageId, '/query/after');
       // A page cursor is always further on than the message the catch-up started from.
       const start = page.after ?? { createdAt: from.createdAt, id: from.id };
-      const { items, next } = await messages.list(conversationId, { limit: page.limit, hiddenFrom, newestFirst: false, after: start });
+      const { items, next } = await messages.list(conversationId, {
+        limit: page.limit,
+        hiddenFrom,
+        viewerId: userId,
+        newestFirst: false,
+        after: start,
+      });
       return { items: items.map(toMessage), next };
     },
 
@@ -266,7 +273,7 @@ export function createMessagingService(deps: {
       if (!found) throw new ApiError('NOT_FOUND', 'No message with this id');
       const { message } = found;
       await requireMember(message.conversationId, userId);
-      if (hidden(found)) throw new ApiError('NOT_FOUND', 'No message with this id');
+      if (hidden(found, userId)) throw new ApiError('NOT_FOUND', 'No message with this id');
       if (message.senderId === userId || found.acrossBlock) return false;
       const deliveredAt = await messages.recordDelivery(messageId, userId);
       if (!deliveredAt) return false;
@@ -289,9 +296,12 @@ export function createMessagingService(deps: {
   };
 }
 
-/** A message its viewer does not see: in a group conversation, from someone across a block with them. */
-function hidden(found: { kind: ConversationKind; acrossBlock: boolean }): boolean {
-  return found.kind === 'group' && found.acrossBlock;
+/**
+ * A message its viewer does not see: in a group conversation, from someone across a block with them;
+ * hidden by a moderator, unless the viewer sent it.
+ */
+function hidden(found: { message: MessageRecord; kind: ConversationKind; acrossBlock: boolean }, viewerId: string): boolean {
+  return (found.kind === 'group' && found.acrossBlock) || (found.message.hiddenAt !== null && found.message.senderId !== viewerId);
 }
 
 function without(userIds: readonly string[], left: readonly string[]): string[] {
@@ -303,8 +313,8 @@ function invalid(errors: FieldError[]): ApiError {
   return new ApiError('VALIDATION_FAILED', detail, { errors });
 }
 
-function toMessage(message: MessageRecord): Message {
-  return { ...message, createdAt: message.createdAt.toISOString() };
+function toMessage({ hiddenAt, ...message }: MessageRecord): Message {
+  return { ...message, hidden: hiddenAt !== null, createdAt: message.createdAt.toISOString() };
 }
 
 function toConversation(view: ConversationView): Conversation {

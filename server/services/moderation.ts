@@ -1,9 +1,20 @@
 import { and, eq, sql } from 'drizzle-orm';
-import { ApiError } from '../../runtime/server';
+import { ApiError, fieldError } from '../../runtime/server';
+import type { Revocations } from '../auth/revocations';
 import type { AppDb } from '../db/database';
 import { toPage, type PageKey } from '../db/keyset';
 import { audit } from './admin';
-import { moderationActions, reports, reportTargets, type ReportTargetType } from '../db/schema';
+import {
+  type ModerationActionKind,
+  moderationActions,
+  type reportOutcomes,
+  reports,
+  reportTargets,
+  type ReportTargetType,
+  users,
+} from '../db/schema';
+import { isContent, removeContent, setHidden } from './hidden';
+import type { SessionStore } from './sessions';
 
 /**
  * The moderators' side of reports: the queue (one entry per reported target with open reports,
@@ -46,18 +57,69 @@ type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 const claimHeld = sql`(${reportTargets.claimedBy} IS NOT NULL AND EXISTS (SELECT 1 FROM users u
   WHERE u.id = ${reportTargets.claimedBy} AND u.roles && ARRAY['moderator', 'admin']::text[]))`;
 
-/** Locks a target with open reports that the moderator may handle: 404 without open reports, 409 when another holds it. */
-async function lockOpen(tx: Tx, moderatorId: string, type: ReportTargetType, id: string): Promise<void> {
+/**
+ * Locks a target with open reports that the moderator may handle: 404 without open reports, 409
+ * when another holds it or it is the moderator's own. Answers whose it is.
+ */
+async function lockOpen(tx: Tx, moderatorId: string, type: ReportTargetType, id: string): Promise<{ authorId: string | null }> {
   const [target] = await tx
-    .select({ claimedBy: reportTargets.claimedBy, held: sql<boolean>`${claimHeld}`, open: sql<boolean>`${open(type, id)}` })
+    .select({
+      claimedBy: reportTargets.claimedBy,
+      authorId: reportTargets.authorId,
+      held: sql<boolean>`${claimHeld}`,
+      open: sql<boolean>`${open(type, id)}`,
+    })
     .from(reportTargets)
     .where(and(eq(reportTargets.targetType, type), eq(reportTargets.targetId, id)))
     .for('update');
   if (!target?.open) throw nothingOpen();
   if (target.held && target.claimedBy !== moderatorId) throw claimed();
+  if (target.authorId === moderatorId)
+    throw new ApiError('CONFLICT_OF_INTEREST', 'This is about you or yours: another moderator decides it');
+  return { authorId: target.authorId };
 }
 
-export function createModerationService(db: AppDb) {
+export interface Decision {
+  action: ModerationActionKind;
+  reason: string;
+  suspensionDays?: number;
+}
+
+const outcomes = {
+  dismiss: 'dismissed',
+  hide: 'hidden',
+  remove: 'removed',
+  warn: 'warned',
+  suspend: 'suspended',
+  ban: 'banned',
+} as const satisfies Record<ModerationActionKind, (typeof reportOutcomes)[number]>;
+
+/** A decision that does not fit its target, as a field error. */
+function checkDecision(type: ReportTargetType, decision: Decision): void {
+  if (!isContent(type) && (decision.action === 'hide' || decision.action === 'remove'))
+    throw fieldError('/body/action', 'not_applicable', 'A user is dismissed, warned, suspended or banned; content is hidden or removed');
+  if ((decision.action === 'suspend') !== (decision.suspensionDays !== undefined))
+    throw fieldError('/body/suspensionDays', 'suspend_only', 'suspensionDays goes with suspend, and suspend needs it');
+}
+
+/** Suspends or bans the subject; moderators and admins are not, while they hold the role. Answers the end of a suspension. */
+async function sanction(tx: Tx, subjectId: string | null, decision: Decision): Promise<Date | null> {
+  const [subject] = subjectId ? await tx.select({ roles: users.roles }).from(users).where(eq(users.id, subjectId)).for('update') : [];
+  if (!subject) throw fieldError('/body/action', 'no_subject', 'The account is gone: there is nobody to suspend or ban');
+  if (subject.roles.some((role) => role !== 'user')) throw new ApiError('STAFF_ACCOUNT', 'Take their moderator or admin role away first');
+  if (decision.action === 'ban') {
+    await tx.update(users).set({ bannedAt: sql`now()` }).where(eq(users.id, subjectId!));
+    return null;
+  }
+  const [suspended] = await tx
+    .update(users)
+    .set({ suspendedUntil: sql`now() + make_interval(days => ${decision.suspensionDays!})` })
+    .where(eq(users.id, subjectId!))
+    .returning({ until: users.suspendedUntil });
+  return suspended!.until;
+}
+
+export function createModerationService(db: AppDb, deps: { sessions: SessionStore; revocations: Revocations }) {
   return {
     async queue(filter: { unclaimed?: boolean }, page: Page) {
       const { rows } = await db.execute<{
@@ -113,17 +175,22 @@ export function createModerationService(db: AppDb) {
       });
     },
 
-    async resolve(
-      moderatorId: string,
-      type: ReportTargetType,
-      id: string,
-      decision: { action: 'dismiss'; reason: string },
-    ): Promise<ModerationActionRecord> {
-      return db.transaction(async (tx) => {
-        await lockOpen(tx, moderatorId, type, id);
+    /**
+     * Decides on a target: every open report of it resolved with the action as outcome, the action
+     * applied (content hidden or removed, the subject suspended or banned) and recorded, all in one
+     * transaction; then the subject of a suspension or ban is signed out on every instance.
+     */
+    async resolve(moderatorId: string, type: ReportTargetType, id: string, decision: Decision): Promise<ModerationActionRecord> {
+      checkDecision(type, decision);
+      const action = await db.transaction(async (tx) => {
+        const { authorId } = await lockOpen(tx, moderatorId, type, id);
+        let until: Date | null = null;
+        if (decision.action === 'suspend' || decision.action === 'ban') until = await sanction(tx, authorId, decision);
+        else if (decision.action === 'hide' && isContent(type)) await setHidden(tx, type, id, true);
+        else if (decision.action === 'remove' && isContent(type)) await removeContent(tx, type, id);
         const resolved = await tx
           .update(reports)
-          .set({ status: 'resolved', outcome: 'dismissed', resolvedAt: sql`now()` })
+          .set({ status: 'resolved', outcome: outcomes[decision.action], resolvedAt: sql`now()` })
           .where(and(eq(reports.targetType, type), eq(reports.targetId, id), eq(reports.status, 'open')))
           .returning({ id: reports.id });
         if (resolved.length === 0) throw nothingOpen();
@@ -131,14 +198,16 @@ export function createModerationService(db: AppDb) {
           .update(reportTargets)
           .set({ claimedBy: null, claimedAt: null })
           .where(and(eq(reportTargets.targetType, type), eq(reportTargets.targetId, id)));
-        const [action] = await tx
+        const [recorded] = await tx
           .insert(moderationActions)
           .values({
             moderatorId,
             targetType: type,
             targetId: id,
+            subjectId: authorId,
             action: decision.action,
             reason: decision.reason,
+            until,
             reportsResolved: resolved.length,
           })
           .returning();
@@ -147,10 +216,20 @@ export function createModerationService(db: AppDb) {
           kind: 'moderation_decision',
           targetType: type,
           targetId: id,
-          details: { action: decision.action, reason: decision.reason, reportsResolved: resolved.length },
+          details: {
+            action: decision.action,
+            reason: decision.reason,
+            subjectId: authorId,
+            reportsResolved: resolved.length,
+            ...(until ? { until: until.toISOString() } : {}),
+          },
         });
-        return action!;
+        return recorded!;
       });
+      if ((action.action === 'suspend' || action.action === 'ban') && action.subjectId) {
+        await deps.revocations.revoke(await deps.sessions.revokeAll(action.subjectId, action.action === 'ban' ? 'banned' : 'suspended'));
+      }
+      return action;
     },
   };
 }

@@ -19,6 +19,7 @@ import type { MediaService, WireMedia } from './media';
 import { type NotificationService, type NotifyInput, withNotifications } from './notifications';
 import { parsePostText } from './post-text';
 import type { RealtimePort } from './realtime-port';
+import { shownTo } from './hidden';
 import { blockedEitherWay, blockPartners } from './social';
 import { toUser } from './user-views';
 import type { UserRecord } from './users';
@@ -67,8 +68,8 @@ const noComment = () => new ApiError('NOT_FOUND', 'No comment with this id');
 
 /** True when the viewer (null: signed out) may see the post in `posts`. */
 export function postVisibleTo(viewerId: string | null): SQL {
-  if (viewerId === null) return sql`${posts.visibility} = 'public'`;
-  return sql`(NOT ${blockedEitherWay(viewerId, posts.authorId)} AND (
+  if (viewerId === null) return sql`(${posts.visibility} = 'public' AND ${shownTo(null, posts.hiddenAt, posts.authorId)})`;
+  return sql`(NOT ${blockedEitherWay(viewerId, posts.authorId)} AND ${shownTo(viewerId, posts.hiddenAt, posts.authorId)} AND (
     ${posts.visibility} = 'public'
     OR ${posts.authorId} = ${viewerId}
     OR (${posts.visibility} = 'friends' AND EXISTS (SELECT 1 FROM friendships f WHERE f.user_id = ${viewerId} AND f.friend_id = ${posts.authorId}))
@@ -183,7 +184,14 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
       .select({ comment: comments, post: posts })
       .from(comments)
       .innerJoin(posts, eq(posts.id, comments.postId))
-      .where(and(eq(comments.id, commentId), postVisibleTo(viewerId), sql`NOT ${blockedEitherWay(viewerId, comments.authorId)}`));
+      .where(
+        and(
+          eq(comments.id, commentId),
+          postVisibleTo(viewerId),
+          sql`NOT ${blockedEitherWay(viewerId, comments.authorId)}`,
+          shownTo(viewerId, comments.hiddenAt, comments.authorId),
+        ),
+      );
     if (!row) throw noComment();
     return row;
   }
@@ -394,9 +402,10 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
         ? sql`AND (p.created_at, p.id) < (${page.after.createdAt.toISOString()}::timestamptz, ${page.after.id}::uuid)`
         : sql``;
       // What a source's posts must satisfy to be in my feed (past the cursor).
-      const ofPerson = sql`p.author_id = s.author AND p.group_id IS NULL
+      const shown = sql`(p.hidden_at IS NULL OR p.author_id = ${userId})`;
+      const ofPerson = sql`p.author_id = s.author AND p.group_id IS NULL AND ${shown}
         AND (p.visibility = 'public' OR (p.visibility = 'friends' AND s.friend)) ${cursor}`;
-      const ofGroup = sql`p.group_id = g.group_id ${cursor}
+      const ofGroup = sql`p.group_id = g.group_id AND ${shown} ${cursor}
         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ${userId} AND b.blocked_id = p.author_id)
           OR (b.blocker_id = p.author_id AND b.blocked_id = ${userId}))`;
       const newestFirst = sql`ORDER BY p.created_at DESC, p.id DESC`;
@@ -453,6 +462,7 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
         eq(comments.postId, postId),
         parentId === undefined ? isNull(comments.parentId) : eq(comments.parentId, parentId),
         viewerId === null ? undefined : sql`NOT ${blockedEitherWay(viewerId, comments.authorId)}`,
+        shownTo(viewerId, comments.hiddenAt, comments.authorId),
         page.after ? after(comments.createdAt, comments.id, page.after) : undefined,
       ];
       const rows = await commentViews(db, viewerId, and(...conditions), 'asc', page.limit + 1);
@@ -594,6 +604,7 @@ export function toWireComment(view: CommentView) {
     reactions: countsOf(comment),
     myReaction: view.myReaction,
     replyCount: comment.replyCount,
+    hidden: comment.hiddenAt !== null,
     createdAt: comment.createdAt.toISOString(),
     editedAt: comment.editedAt?.toISOString() ?? null,
   };

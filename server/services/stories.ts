@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import { ApiError } from '../../runtime/server';
 import type { AppDb } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
@@ -34,7 +34,7 @@ export const live = sql`${stories.expiresAt} > now()`;
 
 /** True when the viewer may see the story in `stories` (live or not: combine with `live`). */
 export function storyVisibleTo(viewerId: string): SQL {
-  return sql`(${stories.authorId} = ${viewerId} OR (NOT ${blockedEitherWay(viewerId, stories.authorId)} AND (
+  return sql`(${stories.authorId} = ${viewerId} OR (${stories.hiddenAt} IS NULL AND NOT ${blockedEitherWay(viewerId, stories.authorId)} AND (
     EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ${viewerId} AND f.followee_id = ${stories.authorId})
     OR EXISTS (SELECT 1 FROM friendships fr WHERE fr.user_id = ${viewerId} AND fr.friend_id = ${stories.authorId}))))`;
 }
@@ -123,7 +123,7 @@ export function createStoryService(db: AppDb, media: MediaService) {
     async reels(viewerId: string, page: Page): Promise<{ items: { author: UserRecord; stories: StoryView[] }[]; next: PageKey | null }> {
       const { rows } = await db.execute<{ author_id: string; latest: string }>(sql`
         SELECT s.author_id, max(s.created_at) AS latest FROM stories s
-        WHERE s.expires_at > now() AND s.author_id <> ${viewerId}
+        WHERE s.expires_at > now() AND s.hidden_at IS NULL AND s.author_id <> ${viewerId}
           AND s.author_id IN (SELECT followee_id FROM follows WHERE follower_id = ${viewerId}
             UNION SELECT friend_id FROM friendships WHERE user_id = ${viewerId})
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ${viewerId} AND b.blocked_id = s.author_id)
@@ -143,7 +143,7 @@ export function createStoryService(db: AppDb, media: MediaService) {
         db
           .select()
           .from(stories)
-          .where(and(inArray(stories.authorId, authorIds), live))
+          .where(and(inArray(stories.authorId, authorIds), live, isNull(stories.hiddenAt)))
           .orderBy(asc(stories.createdAt), asc(stories.id)),
       ]);
       const seen = await seenBy(

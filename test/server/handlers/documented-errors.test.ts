@@ -81,7 +81,9 @@ describe('documented errors of the groups, posts, memories, stories, media, mode
   it('covers every operation that needs a role', () => {
     expect(roleGated.map((o) => o.op).sort()).toEqual([
       'claimReportedTarget',
+      'decideAppeal',
       'grantRole',
+      'listAppeals',
       'listAuditLog',
       'listModerationQueue',
       'resolveReportedTarget',

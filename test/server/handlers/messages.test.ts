@@ -23,6 +23,7 @@ describeEachBackend('messages API: messages and read markers', (backend) => {
         senderId: ben.id,
         clientKey,
         body: '¿Bailamos la próxima tanda?',
+        hidden: false,
         createdAt: expect.any(String),
       });
       expect(res.headers['ratelimit-policy']).toContain('q=120;w=60');

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type ApiClient } from '../../../generated/client';
 import { createRealtimeClient, type ClientEvents, type RealtimeClient, type ServerEvents } from '../../../generated/client/realtime';
@@ -368,6 +369,46 @@ describeWith(['postgres', 'redis'], 'real time on two instances sharing PostgreS
       const error = await new Promise<Error & { data?: { code?: string } }>((resolve) => again.socket.once('connect_error', resolve));
       expect(error.data?.code).toBe('UNAUTHENTICATED');
       expect(again.connected).toBe(false);
+    });
+  });
+
+  describe('sanctions across instances', () => {
+    it('a suspension decided on A cuts the user off on A and B within a second: every socket, every session, sign-in', async () => {
+      const ben = await register(a);
+      const laptop = await signIn(ben, b);
+      const [onA, onB] = [ben.device(a), laptop.device(b)];
+      await Promise.all([onA, onB].map(connected));
+      const [reporter, moderator] = [await register(b), await register(a)];
+      await database!.db.execute(sql`UPDATE users SET roles = ARRAY['user', 'moderator'] WHERE id = ${moderator.id}`);
+      await reporter.rest(b).moderation.createReport({ body: { targetType: 'user', targetId: ben.id, reason: 'harassment' } });
+
+      const closed = [disconnection(onA), disconnection(onB)];
+      const started = performance.now();
+      await moderator.rest(a).moderation.resolveReportedTarget({
+        params: { targetType: 'user', targetId: ben.id },
+        body: { action: 'suspend', reason: 'Harassment', suspensionDays: 3 },
+      });
+      for (const { reason, at } of await Promise.all(closed)) {
+        expect(reason).toBe('io server disconnect');
+        expect(at - started).toBeLessThan(REVOCATION_MS);
+      }
+      for (const [session, on] of [
+        [ben, b],
+        [laptop, a],
+      ] as const) {
+        const refused = await within(REVOCATION_MS, async () => {
+          const res = await fetch(`${on.url}/api/v1/users/me`, { headers: { Authorization: `Bearer ${session.accessToken}` } });
+          return res.status === 401;
+        });
+        expect(refused.ok).toBe(true);
+      }
+      const login = await fetch(`${b.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': '10.78.1.1' },
+        body: JSON.stringify({ username: ben.username, password }),
+      });
+      expect(login.status).toBe(403);
+      expect(await login.json()).toMatchObject({ code: 'ACCOUNT_SUSPENDED', until: expect.any(String) });
     });
   });
 
