@@ -99,42 +99,6 @@ describe('generateFiles on the Mundo Tango contracts', () => {
     for (const [path, content] of first.files) expect(second.files.get(path), path).toBe(content);
   });
 
-  it('prints the client types again only when schema.ts is not what they would be', async () => {
-    // An unchanged spec reuses generated/client/schema.ts instead of loading the lint and openapi-typescript.
-    const dir = mkdtempSync(join(tmpdir(), 'mundo-schema-'));
-    // A cache of its own, so that damaging it below leaves the machine's alone.
-    const cacheDir = join(dir, 'cache');
-    const elsewhere = { ...config, outDir: relative(REPO, join(dir, 'out')) };
-    const generate = () => generateFiles(REPO, elsewhere, api, contracts, { cacheDir });
-    try {
-      const schema = first.files.get('client/schema.ts')!;
-      mkdirSync(join(dir, 'out/client'), { recursive: true });
-      writeFileSync(join(dir, 'out/client/schema.ts'), schema);
-      const reused = await generate();
-      expect(Object.keys(reused.timings)).not.toContain('lint');
-      expect(Object.keys(reused.timings)).not.toContain('types');
-      expect(reused.files.get('client/schema.ts')).toBe(schema);
-
-      // A hand edit: the file on disk is not what the tools would print; the machine's cache has it.
-      const handEdited = schema.replace('export interface paths {', 'export interface paths {\n    "/hand/made": never;');
-      writeFileSync(join(dir, 'out/client/schema.ts'), handEdited);
-      const fromCache = await generate();
-      expect(Object.keys(fromCache.timings)).not.toContain('types');
-      expect(fromCache.files.get('client/schema.ts')).toBe(schema);
-
-      // Without the cache (or with a damaged entry), the tools run again and print the same file.
-      for (const entry of readdirSync(cacheDir).filter((name) => name.endsWith('.ts')))
-        writeFileSync(join(cacheDir, entry), `${readFileSync(join(cacheDir, entry), 'utf8')} `);
-      const printed = await generate();
-      expect(Object.keys(printed.timings)).toEqual(expect.arrayContaining(['lint', 'types']));
-      expect(printed.files.get('client/schema.ts')).toBe(schema);
-      // And the cache holds it again.
-      expect(Object.keys((await generate()).timings)).not.toContain('types');
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-
   it('marks every generated source file as generated', () => {
     for (const [path, content] of first.files) {
       if (path.endsWith('.ts'))
@@ -294,6 +258,44 @@ describe('generateFiles on other contracts', () => {
     auth: 'public',
     response: paginated(Note),
     deprecated: { since: '2026-01-01', sunset: '2026-07-01' },
+  });
+
+  it('prints the client types again only when schema.ts is not what they would be', async () => {
+    // An unchanged spec reuses generated/client/schema.ts instead of loading the lint and openapi-typescript.
+    const dir = mkdtempSync(join(tmpdir(), 'mundo-schema-'));
+    // A cache of its own, so that damaging it below leaves the machine's alone.
+    const cacheDir = join(dir, 'cache');
+    const elsewhere = { ...config, outDir: relative(REPO, join(dir, 'out')) };
+    // A small API: what is tested is the reuse, whatever the size.
+    const notes = notesApi({ lockNote, listNotes });
+    const generate = () => generateFiles(REPO, elsewhere, notes, listContracts(notes), { cacheDir });
+    try {
+      const schema = (await generate()).files.get('client/schema.ts')!;
+      mkdirSync(join(dir, 'out/client'), { recursive: true });
+      writeFileSync(join(dir, 'out/client/schema.ts'), schema);
+      const reused = await generate();
+      expect(Object.keys(reused.timings)).not.toContain('lint');
+      expect(Object.keys(reused.timings)).not.toContain('types');
+      expect(reused.files.get('client/schema.ts')).toBe(schema);
+
+      // A hand edit: the file on disk is not what the tools would print; the machine's cache has it.
+      const handEdited = schema.replace('export interface paths {', 'export interface paths {\n    "/hand/made": never;');
+      writeFileSync(join(dir, 'out/client/schema.ts'), handEdited);
+      const fromCache = await generate();
+      expect(Object.keys(fromCache.timings)).not.toContain('types');
+      expect(fromCache.files.get('client/schema.ts')).toBe(schema);
+
+      // Without the cache (or with a damaged entry), the tools run again and print the same file.
+      for (const entry of readdirSync(cacheDir).filter((name) => name.endsWith('.ts')))
+        writeFileSync(join(cacheDir, entry), `${readFileSync(join(cacheDir, entry), 'utf8')} `);
+      const printed = await generate();
+      expect(Object.keys(printed.timings)).toEqual(expect.arrayContaining(['lint', 'types']));
+      expect(printed.files.get('client/schema.ts')).toBe(schema);
+      // And the cache holds it again.
+      expect(Object.keys((await generate()).timings)).not.toContain('types');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('adds 403 for role-restricted operations and the status of each domain code', async () => {
