@@ -92,3 +92,51 @@ export const listAuditLog = endpoint({
   }),
   response: paginated(AuditEntry),
 });
+
+const Day = z.iso.date().meta({ description: 'A UTC day', example: '2026-12-01' });
+const count = z.number().int().min(0);
+
+export const Statistics = z
+  .object({
+    from: Day,
+    to: Day,
+    days: z
+      .array(
+        z.object({
+          day: Day,
+          signups: count,
+          activeUsers: count.meta({ description: 'Who signed in or renewed a session that day' }),
+          posts: count,
+          messages: count,
+          events: count.meta({ description: 'Events created' }),
+        }),
+      )
+      .max(366),
+    eventsByCity: z
+      .array(z.object({ city: z.string().max(100), events: count }))
+      .max(20)
+      .meta({ description: 'Events taking place in the range, by city: the 20 busiest' }),
+    topGroups: z
+      .array(z.object({ groupId: Uuid, name: z.string().max(100), posts: count }))
+      .max(10)
+      .meta({ description: 'The 10 groups with the most posts in the range' }),
+    live: z
+      .object({ sockets: count, usersOnline: count })
+      .meta({ description: 'Connected sockets and distinct users connected now, on every instance' }),
+  })
+  .meta({ id: 'Statistics' });
+
+export const getStatistics = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/admin/statistics',
+  operationId: 'getStatistics',
+  summary: 'Platform statistics',
+  description:
+    'Per UTC day from `from` to `to` (both included, at most 366 days; by default the last 30), read from rollups a ' +
+    'job updates every few minutes (today’s figures may lag that much), and kept 30 s. Live figures are read now.',
+  tags: ['admin'],
+  auth: admins,
+  query: z.object({ from: Day.optional(), to: Day.optional() }),
+  response: { status: 200, body: Statistics },
+});

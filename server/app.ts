@@ -110,10 +110,12 @@ export async function createMundoApp(options: {
   // Expired stories are never served (reads compare with the database's clock); this only frees
   // their rows. Then the media nothing shows any more, and unfinished uploads past their expiry.
   const sweep = setInterval(async () => {
-    const jobs = [services.stories.deleteExpired, services.media.deleteUnreferenced, app.deleteExpiredUploads];
+    const jobs = [services.stories.deleteExpired, services.media.deleteUnreferenced, app.deleteExpiredUploads, services.statistics.rollup];
     for (const job of jobs) await job().catch((error: unknown) => log.warn({ err: error }, 'clean-up job failed'));
   }, SWEEP_MS);
   sweep.unref();
+  // The statistics of days not counted yet (all of them, on a first start), without holding up the start.
+  services.statistics.rollup().catch((error: unknown) => log.warn({ err: error }, 'statistics rollup failed'));
   return {
     app,
     services,

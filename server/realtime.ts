@@ -86,6 +86,9 @@ export function lateRealtimePort(initial: RealtimePort = noRealtime): RealtimePo
     removeFromRoom(userIds, room) {
       this.target.removeFromRoom(userIds, room);
     },
+    liveCounts() {
+      return this.target.liveCounts();
+    },
   };
 }
 

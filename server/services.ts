@@ -19,6 +19,7 @@ import { createPresenceService, type PresenceService } from './services/presence
 import { noRealtime, type RealtimePort } from './services/realtime-port';
 import { createSessionStore, type SessionStore } from './services/sessions';
 import { createSocialService, type SocialService } from './services/social';
+import { createStatisticsService, type StatisticsService } from './services/statistics';
 import { createStoryService, type StoryService } from './services/stories';
 import { createUserStore, type UserStore } from './services/users';
 
@@ -52,6 +53,8 @@ export interface Services {
   appeals: AppealService;
   /** Roles and the audit log. */
   admin: AdminService;
+  /** Daily figures for the admins, rolled up by a job. */
+  statistics: StatisticsService;
   /** Other domains' services call `notify` when something happens to someone. */
   notifications: NotificationService;
   /** How services reach connected devices; events go nowhere until a real-time server is attached. */
@@ -98,6 +101,7 @@ export function createServices(
     moderation: createModerationService(database.db, { sessions: sessionStore, revocations: options.revocations }),
     appeals: createAppealService(database.db),
     admin: createAdminService(database.db),
+    statistics: createStatisticsService(database.db),
     realtime,
     revocations: options.revocations,
     tokens: options.tokens,

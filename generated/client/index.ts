@@ -9,6 +9,11 @@ export type { components, operations, paths } from './schema.js';
 export type CallOptions = Pick<RequestInput, 'headers' | 'signal' | 'idempotencyKey'>;
 type Json<O, S extends number> = O extends { responses: { [K in S]: { content: { 'application/json': infer B } } } } ? B : never;
 
+// getStatistics: GET /api/v1/admin/statistics
+export type GetStatisticsInput = CallOptions & { query?: NonNullable<operations['getStatistics']['parameters']['query']> };
+export type GetStatisticsResult = Json<operations['getStatistics'], 200> extends { data: infer T } ? T : never;
+export type GetStatisticsErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'FORBIDDEN' | 'INTERNAL';
+
 // grantRole: PUT /api/v1/admin/users/{userId}/roles/{role}
 export type GrantRoleInput = CallOptions & { params: operations['grantRole']['parameters']['path'] };
 export type GrantRoleResult = void;
@@ -632,6 +637,7 @@ export type UploadMediaResult = Json<operations['uploadMediaAppend'], 200> exten
 export type UploadMediaErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'TUS_VERSION_UNSUPPORTED' | 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE' | 'QUOTA_EXCEEDED' | 'INVALID_MEDIA' | 'RATE_LIMITED' | 'INTERNAL' | 'NOT_FOUND' | 'UPLOAD_EXPIRED' | 'UPLOAD_OFFSET_CONFLICT' | 'CONFLICT';
 
 const operationsById = {
+  getStatistics: { operationId: 'getStatistics', method: 'GET', path: '/api/v1/admin/statistics', auth: true, paged: false },
   grantRole: { operationId: 'grantRole', method: 'PUT', path: '/api/v1/admin/users/{userId}/roles/{role}', auth: true, paged: false },
   listAuditLog: { operationId: 'listAuditLog', method: 'GET', path: '/api/v1/admin/audit', auth: true, paged: true },
   revokeRole: { operationId: 'revokeRole', method: 'DELETE', path: '/api/v1/admin/users/{userId}/roles/{role}', auth: true, paged: false },
@@ -1230,6 +1236,10 @@ export interface ApiClient {
   };
   /** Roles and the audit log, for admins. */
   admin: {
+    /** Platform statistics: `GET /api/v1/admin/statistics` */
+    getStatistics: ((input?: GetStatisticsInput) => Promise<GetStatisticsResult>) & {
+      isError: ErrorGuard<GetStatisticsErrorCode>;
+    };
     /** Make a user a moderator or an admin: `PUT /api/v1/admin/users/{userId}/roles/{role}` */
     grantRole: ((input: GrantRoleInput) => Promise<GrantRoleResult>) & {
       isError: ErrorGuard<GrantRoleErrorCode>;
@@ -1998,6 +2008,12 @@ export function createClient(options: ClientOptions): ApiClient {
       ),
     },
     admin: {
+      getStatistics: Object.assign(
+        (input?: GetStatisticsInput): Promise<GetStatisticsResult> => transport.request<GetStatisticsResult>(operationsById.getStatistics, input),
+        {
+          isError: errorOf<GetStatisticsErrorCode>('getStatistics'),
+        },
+      ),
       grantRole: Object.assign(
         (input: GrantRoleInput): Promise<GrantRoleResult> => transport.request<GrantRoleResult>(operationsById.grantRole, input),
         {

@@ -233,6 +233,8 @@ export interface MediaHandlers<S extends ServiceMap> {
 
 /** Roles and the audit log, for admins. */
 export interface AdminHandlers<S extends ServiceMap> {
+  /** Platform statistics: `GET /api/v1/admin/statistics` */
+  getStatistics: HandlerFor<typeof admin.getStatistics, S>;
   /** Make a user a moderator or an admin: `PUT /api/v1/admin/users/{userId}/roles/{role}` */
   grantRole: HandlerFor<typeof admin.grantRole, S>;
   /** The audit log: `GET /api/v1/admin/audit` */

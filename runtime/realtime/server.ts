@@ -81,6 +81,8 @@ export interface Realtime {
   removeFromRoom(userIds: readonly string[], room: string): void;
   /** Closes every socket of a session, on every instance. */
   disconnectSession(sessionId: string): void;
+  /** Connected sockets and distinct users, on every instance. */
+  liveCounts(): Promise<{ sockets: number; users: number }>;
   close(): Promise<void>;
 }
 
@@ -287,6 +289,10 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     },
     disconnectSession(sessionId) {
       io.in(sessionRoom(sessionId)).disconnectSockets(true);
+    },
+    async liveCounts() {
+      const sockets = await io.fetchSockets();
+      return { sockets: sockets.length, users: new Set(sockets.map((s) => (s.data.user as AuthUser).id)).size };
     },
     async close() {
       clearInterval(keepAlive);

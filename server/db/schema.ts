@@ -108,7 +108,7 @@ export const sessions = pgTable(
     revokedAt: instant('revoked_at'),
     revokedReason: text('revoked_reason'),
   },
-  (table) => [index('sessions_user_idx').on(table.userId, table.createdAt, table.id)],
+  (table) => [index('sessions_user_idx').on(table.userId, table.createdAt, table.id), index('sessions_created_idx').on(table.createdAt)],
 );
 
 export const refreshTokenStatuses = ['active', 'used', 'revoked'] as const;
@@ -129,7 +129,7 @@ export const refreshTokens = pgTable(
     expiresAt: instant('expires_at').notNull(),
     usedAt: instant('used_at'),
   },
-  (table) => [index('refresh_tokens_session_idx').on(table.sessionId)],
+  (table) => [index('refresh_tokens_session_idx').on(table.sessionId), index('refresh_tokens_created_idx').on(table.createdAt)],
 );
 
 export const recoveryCodes = pgTable(
@@ -243,6 +243,7 @@ export const messages = pgTable(
   (table) => [
     uniqueIndex('messages_sender_client_key_idx').on(table.senderId, table.clientKey),
     index('messages_conversation_created_at_id_idx').on(table.conversationId, table.createdAt, table.id),
+    index('messages_created_idx').on(table.createdAt),
     index('messages_conversation_sender_idx').on(table.conversationId, table.senderId),
   ],
 );
@@ -548,6 +549,7 @@ export const posts = pgTable(
   },
   (table) => [
     index('posts_author_created_idx').on(table.authorId, table.createdAt, table.id),
+    index('posts_created_idx').on(table.createdAt),
     index('posts_group_created_idx').on(table.groupId, table.createdAt, table.id).where(sql`${table.groupId} is not null`),
   ],
 );
@@ -890,3 +892,21 @@ export const auditLog = pgTable(
     index('audit_log_target_idx').on(table.targetId, table.createdAt.desc(), table.id.desc()),
   ],
 );
+
+/** Daily statistics rolled up by a job (0019_statistics.sql); `key` is a city or a group id, or ''. */
+export const dailyStats = pgTable(
+  'daily_stats',
+  {
+    metric: text('metric').notNull(),
+    day: date('day', { mode: 'string' }).notNull(),
+    key: text('key').notNull().default(''),
+    value: bigint('value', { mode: 'number' }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.metric, table.day, table.key] })],
+);
+
+/** Days whose statistics are final. */
+export const dailyStatsDays = pgTable('daily_stats_days', {
+  day: date('day', { mode: 'string' }).primaryKey(),
+  computedAt: instant('computed_at').notNull().defaultNow(),
+});

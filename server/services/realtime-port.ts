@@ -9,7 +9,14 @@ export interface RealtimePort {
   toRoom(room: string, event: string, payload: unknown, exceptUserIds?: readonly string[]): void;
   /** Takes every connected device of each user out of a room (a group or conversation they left). */
   removeFromRoom(userIds: readonly string[], room: string): void;
+  /** Connected sockets and distinct users, on every instance. */
+  liveCounts(): Promise<{ sockets: number; users: number }>;
 }
 
 /** Until the real-time server is attached, events go nowhere. */
-export const noRealtime: RealtimePort = { toUsers() {}, toRoom() {}, removeFromRoom() {} };
+export const noRealtime: RealtimePort = {
+  toUsers() {},
+  toRoom() {},
+  removeFromRoom() {},
+  liveCounts: async () => ({ sockets: 0, users: 0 }),
+};

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { messages } from '../../../server/db/schema';
 import type { Message } from '../../../server/services/messaging';
-import type { RealtimePort } from '../../../server/services/realtime-port';
+import { noRealtime, type RealtimePort } from '../../../server/services/realtime-port';
 import { createTestApp } from '../../support/app';
 import type { Backend } from '../../support/database';
 
@@ -35,6 +35,7 @@ export function useMessagingApp(backend: Backend) {
     },
     toRoom() {},
     removeFromRoom() {},
+    liveCounts: noRealtime.liveCounts,
   };
 
   beforeAll(async () => {

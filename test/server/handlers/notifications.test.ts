@@ -4,7 +4,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import type { NotifyInput } from '../../../server/services/notifications';
-import type { RealtimePort } from '../../../server/services/realtime-port';
+import { noRealtime, type RealtimePort } from '../../../server/services/realtime-port';
 import { createTestApp } from '../../support/app';
 import { describeEachBackend } from '../../support/database';
 
@@ -37,6 +37,7 @@ describeEachBackend('notifications API', (backend) => {
     },
     toRoom() {},
     removeFromRoom() {},
+    liveCounts: noRealtime.liveCounts,
   };
 
   beforeAll(async () => {
