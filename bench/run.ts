@@ -6,7 +6,7 @@ import { measureHttp, type HttpResult } from './http';
 import { measureRealtime } from './realtime';
 
 /**
- * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --only http|auth|generator|realtime|social|feed|uploads]
+ * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --only http|auth|generator|realtime|social|feed|uploads|statistics]
  * Prints figures measured in this one run and their ratios; nothing here is a pass/fail test.
  */
 const { values } = parseArgs({
@@ -135,5 +135,7 @@ async function runScript(name: string): Promise<void> {
 if (want('social')) await runScript('social');
 // The home feed on a scratch PostgreSQL database with 1M posts.
 if (want('feed')) await runScript('feed');
+
+if (want('statistics')) await runScript('statistics');
 // A 50 MiB resumable upload through the app against a file copy on the same disk.
 if (want('uploads')) await runScript('uploads');

@@ -1,4 +1,4 @@
-import { and, asc, gte, inArray, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lte, sql } from 'drizzle-orm';
 import type { AppDb } from '../db/database';
 import { dailyStats, groups } from '../db/schema';
 
@@ -41,51 +41,37 @@ export function createStatisticsService(db: AppDb) {
   const cache = new Map<string, { at: number; value: Promise<Statistics> }>();
 
   async function read(from: string, to: string): Promise<Statistics> {
-    const rows = await db
-      .select()
-      .from(dailyStats)
-      .where(and(gte(dailyStats.day, from), lte(dailyStats.day, to)))
-      .orderBy(asc(dailyStats.day));
+    const inRange = and(gte(dailyStats.day, from), lte(dailyStats.day, to));
+    const total = sql<number>`sum(${dailyStats.value})::int`;
+    const [perDay, cities, topGroups] = await Promise.all([
+      db
+        .select()
+        .from(dailyStats)
+        .where(and(inArray(dailyStats.metric, Object.keys(PER_DAY)), inRange)),
+      db
+        .select({ city: dailyStats.key, events: total })
+        .from(dailyStats)
+        .where(and(eq(dailyStats.metric, 'events_by_city'), inRange))
+        .groupBy(dailyStats.key)
+        .orderBy(desc(total), asc(dailyStats.key))
+        .limit(TOP_CITIES),
+      // A group deleted since is left out.
+      db
+        .select({ groupId: groups.id, name: groups.name, posts: total })
+        .from(dailyStats)
+        .innerJoin(groups, sql`${groups.id}::text = ${dailyStats.key}`)
+        .where(and(eq(dailyStats.metric, 'group_posts'), inRange))
+        .groupBy(groups.id, groups.name)
+        .orderBy(desc(total), asc(groups.id))
+        .limit(TOP_GROUPS),
+    ]);
     const days = new Map<string, DayFigures>();
     for (let day = new Date(`${from}T00:00:00Z`); day <= new Date(`${to}T00:00:00Z`); day.setUTCDate(day.getUTCDate() + 1)) {
       const key = day.toISOString().slice(0, 10);
       days.set(key, { day: key, signups: 0, activeUsers: 0, posts: 0, messages: 0, events: 0 });
     }
-    const cities = new Map<string, number>();
-    const groupPosts = new Map<string, number>();
-    for (const row of rows) {
-      if (row.metric in PER_DAY) days.get(row.day)![PER_DAY[row.metric as keyof typeof PER_DAY]] = row.value;
-      else if (row.metric === 'events_by_city') cities.set(row.key, (cities.get(row.key) ?? 0) + row.value);
-      else if (row.metric === 'group_posts') groupPosts.set(row.key, (groupPosts.get(row.key) ?? 0) + row.value);
-    }
-    const top = [...groupPosts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, TOP_GROUPS * 2);
-    const names = new Map(
-      top.length === 0
-        ? []
-        : (
-            await db
-              .select({ id: groups.id, name: groups.name })
-              .from(groups)
-              .where(
-                inArray(
-                  groups.id,
-                  top.map(([id]) => id),
-                ),
-              )
-          ).map((g) => [g.id, g.name]),
-    );
-    return {
-      days: [...days.values()],
-      eventsByCity: [...cities]
-        .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-        .slice(0, TOP_CITIES)
-        .map(([city, events]) => ({ city, events })),
-      // A group deleted since is left out.
-      topGroups: top
-        .filter(([id]) => names.has(id))
-        .slice(0, TOP_GROUPS)
-        .map(([groupId, posts]) => ({ groupId, name: names.get(groupId)!, posts })),
-    };
+    for (const row of perDay) days.get(row.day)![PER_DAY[row.metric as keyof typeof PER_DAY]] = row.value;
+    return { days: [...days.values()], eventsByCity: cities, topGroups };
   }
 
   return {
