@@ -113,7 +113,8 @@ async function sanction(tx: Tx, subjectId: string | null, decision: Decision): P
   }
   const [suspended] = await tx
     .update(users)
-    .set({ suspendedUntil: sql`now() + make_interval(days => ${decision.suspensionDays!})` })
+    // A shorter suspension never cuts a longer one short.
+    .set({ suspendedUntil: sql`greatest(${users.suspendedUntil}, now() + make_interval(days => ${decision.suspensionDays!}))` })
     .where(eq(users.id, subjectId!))
     .returning({ until: users.suspendedUntil });
   return suspended!.until;

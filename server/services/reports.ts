@@ -16,6 +16,7 @@ import {
 } from '../db/schema';
 import type { GroupService } from './groups';
 import type { MemoryService } from './memories';
+import { shownTo } from './hidden';
 import { postVisibleTo, type PostService } from './posts';
 import { blockedEitherWay, visibleUser } from './social';
 import type { StoryService } from './stories';
@@ -61,7 +62,14 @@ export function createReportService(
           .select({ authorId: comments.authorId, body: comments.body, postId: comments.postId, parentId: comments.parentId })
           .from(comments)
           .innerJoin(posts, eq(posts.id, comments.postId))
-          .where(and(eq(comments.id, id), postVisibleTo(viewerId), sql`NOT ${blockedEitherWay(viewerId, comments.authorId)}`));
+          .where(
+            and(
+              eq(comments.id, id),
+              postVisibleTo(viewerId),
+              sql`NOT ${blockedEitherWay(viewerId, comments.authorId)}`,
+              shownTo(viewerId, comments.hiddenAt, comments.authorId),
+            ),
+          );
         if (!comment) throw notFound();
         const { authorId, ...snapshot } = comment;
         return { authorId, snapshot };
@@ -84,7 +92,13 @@ export function createReportService(
           )
           .innerJoin(conversations, eq(conversations.id, messages.conversationId))
           // In a group conversation, what someone across a block wrote is hidden (as messaging hides it).
-          .where(and(eq(messages.id, id), sql`NOT (${conversations.kind} = 'group' AND ${blockedEitherWay(viewerId, messages.senderId)})`));
+          .where(
+            and(
+              eq(messages.id, id),
+              sql`NOT (${conversations.kind} = 'group' AND ${blockedEitherWay(viewerId, messages.senderId)})`,
+              shownTo(viewerId, messages.hiddenAt, messages.senderId),
+            ),
+          );
         if (!message) throw notFound();
         const { authorId, ...snapshot } = message;
         return { authorId, snapshot };

@@ -191,7 +191,7 @@ describe('decisions', () => {
 });
 
 describe('suspension and ban', () => {
-  it('a suspension signs the user out at once and refuses sign-in with its end; an appeal by password; overturned, sign-in works', async () => {
+  it('a suspension signs the user out at once and refuses sign-in until it ends; an appeal by password; overturned, sign-in works', async () => {
     const ana = await member();
     const [first, second] = [await moderator(), await moderator()];
     expect((await as(ana).get('/users/me')).status).toBe(200);
@@ -201,6 +201,9 @@ describe('suspension and ban', () => {
     const until = suspended.body.data.until as string;
     expect(new Date(until).getTime() - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
     expect((await as(ana).get('/users/me')).status).toBe(401);
+    // A shorter suspension never cuts a longer one short.
+    const shorter = await decide(await moderator(), 'user', ana.id, { action: 'suspend', reason: 'Spam', suspensionDays: 1 });
+    expect(shorter.body.data.until).toBe(until);
 
     const refused = await login(ana.username);
     expect(refused.status).toBe(403);
@@ -226,7 +229,7 @@ describe('suspension and ban', () => {
 
     const admin = await dancer(['user', 'admin']);
     const kinds = (await as(admin).get('/admin/audit', { targetId: ana.id })).body.data.map((e: { kind: string }) => e.kind);
-    expect(kinds).toEqual(['appeal_decision', 'moderation_decision']);
+    expect(kinds).toEqual(['appeal_decision', 'moderation_decision', 'moderation_decision']);
   });
 
   it('ends by itself; a ban does not, and is not appealed', async () => {
