@@ -84,6 +84,25 @@ function clientView(op: OperationModel) {
   };
 }
 
+/** Each role an operation asks for, with the operations it opens (an operation open to several roles is under each). */
+function byRole(model: ApiModel) {
+  const roles = new Map<string, { operationId: string; summary: string; method: string; path: string; tag: string }[]>();
+  for (const tag of model.tags)
+    for (const op of tag.operations) {
+      const a = op.endpoint.auth;
+      if (typeof a !== 'object') continue;
+      for (const role of a.roles) {
+        const list = roles.get(role) ?? [];
+        if (!list.some((o) => o.operationId === op.operationId))
+          list.push({ operationId: op.operationId, summary: op.summary, method: op.method, path: op.path, tag: tag.name });
+        roles.set(role, list);
+      }
+    }
+  return [...roles]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([role, operations]) => ({ role, operations: operations.sort((a, b) => a.operationId.localeCompare(b.operationId)) }));
+}
+
 export function renderReference(api: ApiDefinition, model: ApiModel, paths: RenderPaths): string {
   const auth = (op: OperationModel) => {
     const a = op.endpoint.auth;
@@ -96,6 +115,7 @@ export function renderReference(api: ApiDefinition, model: ApiModel, paths: Rend
     title: api.info.title,
     description: api.info.description,
     tags: model.tags.map((tag) => ({ ...tag, operations: tag.operations.map((op) => ({ ...op, auth: auth(op) })) })),
+    byRole: byRole(model),
     errors: Object.entries(model.errors)
       .sort(([, a], [, b]) => a.status - b.status)
       .map(([code, spec]) => ({ code, ...spec })),

@@ -305,6 +305,31 @@ describe('generateFiles on other contracts', () => {
     expect(resolve(s, op.responses['409'])!.description).toContain('NOTE_LOCKED');
   });
 
+  it('groups the operations that need a role in the reference docs, by role; an API without any has no such section', async () => {
+    const editor = endpoint({
+      ...lockNote,
+      operationId: 'editNote',
+      method: 'PATCH',
+      path: '/notes/{noteId}',
+      auth: { roles: ['editor', 'moderator'] },
+    });
+    const notes = notesApi({ lockNote, listNotes, editNote: editor });
+    const { files } = await generateFiles(REPO, config, notes, listContracts(notes));
+    const section = files.get('docs/reference.md')!.split('## Operations that need a role')[1]!.split('## Error codes')[0]!;
+    const rows = (role: string) =>
+      [
+        ...section
+          .split(`### ${role}`)[1]!
+          .split('###')[0]!
+          .matchAll(/^\| `(\w+)`/gm),
+      ].map((m) => m[1]);
+    expect(rows('editor')).toEqual(['editNote']);
+    expect(rows('moderator')).toEqual(['editNote', 'lockNote']);
+    expect(section).not.toContain('listNotes');
+    const open = notesApi({ listNotes });
+    expect((await generateFiles(REPO, config, open, listContracts(open))).files.get('docs/reference.md')).not.toContain('need a role');
+  });
+
   it('serves each contract under its own major version', async () => {
     const s = await specOf(notesApi({ lockNote, listNotes }));
     expect(Object.keys(s.paths).sort()).toEqual(['/api/v1/notes/{noteId}/lock', '/api/v2/notes']);
