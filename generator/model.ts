@@ -1,6 +1,7 @@
 import {
   errorCodes,
   isFile,
+  isStream,
   isPaged,
   runtimeErrors,
   type ApiDefinition,
@@ -32,6 +33,8 @@ export interface OperationModel {
   paged: boolean;
   /** The answer is a file (bytes of a declared media type), not JSON. */
   file: boolean;
+  /** The answer is NDJSON items, read one by one. */
+  stream: boolean;
   status: number;
   hasParams: boolean;
   hasQuery: boolean;
@@ -119,6 +122,7 @@ function operationModel(module: string, exportName: string, endpoint: Endpoint):
     sendsToken: endpoint.auth !== 'public',
     paged: isPaged(endpoint),
     file: isFile(endpoint),
+    stream: isStream(endpoint),
     status: endpoint.response.status,
     hasParams: endpoint.params !== undefined,
     hasQuery: endpoint.requestQuery !== undefined,

@@ -2,6 +2,7 @@ import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from '@asteaso
 import { z } from 'zod';
 import {
   errorHeaders,
+  NDJSON,
   PageInfo,
   Problem,
   problemType,
@@ -222,6 +223,18 @@ function success(op: OperationModel): RouteConfig['responses'] {
         description: r.description ?? 'Success',
         headers,
         content: { 'application/json': { schema: z.object({ data: r.body }), ...(example ? { example: { data: example } } : {}) } },
+      },
+    } as RouteConfig['responses'];
+  }
+  if ('stream' in r) {
+    return {
+      200: {
+        description:
+          r.description ??
+          'The items, one JSON value per line (NDJSON), each as the schema says, sent as they are read. A failure after the ' +
+            'first item cuts the stream short: a body that does not end with a newline is incomplete.',
+        headers,
+        content: { [NDJSON]: { schema: r.stream.item } },
       },
     } as RouteConfig['responses'];
   }

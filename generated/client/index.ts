@@ -9,6 +9,13 @@ export type { components, operations, paths } from './schema.js';
 export type CallOptions = Pick<RequestInput, 'headers' | 'signal' | 'idempotencyKey'>;
 type Json<O, S extends number> = O extends { responses: { [K in S]: { content: { 'application/json': infer B } } } } ? B : never;
 
+// exportAuditLog: GET /api/v1/admin/audit/export
+export type ExportAuditLogInput = CallOptions & { query?: NonNullable<operations['exportAuditLog']['parameters']['query']> };
+export type ExportAuditLogItem = operations['exportAuditLog']['responses'][200]['content']['application/x-ndjson'];
+/** The items as they arrive (NDJSON, read line by line). */
+export type ExportAuditLogResult = AsyncIterable<ExportAuditLogItem>;
+export type ExportAuditLogErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'FORBIDDEN' | 'RATE_LIMITED' | 'INTERNAL';
+
 // getStatistics: GET /api/v1/admin/statistics
 export type GetStatisticsInput = CallOptions & { query?: NonNullable<operations['getStatistics']['parameters']['query']> };
 export type GetStatisticsResult = Json<operations['getStatistics'], 200> extends { data: infer T } ? T : never;
@@ -637,6 +644,7 @@ export type UploadMediaResult = Json<operations['uploadMediaAppend'], 200> exten
 export type UploadMediaErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'TUS_VERSION_UNSUPPORTED' | 'UNSUPPORTED_MEDIA_TYPE' | 'PAYLOAD_TOO_LARGE' | 'QUOTA_EXCEEDED' | 'INVALID_MEDIA' | 'RATE_LIMITED' | 'INTERNAL' | 'NOT_FOUND' | 'UPLOAD_EXPIRED' | 'UPLOAD_OFFSET_CONFLICT' | 'CONFLICT';
 
 const operationsById = {
+  exportAuditLog: { operationId: 'exportAuditLog', method: 'GET', path: '/api/v1/admin/audit/export', auth: true, paged: false, stream: true },
   getStatistics: { operationId: 'getStatistics', method: 'GET', path: '/api/v1/admin/statistics', auth: true, paged: false },
   grantRole: { operationId: 'grantRole', method: 'PUT', path: '/api/v1/admin/users/{userId}/roles/{role}', auth: true, paged: false },
   listAuditLog: { operationId: 'listAuditLog', method: 'GET', path: '/api/v1/admin/audit', auth: true, paged: true },
@@ -1236,6 +1244,10 @@ export interface ApiClient {
   };
   /** Roles and the audit log, for admins. */
   admin: {
+    /** The audit log as NDJSON: `GET /api/v1/admin/audit/export` */
+    exportAuditLog: ((input?: ExportAuditLogInput) => Promise<ExportAuditLogResult>) & {
+      isError: ErrorGuard<ExportAuditLogErrorCode>;
+    };
     /** Platform statistics: `GET /api/v1/admin/statistics` */
     getStatistics: ((input?: GetStatisticsInput) => Promise<GetStatisticsResult>) & {
       isError: ErrorGuard<GetStatisticsErrorCode>;
@@ -2008,6 +2020,12 @@ export function createClient(options: ClientOptions): ApiClient {
       ),
     },
     admin: {
+      exportAuditLog: Object.assign(
+        (input?: ExportAuditLogInput): Promise<ExportAuditLogResult> => transport.request<ExportAuditLogResult>(operationsById.exportAuditLog, input),
+        {
+          isError: errorOf<ExportAuditLogErrorCode>('exportAuditLog'),
+        },
+      ),
       getStatistics: Object.assign(
         (input?: GetStatisticsInput): Promise<GetStatisticsResult> => transport.request<GetStatisticsResult>(operationsById.getStatistics, input),
         {

@@ -233,6 +233,8 @@ export interface MediaHandlers<S extends ServiceMap> {
 
 /** Roles and the audit log, for admins. */
 export interface AdminHandlers<S extends ServiceMap> {
+  /** The audit log as NDJSON: `GET /api/v1/admin/audit/export` */
+  exportAuditLog: HandlerFor<typeof admin.exportAuditLog, S>;
   /** Platform statistics: `GET /api/v1/admin/statistics` */
   getStatistics: HandlerFor<typeof admin.getStatistics, S>;
   /** Make a user a moderator or an admin: `PUT /api/v1/admin/users/{userId}/roles/{role}` */

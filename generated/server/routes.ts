@@ -24,6 +24,7 @@ import type { Handlers } from './handlers';
  */
 export function createRoutes<S extends ServiceMap>(handlers: Handlers<S>): RouteDefinition[] {
   return [
+    { endpoint: admin.exportAuditLog, handler: handlers.admin?.exportAuditLog },
     { endpoint: admin.getStatistics, handler: handlers.admin?.getStatistics },
     { endpoint: admin.grantRole, handler: handlers.admin?.grantRole },
     { endpoint: admin.listAuditLog, handler: handlers.admin?.listAuditLog },

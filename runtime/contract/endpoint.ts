@@ -67,9 +67,23 @@ export interface FileResult {
   readonly cacheControl: string;
 }
 
+/**
+ * A streamed answer (an export, a long listing): items one after another as NDJSON
+ * (`application/x-ndjson`, one JSON value per line), each checked against `item` as it goes out;
+ * the handler returns an async iterable, read as the client reads (backpressure).
+ */
+export interface StreamResponseSpec {
+  readonly status: 200;
+  readonly stream: { readonly item: z.ZodType };
+  readonly description?: string;
+}
+
+export const NDJSON = 'application/x-ndjson';
+
 export type ResponseSpec =
   | { readonly status: 200 | 201; readonly body: z.ZodType; readonly description?: string }
   | FileResponseSpec
+  | StreamResponseSpec
   | { readonly status: 200; readonly page: z.ZodType; readonly key?: AnyObject; readonly description?: string }
   | { readonly status: 204; readonly description?: string };
 
@@ -177,6 +191,10 @@ export function isFile(e: EndpointDefinition): e is EndpointDefinition & { respo
   return 'file' in e.response;
 }
 
+export function isStream(e: EndpointDefinition): e is EndpointDefinition & { response: StreamResponseSpec } {
+  return 'stream' in e.response;
+}
+
 export function isPaged(e: EndpointDefinition): e is EndpointDefinition & { response: { page: z.ZodType } } {
   return 'page' in e.response;
 }
@@ -201,4 +219,6 @@ export type HandlerResult<E extends EndpointDefinition> = E['response'] extends 
     ? z.input<S>
     : E['response'] extends { file: object }
       ? FileResult
-      : void;
+      : E['response'] extends { stream: { item: infer S extends z.ZodType } }
+        ? AsyncIterable<z.input<S>>
+        : void;

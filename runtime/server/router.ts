@@ -7,6 +7,7 @@ import {
   type ErrorRegistry,
   type FileResult,
   isFile,
+  isStream,
   pageKeyOf,
   rateLimitsOf,
   refusesIdempotencyKey,
@@ -19,6 +20,7 @@ import { validationError } from '../core/validation';
 import { signedInUser, type AuthUser, type CurrentRoles, type TokenVerifier } from './auth';
 import { parsedBody, readJsonBody } from './body';
 import { sendFile } from './file-response';
+import { sendStream, serialized } from './stream-response';
 import type { CursorCodec } from './cursor';
 import { MissingHandlersError, RESERVED_CONTEXT_KEYS, type RouteDefinition } from './handler';
 import { encodeResult, httpShape, queryObject, replayableHeaders, takePage, type Encoded, type HttpShape } from './http-codec';
@@ -63,6 +65,8 @@ interface CompiledRoute extends HttpShape {
   refusesIdempotencyKey: boolean;
   /** The answer is a file, streamed rather than enveloped. */
   file: boolean;
+  /** The answer is NDJSON items, streamed as the handler yields them. */
+  stream: boolean;
 }
 
 type Next = (error?: unknown) => void;
@@ -93,6 +97,7 @@ export function createContractRouter(options: RouterOptions) {
       acceptsIdempotencyKey: takesIdempotencyKey(endpoint),
       refusesIdempotencyKey: refusesIdempotencyKey(endpoint),
       file: isFile(endpoint),
+      stream: isStream(endpoint),
     });
   }
 
@@ -164,6 +169,8 @@ export function createContractRouter(options: RouterOptions) {
           options.writeProblem(x.req, x.res, error),
         );
       }
+      if (x.route.stream)
+        return await sendStream(x.req, x.res, outcome.value as AsyncIterable<string>, headers, options.responses, options.log);
       response = encodeResult(x.route, outcome.value, headers, x.req, x.rawQuery, options.cursors);
       if (x.idempotency) {
         await options.idempotency.finish(x.idempotency.key, x.idempotency.fingerprint, {
@@ -324,6 +331,10 @@ function operationSpec(endpoint: Endpoint): OperationSpec {
   } else if ('body' in response) {
     const body = response.body;
     output = (result) => checkOutput(operationId, body, result);
+  } else if ('stream' in response) {
+    // Each item checked (and stripped of undeclared fields) as it goes out, as JSON text.
+    const item = response.stream.item;
+    output = (result) => serialized(result as AsyncIterable<unknown>, (value) => JSON.stringify(checkOutput(operationId, item, value)));
   } else if ('file' in response) {
     const types = new Set(response.file.types);
     output = (result) => {

@@ -1,7 +1,19 @@
 import type { AdminHandlers } from '../../generated/server';
 import { fieldError } from '../../runtime/server';
 import type { Services } from '../services';
+import type { AuditFilter, AuditRecord } from '../services/admin';
 import { MAX_DAYS } from '../services/statistics';
+
+const auditFilter = (query: { from?: string; to?: string } & Omit<AuditFilter, 'from' | 'to'>): AuditFilter => ({
+  ...query,
+  from: query.from ? new Date(query.from) : undefined,
+  to: query.to ? new Date(query.to) : undefined,
+});
+const toEntry = (entry: AuditRecord) => ({ ...entry, createdAt: entry.createdAt.toISOString() });
+
+async function* map<T, U>(items: AsyncIterable<T>, as: (item: T) => U): AsyncIterable<U> {
+  for await (const item of items) yield as(item);
+}
 
 const DAY_MS = 86_400_000;
 const dayOf = (ms: number) => new Date(ms).toISOString().slice(0, 10);
@@ -26,10 +38,11 @@ export const admin: AdminHandlers<Services> = {
   },
 
   async listAuditLog({ query, page }, { admin }) {
-    const found = await admin.auditLog(
-      { ...query, from: query.from ? new Date(query.from) : undefined, to: query.to ? new Date(query.to) : undefined },
-      page,
-    );
-    return { items: found.items.map((entry) => ({ ...entry, createdAt: entry.createdAt.toISOString() })), next: found.next };
+    const found = await admin.auditLog(auditFilter(query), page);
+    return { items: found.items.map(toEntry), next: found.next };
+  },
+
+  async exportAuditLog({ query }, { admin }) {
+    return map(admin.exportAuditLog(auditFilter(query)), toEntry);
   },
 };

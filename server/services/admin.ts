@@ -15,6 +15,17 @@ type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 export type AuditRecord = typeof auditLog.$inferSelect;
 export type AuditInput = Omit<typeof auditLog.$inferInsert, 'id' | 'createdAt'>;
 
+export interface AuditFilter {
+  actorId?: string;
+  targetId?: string;
+  kind?: AuditRecord['kind'];
+  from?: Date;
+  to?: Date;
+}
+
+/** Entries read per query of an export. */
+const EXPORT_BATCH = 500;
+
 interface Page {
   limit: number;
   after: PageKey | null;
@@ -44,6 +55,25 @@ export function createAdminService(db: AppDb) {
     });
   }
 
+  async function auditPage(filter: AuditFilter, page: Page) {
+    const rows = await db
+      .select()
+      .from(auditLog)
+      .where(
+        and(
+          filter.actorId ? eq(auditLog.actorId, filter.actorId) : undefined,
+          filter.targetId ? eq(auditLog.targetId, filter.targetId) : undefined,
+          filter.kind ? eq(auditLog.kind, filter.kind) : undefined,
+          filter.from ? gte(auditLog.createdAt, filter.from) : undefined,
+          filter.to ? lt(auditLog.createdAt, filter.to) : undefined,
+          page.after ? before(auditLog.createdAt, auditLog.id, page.after) : undefined,
+        ),
+      )
+      .orderBy(desc(auditLog.createdAt), desc(auditLog.id))
+      .limit(page.limit + 1);
+    return toPage(rows, page.limit);
+  }
+
   return {
     grant: (actorId: string, userId: string, role: Exclude<Role, 'user'>) => change(actorId, userId, role, true),
     revoke: (actorId: string, userId: string, role: Exclude<Role, 'user'>) => change(actorId, userId, role, false),
@@ -56,23 +86,16 @@ export function createAdminService(db: AppDb) {
       return user?.roles ?? [];
     },
 
-    async auditLog(filter: { actorId?: string; targetId?: string; kind?: AuditRecord['kind']; from?: Date; to?: Date }, page: Page) {
-      const rows = await db
-        .select()
-        .from(auditLog)
-        .where(
-          and(
-            filter.actorId ? eq(auditLog.actorId, filter.actorId) : undefined,
-            filter.targetId ? eq(auditLog.targetId, filter.targetId) : undefined,
-            filter.kind ? eq(auditLog.kind, filter.kind) : undefined,
-            filter.from ? gte(auditLog.createdAt, filter.from) : undefined,
-            filter.to ? lt(auditLog.createdAt, filter.to) : undefined,
-            page.after ? before(auditLog.createdAt, auditLog.id, page.after) : undefined,
-          ),
-        )
-        .orderBy(desc(auditLog.createdAt), desc(auditLog.id))
-        .limit(page.limit + 1);
-      return toPage(rows, page.limit);
+    auditLog: auditPage,
+
+    /** Every entry the filter selects, latest first, read a keyset batch at a time as the caller asks. */
+    async *exportAuditLog(filter: AuditFilter): AsyncIterable<AuditRecord> {
+      let after: PageKey | null = null;
+      do {
+        const batch = await auditPage(filter, { limit: EXPORT_BATCH, after });
+        yield* batch.items;
+        after = batch.next;
+      } while (after);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { ApiClientError, createClient, type ApiClient, type GetEventErrorCode } from '../../generated/client';
+import { ApiClientError, createClient, type ApiClient, type ExportAuditLogItem, type GetEventErrorCode } from '../../generated/client';
 import { serve, type Running } from '../../runtime/server';
 import type { Database } from '../../server/db/database';
 import { openTestDatabase } from '../support/database';
@@ -12,6 +12,7 @@ let running: Running;
 let api: ApiClient;
 let anonymous: ApiClient;
 let tokenForTests: () => Promise<string>;
+let test: Awaited<ReturnType<typeof createTestApp>>;
 
 const milonga = {
   title: 'Práctica La Viruta',
@@ -23,7 +24,7 @@ const milonga = {
 
 beforeAll(async () => {
   database = await openTestDatabase();
-  const test = await createTestApp(database);
+  test = await createTestApp(database);
   running = await serve(test.app, { port: 0, host: '127.0.0.1', log: captureLog().log });
   const token = await test.token(randomUUID());
   tokenForTests = () => test.token(randomUUID());
@@ -110,5 +111,37 @@ describe('generated client', () => {
 
   it('reads health through the client', async () => {
     expect(await anonymous.health.getHealth()).toMatchObject({ status: 'ok', database: 'reachable' });
+  });
+});
+
+describe('a stream answer', () => {
+  it('is read item by item, typed, and can be left early (the audit log as NDJSON)', async () => {
+    const admin = await test.services.userStore.create({
+      username: `admin-${randomUUID().slice(0, 8)}`,
+      displayName: 'Admin',
+      passwordHash: 'not-a-real-hash',
+      roles: ['user', 'admin'],
+    });
+    if (admin === 'taken') throw new Error('username collision');
+    const targetId = randomUUID();
+    for (const step of ['first', 'second', 'third']) {
+      await test.services.admin.record({ actorId: admin.id, kind: 'role_granted', targetType: 'user', targetId, details: { step } });
+      // A millisecond apart at least: entries of one millisecond are ordered by id.
+      await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    const token = await test.token(admin.id, ['user', 'admin']);
+    const client = createClient({ baseUrl: running.url, tokens: { getAccessToken: () => token } });
+
+    const steps: unknown[] = [];
+    for await (const entry of await client.admin.exportAuditLog({ query: { targetId } })) {
+      expectTypeOf(entry).toEqualTypeOf<ExportAuditLogItem>();
+      expectTypeOf(entry.createdAt).toBeString();
+      steps.push(entry.details.step);
+    }
+    // Latest first.
+    expect(steps).toEqual(['third', 'second', 'first']);
+    for await (const _ of await client.admin.exportAuditLog({ query: { targetId } })) break;
+    // A refusal is the usual typed error, before any item.
+    await expect(api.admin.exportAuditLog()).rejects.toMatchObject({ status: 403, code: 'FORBIDDEN' });
   });
 });

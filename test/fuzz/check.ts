@@ -36,8 +36,8 @@ export function judge(op: Operation, c: Case, req: FuzzRequest, res: FuzzRespons
   const mediaType = contentType.split(';', 1)[0]!.trim().toLowerCase();
   const hasBody = res.body.length > 0;
 
+  let text: string | undefined;
   if (hasBody) {
-    let text: string | undefined;
     try {
       text = decoder.decode(res.body);
     } catch {
@@ -56,12 +56,27 @@ export function judge(op: Operation, c: Case, req: FuzzRequest, res: FuzzRespons
     const media = Object.entries(documented.content).find(([type]) => type.toLowerCase() === mediaType)?.[1];
     const documentedTypes = Object.keys(documented.content);
     if (!hasBody) {
-      if (documentedTypes.length > 0 && req.method !== 'HEAD')
+      // An empty stream (no item) is an empty NDJSON body.
+      if (documentedTypes.length > 0 && req.method !== 'HEAD' && !documentedTypes.includes('application/x-ndjson'))
         problems.push(`no body, but ${status} documents ${documentedTypes.join(', ')}`);
     } else if (documentedTypes.length === 0) {
       problems.push(`a ${mediaType || 'untyped'} body, but ${status} documents none`);
     } else if (!media) {
       problems.push(`media type ${mediaType || '(none)'} is not documented for ${status} (${documentedTypes.join(', ')})`);
+    } else if (mediaType === 'application/x-ndjson' && text !== undefined && media.schema) {
+      // A stream: each line one item of the schema, and the body whole (ending with a newline).
+      if (!text.endsWith('\n')) problems.push('an NDJSON body cut short: it does not end with a newline');
+      for (const [n, line] of text.split('\n').slice(0, -1).entries()) {
+        let item: unknown;
+        try {
+          item = JSON.parse(line);
+        } catch {
+          problems.push(`NDJSON line ${n + 1} is not JSON: ${snippet(line)}`);
+          continue;
+        }
+        for (const e of checker.errors(media.schema, item)) problems.push(`NDJSON line ${n + 1} breaks its schema: ${e}`);
+        for (const e of checker.undeclared(media.schema, item)) problems.push(`NDJSON line ${n + 1} holds an undeclared field: ${e}`);
+      }
     } else if (verdict.json !== undefined && media.schema) {
       verdict.schema = media.schema;
       for (const e of checker.errors(media.schema, verdict.json)) problems.push(`body breaks its schema: ${e}`);

@@ -31,6 +31,7 @@ export function problemError(response: Response, text: string, operationId: stri
 async function readSuccess(response: Response, op: OperationDescriptor): Promise<AttemptOutcome> {
   if (response.status === 204) return { ok: true, value: undefined };
   if (op.file) return { ok: true, value: await response.blob() };
+  if (op.stream) return { ok: true, value: ndjsonItems(response, op.operationId) };
   const body = parseJson(await response.text());
   if (isObject(body) && 'data' in body && (!op.paged || isPage(body))) {
     return { ok: true, value: op.paged ? body : body.data };
@@ -84,4 +85,52 @@ export function isObject(value: unknown): value is Record<string, unknown> {
 
 function isPage(body: Record<string, unknown>): boolean {
   return Array.isArray(body.data) && isObject(body.page);
+}
+
+/**
+ * The items of an NDJSON answer, parsed line by line as the body arrives. A line that is not JSON,
+ * or a body cut off mid-line (the server stopped the stream on a failure), ends the iteration with
+ * an INVALID_RESPONSE error: a partial export never passes for a whole one.
+ */
+async function* ndjsonItems(response: Response, operationId: string): AsyncIterable<unknown> {
+  const broken = (detail: string) =>
+    new ApiClientError({
+      status: response.status,
+      code: 'INVALID_RESPONSE',
+      operationId,
+      problem: { type: 'about:blank', title: 'Invalid response', status: response.status, code: 'INVALID_RESPONSE', detail },
+      requestId: response.headers.get('x-request-id') ?? undefined,
+    });
+  if (!response.body) return;
+  const decoder = new TextDecoder();
+  let buffered = '';
+  const reader = response.body.getReader();
+  let finished = false;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      finished = done;
+      buffered += done ? decoder.decode() : decoder.decode(value, { stream: true });
+      let end = buffered.indexOf('\n');
+      while (end >= 0) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 1);
+        if (line.trim() !== '') {
+          const item = parseJson(line);
+          if (item === undefined) throw broken('A line of the stream is not JSON');
+          yield item;
+        }
+        end = buffered.indexOf('\n');
+      }
+      if (done) break;
+    }
+  } catch (error) {
+    if (error instanceof ApiClientError) throw error;
+    throw broken('The stream was cut short');
+  } finally {
+    // The caller stopped early: the rest of the body is not wanted.
+    if (!finished) await reader.cancel().catch(() => {});
+    reader.releaseLock();
+  }
+  if (buffered.trim() !== '') throw broken('The stream ended in the middle of a line');
 }

@@ -14,6 +14,8 @@ export interface OperationDescriptor {
   paged: boolean;
   /** The response is a file, given as a Blob. */
   file?: boolean;
+  /** The response is NDJSON, given as an async iterable of its items. */
+  stream?: boolean;
 }
 
 export interface RequestInput {

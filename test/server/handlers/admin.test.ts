@@ -86,6 +86,27 @@ describe('roles', () => {
   });
 });
 
+describe('the audit log export', () => {
+  it('streams every entry the filters select as NDJSON, latest first, across its read batches', async () => {
+    const admin = await dancer(['user', 'admin']);
+    const targetId = crypto.randomUUID();
+    await database.db.execute(sql`INSERT INTO audit_log (actor_id, kind, target_type, target_id, details, created_at)
+      SELECT ${admin.id}, CASE WHEN i % 10 = 0 THEN 'role_revoked' ELSE 'role_granted' END, 'user', ${targetId},
+        jsonb_build_object('i', i), now() - i * interval '1 second' FROM generate_series(1, 1100) i`);
+    const res = await as(admin).get('/admin/audit/export', { targetId });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/x-ndjson; charset=utf-8');
+    const lines = res.text.split('\n');
+    expect(lines.pop()).toBe('');
+    const entries = lines.map((line) => JSON.parse(line) as { details: { i: number }; kind: string; targetId: string });
+    expect(entries.map((e) => e.details.i)).toEqual(Array.from({ length: 1100 }, (_, i) => i + 1));
+    expect(entries[0]).toMatchObject({ actorId: admin.id, targetId, kind: 'role_granted', createdAt: expect.any(String) });
+    const revoked = await as(admin).get('/admin/audit/export', { targetId, kind: 'role_revoked' });
+    expect(revoked.text.trim().split('\n')).toHaveLength(110);
+    expect((await as(await dancer(['user', 'moderator'])).get('/admin/audit/export')).status).toBe(403);
+  });
+});
+
 describe('a revoked role, on operations open to every user', () => {
   it('no longer lets a former moderator delete someone else’s post, with the token that still says moderator', async () => {
     const admin = await dancer(['user', 'admin']);

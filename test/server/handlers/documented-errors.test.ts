@@ -82,6 +82,7 @@ describe('documented errors of the groups, posts, memories, stories, media, mode
     expect(roleGated.map((o) => o.op).sort()).toEqual([
       'claimReportedTarget',
       'decideAppeal',
+      'exportAuditLog',
       'getStatistics',
       'grantRole',
       'listAppeals',
