@@ -86,6 +86,12 @@ export async function createMundoApp(options: {
     auth: verifier,
     // Role-gated operations read the roles from the database: a grant or revocation applies at once.
     currentRoles: (userId) => services.admin.currentRoles(userId),
+    // A sign-in locked by its limit (too many wrong passwords for a name) is an audited security event.
+    onRateLimited: (event) => {
+      const username = (event.body as { username?: unknown } | undefined)?.username;
+      if (event.limit !== 'login' || typeof username !== 'string') return;
+      services.admin.signInLocked(username, event.ip).catch((error: unknown) => log.warn({ err: error }, 'auditing a lockout failed'));
+    },
     // A key of its own for cursors, derived so that one secret is all an operator manages.
     cursorSecret: new Uint8Array(hkdfSync('sha256', options.secret, new Uint8Array(0), 'mundo-tango page cursors', 32)),
     log,

@@ -9,8 +9,11 @@ export class ApiError extends Error {
   constructor(
     readonly code: string,
     readonly detail?: string,
-    /** `until`: when the state behind the problem ends by itself (the problem's `until` member). */
-    readonly extra: { errors?: FieldError[]; headers?: Record<string, string>; until?: Date } = {},
+    /**
+     * `until`: when the state behind the problem ends by itself (the problem's `until` member);
+     * `limit`: for RATE_LIMITED, the name of the limit that refused (not sent).
+     */
+    readonly extra: { errors?: FieldError[]; headers?: Record<string, string>; until?: Date; limit?: string } = {},
   ) {
     super(detail ? `${code}: ${detail}` : code);
     this.name = 'ApiError';

@@ -33,7 +33,7 @@ export interface CoreOptions {
   /** The HTTP status of an error code, for the one client-failure rule. */
   errors: ErrorRegistry;
   /** A refused request is a security event (a lockout, for sign-in); the transport logs it. */
-  onRateLimited?: (operation: CompiledOperation, call: Call) => void;
+  onRateLimited?: (operation: CompiledOperation, call: Call, refusal: ApiError) => void;
 }
 
 /** One request as the core sees it: who asks, how to read its input, what runs around the handler. */
@@ -74,7 +74,7 @@ export function createCore(options: CoreOptions) {
     try {
       return await operation.limits!.check(stage, call.subject);
     } catch (error) {
-      if (error instanceof ApiError && error.code === 'RATE_LIMITED') options.onRateLimited?.(operation, call);
+      if (error instanceof ApiError && error.code === 'RATE_LIMITED') options.onRateLimited?.(operation, call, error);
       throw error;
     }
   }

@@ -111,6 +111,7 @@ export function createOperationLimits(operationId: string, specs: readonly RateL
     const retryAfter = String(Math.max(1, Math.ceil(res.msBeforeNext / 1000)));
     return new ApiError('RATE_LIMITED', `Too many requests; try again in ${retryAfter} s`, {
       headers: { 'RateLimit-Policy': policy, RateLimit: `"${limit.name}";r=0;t=${retryAfter}`, 'Retry-After': retryAfter },
+      limit: limit.name,
     });
   }
 }

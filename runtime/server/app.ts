@@ -16,7 +16,7 @@ import { createCors } from './cors';
 import { createResponseContext, type ResponseContext } from './request-context';
 import { securityHeaders } from './security-headers';
 import { requestPath, requestState } from './request-state';
-import { createContractRouter } from './router';
+import { createContractRouter, type RateLimitedEvent } from './router';
 import { compileTrust, toTrustProxy, type TrustProxy } from './trust-proxy';
 import { createUploadHandler, type UploadHandler, type UploadRoute } from './uploads';
 
@@ -33,6 +33,11 @@ export interface ContractMiddlewareOptions {
    * applies on the next request. Without it, the roles in the access token decide.
    */
   currentRoles?: CurrentRoles;
+  /**
+   * Told of each request a rate limit refused (it is logged as a security event either way): e.g.
+   * to put a sign-in lockout in an audit log. Must not throw; it is not awaited.
+   */
+  onRateLimited?: (event: RateLimitedEvent) => void;
   /** Signs page cursors; keep it apart from the token secret. */
   cursorSecret: Uint8Array;
   log: Logger;
@@ -122,6 +127,7 @@ function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRo
     services: options.services,
     verifier,
     currentRoles: options.currentRoles,
+    onRateLimited: options.onRateLimited,
     cursors: createCursorCodec(options.cursorSecret),
     writeProblem,
     log,

@@ -14,3 +14,4 @@ export * from './trust-proxy';
 export { requestState } from './request-state';
 export * from './uploads';
 export * from './upload-stores';
+export type { RateLimitedEvent } from './router';

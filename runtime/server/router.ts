@@ -37,12 +37,24 @@ import { RouteTable } from './route-table';
  * with writeHead/end. Everything is decided at build time so the per-request path does only the
  * work the request needs.
  */
+/** A request a rate limit refused: which operation and limit, who, and the body (limits keyed on its fields read it). */
+export interface RateLimitedEvent {
+  operationId: string;
+  limit: string | undefined;
+  userId: string | undefined;
+  ip: string;
+  /** The validated body for a limit checked after validation; undefined for one checked before. */
+  body: unknown;
+}
+
 export interface RouterOptions {
   routes: RouteDefinition[];
   services: object;
   verifier: TokenVerifier;
   /** Fresh roles for operations that need one (else the token's). */
   currentRoles?: CurrentRoles;
+  /** Told of each request a rate limit refused, after the warning is logged. */
+  onRateLimited?: (event: RateLimitedEvent) => void;
   cursors: CursorCodec;
   writeProblem: ProblemWriter;
   log: Logger;
@@ -79,11 +91,14 @@ export function createContractRouter(options: RouterOptions) {
   const core = createCore({
     limiters: options.limiters,
     errors: options.errors,
-    onRateLimited: (operation, { subject, requestId }) =>
+    onRateLimited: (operation, { subject, requestId }, refusal) => {
+      const limit = refusal.extra.limit;
       options.log.warn(
-        { security: 'rate_limited', operationId: operation.spec.name, userId: subject.userId, ip: subject.ip, reqId: requestId },
+        { security: 'rate_limited', operationId: operation.spec.name, limit, userId: subject.userId, ip: subject.ip, reqId: requestId },
         `security: rate limit reached for ${operation.spec.name}`,
-      ),
+      );
+      options.onRateLimited?.({ operationId: operation.spec.name, limit, userId: subject.userId, ip: subject.ip, body: subject.body });
+    },
   });
   const table = new RouteTable<CompiledRoute>();
   // Roles that grant something: a token claiming one has its roles read afresh (see signedInUser).

@@ -36,7 +36,13 @@ export async function audit(executor: AppDb | Tx, entry: AuditInput): Promise<vo
   await executor.insert(auditLog).values(entry);
 }
 
+/** How long a lockout of one name is remembered, so that the attempts it refuses are audited once: login's window. */
+const LOCKOUT_MS = 15 * 60_000;
+
 export function createAdminService(db: AppDb) {
+  /** Names whose lockout is in the audit log already, with when that entry's window ends. */
+  const lockouts = new Map<string, number>();
+
   async function change(actorId: string, userId: string, role: Exclude<Role, 'user'>, grant: boolean): Promise<void> {
     await db.transaction(async (tx) => {
       // The admins' rows, locked: two admins demoting each other at once cannot both succeed.
@@ -77,6 +83,19 @@ export function createAdminService(db: AppDb) {
   return {
     grant: (actorId: string, userId: string, role: Exclude<Role, 'user'>) => change(actorId, userId, role, true),
     revoke: (actorId: string, userId: string, role: Exclude<Role, 'user'>) => change(actorId, userId, role, false),
+
+    /**
+     * A sign-in locked for a name by its rate limit: one audit entry per lockout window and name
+     * (per instance), for an account that exists; a name of nobody is only logged.
+     */
+    async signInLocked(username: string, ip: string): Promise<void> {
+      const now = Date.now();
+      if ((lockouts.get(username) ?? 0) > now) return;
+      for (const [name, until] of lockouts) if (until <= now) lockouts.delete(name);
+      lockouts.set(username, now + LOCKOUT_MS);
+      const [user] = await db.select({ id: users.id }).from(users).where(eq(users.username, username));
+      if (user) await audit(db, { actorId: null, kind: 'login_locked', targetType: 'user', targetId: user.id, details: { ip } });
+    },
 
     /** An event of its own (a security event), outside any other write. */
     record: (entry: AuditInput) => audit(db, entry),

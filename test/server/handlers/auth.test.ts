@@ -147,6 +147,11 @@ describe('login protection', () => {
     // Even the right password waits now; another address is not locked out.
     expect((await login(account.username, password, '10.1.0.1')).status).toBe(429);
     expect((await login(account.username, password, '10.1.0.2')).status).toBe(200);
+    // The lockout is in the audit log, once however many attempts it refused, with the address.
+    const { rows } = await database.db.execute<{ kind: string; actor_id: string | null; details: { ip: string } }>(
+      sql`SELECT kind, actor_id, details FROM audit_log WHERE target_id = ${account.user.id}`,
+    );
+    expect(rows).toEqual([{ kind: 'login_locked', actor_id: null, details: { ip: '10.1.0.1' } }]);
   });
 
   it('a success before the limit resets the count', async () => {
