@@ -177,3 +177,87 @@ export const searchUsers = endpoint({
   }),
   response: paginated(User),
 });
+
+export const deleteMyAccount = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/users/me/deletion',
+  operationId: 'deleteMyAccount',
+  summary: 'Delete my account',
+  description:
+    'With the password (401 `INVALID_CREDENTIALS` otherwise), for good: every session is signed out at once, on every ' +
+    'device. Removed with the account: the profile, posts, comments, reactions, memories, stories, uploads and their ' +
+    'files, messages sent, follows, friendships, requests, blocks, memberships, answers to events, notifications, reports ' +
+    'made and appeals. The events you organize are cancelled (deleted). A group you own passes to its longest-standing ' +
+    'admin, else its longest-standing member; one with nobody else is deleted. What moderators decided about you and the ' +
+    'audit log keep their records without naming you; the deletion itself is in the audit log.',
+  tags: ['users'],
+  auth: 'user',
+  body: z
+    .object({ password: z.string().min(1).max(1024) })
+    .meta({ id: 'AccountDeletion', example: { password: 'correct horse battery staple' } }),
+  response: { status: 204 },
+  errors: ['INVALID_CREDENTIALS'],
+  rateLimit: { name: 'account-deletion', points: 5, windowSeconds: 900, key: 'user', failuresOnly: true },
+});
+
+export const ExportRecordKind = z
+  .enum([
+    'profile',
+    'session',
+    'post',
+    'comment',
+    'post_reaction',
+    'comment_reaction',
+    'memory',
+    'memory_tag',
+    'story',
+    'story_view',
+    'media',
+    'message',
+    'conversation_membership',
+    'following',
+    'follower',
+    'friend',
+    'friend_request_sent',
+    'friend_request_received',
+    'block',
+    'group_membership',
+    'group_request',
+    'event_organized',
+    'event_answer',
+    'notification',
+    'report',
+    'decision_about_me',
+    'appeal',
+  ])
+  .meta({ id: 'ExportRecordKind' });
+
+export const ExportRecord = z
+  .object({
+    kind: ExportRecordKind,
+    record: z.record(z.string(), z.unknown()).meta({ description: 'The stored row, its column names as stored (snake_case)' }),
+  })
+  .meta({
+    id: 'ExportRecord',
+    description: 'One thing the API stores about the caller',
+    example: {
+      kind: 'post',
+      record: { id: '3e2d1c0b-9a8f-4e7d-8c6b-5a4f3e2d1c0b', body: 'Milonga hoy', created_at: '2026-12-03T10:00:00+00:00' },
+    },
+  });
+
+export const exportMyData = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/users/me/export',
+  operationId: 'exportMyData',
+  summary: 'Everything the API stores about me',
+  description:
+    'An archive as NDJSON, one record per line, kind by kind (the profile first), streamed as it is read. Secrets are ' +
+    'left out (the password hash, the MFA secret, token hashes), and who moderated is not said.',
+  tags: ['users'],
+  auth: 'user',
+  response: { status: 200, stream: { item: ExportRecord } },
+  rateLimit: { name: 'data-export', points: 5, windowSeconds: 3600, key: 'user' },
+});

@@ -1,4 +1,5 @@
 import type { SessionTokens } from './auth/session-tokens';
+import { createAccountService, type AccountService } from './services/accounts';
 import { createAdminService, type AdminService } from './services/admin';
 import { createAppealService, type AppealService } from './services/appeals';
 import type { Revocations } from './auth/revocations';
@@ -53,6 +54,8 @@ export interface Services {
   appeals: AppealService;
   /** Roles and the audit log. */
   admin: AdminService;
+  /** Deleting an account, exporting its data. */
+  accounts: AccountService;
   /** Daily figures for the admins, rolled up by a job. */
   statistics: StatisticsService;
   /** Other domains' services call `notify` when something happens to someone. */
@@ -101,6 +104,7 @@ export function createServices(
     moderation: createModerationService(database.db, { sessions: sessionStore, revocations: options.revocations }),
     appeals: createAppealService(database.db),
     admin: createAdminService(database.db),
+    accounts: createAccountService(database.db, { media, revocations: options.revocations }),
     statistics: createStatisticsService(database.db),
     realtime,
     revocations: options.revocations,

@@ -475,6 +475,18 @@ export type UpdatePostInput = CallOptions & { params: operations['updatePost']['
 export type UpdatePostResult = Json<operations['updatePost'], 200> extends { data: infer T } ? T : never;
 export type UpdatePostErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
+// deleteMyAccount: POST /api/v1/users/me/deletion
+export type DeleteMyAccountInput = CallOptions & { body: operations['deleteMyAccount']['requestBody']['content']['application/json'] };
+export type DeleteMyAccountResult = void;
+export type DeleteMyAccountErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+
+// exportMyData: GET /api/v1/users/me/export
+export type ExportMyDataInput = CallOptions;
+export type ExportMyDataItem = operations['exportMyData']['responses'][200]['content']['application/x-ndjson'];
+/** The items as they arrive (NDJSON, read line by line). */
+export type ExportMyDataResult = AsyncIterable<ExportMyDataItem>;
+export type ExportMyDataErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'RATE_LIMITED' | 'INTERNAL';
+
 // getMe: GET /api/v1/users/me
 export type GetMeInput = CallOptions;
 export type GetMeResult = Json<operations['getMe'], 200> extends { data: infer T } ? T : never;
@@ -732,6 +744,8 @@ const operationsById = {
   removePostReaction: { operationId: 'removePostReaction', method: 'DELETE', path: '/api/v1/posts/{postId}/reaction', auth: true, paged: false },
   updateComment: { operationId: 'updateComment', method: 'PATCH', path: '/api/v1/comments/{commentId}', auth: true, paged: false },
   updatePost: { operationId: 'updatePost', method: 'PATCH', path: '/api/v1/posts/{postId}', auth: true, paged: false },
+  deleteMyAccount: { operationId: 'deleteMyAccount', method: 'POST', path: '/api/v1/users/me/deletion', auth: true, paged: false },
+  exportMyData: { operationId: 'exportMyData', method: 'GET', path: '/api/v1/users/me/export', auth: true, paged: false, stream: true },
   getMe: { operationId: 'getMe', method: 'GET', path: '/api/v1/users/me', auth: true, paged: false },
   getUser: { operationId: 'getUser', method: 'GET', path: '/api/v1/users/{user}', auth: true, paged: false },
   searchUsers: { operationId: 'searchUsers', method: 'GET', path: '/api/v1/users', auth: true, paged: true },
@@ -832,6 +846,14 @@ export interface ApiClient {
   };
   /** Dancer profiles. */
   users: {
+    /** Delete my account: `POST /api/v1/users/me/deletion` */
+    deleteMyAccount: ((input: DeleteMyAccountInput) => Promise<DeleteMyAccountResult>) & {
+      isError: ErrorGuard<DeleteMyAccountErrorCode>;
+    };
+    /** Everything the API stores about me: `GET /api/v1/users/me/export` */
+    exportMyData: ((input?: ExportMyDataInput) => Promise<ExportMyDataResult>) & {
+      isError: ErrorGuard<ExportMyDataErrorCode>;
+    };
     /** Get my profile: `GET /api/v1/users/me` */
     getMe: ((input?: GetMeInput) => Promise<GetMeResult>) & {
       isError: ErrorGuard<GetMeErrorCode>;
@@ -1510,6 +1532,18 @@ export function createClient(options: ClientOptions): ApiClient {
       ),
     },
     users: {
+      deleteMyAccount: Object.assign(
+        (input: DeleteMyAccountInput): Promise<DeleteMyAccountResult> => transport.request<DeleteMyAccountResult>(operationsById.deleteMyAccount, input),
+        {
+          isError: errorOf<DeleteMyAccountErrorCode>('deleteMyAccount'),
+        },
+      ),
+      exportMyData: Object.assign(
+        (input?: ExportMyDataInput): Promise<ExportMyDataResult> => transport.request<ExportMyDataResult>(operationsById.exportMyData, input),
+        {
+          isError: errorOf<ExportMyDataErrorCode>('exportMyData'),
+        },
+      ),
       getMe: Object.assign(
         (input?: GetMeInput): Promise<GetMeResult> => transport.request<GetMeResult>(operationsById.getMe, input),
         {

@@ -112,6 +112,8 @@ export function createRoutes<S extends ServiceMap>(handlers: Handlers<S>): Route
     { endpoint: posts.removePostReaction, handler: handlers.posts?.removePostReaction },
     { endpoint: posts.updateComment, handler: handlers.posts?.updateComment },
     { endpoint: posts.updatePost, handler: handlers.posts?.updatePost },
+    { endpoint: users.deleteMyAccount, handler: handlers.users?.deleteMyAccount },
+    { endpoint: users.exportMyData, handler: handlers.users?.exportMyData },
     { endpoint: users.getMe, handler: handlers.users?.getMe },
     { endpoint: users.getUser, handler: handlers.users?.getUser },
     { endpoint: users.searchUsers, handler: handlers.users?.searchUsers },

@@ -1,10 +1,23 @@
 import { normalizeUsername } from '../../contracts/users';
 import type { UsersHandlers } from '../../generated/server';
 import { ApiError, unauthenticated } from '../../runtime/server';
+import { verifyPassword } from '../auth/password-hash';
 import type { Services } from '../services';
 import { toMe, toUser } from '../services/user-views';
 
 export const users: UsersHandlers<Services> = {
+  async deleteMyAccount({ body }, ctx) {
+    const me = await ctx.userStore.get(ctx.user.id);
+    if (!me) throw unauthenticated();
+    if (!(await verifyPassword(me.passwordHash, body.password))) throw new ApiError('INVALID_CREDENTIALS', 'The password is wrong');
+    await ctx.accounts.delete(me.id);
+    ctx.log.info({ security: 'account_deleted', userId: me.id, ip: ctx.client.ip }, 'security: account_deleted');
+  },
+
+  async exportMyData(_input, { accounts, user }) {
+    return accounts.export(user.id);
+  },
+
   async getMe(_input, { userStore, user }) {
     const me = await userStore.get(user.id);
     // A token can outlive its account by a few minutes.

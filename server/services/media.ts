@@ -313,6 +313,9 @@ export function createMediaService(db: AppDb, options: { files: MediaFiles; work
       return byOwner;
     },
 
+    /** Removes stored files (and thumbnails) whose rows are gone: an account's, once its deletion has committed. */
+    removeFiles,
+
     /** Deletes up to `batch` media nothing has shown for a day after upload; safe on several instances at once. */
     async deleteUnreferenced(batch = 500): Promise<number> {
       const { rows } = await db.execute<{ file_name: string; thumbnail_name: string | null }>(sql`

@@ -1,0 +1,151 @@
+import { sql } from 'drizzle-orm';
+import type { Revocations } from '../auth/revocations';
+import type { AppDb } from '../db/database';
+import { audit } from './admin';
+import type { MediaService } from './media';
+
+/**
+ * An account's self-service: deleting it (contracts/users.ts `deleteMyAccount` says what goes and
+ * what stays) and exporting what the API stores about it.
+ */
+
+export type ExportKind =
+  | 'profile'
+  | 'session'
+  | 'post'
+  | 'comment'
+  | 'post_reaction'
+  | 'comment_reaction'
+  | 'memory'
+  | 'memory_tag'
+  | 'story'
+  | 'story_view'
+  | 'media'
+  | 'message'
+  | 'conversation_membership'
+  | 'following'
+  | 'follower'
+  | 'friend'
+  | 'friend_request_sent'
+  | 'friend_request_received'
+  | 'block'
+  | 'group_membership'
+  | 'group_request'
+  | 'event_organized'
+  | 'event_answer'
+  | 'notification'
+  | 'report'
+  | 'decision_about_me'
+  | 'appeal';
+
+/**
+ * What an export reads, kind by kind: the table, the column naming the user, the primary key (the
+ * keyset of its batches) and the columns left out (secrets; who moderated). Names are constants.
+ */
+const SECTIONS: { kind: ExportKind; table: string; owner: string; key: string[]; omit?: string[] }[] = [
+  { kind: 'profile', table: 'users', owner: 'id', key: ['id'], omit: ['password_hash', 'mfa_secret', 'mfa_last_step'] },
+  { kind: 'session', table: 'sessions', owner: 'user_id', key: ['id'] },
+  { kind: 'post', table: 'posts', owner: 'author_id', key: ['id'] },
+  { kind: 'comment', table: 'comments', owner: 'author_id', key: ['id'] },
+  { kind: 'post_reaction', table: 'post_reactions', owner: 'user_id', key: ['post_id'] },
+  { kind: 'comment_reaction', table: 'comment_reactions', owner: 'user_id', key: ['comment_id'] },
+  { kind: 'memory', table: 'memories', owner: 'owner_id', key: ['id'] },
+  { kind: 'memory_tag', table: 'memory_tags', owner: 'user_id', key: ['memory_id'] },
+  { kind: 'story', table: 'stories', owner: 'author_id', key: ['id'] },
+  { kind: 'story_view', table: 'story_views', owner: 'viewer_id', key: ['story_id'] },
+  { kind: 'media', table: 'media', owner: 'owner_id', key: ['id'] },
+  { kind: 'message', table: 'messages', owner: 'sender_id', key: ['id'] },
+  { kind: 'conversation_membership', table: 'conversation_members', owner: 'user_id', key: ['conversation_id'] },
+  { kind: 'following', table: 'follows', owner: 'follower_id', key: ['followee_id'] },
+  { kind: 'follower', table: 'follows', owner: 'followee_id', key: ['follower_id'] },
+  { kind: 'friend', table: 'friendships', owner: 'user_id', key: ['friend_id'] },
+  { kind: 'friend_request_sent', table: 'friend_requests', owner: 'requester_id', key: ['addressee_id'] },
+  { kind: 'friend_request_received', table: 'friend_requests', owner: 'addressee_id', key: ['requester_id'] },
+  { kind: 'block', table: 'blocks', owner: 'blocker_id', key: ['blocked_id'] },
+  { kind: 'group_membership', table: 'group_members', owner: 'user_id', key: ['group_id'] },
+  { kind: 'group_request', table: 'group_requests', owner: 'user_id', key: ['group_id'] },
+  { kind: 'event_organized', table: 'events', owner: 'organizer_id', key: ['id'] },
+  { kind: 'event_answer', table: 'event_rsvps', owner: 'user_id', key: ['event_id'] },
+  { kind: 'notification', table: 'notifications', owner: 'user_id', key: ['id'] },
+  { kind: 'report', table: 'reports', owner: 'reporter_id', key: ['id'] },
+  { kind: 'decision_about_me', table: 'moderation_actions', owner: 'subject_id', key: ['id'], omit: ['moderator_id'] },
+  { kind: 'appeal', table: 'appeals', owner: 'appellant_id', key: ['id'], omit: ['decided_by'] },
+];
+
+/** Rows read per query of an export. */
+const EXPORT_BATCH = 500;
+
+export function createAccountService(db: AppDb, deps: { media: MediaService; revocations: Revocations }) {
+  return {
+    /**
+     * Deletes the account and what is its alone; groups it owns pass on first. Its sessions are
+     * revoked on every instance and its files removed once the deletion has committed.
+     */
+    async delete(userId: string): Promise<void> {
+      const { sessionIds, files } = await db.transaction(async (tx) => {
+        // Each group the user owns: to its longest-standing admin, else member; alone, it goes. (One
+        // owner per group, by a unique index: the user steps down first.)
+        const { rows: owned } = await tx.execute<{ group_id: string }>(
+          sql`UPDATE group_members SET role = 'member' WHERE user_id = ${userId} AND role = 'owner' RETURNING group_id`,
+        );
+        if (owned.length > 0) {
+          const groups = sql.join(
+            owned.map((row) => sql`${row.group_id}::uuid`),
+            sql`, `,
+          );
+          await tx.execute(sql`
+            UPDATE group_members g SET role = 'owner' FROM (
+              SELECT DISTINCT ON (m.group_id) m.group_id, m.user_id FROM group_members m
+              WHERE m.group_id IN (${groups}) AND m.user_id <> ${userId}
+              ORDER BY m.group_id, (m.role = 'admin') DESC, m.joined_at, m.user_id) h
+            WHERE g.group_id = h.group_id AND g.user_id = h.user_id`);
+          await tx.execute(sql`DELETE FROM groups g WHERE g.id IN (${groups})
+            AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND m.user_id <> ${userId})`);
+        }
+        // Events keep no foreign key to their organizer: cancelled here.
+        await tx.execute(sql`DELETE FROM events WHERE organizer_id = ${userId}`);
+        const { rows: sessions } = await tx.execute<{ id: string }>(
+          sql`SELECT id FROM sessions WHERE user_id = ${userId} AND revoked_at IS NULL`,
+        );
+        const { rows: stored } = await tx.execute<{ file_name: string; thumbnail_name: string | null }>(
+          sql`SELECT file_name, thumbnail_name FROM media WHERE owner_id = ${userId}`,
+        );
+        await tx.execute(sql`DELETE FROM users WHERE id = ${userId}`);
+        // Nobody to name as its actor: the account is gone.
+        await audit(tx, { actorId: null, kind: 'account_deleted', targetType: 'user', targetId: userId, details: {} });
+        return { sessionIds: sessions.map((s) => s.id), files: stored.flatMap((m) => [m.file_name, m.thumbnail_name]) };
+      });
+      await deps.revocations.revoke(sessionIds);
+      await deps.media.removeFiles(files);
+    },
+
+    /** What the API stores about the user, kind by kind, a keyset batch at a time as the caller asks. */
+    async *export(userId: string): AsyncIterable<{ kind: ExportKind; record: Record<string, unknown> }> {
+      for (const section of SECTIONS) {
+        const key = sql.raw(section.key.map((column) => `t.${column}`).join(', '));
+        const omit = section.omit?.length ? sql.raw(` - ARRAY[${section.omit.map((c) => `'${c}'`).join(', ')}]`) : sql``;
+        let after: unknown[] | undefined;
+        for (;;) {
+          const { rows } = await db.execute<{ record: Record<string, unknown>; position: unknown[] }>(sql`
+            SELECT to_jsonb(t)${omit} AS record, jsonb_build_array(${key}) AS position
+            FROM ${sql.raw(section.table)} t
+            WHERE t.${sql.raw(section.owner)} = ${userId}
+              ${
+                after
+                  ? sql`AND (${key}) > (${sql.join(
+                      after.map((value) => sql`${value}`),
+                      sql`, `,
+                    )})`
+                  : sql``
+              }
+            ORDER BY ${key} LIMIT ${EXPORT_BATCH}`);
+          for (const row of rows) yield { kind: section.kind, record: row.record };
+          if (rows.length < EXPORT_BATCH) break;
+          after = rows.at(-1)!.position;
+        }
+      }
+    },
+  };
+}
+
+export type AccountService = ReturnType<typeof createAccountService>;
