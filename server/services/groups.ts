@@ -18,7 +18,7 @@ import {
 import { type EventRecord, eventColumns } from './events';
 import { type NotificationService, withNotifications } from './notifications';
 import type { RealtimePort } from './realtime-port';
-import { shownTo } from './hidden';
+import { groupShown, shownTo } from './hidden';
 import { blockedEitherWay, blockPartners, visibleUser } from './social';
 import type { UserRecord } from './users';
 
@@ -73,15 +73,15 @@ const notFound = () => new ApiError('NOT_FOUND', 'No group with this id');
 const noSuchUser = () => new ApiError('NOT_FOUND', 'No user with this id');
 const ADMINS: readonly GroupRole[] = ['owner', 'admin'];
 
-/** True when the viewer may see the event: no group, a public group, or a group the viewer is in. */
+/** True when the viewer may see the event: no group, a public group, or a group the viewer is in (and not hidden but from its owner). */
 export function eventVisibleTo(viewerId: string | null): SQL {
   const member =
     viewerId === null
       ? sql`false`
       : sql`EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${groupMembers.groupId} = ${events.groupId} AND ${groupMembers.userId} = ${viewerId})`;
   return sql`(${events.groupId} IS NULL
-    OR EXISTS (SELECT 1 FROM ${groups} WHERE ${groups.id} = ${events.groupId} AND ${groups.visibility} = 'public')
-    OR ${member})`;
+    OR ((EXISTS (SELECT 1 FROM ${groups} WHERE ${groups.id} = ${events.groupId} AND ${groups.visibility} = 'public') OR ${member})
+      AND ${groupShown(viewerId, events.groupId)}))`;
 }
 
 /** A hidden group (0018_sanctions.sql) is its owner's to see only. */

@@ -14,6 +14,18 @@ export function shownTo(viewerId: string | null, hiddenAt: PgColumn | SQL, autho
   return sql`(${hiddenAt} IS NULL OR ${author} = ${viewerId})`;
 }
 
+/**
+ * True when the group (by its id) is not hidden, or the viewer owns it: what is in a hidden group
+ * (its posts, its events) goes with it.
+ */
+export function groupShown(viewerId: string | null, groupId: PgColumn | SQL): SQL {
+  const owner =
+    viewerId === null
+      ? sql`false`
+      : sql`EXISTS (SELECT 1 FROM group_members ho WHERE ho.group_id = hg.id AND ho.user_id = ${viewerId} AND ho.role = 'owner')`;
+  return sql`NOT EXISTS (SELECT 1 FROM groups hg WHERE hg.id = ${groupId} AND hg.hidden_at IS NOT NULL AND NOT ${owner})`;
+}
+
 type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
 export type ContentType = Exclude<ReportTargetType, 'user'>;

@@ -19,7 +19,7 @@ import type { MediaService, WireMedia } from './media';
 import { type NotificationService, type NotifyInput, withNotifications } from './notifications';
 import { parsePostText } from './post-text';
 import type { RealtimePort } from './realtime-port';
-import { shownTo } from './hidden';
+import { groupShown, shownTo } from './hidden';
 import { blockedEitherWay, blockPartners } from './social';
 import { toUser } from './user-views';
 import type { UserRecord } from './users';
@@ -73,7 +73,8 @@ export function postVisibleTo(viewerId: string | null): SQL {
     ${posts.visibility} = 'public'
     OR ${posts.authorId} = ${viewerId}
     OR (${posts.visibility} = 'friends' AND EXISTS (SELECT 1 FROM friendships f WHERE f.user_id = ${viewerId} AND f.friend_id = ${posts.authorId}))
-    OR (${posts.visibility} = 'group' AND EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${groupMembers.groupId} = ${posts.groupId} AND ${groupMembers.userId} = ${viewerId}))))`;
+    OR (${posts.visibility} = 'group' AND EXISTS (SELECT 1 FROM ${groupMembers} WHERE ${groupMembers.groupId} = ${posts.groupId} AND ${groupMembers.userId} = ${viewerId})
+      AND ${groupShown(viewerId, posts.groupId)})))`;
 }
 
 export function countsOf(row: {
@@ -122,14 +123,18 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
   }
 
   /**
-   * What the people across a block with the viewer add to the counts of these posts (or comments):
-   * their reactions by kind, and their comments (or replies). Subtracted, the counts agree with the
-   * lists the viewer sees; signed out, nothing is hidden.
+   * What the viewer does not see in the counts of these posts (or comments): the reactions by kind
+   * and the comments (or replies) of the people across a block, and the comments a moderator hid
+   * (but from their author). Subtracted, the counts agree with the lists the viewer sees.
    */
   async function hiddenCounts(executor: AppDb | Tx, viewerId: string | null, of: 'posts' | 'comments', ids: string[]) {
     const hidden = new Map<string, { reactions: Partial<ReactionCounts>; children: number }>();
-    if (viewerId === null || ids.length === 0) return hidden;
-    const partners = blockPartners(viewerId);
+    if (ids.length === 0) return hidden;
+    const partners = viewerId === null ? undefined : blockPartners(viewerId);
+    // Comments (or replies) not shown: across a block, or hidden by a moderator from all but their author.
+    const unseenChild = partners
+      ? sql`(author_id IN ${partners} OR (hidden_at IS NOT NULL AND author_id <> ${viewerId}))`
+      : sql`hidden_at IS NOT NULL`;
     const list = sql.join(
       ids.map((id) => sql`${id}::uuid`),
       sql`, `,
@@ -138,10 +143,10 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
       of === 'posts' ? [sql`post_reactions`, sql`post_id`, sql`post_id`] : [sql`comment_reactions`, sql`comment_id`, sql`parent_id`];
     const { rows } = await executor.execute<{ id: string; kind: ReactionKind | null; n: number }>(sql`
       SELECT ${reactionKey} AS id, kind, count(*)::int AS n FROM ${reactionTable}
-        WHERE ${reactionKey} IN (${list}) AND user_id IN ${partners} GROUP BY 1, 2
+        WHERE ${reactionKey} IN (${list}) AND ${partners ? sql`user_id IN ${partners}` : sql`false`} GROUP BY 1, 2
       UNION ALL
       SELECT ${childKey} AS id, NULL AS kind, count(*)::int AS n FROM comments
-        WHERE ${childKey} IN (${list}) AND author_id IN ${partners} GROUP BY 1`);
+        WHERE ${childKey} IN (${list}) AND ${unseenChild} GROUP BY 1`);
     for (const row of rows) {
       const entry = hidden.get(row.id) ?? { reactions: {}, children: 0 };
       if (row.kind === null) entry.children += Number(row.n);
@@ -421,7 +426,7 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
           WHERE NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ${userId} AND b.blocked_id = s.author)
             OR (b.blocker_id = s.author AND b.blocked_id = ${userId}))
         ), groups_of AS (
-          SELECT gm.group_id FROM group_members gm WHERE gm.user_id = ${userId}
+          SELECT gm.group_id FROM group_members gm WHERE gm.user_id = ${userId} AND ${groupShown(userId, sql`gm.group_id`)}
         ), heads AS (
           -- Each source's newest post (one index probe each).
           SELECT h.created_at FROM readable s CROSS JOIN LATERAL (SELECT p.created_at FROM posts p WHERE ${ofPerson} ${newestFirst} LIMIT 1) h

@@ -60,6 +60,19 @@ describe('hidden content', () => {
     const memory = (await as(author).post('/memories', { title: 'Spam', happenedOn: '2020-01-01', visibility: 'public' })).body.data;
     const name = `Spam ${randomUUID().slice(0, 6)}`;
     const group = (await as(author).post('/groups', { name, kind: 'community', visibility: 'public' })).body.data;
+    await as(follower).put(`/groups/${group.id}/membership`);
+    const inGroup = (await as(author).post('/posts', { body: 'En el grupo', visibility: 'group', groupId: group.id })).body.data;
+    const groupEvent = (
+      await as(author).post('/events', {
+        title: 'Práctica del grupo',
+        kind: 'practica',
+        city: 'Rosario',
+        startsAt: '2027-02-01T20:00:00.000Z',
+        endsAt: '2027-02-01T23:00:00.000Z',
+        groupId: group.id,
+      })
+    ).body.data;
+    expect(ids(await as(follower).get('/feed'))).toContain(inGroup.id);
     const chat = (await as(author).post('/conversations', { kind: 'direct', memberIds: [friend.id] })).body.data;
     const message = (await as(author).post(`/conversations/${chat.id}/messages`, { clientKey: 'k1', body: 'Spam' })).body.data;
     expect((await as(friend).get('/stories')).body.data).toHaveLength(1);
@@ -81,10 +94,16 @@ describe('hidden content', () => {
 
     // Others: gone from lists, feed and search, and 404 by id.
     expect(ids(await as(follower).get('/feed'))).toEqual([kept.id]);
+    expect(ids(await as(follower).get('/users/me/groups'))).toEqual([]);
     expect(ids(await as(null).get(`/users/${author.id}/posts`))).toEqual([kept.id]);
     expect((await as(follower).get(`/posts/${post.id}`)).status).toBe(404);
     expect((await as(null).get(`/posts/${post.id}`)).status).toBe(404);
     expect(ids(await as(follower).get(`/posts/${kept.id}/comments`))).toEqual([]);
+    expect((await as(follower).get(`/posts/${kept.id}`)).body.data.commentCount).toBe(0);
+    expect((await as(null).get(`/posts/${kept.id}`)).body.data.commentCount).toBe(0);
+    // What is in a hidden group goes with it, for its members too.
+    expect((await as(follower).get(`/posts/${inGroup.id}`)).status).toBe(404);
+    expect((await as(follower).get(`/events/${groupEvent.id}`)).status).toBe(404);
     expect((await as(friend).get('/stories')).body.data).toEqual([]);
     expect((await as(friend).get(`/stories/${story.id}`)).status).toBe(404);
     expect((await as(follower).get(`/memories/${memory.id}`)).status).toBe(404);
@@ -96,8 +115,10 @@ describe('hidden content', () => {
 
     // The author: still there, flagged.
     expect((await as(author).get(`/posts/${post.id}`)).body.data).toMatchObject({ id: post.id, hidden: true });
-    expect((await as(author).get(`/posts/${kept.id}`)).body.data.hidden).toBe(false);
+    expect((await as(author).get(`/posts/${kept.id}`)).body.data).toMatchObject({ hidden: false, commentCount: 1 });
+    expect((await as(author).get(`/posts/${inGroup.id}`)).status).toBe(200);
     expect((await as(author).get('/feed')).body.data.map((p: { id: string; hidden: boolean }) => [p.id, p.hidden])).toEqual([
+      [inGroup.id, false],
       [kept.id, false],
       [post.id, true],
     ]);
