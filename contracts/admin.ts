@@ -111,7 +111,10 @@ export const listAuditLog = endpoint({
   response: paginated(AuditEntry),
 });
 
-const Day = z.iso.date().meta({ description: 'A UTC day', example: '2026-12-01' });
+const Day = z.iso
+  .date()
+  .refine((day) => day >= '2000-01-01', { message: 'Statistics start in 2000' })
+  .meta({ description: 'A UTC day, 2000 or later', example: '2026-12-01' });
 const count = z.number().int().min(0);
 
 export const Statistics = z

@@ -300,8 +300,11 @@ export const appealSuspension = endpoint({
   }),
   response: { status: 201, body: Appeal },
   errors: ['INVALID_CREDENTIALS', 'ALREADY_APPEALED', 'NOT_APPEALABLE'],
-  // Login's own limit: guesses here and there count together.
-  rateLimit: { name: 'login', points: 5, windowSeconds: 900, key: ['body.username', 'ip'], failuresOnly: true },
+  // Login's own limits: guesses here and there count together.
+  rateLimit: [
+    { name: 'login', points: 5, windowSeconds: 900, key: ['body.username', 'ip'], failuresOnly: true },
+    { name: 'login-ip-daily', points: 100, windowSeconds: 86_400, key: 'ip', failuresOnly: true },
+  ],
 });
 
 export const AppealCase = z

@@ -188,9 +188,10 @@ export const deleteMyAccount = endpoint({
     'With the password (401 `INVALID_CREDENTIALS` otherwise), for good: every session is signed out at once, on every ' +
     'device. Removed with the account: the profile, posts, comments, reactions, memories, stories, uploads and their ' +
     'files, messages sent, follows, friendships, requests, blocks, memberships, answers to events, notifications, reports ' +
-    'made and appeals. The events you organize are cancelled (deleted). A group you own passes to its longest-standing ' +
-    'admin, else its longest-standing member; one with nobody else is deleted. What moderators decided about you and the ' +
-    'audit log keep their records without naming you; the deletion itself is in the audit log.',
+    'made and appeals, and what moderators kept of your reported content. The events you organize are cancelled ' +
+    '(deleted). A group you own passes to its longest-standing admin, else its longest-standing member (never a banned ' +
+    'account; a suspended one last); one with nobody to take it is deleted. Moderators’ decisions and the audit log keep ' +
+    'their records with your account’s id only (its name and content are gone); the deletion itself is in the audit log.',
   tags: ['users'],
   auth: 'user',
   body: z

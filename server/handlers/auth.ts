@@ -59,6 +59,12 @@ export const auth: AuthHandlers<Services> = {
     }
     const rehashed = needsRehash(user.passwordHash) ? await hashPassword(body.password) : undefined;
     const result = await inTransaction(ctx.database.db, async ({ userStore, sessionStore }) => {
+      // Checked again on the locked row: a suspension committed since the read above refuses this
+      // sign-in, and one still waiting for the row comes after the session, which it then revokes.
+      const current = await userStore.lock(user.id);
+      if (!current) throw invalidCredentials();
+      const late = sanctioned(current);
+      if (late) throw late;
       if (rehashed) await userStore.rehashPassword(user.id, user.passwordHash, rehashed);
       if (!user.mfaEnabled) return { status: 'authenticated' as const, session: await startSession(user, body.device, ctx, sessionStore) };
       const challenge = await sessionStore.openMfaChallenge({

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Revocations } from '../auth/revocations';
 import type { AppDb } from '../db/database';
+import { sqlState } from '../db/errors';
 import { audit } from './admin';
 import type { MediaService } from './media';
 
@@ -75,6 +76,65 @@ const SECTIONS: { kind: ExportKind; table: string; owner: string; key: string[];
 /** Rows read per query of an export. */
 const EXPORT_BATCH = 500;
 
+type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
+
+/** The deletion itself, in one transaction; answers what to revoke and remove once it commits. */
+async function deleteIn(tx: Tx, userId: string): Promise<{ sessionIds: string[]; files: (string | null)[] }> {
+  // Every group the user is in, locked in one order (as a member's leaving locks its group): the
+  // heir chosen below cannot leave meanwhile, and two deletions meet in the same order.
+  await tx.execute(sql`SELECT id FROM groups WHERE id IN (SELECT group_id FROM group_members WHERE user_id = ${userId})
+    ORDER BY id FOR UPDATE`);
+  // Each group the user owns passes to its longest-standing admin, else member, never to a banned
+  // account and to a suspended one last; with no heir, it goes. (One owner per group, by a unique
+  // index: the user steps down first.)
+  const { rows: owned } = await tx.execute<{ group_id: string }>(
+    sql`UPDATE group_members SET role = 'member' WHERE user_id = ${userId} AND role = 'owner' RETURNING group_id`,
+  );
+  if (owned.length > 0) {
+    const groups = sql.join(
+      owned.map((row) => sql`${row.group_id}::uuid`),
+      sql`, `,
+    );
+    await tx.execute(sql`
+      UPDATE group_members g SET role = 'owner' FROM (
+        SELECT DISTINCT ON (m.group_id) m.group_id, m.user_id FROM group_members m JOIN users u ON u.id = m.user_id
+        WHERE m.group_id IN (${groups}) AND m.user_id <> ${userId} AND u.banned_at IS NULL
+        ORDER BY m.group_id, coalesce(u.suspended_until > now(), false), (m.role = 'admin') DESC, m.joined_at, m.user_id) h
+      WHERE g.group_id = h.group_id AND g.user_id = h.user_id`);
+    await tx.execute(sql`DELETE FROM groups g WHERE g.id IN (${groups})
+      AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND m.role = 'owner')`);
+  }
+  // Events keep no foreign key to their organizer: cancelled here.
+  await tx.execute(sql`DELETE FROM events WHERE organizer_id = ${userId}`);
+  // What moderators kept of the account's content (snapshots of reports) goes too; their decisions stay.
+  await tx.execute(sql`UPDATE report_targets SET snapshot = '{"removed": "with the account"}' WHERE author_id = ${userId}`);
+  const { rows: sessions } = await tx.execute<{ id: string }>(
+    sql`SELECT id FROM sessions WHERE user_id = ${userId} AND revoked_at IS NULL`,
+  );
+  const { rows: stored } = await tx.execute<{ file_name: string; thumbnail_name: string | null }>(
+    sql`SELECT file_name, thumbnail_name FROM media WHERE owner_id = ${userId}`,
+  );
+  await tx.execute(sql`DELETE FROM users WHERE id = ${userId}`);
+  // Nobody to name as its actor: the account is gone.
+  await audit(tx, { actorId: null, kind: 'account_deleted', targetType: 'user', targetId: userId, details: {} });
+  return { sessionIds: sessions.map((s) => s.id), files: stored.flatMap((m) => [m.file_name, m.thumbnail_name]) };
+}
+
+/**
+ * Runs a transaction again when PostgreSQL chose it as a deadlock's victim (40P01): deleting an
+ * account cascades through rows another deletion may be deleting in another order (a friendship,
+ * both ways). Three tries.
+ */
+async function deadlockRetried<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= 3 || sqlState(error) !== '40P01') throw error;
+    }
+  }
+}
+
 export function createAccountService(db: AppDb, deps: { media: MediaService; revocations: Revocations }) {
   return {
     /**
@@ -82,39 +142,7 @@ export function createAccountService(db: AppDb, deps: { media: MediaService; rev
      * revoked on every instance and its files removed once the deletion has committed.
      */
     async delete(userId: string): Promise<void> {
-      const { sessionIds, files } = await db.transaction(async (tx) => {
-        // Each group the user owns: to its longest-standing admin, else member; alone, it goes. (One
-        // owner per group, by a unique index: the user steps down first.)
-        const { rows: owned } = await tx.execute<{ group_id: string }>(
-          sql`UPDATE group_members SET role = 'member' WHERE user_id = ${userId} AND role = 'owner' RETURNING group_id`,
-        );
-        if (owned.length > 0) {
-          const groups = sql.join(
-            owned.map((row) => sql`${row.group_id}::uuid`),
-            sql`, `,
-          );
-          await tx.execute(sql`
-            UPDATE group_members g SET role = 'owner' FROM (
-              SELECT DISTINCT ON (m.group_id) m.group_id, m.user_id FROM group_members m
-              WHERE m.group_id IN (${groups}) AND m.user_id <> ${userId}
-              ORDER BY m.group_id, (m.role = 'admin') DESC, m.joined_at, m.user_id) h
-            WHERE g.group_id = h.group_id AND g.user_id = h.user_id`);
-          await tx.execute(sql`DELETE FROM groups g WHERE g.id IN (${groups})
-            AND NOT EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = g.id AND m.user_id <> ${userId})`);
-        }
-        // Events keep no foreign key to their organizer: cancelled here.
-        await tx.execute(sql`DELETE FROM events WHERE organizer_id = ${userId}`);
-        const { rows: sessions } = await tx.execute<{ id: string }>(
-          sql`SELECT id FROM sessions WHERE user_id = ${userId} AND revoked_at IS NULL`,
-        );
-        const { rows: stored } = await tx.execute<{ file_name: string; thumbnail_name: string | null }>(
-          sql`SELECT file_name, thumbnail_name FROM media WHERE owner_id = ${userId}`,
-        );
-        await tx.execute(sql`DELETE FROM users WHERE id = ${userId}`);
-        // Nobody to name as its actor: the account is gone.
-        await audit(tx, { actorId: null, kind: 'account_deleted', targetType: 'user', targetId: userId, details: {} });
-        return { sessionIds: sessions.map((s) => s.id), files: stored.flatMap((m) => [m.file_name, m.thumbnail_name]) };
-      });
+      const { sessionIds, files } = await deadlockRetried(() => db.transaction((tx) => deleteIn(tx, userId)));
       await deps.revocations.revoke(sessionIds);
       await deps.media.removeFiles(files);
     },

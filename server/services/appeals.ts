@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import { ApiError } from '../../runtime/server';
 import type { AppDb } from '../db/database';
 import { sqlState } from '../db/errors';
@@ -25,12 +25,32 @@ type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
 const noDecision = () => new ApiError('NOT_FOUND', 'No decision about you has this id');
 
-/** Whether the decision is still in force: the content hidden, the suspension on (this one, not a later one). */
+/**
+ * Whether a decision (not overturned) is still in force: the content hidden, the suspension not
+ * over. An account's suspension ends at the latest end of its suspensions in force.
+ */
 async function inForce(executor: AppDb | Tx, action: ActionRecord): Promise<boolean> {
   if (action.action === 'hide' && isContent(action.targetType)) return isHidden(executor, action.targetType, action.targetId);
-  if (action.action !== 'suspend' || !action.subjectId || !action.until) return false;
-  const [subject] = await executor.select({ until: users.suspendedUntil }).from(users).where(eq(users.id, action.subjectId));
-  return subject?.until?.getTime() === action.until.getTime() && action.until.getTime() > Date.now();
+  if (action.action !== 'suspend' || !action.subjectId || !action.until || action.until.getTime() <= Date.now()) return false;
+  return suspended(executor, action.subjectId);
+}
+
+/** Whether the account's suspension is on (and it is not banned: a ban is not appealed). */
+async function suspended(executor: AppDb | Tx, userId: string): Promise<boolean> {
+  const [account] = await executor
+    .select({ until: users.suspendedUntil, bannedAt: users.bannedAt })
+    .from(users)
+    .where(eq(users.id, userId));
+  return !!account && !account.bannedAt && !!account.until && account.until.getTime() > Date.now();
+}
+
+/** The account's suspension, again from its suspensions in force that were not overturned. */
+async function resetSuspension(tx: Tx, userId: string): Promise<void> {
+  await tx.execute(sql`UPDATE users u SET suspended_until = (
+    SELECT max(a.until) FROM moderation_actions a
+    WHERE a.subject_id = u.id AND a.action = 'suspend' AND a.until > now()
+      AND NOT EXISTS (SELECT 1 FROM appeals p WHERE p.action_id = a.id AND p.status = 'overturned'))
+    WHERE u.id = ${userId}`);
 }
 
 export function createAppealService(db: AppDb) {
@@ -82,16 +102,25 @@ export function createAppealService(db: AppDb) {
       return file(appellantId, action, statement);
     },
 
-    /** An appeal of the suspension in force (the caller checked the credentials: a suspended user cannot sign in). */
+    /**
+     * An appeal of a suspension in force, the one ending last not yet appealed (the caller checked
+     * the credentials: a suspended user cannot sign in). A banned account appeals nothing.
+     */
     async appealSuspension(userId: string, statement: string): Promise<AppealRecord> {
-      const [action] = await db
-        .select()
+      if (!(await suspended(db, userId)))
+        throw new ApiError('NOT_APPEALABLE', 'There is no suspension in force to appeal (a ban is not appealed)');
+      const suspensions = await db
+        .select({ action: moderationActions, appealId: appeals.id })
         .from(moderationActions)
-        .where(and(eq(moderationActions.subjectId, userId), eq(moderationActions.action, 'suspend')))
-        .orderBy(desc(moderationActions.createdAt))
-        .limit(1);
-      if (!action) throw new ApiError('NOT_APPEALABLE', 'There is no suspension to appeal');
-      return file(userId, action, statement);
+        .leftJoin(appeals, eq(appeals.actionId, moderationActions.id))
+        .where(
+          and(eq(moderationActions.subjectId, userId), eq(moderationActions.action, 'suspend'), gt(moderationActions.until, sql`now()`)),
+        )
+        .orderBy(desc(moderationActions.until));
+      if (suspensions.length === 0) throw new ApiError('NOT_APPEALABLE', 'There is no suspension in force to appeal');
+      const open = suspensions.find((row) => row.appealId === null);
+      if (!open) throw new ApiError('ALREADY_APPEALED', 'Your suspension was appealed already');
+      return file(userId, open.action, statement);
     },
 
     /** Open appeals, oldest first, with the decisions appealed. */
@@ -124,19 +153,15 @@ export function createAppealService(db: AppDb) {
         if (appeal.status !== 'open') throw new ApiError('ALREADY_DECIDED', 'This appeal was answered already');
         if (action.moderatorId === moderatorId || appeal.appellantId === moderatorId)
           throw new ApiError('CONFLICT_OF_INTEREST', 'A moderator other than the one who decided answers the appeal');
-        if (outcome === 'overturned') {
-          if (action.action === 'hide' && isContent(action.targetType)) await setHidden(tx, action.targetType, action.targetId, false);
-          if (action.action === 'suspend' && action.subjectId && action.until)
-            await tx
-              .update(users)
-              .set({ suspendedUntil: null })
-              .where(and(eq(users.id, action.subjectId), eq(users.suspendedUntil, action.until)));
-        }
         const [decided] = await tx
           .update(appeals)
           .set({ status: outcome, decidedBy: moderatorId, decision: reason, decidedAt: sql`now()` })
           .where(eq(appeals.id, appealId))
           .returning();
+        if (outcome === 'overturned') {
+          if (action.action === 'hide' && isContent(action.targetType)) await setHidden(tx, action.targetType, action.targetId, false);
+          if (action.action === 'suspend' && action.subjectId) await resetSuspension(tx, action.subjectId);
+        }
         await audit(tx, {
           actorId: moderatorId,
           kind: 'appeal_decision',

@@ -4,7 +4,7 @@ import type { AppDb } from '../db/database';
 import { before, type PageKey } from '../db/keyset';
 import { blocks, conversationMembers, conversations, messages, users, type ConversationKind } from '../db/schema';
 import type { MessageRecord } from './messages';
-import { shownTo } from './hidden';
+import { groupShown, shownTo } from './hidden';
 import { blockedEitherWay } from './social';
 
 /**
@@ -98,7 +98,8 @@ export function createConversationStore(db: AppDb) {
       .from(conversationMembers)
       .innerJoin(conversations, eq(conversations.id, conversationMembers.conversationId))
       .leftJoinLateral(lastMessage, sql`true`)
-      .where(and(eq(conversationMembers.userId, userId), condition))
+      // A hidden group's conversation goes with it (but for its owner).
+      .where(and(eq(conversationMembers.userId, userId), groupShown(userId, conversations.groupId), condition))
       .orderBy(desc(conversations.lastActivityAt), desc(conversations.id))
       .limit(limit);
     const members = await membersOf(
@@ -230,7 +231,8 @@ export function createConversationStore(db: AppDb) {
           conversationMembers,
           and(eq(conversationMembers.conversationId, conversations.id), eq(conversationMembers.userId, userId)),
         )
-        .where(eq(conversations.id, conversationId));
+        // A hidden group's conversation is as missing (but for its owner).
+        .where(and(eq(conversations.id, conversationId), groupShown(userId, conversations.groupId)));
       if (!row) return { is: 'missing' };
       return row.member ? { is: 'member', kind: row.kind } : { is: 'not-member' };
     },

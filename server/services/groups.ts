@@ -178,12 +178,16 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
     return row ? toView(row) : undefined;
   }
 
-  /** The group's row locked for the transaction, and the caller's role in it; NOT_FOUND when absent. */
-  async function lockGroup(tx: Tx, groupId: string, userId: string) {
+  /**
+   * The group's row locked for the transaction, and the caller's role in it; NOT_FOUND when absent.
+   * A hidden group is frozen: NOT_FOUND for every change, but a member's leaving and its owner's
+   * deleting it (`hidden: 'allowed'`).
+   */
+  async function lockGroup(tx: Tx, groupId: string, userId: string, hidden: 'refused' | 'allowed' = 'refused') {
     const [group] = await tx.select().from(groups).where(eq(groups.id, groupId)).for('update');
     if (!group) throw notFound();
     const role = await roleOf(tx, groupId, userId);
-    if (group.hiddenAt !== null && role !== 'owner') throw notFound();
+    if (group.hiddenAt !== null && (hidden === 'refused' || role === null)) throw notFound();
     return { group, role };
   }
 
@@ -377,7 +381,7 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
     /** The owner only; the attendees of the group's events hear they are cancelled. */
     async remove(actorId: string, groupId: string): Promise<void> {
       const gone = await withNotifications(db, notifications, async (tx, tell) => {
-        const { role } = await lockGroup(tx, groupId, actorId);
+        const { role } = await lockGroup(tx, groupId, actorId, 'allowed');
         if (role !== 'owner') throw new ApiError('FORBIDDEN', 'Only the group’s owner may delete it');
         const attendees = await tx
           .select({ eventId: eventRsvps.eventId, userId: eventRsvps.userId })
@@ -442,7 +446,7 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
     /** Leaves, withdraws a join request or declines an invitation; the owner cannot leave. */
     async leave(userId: string, groupId: string): Promise<void> {
       const left = await db.transaction(async (tx) => {
-        const { group, role } = await lockGroup(tx, groupId, userId);
+        const { group, role } = await lockGroup(tx, groupId, userId, 'allowed');
         if (role === 'owner') {
           throw new ApiError('OWNER_CANNOT_LEAVE', 'Hand the group to another member first (make them owner), or delete it');
         }
@@ -602,6 +606,7 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
         eq(groupRequests.userId, userId),
         eq(groupRequests.kind, 'invite'),
         sql`NOT ${blockedEitherWay(userId, groupRequests.invitedBy)}`,
+        groupShown(userId, groupRequests.groupId),
       ];
       if (page.after) conditions.push(before(groupRequests.createdAt, groupRequests.groupId, page.after));
       const rows = await db
@@ -634,9 +639,13 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
     /** The user's role in the group, null when not a member. */
     roleIn: (groupId: string, userId: string) => roleOf(db, groupId, userId),
 
-    /** Whether the user is a member: the `group:{id}` room's rule. */
+    /** Whether the user is a member (of a group not hidden, but for its owner): the `group:{id}` room's rule. */
     async isMember(groupId: string, userId: string): Promise<boolean> {
-      return (await roleOf(db, groupId, userId)) !== null;
+      const [row] = await db
+        .select({ role: groupMembers.role })
+        .from(groupMembers)
+        .where(and(eq(groupMembers.groupId, groupId), eq(groupMembers.userId, userId), groupShown(userId, groupMembers.groupId)));
+      return row !== undefined;
     },
   };
 }

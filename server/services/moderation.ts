@@ -111,13 +111,15 @@ async function sanction(tx: Tx, subjectId: string | null, decision: Decision): P
     await tx.update(users).set({ bannedAt: sql`now()` }).where(eq(users.id, subjectId!));
     return null;
   }
+  // The decision's own end; the account's is the latest of the suspensions in force (a shorter one
+  // never cuts a longer one short).
+  const end = sql`now() + make_interval(days => ${decision.suspensionDays!})`;
   const [suspended] = await tx
     .update(users)
-    // A shorter suspension never cuts a longer one short.
-    .set({ suspendedUntil: sql`greatest(${users.suspendedUntil}, now() + make_interval(days => ${decision.suspensionDays!}))` })
+    .set({ suspendedUntil: sql`greatest(${users.suspendedUntil}, ${end})` })
     .where(eq(users.id, subjectId!))
-    .returning({ until: users.suspendedUntil });
-  return suspended!.until;
+    .returning({ until: sql<string>`${end}` });
+  return new Date(suspended!.until);
 }
 
 export function createModerationService(db: AppDb, deps: { sessions: SessionStore; revocations: Revocations }) {

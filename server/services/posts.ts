@@ -131,10 +131,14 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
     const hidden = new Map<string, { reactions: Partial<ReactionCounts>; children: number }>();
     if (ids.length === 0) return hidden;
     const partners = viewerId === null ? undefined : blockPartners(viewerId);
-    // Comments (or replies) not shown: across a block, or hidden by a moderator from all but their author.
-    const unseenChild = partners
-      ? sql`(author_id IN ${partners} OR (hidden_at IS NOT NULL AND author_id <> ${viewerId}))`
-      : sql`hidden_at IS NOT NULL`;
+    // Comments (or replies) not shown: across a block, or hidden by a moderator from all but their
+    // author, with the replies under them.
+    const hiddenFrom = (table: string) =>
+      viewerId === null
+        ? sql.raw(`${table}.hidden_at IS NOT NULL`)
+        : sql`(${sql.raw(`${table}.hidden_at`)} IS NOT NULL AND ${sql.raw(`${table}.author_id`)} <> ${viewerId})`;
+    const unseenChild = sql`(${partners ? sql`c.author_id IN ${partners} OR ` : sql``}${hiddenFrom('c')}
+      OR EXISTS (SELECT 1 FROM comments pc WHERE pc.id = c.parent_id AND ${hiddenFrom('pc')}))`;
     const list = sql.join(
       ids.map((id) => sql`${id}::uuid`),
       sql`, `,
@@ -145,8 +149,8 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
       SELECT ${reactionKey} AS id, kind, count(*)::int AS n FROM ${reactionTable}
         WHERE ${reactionKey} IN (${list}) AND ${partners ? sql`user_id IN ${partners}` : sql`false`} GROUP BY 1, 2
       UNION ALL
-      SELECT ${childKey} AS id, NULL AS kind, count(*)::int AS n FROM comments
-        WHERE ${childKey} IN (${list}) AND ${unseenChild} GROUP BY 1`);
+      SELECT c.${childKey} AS id, NULL AS kind, count(*)::int AS n FROM comments c
+        WHERE c.${childKey} IN (${list}) AND ${unseenChild} GROUP BY 1`);
     for (const row of rows) {
       const entry = hidden.get(row.id) ?? { reactions: {}, children: 0 };
       if (row.kind === null) entry.children += Number(row.n);
@@ -292,11 +296,12 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
           .select({ role: groupMembers.role })
           .from(groupMembers)
           .where(and(eq(groupMembers.groupId, input.groupId), eq(groupMembers.userId, authorId)));
-        if (!member) {
-          const [group] = await db.execute<{ id: string }>(sql`SELECT id FROM groups WHERE id = ${input.groupId}`).then((r) => r.rows);
-          if (!group) throw fieldError('/body/groupId', 'unknown_group', 'No group with this id');
-          throw new ApiError('FORBIDDEN', 'Only members post in a group');
-        }
+        // A hidden group takes no posts (not even its owner's): as unknown as one that does not exist.
+        const [group] = await db
+          .execute<{ id: string }>(sql`SELECT id FROM groups WHERE id = ${input.groupId} AND hidden_at IS NULL`)
+          .then((r) => r.rows);
+        if (!group) throw fieldError('/body/groupId', 'unknown_group', 'No group with this id');
+        if (!member) throw new ApiError('FORBIDDEN', 'Only members post in a group');
       }
       if (input.eventId !== undefined) {
         const [event] = await db
@@ -468,6 +473,10 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
         parentId === undefined ? isNull(comments.parentId) : eq(comments.parentId, parentId),
         viewerId === null ? undefined : sql`NOT ${blockedEitherWay(viewerId, comments.authorId)}`,
         shownTo(viewerId, comments.hiddenAt, comments.authorId),
+        // The replies of a comment a moderator hid go with it (but for its author).
+        parentId === undefined
+          ? undefined
+          : sql`EXISTS (SELECT 1 FROM comments pc WHERE pc.id = ${parentId} AND ${shownTo(viewerId, sql`pc.hidden_at`, sql`pc.author_id`)})`,
         page.after ? after(comments.createdAt, comments.id, page.after) : undefined,
       ];
       const rows = await commentViews(db, viewerId, and(...conditions), 'asc', page.limit + 1);
@@ -492,6 +501,7 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
                 eq(comments.postId, postId),
                 isNull(comments.parentId),
                 sql`NOT ${blockedEitherWay(authorId, comments.authorId)}`,
+                shownTo(authorId, comments.hiddenAt, comments.authorId),
               ),
             );
           if (!parent) throw fieldError('/body/parentId', 'unknown_comment', 'No comment of this post to reply to with this id');

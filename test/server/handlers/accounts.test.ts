@@ -77,6 +77,27 @@ describe('exportMyData', () => {
 });
 
 describe('deleteMyAccount', () => {
+  it('an owner deleting while the heir leaves leaves one owner or no group, and no 500', async () => {
+    for (let round = 0; round < 3; round++) {
+      const ana = await member();
+      const [heir, other] = [await dancer(), await dancer()];
+      const group = (await as(ana).post('/groups', { name: `Par ${randomUUID().slice(0, 6)}`, kind: 'community', visibility: 'public' }))
+        .body.data;
+      await as(heir).put(`/groups/${group.id}/membership`);
+      await as(other).put(`/groups/${group.id}/membership`);
+      await as(ana).put(`/groups/${group.id}/members/${heir.id}/role`, { role: 'admin' });
+      const [deleted, left] = await Promise.all([
+        as(ana).post('/users/me/deletion', { password }),
+        as(heir).delete(`/groups/${group.id}/membership`),
+      ]);
+      expect(deleted.status).toBe(204);
+      // Left first, or refused as the owner it had become.
+      expect([204, 409]).toContain(left.status);
+      const owners = await count(sql`SELECT count(*)::int AS n FROM group_members WHERE group_id = ${group.id} AND role = 'owner'`);
+      expect(owners).toBe(1);
+    }
+  });
+
   it('needs the password; then signs out at once and removes the account and what is its alone', async () => {
     const ana = await member();
     const [admin, other] = [await dancer(), await dancer()];
@@ -87,6 +108,8 @@ describe('deleteMyAccount', () => {
       .body.data;
     await as(other).put(`/groups/${kept.id}/membership`);
     await as(admin).put(`/groups/${kept.id}/membership`);
+    const heirless = (await as(ana).post('/groups', { name: `Sin ${randomUUID().slice(0, 6)}`, kind: 'community', visibility: 'public' }))
+      .body.data;
     await as(ana).put(`/groups/${kept.id}/members/${admin.id}/role`, { role: 'admin' });
     const event = (
       await as(ana).post('/events', {
@@ -97,6 +120,13 @@ describe('deleteMyAccount', () => {
         endsAt: '2027-01-11T03:00:00.000Z',
       })
     ).body.data;
+
+    // Reported content, kept for the moderators as it was.
+    await as(other).post('/reports', { targetType: 'post', targetId: post.id, reason: 'spam' });
+    // A banned member who joined first never inherits a group.
+    const banned = await dancer();
+    await as(banned).put(`/groups/${heirless.id}/membership`);
+    await database.db.execute(sql`UPDATE users SET banned_at = now() WHERE id = ${banned.id}`);
 
     const wrong = await as(ana).post('/users/me/deletion', { password: 'not the password at all' });
     expect(wrong.body).toMatchObject({ status: 401, code: 'INVALID_CREDENTIALS' });
@@ -118,7 +148,12 @@ describe('deleteMyAccount', () => {
         [other.id, 'member'],
       ].sort(),
     );
+    expect(await count(sql`SELECT count(*)::int AS n FROM groups WHERE id = ${heirless.id}`)).toBe(0);
     expect(await count(sql`SELECT count(*)::int AS n FROM users WHERE id = ${ana.id}`)).toBe(0);
+    const { rows: kept_ } = await database.db.execute<{ snapshot: unknown }>(
+      sql`SELECT snapshot FROM report_targets WHERE target_id = ${post.id}`,
+    );
+    expect(kept_).toEqual([{ snapshot: { removed: 'with the account' } }]);
     expect(await count(sql`SELECT count(*)::int AS n FROM sessions WHERE user_id = ${ana.id}`)).toBe(0);
 
     const auditor = await dancer(['user', 'admin']);

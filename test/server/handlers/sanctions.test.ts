@@ -56,6 +56,7 @@ describe('hidden content', () => {
     const post = (await as(author).post('/posts', { body: 'Compren zapatos', visibility: 'public' })).body.data;
     const kept = (await as(author).post('/posts', { body: 'Milonga hoy', visibility: 'public' })).body.data;
     const onKept = (await as(author).post(`/posts/${kept.id}/comments`, { body: 'Spam en comentario' })).body.data;
+    const reply = (await as(friend).post(`/posts/${kept.id}/comments`, { body: '¿Qué?', parentId: onKept.id })).body.data;
     const story = (await as(author).post('/stories', { caption: 'Spam' })).body.data;
     const memory = (await as(author).post('/memories', { title: 'Spam', happenedOn: '2020-01-01', visibility: 'public' })).body.data;
     const name = `Spam ${randomUUID().slice(0, 6)}`;
@@ -99,11 +100,25 @@ describe('hidden content', () => {
     expect((await as(follower).get(`/posts/${post.id}`)).status).toBe(404);
     expect((await as(null).get(`/posts/${post.id}`)).status).toBe(404);
     expect(ids(await as(follower).get(`/posts/${kept.id}/comments`))).toEqual([]);
+    // Its replies go with a hidden comment, and it takes no more.
+    expect(ids(await as(follower).get(`/posts/${kept.id}/comments`, { parentId: onKept.id }))).toEqual([]);
+    expect(ids(await as(null).get(`/posts/${kept.id}/comments`, { parentId: onKept.id }))).toEqual([]);
+    const answer = await as(follower).post(`/posts/${kept.id}/comments`, { body: 'Y?', parentId: onKept.id });
+    expect(answer.body.errors).toEqual([expect.objectContaining({ path: '/body/parentId' })]);
+    expect(ids(await as(author).get(`/posts/${kept.id}/comments`, { parentId: onKept.id }))).toEqual([reply.id]);
     expect((await as(follower).get(`/posts/${kept.id}`)).body.data.commentCount).toBe(0);
     expect((await as(null).get(`/posts/${kept.id}`)).body.data.commentCount).toBe(0);
     // What is in a hidden group goes with it, for its members too.
     expect((await as(follower).get(`/posts/${inGroup.id}`)).status).toBe(404);
     expect((await as(follower).get(`/events/${groupEvent.id}`)).status).toBe(404);
+    // A hidden group is frozen: its conversation gone, no post into it, no invitation; a member may leave.
+    const groupChat = (await as(author).get(`/groups/${group.id}`)).body.data.conversationId as string;
+    expect((await as(follower).get(`/conversations/${groupChat}/messages`)).status).toBe(404);
+    expect(ids(await as(follower).get('/conversations'))).not.toContain(groupChat);
+    const intoHidden = await as(follower).post('/posts', { body: 'Hola', visibility: 'group', groupId: group.id });
+    expect(intoHidden.body.errors).toEqual([expect.objectContaining({ path: '/body/groupId', code: 'unknown_group' })]);
+    expect((await as(author).put(`/groups/${group.id}/invitations/${friend.id}`)).status).toBe(404);
+    expect((await as(follower).delete(`/groups/${group.id}/membership`)).status).toBe(204);
     expect((await as(friend).get('/stories')).body.data).toEqual([]);
     expect((await as(friend).get(`/stories/${story.id}`)).status).toBe(404);
     expect((await as(follower).get(`/memories/${memory.id}`)).status).toBe(404);
@@ -115,7 +130,7 @@ describe('hidden content', () => {
 
     // The author: still there, flagged.
     expect((await as(author).get(`/posts/${post.id}`)).body.data).toMatchObject({ id: post.id, hidden: true });
-    expect((await as(author).get(`/posts/${kept.id}`)).body.data).toMatchObject({ hidden: false, commentCount: 1 });
+    expect((await as(author).get(`/posts/${kept.id}`)).body.data).toMatchObject({ hidden: false, commentCount: 2 });
     expect((await as(author).get(`/posts/${inGroup.id}`)).status).toBe(200);
     expect((await as(author).get('/feed')).body.data.map((p: { id: string; hidden: boolean }) => [p.id, p.hidden])).toEqual([
       [inGroup.id, false],
@@ -223,8 +238,8 @@ describe('suspension and ban', () => {
     expect(new Date(until).getTime() - Date.now()).toBeGreaterThan(6.9 * 86_400_000);
     expect((await as(ana).get('/users/me')).status).toBe(401);
     // A shorter suspension never cuts a longer one short.
-    const shorter = await decide(await moderator(), 'user', ana.id, { action: 'suspend', reason: 'Spam', suspensionDays: 1 });
-    expect(shorter.body.data.until).toBe(until);
+    const shorter = (await decide(await moderator(), 'user', ana.id, { action: 'suspend', reason: 'Spam', suspensionDays: 1 })).body.data;
+    expect(new Date(shorter.until).getTime()).toBeLessThan(new Date(until).getTime());
 
     const refused = await login(ana.username);
     expect(refused.status).toBe(403);
@@ -233,24 +248,44 @@ describe('suspension and ban', () => {
     const guess = await request(test.app).post('/api/v1/auth/login').send({ username: ana.username, password: 'not the password at all' });
     expect(guess.body.code).toBe('INVALID_CREDENTIALS');
 
+    // Each suspension in force is appealed once, the one ending last first.
     const appealWith = (pw: string) =>
       request(test.app)
         .post('/api/v1/moderation/suspension-appeals')
         .send({ username: ana.username, password: pw, statement: 'A misunderstanding' });
     expect((await appealWith('not the password at all')).body.code).toBe('INVALID_CREDENTIALS');
-    const appeal = await appealWith(password);
-    expect(appeal.status).toBe(201);
+    const appeals = [(await appealWith(password)).body.data, (await appealWith(password)).body.data];
+    expect(appeals.map((a) => a.actionId)).toEqual([suspended.body.data.id, shorter.id]);
     expect((await appealWith(password)).body.code).toBe('ALREADY_APPEALED');
-    const decided = await as(second).post(`/moderation/appeals/${appeal.body.data.id}/decision`, {
-      outcome: 'overturned',
-      reason: 'It was',
-    });
-    expect(decided.status).toBe(200);
+
+    // Overturning the longer one leaves the shorter in force; overturning both lets her in.
+    const overturn = (appealId: string) =>
+      as(second).post(`/moderation/appeals/${appealId}/decision`, { outcome: 'overturned', reason: 'It was' });
+    expect((await overturn(appeals[0].id)).status).toBe(200);
+    expect((await login(ana.username)).body).toMatchObject({ code: 'ACCOUNT_SUSPENDED', until: shorter.until });
+    expect((await overturn(appeals[1].id)).status).toBe(200);
     expect((await login(ana.username)).status).toBe(200);
 
     const admin = await dancer(['user', 'admin']);
     const kinds = (await as(admin).get('/admin/audit', { targetId: ana.id })).body.data.map((e: { kind: string }) => e.kind);
-    expect(kinds).toEqual(['appeal_decision', 'moderation_decision', 'moderation_decision']);
+    expect(kinds).toEqual(['appeal_decision', 'appeal_decision', 'moderation_decision', 'moderation_decision']);
+  });
+
+  it('a sign-in racing a suspension never keeps a working token', async () => {
+    const mod = await moderator();
+    for (let round = 0; round < 4; round++) {
+      const ana = await member();
+      await as(await dancer()).post('/reports', { targetType: 'user', targetId: ana.id, reason: 'spam' });
+      const [signIn, decided] = await Promise.all([
+        login(ana.username),
+        as(mod).post(`/moderation/queue/user/${ana.id}/resolve`, { action: 'suspend', reason: 'Spam', suspensionDays: 1 }),
+      ]);
+      expect(decided.status).toBe(201);
+      if (signIn.status === 200) {
+        const token = signIn.body.data.session.accessToken as string;
+        expect((await request(test.app).get('/api/v1/users/me').set('Authorization', `Bearer ${token}`)).status).toBe(401);
+      } else expect(signIn.body.code).toBe('ACCOUNT_SUSPENDED');
+    }
   });
 
   it('ends by itself; a ban does not, and is not appealed', async () => {

@@ -135,5 +135,12 @@ describe('statistics', () => {
     expect(tooLong.body.errors).toEqual([expect.objectContaining({ path: '/query/from', code: 'range_too_long' })]);
     const reversed = await as(admin).get('/admin/statistics', { from: today, to: '2024-01-01' });
     expect(reversed.status).toBe(400);
+    for (const query of [{ from: '0000-01-01', to: '0000-12-31' }, { to: '0001-01-10' }, { to: '1999-12-31' }] as Record<
+      string,
+      string
+    >[]) {
+      const res = await as(admin).get('/admin/statistics', query);
+      expect(res.status, JSON.stringify(query)).toBe(400);
+    }
   });
 });
