@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { SignJWT } from 'jose';
+import { afterAll, beforeAll } from 'vitest';
 import { createLogger, createTokenSigner } from '../../runtime/server';
 import { createMundoApp } from '../../server/app';
 import { ConfigSchema } from '../../server/config';
 import type { Database } from '../../server/db/database';
 import type { RedisConnections } from '../../server/redis';
 import type { RealtimePort } from '../../server/services/realtime-port';
+import { openTestDatabase } from './database';
 
 export const TEST_SECRET = new TextEncoder().encode('test-secret-that-is-at-least-32-bytes-long!');
 
@@ -74,4 +76,22 @@ export async function createTestApp(
         .sign(TEST_SECRET);
     },
   };
+}
+
+/**
+ * A test file's app on a database of its own, opened before its tests and closed after them:
+ * `app()` and `database()` answer the live ones (they exist once `beforeAll` has run).
+ */
+export function appOnOwnDatabase() {
+  let database: Database | undefined;
+  let test: Awaited<ReturnType<typeof createTestApp>> | undefined;
+  beforeAll(async () => {
+    database = await openTestDatabase();
+    test = await createTestApp(database);
+  });
+  afterAll(async () => {
+    await test?.close();
+    await database?.close();
+  });
+  return { app: () => test!, database: () => database! };
 }

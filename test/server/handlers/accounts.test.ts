@@ -1,39 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../../server/db/database';
-import { createTestApp } from '../../support/app';
+import { describe, expect, it } from 'vitest';
+import { appOnOwnDatabase } from '../../support/app';
 import { dancersOf } from '../../support/dancers';
-import { openTestDatabase } from '../../support/database';
 
 /** An account's self-service: exporting what is stored about it, and deleting it. */
 
-let database: Database;
-let test: Awaited<ReturnType<typeof createTestApp>>;
+const { app, database } = appOnOwnDatabase();
 
-beforeAll(async () => {
-  database = await openTestDatabase();
-  test = await createTestApp(database);
-});
-afterAll(async () => {
-  await test.close();
-  await database.close();
-});
-
-const { dancer, as } = dancersOf(() => test);
+const { dancer, as } = dancersOf(app);
 const password = 'una milonga larga en canning';
 let nextAddress = 0;
 async function member() {
   const username = `dancer-${randomUUID().slice(0, 8)}`;
-  const res = await request(test.app)
+  const res = await request(app().app)
     .post('/api/v1/auth/register')
     .set('X-Forwarded-For', `10.62.0.${++nextAddress}`)
     .send({ username, password, displayName: 'Ana' });
   expect(res.status).toBe(201);
   return { id: res.body.data.user.id as string, username, token: res.body.data.accessToken as string };
 }
-const count = async (query: ReturnType<typeof sql>) => (await database.db.execute<{ n: number }>(query)).rows[0]!.n;
+const count = async (query: ReturnType<typeof sql>) => (await database().db.execute<{ n: number }>(query)).rows[0]!.n;
 
 describe('exportMyData', () => {
   it('streams every kind of record about me as NDJSON, the profile first, with no secret and no moderator named', async () => {
@@ -45,7 +33,7 @@ describe('exportMyData', () => {
     await as(ana).post(`/posts/${post.id}/comments`, { body: 'Vengan' });
     await as(ana).post('/memories', { title: 'Canning', happenedOn: '2020-01-01', visibility: 'public' });
     // More posts than one read batch.
-    await database.db.execute(
+    await database().db.execute(
       sql`INSERT INTO posts (author_id, body, visibility) SELECT ${ana.id}, 'p' || i, 'public' FROM generate_series(1, 520) i`,
     );
     await as(friend).post('/reports', { targetType: 'user', targetId: ana.id, reason: 'spam' });
@@ -126,7 +114,7 @@ describe('deleteMyAccount', () => {
     // A banned member who joined first never inherits a group.
     const banned = await dancer();
     await as(banned).put(`/groups/${heirless.id}/membership`);
-    await database.db.execute(sql`UPDATE users SET banned_at = now() WHERE id = ${banned.id}`);
+    await database().db.execute(sql`UPDATE users SET banned_at = now() WHERE id = ${banned.id}`);
 
     const wrong = await as(ana).post('/users/me/deletion', { password: 'not the password at all' });
     expect(wrong.body).toMatchObject({ status: 401, code: 'INVALID_CREDENTIALS' });
@@ -134,7 +122,7 @@ describe('deleteMyAccount', () => {
 
     expect((await as(ana).post('/users/me/deletion', { password })).status).toBe(204);
     expect((await as(ana).get('/users/me')).status).toBe(401);
-    const login = await request(test.app).post('/api/v1/auth/login').send({ username: ana.username, password });
+    const login = await request(app().app).post('/api/v1/auth/login').send({ username: ana.username, password });
     expect(login.body.code).toBe('INVALID_CREDENTIALS');
 
     expect((await as(other).get(`/posts/${post.id}`)).status).toBe(404);
@@ -150,7 +138,7 @@ describe('deleteMyAccount', () => {
     );
     expect(await count(sql`SELECT count(*)::int AS n FROM groups WHERE id = ${heirless.id}`)).toBe(0);
     expect(await count(sql`SELECT count(*)::int AS n FROM users WHERE id = ${ana.id}`)).toBe(0);
-    const { rows: kept_ } = await database.db.execute<{ snapshot: unknown }>(
+    const { rows: kept_ } = await database().db.execute<{ snapshot: unknown }>(
       sql`SELECT snapshot FROM report_targets WHERE target_id = ${post.id}`,
     );
     expect(kept_).toEqual([{ snapshot: { removed: 'with the account' } }]);

@@ -1,23 +1,11 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../../server/db/database';
-import { createTestApp } from '../../support/app';
+import { describe, expect, it } from 'vitest';
+import { appOnOwnDatabase } from '../../support/app';
 import { dancersOf } from '../../support/dancers';
-import { openTestDatabase } from '../../support/database';
 
-let database: Database;
-let test: Awaited<ReturnType<typeof createTestApp>>;
+const { app, database } = appOnOwnDatabase();
 
-beforeAll(async () => {
-  database = await openTestDatabase();
-  test = await createTestApp(database);
-});
-afterAll(async () => {
-  await test.close();
-  await database.close();
-});
-
-const { dancer, as } = dancersOf(() => test);
+const { dancer, as } = dancersOf(app);
 
 describe('roles', () => {
   it('an admin grants and revokes; it applies on the next request, with the same token; the audit log says who did what', async () => {
@@ -58,7 +46,7 @@ describe('roles', () => {
 
   it('the last admin stays one, even when two admins demote each other at once', async () => {
     // Only these two are admins in this database.
-    await database.db.execute(sql`UPDATE users SET roles = array_remove(roles, 'admin')`);
+    await database().db.execute(sql`UPDATE users SET roles = array_remove(roles, 'admin')`);
     const [first, second] = [await dancer(['user', 'admin']), await dancer(['user', 'admin'])];
     const answers = await Promise.all([
       as(first).delete(`/admin/users/${second.id}/roles/admin`),
@@ -69,9 +57,9 @@ describe('roles', () => {
       [204, 403],
       [204, 409],
     ]).toContainEqual(answers.map((res) => res.status).sort());
-    const { rows } = await database.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM users WHERE 'admin' = ANY(roles)`);
+    const { rows } = await database().db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM users WHERE 'admin' = ANY(roles)`);
     expect(rows[0]!.n).toBe(1);
-    const [survivor] = (await database.db.execute<{ id: string }>(sql`SELECT id FROM users WHERE 'admin' = ANY(roles)`)).rows;
+    const [survivor] = (await database().db.execute<{ id: string }>(sql`SELECT id FROM users WHERE 'admin' = ANY(roles)`)).rows;
     const last = await as(survivor!.id === first.id ? first : second).delete(`/admin/users/${survivor!.id}/roles/admin`);
     expect(last.status).toBe(409);
     expect(last.body).toMatchObject({ code: 'LAST_ADMIN' });
@@ -81,8 +69,8 @@ describe('roles', () => {
     const admin = await dancer(['user', 'admin']);
     const someone = await dancer();
     await as(admin).put(`/admin/users/${someone.id}/roles/moderator`);
-    await expect(database.db.execute(sql`UPDATE audit_log SET kind = 'role_revoked' WHERE target_id = ${someone.id}`)).rejects.toThrow();
-    await expect(database.db.execute(sql`DELETE FROM audit_log WHERE target_id = ${someone.id}`)).rejects.toThrow();
+    await expect(database().db.execute(sql`UPDATE audit_log SET kind = 'role_revoked' WHERE target_id = ${someone.id}`)).rejects.toThrow();
+    await expect(database().db.execute(sql`DELETE FROM audit_log WHERE target_id = ${someone.id}`)).rejects.toThrow();
   });
 });
 
@@ -90,7 +78,7 @@ describe('the audit log export', () => {
   it('streams every entry the filters select as NDJSON, latest first, across its read batches', async () => {
     const admin = await dancer(['user', 'admin']);
     const targetId = crypto.randomUUID();
-    await database.db.execute(sql`INSERT INTO audit_log (actor_id, kind, target_type, target_id, details, created_at)
+    await database().db.execute(sql`INSERT INTO audit_log (actor_id, kind, target_type, target_id, details, created_at)
       SELECT ${admin.id}, CASE WHEN i % 10 = 0 THEN 'role_revoked' ELSE 'role_granted' END, 'user', ${targetId},
         jsonb_build_object('i', i), now() - i * interval '1 second' FROM generate_series(1, 1100) i`);
     const res = await as(admin).get('/admin/audit/export', { targetId });

@@ -1,28 +1,16 @@
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../../server/db/database';
+import { describe, expect, it } from 'vitest';
 import { reportTargets } from '../../../server/db/schema';
-import { createTestApp } from '../../support/app';
+import { appOnOwnDatabase } from '../../support/app';
 import { type Dancer, dancersOf } from '../../support/dancers';
-import { openTestDatabase } from '../../support/database';
 
-let database: Database;
-let test: Awaited<ReturnType<typeof createTestApp>>;
+const { app, database } = appOnOwnDatabase();
 
-beforeAll(async () => {
-  database = await openTestDatabase();
-  test = await createTestApp(database);
-});
-afterAll(async () => {
-  await test.close();
-  await database.close();
-});
-
-const { dancer, dancers, as } = dancersOf(() => test);
+const { dancer, dancers, as } = dancersOf(app);
 const report = (who: Dancer, targetType: string, targetId: string, reason = 'spam', details?: string) =>
   as(who).post('/reports', { targetType, targetId, reason, ...(details ? { details } : {}) });
 const snapshotOf = async (targetType: 'post' | 'comment' | 'story' | 'memory' | 'message' | 'group' | 'user', targetId: string) =>
-  (await database.db.select().from(reportTargets).where(eq(reportTargets.targetId, targetId))).find((t) => t.targetType === targetType);
+  (await database().db.select().from(reportTargets).where(eq(reportTargets.targetId, targetId))).find((t) => t.targetType === targetType);
 
 describe('reports', () => {
   it('keeps the content as it was when first reported, whatever is edited after', async () => {
@@ -199,8 +187,8 @@ describe('what the review found', () => {
     await report(second, 'post', post.id, 'hate');
     expect(await snapshotOf('post', post.id)).toMatchObject({ snapshot: { body: 'Ahora sí, insultos' } });
     // The decision stays as it was taken.
-    await expect(database.db.execute(sql`UPDATE moderation_actions SET reason = 'x' WHERE target_id = ${post.id}`)).rejects.toThrow();
-    await expect(database.db.execute(sql`DELETE FROM moderation_actions WHERE target_id = ${post.id}`)).rejects.toThrow();
+    await expect(database().db.execute(sql`UPDATE moderation_actions SET reason = 'x' WHERE target_id = ${post.id}`)).rejects.toThrow();
+    await expect(database().db.execute(sql`DELETE FROM moderation_actions WHERE target_id = ${post.id}`)).rejects.toThrow();
   });
 
   it('a claim of someone who is no longer a moderator does not lock the target', async () => {

@@ -1,27 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../../server/db/database';
-import { createTestApp } from '../../support/app';
+import { describe, expect, it } from 'vitest';
+import { appOnOwnDatabase } from '../../support/app';
 import { type Dancer, dancersOf } from '../../support/dancers';
-import { openTestDatabase } from '../../support/database';
 
 /** What moderators decide beyond dismissing: hide, remove, warn, suspend, ban; and appeals. */
 
-let database: Database;
-let test: Awaited<ReturnType<typeof createTestApp>>;
+const { app, database } = appOnOwnDatabase();
 
-beforeAll(async () => {
-  database = await openTestDatabase();
-  test = await createTestApp(database);
-});
-afterAll(async () => {
-  await test.close();
-  await database.close();
-});
-
-const { dancer, dancers, as } = dancersOf(() => test);
+const { dancer, dancers, as } = dancersOf(app);
 const moderator = () => dancer(['user', 'moderator']);
 
 /** Someone (who may see it) reports the target; the moderator decides. */
@@ -35,7 +23,7 @@ let nextAddress = 0;
 /** A user with a password and a real session (so that revoking it means something). */
 async function member() {
   const username = `dancer-${randomUUID().slice(0, 8)}`;
-  const res = await request(test.app)
+  const res = await request(app().app)
     .post('/api/v1/auth/register')
     .set('X-Forwarded-For', `10.60.0.${++nextAddress}`)
     .send({ username, password, displayName: 'Ana' });
@@ -43,7 +31,7 @@ async function member() {
   return { id: res.body.data.user.id as string, username, token: res.body.data.accessToken as string };
 }
 const login = (username: string) =>
-  request(test.app).post('/api/v1/auth/login').set('X-Forwarded-For', `10.61.0.${++nextAddress}`).send({ username, password });
+  request(app().app).post('/api/v1/auth/login').set('X-Forwarded-For', `10.61.0.${++nextAddress}`).send({ username, password });
 const ids = (res: { body: { data: { id: string }[] } }) => res.body.data.map((item) => item.id);
 
 describe('hidden content', () => {
@@ -245,12 +233,12 @@ describe('suspension and ban', () => {
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ code: 'ACCOUNT_SUSPENDED', until });
     // The wrong password learns nothing of it.
-    const guess = await request(test.app).post('/api/v1/auth/login').send({ username: ana.username, password: 'not the password at all' });
+    const guess = await request(app().app).post('/api/v1/auth/login').send({ username: ana.username, password: 'not the password at all' });
     expect(guess.body.code).toBe('INVALID_CREDENTIALS');
 
     // Each suspension in force is appealed once, the one ending last first.
     const appealWith = (pw: string) =>
-      request(test.app)
+      request(app().app)
         .post('/api/v1/moderation/suspension-appeals')
         .send({ username: ana.username, password: pw, statement: 'A misunderstanding' });
     expect((await appealWith('not the password at all')).body.code).toBe('INVALID_CREDENTIALS');
@@ -283,7 +271,7 @@ describe('suspension and ban', () => {
       expect(decided.status).toBe(201);
       if (signIn.status === 200) {
         const token = signIn.body.data.session.accessToken as string;
-        expect((await request(test.app).get('/api/v1/users/me').set('Authorization', `Bearer ${token}`)).status).toBe(401);
+        expect((await request(app().app).get('/api/v1/users/me').set('Authorization', `Bearer ${token}`)).status).toBe(401);
       } else expect(signIn.body.code).toBe('ACCOUNT_SUSPENDED');
     }
   });
@@ -293,20 +281,20 @@ describe('suspension and ban', () => {
     const mod = await moderator();
     await decide(mod, 'user', ana.id, { action: 'suspend', reason: 'Spam', suspensionDays: 1 });
     expect((await login(ana.username)).body.code).toBe('ACCOUNT_SUSPENDED');
-    await database.db.execute(sql`UPDATE users SET suspended_until = now() - interval '1 second' WHERE id = ${ana.id}`);
+    await database().db.execute(sql`UPDATE users SET suspended_until = now() - interval '1 second' WHERE id = ${ana.id}`);
     const back = await login(ana.username);
     expect(back.status).toBe(200);
     const token = back.body.data.session.accessToken as string;
-    expect((await request(test.app).get('/api/v1/users/me').set('Authorization', `Bearer ${token}`)).status).toBe(200);
-    const over = await request(test.app)
+    expect((await request(app().app).get('/api/v1/users/me').set('Authorization', `Bearer ${token}`)).status).toBe(200);
+    const over = await request(app().app)
       .post('/api/v1/moderation/suspension-appeals')
       .send({ username: ana.username, password, statement: 'Late' });
     expect(over.body.code).toBe('NOT_APPEALABLE');
 
     await decide(mod, 'user', ana.id, { action: 'ban', reason: 'Spam again' });
-    expect((await request(test.app).get('/api/v1/users/me').set('Authorization', `Bearer ${token}`)).status).toBe(401);
+    expect((await request(app().app).get('/api/v1/users/me').set('Authorization', `Bearer ${token}`)).status).toBe(401);
     expect((await login(ana.username)).body).toMatchObject({ status: 403, code: 'ACCOUNT_BANNED' });
-    const banned = (await as({ ...ana, token: await test.token(ana.id) }).get('/moderation/decisions')).body.data;
+    const banned = (await as({ ...ana, token: await app().token(ana.id) }).get('/moderation/decisions')).body.data;
     expect(banned[0]).toMatchObject({ action: { action: 'ban' }, appealable: false });
   });
 });

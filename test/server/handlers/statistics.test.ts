@@ -1,32 +1,20 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../../server/db/database';
-import { createTestApp } from '../../support/app';
+import { describe, expect, it } from 'vitest';
+import { appOnOwnDatabase } from '../../support/app';
 import { dancersOf } from '../../support/dancers';
-import { openTestDatabase } from '../../support/database';
 
 /** The admins' statistics: rollups a job makes, checked against a count of the rows themselves. */
 
-let database: Database;
-let test: Awaited<ReturnType<typeof createTestApp>>;
+const { app, database } = appOnOwnDatabase();
 
-beforeAll(async () => {
-  database = await openTestDatabase();
-  test = await createTestApp(database);
-});
-afterAll(async () => {
-  await test.close();
-  await database.close();
-});
-
-const { dancer, as } = dancersOf(() => test);
+const { dancer, as } = dancersOf(app);
 const DAY = 86_400_000;
 const dayOf = (at: string | Date) => new Date(at).toISOString().slice(0, 10);
 
 /** Rows over the last twelve days, at hours that cross UTC midnight. */
 async function seed(ownerId: string, groupIds: string[], conversationId: string) {
   const spread = (i: string) => sql.raw(`now() - (${i} % 12) * interval '1 day' - (${i} % 5) * interval '5 hours'`);
-  const { db } = database;
+  const { db } = database();
   await db.execute(sql`INSERT INTO users (username, display_name, password_hash, roles, created_at)
     SELECT 'seed-' || i || '-' || gen_random_uuid(), 'Seed', 'x', ARRAY['user'], ${spread('i')} FROM generate_series(1, 40) i`);
   await db.execute(sql`INSERT INTO posts (author_id, body, visibility, group_id, created_at)
@@ -50,7 +38,7 @@ async function seed(ownerId: string, groupIds: string[], conversationId: string)
 
 /** The same figures counted from the rows, in this process. */
 async function bruteForce(from: string, to: string) {
-  const rows = async (query: ReturnType<typeof sql>) => (await database.db.execute<Record<string, string>>(query)).rows;
+  const rows = async (query: ReturnType<typeof sql>) => (await database().db.execute<Record<string, string>>(query)).rows;
   const inRange = (day: string) => day >= from && day <= to;
   const perDay = (times: string[]) => {
     const counts = new Map<string, number>();
@@ -105,8 +93,8 @@ describe('statistics', () => {
     await seed(owner.id, groupIds, chat.id);
     // The app's start counted the past days already, before these rows of the past were written
     // (which only a seed does): count them again.
-    await database.db.execute(sql`DELETE FROM daily_stats_days`);
-    expect(await test.services.statistics.rollup()).toBe(367);
+    await database().db.execute(sql`DELETE FROM daily_stats_days`);
+    expect(await app().services.statistics.rollup()).toBe(367);
 
     const today = dayOf(new Date());
     for (const [from, to] of [
@@ -128,7 +116,7 @@ describe('statistics', () => {
     expect(busy.length).toBeGreaterThan(8);
 
     // A second run counts today only.
-    expect(await test.services.statistics.rollup()).toBe(1);
+    expect(await app().services.statistics.rollup()).toBe(1);
 
     expect((await as(owner).get('/admin/statistics')).status).toBe(403);
     const tooLong = await as(admin).get('/admin/statistics', { from: '2024-01-01', to: today });
