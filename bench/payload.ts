@@ -17,7 +17,20 @@ const organizerId = randomUUID();
 /** What every server answers: the stored event, as the handler of createEvent would. */
 export function storedEvent(input: Record<string, unknown>) {
   const now = new Date().toISOString();
-  return { description: '', country: null, venue: null, ...input, id: randomUUID(), organizerId, createdAt: now, updatedAt: now };
+  return {
+    description: '',
+    country: null,
+    venue: null,
+    capacity: null,
+    groupId: null,
+    ...input,
+    id: randomUUID(),
+    organizerId,
+    goingCount: 0,
+    interestedCount: 0,
+    createdAt: now,
+    updatedAt: now,
+  };
 }
 
 /** Servers print this line once listening, so the runner learns the port. */

@@ -48,6 +48,8 @@ if (want('http')) {
       `  ${name.padEnd(18)} ${result.requestsPerSecond.toFixed(0).padStart(7)} req/s   p99 ${String(result.p99Ms).padStart(4)} ms${result.non2xx ? `   (${result.non2xx} non-2xx!)` : ''}`,
     );
   }
+  const broken = results.filter((r) => r.non2xx > 0).map((r) => r.name);
+  if (broken.length > 0) throw new Error(`Not a measurement: ${broken.join(', ')} answered errors (see the non-2xx counts)`);
   const rps = (name: string) => results.find((r) => r.name === name)!.requestsPerSecond;
   console.log(`  ratio runtime / stock express: ${(rps('this runtime') / rps('stock express 5')).toFixed(2)}×`);
   console.log(`  ratio runtime / bare node:http: ${(rps('this runtime') / rps('bare node:http')).toFixed(2)}×`);
