@@ -39,6 +39,8 @@ if (want('http')) {
     ['bare node:http', 'bench/servers/bare.ts', []],
     ['node:http + zod', 'bench/servers/bare.ts', ['--zod']],
     ['stock express 5', 'bench/servers/express.ts', []],
+    ['fastify 5', 'bench/servers/fastify.ts', []],
+    ['@hono/zod-openapi', 'bench/servers/hono.ts', []],
     ['this runtime', 'bench/servers/runtime.ts', []],
     ['runtime in express', 'bench/servers/runtime.ts', ['--mounted']],
   ] as const) {
@@ -54,6 +56,8 @@ if (want('http')) {
   console.log(`  ratio runtime / stock express: ${(rps('this runtime') / rps('stock express 5')).toFixed(2)}×`);
   console.log(`  ratio runtime / bare node:http: ${(rps('this runtime') / rps('bare node:http')).toFixed(2)}×`);
   console.log(`  ratio stock express / bare node:http: ${(rps('stock express 5') / rps('bare node:http')).toFixed(2)}×`);
+  console.log(`  ratio fastify / bare node:http: ${(rps('fastify 5') / rps('bare node:http')).toFixed(2)}×`);
+  console.log(`  ratio @hono/zod-openapi / bare node:http: ${(rps('@hono/zod-openapi') / rps('bare node:http')).toFixed(2)}×`);
   console.log(`  ratio runtime mounted in express / runtime: ${(rps('runtime in express') / rps('this runtime')).toFixed(2)}×`);
 }
 
