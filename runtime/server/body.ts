@@ -71,40 +71,58 @@ function unsupported(): ApiError {
   return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json', { headers: { 'Accept-Post': 'application/json' } });
 }
 
+/** A body being read: kept on the request, so the listeners are module functions, not per-request closures. */
+interface Reading {
+  chunks: Buffer[];
+  size: number;
+  limit: number;
+  resolve: (text: string) => void;
+  reject: (error: ApiError) => void;
+}
+const READING = Symbol('body being read');
+type Reader = IncomingMessage & { [READING]?: Reading };
+
 function readText(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        req.resume();
-        reject(tooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      // A lossy decode would store U+FFFD in place of what the client sent.
-      if (!isUtf8(bytes)) reject(new ApiError('MALFORMED_JSON', 'The body is not valid UTF-8'));
-      else resolve(bytes.toString('utf8'));
-    };
-    const onError = (error: Error) => {
-      cleanup();
-      reject(new ApiError('MALFORMED_JSON', `The body could not be read: ${error.message}`));
-    };
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
+    (req as Reader)[READING] = { chunks: [], size: 0, limit, resolve, reject };
+    req.on('data', onBodyData);
+    req.on('end', onBodyEnd);
+    req.on('error', onBodyError);
   });
+}
+
+// Listeners run with `this` set to the request.
+function onBodyData(this: Reader, chunk: Buffer): void {
+  const reading = this[READING]!;
+  reading.size += chunk.length;
+  if (reading.size > reading.limit) {
+    stopReading(this);
+    this.resume();
+    reading.reject(tooLarge(reading.limit));
+    return;
+  }
+  reading.chunks.push(chunk);
+}
+
+function onBodyEnd(this: Reader): void {
+  const { chunks, size, resolve, reject } = stopReading(this);
+  const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+  // A lossy decode would store U+FFFD in place of what the client sent.
+  if (!isUtf8(bytes)) reject(new ApiError('MALFORMED_JSON', 'The body is not valid UTF-8'));
+  else resolve(bytes.toString('utf8'));
+}
+
+function onBodyError(this: Reader, error: Error): void {
+  stopReading(this).reject(new ApiError('MALFORMED_JSON', `The body could not be read: ${error.message}`));
+}
+
+function stopReading(req: Reader): Reading {
+  const reading = req[READING]!;
+  req[READING] = undefined;
+  req.off('data', onBodyData);
+  req.off('end', onBodyEnd);
+  req.off('error', onBodyError);
+  return reading;
 }
 
 function tooLarge(limit: number): ApiError {
