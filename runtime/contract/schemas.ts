@@ -14,8 +14,12 @@ export const Timestamp = z.iso
   .meta({ description: 'Date and time, RFC 3339, years 0001–9999', example: '2026-12-05T21:00:00.000Z' });
 
 function inStoredYears(value: string): boolean {
-  const year = new Date(value).getUTCFullYear();
-  return year >= 1 && year <= 9999;
+  // Years 0002–9998 stay in range whatever the offset: only the edges need the date's UTC year
+  // (parsing it is most of this check's cost otherwise).
+  const year = Number(value.slice(0, 4));
+  if (year >= 2 && year <= 9998) return true;
+  const utc = new Date(value).getUTCFullYear();
+  return utc >= 1 && utc <= 9999;
 }
 
 /**
