@@ -22,6 +22,8 @@ import {
 const HUGE_BODY_CHARS = 300_000; // past the 100 KiB default BODY_LIMIT_BYTES
 const LONG_PATH_CHARS = 4_000;
 const LONG_QUERY_CHARS = 8_000; // a whole request line under Node's 16 KiB header limit
+/** Values sent per field of those that break one rule through one code path: every run covers every rule, runs with other seeds the other values. */
+const PER_FIELD = 1;
 
 const VALIDATION = (pointer?: string): Expectation => ({ statuses: [400], codes: ['VALIDATION_FAILED'], pointer });
 
@@ -73,8 +75,8 @@ interface ValueChange {
 
 /**
  * Rules are broken one at a time, each constraint of each field. Where several values break the
- * same rule through the same code path (five malformed encodings, six wrong types), a seeded few
- * are sent per field: every run covers every rule, and runs with other seeds the other values.
+ * same rule through the same code path (five malformed encodings, six wrong types), a seeded one
+ * (PER_FIELD) is sent per field: every run covers every rule, and runs with other seeds the other values.
  */
 function mutationsOf(op: Operation, checker: SchemaChecker, rng: Rng): Mutation[] {
   const out: Mutation[] = [];
@@ -191,7 +193,7 @@ function parameterChanges(p: Parameter, rng: Rng): ValueChange[] {
   if (types.includes('string')) out.push(...stringChanges(s, isPath ? 'path' : isHeader ? 'header' : 'query', rng));
   if (types.includes('integer') || types.includes('number')) {
     out.push(...numberChanges(s, rng).map((c) => ({ ...c, make: (v: unknown) => String(c.make(v)) })));
-    for (const text of rng.sample(['abc', '1e400', '99999999999999999999999', '-99999999999999999999999', '', '0x10'], 2)) {
+    for (const text of rng.sample(['abc', '1e400', '99999999999999999999999', '-99999999999999999999999', '', '0x10'], PER_FIELD)) {
       if (isPath && text === '') continue;
       out.push({ kind: 'invalid', rule: 'schema', label: `not a number: ${JSON.stringify(text)}`, make: () => text });
     }
@@ -207,7 +209,7 @@ function parameterChanges(p: Parameter, rng: Rng): ValueChange[] {
     ['lone surrogate as CESU-8 %ED%A0%80', 'a%ED%A0%80b'],
     ['overlong UTF-8 %C0%AF', 'a%C0%AFb'],
   ];
-  for (const [label, encoded] of rng.sample(encodings, 2)) {
+  for (const [label, encoded] of rng.sample(encodings, PER_FIELD)) {
     out.push({ kind: 'invalid', rule: 'design', label, make: () => ({ encoded }), alsoOk: undecodable });
   }
   out.push({ kind: 'invalid', rule: 'design', label: 'NUL (%00)', make: (v) => insertAt(textOf(v), '\u0000') });
@@ -255,7 +257,7 @@ function stringChanges(s: Schema, where: 'json' | 'path' | 'query' | 'header', r
     const miss = ['abc', 'ABC', '123456', ' ', 'a b', '-', '1234567', '😀'].find((c) => !re.test(c));
     if (miss !== undefined) out.push({ kind: 'invalid', rule: 'schema', label: `not matching /${s.pattern}/`, make: () => miss });
   }
-  for (const [label, value] of rng.sample(formatBreakers(format), 2))
+  for (const [label, value] of rng.sample(formatBreakers(format), PER_FIELD))
     out.push({ kind: 'invalid', rule: 'schema', label, make: () => value });
   if (format === 'date-time') {
     out.push({ kind: 'invalid', rule: 'design', label: 'year 0000', make: () => '0000-01-01T00:00:00Z' });
@@ -374,7 +376,7 @@ function jsonChanges(s: Schema, rng: Rng): ValueChange[] {
     const t = jsonType(wrong);
     return !(types.includes(t) || (t === 'integer' && types.includes('number')));
   });
-  for (const wrong of rng.sample(wrongTypes, 2))
+  for (const wrong of rng.sample(wrongTypes, PER_FIELD))
     out.push({ kind: 'invalid', rule: 'schema', label: `wrong type ${jsonType(wrong)}`, make: () => structuredClone(wrong) });
   if (types.includes('string')) out.push(...stringChanges(s, 'json', rng));
   if (types.includes('integer') || types.includes('number')) out.push(...numberChanges(s, rng));

@@ -256,16 +256,17 @@ describe('npm run generate on a broken contract', () => {
 });
 
 describe('npm run generate as a process', () => {
-  // The one test of the script's wiring (arguments, streams, exit code); its logic is tested above.
+  // The one test of the command's wiring (arguments, streams, exit code); its logic is tested above.
   // About 2 s on a busy 2-core machine: the timeout leaves well over 3x headroom.
   it('exits 1 naming a stale file', { timeout: 30_000 }, async () => {
     const root = copy();
     writeFileSync(join(root, 'generated/server/old-routes.ts'), '// left over\n');
 
     const result = await new Promise<{ code: number | null; stderr: string }>((done) => {
+      // The command `npm run generate` runs (package.json), without npm's own start-up.
       execFile(
-        'npm',
-        ['run', 'generate', '--', '--check'],
+        join(root, 'node_modules/.bin/contract-kit-generate'),
+        ['--check'],
         { cwd: root, env: { ...process.env, NO_COLOR: '1' } },
         (error, _stdout, stderr) => {
           done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr });
