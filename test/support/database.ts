@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { describe, inject } from 'vitest';
 import { openDatabase, type Database, type DatabaseOptions } from '../../server/db/database';
 import { describeWith, type Service, serviceUrl } from './services';
 
@@ -126,6 +126,17 @@ export const backends: Backend[] = [
 /** One suite per backend; a backend whose server is not reachable has its suite skipped, the reason in its title. */
 export function describeEachBackend(title: string, suite: (backend: Backend) => void): void {
   for (const backend of backends) describeWith(backend.needs, `${title} on ${backend.name}`, () => suite(backend));
+}
+
+/**
+ * One suite on PostgreSQL, the backend a deployment serves from and the one where simultaneous
+ * requests really race; on PGlite when PostgreSQL is not reachable. For the domain suites: every
+ * operation also meets PGlite on each run through the contract fuzzer and the suites that run on
+ * it alone, so running these twice bought little for what it cost `npm test`.
+ */
+export function describeOnServerBackend(title: string, suite: (backend: Backend) => void): void {
+  const backend = backends.find((b) => b.name === (inject('unavailable').postgres ? 'pglite' : 'postgres'))!;
+  describe(`${title} on ${backend.name}`, () => suite(backend));
 }
 
 /** A new database: a copy of the migrated template when given (test/support/global-setup.ts), else empty. */

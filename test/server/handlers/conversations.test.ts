@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
-import { describeEachBackend } from '../../support/database';
+import { describeOnServerBackend } from '../../support/database';
 import { useMessagingApp } from './messaging-fixture';
 
-describeEachBackend('messages API: conversations', (backend) => {
+describeOnServerBackend('messages API: conversations', (backend) => {
   const fx = useMessagingApp(backend);
   const { recorded, dancer, as, conversation, send, storedMessages } = fx;
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { expect, it } from 'vitest';
 import type { Message } from '../../../server/services/messaging';
-import { describeEachBackend } from '../../support/database';
+import { describeOnServerBackend } from '../../support/database';
 import { type Dancer, useMessagingApp } from './messaging-fixture';
 
 /**
@@ -14,7 +14,7 @@ import { type Dancer, useMessagingApp } from './messaging-fixture';
  * people with a block between them cannot be put in a new group conversation by a third: the later
  * named is refused as an unknown user.
  */
-describeEachBackend('group conversations across a block', (backend) => {
+describeOnServerBackend('group conversations across a block', (backend) => {
   const fx = useMessagingApp(backend);
   const { dancer, as, conversation, send, recorded } = fx;
 

@@ -5,7 +5,7 @@ import type { Database } from '../../../server/db/database';
 import { conversationMembers, groupMembers } from '../../../server/db/schema';
 import { createTestApp } from '../../support/app';
 import { type Dancer, dancersOf } from '../../support/dancers';
-import { describeEachBackend } from '../../support/database';
+import { describeOnServerBackend } from '../../support/database';
 
 interface Group {
   id: string;
@@ -19,7 +19,7 @@ interface Group {
 
 const hour = 3_600_000;
 
-describeEachBackend('groups API', (backend) => {
+describeOnServerBackend('groups API', (backend) => {
   let database: Database;
   let test: Awaited<ReturnType<typeof createTestApp>>;
 

@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { createTestApp } from '../../support/app';
 import { type Dancer, dancersOf } from '../../support/dancers';
-import { describeEachBackend } from '../../support/database';
+import { describeOnServerBackend } from '../../support/database';
 
-describeEachBackend('memories API', (backend) => {
+describeOnServerBackend('memories API', (backend) => {
   let database: Database;
   let test: Awaited<ReturnType<typeof createTestApp>>;
 

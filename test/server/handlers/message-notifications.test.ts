@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import type { NotifyInput } from '../../../server/services/notifications';
-import { describeEachBackend } from '../../support/database';
+import { describeOnServerBackend } from '../../support/database';
 import { type Dancer, useMessagingApp } from './messaging-fixture';
 
 interface Item {
@@ -20,7 +20,7 @@ interface Item {
  * and the `notification:new` pushed to them: once per member, collapsed per conversation, never
  * to the sender, to a member who muted the conversation or is across a block, nor for a resend.
  */
-describeEachBackend('message notifications', (backend) => {
+describeOnServerBackend('message notifications', (backend) => {
   const fx = useMessagingApp(backend);
   const { dancer, as, conversation, send, recorded } = fx;
 

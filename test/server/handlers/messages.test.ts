@@ -3,10 +3,10 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../../runtime/server';
 import type { Message } from '../../../server/services/messaging';
-import { describeEachBackend } from '../../support/database';
+import { describeOnServerBackend } from '../../support/database';
 import { newestFirst, useMessagingApp, type Dancer } from './messaging-fixture';
 
-describeEachBackend('messages API: messages and read markers', (backend) => {
+describeOnServerBackend('messages API: messages and read markers', (backend) => {
   const fx = useMessagingApp(backend);
   const { dancer, as, conversation, send, storedMessages, eventsFor } = fx;
 

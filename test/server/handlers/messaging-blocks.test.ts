@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
-import { describeEachBackend } from '../../support/database';
+import { describeOnServerBackend } from '../../support/database';
 import { connected, startRealtimeServer, storedUser } from '../../support/realtime';
 
 /**
@@ -11,7 +11,7 @@ import { connected, startRealtimeServer, storedUser } from '../../support/realti
  * read-only for both while it stays readable; group conversations stay writable for everyone (where
  * each no longer sees the other: test/server/handlers/group-conversation-blocks.test.ts).
  */
-describeEachBackend('messaging across a block', (backend) => {
+describeOnServerBackend('messaging across a block', (backend) => {
   let database: Database;
   let server: Awaited<ReturnType<typeof startRealtimeServer>>;
   beforeAll(async () => {

@@ -7,7 +7,7 @@ import { currentTotp } from '../../../server/auth/totp';
 import type { Database } from '../../../server/db/database';
 import { MFA_ACCOUNT_MAX_FAILURES, MFA_CHALLENGE_MAX_FAILURES } from '../../../server/services/sessions';
 import { createTestApp, TEST_SECRET } from '../../support/app';
-import { describeEachBackend } from '../../support/database';
+import { describeOnServerBackend } from '../../support/database';
 
 /**
  * The second step of an MFA sign-in cannot be brute-forced: a challenge is single-use, dies after
@@ -16,7 +16,7 @@ import { describeEachBackend } from '../../support/database';
  */
 const password = 'milonga de los jueves en canning';
 
-describeEachBackend('MFA challenges', (backend) => {
+describeOnServerBackend('MFA challenges', (backend) => {
   let database: Database;
   let a: Awaited<ReturnType<typeof createTestApp>>;
   let b: Awaited<ReturnType<typeof createTestApp>>;

@@ -6,7 +6,7 @@ import type { Database } from '../../../server/db/database';
 import type { NotifyInput } from '../../../server/services/notifications';
 import { noRealtime, type RealtimePort } from '../../../server/services/realtime-port';
 import { createTestApp } from '../../support/app';
-import { describeEachBackend } from '../../support/database';
+import { describeOnServerBackend } from '../../support/database';
 
 interface Dancer {
   id: string;
@@ -27,7 +27,7 @@ interface Item {
   updatedAt: string;
 }
 
-describeEachBackend('notifications API', (backend) => {
+describeOnServerBackend('notifications API', (backend) => {
   let database: Database;
   let test: Awaited<ReturnType<typeof createTestApp>>;
   const pushed: { userIds: string[]; event: string; payload: { notification: Item; unreadCount: number } }[] = [];

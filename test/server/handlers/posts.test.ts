@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { createTestApp } from '../../support/app';
 import { type Dancer, dancersOf } from '../../support/dancers';
-import { describeEachBackend } from '../../support/database';
+import { describeOnServerBackend } from '../../support/database';
 
 interface Post {
   id: string;
@@ -16,7 +16,7 @@ interface Post {
   editedAt: string | null;
 }
 
-describeEachBackend('posts API', (backend) => {
+describeOnServerBackend('posts API', (backend) => {
   let database: Database;
   let test: Awaited<ReturnType<typeof createTestApp>>;
 

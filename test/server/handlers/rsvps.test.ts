@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { createTestApp } from '../../support/app';
-import { describeEachBackend } from '../../support/database';
+import { describeOnServerBackend } from '../../support/database';
 
 interface Dancer {
   id: string;
@@ -21,7 +21,7 @@ const upcoming = (overrides: object = {}) => ({
   ...overrides,
 });
 
-describeEachBackend('event RSVPs', (backend) => {
+describeOnServerBackend('event RSVPs', (backend) => {
   let database: Database;
   let test: Awaited<ReturnType<typeof createTestApp>>;
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { follows, friendRequests, friendships } from '../../../server/db/schema';
 import { createTestApp } from '../../support/app';
-import { describeEachBackend } from '../../support/database';
+import { describeOnServerBackend } from '../../support/database';
 
 interface Dancer {
   id: string;
@@ -13,7 +13,7 @@ interface Dancer {
   token: string;
 }
 
-describeEachBackend('social graph API', (backend) => {
+describeOnServerBackend('social graph API', (backend) => {
   let database: Database;
   let test: Awaited<ReturnType<typeof createTestApp>>;
 
