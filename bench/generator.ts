@@ -5,7 +5,7 @@ import { listContracts } from '../runtime/contract';
 import { generateFiles } from '../generator/pipeline';
 
 /** Generator wall time (check → spec → lint → types → templates) for N synthetic endpoints. */
-function syntheticApi(count: number) {
+export function syntheticApi(count: number) {
   const Item = z.object({ id: Uuid, name: z.string().max(100), size: z.number().int(), createdAt: Timestamp }).meta({ id: 'Item' });
   const exports: Record<string, unknown> = {};
   for (let i = 0; i < count; i++) {

@@ -6,7 +6,7 @@ import { measureHttp, type HttpResult } from './http';
 import { measureRealtime } from './realtime';
 
 /**
- * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --only http|auth|generator|realtime|social|feed|uploads|statistics]
+ * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --only http|auth|generator|startup|realtime|social|feed|uploads|statistics]
  * Prints figures measured in this one run and their ratios; nothing here is a pass/fail test.
  */
 const { values } = parseArgs({
@@ -70,6 +70,22 @@ if (want('generator')) {
       .map(([step, t]) => `${step} ${t.toFixed(0)}`)
       .join(', ');
     console.log(`  ${String(count).padStart(4)} endpoints: ${ms.toFixed(0)} ms (${detail})`);
+  }
+}
+
+if (want('startup')) {
+  // The runtime alone (no database) serving N synthetic operations, each in a process of its own.
+  const { execFileSync } = await import('node:child_process');
+  console.log('Startup with N operations (no database; server Node, through tsx as npm start runs it):');
+  for (const routes of [100, 500, 1000]) {
+    const out = execFileSync(values.node, ['--import', 'tsx', join(root, 'bench/servers/synthetic.ts'), '--routes', String(routes)], {
+      cwd: root,
+    });
+    const r = JSON.parse(out.toString()) as { importMs: number; contractsMs: number; createAppMs: number; listeningMs: number };
+    console.log(
+      `  ${String(routes).padStart(4)} operations: listening ${r.listeningMs.toFixed(0)} ms after the process started ` +
+        `(imports ${r.importMs.toFixed(0)} ms, contracts ${r.contractsMs.toFixed(0)} ms, createApp ${r.createAppMs.toFixed(0)} ms)`,
+    );
   }
 }
 
