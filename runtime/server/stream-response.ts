@@ -25,25 +25,45 @@ export async function sendStream(
   log: Logger,
 ): Promise<void> {
   const iterator = lines[Symbol.asyncIterator]();
-  let next = await iterator.next();
-  responses.begin(req, res, { ...headers, 'Content-Type': `${NDJSON}; charset=utf-8`, 'Cache-Control': 'no-store' });
-  res.writeHead(200);
   let gone = false;
   const stop = () => {
     gone = true;
   };
+  // From the start: a client gone while the first item is read must stop the handler too.
   res.once('close', stop);
   try {
-    while (!next.done && !gone) {
-      if (!res.write(`${next.value}\n`)) await new Promise<void>((resolve) => res.once('drain', resolve).once('close', resolve));
-      if (!gone) next = await iterator.next();
+    let next = await iterator.next();
+    if (gone) {
+      await iterator.return?.();
+      return;
     }
-    if (gone) await iterator.return?.();
-    else res.end();
-  } catch (error) {
-    log.error({ reqId: requestState(req).id, err: error }, 'stream cut short');
-    res.destroy();
+    responses.begin(req, res, { ...headers, 'Content-Type': `${NDJSON}; charset=utf-8`, 'Cache-Control': 'no-store' });
+    res.writeHead(200);
+    try {
+      while (!next.done && !gone && !res.destroyed) {
+        if (!res.write(`${next.value}\n`)) await drained(res);
+        if (!gone && !res.destroyed) next = await iterator.next();
+      }
+      if (gone || res.destroyed) await iterator.return?.();
+      else res.end();
+    } catch (error) {
+      log.error({ reqId: requestState(req).id, err: error }, 'stream cut short');
+      res.destroy();
+    }
   } finally {
     res.off('close', stop);
   }
+}
+
+/** Until the socket takes more, or the response closes; leaves no listener behind. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

@@ -26,6 +26,8 @@ const streamRows = rows('/rows', 'streamRows');
 const failFirst = rows('/rows/fail-first', 'failFirst');
 const failLater = rows('/rows/fail-later', 'failLater');
 const badItem = rows('/rows/bad-item', 'badItem');
+const slowFirst = rows('/rows/slow-first', 'slowFirst');
+const slow = { closed: false };
 
 const state = { pulled: 0, closed: false };
 async function* produce(count: number) {
@@ -58,6 +60,18 @@ const routes: RouteDefinition[] = [
     handler: async function* () {
       yield { n: 1, label: 'one' };
       yield { n: 'two', label: 'two' };
+    },
+  },
+  {
+    endpoint: slowFirst,
+    handler: async function* () {
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        yield { n: 1, label: 'late' };
+        yield { n: 2, label: 'later' };
+      } finally {
+        slow.closed = true;
+      }
     },
   },
 ] as RouteDefinition[];
@@ -102,6 +116,15 @@ describe('stream answers', () => {
       expect(outcome, path).toBe('cut');
     }
     expect(fixture.logLines.filter((line) => line.msg === 'stream cut short')).toHaveLength(2);
+  });
+
+  it('stops the handler when the client goes away before the first item', async () => {
+    const abort = new AbortController();
+    const pending = fetch(`${base}/rows/slow-first`, { signal: abort.signal }).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    abort.abort();
+    await pending;
+    await waitFor(() => slow.closed || undefined, 3000);
   });
 
   it('reads only as fast as the client, and stops the handler when the client goes away', async () => {
