@@ -191,14 +191,15 @@ export const deleteMyAccount = endpoint({
     'made and appeals, and what moderators kept of your reported content. The events you organize are cancelled ' +
     '(deleted). A group you own passes to its longest-standing admin, else its longest-standing member (never a banned ' +
     'account; a suspended one last); one with nobody to take it is deleted. Moderators’ decisions and the audit log keep ' +
-    'their records with your account’s id only (its name and content are gone); the deletion itself is in the audit log.',
+    'their records with your account’s id only (its name and content are gone); the deletion itself is in the audit log. ' +
+    'The last admin cannot go (409 `LAST_ADMIN`): make another admin first.',
   tags: ['users'],
   auth: 'user',
   body: z
     .object({ password: z.string().min(1).max(1024) })
     .meta({ id: 'AccountDeletion', example: { password: 'correct horse battery staple' } }),
   response: { status: 204 },
-  errors: ['INVALID_CREDENTIALS'],
+  errors: ['INVALID_CREDENTIALS', 'LAST_ADMIN'],
   rateLimit: { name: 'account-deletion', points: 5, windowSeconds: 900, key: 'user', failuresOnly: true },
 });
 

@@ -53,6 +53,8 @@ export function checkContracts(api: ApiDefinition, contracts: ContractEntry[]): 
     if (!CAMEL.test(e.tags[0])) report(`tag "${e.tags[0]}" must be camelCase (it names the handler interface and the client namespace)`);
     for (const code of e.errors ?? []) if (!codes.has(code)) report(`error code "${code}" is not in the error registry`);
     if ((e.method === 'GET' || e.method === 'DELETE') && e.body) report(`${e.method} cannot have a body`);
+    // A stream is read, not stored: an Idempotency-Key could not replay it.
+    if ('stream' in e.response && e.method !== 'GET') report('a stream answer is for GET only');
     checkLimits(rateLimitsOf(e), e.body, 'body', report);
     if (e.deprecated) checkDeprecation(e.deprecated, report);
 

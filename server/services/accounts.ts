@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { ApiError } from '../../runtime/server';
 import type { Revocations } from '../auth/revocations';
 import type { AppDb } from '../db/database';
 import { sqlState } from '../db/errors';
@@ -80,6 +81,10 @@ type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
 /** The deletion itself, in one transaction; answers what to revoke and remove once it commits. */
 async function deleteIn(tx: Tx, userId: string): Promise<{ sessionIds: string[]; files: (string | null)[] }> {
+  // The admins' rows, locked as a role change locks them: the last admin stays, even when two
+  // delete their accounts at once.
+  const { rows: admins } = await tx.execute<{ id: string }>(sql`SELECT id FROM users WHERE 'admin' = ANY(roles) ORDER BY id FOR UPDATE`);
+  if (admins.length === 1 && admins[0]!.id === userId) throw new ApiError('LAST_ADMIN', 'This is the last admin: make another one first');
   // Every group the user is in, locked in one order (as a member's leaving locks its group): the
   // heir chosen below cannot leave meanwhile, and two deletions meet in the same order.
   await tx.execute(sql`SELECT id FROM groups WHERE id IN (SELECT group_id FROM group_members WHERE user_id = ${userId})

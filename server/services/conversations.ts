@@ -98,8 +98,8 @@ export function createConversationStore(db: AppDb) {
       .from(conversationMembers)
       .innerJoin(conversations, eq(conversations.id, conversationMembers.conversationId))
       .leftJoinLateral(lastMessage, sql`true`)
-      // A hidden group's conversation goes with it (but for its owner).
-      .where(and(eq(conversationMembers.userId, userId), groupShown(userId, conversations.groupId), condition))
+      // A hidden group's conversation goes with it, for everyone: frozen, its owner's too.
+      .where(and(eq(conversationMembers.userId, userId), groupShown(null, conversations.groupId), condition))
       .orderBy(desc(conversations.lastActivityAt), desc(conversations.id))
       .limit(limit);
     const members = await membersOf(
@@ -231,8 +231,9 @@ export function createConversationStore(db: AppDb) {
           conversationMembers,
           and(eq(conversationMembers.conversationId, conversations.id), eq(conversationMembers.userId, userId)),
         )
-        // A hidden group's conversation is as missing (but for its owner).
-        .where(and(eq(conversations.id, conversationId), groupShown(userId, conversations.groupId)));
+        // A hidden group's conversation is as missing, for everyone (its owner could otherwise still
+        // write to members who no longer see it).
+        .where(and(eq(conversations.id, conversationId), groupShown(null, conversations.groupId)));
       if (!row) return { is: 'missing' };
       return row.member ? { is: 'member', kind: row.kind } : { is: 'not-member' };
     },

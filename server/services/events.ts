@@ -1,4 +1,4 @@
-import { and, asc, eq, getTableColumns, gte, lte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gte, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import type { AppDb } from '../db/database';
 import { after, toPage, type PageKey } from '../db/keyset';
 import { eventRsvps, events, groupMembers, groups, type EventKind } from '../db/schema';
@@ -98,7 +98,12 @@ export function createEventStore(db: AppDb, notifications?: NotificationService)
     create: ((input: NewEvent) =>
       db.transaction(async (tx) => {
         if (input.groupId) {
-          const [group] = await tx.select({ id: groups.id }).from(groups).where(eq(groups.id, input.groupId)).for('key share');
+          // A hidden group takes no events (it is frozen): as missing.
+          const [group] = await tx
+            .select({ id: groups.id })
+            .from(groups)
+            .where(and(eq(groups.id, input.groupId), isNull(groups.hiddenAt)))
+            .for('key share');
           if (!group) return 'missing-group' as const;
           const [member] = await tx
             .select({ role: groupMembers.role })

@@ -546,9 +546,12 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
     },
 
     async joinRequests(actorId: string, groupId: string, page: Page) {
-      const [group] = await db.select({ id: groups.id }).from(groups).where(eq(groups.id, groupId));
+      const [group] = await db.select({ id: groups.id, hiddenAt: groups.hiddenAt }).from(groups).where(eq(groups.id, groupId));
       if (!group) throw notFound();
-      requireAdmin(await roleOf(db, groupId, actorId), 'see who asked to join');
+      const role = await roleOf(db, groupId, actorId);
+      // A hidden group is its owner's to see only.
+      if (group.hiddenAt !== null && role !== 'owner') throw notFound();
+      requireAdmin(role, 'see who asked to join');
       const conditions: (SQL | undefined)[] = [
         eq(groupRequests.groupId, groupId),
         eq(groupRequests.kind, 'join'),

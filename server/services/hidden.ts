@@ -23,7 +23,8 @@ export function groupShown(viewerId: string | null, groupId: PgColumn | SQL): SQ
     viewerId === null
       ? sql`false`
       : sql`EXISTS (SELECT 1 FROM group_members ho WHERE ho.group_id = hg.id AND ho.user_id = ${viewerId} AND ho.role = 'owner')`;
-  return sql`NOT EXISTS (SELECT 1 FROM groups hg WHERE hg.id = ${groupId} AND hg.hidden_at IS NOT NULL AND NOT ${owner})`;
+  // The group id stays outside the subquery: rendered unqualified ("id"), inside it would mean hg.id.
+  return sql`(${groupId} IS NULL OR ${groupId} NOT IN (SELECT hg.id FROM groups hg WHERE hg.hidden_at IS NOT NULL AND NOT ${owner}))`;
 }
 
 type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];

@@ -185,11 +185,15 @@ export function createModerationService(db: AppDb, deps: { sessions: SessionStor
      */
     async resolve(moderatorId: string, type: ReportTargetType, id: string, decision: Decision): Promise<ModerationActionRecord> {
       checkDecision(type, decision);
+      let signedOut: string[] = [];
       const action = await db.transaction(async (tx) => {
         const { authorId } = await lockOpen(tx, moderatorId, type, id);
         let until: Date | null = null;
-        if (decision.action === 'suspend' || decision.action === 'ban') until = await sanction(tx, authorId, decision);
-        else if (decision.action === 'hide' && isContent(type)) await setHidden(tx, type, id, true);
+        if (decision.action === 'suspend' || decision.action === 'ban') {
+          until = await sanction(tx, authorId, decision);
+          // Revoked with the sanction: committed together, whatever happens after.
+          signedOut = await deps.sessions.revokeAllIn(tx, authorId!, decision.action === 'ban' ? 'banned' : 'suspended');
+        } else if (decision.action === 'hide' && isContent(type)) await setHidden(tx, type, id, true);
         else if (decision.action === 'remove' && isContent(type)) await removeContent(tx, type, id);
         const resolved = await tx
           .update(reports)
@@ -229,9 +233,9 @@ export function createModerationService(db: AppDb, deps: { sessions: SessionStor
         });
         return recorded!;
       });
-      if ((action.action === 'suspend' || action.action === 'ban') && action.subjectId) {
-        await deps.revocations.revoke(await deps.sessions.revokeAll(action.subjectId, action.action === 'ban' ? 'banned' : 'suspended'));
-      }
+      // Every instance drops the sessions at once (each also reloads recent revocations from the
+      // database when its Redis subscription comes back).
+      await deps.revocations.revoke(signedOut);
       return action;
     },
   };

@@ -66,6 +66,12 @@ type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 const notFound = () => new ApiError('NOT_FOUND', 'No post with this id');
 const noComment = () => new ApiError('NOT_FOUND', 'No comment with this id');
 
+/** True when a comment's parent (if it is a reply) is not hidden from the viewer: replies go with a hidden comment. */
+export function parentShownTo(viewerId: string | null): SQL {
+  return sql`(${comments.parentId} IS NULL OR EXISTS (SELECT 1 FROM comments pc WHERE pc.id = ${comments.parentId}
+    AND ${shownTo(viewerId, sql`pc.hidden_at`, sql`pc.author_id`)}))`;
+}
+
 /** True when the viewer (null: signed out) may see the post in `posts`. */
 export function postVisibleTo(viewerId: string | null): SQL {
   if (viewerId === null) return sql`(${posts.visibility} = 'public' AND ${shownTo(null, posts.hiddenAt, posts.authorId)})`;
@@ -187,6 +193,16 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
     return post;
   }
 
+  /**
+   * The post, if the viewer may see it and it is not hidden, else NOT_FOUND: a hidden post is
+   * frozen (no comment or reaction, its author's neither) until an appeal overturns it.
+   */
+  async function openPost(executor: AppDb | Tx, viewerId: string, postId: string): Promise<PostRecord> {
+    const post = await visiblePost(executor, viewerId, postId);
+    if (post.hiddenAt !== null) throw notFound();
+    return post;
+  }
+
   /** The comment and its post, if the viewer may see the post, else NOT_FOUND. */
   async function visibleComment(executor: AppDb | Tx, viewerId: string, commentId: string) {
     const [row] = await executor
@@ -199,6 +215,7 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
           postVisibleTo(viewerId),
           sql`NOT ${blockedEitherWay(viewerId, comments.authorId)}`,
           shownTo(viewerId, comments.hiddenAt, comments.authorId),
+          parentShownTo(viewerId),
         ),
       );
     if (!row) throw noComment();
@@ -489,7 +506,7 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
 
     async comment(authorId: string, postId: string, input: { body: string; parentId?: string }): Promise<CommentView> {
       const { comment, post } = await withNotifications(db, notifications, async (tx, tell) => {
-        const post = await visiblePost(tx, authorId, postId);
+        const post = await openPost(tx, authorId, postId);
         let parent: CommentRecord | undefined;
         if (input.parentId !== undefined) {
           [parent] = await tx
@@ -501,7 +518,8 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
                 eq(comments.postId, postId),
                 isNull(comments.parentId),
                 sql`NOT ${blockedEitherWay(authorId, comments.authorId)}`,
-                shownTo(authorId, comments.hiddenAt, comments.authorId),
+                // A hidden comment takes no replies, its author's neither.
+                isNull(comments.hiddenAt),
               ),
             );
           if (!parent) throw fieldError('/body/parentId', 'unknown_comment', 'No comment of this post to reply to with this id');
@@ -537,7 +555,7 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
     /** Sets (or with null removes) the user's reaction to a post; answers the counts. */
     async reactToPost(userId: string, postId: string, kind: ReactionKind | null): Promise<ReactionCounts> {
       await withNotifications(db, notifications, async (tx, tell) => {
-        const post = await visiblePost(tx, userId, postId);
+        const post = await openPost(tx, userId, postId);
         const mine = and(eq(postReactions.postId, postId), eq(postReactions.userId, userId));
         if (kind === null) {
           await tx.delete(postReactions).where(mine);
@@ -557,7 +575,8 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
     },
 
     async reactToComment(userId: string, commentId: string, kind: ReactionKind | null): Promise<ReactionCounts> {
-      await visibleComment(db, userId, commentId);
+      const { comment, post } = await visibleComment(db, userId, commentId);
+      if (comment.hiddenAt !== null || post.hiddenAt !== null) throw noComment();
       const mine = and(eq(commentReactions.commentId, commentId), eq(commentReactions.userId, userId));
       if (kind === null) await db.delete(commentReactions).where(mine);
       else {

@@ -17,7 +17,7 @@ import {
 import type { GroupService } from './groups';
 import type { MemoryService } from './memories';
 import { shownTo } from './hidden';
-import { postVisibleTo, type PostService } from './posts';
+import { parentShownTo, postVisibleTo, type PostService } from './posts';
 import { blockedEitherWay, visibleUser } from './social';
 import type { StoryService } from './stories';
 
@@ -68,6 +68,7 @@ export function createReportService(
               postVisibleTo(viewerId),
               sql`NOT ${blockedEitherWay(viewerId, comments.authorId)}`,
               shownTo(viewerId, comments.hiddenAt, comments.authorId),
+              parentShownTo(viewerId),
             ),
           );
         if (!comment) throw notFound();

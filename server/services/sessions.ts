@@ -43,6 +43,22 @@ export function createSessionStore(db: AppDb) {
     return token;
   }
 
+  async function revokeAllIn(tx: Pick<AppDb, 'update'>, userId: string, reason: string, except?: string): Promise<string[]> {
+    const revoked = await tx
+      .update(sessions)
+      .set({ revokedAt: now, revokedReason: reason })
+      .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), except ? ne(sessions.id, except) : undefined))
+      .returning({ id: sessions.id });
+    const ids = revoked.map((s) => s.id);
+    if (ids.length > 0) {
+      await tx
+        .update(refreshTokens)
+        .set({ status: 'revoked' })
+        .where(and(inArray(refreshTokens.sessionId, ids), eq(refreshTokens.status, 'active')));
+    }
+    return ids;
+  }
+
   async function revoke(sessionId: string, reason: string): Promise<boolean> {
     return db.transaction(async (tx) => {
       const revoked = await tx
@@ -99,23 +115,11 @@ export function createSessionStore(db: AppDb) {
     revoke,
 
     /** Revokes every live session of a user (but `except`), all or none, returning their ids. */
-    async revokeAll(userId: string, reason: string, except?: string): Promise<string[]> {
-      return db.transaction(async (tx) => {
-        const revoked = await tx
-          .update(sessions)
-          .set({ revokedAt: now, revokedReason: reason })
-          .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), except ? ne(sessions.id, except) : undefined))
-          .returning({ id: sessions.id });
-        const ids = revoked.map((s) => s.id);
-        if (ids.length > 0) {
-          await tx
-            .update(refreshTokens)
-            .set({ status: 'revoked' })
-            .where(and(inArray(refreshTokens.sessionId, ids), eq(refreshTokens.status, 'active')));
-        }
-        return ids;
-      });
-    },
+    revokeAll: (userId: string, reason: string, except?: string): Promise<string[]> =>
+      db.transaction((tx) => revokeAllIn(tx, userId, reason, except)),
+
+    /** The same, in the caller's transaction (the revocation commits with what caused it). */
+    revokeAllIn,
 
     async get(sessionId: string) {
       return (await db.select().from(sessions).where(eq(sessions.id, sessionId)))[0];

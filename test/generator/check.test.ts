@@ -229,6 +229,14 @@ describe('checkContracts', () => {
     expect(problemsOfNotes({ getNote: getNoteWith({ errors: ['NOT_FOUND', 'NOTE_LOCKED', 'CONFLICT'] }) })).toEqual([]);
   });
 
+  it('refuses a stream answer on anything but GET', () => {
+    const stream = { status: 200, stream: { item: Note } };
+    expect(problemsOfNotes({ listNotes, getNote: getNoteWith({ response: stream }) })).toEqual([]);
+    const posted = problemsOfNotes({ listNotes, getNote: getNoteWith({ method: 'POST', response: stream }) });
+    expectProblem(posted, 'notes.getNote', /a stream answer is for GET only/);
+    expectOnlyAbout(posted, 'notes.getNote');
+  });
+
   it('refuses a GET with a body', () => {
     const problems = problemsOfNotes({ listNotes, getNote: getNoteWith({ body: z.object({ title: z.string().max(10) }) }) });
     expectProblem(problems, 'notes.getNote', /GET cannot have a body/);

@@ -65,6 +65,15 @@ describe('exportMyData', () => {
 });
 
 describe('deleteMyAccount', () => {
+  it('the last admin cannot go', async () => {
+    const ana = await member();
+    await database().db.execute(sql`UPDATE users SET roles = array_remove(roles, 'admin')`);
+    await database().db.execute(sql`UPDATE users SET roles = ARRAY['user', 'admin'] WHERE id = ${ana.id}`);
+    const refused = await as(ana).post('/users/me/deletion', { password });
+    expect(refused.body).toMatchObject({ status: 409, code: 'LAST_ADMIN' });
+    expect((await as(ana).get('/users/me')).status).toBe(200);
+  });
+
   it('an owner deleting while the heir leaves leaves one owner or no group, and no 500', async () => {
     for (let round = 0; round < 3; round++) {
       const ana = await member();

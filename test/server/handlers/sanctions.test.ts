@@ -107,6 +107,23 @@ describe('hidden content', () => {
     expect(intoHidden.body.errors).toEqual([expect.objectContaining({ path: '/body/groupId', code: 'unknown_group' })]);
     expect((await as(author).put(`/groups/${group.id}/invitations/${friend.id}`)).status).toBe(404);
     expect((await as(follower).delete(`/groups/${group.id}/membership`)).status).toBe(204);
+    // Frozen for its author too: no message into the group's conversation, no event in the group,
+    // no comment or reaction on the hidden post, no reply under the hidden comment.
+    expect((await as(author).post(`/conversations/${groupChat}/messages`, { clientKey: 'k2', body: 'Hola' })).status).toBe(404);
+    const frozenEvent = await as(author).post('/events', {
+      title: 'Otra práctica',
+      kind: 'practica',
+      city: 'Rosario',
+      startsAt: '2027-02-08T20:00:00.000Z',
+      endsAt: '2027-02-08T23:00:00.000Z',
+      groupId: group.id,
+    });
+    expect(frozenEvent.status).toBe(400);
+    expect((await as(author).post(`/posts/${post.id}/comments`, { body: 'Sigo' })).status).toBe(404);
+    expect((await as(author).put(`/posts/${post.id}/reaction`, { kind: 'love' })).status).toBe(404);
+    const ownReply = await as(author).post(`/posts/${kept.id}/comments`, { body: 'Y?', parentId: onKept.id });
+    expect(ownReply.body.errors).toEqual([expect.objectContaining({ path: '/body/parentId' })]);
+    expect((await as(follower).put(`/comments/${reply.id}/reaction`, { kind: 'like' })).status).toBe(404);
     expect((await as(friend).get('/stories')).body.data).toEqual([]);
     expect((await as(friend).get(`/stories/${story.id}`)).status).toBe(404);
     expect((await as(follower).get(`/memories/${memory.id}`)).status).toBe(404);
