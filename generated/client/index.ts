@@ -478,7 +478,7 @@ export type UpdatePostErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYL
 // deleteMyAccount: POST /api/v1/users/me/deletion
 export type DeleteMyAccountInput = CallOptions & { body: operations['deleteMyAccount']['requestBody']['content']['application/json'] };
 export type DeleteMyAccountResult = void;
-export type DeleteMyAccountErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INVALID_CREDENTIALS' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+export type DeleteMyAccountErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INVALID_CREDENTIALS' | 'LAST_ADMIN' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // exportMyData: GET /api/v1/users/me/export
 export type ExportMyDataInput = CallOptions;
