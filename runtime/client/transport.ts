@@ -85,7 +85,7 @@ export function createTransport(options: ClientOptions, hooks: TransportHooks = 
         body,
         signal: controller.signal,
       });
-      return await readResponse(response, op);
+      return await readResponse(response, op, input.signal);
     } catch (cause) {
       if (input.signal?.aborted) throw aborted(op, cause);
       const code = timedOut ? 'TIMEOUT' : 'NETWORK_ERROR';

@@ -141,6 +141,17 @@ describe('a stream answer', () => {
     // Latest first.
     expect(steps).toEqual(['third', 'second', 'first']);
     for await (const _ of await client.admin.exportAuditLog({ query: { targetId } })) break;
+    // The caller's signal stops the reading too.
+    const abort = new AbortController();
+    const read: unknown[] = [];
+    const stopped = (async () => {
+      for await (const entry of await client.admin.exportAuditLog({ query: { targetId }, signal: abort.signal })) {
+        read.push(entry);
+        abort.abort();
+      }
+    })();
+    await expect(stopped).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(read).toHaveLength(1);
     // A refusal is the usual typed error, before any item.
     await expect(api.admin.exportAuditLog()).rejects.toMatchObject({ status: 403, code: 'FORBIDDEN' });
   });

@@ -5,8 +5,9 @@ import type { OperationDescriptor, Problem } from './types.js';
 export type AttemptOutcome = { ok: true; value: unknown } | { ok: false; error: ApiClientError; retryAfter: string | null };
 
 /** Turns a response into the caller's value or an ApiClientError, reading the body exactly once. */
-export async function readResponse(response: Response, op: OperationDescriptor): Promise<AttemptOutcome> {
-  if (response.ok) return readSuccess(response, op);
+/** `signal`: the caller's, which also stops a stream answer being read. */
+export async function readResponse(response: Response, op: OperationDescriptor, signal?: AbortSignal): Promise<AttemptOutcome> {
+  if (response.ok) return readSuccess(response, op, signal);
   const error = problemError(response, await response.text(), op.operationId);
   return { ok: false, error, retryAfter: response.headers.get('retry-after') };
 }
@@ -28,10 +29,10 @@ export function problemError(response: Response, text: string, operationId: stri
   });
 }
 
-async function readSuccess(response: Response, op: OperationDescriptor): Promise<AttemptOutcome> {
+async function readSuccess(response: Response, op: OperationDescriptor, signal?: AbortSignal): Promise<AttemptOutcome> {
   if (response.status === 204) return { ok: true, value: undefined };
   if (op.file) return { ok: true, value: await response.blob() };
-  if (op.stream) return { ok: true, value: ndjsonItems(response, op.operationId) };
+  if (op.stream) return { ok: true, value: ndjsonItems(response, op.operationId, signal) };
   const body = parseJson(await response.text());
   if (isObject(body) && 'data' in body && (!op.paged || isPage(body))) {
     return { ok: true, value: op.paged ? body : body.data };
@@ -90,9 +91,10 @@ function isPage(body: Record<string, unknown>): boolean {
 /**
  * The items of an NDJSON answer, parsed line by line as the body arrives. A line that is not JSON,
  * or a body cut off mid-line (the server stopped the stream on a failure), ends the iteration with
- * an INVALID_RESPONSE error: a partial export never passes for a whole one.
+ * an INVALID_RESPONSE error: a partial export never passes for a whole one. The caller's `signal`
+ * stops the reading, with an ABORTED error.
  */
-async function* ndjsonItems(response: Response, operationId: string): AsyncIterable<unknown> {
+async function* ndjsonItems(response: Response, operationId: string, signal?: AbortSignal): AsyncIterable<unknown> {
   const broken = (detail: string) =>
     new ApiClientError({
       status: response.status,
@@ -106,9 +108,14 @@ async function* ndjsonItems(response: Response, operationId: string): AsyncItera
   let buffered = '';
   const reader = response.body.getReader();
   let finished = false;
+  const stopped = () => new ApiClientError({ status: 0, code: 'ABORTED', operationId, cause: signal?.reason });
+  const onAbort = () => void reader.cancel().catch(() => {});
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
+    if (signal?.aborted) throw stopped();
     for (;;) {
       const { done, value } = await reader.read();
+      if (signal?.aborted) throw stopped();
       finished = done;
       buffered += done ? decoder.decode() : decoder.decode(value, { stream: true });
       let end = buffered.indexOf('\n');
@@ -118,6 +125,7 @@ async function* ndjsonItems(response: Response, operationId: string): AsyncItera
         if (line.trim() !== '') {
           const item = parseJson(line);
           if (item === undefined) throw broken('A line of the stream is not JSON');
+          if (signal?.aborted) throw stopped();
           yield item;
         }
         end = buffered.indexOf('\n');
@@ -128,6 +136,7 @@ async function* ndjsonItems(response: Response, operationId: string): AsyncItera
     if (error instanceof ApiClientError) throw error;
     throw broken('The stream was cut short');
   } finally {
+    signal?.removeEventListener('abort', onAbort);
     // The caller stopped early: the rest of the body is not wanted.
     if (!finished) await reader.cancel().catch(() => {});
     reader.releaseLock();
