@@ -64,7 +64,7 @@ if (want('http')) {
 if (want('generator')) {
   console.log('Generator (check → spec → lint → types → templates), synthetic endpoints:');
   await measureGenerator(root, 20); // warm the module caches so the figures compare runs, not loading
-  for (const count of [100, 500]) {
+  for (const count of [100, 500, 5000]) {
     const { ms, steps } = await measureGenerator(root, count);
     const detail = Object.entries(steps)
       .map(([step, t]) => `${step} ${t.toFixed(0)}`)
