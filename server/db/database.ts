@@ -19,6 +19,8 @@ export interface RawResult<Row> {
 
 /** The one Drizzle type services are written against, whichever driver is underneath. */
 export type AppDb = PgDatabase<AppQueryResultHKT, typeof schema>;
+/** A transaction of `AppDb`, as its `transaction` callback receives it. */
+export type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
 export interface Database {
   db: AppDb;

@@ -8,6 +8,12 @@ export interface PageKey {
 }
 
 /** Rows after a key; a row-value comparison breaks created_at ties by id and can use the index. */
+/** A page asked for: how many items, and after which position (null: the first page). */
+export interface Page {
+  limit: number;
+  after: PageKey | null;
+}
+
 export function after(createdAt: PgColumn, id: PgColumn, key: PageKey): SQL {
   return sql`(${createdAt}, ${id}) > (${key.createdAt.toISOString()}::timestamptz, ${key.id}::uuid)`;
 }

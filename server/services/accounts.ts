@@ -1,7 +1,9 @@
 import { sql } from 'drizzle-orm';
+import type { z } from 'zod';
+import type { ExportRecordKind } from '../../contracts/users';
 import { ApiError } from '../../runtime/server';
 import type { Revocations } from '../auth/revocations';
-import type { AppDb } from '../db/database';
+import type { AppDb, Tx } from '../db/database';
 import { sqlState } from '../db/errors';
 import { audit } from './admin';
 import type { MediaService } from './media';
@@ -11,34 +13,8 @@ import type { MediaService } from './media';
  * what stays) and exporting what the API stores about it.
  */
 
-export type ExportKind =
-  | 'profile'
-  | 'session'
-  | 'post'
-  | 'comment'
-  | 'post_reaction'
-  | 'comment_reaction'
-  | 'memory'
-  | 'memory_tag'
-  | 'story'
-  | 'story_view'
-  | 'media'
-  | 'message'
-  | 'conversation_membership'
-  | 'following'
-  | 'follower'
-  | 'friend'
-  | 'friend_request_sent'
-  | 'friend_request_received'
-  | 'block'
-  | 'group_membership'
-  | 'group_request'
-  | 'event_organized'
-  | 'event_answer'
-  | 'notification'
-  | 'report'
-  | 'decision_about_me'
-  | 'appeal';
+/** What kind of record an export line holds (the contract's list). */
+export type ExportKind = z.infer<typeof ExportRecordKind>;
 
 /**
  * What an export reads, kind by kind: the table, the column naming the user, the primary key (the
@@ -76,8 +52,6 @@ const SECTIONS: { kind: ExportKind; table: string; owner: string; key: string[];
 
 /** Rows read per query of an export. */
 const EXPORT_BATCH = 500;
-
-type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
 /** The deletion itself, in one transaction; answers what to revoke and remove once it commits. */
 async function deleteIn(tx: Tx, userId: string): Promise<{ sessionIds: string[]; files: (string | null)[] }> {

@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, lt, sql } from 'drizzle-orm';
 import { ApiError } from '../../runtime/server';
-import type { AppDb } from '../db/database';
-import { before, toPage, type PageKey } from '../db/keyset';
+import type { AppDb, Tx } from '../db/database';
+import { before, toPage, type PageKey, type Page } from '../db/keyset';
 import { auditLog, type Role, users } from '../db/schema';
 
 /**
@@ -9,8 +9,6 @@ import { auditLog, type Role, users } from '../db/schema';
  * request is judged by are read from the database (server/app.ts hands `currentRoles` to the
  * runtime), so a change applies on the user's next request.
  */
-
-type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
 export type AuditRecord = typeof auditLog.$inferSelect;
 export type AuditInput = Omit<typeof auditLog.$inferInsert, 'id' | 'createdAt'>;
@@ -25,11 +23,6 @@ export interface AuditFilter {
 
 /** Entries read per query of an export. */
 const EXPORT_BATCH = 500;
-
-interface Page {
-  limit: number;
-  after: PageKey | null;
-}
 
 /** Writes an audit entry in the caller's transaction, so the event and its record stand or fall together. */
 export async function audit(executor: AppDb | Tx, entry: AuditInput): Promise<void> {

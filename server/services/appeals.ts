@@ -1,8 +1,8 @@
 import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import { ApiError } from '../../runtime/server';
-import type { AppDb } from '../db/database';
+import type { AppDb, Tx } from '../db/database';
 import { sqlState } from '../db/errors';
-import { after, before, toPage, type PageKey } from '../db/keyset';
+import { after, before, toPage, type Page } from '../db/keyset';
 import { appeals, moderationActions, users } from '../db/schema';
 import { audit } from './admin';
 import { isContent, isHidden, setHidden } from './hidden';
@@ -15,13 +15,6 @@ import { isContent, isHidden, setHidden } from './hidden';
 
 export type AppealRecord = typeof appeals.$inferSelect;
 export type ActionRecord = typeof moderationActions.$inferSelect;
-
-interface Page {
-  limit: number;
-  after: PageKey | null;
-}
-
-type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
 const noDecision = () => new ApiError('NOT_FOUND', 'No decision about you has this id');
 

@@ -1,5 +1,5 @@
 import { and, asc, eq, getTableColumns, gte, isNull, lte, sql, type SQL } from 'drizzle-orm';
-import type { AppDb } from '../db/database';
+import type { AppDb, Tx } from '../db/database';
 import { after, toPage, type PageKey } from '../db/keyset';
 import { eventRsvps, events, groupMembers, groups, type EventKind } from '../db/schema';
 import { eventVisibleTo } from './groups';
@@ -86,8 +86,6 @@ export function eventColumns(viewerId: string | null) {
 
 /** What attendees are told about when it changes. */
 const NOTIFIED_FIELDS = ['title', 'city', 'country', 'venue', 'startsAt', 'endsAt'] as const;
-
-type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
 async function attendeeIds(tx: Tx, eventId: string): Promise<string[]> {
   return (await tx.select({ userId: eventRsvps.userId }).from(eventRsvps).where(eq(eventRsvps.eventId, eventId))).map((row) => row.userId);

@@ -1,7 +1,7 @@
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { ApiError } from '../../runtime/server';
-import type { AppDb } from '../db/database';
-import { before, toPage, type PageKey } from '../db/keyset';
+import type { AppDb, Tx } from '../db/database';
+import { before, toPage, type PageKey, type Page } from '../db/keyset';
 import {
   conversationMembers,
   conversations,
@@ -18,7 +18,7 @@ import {
 import { type EventRecord, eventColumns } from './events';
 import { type NotificationService, withNotifications } from './notifications';
 import type { RealtimePort } from './realtime-port';
-import { groupShown, shownTo } from './hidden';
+import { groupShown } from './hidden';
 import { blockedEitherWay, blockPartners, visibleUser } from './social';
 import type { UserRecord } from './users';
 
@@ -62,13 +62,6 @@ export interface NewGroup {
   visibility: GroupVisibility;
 }
 
-interface Page {
-  limit: number;
-  after: PageKey | null;
-}
-
-type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
-
 const notFound = () => new ApiError('NOT_FOUND', 'No group with this id');
 const noSuchUser = () => new ApiError('NOT_FOUND', 'No user with this id');
 const ADMINS: readonly GroupRole[] = ['owner', 'admin'];
@@ -86,11 +79,7 @@ export function eventVisibleTo(viewerId: string | null): SQL {
 
 /** A hidden group (0018_sanctions.sql) is its owner's to see only. */
 function groupShownTo(viewerId: string | null): SQL {
-  return shownTo(
-    viewerId,
-    groups.hiddenAt,
-    sql`(SELECT o.user_id FROM group_members o WHERE o.group_id = "groups"."id" AND o.role = 'owner')`,
-  );
+  return groupShown(viewerId, sql`"groups"."id"`);
 }
 
 /**

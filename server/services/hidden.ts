@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import type { AppDb } from '../db/database';
+import type { AppDb, Tx } from '../db/database';
 import { comments, groups, memories, messages, posts, type ReportTargetType, stories } from '../db/schema';
 
 /**
@@ -26,8 +26,6 @@ export function groupShown(viewerId: string | null, groupId: PgColumn | SQL): SQ
   // The group id stays outside the subquery: rendered unqualified ("id"), inside it would mean hg.id.
   return sql`(${groupId} IS NULL OR ${groupId} NOT IN (SELECT hg.id FROM groups hg WHERE hg.hidden_at IS NOT NULL AND NOT ${owner}))`;
 }
-
-type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
 export type ContentType = Exclude<ReportTargetType, 'user'>;
 

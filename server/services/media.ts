@@ -7,8 +7,8 @@ import sharp from 'sharp';
 import type { FileResult } from '../../runtime/contract';
 import { ApiError, fieldError, type FinishedUpload } from '../../runtime/server';
 import type { MEDIA_TYPES } from '../../contracts/media';
-import type { AppDb } from '../db/database';
-import { before, toPage, type PageKey } from '../db/keyset';
+import type { AppDb, Tx } from '../db/database';
+import { before, toPage, type Page } from '../db/keyset';
 import { sqlState } from '../db/errors';
 import { media, mediaUploads, memories, memoryMedia, postMedia, posts, stories, users } from '../db/schema';
 import type { MediaFiles } from './media-files';
@@ -27,13 +27,6 @@ import { live, storyVisibleTo } from './stories';
 
 export type MediaRecord = typeof media.$inferSelect;
 type MediaTypeName = keyof typeof MEDIA_TYPES;
-
-interface Page {
-  limit: number;
-  after: PageKey | null;
-}
-
-type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
 const THUMBNAIL_PX = 320;
 /** Larger images are scaled down to this on their longer side: what any screen shows, a fraction of the bytes. */

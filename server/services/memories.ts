@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, notInArray, sql, type SQL } from 'drizzle-orm';
 import { ApiError, type FieldError, fieldError } from '../../runtime/server';
-import type { AppDb } from '../db/database';
-import type { PageKey } from '../db/keyset';
+import type { AppDb, Tx } from '../db/database';
+import type { Page } from '../db/keyset';
 import { events, friendships, memories, memoryMedia, memoryTags, users, type MemoryVisibility } from '../db/schema';
 import { eventVisibleTo } from './groups';
 import type { MediaService, WireMedia } from './media';
@@ -27,11 +27,6 @@ export interface MemoryView {
   media: WireMedia[];
 }
 
-interface Page {
-  limit: number;
-  after: PageKey | null;
-}
-
 export interface MemoryInput {
   title: string;
   body?: string;
@@ -43,8 +38,6 @@ export interface MemoryInput {
   taggedIds?: readonly string[];
   mediaIds?: readonly string[];
 }
-
-type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
 const notFound = () => new ApiError('NOT_FOUND', 'No memory with this id');
 

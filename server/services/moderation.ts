@@ -1,8 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { ApiError, fieldError } from '../../runtime/server';
 import type { Revocations } from '../auth/revocations';
-import type { AppDb } from '../db/database';
-import { toPage, type PageKey } from '../db/keyset';
+import type { AppDb, Tx } from '../db/database';
+import { toPage, type Page } from '../db/keyset';
 import { audit } from './admin';
 import {
   type ModerationActionKind,
@@ -21,11 +21,6 @@ import type { SessionStore } from './sessions';
  * oldest first), claims, and decisions. A decision resolves every open report of its target and is
  * recorded once (moderation_actions is never updated or deleted).
  */
-
-interface Page {
-  limit: number;
-  after: PageKey | null;
-}
 
 export interface QueueEntry {
   targetType: ReportTargetType;
@@ -47,8 +42,6 @@ const nothingOpen = () => new ApiError('NOT_FOUND', 'No open report of this targ
 const claimed = () => new ApiError('ALREADY_CLAIMED', 'Another moderator handles this target');
 const open = (type: ReportTargetType, id: string) =>
   sql`EXISTS (SELECT 1 FROM reports r WHERE r.target_type = ${type} AND r.target_id = ${id} AND r.status = 'open')`;
-
-type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
 /**
  * A claim counts while its moderator still is one: a claim of someone whose role was taken away

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import { ApiError, fieldError } from '../../runtime/server';
-import type { AppDb } from '../db/database';
-import { after, before, toPage, type PageKey } from '../db/keyset';
+import type { AppDb, Tx } from '../db/database';
+import { after, before, toPage, type PageKey, type Page } from '../db/keyset';
 import {
   commentReactions,
   comments,
@@ -55,13 +55,6 @@ export interface CommentView {
 }
 
 export type ReactionCounts = Record<ReactionKind, number>;
-
-interface Page {
-  limit: number;
-  after: PageKey | null;
-}
-
-type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
 const notFound = () => new ApiError('NOT_FOUND', 'No post with this id');
 const noComment = () => new ApiError('NOT_FOUND', 'No comment with this id');

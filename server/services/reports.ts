@@ -2,7 +2,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { ApiError, fieldError } from '../../runtime/server';
 import type { AppDb } from '../db/database';
 import { sqlState } from '../db/errors';
-import { before, toPage, type PageKey } from '../db/keyset';
+import { before, toPage, type Page } from '../db/keyset';
 import {
   comments,
   conversationMembers,
@@ -29,11 +29,6 @@ import type { StoryService } from './stories';
  */
 
 export type ReportRecord = typeof reports.$inferSelect;
-
-interface Page {
-  limit: number;
-  after: PageKey | null;
-}
 
 interface Target {
   /** Whose it is: the author, the owner, the user reported. */

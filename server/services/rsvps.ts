@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import { ApiError } from '../../runtime/server';
 import type { AppDb } from '../db/database';
-import { before, toPage, type PageKey } from '../db/keyset';
+import { before, toPage, type PageKey, type Page } from '../db/keyset';
 import { eventRsvps, events, users, type RsvpStatus } from '../db/schema';
 import { type EventRecord, eventColumns } from './events';
 import { eventVisibleTo } from './groups';
@@ -15,11 +15,6 @@ export interface Attendee {
   user: UserRecord;
   status: RsvpStatus;
   respondedAt: Date;
-}
-
-interface Page {
-  limit: number;
-  after: PageKey | null;
 }
 
 /**

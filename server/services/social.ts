@@ -1,6 +1,6 @@
 import { and, desc, eq, or, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import type { AppDb } from '../db/database';
+import type { AppDb, Tx } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
 import { blocks, follows, friendRequests, friendships, groupRequests, users } from '../db/schema';
 import { forgetNotificationsBetween, type NotificationService, withNotifications } from './notifications';
@@ -50,8 +50,6 @@ export function blockedEitherWay(viewerId: string, other: PgColumn): SQL {
 }
 
 const pairKey = (a: string, b: string) => (a < b ? `social:${a}:${b}` : `social:${b}:${a}`);
-
-type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
 /** Serializes writes between two users (a block, and whatever it must refuse or see), to the end of the transaction. */
 export async function lockPair(tx: Tx, a: string, b: string) {

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
 import { ApiError } from '../../runtime/server';
 import type { AppDb } from '../db/database';
-import { before, toPage, type PageKey } from '../db/keyset';
+import { before, toPage, type PageKey, type Page } from '../db/keyset';
 import { stories, storyViews, users } from '../db/schema';
 import { blockedEitherWay } from './social';
 import type { MediaService, WireMedia } from './media';
@@ -22,11 +22,6 @@ export interface StoryView {
   story: StoryRecord;
   seen: boolean;
   media: WireMedia | null;
-}
-
-interface Page {
-  limit: number;
-  after: PageKey | null;
 }
 
 const gone = () => new ApiError('NOT_FOUND', 'No story with this id');

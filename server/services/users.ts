@@ -1,5 +1,5 @@
 import { and, desc, eq, isNull, or, sql, type SQL } from 'drizzle-orm';
-import type { AppDb } from '../db/database';
+import type { AppDb, Tx } from '../db/database';
 import { before, toPage, type PageKey } from '../db/keyset';
 import { recoveryCodes, users, type Role } from '../db/schema';
 import { blockedEitherWay } from './social';
@@ -18,8 +18,6 @@ export type ProfileChanges = Partial<
 >;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 
 export function createUserStore(db: AppDb) {
   const byId = async (id: string) => (await db.select().from(users).where(eq(users.id, id)))[0];
