@@ -64,6 +64,21 @@ describe('exportMyData', () => {
   });
 });
 
+describe('both', () => {
+  it('need a signed-in user, and a deletion needs its password field', async () => {
+    expect((await as(null).get('/users/me/export')).status).toBe(401);
+    expect((await as(null).post('/users/me/deletion', { password })).status).toBe(401);
+    const ana = await member();
+    const missing = await as(ana).post('/users/me/deletion', {});
+    expect(missing.body).toMatchObject({
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      errors: [expect.objectContaining({ path: '/body/password' })],
+    });
+    expect((await as(ana).get('/users/me')).status).toBe(200);
+  });
+});
+
 describe('deleteMyAccount', () => {
   it('the last admin cannot go', async () => {
     const ana = await member();
