@@ -105,8 +105,9 @@ async function sanction(tx: Tx, subjectId: string | null, decision: Decision): P
     return null;
   }
   // The decision's own end; the account's is the latest of the suspensions in force (a shorter one
-  // never cuts a longer one short).
-  const end = sql`now() + make_interval(days => ${decision.suspensionDays!})`;
+  // never cuts a longer one short). At the columns' precision (milliseconds), so that the end this
+  // answers is the one sign-in and the record of the decision give (PostgreSQL's now() has microseconds).
+  const end = sql`(now() + make_interval(days => ${decision.suspensionDays!}))::timestamptz(3)`;
   const [suspended] = await tx
     .update(users)
     .set({ suspendedUntil: sql`greatest(${users.suspendedUntil}, ${end})` })

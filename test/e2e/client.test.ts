@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { ApiClientError, createClient, type ApiClient, type ExportAuditLogItem, type GetEventErrorCode } from '../../generated/client';
 import { serve, type Running } from '../../runtime/server';
 import type { Database } from '../../server/db/database';
-import { openTestDatabase } from '../support/database';
+import { openServerDatabase } from '../support/database';
 import { captureLog, createTestApp } from '../support/app';
 
 /** The generated client against a real server on an ephemeral port. */
@@ -23,7 +23,7 @@ const milonga = {
 };
 
 beforeAll(async () => {
-  database = await openTestDatabase();
+  database = await openServerDatabase();
   test = await createTestApp(database);
   running = await serve(test.app, { port: 0, host: '127.0.0.1', log: captureLog().log });
   const token = await test.token(randomUUID());

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../../generated/client';
 import type { Database } from '../../server/db/database';
-import { openTestDatabase } from '../support/database';
+import { openServerDatabase } from '../support/database';
 import { connected, signUp, startRealtimeServer, viaProxy } from '../support/realtime';
 
 /**
@@ -14,7 +14,7 @@ let server: Awaited<ReturnType<typeof startRealtimeServer>>;
 let small: Awaited<ReturnType<typeof startRealtimeServer>>;
 
 beforeAll(async () => {
-  database = await openTestDatabase();
+  database = await openServerDatabase();
   server = await startRealtimeServer(database);
   small = await startRealtimeServer(database, { maxSocketsPerUser: 3, maxSocketsPerAddress: 5 });
 });

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../server/db/database';
-import { openTestDatabase } from '../support/database';
+import { openServerDatabase } from '../support/database';
 import { connected, signUp, startRealtimeServer } from '../support/realtime';
 
 /** A killed and restarted server: the client reconnects by itself and loses or repeats nothing. */
 let database: Database;
 
 beforeAll(async () => {
-  database = await openTestDatabase();
+  database = await openServerDatabase();
 });
 afterAll(() => database.close());
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, createTokenStore, memoryTokenStorage, type SessionTokens } from '../../generated/client';
 import { serve, type Running } from '../../runtime/server';
 import type { Database } from '../../server/db/database';
-import { openTestDatabase } from '../support/database';
+import { openServerDatabase } from '../support/database';
 import { captureLog, createTestApp } from '../support/app';
 
 /** The generated client's token store against a real server: one refresh for many expired calls. */
@@ -12,7 +12,7 @@ let running: Running;
 let test: Awaited<ReturnType<typeof createTestApp>>;
 
 beforeAll(async () => {
-  database = await openTestDatabase();
+  database = await openServerDatabase();
   test = await createTestApp(database);
   running = await serve(test.app, { port: 0, host: '127.0.0.1', log: captureLog().log });
 });

@@ -5,7 +5,7 @@ import { serve, type Running } from '../../runtime/server';
 import type { Database } from '../../server/db/database';
 import { captureLog, createTestApp } from '../support/app';
 import { cuttingProxy } from '../support/cutting-proxy';
-import { openTestDatabase } from '../support/database';
+import { openServerDatabase } from '../support/database';
 
 /** The generated client's upload method against a real server, through a network that drops. */
 let database: Database;
@@ -23,7 +23,7 @@ function video(bytes: number): Uint8Array {
 }
 
 beforeAll(async () => {
-  database = await openTestDatabase();
+  database = await openServerDatabase();
   const test = await createTestApp(database);
   running = await serve(test.app, { port: 0, host: '127.0.0.1', log: captureLog().log });
   const user = await test.services.userStore.create({ username: 'uploader', displayName: 'Uploader', passwordHash: 'not-a-real-hash' });

@@ -11,7 +11,7 @@ import { ConfigSchema } from '../../server/config';
 import type { Database } from '../../server/db/database';
 import type { RedisConnections } from '../../server/redis';
 import type { RealtimePort } from '../../server/services/realtime-port';
-import { openTestDatabase } from './database';
+import { openServerDatabase } from './database';
 
 export const TEST_SECRET = new TextEncoder().encode('test-secret-that-is-at-least-32-bytes-long!');
 
@@ -86,7 +86,7 @@ export function appOnOwnDatabase() {
   let database: Database | undefined;
   let test: Awaited<ReturnType<typeof createTestApp>> | undefined;
   beforeAll(async () => {
-    database = await openTestDatabase();
+    database = await openServerDatabase();
     test = await createTestApp(database);
   });
   afterAll(async () => {

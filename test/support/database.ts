@@ -135,8 +135,20 @@ export function describeEachBackend(title: string, suite: (backend: Backend) => 
  * it alone, so running these twice bought little for what it cost `npm test`.
  */
 export function describeOnServerBackend(title: string, suite: (backend: Backend) => void): void {
-  const backend = backends.find((b) => b.name === (inject('unavailable').postgres ? 'pglite' : 'postgres'))!;
+  const backend = serverBackend();
   describe(`${title} on ${backend.name}`, () => suite(backend));
+}
+
+/**
+ * A migrated database of the file's own on the server backend (see describeOnServerBackend): for the
+ * files whose subject is not the database itself.
+ */
+export function openServerDatabase(): Promise<Database> {
+  return serverBackend().open();
+}
+
+function serverBackend(): Backend {
+  return backends.find((b) => b.name === (inject('unavailable').postgres ? 'pglite' : 'postgres'))!;
 }
 
 /** A new database: a copy of the migrated template when given (test/support/global-setup.ts), else empty. */

@@ -6,7 +6,7 @@ import { createRealtimeClient, type ClientEvents, type RealtimeClient, type Serv
 import { serve, type Running } from '../../runtime/server';
 import { afterAll, beforeAll } from 'vitest';
 import type { Database } from '../../server/db/database';
-import { openTestDatabase } from './database';
+import { openServerDatabase } from './database';
 import type { RealtimeTuning } from '../../server/realtime';
 import type { RedisConnections } from '../../server/redis';
 import { captureLog, createTestApp, TEST_SECRET } from './app';
@@ -16,7 +16,7 @@ import { captureLog, createTestApp, TEST_SECRET } from './app';
 export function realtimeServerForFile() {
   const file = {} as { database: Database; server: Awaited<ReturnType<typeof startRealtimeServer>> };
   beforeAll(async () => {
-    file.database = await openTestDatabase();
+    file.database = await openServerDatabase();
     file.server = await startRealtimeServer(file.database);
   });
   afterAll(async () => {

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentTotp } from '../../../server/auth/totp';
 import type { Database } from '../../../server/db/database';
-import { openTestDatabase } from '../../support/database';
+import { openServerDatabase } from '../../support/database';
 import { createTestApp, TEST_SECRET } from '../../support/app';
 
 let database: Database;
@@ -13,7 +13,7 @@ let test: Awaited<ReturnType<typeof createTestApp>>;
 const password = 'milonga de los jueves en canning';
 
 beforeAll(async () => {
-  database = await openTestDatabase();
+  database = await openServerDatabase();
   // Behind a (test) proxy, so each simulated client can have its own address.
   test = await createTestApp(database, { TRUST_PROXY: 'loopback' });
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { createTestApp } from '../../support/app';
 import { dancersOf } from '../../support/dancers';
-import { openTestDatabase } from '../../support/database';
+import { openServerDatabase } from '../../support/database';
 
 /**
  * Every operation of the groups, posts, memories, stories, media, moderation and admin tags that
@@ -56,7 +56,7 @@ let test: Awaited<ReturnType<typeof createTestApp>>;
 const { dancer, dancers, as } = dancersOf(() => test);
 
 beforeAll(async () => {
-  database = await openTestDatabase();
+  database = await openServerDatabase();
   test = await createTestApp(database);
 });
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { createTestApp } from '../../support/app';
 import { type Dancer, dancersOf } from '../../support/dancers';
-import { openTestDatabase } from '../../support/database';
+import { openServerDatabase } from '../../support/database';
 import { type FakeS3, startFakeS3 } from '../../support/fake-s3';
 
 /**
@@ -22,7 +22,7 @@ let test: Awaited<ReturnType<typeof createTestApp>>;
 
 beforeAll(async () => {
   s3 = await startFakeS3({ bucket: 'mundo-media' });
-  database = await openTestDatabase();
+  database = await openServerDatabase();
   test = await createTestApp(database, {
     S3_BUCKET: s3.bucket,
     S3_ENDPOINT: s3.endpoint,

@@ -8,13 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { createTestApp } from '../../support/app';
 import { type Dancer, dancersOf } from '../../support/dancers';
-import { openTestDatabase } from '../../support/database';
+import { openServerDatabase } from '../../support/database';
 
 let database: Database;
 let test: Awaited<ReturnType<typeof createTestApp>>;
 
 beforeAll(async () => {
-  database = await openTestDatabase();
+  database = await openServerDatabase();
   test = await createTestApp(database, { MEDIA_QUOTA_BYTES: String(3 * MiB) });
 });
 afterAll(async () => {

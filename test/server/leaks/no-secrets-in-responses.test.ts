@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { currentTotp } from '../../../server/auth/totp';
 import type { Database } from '../../../server/db/database';
-import { openTestDatabase } from '../../support/database';
+import { openServerDatabase } from '../../support/database';
 import { recoveryCodes, refreshTokens, users } from '../../../server/db/schema';
 import { createTestApp } from '../../support/app';
 import { around, createRecorder, type Recorded } from './recorder';
@@ -70,7 +70,7 @@ function keep(tokens: Tokens): Tokens {
 }
 
 beforeAll(async () => {
-  database = await openTestDatabase();
+  database = await openServerDatabase();
   test = await createTestApp(database, { TRUST_PROXY: 'loopback' });
   recorder = createRecorder(test.app, readStoredSecrets);
   for (const pw of [password, newPassword, wrongPassword, weakPassword, tooLongPassword]) clientSecrets.passwords.add(pw);
