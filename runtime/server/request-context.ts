@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { CorsPolicy } from './cors';
 import type { Metrics } from './metrics';
+import { createAccessLog } from './access-log';
 import { elapsedMs, requestPath, requestState } from './request-state';
 
 /**
@@ -33,26 +34,14 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 export function createResponseContext(options: { log: Logger; metrics: Metrics; security: string[]; cors: CorsPolicy }): ResponseContext {
   const { metrics, security, cors } = options;
-  // The access line holds only fields the runtime sets (no headers, bodies or queries), so it
-  // skips the redaction meant for what handlers log: a quarter of its cost.
-  const log = options.log.child({}, { redact: { paths: [] } });
+  const accessLog = createAccessLog(options.log);
 
   function record(req: IncomingMessage, status: number): void {
     const state = requestState(req);
     const durationMs = elapsedMs(state);
-    const route = state.route ?? 'unmatched';
-    metrics.observe(req.method!, route, status, durationMs / 1000);
-    log.info(
-      {
-        reqId: state.id,
-        method: req.method,
-        route,
-        path: state.route ? undefined : requestPath(req),
-        status,
-        durationMs: Math.round(durationMs * 100) / 100,
-      },
-      'request',
-    );
+    const route = state.route;
+    metrics.observe(req.method!, route ?? 'unmatched', status, durationMs / 1000);
+    accessLog({ reqId: state.id, method: req.method!, route, path: route ? undefined : requestPath(req), status, durationMs });
   }
 
   return {

@@ -1,0 +1,39 @@
+import pino, { type Logger } from 'pino';
+
+/** One access-log line's fields: only what the runtime sets (no headers, bodies or queries). */
+export interface AccessFields {
+  reqId: string;
+  method: string;
+  /** The contract route, or undefined when none matched (the path is logged instead). */
+  route: string | undefined;
+  path: string | undefined;
+  status: number;
+  durationMs: number;
+}
+
+/**
+ * Writes the access line straight to the logger's destination, as the line pino would write for
+ * `log.info({ reqId, method, route, path, status, durationMs }, 'request')` (its level, time,
+ * bindings and message key), without the per-call work pino does for lines of any shape: the
+ * argument hooks, the serializers and redaction (none apply to these fields) and the object it
+ * builds. A request's line was a third of the runtime's own cost per request.
+ */
+export function createAccessLog(log: Logger): (fields: AccessFields) => void {
+  const { streamSym, chindingsSym, timeSym, messageKeySym } = pino.symbols;
+  const target = log as unknown as Record<symbol, unknown>;
+  const stream = target[streamSym] as { write(line: string): unknown };
+  const level = log.levels.values.info!;
+  const time = target[timeSym] as () => string;
+  // The logger's bindings (`,"service":"…"`), fixed when it was made.
+  const bindings = target[chindingsSym] as string;
+  const message = `,${JSON.stringify(target[messageKeySym] as string)}:"request"}\n`;
+  const head = `{"level":${level}`;
+  return (fields) => {
+    if (!log.isLevelEnabled('info')) return;
+    const where =
+      fields.route === undefined ? `"route":"unmatched","path":${JSON.stringify(fields.path)}` : `"route":${JSON.stringify(fields.route)}`;
+    stream.write(
+      `${head}${time()}${bindings},"reqId":${JSON.stringify(fields.reqId)},"method":${JSON.stringify(fields.method)},${where},"status":${fields.status},"durationMs":${Math.round(fields.durationMs * 100) / 100}${message}`,
+    );
+  };
+}
