@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { isClientFailure, type ErrorRegistry, type RateLimit } from '../contract';
 import { ApiError } from './api-error';
+import { compiledSchema, FAIL } from './compiled-schema';
 import { createOperationLimits, type LimiterFactory, type LimitSubject, type OperationLimits } from './rate-limit';
 import { parseInput } from './validation';
 
@@ -131,6 +132,8 @@ export function createCore(options: CoreOptions) {
  * data its types do not describe, and the log names the operation and the broken fields.
  */
 export function checkOutput(name: string, schema: z.ZodType, value: unknown): unknown {
+  const checked = compiledSchema(schema)(value);
+  if (checked !== FAIL) return checked;
   const parsed = schema.safeParse(value);
   if (parsed.success) return parsed.data;
   throw new Error(`The result of ${name} breaks its response schema: ${parsed.error.message}`);

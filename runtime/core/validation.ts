@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { PROBLEM_LIMITS } from '../contract';
 import { ApiError, type FieldError } from './api-error';
+import { compiledSchema, FAIL } from './compiled-schema';
 import { inputErrors, pointerSegment, wellFormed } from './input-check';
 
 /** Zod issues as problem field errors with JSON Pointer paths: `/body/endsAt`, `/query/limit`. */
@@ -29,11 +30,16 @@ export function validationError(errors: FieldError[]): ApiError {
  * schema, then through the API-wide text rules (no NUL, no lone surrogates, no poisoning keys).
  */
 export function parseInput(schema: z.ZodType, value: unknown, location: string): unknown {
-  const result = schema.safeParse(value);
-  if (!result.success) throw validationError(toFieldErrors(location, result.error.issues));
-  const errors = inputErrors(result.data, `/${location}`);
+  // The compiled accepting path first; Zod itself words a refusal (and has the last word on it).
+  let data = compiledSchema(schema)(value);
+  if (data === FAIL) {
+    const result = schema.safeParse(value);
+    if (!result.success) throw validationError(toFieldErrors(location, result.error.issues));
+    data = result.data;
+  }
+  const errors = inputErrors(data, `/${location}`);
   if (errors.length > 0) throw validationError(errors);
-  return result.data;
+  return data;
 }
 
 /**

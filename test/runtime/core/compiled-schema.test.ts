@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { compiledSchema, FAIL } from '../../../runtime/core/compiled-schema';
+import { createRoutes } from '../../../generated/server/routes';
+import { generate, Pools } from '../../fuzz/generate';
+import { Rng } from '../../fuzz/random';
+import { SchemaChecker } from '../../fuzz/schemas';
+import { documentedResponse, operations, type Schema } from '../../fuzz/spec';
+
+/** The compiled schema answers as Zod does: the same data for a value Zod accepts, FAIL for one it refuses. */
+function agrees(schema: z.ZodType, value: unknown, where = ''): void {
+  const zod = schema.safeParse(value);
+  const compiled = compiledSchema(schema)(value);
+  const label = `${where} ${JSON.stringify(value)?.slice(0, 300)}`;
+  if (zod.success) {
+    expect(compiled, label).not.toBe(FAIL);
+    expect(compiled, label).toStrictEqual(zod.data);
+  } else expect(compiled, `${label} (Zod refused: ${zod.error.issues[0]?.message})`).toBe(FAIL);
+}
+
+/** Values near a valid one: each field dropped, emptied, retyped, stretched; an unknown field; whitespace around text. */
+function variants(value: unknown): unknown[] {
+  const out: unknown[] = [value, undefined, null, 0, '', [], {}, 'x'];
+  if (Array.isArray(value)) out.push([...value, ...value], value.slice(1), [null]);
+  if (typeof value === 'string') out.push(` ${value} `, value.repeat(40), value.toUpperCase(), `${value}\u0000`);
+  if (typeof value === 'number') out.push(value + 0.5, -value, value * 1e6, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY);
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const record = value as Record<string, unknown>;
+    out.push({ ...record, unknownField: 1 });
+    for (const key of Object.keys(record)) {
+      const { [key]: _dropped, ...rest } = record;
+      out.push(rest, { ...rest, [key]: undefined });
+      for (const replacement of variants(record[key]).slice(1, 12)) out.push({ ...record, [key]: replacement });
+    }
+  }
+  return out;
+}
+
+describe('a compiled schema', () => {
+  it('strips, defaults and overwrites as Zod does, and refuses what Zod refuses', () => {
+    const Tag = z.string().max(10).trim().min(1);
+    const schema = z
+      .object({
+        name: Tag,
+        note: z.string().optional(),
+        count: z.number().int().min(0).default(3),
+        kind: z.enum(['a', 'b']).nullable(),
+        tags: z.array(Tag).max(3).optional(),
+        either: z.union([z.literal(1), z.string().min(2)]).optional(),
+        at: z.iso.datetime().optional(),
+        id: z.uuid().optional(),
+        coerced: z.preprocess((v) => (typeof v === 'string' ? Number(v) : v), z.number()).optional(),
+      })
+      .refine((o) => o.name !== 'forbidden', { path: ['name'] });
+    const base = { name: ' milonga ', count: 2, kind: 'a', tags: [' x ', 'y'], either: 1, at: '2026-12-03T22:00:00Z', id: '0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d', coerced: '12' };
+    for (const value of [...variants(base), { ...base, name: 'forbidden' }, { ...base, either: 'ab' }, { ...base, note: undefined }]) agrees(schema, value);
+    const strict = z.strictObject({ a: z.string() });
+    for (const value of variants({ a: 'x' })) agrees(strict, value);
+  });
+
+  it('compiles a schema that contains itself', () => {
+    const Node: z.ZodType<{ name: string; children: unknown[] }> = z.object({
+      name: z.string(),
+      get children() {
+        return z.array(Node);
+      },
+    });
+    agrees(Node, { name: 'a', children: [{ name: 'b', children: [] }] });
+    agrees(Node, { name: 'a', children: [{ name: 'b' }] });
+  });
+
+  it('agrees with Zod on every contract schema, for valid values drawn from the spec and values near them', () => {
+    const routes = createRoutes({} as never);
+    const byId = new Map(operations().map((op) => [op.id, op]));
+    const options = { rng: new Rng('compiled-schema'), pools: new Pools(), checker: new SchemaChecker(), mode: 'random' as const };
+    let compared = 0;
+    const check = (schema: z.ZodType | undefined, spec: Schema | undefined, where: string) => {
+      if (!schema || !spec) return;
+      for (let run = 0; run < 3; run++) {
+        for (const value of variants(generate(spec, options, where))) {
+          agrees(schema, value, where);
+          compared++;
+        }
+      }
+    };
+    for (const { endpoint } of routes) {
+      const op = byId.get(endpoint.operationId)!;
+      if (op.body?.mediaType === 'application/json') check(endpoint.requestBody, op.body.schema, `${op.id} body`);
+      const response = endpoint.response as { status: number; body?: z.ZodType; page?: z.ZodType };
+      const json = documentedResponse(op, response.status)?.content['application/json']?.schema as Schema | undefined;
+      const data = json && ((json.properties as Record<string, Schema> | undefined)?.data as Schema | undefined);
+      if (response.body) check(response.body, data, `${op.id} response`);
+      if (response.page) check(response.page, data?.items as Schema | undefined, `${op.id} page item`);
+    }
+    expect(compared).toBeGreaterThan(5000);
+  });
+});
