@@ -220,7 +220,8 @@ function compileCheck(check: Check, sized: boolean): (value: unknown) => unknown
     switch (def.check) {
       case 'number_format':
         if (def.format === 'safeint') return (value) => (Number.isSafeInteger(value) ? value : FAIL);
-        break;      case 'overwrite': {
+        break;
+      case 'overwrite': {
         const tx = def.tx as (value: unknown) => unknown;
         return tx;
       }

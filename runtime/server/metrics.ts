@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
 
 /** A Prometheus registry per app, so several apps in one process (tests) do not collide. */
 export interface Metrics {
@@ -11,27 +11,69 @@ export interface Metrics {
 export function createMetrics(options: { processMetrics: boolean }): Metrics {
   const registry = new Registry();
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
-  const duration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'Time from the first byte of the request to the last byte of the response',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  });
-  // One bound child per label set: prom-client would otherwise hash the labels on every observation.
-  const children = new Map<string, { observe(value: number): void }>();
-  return {
-    registry,
-    observe(method, route, status, seconds) {
-      const key = `${method} ${status} ${route}`;
-      let child = children.get(key);
-      if (!child) {
-        child = duration.labels({ method, route, status });
-        children.set(key, child);
-      }
-      child.observe(seconds);
-    },
-  };
+  const duration = new RequestDurations();
+  registry.registerMetric(duration as unknown as Metric);
+  return { registry, observe: (method, route, status, seconds) => duration.observe(method, route, status, seconds) };
+}
+
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+interface Series {
+  labels: { method: string; route: string; status: string };
+  /** Observations per bucket (not cumulative); the last one is +Inf. */
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/**
+ * The request-duration histogram, as prom-client's Histogram exposes it (same name, help, labels,
+ * buckets and lines), counted with one map lookup per request: prom-client's own hashes the label
+ * object on every observation, bound child or not. Registered in a prom-client registry, which
+ * formats it with the process metrics.
+ */
+class RequestDurations {
+  readonly name = 'http_request_duration_seconds';
+  readonly help = 'Time from the first byte of the request to the last byte of the response';
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private series = new Map<string, Series>();
+
+  observe(method: string, route: string, status: number, seconds: number): void {
+    const key = `${method} ${status} ${route}`;
+    let series = this.series.get(key);
+    if (!series) {
+      series = { labels: { method, route, status: String(status) }, counts: new Array(BUCKETS.length + 1).fill(0), sum: 0, count: 0 };
+      this.series.set(key, series);
+    }
+    let bucket = 0;
+    while (bucket < BUCKETS.length && seconds > BUCKETS[bucket]!) bucket++;
+    series.counts[bucket]!++;
+    series.sum += seconds;
+    series.count++;
+  }
+
+  get() {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const { labels, counts, sum, count } of this.series.values()) {
+      let cumulative = 0;
+      counts.forEach((observed, i) => {
+        cumulative += observed;
+        values.push({
+          labels: { le: i < BUCKETS.length ? BUCKETS[i]! : '+Inf', ...labels },
+          value: cumulative,
+          metricName: `${this.name}_bucket`,
+        });
+      });
+      values.push({ labels, value: sum, metricName: `${this.name}_sum` });
+      values.push({ labels, value: count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
 }
 
 /** Who may read `/metrics`: nobody, holders of a bearer token, or anyone. */
