@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../server/db/database';
-import { backends } from '../support/database';
+import { backends, openSeededPostgres } from '../support/database';
 import { describeWith } from '../support/services';
 
 /**
@@ -15,17 +15,18 @@ describeWith(postgres.needs, 'notification query plans on postgres', () => {
   let userId: string;
 
   beforeAll(async () => {
-    database = await postgres.open();
-    await database.db.execute(sql`
-      INSERT INTO users (username, display_name, roles, password_hash)
-      SELECT 'plan-' || g, 'Plan ' || g, ARRAY['user'], 'not-a-real-hash' FROM generate_series(1, 100) AS g`);
-    // A third unread, the rest read; each user's items a second apart.
-    await database.db.execute(sql`
-      INSERT INTO notifications (user_id, kind, target_type, target_id, actor_ids, read_at, created_at, updated_at)
-      SELECT u.id, 'group_invite', 'group', gen_random_uuid(), ARRAY[u.id],
-             CASE WHEN g % 3 = 0 THEN NULL ELSE now() END, now() - g * interval '1 second', now() - g * interval '1 second'
-      FROM users AS u, generate_series(1, 300) AS g`);
-    await database.db.execute(sql`ANALYZE users; ANALYZE notifications`);
+    database = await openSeededPostgres(async (database) => {
+      await database.db.execute(sql`
+        INSERT INTO users (username, display_name, roles, password_hash)
+        SELECT 'plan-' || g, 'Plan ' || g, ARRAY['user'], 'not-a-real-hash' FROM generate_series(1, 100) AS g`);
+      // A third unread, the rest read; each user's items a second apart.
+      await database.db.execute(sql`
+        INSERT INTO notifications (user_id, kind, target_type, target_id, actor_ids, read_at, created_at, updated_at)
+        SELECT u.id, 'group_invite', 'group', gen_random_uuid(), ARRAY[u.id],
+               CASE WHEN g % 3 = 0 THEN NULL ELSE now() END, now() - g * interval '1 second', now() - g * interval '1 second'
+        FROM users AS u, generate_series(1, 300) AS g`);
+      await database.db.execute(sql`ANALYZE users; ANALYZE notifications`);
+    });
     userId = ((await database.db.execute(sql`SELECT id FROM users ORDER BY username LIMIT 1`)).rows[0] as { id: string }).id;
   }, 60_000);
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../server/db/database';
-import { backends } from '../support/database';
+import { backends, openSeededPostgres } from '../support/database';
 import { describeWith } from '../support/services';
 
 /**
@@ -17,41 +17,39 @@ describeWith(postgres.needs, 'RSVP query plans on postgres', () => {
   let viewerId: string;
 
   beforeAll(async () => {
-    database = await postgres.open();
-    await database.db.execute(sql`
-      INSERT INTO users (username, display_name, roles, password_hash)
-      SELECT 'plan-' || g, 'Plan ' || g, ARRAY['user'], 'not-a-real-hash' FROM generate_series(1, 1000) AS g`);
-    await database.db.execute(sql`
-      INSERT INTO events (organizer_id, title, kind, city, starts_at, ends_at, updated_at, created_at)
-      SELECT u.id, 'Milonga ' || g, 'milonga', 'Buenos Aires', now() + interval '1 day', now() + interval '2 days', now(),
-             now() - g * interval '1 minute'
-      FROM (SELECT id, row_number() OVER (ORDER BY username) AS n FROM users) AS u, generate_series(1, 5) AS g
-      WHERE u.n <= 200`);
-    // Every user answers 40 of the 1000 events: 40,000 answers, half going.
-    await database.db.execute(sql`
-      INSERT INTO event_rsvps (event_id, user_id, status, responded_at)
-      SELECT e.id, u.id, CASE WHEN (e.n + u.n) % 2 = 0 THEN 'going' ELSE 'interested' END, now() - (e.n + u.n) * interval '1 second'
-      FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM events) AS e,
-           (SELECT id, row_number() OVER (ORDER BY username) AS n FROM users) AS u
-      WHERE (e.n + u.n) % 25 = 0`);
-    // And a festival every one of them answered: the list whose paging matters.
-    eventId = (
-      (
-        await database.db.execute(sql`
-          INSERT INTO events (organizer_id, title, kind, city, starts_at, ends_at, updated_at)
-          SELECT id, 'Festival', 'festival', 'Buenos Aires', now() + interval '1 day', now() + interval '4 days', now()
-          FROM users ORDER BY username LIMIT 1 RETURNING id`)
-      ).rows[0] as { id: string }
-    ).id;
-    await database.db.execute(sql`
-      INSERT INTO event_rsvps (event_id, user_id, status, responded_at)
-      SELECT ${eventId}, id, CASE WHEN random() < 0.5 THEN 'going' ELSE 'interested' END, now() - random() * interval '1 day'
-      FROM users`);
-    // Some blocks, as the attendee list leaves out people blocked either way.
-    await database.db.execute(sql`
-      INSERT INTO blocks (blocker_id, blocked_id, listed)
-      SELECT a.id, b.id, true FROM users AS a, users AS b WHERE a.username < b.username AND random() < 0.002`);
-    await database.db.execute(sql`ANALYZE users; ANALYZE events; ANALYZE event_rsvps; ANALYZE blocks`);
+    database = await openSeededPostgres(async (database) => {
+      await database.db.execute(sql`
+        INSERT INTO users (username, display_name, roles, password_hash)
+        SELECT 'plan-' || g, 'Plan ' || g, ARRAY['user'], 'not-a-real-hash' FROM generate_series(1, 1000) AS g`);
+      await database.db.execute(sql`
+        INSERT INTO events (organizer_id, title, kind, city, starts_at, ends_at, updated_at, created_at)
+        SELECT u.id, 'Milonga ' || g, 'milonga', 'Buenos Aires', now() + interval '1 day', now() + interval '2 days', now(),
+               now() - g * interval '1 minute'
+        FROM (SELECT id, row_number() OVER (ORDER BY username) AS n FROM users) AS u, generate_series(1, 5) AS g
+        WHERE u.n <= 200`);
+      // Every user answers 40 of the 1000 events: 40,000 answers, half going.
+      await database.db.execute(sql`
+        INSERT INTO event_rsvps (event_id, user_id, status, responded_at)
+        SELECT e.id, u.id, CASE WHEN (e.n + u.n) % 2 = 0 THEN 'going' ELSE 'interested' END, now() - (e.n + u.n) * interval '1 second'
+        FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM events) AS e,
+             (SELECT id, row_number() OVER (ORDER BY username) AS n FROM users) AS u
+        WHERE (e.n + u.n) % 25 = 0`);
+      // And a festival every one of them answered: the list whose paging matters.
+      await database.db.execute(sql`
+        INSERT INTO events (organizer_id, title, kind, city, starts_at, ends_at, updated_at)
+        SELECT id, 'Festival', 'festival', 'Buenos Aires', now() + interval '1 day', now() + interval '4 days', now()
+        FROM users ORDER BY username LIMIT 1`);
+      await database.db.execute(sql`
+        INSERT INTO event_rsvps (event_id, user_id, status, responded_at)
+        SELECT (SELECT id FROM events WHERE title = 'Festival'), id, CASE WHEN random() < 0.5 THEN 'going' ELSE 'interested' END, now() - random() * interval '1 day'
+        FROM users`);
+      // Some blocks, as the attendee list leaves out people blocked either way.
+      await database.db.execute(sql`
+        INSERT INTO blocks (blocker_id, blocked_id, listed)
+        SELECT a.id, b.id, true FROM users AS a, users AS b WHERE a.username < b.username AND random() < 0.002`);
+      await database.db.execute(sql`ANALYZE users; ANALYZE events; ANALYZE event_rsvps; ANALYZE blocks`);
+    });
+    eventId = ((await database.db.execute(sql`SELECT id FROM events WHERE title = 'Festival'`)).rows[0] as { id: string }).id;
     userId = ((await database.db.execute(sql`SELECT id FROM users ORDER BY username LIMIT 1`)).rows[0] as { id: string }).id;
     viewerId = ((await database.db.execute(sql`SELECT id FROM users ORDER BY username DESC LIMIT 1`)).rows[0] as { id: string }).id;
   }, 60_000);

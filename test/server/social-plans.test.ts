@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../server/db/database';
-import { backends } from '../support/database';
+import { backends, openSeededPostgres } from '../support/database';
 import { describeWith } from '../support/services';
 
 /**
@@ -17,48 +17,51 @@ describeWith(postgres.needs, 'social graph query plans on postgres', () => {
   let ordinaryId: string;
 
   beforeAll(async () => {
-    database = await postgres.open();
-    await database.db.execute(sql`
-      INSERT INTO users (username, display_name, roles, password_hash)
-      SELECT 'plan-' || g, 'Plan ' || g, ARRAY['user'], 'not-a-real-hash' FROM generate_series(1, 2000) AS g`);
-    await database.db.execute(sql`CREATE TEMP TABLE numbered AS SELECT id, row_number() OVER (ORDER BY id) AS n FROM users`);
-    // Each user follows the 50 after them, befriends the 10 after them, asks the next 5 and blocks one.
-    const pairs = (from: number, to: number) =>
-      sql.raw(`
-      SELECT a.id AS a, b.id AS b, now() - (a.n * 100 + k) * interval '1 second' AS at
-      FROM numbered AS a, generate_series(${from}, ${to}) AS k, numbered AS b WHERE b.n = (a.n + k - 1) % 2000 + 1`);
-    await database.db.execute(sql`INSERT INTO follows (follower_id, followee_id, created_at) SELECT a, b, at FROM (${pairs(1, 50)}) AS p`);
-    await database.db.execute(
-      sql`INSERT INTO friendships (user_id, friend_id, created_at) SELECT a, b, at FROM (${pairs(51, 60)}) AS p
-          UNION ALL SELECT b, a, at FROM (${pairs(51, 60)}) AS p`,
-    );
-    await database.db.execute(
-      sql`INSERT INTO friend_requests (requester_id, addressee_id, created_at) SELECT a, b, at FROM (${pairs(61, 65)}) AS p`,
-    );
-    await database.db.execute(
-      sql`INSERT INTO blocks (blocker_id, blocked_id, created_at, listed) SELECT a, b, at, true FROM (${pairs(100, 100)}) AS p`,
-    );
-    // User 1000 is well connected: every list of theirs holds hundreds to thousands of rows.
-    const star = sql.raw(`SELECT s.id AS s, o.id AS o, o.n, now() - o.n * interval '1 minute' AS at
-      FROM numbered AS s, numbered AS o WHERE s.n = 1000 AND o.n <> 1000`);
-    await database.db.execute(sql`
-      INSERT INTO follows (follower_id, followee_id, created_at)
-      SELECT o, s, at FROM (${star}) AS p UNION ALL SELECT s, o, at FROM (${star}) AS p ON CONFLICT DO NOTHING`);
-    await database.db.execute(sql`
-      INSERT INTO friendships (user_id, friend_id, created_at)
-      SELECT o, s, at FROM (${star}) AS p UNION ALL SELECT s, o, at FROM (${star}) AS p ON CONFLICT DO NOTHING`);
-    await database.db.execute(
-      sql`DELETE FROM friend_requests WHERE ${sql.raw(`(SELECT id FROM numbered WHERE n = 1000)`)} IN (requester_id, addressee_id)`,
-    );
-    await database.db.execute(sql`
-      INSERT INTO friend_requests (requester_id, addressee_id, created_at)
-      SELECT CASE WHEN n % 2 = 0 THEN o ELSE s END, CASE WHEN n % 2 = 0 THEN s ELSE o END, at FROM (${star}) AS p`);
-    await database.db.execute(sql`
-      INSERT INTO blocks (blocker_id, blocked_id, created_at, listed)
-      SELECT s, o, at, true FROM (${star}) AS p WHERE n % 4 = 0 ON CONFLICT DO NOTHING`);
-    await database.db.execute(sql`ANALYZE users; ANALYZE follows; ANALYZE friendships; ANALYZE friend_requests; ANALYZE blocks`);
-    userId = ((await database.db.execute(sql`SELECT id FROM numbered WHERE n = 1000`)).rows[0] as { id: string }).id;
-    ordinaryId = ((await database.db.execute(sql`SELECT id FROM numbered WHERE n = 1`)).rows[0] as { id: string }).id;
+    database = await openSeededPostgres(async (database) => {
+      await database.db.execute(sql`
+        INSERT INTO users (username, display_name, roles, password_hash)
+        SELECT 'plan-' || g, 'Plan ' || g, ARRAY['user'], 'not-a-real-hash' FROM generate_series(1, 2000) AS g`);
+      await database.db.execute(sql`CREATE TEMP TABLE numbered AS SELECT id, row_number() OVER (ORDER BY id) AS n FROM users`);
+      // Each user follows the 50 after them, befriends the 10 after them, asks the next 5 and blocks one.
+      const pairs = (from: number, to: number) =>
+        sql.raw(`
+        SELECT a.id AS a, b.id AS b, now() - (a.n * 100 + k) * interval '1 second' AS at
+        FROM numbered AS a, generate_series(${from}, ${to}) AS k, numbered AS b WHERE b.n = (a.n + k - 1) % 2000 + 1`);
+      await database.db.execute(
+        sql`INSERT INTO follows (follower_id, followee_id, created_at) SELECT a, b, at FROM (${pairs(1, 50)}) AS p`,
+      );
+      await database.db.execute(
+        sql`INSERT INTO friendships (user_id, friend_id, created_at) SELECT a, b, at FROM (${pairs(51, 60)}) AS p
+            UNION ALL SELECT b, a, at FROM (${pairs(51, 60)}) AS p`,
+      );
+      await database.db.execute(
+        sql`INSERT INTO friend_requests (requester_id, addressee_id, created_at) SELECT a, b, at FROM (${pairs(61, 65)}) AS p`,
+      );
+      await database.db.execute(
+        sql`INSERT INTO blocks (blocker_id, blocked_id, created_at, listed) SELECT a, b, at, true FROM (${pairs(100, 100)}) AS p`,
+      );
+      // User 1000 is well connected: every list of theirs holds hundreds to thousands of rows.
+      const star = sql.raw(`SELECT s.id AS s, o.id AS o, o.n, now() - o.n * interval '1 minute' AS at
+        FROM numbered AS s, numbered AS o WHERE s.n = 1000 AND o.n <> 1000`);
+      await database.db.execute(sql`
+        INSERT INTO follows (follower_id, followee_id, created_at)
+        SELECT o, s, at FROM (${star}) AS p UNION ALL SELECT s, o, at FROM (${star}) AS p ON CONFLICT DO NOTHING`);
+      await database.db.execute(sql`
+        INSERT INTO friendships (user_id, friend_id, created_at)
+        SELECT o, s, at FROM (${star}) AS p UNION ALL SELECT s, o, at FROM (${star}) AS p ON CONFLICT DO NOTHING`);
+      await database.db.execute(
+        sql`DELETE FROM friend_requests WHERE ${sql.raw(`(SELECT id FROM numbered WHERE n = 1000)`)} IN (requester_id, addressee_id)`,
+      );
+      await database.db.execute(sql`
+        INSERT INTO friend_requests (requester_id, addressee_id, created_at)
+        SELECT CASE WHEN n % 2 = 0 THEN o ELSE s END, CASE WHEN n % 2 = 0 THEN s ELSE o END, at FROM (${star}) AS p`);
+      await database.db.execute(sql`
+        INSERT INTO blocks (blocker_id, blocked_id, created_at, listed)
+        SELECT s, o, at, true FROM (${star}) AS p WHERE n % 4 = 0 ON CONFLICT DO NOTHING`);
+      await database.db.execute(sql`ANALYZE users; ANALYZE follows; ANALYZE friendships; ANALYZE friend_requests; ANALYZE blocks`);
+    });
+    userId = ((await database.db.execute(sql`SELECT id FROM users ORDER BY id OFFSET 999 LIMIT 1`)).rows[0] as { id: string }).id;
+    ordinaryId = ((await database.db.execute(sql`SELECT id FROM users ORDER BY id LIMIT 1`)).rows[0] as { id: string }).id;
   }, 60_000);
   afterAll(async () => {
     await database?.close();

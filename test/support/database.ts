@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -150,6 +150,52 @@ export function openServerDatabase(): Promise<Database> {
 function serverBackend(): Backend {
   return backends.find((b) => b.name === (inject('unavailable').postgres ? 'pglite' : 'postgres'))!;
 }
+
+/**
+ * A PostgreSQL database holding the rows `seed` writes (and the statistics ANALYZE gathered),
+ * copied from a database seeded once on this machine: the query-plan suites seed tens of thousands
+ * of rows, which took seconds per suite and run, a copy a fraction of one. The copy is named by the
+ * migrations and the seed's source text, so editing either seeds a new one; what the seed leaves in
+ * temporary tables is gone in the copy (read ids from the tables).
+ */
+export async function openSeededPostgres(seed: (database: Database) => Promise<void>): Promise<Database> {
+  const template = inject('postgresTemplate')!;
+  const key = createHash('sha256').update(template).update(seed.toString()).digest('hex').slice(0, 12);
+  const name = `${SEEDED_PREFIX}${template.slice(-16)}_${key}`;
+  let exists = false;
+  await asAdmin(async (admin) => {
+    exists = ((await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).rowCount ?? 0) > 0;
+  });
+  if (!exists) {
+    // Seeded under a name of its own and renamed, so a run starting meanwhile never copies half of one.
+    const store = await createPostgresDatabase(template);
+    const database = await openDatabase(store.options);
+    try {
+      await seed(database);
+    } finally {
+      await database.close();
+    }
+    const partial = new URL(store.options.url!).pathname.slice(1);
+    await asAdmin(async (admin) => {
+      await admin.query(`ALTER DATABASE ${partial} RENAME TO ${name}`).catch(async () => {
+        // Another run seeded it first.
+        await admin.query(`DROP DATABASE IF EXISTS ${partial} WITH (FORCE)`);
+      });
+    });
+  }
+  const store = await createPostgresDatabase(name);
+  const database = await openDatabase(store.options);
+  return {
+    ...database,
+    async close() {
+      await database.close();
+      await store.dispose();
+    },
+  };
+}
+
+/** Seeded copies' names start so; test/support/global-setup.ts drops those of other migrations. */
+export const SEEDED_PREFIX = 'test_seeded_';
 
 /** A new database: a copy of the migrated template when given (test/support/global-setup.ts), else empty. */
 async function createPostgresDatabase(template?: string): Promise<ScratchStore> {

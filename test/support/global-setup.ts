@@ -8,6 +8,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../server/db/database';
 import { defaultMigrationsDir, migrate } from '../../server/db/migrate';
+import { SEEDED_PREFIX } from './database';
 import { reachable, type Service, serviceUrl, services } from './services';
 
 /**
@@ -101,6 +102,12 @@ async function postgresTemplate(): Promise<string> {
   const admin = new pg.Client({ connectionString: serviceUrl('postgres') });
   await admin.connect();
   try {
+    // Seeded copies of other migrations' templates (openSeededPostgres) are never read again.
+    const stale = await admin.query<{ datname: string }>(
+      `SELECT datname FROM pg_database WHERE starts_with(datname, $1) AND NOT starts_with(datname, $2)`,
+      [SEEDED_PREFIX, `${SEEDED_PREFIX}${name.slice(-16)}_`],
+    );
+    for (const { datname } of stale.rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => {});
     const existing = (await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'test_template_%'`)).rows;
     if (existing.some((row) => row.datname === name)) return name;
     // Built under a name of its own and renamed, so a run starting meanwhile never copies half of one.
