@@ -27,6 +27,15 @@ const execFileAsync = promisify(execFile);
 const idle: Database[] = [];
 let pristineSchema: Promise<string> | undefined;
 
+/**
+ * The same for PostgreSQL: this worker's test databases its files closed, kept by name (each file
+ * opens its own connections, so no session state carries over) and emptied when next opened. A copy
+ * of the template cost the server a third of a second of CPU. The run's teardown drops them
+ * (test/support/global-setup.ts).
+ */
+const idlePostgres: ScratchStore[] = [];
+let pristinePostgresSchema: Promise<string> | undefined;
+
 /** The database's tables, triggers and functions: a test that changed them leaves a database no other may reuse. */
 async function schemaOf(database: Database): Promise<string> {
   const { rows } = await database.db.execute<{ schema: string }>(sql`
@@ -104,14 +113,23 @@ export const backends: Backend[] = [
     name: 'postgres',
     needs: ['postgres'],
     async open() {
-      const store = await createPostgresDatabase(inject('postgresTemplate'));
+      // An emptied database a file of this worker closed, else a new copy of the migrated template.
+      const reused = idlePostgres.pop();
+      const store = reused ?? (await createPostgresDatabase(inject('postgresTemplate')));
       try {
         const database = await openDatabase(store.options);
+        if (reused) await empty(database);
+        pristinePostgresSchema ??= schemaOf(database);
+        let closed = false;
         return {
           ...database,
           async close() {
+            if (closed) return;
+            closed = true;
+            const unchanged = (await schemaOf(database).catch(() => undefined)) === (await pristinePostgresSchema);
             await database.close();
-            await store.dispose();
+            if (unchanged) idlePostgres.push(store);
+            else await store.dispose();
           },
         };
       } catch (error) {
@@ -199,7 +217,7 @@ export const SEEDED_PREFIX = 'test_seeded_';
 
 /** A new database: a copy of the migrated template when given (test/support/global-setup.ts), else empty. */
 async function createPostgresDatabase(template?: string): Promise<ScratchStore> {
-  const name = `test_${process.pid}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  const name = `test_${inject('testRun')}_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
   await asAdmin(async (admin) => {
     await admin.query(`CREATE DATABASE ${name}${template ? ` TEMPLATE ${template}` : ''}`);
     // A test database is thrown away: commits need not wait for the disk.

@@ -26,12 +26,18 @@ export default async function setup(project: TestProject): Promise<() => void> {
   project.provide('pgliteTemplates', templates);
   project.provide('postgresTemplate', unavailable.postgres ? undefined : await postgresTemplate());
   project.provide('unavailable', unavailable);
+  const run = `r${process.pid}`;
+  project.provide('testRun', run);
   const say = () => {
     for (const note of notes) console.warn(`\n${note}\n`);
   };
   say();
-  // Again at the end, next to the summary whose skipped count it explains.
-  return say;
+  return async () => {
+    // Workers keep emptied test databases for their next files (test/support/database.ts): none outlives the run.
+    if (!unavailable.postgres) await dropTestDatabases(run);
+    // Again at the end, next to the summary whose skipped count it explains.
+    say();
+  };
 }
 
 /**
@@ -126,6 +132,30 @@ async function postgresTemplate(): Promise<string> {
     return name;
   } finally {
     await admin.end();
+  }
+}
+
+/** Drops this run's test databases, and those of runs whose process is gone (a run killed midway). */
+async function dropTestDatabases(run: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: serviceUrl('postgres') });
+  await admin.connect();
+  try {
+    const { rows } = await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname ~ '^test_r[0-9]+_'`);
+    for (const { datname } of rows) {
+      const pid = Number(/^test_r([0-9]+)_/.exec(datname)![1]);
+      if (`r${pid}` === run || !alive(pid)) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => {});
+    }
+  } finally {
+    await admin.end();
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -37,6 +37,8 @@ declare module 'vitest' {
     pgliteTemplates: { empty: string; migrated: string; emptyDir: string };
     /** A migrated PostgreSQL database new test databases are copied from; absent without PostgreSQL. */
     postgresTemplate: string | undefined;
+    /** Names this run's PostgreSQL test databases (`test_<run>_…`), which its teardown drops. */
+    testRun: string;
     /** Why each service's tests are skipped in this run; absent when it is reachable. */
     unavailable: Partial<Record<Service, string>>;
   }
