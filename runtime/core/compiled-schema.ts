@@ -243,3 +243,116 @@ function compileCheck(check: Check, sized: boolean): (value: unknown) => unknown
     return payload.issues.length === 0 ? payload.value : FAIL;
   };
 }
+
+/**
+ * JSON text of what `schema.parse(value)` returns, or FAIL when the compiled path does not accept
+ * the value (ask Zod, as for `compiledSchema`); undefined when the parsed value is (a field left
+ * out). One pass checks, strips and writes: no parsed copy of the value, no generic
+ * `JSON.stringify` walk over it.
+ */
+export type Serializer = (value: unknown) => string | undefined | typeof FAIL;
+
+const serializers = new WeakMap<z.ZodType, Serializer>();
+
+export function compiledSerializer(schema: z.ZodType): Serializer {
+  const known = serializers.get(schema);
+  if (known) return known;
+  let compiled: Serializer | undefined;
+  serializers.set(schema, (value) => compiled!(value));
+  compiled = compileSerializer(schema as unknown as Node);
+  serializers.set(schema, compiled);
+  return compiled;
+}
+
+function compileSerializer(node: Node): Serializer {
+  const def = node._zod.def;
+  const plain = !def.checks?.length && !(def as { coerce?: boolean }).coerce;
+  if (plain) {
+    switch (def.type) {
+      case 'object':
+        return serializeObject(node) ?? stringified(node);
+      case 'array': {
+        const element = compiledSerializer(def.element as z.ZodType);
+        return (value) => {
+          if (!Array.isArray(value)) return FAIL;
+          let out = '[';
+          for (let i = 0; i < value.length; i++) {
+            const item = element(value[i]);
+            if (item === FAIL) return FAIL;
+            out += `${i === 0 ? '' : ','}${item ?? 'null'}`;
+          }
+          return `${out}]`;
+        };
+      }
+      case 'nullable': {
+        const inner = compiledSerializer(def.innerType as z.ZodType);
+        return (value) => (value === null ? 'null' : inner(value));
+      }
+      case 'optional': {
+        if ((def.innerType as Node)._zod.optin === 'defaulted') break;
+        const inner = compiledSerializer(def.innerType as z.ZodType);
+        return (value) => (value === undefined ? undefined : inner(value));
+      }
+      case 'union': {
+        const options = (def.options as z.ZodType[]).map(compiledSerializer);
+        return (value) => {
+          for (const option of options) {
+            const out = option(value);
+            if (out !== FAIL) return out;
+          }
+          return FAIL;
+        };
+      }
+    }
+  }
+  return stringified(node);
+}
+
+/** Any other node: its compiled parse, then JSON.stringify of what it gave. */
+function stringified(node: Node): Serializer {
+  const parse = compiledSchema(node as unknown as z.ZodType);
+  return (value) => {
+    const out = parse(value);
+    return out === FAIL ? FAIL : out === undefined ? undefined : JSON.stringify(out);
+  };
+}
+
+/** compileObject's rules, writing each kept field's JSON as it goes. */
+function serializeObject(node: Node): Serializer | undefined {
+  const def = node._zod.def as unknown as { shape: Record<string, Node>; catchall?: Node };
+  const strict = def.catchall?._zod.def.type === 'never';
+  if (def.catchall && !strict) return undefined;
+  const shape = def.shape;
+  const fields = Object.keys(shape)
+    .filter((key) => key !== '__proto__')
+    .map((key) => {
+      const schema = shape[key]!;
+      return {
+        key,
+        name: `${JSON.stringify(key)}:`,
+        write: compiledSerializer(schema as unknown as z.ZodType),
+        optin: schema._zod.optin,
+        optout: schema._zod.optout,
+      };
+    });
+  const declared = new Set(Object.keys(shape));
+  return (value) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return FAIL;
+    const input = value as Record<string, unknown>;
+    let out = '{';
+    for (const { key, name, write, optin, optout } of fields) {
+      const present = key in input;
+      if (!present && optout === 'optional' && optin === 'optional') continue;
+      const text = write(input[key]);
+      if (text === FAIL) {
+        if (optin !== undefined && optout === 'optional' && !present) continue;
+        return FAIL;
+      }
+      if (!present && optin === undefined) return FAIL;
+      if (text === undefined) continue;
+      out += `${out.length === 1 ? '' : ','}${name}${text}`;
+    }
+    if (strict) for (const key in input) if (!declared.has(key)) return FAIL;
+    return `${out}}`;
+  };
+}

@@ -99,9 +99,18 @@ export function encodeResult(
     const nextCursor = next ? cursors.encode(next, shape.endpoint.operationId) : null;
     const withLink = nextCursor ? { ...headers, Link: `<${nextLink(req, shape, rawQuery, nextCursor)}>; rel="next"` } : headers;
     const page = `{"nextCursor":${JSON.stringify(nextCursor)},"hasMore":${nextCursor !== null}}`;
-    return { status: 200, body: `{"data":${JSON.stringify(items)},"page":${page}}`, headers: withLink };
+    return { status: 200, body: `{"data":${jsonOf(items)},"page":${page}}`, headers: withLink };
   }
-  return { status: response.status, body: `{"data":${JSON.stringify(value)}}`, headers };
+  return { status: response.status, body: `{"data":${jsonOf(value)}}`, headers };
+}
+
+/** A checked result already written as JSON (by the schema's compiled serializer). */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
+function jsonOf(value: unknown): string {
+  return value instanceof JsonText ? value.text : JSON.stringify(value);
 }
 
 /** The next page's URL: the declared query parameters only, so an undeclared one cannot grow the header. */

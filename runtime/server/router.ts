@@ -14,6 +14,7 @@ import {
   takesIdempotencyKey,
 } from '../contract';
 import { ApiError } from '../core/api-error';
+import { compiledSerializer } from '../core/compiled-schema';
 import { type Call, type CompiledOperation, checkOutput, createCore, type InputPart, type OperationSpec } from '../core/operation';
 import type { LimiterFactory, LimitSubject } from '../core/rate-limit';
 import { validationError } from '../core/validation';
@@ -23,7 +24,7 @@ import { sendFile } from './file-response';
 import { sendStream, serialized } from './stream-response';
 import type { CursorCodec } from './cursor';
 import { MissingHandlersError, RESERVED_CONTEXT_KEYS, type RouteDefinition } from './handler';
-import { encodeResult, httpShape, queryObject, replayableHeaders, takePage, type Encoded, type HttpShape } from './http-codec';
+import { encodeResult, httpShape, JsonText, queryObject, replayableHeaders, takePage, type Encoded, type HttpShape } from './http-codec';
 import type { IdempotencyStore } from './idempotency';
 import type { ProblemWriter } from './problem';
 import type { ResponseContext } from './request-context';
@@ -339,13 +340,13 @@ function operationSpec(endpoint: Endpoint): OperationSpec {
     output = (result) => {
       const { items: found, next } = result as { items: unknown[]; next: unknown };
       return {
-        items: checkOutput(operationId, items, found),
+        items: checkedJson(operationId, items, found),
         next: next == null ? null : checkOutput(`${operationId} (next page key)`, key, next),
       };
     };
   } else if ('body' in response) {
     const body = response.body;
-    output = (result) => checkOutput(operationId, body, result);
+    output = (result) => checkedJson(operationId, body, result);
   } else if ('stream' in response) {
     // Each item checked (and stripped of undeclared fields) as it goes out, as JSON text.
     const item = response.stream.item;
@@ -365,6 +366,15 @@ function operationSpec(endpoint: Endpoint): OperationSpec {
     input: { params: endpoint.params, query: endpoint.requestQuery, headers: endpoint.headers, body: endpoint.requestBody },
     output,
   };
+}
+
+/**
+ * A result checked, stripped and written as JSON in one pass by the schema's compiled serializer;
+ * one it does not accept goes through checkOutput (Zod), which refuses it loudly.
+ */
+function checkedJson(operationId: string, schema: z.ZodType, result: unknown): unknown {
+  const text = compiledSerializer(schema)(result);
+  return typeof text === 'string' ? new JsonText(text) : checkOutput(operationId, schema, result);
 }
 
 function assertHandlers(routes: RouteDefinition[]): void {

@@ -1,21 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { compiledSchema, FAIL } from '../../../runtime/core/compiled-schema';
+import { compiledSchema, compiledSerializer, FAIL } from '../../../runtime/core/compiled-schema';
 import { createRoutes } from '../../../generated/server/routes';
 import { generate, Pools } from '../../fuzz/generate';
 import { Rng } from '../../fuzz/random';
 import { SchemaChecker } from '../../fuzz/schemas';
 import { documentedResponse, operations, type Schema } from '../../fuzz/spec';
 
-/** The compiled schema answers as Zod does: the same data for a value Zod accepts, FAIL for one it refuses. */
+/**
+ * The compiled schema answers as Zod does: the same data for a value Zod accepts, FAIL for one it
+ * refuses; its serializer writes the JSON text of Zod's data, or FAIL.
+ */
 function agrees(schema: z.ZodType, value: unknown, where = ''): void {
   const zod = schema.safeParse(value);
   const compiled = compiledSchema(schema)(value);
+  const json = compiledSerializer(schema)(value);
   const label = `${where} ${JSON.stringify(value)?.slice(0, 300)}`;
   if (zod.success) {
     expect(compiled, label).not.toBe(FAIL);
     expect(compiled, label).toStrictEqual(zod.data);
-  } else expect(compiled, `${label} (Zod refused: ${zod.error.issues[0]?.message})`).toBe(FAIL);
+    expect(json, label).toBe(JSON.stringify(zod.data));
+  } else {
+    const refused = `${label} (Zod refused: ${zod.error.issues[0]?.message})`;
+    expect(compiled, refused).toBe(FAIL);
+    expect(json, refused).toBe(FAIL);
+  }
 }
 
 /** Values near a valid one: each field dropped, emptied, retyped, stretched; an unknown field; whitespace around text. */
@@ -64,6 +73,7 @@ describe('a compiled schema', () => {
     };
     for (const value of [...variants(base), { ...base, name: 'forbidden' }, { ...base, either: 'ab' }, { ...base, note: undefined }])
       agrees(schema, value);
+    for (const value of [[1, undefined, 'x'], [], [{}]]) agrees(z.array(z.unknown()), value);
     const strict = z.strictObject({ a: z.string() });
     for (const value of variants({ a: 'x' })) agrees(strict, value);
   });
@@ -100,7 +110,10 @@ describe('a compiled schema', () => {
       const json = documentedResponse(op, response.status)?.content['application/json']?.schema as Schema | undefined;
       const data = json && ((json.properties as Record<string, Schema> | undefined)?.data as Schema | undefined);
       if (response.body) check(response.body, data, `${op.id} response`);
-      if (response.page) check(response.page, data?.items as Schema | undefined, `${op.id} page item`);
+      if (response.page) {
+        check(response.page, data?.items as Schema | undefined, `${op.id} page item`);
+        check(z.array(response.page), data, `${op.id} page`);
+      }
     }
     expect(compared).toBeGreaterThan(2000);
   });
