@@ -2,7 +2,6 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { BENCH_PATH, eventBody } from './payload';
 
 /**
  * Runs one server on core 0 and autocannon on core 1 (taskset), so the load generator does not
@@ -18,6 +17,17 @@ export interface HttpResult {
   requestsPerSecond: number;
   p99Ms: number;
   non2xx: number;
+  /** p99 at a fixed rate (60 % of bare node:http's maximum), when one was asked for. */
+  p99AtRateMs?: number;
+}
+
+/** One request shape the servers answer alike (bench/payload.ts). */
+export interface Scenario {
+  name: string;
+  method: 'GET' | 'POST';
+  path: string;
+  body?: string;
+  headers: Record<string, string>;
 }
 
 export interface HttpSettings {
@@ -57,7 +67,8 @@ export async function startServer(
   return { child, port };
 }
 
-async function load(port: number, seconds: number, connections: number) {
+async function load(port: number, scenario: Scenario, seconds: number, connections: number, rate?: number) {
+  const headers = Object.entries(scenario.headers).flatMap(([name, value]) => ['-H', `${name}=${value}`]);
   const [command, argv] = pinned(1, process.execPath, [
     autocannon,
     '--json',
@@ -65,24 +76,48 @@ async function load(port: number, seconds: number, connections: number) {
     String(connections),
     '-d',
     String(seconds),
+    ...(rate ? ['-R', String(Math.round(rate))] : []),
     '-m',
-    'POST',
-    '-H',
-    'content-type=application/json',
-    '-b',
-    eventBody,
-    `http://127.0.0.1:${port}${BENCH_PATH}`,
+    scenario.method,
+    ...headers,
+    ...(scenario.body ? ['-b', scenario.body] : []),
+    `http://127.0.0.1:${port}${scenario.path}`,
   ]);
   const { stdout } = await run(command, argv, { maxBuffer: 16 * 1024 * 1024 });
   return JSON.parse(stdout) as { requests: { average: number }; latency: { p99: number }; non2xx: number };
 }
 
-export async function measureHttp(name: string, script: string, args: string[], settings: HttpSettings): Promise<HttpResult> {
+/**
+ * Max rate and its p99 under `connections`, after a warm-up; with `rate`, also the p99 at that
+ * fixed rate (latency when the server is not saturated).
+ */
+export async function measureHttp(
+  name: string,
+  script: string,
+  args: string[],
+  settings: HttpSettings,
+  scenario: Scenario,
+  /** The fixed rate for the p99 run, or how to work it out from this server's own maximum. */
+  pace?: number | ((maxRequestsPerSecond: number) => number),
+): Promise<HttpResult & { rate?: number }> {
   const { child, port } = await startServer(settings.node, script, args);
   try {
-    await load(port, settings.warmupSeconds, settings.connections);
-    const result = await load(port, settings.durationSeconds, settings.connections);
-    return { name, requestsPerSecond: result.requests.average, p99Ms: result.latency.p99, non2xx: result.non2xx };
+    await load(port, scenario, settings.warmupSeconds, settings.connections);
+    const result = await load(port, scenario, settings.durationSeconds, settings.connections);
+    const measured: HttpResult & { rate?: number } = {
+      name,
+      requestsPerSecond: result.requests.average,
+      p99Ms: result.latency.p99,
+      non2xx: result.non2xx,
+    };
+    const rate = typeof pace === 'function' ? pace(measured.requestsPerSecond) : pace;
+    if (rate) {
+      measured.rate = rate;
+      const paced = await load(port, scenario, settings.durationSeconds, settings.connections, rate);
+      measured.p99AtRateMs = paced.latency.p99;
+      measured.non2xx += paced.non2xx;
+    }
+    return measured;
   } finally {
     child.kill('SIGKILL');
   }

@@ -37,3 +37,23 @@ export function storedEvent(input: Record<string, unknown>) {
 export function announce(port: number): void {
   process.stdout.write(`READY ${port}\n`);
 }
+
+/** The GET scenario's answer: a page of 20 stored events (the same on every server). */
+export const PAGE_PATH = '/api/v1/events?limit=20';
+export const eventPage = Array.from({ length: 20 }, (_, i) =>
+  storedEvent({
+    title: `Milonga ${i + 1}`,
+    kind: 'milonga',
+    city: 'Buenos Aires',
+    startsAt: '2026-12-03T22:00:00.000Z',
+    endsAt: '2026-12-04T03:00:00.000Z',
+  }),
+);
+/** The next page's position, as every server hands it out (the runtime signs it into its cursor). */
+export const nextKey = { createdAt: new Date(eventPage[19]!.createdAt), id: eventPage[19]!.id };
+
+/** The authenticated scenario: one event (by a UUID path parameter), for a caller with a valid HS256 access token. */
+export const AUTH_PATH = '/api/v1/events/0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d';
+/** The token's settings: the runner signs a token with them and passes the secret to the servers. */
+export const TOKEN = { issuer: 'bench', audience: 'bench' } as const;
+export const benchSecret = () => new TextEncoder().encode(process.env.BENCH_JWT_SECRET ?? '');

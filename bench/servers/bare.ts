@@ -1,11 +1,41 @@
 import { createServer } from 'node:http';
+import { jwtVerify } from 'jose';
 import { NewEvent } from '../../contracts/events';
-import { announce, storedEvent } from '../payload';
+import { announce, benchSecret, eventPage, nextKey, storedEvent, TOKEN } from '../payload';
 
-/** Baseline: bare node:http, JSON in and out; with --zod it also validates with the same schema. */
+/**
+ * Baseline: bare node:http, JSON in and out, checks written by hand; with --zod the POST body is
+ * validated with the same schema. GET /api/v1/events?limit=N answers a page of events; GET
+ * /api/v1/events/{id} needs a bearer token (jose, HS256).
+ */
 const validate = process.argv.includes('--zod');
+const secret = benchSecret();
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const cursor = Buffer.from(JSON.stringify(nextKey)).toString('base64url');
+
+function send(res: import('node:http').ServerResponse, status: number, value: unknown) {
+  const json = JSON.stringify(value);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) });
+  res.end(json);
+}
 
 const server = createServer((req, res) => {
+  const [path, query = ''] = (req.url ?? '/').split('?');
+  if (req.method === 'GET' && path === '/api/v1/events') {
+    const limit = Number(new URLSearchParams(query).get('limit') ?? 20);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) return send(res, 400, {});
+    return send(res, 200, { data: eventPage.slice(0, limit), page: { nextCursor: cursor, hasMore: true } });
+  }
+  if (req.method === 'GET' && path?.startsWith('/api/v1/events/')) {
+    if (!UUID.test(path.slice('/api/v1/events/'.length))) return send(res, 404, {});
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!token) return send(res, 401, {});
+    jwtVerify(token, secret, { ...TOKEN, algorithms: ['HS256'] }).then(
+      () => send(res, 200, { data: eventPage[0] }),
+      () => send(res, 401, {}),
+    );
+    return;
+  }
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
@@ -24,9 +54,7 @@ const server = createServer((req, res) => {
       }
       body = parsed.data;
     }
-    const json = JSON.stringify({ data: storedEvent(body as Record<string, unknown>) });
-    res.writeHead(201, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) });
-    res.end(json);
+    send(res, 201, { data: storedEvent(body as Record<string, unknown>) });
   });
 });
 server.listen(0, '127.0.0.1', () => announce((server.address() as { port: number }).port));

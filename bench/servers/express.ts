@@ -1,8 +1,14 @@
 import express from 'express';
+import { jwtVerify } from 'jose';
+import { z } from 'zod';
 import { NewEvent } from '../../contracts/events';
-import { announce, BENCH_PATH, storedEvent } from '../payload';
+import { PageQuery, Uuid } from '../../runtime/contract';
+import { announce, BENCH_PATH, benchSecret, eventPage, nextKey, storedEvent, TOKEN } from '../payload';
 
-/** Stock Express 5: express.json() + the same Zod validation + res.json. */
+/** Stock Express 5: express.json() + the same Zod validation + res.json; jose for the bearer token. */
+const secret = benchSecret();
+const cursor = Buffer.from(JSON.stringify(nextKey)).toString('base64url');
+const Params = z.object({ eventId: Uuid });
 const app = express();
 app.use(express.json());
 app.post(BENCH_PATH, (req, res) => {
@@ -12,5 +18,31 @@ app.post(BENCH_PATH, (req, res) => {
     return;
   }
   res.status(201).json({ data: storedEvent(parsed.data) });
+});
+app.get(BENCH_PATH, (req, res) => {
+  const query = PageQuery.safeParse(req.query);
+  if (!query.success) {
+    res.status(400).json({ errors: query.error.issues });
+    return;
+  }
+  res.json({ data: eventPage.slice(0, query.data.limit), page: { nextCursor: cursor, hasMore: true } });
+});
+app.get(`${BENCH_PATH}/:eventId`, async (req, res) => {
+  if (!Params.safeParse(req.params).success) {
+    res.status(404).json({});
+    return;
+  }
+  const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  const valid = token
+    ? await jwtVerify(token, secret, { ...TOKEN, algorithms: ['HS256'] }).then(
+        () => true,
+        () => false,
+      )
+    : false;
+  if (!valid) {
+    res.status(401).json({});
+    return;
+  }
+  res.json({ data: eventPage[0] });
 });
 const server = app.listen(0, '127.0.0.1', () => announce((server.address() as { port: number }).port));

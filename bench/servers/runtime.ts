@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { Event, NewEvent } from '../../contracts/events';
-import { endpoint } from '../../runtime/contract';
 import express from 'express';
+import { z } from 'zod';
+import { Event, NewEvent } from '../../contracts/events';
+import { endpoint, paginated, Uuid } from '../../runtime/contract';
 import { createApp, createContractMiddleware, createLogger } from '../../runtime/server';
-import { announce, storedEvent } from '../payload';
+import { announce, benchSecret, eventPage, nextKey, storedEvent, TOKEN } from '../payload';
 
 /**
  * This runtime with its default stack on: request ids, JSON access log (to stdout), Prometheus
@@ -23,12 +24,40 @@ const createEvent = endpoint({
   body: NewEvent,
   response: { status: 201, body: Event },
 });
+const listEvents = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/events',
+  operationId: 'listEvents',
+  summary: 'List events',
+  tags: ['events'],
+  auth: 'public',
+  response: paginated(Event),
+});
+const getEvent = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/events/{eventId}',
+  operationId: 'getEvent',
+  summary: 'An event, for a signed-in user',
+  tags: ['events'],
+  auth: 'user',
+  params: z.object({ eventId: Uuid }),
+  response: { status: 200, body: Event },
+});
 
 const options = {
-  routes: [{ endpoint: createEvent, handler: ({ body }: { body: Record<string, unknown> }) => storedEvent(body) }],
+  routes: [
+    { endpoint: createEvent, handler: ({ body }: { body: Record<string, unknown> }) => storedEvent(body) },
+    {
+      endpoint: listEvents,
+      handler: ({ page }: { page: { limit: number } }) => ({ items: eventPage.slice(0, page.limit), next: nextKey }),
+    },
+    { endpoint: getEvent, handler: () => eventPage[0] },
+  ],
   services: {},
   api: { errors: {}, problemBaseUrl: 'https://example.com/problems' },
-  auth: { secret: randomBytes(32), issuer: 'bench', audience: 'bench' },
+  auth: { secret: benchSecret(), ...TOKEN },
   cursorSecret: randomBytes(32),
   log: createLogger({ level: 'info' }),
   corsOrigins: ['https://example.com'],

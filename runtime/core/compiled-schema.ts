@@ -218,6 +218,15 @@ function compileCheck(check: Check, sized: boolean): (value: unknown) => unknown
   }
   if (!def.when) {
     switch (def.check) {
+      case 'custom': {
+        // A refinement ($ZodCustom's check): the value passes when its function answers truthy.
+        const fn = def.fn as (value: unknown) => unknown;
+        return (value) => {
+          const result = fn(value);
+          if (result instanceof Promise) throw new Error('Asynchronous checks are not supported in contracts');
+          return result ? value : FAIL;
+        };
+      }
       case 'number_format':
         if (def.format === 'safeint') return (value) => (Number.isSafeInteger(value) ? value : FAIL);
         break;
@@ -317,42 +326,73 @@ function stringified(node: Node): Serializer {
   };
 }
 
-/** compileObject's rules, writing each kept field's JSON as it goes. */
+/**
+ * compileObject's rules, writing each kept field's JSON as it goes, as generated code: one
+ * function per object schema with its plain fields' checks inline (type, lengths, bounds, enum,
+ * pattern formats, overwrites), so a page of items runs straight-line code instead of a closure
+ * call per node. Any other field calls its own serializer.
+ */
 function serializeObject(node: Node): Serializer | undefined {
   const def = node._zod.def as unknown as { shape: Record<string, Node>; catchall?: Node };
   const strict = def.catchall?._zod.def.type === 'never';
   if (def.catchall && !strict) return undefined;
   const shape = def.shape;
-  const fields = Object.keys(shape)
-    .filter((key) => key !== '__proto__')
-    .map((key) => {
-      const schema = shape[key]!;
-      return {
-        key,
-        name: `${JSON.stringify(key)}:`,
-        write: compiledSerializer(schema as unknown as z.ZodType),
-        optin: schema._zod.optin,
-        optout: schema._zod.optout,
-      };
-    });
-  const declared = new Set(Object.keys(shape));
-  return (value) => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return FAIL;
-    const input = value as Record<string, unknown>;
-    let out = '{';
-    for (const { key, name, write, optin, optout } of fields) {
-      const present = key in input;
-      if (!present && optout === 'optional' && optin === 'optional') continue;
-      const text = write(input[key]);
-      if (text === FAIL) {
-        if (optin !== undefined && optout === 'optional' && !present) continue;
-        return FAIL;
-      }
-      if (!present && optin === undefined) return FAIL;
-      if (text === undefined) continue;
-      out += `${out.length === 1 ? '' : ','}${name}${text}`;
-    }
-    if (strict) for (const key in input) if (!declared.has(key)) return FAIL;
-    return `${out}}`;
-  };
+  const refs: unknown[] = [];
+  const ref = (value: unknown) => `refs[${refs.push(value) - 1}]`;
+  const lines = ['if (typeof input !== "object" || input === null || Array.isArray(input)) return FAIL;', 'let out = "{", v, t;'];
+  for (const key of Object.keys(shape).filter((name) => name !== '__proto__')) {
+    const field = shape[key]!;
+    const { optin, optout } = field._zod;
+    const write = ref(compiledSerializer(field as unknown as z.ZodType));
+    const name = JSON.stringify(key);
+    const emit = `if (t !== undefined) out += (out.length === 1 ? "" : ",") + ${JSON.stringify(`${name}:`)} + t;`;
+    // An absent key, as handlePropertyResult treats it (rare in a result: the field's own serializer).
+    const absent =
+      optout === 'optional' && optin === 'optional'
+        ? ''
+        : `t = ${write}(undefined);
+           if (t === FAIL) { ${optin !== undefined && optout === 'optional' ? '' : 'return FAIL;'} }
+           else { ${optin === undefined ? 'return FAIL;' : emit} }`;
+    lines.push(`v = input[${name}];`, `if (v === undefined && !(${name} in input)) { ${absent} } else {`);
+    lines.push(inlineValue(field, ref) ?? `t = ${write}(v); if (t === FAIL) return FAIL;`, emit, '}');
+  }
+  if (strict) lines.push(`for (const k in input) if (!${ref(new Set(Object.keys(shape)))}.has(k)) return FAIL;`);
+  lines.push('return out + "}";');
+  return new Function('refs', 'FAIL', `return function serialize(input) {\n${lines.join('\n')}\n};`)(refs, FAIL) as Serializer;
+}
+
+/**
+ * Code setting `t` to the JSON of a plain field's present value `v` (or returning FAIL), or
+ * undefined for a field that is not plain. Mirrors compile(): type, then the checks in order.
+ */
+function inlineValue(node: Node, ref: (value: unknown) => string): string | undefined {
+  const def = node._zod.def;
+  if ((def as { coerce?: boolean }).coerce) return undefined;
+  if (def.type === 'nullable' || (def.type === 'optional' && (def.innerType as Node)._zod.optin !== 'defaulted')) {
+    const inner = inlineValue(def.innerType as Node, ref);
+    const empty = def.type === 'nullable' ? 'null' : 'undefined';
+    return inner && `if (v === ${empty}) t = ${def.type === 'nullable' ? '"null"' : 'undefined'}; else { ${inner} }`;
+  }
+  let code: string;
+  if (def.type === 'string') code = 'if (typeof v !== "string") return FAIL;';
+  else if (def.type === 'number') code = 'if (typeof v !== "number" || !Number.isFinite(v)) return FAIL;';
+  else if (def.type === 'boolean') code = 'if (typeof v !== "boolean") return FAIL;';
+  else if (def.type === 'enum') {
+    const entries = Object.entries(def.entries as Record<string, unknown>);
+    if (entries.some(([key, value]) => typeof value !== 'string' || key !== value)) return undefined;
+    code = `if (!${ref(new Set(entries.map(([, value]) => value)))}.has(v)) return FAIL;`;
+  } else return undefined;
+  const checks = [...(node._zod.traits.has('$ZodCheck') ? [node as unknown as Check] : []), ...(def.checks ?? [])];
+  const sized = def.type === 'string';
+  for (const check of checks) {
+    const c = check._zod.def;
+    if (sized && c.check === 'max_length') code += `if (v.length > ${Number(c.maximum)}) return FAIL;`;
+    else if (sized && c.check === 'min_length') code += `if (v.length < ${Number(c.minimum)}) return FAIL;`;
+    else if (sized && c.check === 'string_format' && c.pattern && PATTERN_FORMATS.has(c.format as string)) {
+      const pattern = ref(c.pattern);
+      code += `${pattern}.lastIndex = 0; if (!${pattern}.test(v)) return FAIL;`;
+    } else if (!c.when && c.check === 'overwrite') code += `v = ${ref(c.tx)}(v);`;
+    else code += `v = ${ref(compileCheck(check, sized))}(v); if (v === FAIL) return FAIL;`;
+  }
+  return `${code} t = JSON.stringify(v);`;
 }
