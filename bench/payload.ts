@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { jwtVerify } from 'jose';
 
 /** The request every HTTP benchmark sends: a 195-byte event, validated by the real NewEvent schema. */
 export const eventBody = JSON.stringify({
@@ -57,3 +58,16 @@ export const AUTH_PATH = '/api/v1/events/0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d';
 /** The token's settings: the runner signs a token with them and passes the secret to the servers. */
 export const TOKEN = { issuer: 'bench', audience: 'bench' } as const;
 export const benchSecret = () => new TextEncoder().encode(process.env.BENCH_JWT_SECRET ?? '');
+
+/** The peers' bearer check: an HS256 token with the bench's issuer and audience (jose). */
+export function bearerChecker() {
+  const secret = benchSecret();
+  return (authorization: string | undefined): Promise<boolean> => {
+    const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
+    if (!token) return Promise.resolve(false);
+    return jwtVerify(token, secret, { ...TOKEN, algorithms: ['HS256'] }).then(
+      () => true,
+      () => false,
+    );
+  };
+}

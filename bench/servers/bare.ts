@@ -1,7 +1,6 @@
 import { createServer } from 'node:http';
-import { jwtVerify } from 'jose';
 import { NewEvent } from '../../contracts/events';
-import { announce, benchSecret, eventPage, nextKey, storedEvent, TOKEN } from '../payload';
+import { announce, bearerChecker, eventPage, nextKey, storedEvent } from '../payload';
 
 /**
  * Baseline: bare node:http, JSON in and out, checks written by hand; with --zod the POST body is
@@ -9,7 +8,7 @@ import { announce, benchSecret, eventPage, nextKey, storedEvent, TOKEN } from '.
  * /api/v1/events/{id} needs a bearer token (jose, HS256).
  */
 const validate = process.argv.includes('--zod');
-const secret = benchSecret();
+const bearerValid = bearerChecker();
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const cursor = Buffer.from(JSON.stringify(nextKey)).toString('base64url');
 
@@ -28,12 +27,7 @@ const server = createServer((req, res) => {
   }
   if (req.method === 'GET' && path?.startsWith('/api/v1/events/')) {
     if (!UUID.test(path.slice('/api/v1/events/'.length))) return send(res, 404, {});
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    if (!token) return send(res, 401, {});
-    jwtVerify(token, secret, { ...TOKEN, algorithms: ['HS256'] }).then(
-      () => send(res, 200, { data: eventPage[0] }),
-      () => send(res, 401, {}),
-    );
+    bearerValid(req.headers.authorization).then((valid) => (valid ? send(res, 200, { data: eventPage[0] }) : send(res, 401, {})));
     return;
   }
   const chunks: Buffer[] = [];

@@ -1,12 +1,11 @@
 import express from 'express';
-import { jwtVerify } from 'jose';
 import { z } from 'zod';
 import { NewEvent } from '../../contracts/events';
 import { PageQuery, Uuid } from '../../runtime/contract';
-import { announce, BENCH_PATH, benchSecret, eventPage, nextKey, storedEvent, TOKEN } from '../payload';
+import { announce, BENCH_PATH, bearerChecker, eventPage, nextKey, storedEvent } from '../payload';
 
 /** Stock Express 5: express.json() + the same Zod validation + res.json; jose for the bearer token. */
-const secret = benchSecret();
+const bearerValid = bearerChecker();
 const cursor = Buffer.from(JSON.stringify(nextKey)).toString('base64url');
 const Params = z.object({ eventId: Uuid });
 const app = express();
@@ -32,13 +31,7 @@ app.get(`${BENCH_PATH}/:eventId`, async (req, res) => {
     res.status(404).json({});
     return;
   }
-  const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-  const valid = token
-    ? await jwtVerify(token, secret, { ...TOKEN, algorithms: ['HS256'] }).then(
-        () => true,
-        () => false,
-      )
-    : false;
+  const valid = await bearerValid(req.headers.authorization);
   if (!valid) {
     res.status(401).json({});
     return;

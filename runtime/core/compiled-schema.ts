@@ -14,16 +14,21 @@ import type { z } from 'zod';
 export const FAIL: unique symbol = Symbol('fail');
 export type Compiled = (value: unknown) => unknown;
 
-const cache = new WeakMap<z.ZodType, Compiled>();
+const parsers = new WeakMap<z.ZodType, Compiled>();
 
 /** The compiled accepting path of a schema (made on first use, then kept with the schema). */
 export function compiledSchema(schema: z.ZodType): Compiled {
+  return made(parsers, schema, compile);
+}
+
+/** What `make` makes of a schema, made once and kept with it. */
+function made<F extends (value: unknown) => unknown>(cache: WeakMap<z.ZodType, F>, schema: z.ZodType, make: (node: Node) => F): F {
   const known = cache.get(schema);
   if (known) return known;
   // A schema that contains itself (through a getter) meets its own entry while being compiled.
-  let compiled: Compiled | undefined;
-  cache.set(schema, (value) => compiled!(value));
-  compiled = compile(schema as unknown as Node);
+  let compiled: F | undefined;
+  cache.set(schema, ((value: unknown) => compiled!(value)) as F);
+  compiled = make(schema as unknown as Node);
   cache.set(schema, compiled);
   return compiled;
 }
@@ -264,13 +269,7 @@ export type Serializer = (value: unknown) => string | undefined | typeof FAIL;
 const serializers = new WeakMap<z.ZodType, Serializer>();
 
 export function compiledSerializer(schema: z.ZodType): Serializer {
-  const known = serializers.get(schema);
-  if (known) return known;
-  let compiled: Serializer | undefined;
-  serializers.set(schema, (value) => compiled!(value));
-  compiled = compileSerializer(schema as unknown as Node);
-  serializers.set(schema, compiled);
-  return compiled;
+  return made(serializers, schema, compileSerializer);
 }
 
 function compileSerializer(node: Node): Serializer {
