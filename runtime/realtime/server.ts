@@ -171,6 +171,40 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
         }, options.presence.refreshEveryMs);
   keepAlive?.unref();
 
+  const builtIns: Record<string, (socket: Socket, user: AuthUser, payload: { room: string }) => Promise<unknown>> = {
+    'room:join': async (socket, user, { room }) => {
+      if (!(await roomAllowed(user, room, 'join'))) throw new ApiError('FORBIDDEN', `You may not join ${room}`);
+      await socket.join(room);
+      return { room };
+    },
+    'room:leave': async (socket, _user, { room }) => {
+      // The user's and session's own rooms carry revocation and personal events: never left.
+      if (room.startsWith('user:') || room.startsWith('session:')) throw new ApiError('FORBIDDEN', `You may not leave ${room}`);
+      await socket.leave(room);
+      return { room };
+    },
+    'room:members': async (_socket, user, { room }) => {
+      if (!(await roomAllowed(user, room, 'members'))) throw new ApiError('FORBIDDEN', `You may not see ${room}`);
+      const sockets = await io.in(room).fetchSockets();
+      const others = [...new Set(sockets.map((s) => (s.data.user as AuthUser).id))].filter((id) => id !== user.id);
+      const visible = new Set(options.visibleUsers ? await options.visibleUsers(user, others) : others);
+      const listed = new Set(others.filter((id) => visible.has(id)));
+      if (sockets.some((s) => (s.data.user as AuthUser).id === user.id)) listed.add(user.id);
+      return { room, userIds: [...listed].sort() };
+    },
+  };
+  /** Each client event this server answers, with its handler: the runtime's room events, or the app's. */
+  const servedEvents = new Map<
+    string,
+    { event: ClientEvent; builtIn?: (typeof builtIns)[string]; handler?: (payload: unknown, ctx: RealtimeContext) => unknown }
+  >();
+  for (const event of options.clientEvents) {
+    const builtIn = builtIns[event.name];
+    const handler = (options.handlers as Record<string, EventHandler | undefined>)[event.name];
+    if (builtIn) servedEvents.set(event.name, { event, builtIn });
+    else if (handler) servedEvents.set(event.name, { event, handler: handler as (payload: unknown, ctx: RealtimeContext) => unknown });
+  }
+
   io.on('connection', (socket) => {
     const user = socket.data.user as AuthUser;
     const expiresAt = socket.data.expiresAt as number | undefined;
@@ -183,40 +217,17 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       presenceChange(user.id, () => options.presence.disconnect(user.id, socket.id), 'offline');
     });
 
-    const builtIns: Record<string, (payload: { room: string }) => Promise<unknown>> = {
-      'room:join': async ({ room }) => {
-        if (!(await roomAllowed(user, room, 'join'))) throw new ApiError('FORBIDDEN', `You may not join ${room}`);
-        await socket.join(room);
-        return { room };
-      },
-      'room:leave': async ({ room }) => {
-        // The user's and session's own rooms carry revocation and personal events: never left.
-        if (room.startsWith('user:') || room.startsWith('session:')) throw new ApiError('FORBIDDEN', `You may not leave ${room}`);
-        await socket.leave(room);
-        return { room };
-      },
-      'room:members': async ({ room }) => {
-        if (!(await roomAllowed(user, room, 'members'))) throw new ApiError('FORBIDDEN', `You may not see ${room}`);
-        const sockets = await io.in(room).fetchSockets();
-        const others = [...new Set(sockets.map((s) => (s.data.user as AuthUser).id))].filter((id) => id !== user.id);
-        const visible = new Set(options.visibleUsers ? await options.visibleUsers(user, others) : others);
-        const listed = new Set(others.filter((id) => visible.has(id)));
-        if (sockets.some((s) => (s.data.user as AuthUser).id === user.id)) listed.add(user.id);
-        return { room, userIds: [...listed].sort() };
-      },
-    };
-
-    for (const event of options.clientEvents) {
-      const handler = builtIns[event.name] ?? (options.handlers as Record<string, EventHandler | undefined>)[event.name];
-      if (!handler) continue;
-      socket.on(event.name, (payload: unknown, ack: unknown) => {
-        const reply = typeof ack === 'function' ? (ack as (answer: Ack<unknown>) => void) : undefined;
-        // A timer can fire late on a busy machine: nothing is served on an expired token meanwhile.
-        // No ack: a client that retries unacknowledged events sends it again once reconnected.
-        if (expiresAt !== undefined && Date.now() >= expiresAt) return expire(socket);
-        void answer(event, handler as (payload: unknown, ctx: RealtimeContext) => unknown, payload, ctx, reply);
-      });
-    }
+    // One listener for every event (not one closure per event and socket: an idle socket's memory).
+    socket.onAny((name: string, payload: unknown, ack: unknown) => {
+      const served = servedEvents.get(name);
+      if (!served) return;
+      const reply = typeof ack === 'function' ? (ack as (answer: Ack<unknown>) => void) : undefined;
+      // A timer can fire late on a busy machine: nothing is served on an expired token meanwhile.
+      // No ack: a client that retries unacknowledged events sends it again once reconnected.
+      if (expiresAt !== undefined && Date.now() >= expiresAt) return expire(socket);
+      const handler = served.builtIn ? (input: unknown) => served.builtIn!(socket, user, input as { room: string }) : served.handler!;
+      void answer(served.event, handler, payload, ctx, reply);
+    });
 
     if (expiresAt !== undefined) {
       const cancel = at(expiresAt, () => expire(socket));
