@@ -126,19 +126,22 @@ function typeCheck(node: Node): Compiled | undefined {
       return compileArray(node);
     case 'object':
       return compileObject(node);
-    case 'union': {
-      const options = (def.options as z.ZodType[]).map(compiledSchema);
-      return (value) => {
-        for (const option of options) {
-          const out = option(value);
-          if (out !== FAIL) return out;
-        }
-        return FAIL;
-      };
-    }
+    case 'union':
+      return firstAccepting((def.options as z.ZodType[]).map(compiledSchema));
     default:
       return undefined;
   }
+}
+
+/** A union as Zod runs it: the first option that accepts the value answers. */
+function firstAccepting(options: ((value: unknown) => unknown)[]): Compiled {
+  return (value) => {
+    for (const option of options) {
+      const out = option(value);
+      if (out !== FAIL) return out;
+    }
+    return FAIL;
+  };
 }
 
 function compileArray(node: Node): Compiled {
@@ -301,16 +304,8 @@ function compileSerializer(node: Node): Serializer {
         const inner = compiledSerializer(def.innerType as z.ZodType);
         return (value) => (value === undefined ? undefined : inner(value));
       }
-      case 'union': {
-        const options = (def.options as z.ZodType[]).map(compiledSerializer);
-        return (value) => {
-          for (const option of options) {
-            const out = option(value);
-            if (out !== FAIL) return out;
-          }
-          return FAIL;
-        };
-      }
+      case 'union':
+        return firstAccepting((def.options as z.ZodType[]).map(compiledSerializer)) as Serializer;
     }
   }
   return stringified(node);
