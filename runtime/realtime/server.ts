@@ -205,6 +205,9 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     else if (handler) servedEvents.set(event.name, { event, handler: handler as (payload: unknown, ctx: RealtimeContext) => unknown });
   }
 
+  // Every socket is closed when its access token expires: one timer for all of them.
+  const expiries = expiryQueue((socket) => expire(socket));
+
   io.on('connection', (socket) => {
     const user = socket.data.user as AuthUser;
     const expiresAt = socket.data.expiresAt as number | undefined;
@@ -212,8 +215,10 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     if (user.sessionId) void socket.join(sessionRoom(user.sessionId));
     const ctx: RealtimeContext = { user, socketId: socket.id, ip: socket.data.ip as string, log };
     presenceChange(user.id, () => options.presence.connect(user.id, socket.id), 'online');
+    if (expiresAt !== undefined) expiries.add(socket, expiresAt);
     socket.on('disconnect', () => {
       release(socket);
+      if (expiresAt !== undefined) expiries.remove(socket, expiresAt);
       presenceChange(user.id, () => options.presence.disconnect(user.id, socket.id), 'offline');
     });
 
@@ -228,11 +233,6 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       const handler = served.builtIn ? (input: unknown) => served.builtIn!(socket, user, input as { room: string }) : served.handler!;
       void answer(served.event, handler, payload, ctx, reply);
     });
-
-    if (expiresAt !== undefined) {
-      const cancel = at(expiresAt, () => expire(socket));
-      socket.once('disconnect', cancel);
-    }
   });
 
   /** Tells the client why (so it refreshes its token and comes back), then closes the connection. */
@@ -336,14 +336,46 @@ function expiryOf(token: string): number | undefined {
 }
 
 /** Runs `fn` at `time` (ms since epoch) however far off it is (a bare setTimeout overflows past 24.8 days); returns a cancel. */
-function at(time: number, fn: () => void): () => void {
+/**
+ * Sockets by the instant their token expires (whole seconds, as `exp` is), with one timer armed for
+ * the earliest: a timer, its closures and a `once` listener per socket were half a KiB of each idle
+ * socket's memory.
+ */
+function expiryQueue(onExpired: (socket: Socket) => void) {
+  const due = new Map<number, Set<Socket>>();
   let timer: NodeJS.Timeout | undefined;
+  let armedFor = Number.POSITIVE_INFINITY;
   const arm = () => {
-    const wait = time - Date.now();
-    if (wait <= 0) return fn();
-    timer = setTimeout(arm, Math.min(wait, 2 ** 31 - 1));
+    let next = Number.POSITIVE_INFINITY;
+    for (const time of due.keys()) if (time < next) next = time;
+    if (next === armedFor) return;
+    clearTimeout(timer);
+    armedFor = next;
+    if (next === Number.POSITIVE_INFINITY) return;
+    // Capped: a timer fires at once past 2^31 - 1 ms; firing early just re-arms.
+    timer = setTimeout(fire, Math.min(Math.max(next - Date.now(), 0), 2 ** 31 - 1));
     timer.unref();
   };
-  arm();
-  return () => clearTimeout(timer);
+  const fire = () => {
+    armedFor = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    for (const [time, sockets] of due) {
+      if (time > now) continue;
+      due.delete(time);
+      for (const socket of sockets) onExpired(socket);
+    }
+    arm();
+  };
+  return {
+    add(socket: Socket, time: number): void {
+      let sockets = due.get(time);
+      if (!sockets) due.set(time, (sockets = new Set()));
+      sockets.add(socket);
+      if (time < armedFor) arm();
+    },
+    remove(socket: Socket, time: number): void {
+      const sockets = due.get(time);
+      if (sockets?.delete(socket) && sockets.size === 0) due.delete(time);
+    },
+  };
 }
