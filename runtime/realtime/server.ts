@@ -368,8 +368,8 @@ function expiryQueue(onExpired: (socket: Socket) => void) {
   };
   return {
     add(socket: Socket, time: number): void {
-      let sockets = due.get(time);
-      if (!sockets) due.set(time, (sockets = new Set()));
+      const sockets = due.get(time) ?? new Set<Socket>();
+      due.set(time, sockets);
       sockets.add(socket);
       if (time < armedFor) arm();
     },
