@@ -341,7 +341,7 @@ function expiryOf(token: string): number | undefined {
  * the earliest: a timer, its closures and a `once` listener per socket were half a KiB of each idle
  * socket's memory.
  */
-function expiryQueue(onExpired: (socket: Socket) => void) {
+export function expiryQueue(onExpired: (socket: Socket) => void) {
   const due = new Map<number, Set<Socket>>();
   let timer: NodeJS.Timeout | undefined;
   let armedFor = Number.POSITIVE_INFINITY;
