@@ -350,7 +350,7 @@ function operationSpec(endpoint: Endpoint): OperationSpec {
   } else if ('stream' in response) {
     // Each item checked (and stripped of undeclared fields) as it goes out, as JSON text.
     const item = response.stream.item;
-    output = (result) => serialized(result as AsyncIterable<unknown>, (value) => JSON.stringify(checkOutput(operationId, item, value)));
+    output = (result) => serialized(result as AsyncIterable<unknown>, (value) => checkedJson(operationId, item, value).text);
   } else if ('file' in response) {
     const types = new Set(response.file.types);
     output = (result) => {
@@ -372,9 +372,9 @@ function operationSpec(endpoint: Endpoint): OperationSpec {
  * A result checked, stripped and written as JSON in one pass by the schema's compiled serializer;
  * one it does not accept goes through checkOutput (Zod), which refuses it loudly.
  */
-function checkedJson(operationId: string, schema: z.ZodType, result: unknown): unknown {
+function checkedJson(operationId: string, schema: z.ZodType, result: unknown): JsonText {
   const text = compiledSerializer(schema)(result);
-  return typeof text === 'string' ? new JsonText(text) : checkOutput(operationId, schema, result);
+  return new JsonText(typeof text === 'string' ? text : JSON.stringify(checkOutput(operationId, schema, result)));
 }
 
 function assertHandlers(routes: RouteDefinition[]): void {
