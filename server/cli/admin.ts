@@ -3,13 +3,12 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { normalizeUsername, USERNAME_PATTERN } from '../../contracts/users';
-import { ConfigError, loadConfig } from '../../runtime/server';
-import { hashPassword } from '../auth/password-hash';
-import { passwordProblem } from '../auth/password-policy';
+// By file, and the database, the stores and the password hashing loaded only once the arguments
+// and configuration are good: a mistyped command is refused at once.
+import { ConfigError, loadConfig } from '../../runtime/server/config';
 import { ConfigSchema } from '../config';
 import { DataDirInUseError } from '../db/data-dir';
-import { type Database, openDatabase } from '../db/database';
-import { createUserStore } from '../services/users';
+import type { Database } from '../db/database';
 
 export interface CreateAdminIo {
   env: Record<string, string | undefined>;
@@ -36,6 +35,12 @@ export async function createAdmin(args: string[], io: CreateAdminIo): Promise<nu
     const username = normalizeUsername(values.username);
     if (!USERNAME_PATTERN.test(username)) throw new ConfigError(`"${values.username}" is not a valid username`);
 
+    const [{ openDatabase }, { createUserStore }, { hashPassword }, { passwordProblem }] = await Promise.all([
+      import('../db/database'),
+      import('../services/users'),
+      import('../auth/password-hash'),
+      import('../auth/password-policy'),
+    ]);
     const database =
       io.database ??
       (await openDatabase(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir: join(config.DATA_DIR, 'pglite') }));

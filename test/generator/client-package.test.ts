@@ -12,7 +12,7 @@ import { REPO } from './fixtures/project';
 /**
  * generated/client as another project gets it: what its package.json ships (package.json and dist/)
  * installed into a consumer's node_modules, compiled by the consumer with TypeScript under NodeNext
- * (Node 20) and Bundler (browser) resolution, strict on and off, with the client's declarations
+ * (Node 20, strict on) and Bundler (browser, strict off) resolution, with the client's declarations
  * checked too; then run by Node against a local server, and bundled for the browser by esbuild.
  */
 const CLIENT_DIR = join(REPO, 'generated/client');
@@ -86,10 +86,10 @@ interface Mode {
   resolution: 'NodeNext' | 'Bundler';
   strict: boolean;
 }
+// Each resolution once and each strictness once: what strictness changes (null checks, implicit
+// any) does not depend on how the module was resolved. Each compilation costs most of a second.
 const MODES: Mode[] = [
   { resolution: 'NodeNext', strict: true },
-  { resolution: 'NodeNext', strict: false },
-  { resolution: 'Bundler', strict: true },
   { resolution: 'Bundler', strict: false },
 ];
 

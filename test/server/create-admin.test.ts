@@ -9,13 +9,13 @@ import { createAdmin } from '../../server/cli/admin';
 import type { Database } from '../../server/db/database';
 import { lockDataDir } from '../../server/db/data-dir';
 import { createTestApp } from '../support/app';
-import { openTestDatabase } from '../support/database';
+import { openServerDatabase } from '../support/database';
 
 /** `npm run create-admin` as an operator runs it, then the account signing in through the API. */
 let database: Database;
 
 beforeAll(async () => {
-  database = await openTestDatabase();
+  database = await openServerDatabase();
 });
 afterAll(() => database?.close());
 
@@ -104,9 +104,10 @@ describe('npm run create-admin', () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'mundo-admin-'));
     try {
       const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        // As package.json runs it: one node process with tsx's loader.
         const child = execFile(
-          join(process.cwd(), 'node_modules/.bin/tsx'),
-          ['server/cli/create-admin.ts'],
+          process.execPath,
+          ['--import', 'tsx', 'server/cli/create-admin.ts'],
           { env: { PATH: process.env.PATH, DATA_DIR: dataDir } },
           (error, _stdout, stderr) => resolve({ code: error ? (error.code as number) : 0, stderr }),
         );

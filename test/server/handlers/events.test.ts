@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { createTestApp } from '../../support/app';
-import { describeEachBackend } from '../../support/database';
+import { describeOnServerBackend } from '../../support/database';
 
 const organizer = randomUUID();
 const stranger = randomUUID();
@@ -17,7 +17,7 @@ const milonga = {
   endsAt: '2026-12-04T03:00:00.000Z',
 };
 
-describeEachBackend('events API', (backend) => {
+describeOnServerBackend('events API', (backend) => {
   let database: Database;
   let app: Awaited<ReturnType<typeof createTestApp>>['app'];
   let organizerToken: string;

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Database } from '../../../server/db/database';
 import { createTestApp } from '../../support/app';
-import { describeEachBackend } from '../../support/database';
+import { describeOnServerBackend } from '../../support/database';
 
 // The API-wide input rules, seen through Mundo Tango's own operations on both storage backends:
 // what used to reach the database as a 500 (NUL, year 0000) or be stored changed (IRIs) is now
@@ -20,7 +20,7 @@ function fieldPaths(body: { errors?: { path: string }[] }): string[] {
   return (body.errors ?? []).map((e) => e.path);
 }
 
-describeEachBackend('input rules', (backend) => {
+describeOnServerBackend('input rules', (backend) => {
   let database: Database;
   let test: Awaited<ReturnType<typeof createTestApp>>;
   let token: string;

@@ -5,9 +5,9 @@ import type { Database } from '../../../server/db/database';
 import { stories } from '../../../server/db/schema';
 import { createTestApp } from '../../support/app';
 import { type Dancer, dancersOf } from '../../support/dancers';
-import { describeEachBackend } from '../../support/database';
+import { describeOnServerBackend } from '../../support/database';
 
-describeEachBackend('stories API', (backend) => {
+describeOnServerBackend('stories API', (backend) => {
   let database: Database;
   let test: Awaited<ReturnType<typeof createTestApp>>;
 
