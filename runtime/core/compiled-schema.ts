@@ -196,6 +196,8 @@ function compileObject(node: Node): Compiled | undefined {
 
 /** Formats whose check is their pattern alone (Zod's $ZodCheckStringFormat), tested inline. */
 const PATTERN_FORMATS = new Set(['uuid', 'guid', 'datetime', 'date', 'regex']);
+/** Pattern formats whose matches hold only characters JSON writes as they are (hex digits, digits, `-:.+TZ`). */
+const PLAIN_JSON_FORMATS = new Set(['uuid', 'guid', 'datetime', 'date']);
 
 /** One check on an accepted value: the common ones inline, any other through its own Zod code. */
 function compileCheck(check: Check, sized: boolean): (value: unknown) => unknown {
@@ -334,12 +336,21 @@ function serializeObject(node: Node): Serializer | undefined {
   const refs: unknown[] = [];
   const ref = (value: unknown) => `refs[${refs.push(value) - 1}]`;
   const lines = ['if (typeof input !== "object" || input === null || Array.isArray(input)) return FAIL;', 'let out = "{", v, t;'];
+  // Whether a field was written before this one, as far as the code can tell ahead of time: a comma
+  // is then written without looking at what `out` holds.
+  let before: 'no' | 'yes' | 'maybe' = 'no';
   for (const key of Object.keys(shape).filter((name) => name !== '__proto__')) {
     const field = shape[key]!;
     const { optin, optout } = field._zod;
     const write = ref(compiledSerializer(field as unknown as z.ZodType));
     const name = JSON.stringify(key);
-    const emit = `if (t !== undefined) out += (out.length === 1 ? "" : ",") + ${JSON.stringify(`${name}:`)} + t;`;
+    const comma = (known: typeof before) =>
+      known === 'no'
+        ? JSON.stringify(`${name}:`)
+        : known === 'yes'
+          ? JSON.stringify(`,${name}:`)
+          : `(out.length === 1 ? "" : ",") + ${JSON.stringify(`${name}:`)}`;
+    const emit = `if (t !== undefined) out += ${comma(before)} + t;`;
     // An absent key, as handlePropertyResult treats it (rare in a result: the field's own serializer).
     const absent =
       optout === 'optional' && optin === 'optional'
@@ -347,8 +358,12 @@ function serializeObject(node: Node): Serializer | undefined {
         : `t = ${write}(undefined);
            if (t === FAIL) { ${optin !== undefined && optout === 'optional' ? '' : 'return FAIL;'} }
            else { ${optin === undefined ? 'return FAIL;' : emit} }`;
+    const inline = inlineValue(field, ref);
     lines.push(`v = input[${name}];`, `if (v === undefined && !(${name} in input)) { ${absent} } else {`);
-    lines.push(inlineValue(field, ref) ?? `t = ${write}(v); if (t === FAIL) return FAIL;`, emit, '}');
+    // A required plain field is written whenever the object is: its code sets `t` to JSON or returns FAIL.
+    const always = inline !== undefined && optin === undefined && optout === undefined;
+    lines.push(inline ?? `t = ${write}(v); if (t === FAIL) return FAIL;`, always ? `out += ${comma(before)} + t;` : emit, '}');
+    before = always ? 'yes' : before === 'no' ? 'maybe' : before;
   }
   if (strict) lines.push(`for (const k in input) if (!${ref(new Set(Object.keys(shape)))}.has(k)) return FAIL;`);
   lines.push('return out + "}";');
@@ -368,13 +383,22 @@ function inlineValue(node: Node, ref: (value: unknown) => string): string | unde
     return inner && `if (v === ${empty}) t = ${def.type === 'nullable' ? '"null"' : 'undefined'}; else { ${inner} }`;
   }
   let code: string;
+  // How `t` gets the JSON of the checked `v`: JSON.stringify, unless the checks tell more.
+  let json = 'JSON.stringify(v)';
   if (def.type === 'string') code = 'if (typeof v !== "string") return FAIL;';
-  else if (def.type === 'number') code = 'if (typeof v !== "number" || !Number.isFinite(v)) return FAIL;';
-  else if (def.type === 'boolean') code = 'if (typeof v !== "boolean") return FAIL;';
-  else if (def.type === 'enum') {
+  else if (def.type === 'number') {
+    code = 'if (typeof v !== "number" || !Number.isFinite(v)) return FAIL;';
+    // A finite number's JSON is its string form (the same algorithm, -0 written as 0 by both).
+    json = '"" + v';
+  } else if (def.type === 'boolean') {
+    code = 'if (typeof v !== "boolean") return FAIL;';
+    json = '(v ? "true" : "false")';
+  } else if (def.type === 'enum') {
     const entries = Object.entries(def.entries as Record<string, unknown>);
     if (entries.some(([key, value]) => typeof value !== 'string' || key !== value)) return undefined;
-    code = `if (!${ref(new Set(entries.map(([, value]) => value)))}.has(v)) return FAIL;`;
+    // Each value's JSON, looked up: a value not in the map is not in the enum.
+    const texts = new Map(entries.map(([, value]) => [value, JSON.stringify(value)]));
+    return `t = ${ref(texts)}.get(v); if (t === undefined) return FAIL;`;
   } else return undefined;
   const checks = [...(node._zod.traits.has('$ZodCheck') ? [node as unknown as Check] : []), ...(def.checks ?? [])];
   const sized = def.type === 'string';
@@ -385,8 +409,18 @@ function inlineValue(node: Node, ref: (value: unknown) => string): string | unde
     else if (sized && c.check === 'string_format' && c.pattern && PATTERN_FORMATS.has(c.format as string)) {
       const pattern = ref(c.pattern);
       code += `${pattern}.lastIndex = 0; if (!${pattern}.test(v)) return FAIL;`;
-    } else if (!c.when && c.check === 'overwrite') code += `v = ${ref(c.tx)}(v);`;
-    else code += `v = ${ref(compileCheck(check, sized))}(v); if (v === FAIL) return FAIL;`;
+      // What these formats match holds no character JSON escapes: the text goes between quotes as it is.
+      if (PLAIN_JSON_FORMATS.has(c.format as string)) json = '"\\"" + v + "\\""';
+    } else if (!c.when && c.check === 'overwrite') {
+      code += `v = ${ref(c.tx)}(v);`;
+      json = 'JSON.stringify(v)';
+    } else if (!c.when && c.check === 'custom') {
+      // A refinement, called directly: it answers whether `v` passes and never changes it.
+      code += `t = ${ref(c.fn)}(v); if (t !== true) { if (t instanceof Promise) throw new Error("Asynchronous checks are not supported in contracts"); if (!t) return FAIL; }`;
+    } else {
+      code += `v = ${ref(compileCheck(check, sized))}(v); if (v === FAIL) return FAIL;`;
+      json = 'JSON.stringify(v)';
+    }
   }
-  return `${code} t = JSON.stringify(v);`;
+  return `${code} t = ${json};`;
 }

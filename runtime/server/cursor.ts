@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
 import { ApiError } from '../core/api-error';
 
@@ -15,8 +15,10 @@ export interface CursorCodec {
 }
 
 export function createCursorCodec(secret: Uint8Array): CursorCodec {
+  // Made once: a key given as bytes is imported again by every createHmac.
+  const hmacKey = createSecretKey(secret);
   const sign = (payload: string, scope: string) =>
-    createHmac('sha256', secret).update(`${scope}\n${payload}`).digest('base64url').slice(0, 32);
+    createHmac('sha256', hmacKey).update(`${scope}\n${payload}`).digest('base64url').slice(0, 32);
   const invalid = () => new ApiError('INVALID_CURSOR', 'The cursor is not one this API issued; start again without it');
   return {
     encode(key, scope) {

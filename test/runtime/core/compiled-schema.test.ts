@@ -78,6 +78,42 @@ describe('a compiled schema', () => {
     for (const value of variants({ a: 'x' })) agrees(strict, value);
   });
 
+  it("writes the JSON of Zod's data: escapes, numbers, booleans, enums, refinements, fields after optional ones", () => {
+    const schema = z.object({
+      maybe: z.string().optional(),
+      text: z.string(),
+      count: z.number(),
+      flag: z.boolean(),
+      kind: z.enum(['a', 'b"c']),
+      at: z.iso.datetime({ offset: true }).refine((value) => (value.startsWith('2') ? 1 : 0)),
+      id: z.uuid(),
+      day: z.iso.date(),
+      later: z.number().optional(),
+      last: z.string().trim(),
+    });
+    const base = {
+      text: 'plain',
+      count: 1,
+      flag: false,
+      kind: 'a',
+      at: '2026-12-03T22:00:00.000+01:00',
+      id: '0b6f1c1e-8d5e-4a57-9a43-6d0a4b1f2c3d',
+      day: '2026-12-03',
+      last: ' x ',
+    };
+    const values: unknown[] = [base, { maybe: 'first', ...base }, { ...base, later: 2 }, { ...base, at: '1999-01-01T00:00:00Z' }];
+    for (const text of ['quote " and \\ back', 'line\nbreak\u0001', '\u2028\u2029', 'lone \ud800 surrogate', '😀 pair', ''])
+      values.push({ ...base, text }, { ...base, last: ` ${text} ` }, { ...base, maybe: text });
+    for (const count of [-0, 1e21, 5e-324, -1.5, 2 ** 53 + 2, Number.MAX_VALUE]) values.push({ ...base, count });
+    values.push({ ...base, flag: true }, { ...base, flag: 1 }, { ...base, kind: 'b"c' }, { ...base, kind: 'c' });
+    for (const value of values) agrees(schema, value);
+    expect(compiledSerializer(schema)({ ...base, kind: 'b"c', count: -0 })).toContain('"count":0,"flag":false,"kind":"b\\"c"');
+    const later = z.object({ first: z.string().optional(), second: z.string() });
+    expect(compiledSerializer(later)({ second: 'a' })).toBe('{"second":"a"}');
+    const pending = z.object({ at: z.string().refine(async () => true) });
+    expect(() => compiledSerializer(pending)({ at: 'x' })).toThrow(/Asynchronous checks/);
+  });
+
   it('compiles a schema that contains itself', () => {
     const Node: z.ZodType<{ name: string; children: unknown[] }> = z.object({
       name: z.string(),
