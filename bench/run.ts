@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
+import { measureClientTypes } from './client-types';
 import { measureGenerator } from './generator';
 import { measureAuth } from './auth';
 import { measureHttp, type HttpResult, type Scenario } from './http';
 import { measureRealtime } from './realtime';
 
 /**
- * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --only http|auth|generator|startup|realtime|social|feed|uploads|statistics]
+ * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --only http|auth|generator|types|startup|realtime|social|feed|uploads|statistics]
  * Prints figures measured in this one run and their ratios; nothing here is a pass/fail test.
  */
 const { values } = parseArgs({
@@ -102,6 +103,20 @@ if (want('generator')) {
       .map(([step, t]) => `${step} ${t.toFixed(0)}`)
       .join(', ');
     console.log(`  ${String(count).padStart(4)} endpoints: ${ms.toFixed(0)} ms (${detail})`);
+  }
+}
+
+if (want('types')) {
+  console.log(
+    "The generated client in a project's type check (tsc --noEmit --extendedDiagnostics, strict, a usage file calling 50 operations):",
+  );
+  for (const count of [100, 500]) {
+    for (const from of ['package', 'sources'] as const) {
+      const r = await measureClientTypes(root, count, from);
+      console.log(
+        `  ${String(count).padStart(4)} operations, ${from === 'package' ? 'installed package (.d.ts)' : 'TypeScript sources       '}: check ${r.checkSeconds.toFixed(2)} s, total ${r.totalSeconds.toFixed(2)} s, ${r.instantiations.toLocaleString('en')} instantiations, ${r.types.toLocaleString('en')} types, ${Math.round(r.memoryKb / 1024)} MB`,
+      );
+    }
   }
 }
 
