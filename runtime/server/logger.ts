@@ -40,7 +40,10 @@ export function createLogger(options: {
         streamWrite: (line) => (line.includes('params: ') ? line.replace(PARAMS_IN_JSON, '$1[redacted]') : line),
       },
     },
-    options.destination ?? pino.destination({ sync: false }),
+    // Lines gathered into writes of 4 KiB or more (one write per request was a tenth of the access
+    // log's cost under load), and written at least every 250 ms when traffic is light; pino flushes
+    // what is left when the process exits.
+    options.destination ?? pino.destination({ sync: false, minLength: 4096, periodicFlush: 250 }),
   );
 }
 
