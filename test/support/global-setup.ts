@@ -22,7 +22,11 @@ const cacheDir = join(tmpdir(), 'mundo-tango-tests');
  * start from, and which of PostgreSQL and Redis this run can use.
  */
 export default async function setup(project: TestProject): Promise<() => void> {
-  const [templates, { unavailable, notes }] = await Promise.all([pgliteTemplates(), unavailableServices()]);
+  const [templates, { unavailable, notes }] = await Promise.all([
+    pgliteTemplates(),
+    unavailableServices(),
+    pruneModuleCache(project.config.experimental?.fsModuleCachePath),
+  ]);
   project.provide('pgliteTemplates', templates);
   project.provide('postgresTemplate', unavailable.postgres ? undefined : await postgresTemplate());
   project.provide('unavailable', unavailable);
@@ -38,6 +42,22 @@ export default async function setup(project: TestProject): Promise<() => void> {
     // Again at the end, next to the summary whose skipped count it explains.
     say();
   };
+}
+
+/**
+ * Vitest keeps each transformed module in its file cache and never removes one; the generator's
+ * tests transform copies of the contracts at new paths on every run. Entries not written for a day
+ * go (the modules still in use are transformed again once).
+ */
+async function pruneModuleCache(dir: string | undefined): Promise<void> {
+  if (!dir) return;
+  const entries = await readdir(dir).catch(() => []);
+  const dayAgo = Date.now() - 86_400_000;
+  for (const entry of entries) {
+    const path = join(dir, entry);
+    const info = await stat(path).catch(() => undefined);
+    if (info?.isFile() && info.mtimeMs < dayAgo) await rm(path, { force: true });
+  }
 }
 
 /**
