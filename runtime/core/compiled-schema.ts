@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /**
  * A schema's accepting path, compiled once from its Zod definition into plain closures: for a
@@ -196,8 +196,28 @@ function compileObject(node: Node): Compiled | undefined {
 
 /** Formats whose check is their pattern alone (Zod's $ZodCheckStringFormat), tested inline. */
 const PATTERN_FORMATS = new Set(['uuid', 'guid', 'datetime', 'date', 'regex']);
-/** Pattern formats whose matches hold only characters JSON writes as they are (hex digits, digits, `-:.+TZ`). */
-const PLAIN_JSON_FORMATS = new Set(['uuid', 'guid', 'datetime', 'date']);
+/**
+ * Whether a format check uses Zod's own pattern for uuid, guid, date-time or date, whose matches hold
+ * only characters JSON writes as they are (hex digits, digits, `-:.+TZ`). Not the format's name
+ * alone: `z.stringFormat('date', /.../)` names a format with a pattern of its own.
+ */
+function plainJsonPattern(c: Check['_zod']['def']): boolean {
+  const pattern = c.pattern as RegExp;
+  if (pattern.flags !== '') return false;
+  const { regexes } = z;
+  switch (c.format) {
+    case 'uuid':
+      return [undefined, 1, 2, 3, 4, 5, 6, 7, 8].some((version) => regexes.uuid(version).source === pattern.source);
+    case 'guid':
+      return pattern.source === regexes.guid.source;
+    case 'date':
+      return pattern.source === regexes.date.source;
+    case 'datetime':
+      return pattern.source === regexes.datetime(c as Parameters<typeof regexes.datetime>[0]).source;
+    default:
+      return false;
+  }
+}
 
 /** One check on an accepted value: the common ones inline, any other through its own Zod code. */
 function compileCheck(check: Check, sized: boolean): (value: unknown) => unknown {
@@ -230,6 +250,8 @@ function compileCheck(check: Check, sized: boolean): (value: unknown) => unknown
     switch (def.check) {
       case 'custom': {
         // A refinement ($ZodCustom's check): the value passes when its function answers truthy.
+        // (`.check(fn)` and `.superRefine` have no `fn`: they take Zod's payload, below.)
+        if (typeof def.fn !== 'function') break;
         const fn = def.fn as (value: unknown) => unknown;
         return (value) => {
           const result = fn(value);
@@ -396,7 +418,9 @@ function inlineValue(node: Node, ref: (value: unknown) => string): string | unde
   } else if (def.type === 'enum') {
     const entries = Object.entries(def.entries as Record<string, unknown>);
     if (entries.some(([key, value]) => typeof value !== 'string' || key !== value)) return undefined;
-    // Each value's JSON, looked up: a value not in the map is not in the enum.
+    // Each value's JSON, looked up: a value not in the map is not in the enum. An enum with checks
+    // of its own (a refinement, an overwrite) takes the general path.
+    if (def.checks?.length) return undefined;
     const texts = new Map(entries.map(([, value]) => [value, JSON.stringify(value)]));
     return `t = ${ref(texts)}.get(v); if (t === undefined) return FAIL;`;
   } else return undefined;
@@ -410,11 +434,11 @@ function inlineValue(node: Node, ref: (value: unknown) => string): string | unde
       const pattern = ref(c.pattern);
       code += `${pattern}.lastIndex = 0; if (!${pattern}.test(v)) return FAIL;`;
       // What these formats match holds no character JSON escapes: the text goes between quotes as it is.
-      if (PLAIN_JSON_FORMATS.has(c.format as string)) json = '"\\"" + v + "\\""';
+      if (plainJsonPattern(c)) json = '"\\"" + v + "\\""';
     } else if (!c.when && c.check === 'overwrite') {
       code += `v = ${ref(c.tx)}(v);`;
       json = 'JSON.stringify(v)';
-    } else if (!c.when && c.check === 'custom') {
+    } else if (!c.when && c.check === 'custom' && typeof c.fn === 'function') {
       // A refinement, called directly: it answers whether `v` passes and never changes it.
       code += `t = ${ref(c.fn)}(v); if (t !== true) { if (t instanceof Promise) throw new Error("Asynchronous checks are not supported in contracts"); if (!t) return FAIL; }`;
     } else {

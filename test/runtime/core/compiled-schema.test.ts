@@ -110,6 +110,34 @@ describe('a compiled schema', () => {
     expect(compiledSerializer(schema)({ ...base, kind: 'b"c', count: -0 })).toContain('"count":0,"flag":false,"kind":"b\\"c"');
     const later = z.object({ first: z.string().optional(), second: z.string() });
     expect(compiledSerializer(later)({ second: 'a' })).toBe('{"second":"a"}');
+    // A format named like Zod's with a pattern of its own is escaped like any text.
+    const own = z.object({ day: z.stringFormat('date', /^.*$/) });
+    for (const day of ['a"b', 'back\\slash', 'line\nbreak']) agrees(own, { day });
+    // An enum's own checks, and checks written with .check / .superRefine, are kept.
+    const checked = z.object({
+      kind: z.enum(['a', 'b']).refine((value) => value === 'a'),
+      loud: z.enum(['a', 'b']).overwrite((value) => value.toUpperCase() as 'a'),
+      maybe: z
+        .enum(['a', 'b'])
+        .refine((value) => value === 'b')
+        .nullable(),
+      even: z.number().check((ctx) => {
+        if (ctx.value % 2 !== 0) ctx.issues.push({ code: 'custom', message: 'odd', input: ctx.value });
+      }),
+      short: z.string().superRefine((value, ctx) => {
+        if (value.length > 3) ctx.addIssue({ code: 'custom', message: 'long' });
+      }),
+    });
+    const fine = { kind: 'a', loud: 'b', maybe: null, even: 2, short: 'abc' };
+    for (const value of [
+      fine,
+      { ...fine, kind: 'b' },
+      { ...fine, maybe: 'a' },
+      { ...fine, maybe: 'b' },
+      { ...fine, even: 3 },
+      { ...fine, short: 'abcd' },
+    ])
+      agrees(checked, value);
     const pending = z.object({ at: z.string().refine(async () => true) });
     expect(() => compiledSerializer(pending)({ at: 'x' })).toThrow(/Asynchronous checks/);
   });
