@@ -14,7 +14,7 @@ import {
   takesIdempotencyKey,
 } from '../contract';
 import { ApiError } from '../core/api-error';
-import { compiledSerializer } from '../core/compiled-schema';
+import { compiledSerializer } from '../core/compiled-serializer';
 import { type Call, type CompiledOperation, checkOutput, createCore, type InputPart, type OperationSpec } from '../core/operation';
 import type { LimiterFactory, LimitSubject } from '../core/rate-limit';
 import { validationError } from '../core/validation';

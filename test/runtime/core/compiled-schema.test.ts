@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { compiledSchema, compiledSerializer, FAIL } from '../../../runtime/core/compiled-schema';
+import { compiledSchema, FAIL } from '../../../runtime/core/compiled-schema';
+import { compiledSerializer } from '../../../runtime/core/compiled-serializer';
 import { createRoutes } from '../../../generated/server/routes';
 import { generate, Pools } from '../../fuzz/generate';
 import { Rng } from '../../fuzz/random';
