@@ -25,9 +25,9 @@ export default defineConfig({
     // Passwords are hashed at argon2id's lowest cost (server/auth/password-hash.ts says why and how
     // it is confined to test runs); test/server/auth/password-hash.test.ts checks the OWASP cost.
     env: { PASSWORD_HASH_COST: 'test' },
-    // Modules as Vite transformed them, kept between runs (keyed by their content): transforming the
-    // app, the contracts and the generated code again cost each run seconds of CPU. Kept by this
-    // machine like cacheDir above, so a fresh clone starts with them too.
+    // Modules as Vite transformed them, kept between runs (keyed by path and content): transforming
+    // the app, the contracts and the generated code again cost each run seconds of CPU. Kept by this
+    // machine like cacheDir above, so a fresh clone at the same path starts with them too.
     experimental: { fsModuleCache: true, fsModuleCachePath: join(tmpdir(), 'mundo-tango-vitest-modules') },
     testTimeout: 20_000,
     hookTimeout: 30_000,
