@@ -67,6 +67,7 @@ if (want('http')) {
   const servers = [
     ['bare node:http', 'bench/servers/bare.ts', []],
     ['node:http + zod', 'bench/servers/bare.ts', ['--zod']],
+    ['node:http, same wire', 'bench/servers/bare.ts', ['--wire']],
     ['stock express 5', 'bench/servers/express.ts', []],
     ['fastify 5', 'bench/servers/fastify.ts', []],
     ['@hono/zod-openapi', 'bench/servers/hono.ts', []],
@@ -101,7 +102,7 @@ if (want('http')) {
       results.push(result);
       const ratio = (result.requestsPerSecond / results[0]!.requestsPerSecond).toFixed(2);
       console.log(
-        `  ${name.padEnd(18)} ${result.requestsPerSecond.toFixed(0).padStart(7)} req/s  ${ratio}× bare   p99 ${String(result.p99Ms).padStart(4)} ms   p99 at ${Math.round(rate ?? 0)} req/s ${String(result.p99AtRateMs ?? '?').padStart(4)} ms${result.non2xx ? `   (${result.non2xx} non-2xx!)` : ''}`,
+        `  ${name.padEnd(20)} ${result.requestsPerSecond.toFixed(0).padStart(7)} req/s  ${ratio}× bare   p99 ${String(result.p99Ms).padStart(4)} ms   p99 at ${Math.round(rate ?? 0)} req/s ${String(result.p99AtRateMs ?? '?').padStart(4)} ms${result.non2xx ? `   (${result.non2xx} non-2xx!)` : ''}`,
       );
     }
     const broken = results.filter((r) => r.non2xx > 0).map((r) => r.name);
