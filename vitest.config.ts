@@ -1,7 +1,7 @@
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
-import { SlowestFirstSequencer } from './test/support/sequencer';
+import { SlowestFirstSequencer } from './test/support/sequencer.ts';
 
 export default defineConfig({
   // Vitest keeps each file's last duration here and starts the slowest first: kept by this machine

@@ -201,7 +201,10 @@ export function createApp(options: AppOptions): App {
     });
   }
   const title = (options.openapi as { info?: { title?: string } }).info?.title ?? 'API';
-  app.use('/docs', label('/docs'), swaggerUi.serve, swaggerUi.setup(options.openapi, { customSiteTitle: title }));
+  // The page loads the spec from /openapi.json (relative, so a mounted app's prefix holds) instead
+  // of carrying it in its script: building that script cost each app most of a second of CPU, and
+  // swagger-ui-express keeps one such script per process, the last app's, for every app in it.
+  app.use('/docs', label('/docs'), swaggerUi.serve, swaggerUi.setup(undefined, { customSiteTitle: title, swaggerUrl: '../openapi.json' }));
   const metricsAccess = options.metricsAccess ?? 'off';
   if (metricsAccess !== 'off') {
     app.get('/metrics', label('/metrics'), async (req, res) => {
