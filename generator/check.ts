@@ -24,7 +24,8 @@ const CAMEL = /^[a-z][a-zA-Z0-9]*$/;
 const SEGMENT = /^([a-z0-9]+(-[a-z0-9]+)*|\{[a-zA-Z][a-zA-Z0-9]*\})$/;
 const BOUNDED_FORMATS = new Set(['uuid', 'date-time', 'date', 'time', 'duration', 'ipv4', 'ipv6']);
 
-export function checkContracts(api: ApiDefinition, contracts: ContractEntry[]): ContractProblem[] {
+/** `today` (ISO date) is what a sunset is compared with. */
+export function checkContracts(api: ApiDefinition, contracts: ContractEntry[], today: string): ContractProblem[] {
   const problems: ContractProblem[] = [];
   const seenIds = new Map<string, string>();
   const seenRoutes = new Map<string, string>();
@@ -56,7 +57,7 @@ export function checkContracts(api: ApiDefinition, contracts: ContractEntry[]): 
     // A stream is read, not stored: an Idempotency-Key could not replay it.
     if ('stream' in e.response && e.method !== 'GET') report('a stream answer is for GET only');
     checkLimits(rateLimitsOf(e), e.body, 'body', report);
-    if (e.deprecated) checkDeprecation(e.deprecated, report);
+    if (e.deprecated) checkDeprecation(e.deprecated, today, report);
 
     for (const [location, schema] of [
       ['params', e.params],
@@ -153,13 +154,15 @@ function checkPath(e: Endpoint, basePath: string, report: (message: string) => v
   for (const name of declared) if (!inPath.includes(name)) report(`params declares "${name}", which is not in the path`);
 }
 
-function checkDeprecation(d: NonNullable<Endpoint['deprecated']>, report: (message: string) => void): void {
+function checkDeprecation(d: NonNullable<Endpoint['deprecated']>, today: string, report: (message: string) => void): void {
   const since = Date.parse(d.since);
   if (Number.isNaN(since)) report(`deprecated.since "${d.since}" is not a date`);
   if (d.sunset !== undefined) {
     const sunset = Date.parse(d.sunset);
     if (Number.isNaN(sunset)) report(`deprecated.sunset "${d.sunset}" is not a date`);
     else if (sunset < since) report('deprecated.sunset must not be earlier than deprecated.since (RFC 9745 §4.2)');
+    // Clients were told it stops working then: it goes, and the gate lets its removal through.
+    else if (sunset < Date.parse(today)) report(`its sunset (${d.sunset}) has passed: remove the operation`);
   }
 }
 

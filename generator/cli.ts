@@ -8,12 +8,15 @@ import type { ApiDefinition, ContractEntry } from '@contract-kit/runtime/contrac
 import { readGeneratorConfig, type GeneratorConfig } from './config';
 import { loadApi } from './load';
 import { buildModel } from './model';
-import { generateFiles, GeneratorError } from './pipeline';
+import { generateFiles, GeneratorError, type GeneratedFiles } from './pipeline';
+import { writePublished } from './published';
 import { renderScaffold } from './render';
 import { syncFiles } from './write';
 
-const USAGE = `npm run generate [-- --check | --watch | --scaffold] [--verbose] [--root DIR] [--config FILE]
-  --check     write nothing; exit 1 naming every stale file (CI)
+const USAGE = `npm run generate [-- --check | --publish | --watch | --scaffold] [--verbose] [--root DIR] [--config FILE]
+  --check     write nothing; exit 1 naming every stale file, and every change that breaks a client of
+              the published contracts (CI)
+  --publish   record the current contracts as published (refused while a change breaks them)
   --watch     regenerate whenever a contract changes
   --scaffold  also write a 501 stub handler file for every tag that has none (never overwrites)
   --verbose   print the milliseconds of each step
@@ -43,6 +46,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       args: argv,
       options: {
         check: { type: 'boolean', default: false },
+        publish: { type: 'boolean', default: false },
         watch: { type: 'boolean', default: false },
         scaffold: { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
@@ -72,7 +76,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const started = performance.now();
     const { api, contracts } = await loadApi(root, config.contracts, config.export);
     const loaded = performance.now();
-    const { files, timings } = await generateFiles(root, config, api, contracts);
+    const { files, timings, compatibility } = await generateFiles(root, config, api, contracts);
+    const breaking = compatibility.changes.filter((c) => c.kind === 'breaking');
+    const breaks = () =>
+      `${breaking.length} change(s) break clients of the published contracts (${config.published}/):\n${breaking
+        .map((c) => `  ${c.operation}: ${c.message} [${c.rule}]`)
+        .join('\n')}\nServe the change as a new major version, or deprecate the operation with a sunset and remove it after.`;
+    if (values.publish) {
+      if (breaking.length > 0) return fail(`Not published: ${breaks()}`);
+      return publish(root, config, compatibility, io, () =>
+        runCli(
+          argv.filter((arg) => arg !== '--publish'),
+          io,
+        ),
+      );
+    }
     const written = performance.now();
     const { stale } = syncFiles(join(root, config.outDir), files, values.check);
     const ms = Math.round(performance.now() - started);
@@ -86,6 +104,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
 
     if (values.check) {
+      if (breaking.length > 0) return fail(breaks());
       if (stale.length === 0) {
         io.stdout.write(`generated/ is fresh (${contracts.length} operations, ${ms} ms)\n`);
         return 0;
@@ -93,11 +112,41 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return fail(`generated/ is stale; run \`npm run generate\`. Stale files:\n${stale.map((f) => `  ${config.outDir}/${f}`).join('\n')}`);
     }
     io.stdout.write(`${contracts.length} operations → ${files.size} files, ${stale.length} changed (${ms} ms)\n`);
+    if (breaking.length > 0) io.stderr.write(`Warning: ${breaks()}\n`);
     if (values.scaffold) scaffold(root, config, api, contracts, io);
     return 0;
   } catch (error) {
     return fail(error instanceof GeneratorError ? error.message : inspect(error));
   }
+}
+
+/** Writes the lock files and the history, then generates again (the changelog now shows the release). */
+async function publish(
+  root: string,
+  config: GeneratorConfig,
+  { current, published, changes }: GeneratedFiles['compatibility'],
+  io: CliIo,
+  generate: () => Promise<number>,
+): Promise<number> {
+  const date = new Date().toISOString().slice(0, 10);
+  const release = {
+    date,
+    changes:
+      published.majors.length === 0
+        ? [
+            {
+              operation: 'all operations',
+              kind: 'compatible' as const,
+              message: `first published: ${Object.keys(current.operations).length} operations`,
+            },
+          ]
+        : changes.map(({ operation, kind, message }) => ({ operation, kind, message })),
+  };
+  writePublished(join(root, config.published), current, release, published);
+  io.stdout.write(
+    `published ${Object.keys(current.operations).length} operations to ${config.published}/ (${release.changes.length} change(s), ${date})\n`,
+  );
+  return generate();
 }
 
 function scaffold(root: string, config: GeneratorConfig, api: ApiDefinition, contracts: ContractEntry[], io: CliIo): void {

@@ -11,6 +11,8 @@ const GeneratorConfig = z.object({
   runtime: z.string().min(1).default('@contract-kit/runtime'),
   /** The name of the generated client's package (outDir/client/package.json). */
   clientPackage: z.string().min(1).default('api-client'),
+  /** The published contract of each major version (see published.ts), from the project folder. */
+  published: z.string().min(1).default('api-lock'),
   handlers: z.object({
     dir: z.string().min(1),
     servicesImport: z.string().min(1),

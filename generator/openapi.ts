@@ -182,6 +182,19 @@ function route(api: ApiDefinition, model: ApiModel, op: OperationModel): RouteCo
     // Optional auth: no credentials, or a bearer token (`{}` is the anonymous alternative).
     security: op.authRequired ? [{ bearerAuth: [] }] : op.sendsToken ? [{}, { bearerAuth: [] }] : [],
     ...(op.deprecated ? { deprecated: true } : {}),
+    // For tools: the date after which the operation may be removed (the breaking-change gate reads it).
+    ...(e.deprecated?.sunset ? { 'x-sunset': e.deprecated.sunset } : {}),
+    // The limits, as the RateLimit-Policy header states them, for tools and the breaking-change gate.
+    ...(rateLimitsOf(e).length > 0
+      ? {
+          'x-rate-limit': rateLimitsOf(e).map((l) => ({
+            name: l.name ?? e.operationId,
+            points: l.points,
+            windowSeconds: l.windowSeconds,
+            key: typeof l.key === 'string' ? [l.key] : [...l.key],
+          })),
+        }
+      : {}),
     // The roles, for tools as well as readers: any one of them grants the operation (else 403).
     ...(typeof e.auth === 'object' ? { 'x-roles': [...e.auth.roles] } : {}),
     request,

@@ -4,13 +4,17 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { listEvents, listUploads, type ApiDefinition, type ContractEntry } from '@contract-kit/runtime/contract';
 import { checkContracts, checkEvents, checkSharedLimits } from './check';
+import { renderChangelog } from './changelog';
 import { clientPackage } from './client-package';
+import { compareSurfaces, type Change } from './compat';
 import type { GeneratorConfig } from './config';
 import { lintOpenApi } from './lint';
 import { buildModel } from './model';
 import { buildOpenApi } from './openapi';
 import { buildAsyncApi } from './asyncapi';
 import { header, renderClient, renderRealtime, renderReference, renderServer } from './render';
+import { readPublished, type Published } from './published';
+import { surfaceOf, type Surface } from './surface';
 import { cachedSchemaFile, cacheSchemaFile, reusableSchemaFile, schemaFile } from './types';
 
 /** load → check → spec → lint → types → templates; returns the output files by path under outDir. */
@@ -22,6 +26,8 @@ export interface GeneratedFiles {
   files: Map<string, string>;
   /** Milliseconds per step, for the benchmark and `--verbose`. */
   timings: Record<string, number>;
+  /** What the current contracts promise, the published ones, and the changes between them. */
+  compatibility: { current: Surface; published: Published; changes: Change[] };
 }
 
 /**
@@ -35,8 +41,9 @@ export async function generateFiles(
   config: GeneratorConfig,
   api: ApiDefinition,
   contracts: ContractEntry[],
-  options: { cacheDir?: string } = {},
+  options: { cacheDir?: string; today?: string } = {},
 ): Promise<GeneratedFiles> {
+  const today = options.today ?? new Date().toISOString().slice(0, 10);
   const timings: Record<string, number> = {};
   const step = async <T>(name: string, work: () => T | Promise<T>): Promise<T> => {
     const started = performance.now();
@@ -47,7 +54,7 @@ export async function generateFiles(
 
   const events = listEvents(api);
   const problems = await step('check', () => [
-    ...checkContracts(api, contracts),
+    ...checkContracts(api, contracts, today),
     ...checkEvents(api, events),
     ...checkSharedLimits(contracts, events),
   ]);
@@ -59,6 +66,11 @@ export async function generateFiles(
   const model = buildModel(api, contracts, listUploads(api));
   const document = await step('spec', () => buildOpenApi(api, model));
   const json = `${JSON.stringify(document, null, 2)}\n`;
+  const compatibility = await step('compatibility', () => {
+    const published = readPublished(join(root, config.published));
+    const current = surfaceOf(document as unknown as Record<string, unknown>);
+    return { current, published, changes: compareSurfaces(published.surface, current, today) };
+  });
   // An unchanged spec keeps its schema.ts, which proves it passed the lint: neither tool is loaded.
   // A spec printed before on this machine (another branch, a hand edit undone) is in the cache.
   const schemaHeader = header(config.contracts);
@@ -93,6 +105,7 @@ export async function generateFiles(
     for (const [name, content] of clientRuntime(root, config.runtime))
       out.set(`client/runtime/${name}`, `${header(`runtime/client/${name}`)}\n${content}`);
     out.set('docs/reference.md', renderReference(api, model, paths));
+    out.set('docs/api-changelog.md', renderChangelog(compatibility.published, compatibility.changes, config.published, config.contracts));
     if (asyncapi) {
       out.set('asyncapi.json', `${JSON.stringify(asyncapi, null, 2)}\n`);
       for (const [path, content] of Object.entries(renderRealtime(api, events, paths))) out.set(path, content);
@@ -101,7 +114,7 @@ export async function generateFiles(
   });
   const client = { root, outDir: config.outDir, runtime: config.runtime, packageName: config.clientPackage, api, events, files, header };
   for (const [path, content] of await step('client package', () => clientPackage(client))) files.set(path, content);
-  return { files, timings };
+  return { files, timings, compatibility };
 }
 
 /** The client's runtime is real, tested source in the runtime package's client/, copied verbatim. */

@@ -64,7 +64,7 @@ function apiOf(modules: Record<string, Record<string, unknown>>) {
 
 function problemsOf(modules: Record<string, Record<string, unknown>>): ContractProblem[] {
   const api = apiOf(modules);
-  return checkContracts(api, listContracts(api));
+  return checkContracts(api, listContracts(api), new Date().toISOString().slice(0, 10));
 }
 
 /** Problems of one module `notes` holding the given exports. */
@@ -137,7 +137,7 @@ describe('checkContracts', () => {
         auth: 'user',
         params: NoteParams,
         response: { status: 204 },
-        deprecated: { since: '2026-01-01', sunset: '2026-07-01', use: 'archiveNote' },
+        deprecated: { since: '2026-01-01', sunset: '2099-07-01', use: 'archiveNote' },
       }),
       // The same path in the next major version is another route.
       getNoteV2: endpoint({ ...getNoteDefinition, version: 2, operationId: 'getNoteV2' }),
@@ -309,6 +309,11 @@ describe('checkContracts', () => {
   it('accepts another method on the same path', () => {
     const removeNote = getNoteWith({ method: 'DELETE', operationId: 'removeNote', response: { status: 204 } });
     expect(problemsOfNotes({ getNote: endpoint(getNoteDefinition), removeNote })).toEqual([]);
+  });
+
+  it('refuses a sunset that has passed: the operation must go', () => {
+    const problems = problemsOfNotes({ listNotes, getNote: getNoteWith({ deprecated: { since: '2026-01-01', sunset: '2026-02-01' } }) });
+    expectProblem(problems, 'notes.getNote', /its sunset \(2026-02-01\) has passed: remove the operation/);
   });
 
   it('refuses a sunset earlier than the deprecation', () => {

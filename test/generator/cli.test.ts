@@ -239,6 +239,79 @@ describe('npm run generate after a contract edit', () => {
   });
 });
 
+describe('the breaking-change gate', () => {
+  it('fails --check naming each break and its operation; generate writes and warns; --publish refuses', async () => {
+    const root = copy();
+    // Venues of new and changed events may now be 100 characters, not 200: old clients' requests can fail.
+    editFile(join(root, 'contracts/events.ts'), 'const venue = z.string().max(200)', 'const venue = z.string().max(100)');
+    const before = snapshot(join(root, 'generated'));
+
+    const check = await runGenerator(root, ['--check']);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain('change(s) break clients of the published contracts (api-lock/)');
+    expect(check.stderr).toContain('POST /api/v1/events (createEvent): body field venue: maxLength went from 200 to 100 [limit-lowered]');
+    expect(check.stderr).toContain('PATCH /api/v1/events/{eventId} (updateEvent): body field venue: maxLength went from 200 to 100');
+    // Responses may vary less: the same limit on the answers breaks nobody.
+    expect(check.stderr).not.toContain('GET /api/v1/events/{eventId} (getEvent)');
+    expect(snapshot(join(root, 'generated'))).toEqual(before);
+
+    const generate = await runGenerator(root);
+    expect(generate.code).toBe(0);
+    expect(generate.stderr).toMatch(/^Warning: \d+ change\(s\) break clients/);
+    const changelog = readFileSync(join(root, 'generated/docs/api-changelog.md'), 'utf8');
+    const unreleased = changelog.slice(
+      changelog.indexOf('## Unreleased'),
+      changelog.indexOf('\n## ', changelog.indexOf('## Unreleased') + 1),
+    );
+    expect(unreleased).toContain('### Breaking');
+    expect(unreleased).toMatch(
+      /`POST \/api\/v1\/events \(createEvent\)`: \*\*breaking\*\*: body field venue: maxLength went from 200 to 100/,
+    );
+    expect(unreleased).toMatch(
+      /### Compatible[\s\S]*`GET \/api\/v1\/events\/\{eventId\} \(getEvent\)`: 200 response field data.venue: maxLength went from 200 to 100/,
+    );
+
+    const lock = readFileSync(join(root, 'api-lock/v1.json'), 'utf8');
+    const publish = await runGenerator(root, ['--publish']);
+    expect(publish.code).toBe(1);
+    expect(publish.stderr).toMatch(/^Not published: /);
+    expect(readFileSync(join(root, 'api-lock/v1.json'), 'utf8')).toBe(lock);
+  });
+
+  it('--publish records a compatible change as released today, after which --check passes', async () => {
+    const root = copy();
+    editFile(
+      join(root, 'contracts/events.ts'),
+      "operationId: 'getEvent',",
+      "operationId: 'getEvent',\n  deprecated: { since: '2026-12-01', sunset: '2099-06-30' },",
+    );
+
+    const check = await runGenerator(root, ['--check']);
+    expect(check.code).toBe(1);
+    expect(check.stderr).not.toContain('break clients');
+    expect(staleFiles(check)).toContain('docs/api-changelog.md');
+
+    const publish = await runGenerator(root, ['--publish']);
+    expect(publish.stderr).toBe('');
+    expect(publish.code).toBe(0);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(publish.stdout).toMatch(new RegExp(`^published \\d+ operations to api-lock/ \\(1 change\\(s\\), ${today}\\)`));
+    const lock = JSON.parse(readFileSync(join(root, 'api-lock/v1.json'), 'utf8'));
+    expect(lock.operations['GET /api/v1/events/{eventId}']).toMatchObject({
+      operationId: 'getEvent',
+      deprecated: true,
+      sunset: '2099-06-30',
+    });
+    const changelog = readFileSync(join(root, 'generated/docs/api-changelog.md'), 'utf8');
+    expect(changelog).toContain('## Unreleased\n\nNo change since the last publication.');
+    expect(changelog).toContain(`## ${today}\n\n- \`GET /api/v1/events/{eventId} (getEvent)\`: deprecated, sunset 2099-06-30`);
+
+    const after = await runGenerator(root, ['--check']);
+    expect(after.stderr).toBe('');
+    expect(after.code).toBe(0);
+  });
+});
+
 describe('npm run generate on a broken contract', () => {
   it('stops with a message naming it, and writes nothing', async () => {
     const root = copy();

@@ -257,7 +257,7 @@ describe('generateFiles on other contracts', () => {
     tags: ['notes'],
     auth: 'public',
     response: paginated(Note),
-    deprecated: { since: '2026-01-01', sunset: '2026-07-01' },
+    deprecated: { since: '2026-01-01', sunset: '2099-07-01' },
   });
 
   it('prints the client types again only when schema.ts is not what they would be', async () => {
