@@ -2,7 +2,18 @@ import { z } from 'zod';
 import { endpoint, paginated, Timestamp, Uuid } from '../runtime/contract';
 import { Me, UsernameInput } from './users';
 
-const password = z.string().min(1).max(1024).meta({ description: '8–128 characters; common and breached passwords are refused' });
+/** A password being signed in with: whatever the account has. */
+const password = z.string().min(1).max(1024).meta({ description: 'The account’s password' });
+/** A password being chosen: the bounds of server/auth/password-policy.ts (its test checks they agree). */
+const newPassword = z
+  .string()
+  .min(8)
+  .max(128)
+  .meta({
+    description:
+      '8–128 characters (counted after Unicode NFKC normalization); common and breached passwords, and the username or ' +
+      'display name, are refused',
+  });
 const device = z.string().max(200).trim().min(1).meta({ description: 'A name for this device, e.g. "Pixel 9"' });
 const totpCode = z
   .string()
@@ -13,6 +24,7 @@ const recoveryCode = z.string().min(1).max(64).meta({ description: 'One of the r
 
 export const AuthSession = z
   .object({
+    status: z.literal('authenticated'),
     tokenType: z.literal('Bearer'),
     accessToken: z.string().max(4096),
     expiresIn: z.number().int().meta({ description: 'Seconds the access token is valid' }),
@@ -20,7 +32,12 @@ export const AuthSession = z
     sessionId: Uuid,
     user: Me,
   })
-  .meta({ id: 'AuthSession', description: 'Tokens of a signed-in session' });
+  .meta({
+    id: 'AuthSession',
+    description:
+      'Tokens of a signed-in session: register, login, verifyMfaLogin and refreshTokens all answer them here, the access ' +
+      'token at `data.accessToken` (send it as `Authorization: Bearer <accessToken>`)',
+  });
 
 export const MfaChallenge = z
   .object({
@@ -30,10 +47,7 @@ export const MfaChallenge = z
   .meta({ id: 'MfaChallenge' });
 
 export const LoginResult = z
-  .discriminatedUnion('status', [
-    z.object({ status: z.literal('authenticated'), session: AuthSession }),
-    z.object({ status: z.literal('mfa_required'), challenge: MfaChallenge }),
-  ])
+  .discriminatedUnion('status', [AuthSession, z.object({ status: z.literal('mfa_required'), challenge: MfaChallenge })])
   .meta({ id: 'LoginResult', description: 'Tokens, or an MFA challenge when the account has MFA enabled' });
 
 export const Session = z
@@ -63,7 +77,11 @@ export const register = endpoint({
   description: 'Creates the account and signs it in.',
   tags: ['auth'],
   auth: 'public',
-  body: z.object({ username: UsernameInput, password, displayName: z.string().max(80).trim().min(1), device: device.optional() }),
+  body: z
+    .object({ username: UsernameInput, password: newPassword, displayName: z.string().max(80).trim().min(1), device: device.optional() })
+    .meta({
+      example: { username: 'ana.milonguera', password: 'milonga at midnight in Almagro', displayName: 'Ana', device: 'Swagger UI' },
+    }),
   response: { status: 201, body: AuthSession },
   errors: ['USERNAME_TAKEN'],
   rateLimit: { points: 10, windowSeconds: 3600, key: 'ip' },
@@ -82,7 +100,9 @@ export const login = endpoint({
     '`ACCOUNT_SUSPENDED` (its `until` says when the suspension ends; `appealSuspension` appeals it) and a banned one 403 `ACCOUNT_BANNED`.',
   tags: ['auth'],
   auth: 'public',
-  body: z.object({ username: UsernameInput, password, device: device.optional() }),
+  body: z
+    .object({ username: UsernameInput, password, device: device.optional() })
+    .meta({ example: { username: 'ana.milonguera', password: 'milonga at midnight in Almagro', device: 'Swagger UI' } }),
   response: { status: 200, body: LoginResult },
   errors: ['INVALID_CREDENTIALS', 'ACCOUNT_SUSPENDED', 'ACCOUNT_BANNED'],
   rateLimit: [
@@ -187,7 +207,7 @@ export const changePassword = endpoint({
   description: 'Signs out every other session.',
   tags: ['auth'],
   auth: 'user',
-  body: z.object({ currentPassword: password, newPassword: password }),
+  body: z.object({ currentPassword: password, newPassword }),
   response: { status: 204 },
   errors: ['INVALID_CREDENTIALS'],
   rateLimit: { name: 'password', points: 5, windowSeconds: 900, key: 'user', failuresOnly: true },

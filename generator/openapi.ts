@@ -28,7 +28,9 @@ export function buildOpenApi(api: ApiDefinition, model: ApiModel): OpenApiDocume
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
-    description: 'Access token (`typ: at+jwt`, HS256) in the Authorization header',
+    description:
+      'The `accessToken` that register, login, verifyMfaLogin and refreshTokens answer (at `data.accessToken`), sent as ' +
+      '`Authorization: Bearer <accessToken>`. It lasts 15 minutes; refreshTokens gives a new one.',
   });
   const used = new Set<RuntimeHeader>(model.operations.flatMap((op) => successHeaders(op.endpoint)));
   if (model.uploads.length > 0) used.add('X-Request-Id');
@@ -65,16 +67,40 @@ export function buildOpenApi(api: ApiDefinition, model: ApiModel): OpenApiDocume
   }
 
   const generator = new OpenApiGeneratorV31(registry.definitions, { sortComponents: 'alphabetically' });
-  return hoistErrorResponses(
-    generator.generateDocument({
-      openapi: '3.1.0',
-      info: { ...api.info, license: { ...api.info.license } } as OpenApiDocument['info'],
-      servers: api.servers.map((server) => ({ ...server })),
-      tags: Object.entries(api.tags)
-        .filter(([name]) => model.operations.some((op) => op.endpoint.tags.includes(name)) || model.uploads.some((u) => u.tag === name))
-        .map(([name, description]) => ({ name, description })),
-    }),
+  return withoutFilterExamples(
+    hoistErrorResponses(
+      generator.generateDocument({
+        openapi: '3.1.0',
+        info: { ...api.info, license: { ...api.info.license } } as OpenApiDocument['info'],
+        servers: api.servers.map((server) => ({ ...server })),
+        tags: Object.entries(api.tags)
+          .filter(([name]) => model.operations.some((op) => op.endpoint.tags.includes(name)) || model.uploads.some((u) => u.tag === name))
+          .map(([name, description]) => ({ name, description })),
+      }),
+    ),
   );
+}
+
+/**
+ * No example on an optional query parameter: Swagger UI's "Try it out" fills each parameter with its
+ * example, and a filter filled in by example (a city, a date) hides what the reader just created.
+ */
+function withoutFilterExamples(document: OpenApiDocument): OpenApiDocument {
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item as Record<string, { parameters?: unknown[] }>)) {
+      for (const parameter of (operation.parameters ?? []) as Array<{
+        in?: string;
+        required?: boolean;
+        example?: unknown;
+        schema?: { example?: unknown };
+      }>) {
+        if (parameter.in !== 'query' || parameter.required) continue;
+        delete parameter.example;
+        if (parameter.schema) delete parameter.schema.example;
+      }
+    }
+  }
+  return document;
 }
 
 function limitSentences(limits: readonly RateLimit[]): string[] {
@@ -116,6 +142,24 @@ const sharedHeaders = {
     schema: { type: 'string', const: 'true' },
   },
 } as const satisfies Record<RuntimeHeader, unknown>;
+
+/** The RateLimit headers of an operation with limits, described with its own policies rather than an example's. */
+function ownRateLimitHeaders(e: OperationModel['endpoint']): Record<string, unknown> {
+  const limits = rateLimitsOf(e);
+  if (limits.length === 0) return {};
+  const policy = limits.map((l) => `"${l.name ?? e.operationId}";q=${l.points};w=${l.windowSeconds}`).join(', ');
+  const first = limits[0]!;
+  return {
+    'RateLimit-Policy': {
+      description: `This operation's limits: \`${policy}\` (q requests per w seconds)`,
+      schema: sharedHeaders['RateLimit-Policy'].schema,
+    },
+    RateLimit: {
+      description: `What is left of the tightest of them, e.g. \`"${first.name ?? e.operationId}";r=${first.points - 1};t=${first.windowSeconds}\`: r requests remaining, t seconds until it resets`,
+      schema: sharedHeaders.RateLimit.schema,
+    },
+  };
+}
 
 function headerRefs(...names: RuntimeHeader[]): Record<string, { $ref: string }> {
   return Object.fromEntries(names.map((name) => [name, { $ref: `#/components/headers/${name}` }]));
@@ -219,7 +263,7 @@ function description(op: OperationModel): string {
 function success(op: OperationModel): RouteConfig['responses'] {
   const e = op.endpoint;
   const r = e.response;
-  const headers = headerRefs(...successHeaders(e));
+  const headers: Record<string, unknown> = { ...headerRefs(...successHeaders(e)), ...ownRateLimitHeaders(e) };
   if ('page' in r) {
     return {
       200: {

@@ -2,11 +2,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import proxyaddr from 'proxy-addr';
 import type { Logger } from 'pino';
-import swaggerUi from 'swagger-ui-express';
 import { RUNTIME_HEADERS, runtimeErrors, UPLOAD_HEADERS, type ErrorRegistry } from '../contract';
 import { ApiError } from '../core/api-error';
 import { createTokenVerifier, type AuthUser, type CurrentRoles, type TokenSettings, type TokenVerifier } from './auth';
 import { createCursorCodec } from './cursor';
+import { docsHandlers } from './docs';
 import type { RouteDefinition } from './handler';
 import { bearerTokenMatches, createMetrics, type Metrics, type MetricsAccess } from './metrics';
 import { memoryIdempotency, type IdempotencyStore } from './idempotency';
@@ -201,10 +201,9 @@ export function createApp(options: AppOptions): App {
     });
   }
   const title = (options.openapi as { info?: { title?: string } }).info?.title ?? 'API';
-  // The page loads the spec from /openapi.json (relative, so a mounted app's prefix holds) instead
-  // of carrying it in its script: building that script cost each app most of a second of CPU, and
-  // swagger-ui-express keeps one such script per process, the last app's, for every app in it.
-  app.use('/docs', label('/docs'), swaggerUi.serve, swaggerUi.setup(undefined, { customSiteTitle: title, swaggerUrl: '../openapi.json' }));
+  // Swagger UI (see docs.ts); the API's root leads there.
+  app.use('/docs', label('/docs'), ...docsHandlers(title));
+  app.get('/', label('/'), (_req, res) => res.redirect(302, 'docs/'));
   const metricsAccess = options.metricsAccess ?? 'off';
   if (metricsAccess !== 'off') {
     app.get('/metrics', label('/metrics'), async (req, res) => {

@@ -66,7 +66,7 @@ export const auth: AuthHandlers<Services> = {
       const late = sanctioned(current);
       if (late) throw late;
       if (rehashed) await userStore.rehashPassword(user.id, user.passwordHash, rehashed);
-      if (!user.mfaEnabled) return { status: 'authenticated' as const, session: await startSession(user, body.device, ctx, sessionStore) };
+      if (!user.mfaEnabled) return startSession(user, body.device, ctx, sessionStore);
       const challenge = await sessionStore.openMfaChallenge({
         userId: user.id,
         device: deviceName(body.device, ctx),
@@ -275,6 +275,7 @@ function deviceName(device: string | undefined, ctx: Ctx): string | undefined {
 
 async function sessionBody(user: UserRecord, sessionId: string, refreshToken: string, ctx: Ctx) {
   return {
+    status: 'authenticated' as const,
     tokenType: 'Bearer' as const,
     accessToken: await ctx.tokens.accessToken(user, sessionId),
     expiresIn: ACCESS_TOKEN_TTL_SECONDS,

@@ -101,7 +101,7 @@ describe('connection caps', () => {
       body: { username: ana.session.user.username, password: 'a long enough tango passphrase' },
     });
     if (login.status !== 'authenticated') throw new Error(`login answered ${login.status}`);
-    const otherSession = { getAccessToken: () => login.session.accessToken };
+    const otherSession = { getAccessToken: () => login.accessToken };
     const first = [ana.device(), ana.device(), ana.device({ tokens: otherSession })];
     await Promise.all(first.map(connected));
     const refused = await outcome(ana.device({ tokens: otherSession }));

@@ -48,7 +48,7 @@ describe('create-admin', () => {
 
     const res = await signIn('maestra', 'the first admin of mundo tango');
     expect(res.status).toBe(200);
-    expect(res.body.data.session.user.roles).toEqual(['user', 'admin']);
+    expect(res.body.data.user.roles).toEqual(['user', 'admin']);
   });
 
   it('gives an existing account the admin role without asking for a password', async () => {
@@ -63,7 +63,7 @@ describe('create-admin', () => {
     }
     const promoted = await run(['--username', 'Milonguero'], '');
     expect(promoted).toMatchObject({ code: 0, stdout: 'milonguero is now an administrator\n' });
-    expect((await signIn('milonguero', 'a long enough tango password')).body.data.session.user.roles).toEqual(['user', 'admin']);
+    expect((await signIn('milonguero', 'a long enough tango password')).body.data.user.roles).toEqual(['user', 'admin']);
   });
 
   it('stops with one line, not a stack, while a server holds the data directory', async () => {

@@ -1,12 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { changePassword, register } from '../../../contracts/auth';
 import { PASSWORD_MAX, PASSWORD_MIN, normalizePassword, passwordProblem } from '../../../server/auth/password-policy';
 
 const none = {};
 
 describe('passwordProblem', () => {
-  it('sets the bounds at 8 and 128', () => {
+  it('sets the bounds at 8 and 128, the bounds the contracts state for a new password', () => {
     expect(PASSWORD_MIN).toBe(8);
     expect(PASSWORD_MAX).toBe(128);
+    const bounds = (schema: unknown) => {
+      const json = (schema as { toJSONSchema(): { minLength?: number; maxLength?: number; description?: string } }).toJSONSchema();
+      return [json.minLength, json.maxLength, json.description?.startsWith(`${PASSWORD_MIN}–${PASSWORD_MAX} characters`)];
+    };
+    expect(bounds(register.body!.shape.password)).toEqual([PASSWORD_MIN, PASSWORD_MAX, true]);
+    expect(bounds(changePassword.body!.shape.newPassword)).toEqual([PASSWORD_MIN, PASSWORD_MAX, true]);
   });
 
   it('refuses 7 code points and accepts 8', () => {

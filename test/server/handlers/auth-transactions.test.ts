@@ -149,7 +149,7 @@ describeEachBackend('multi-write operations are atomic', (backend) => {
 
   it('changePassword: when signing out the other sessions fails, the password is unchanged', async () => {
     const account = await register();
-    const other = (await login(account.username)).body.data.session;
+    const other = (await login(account.username)).body.data;
     await arm('refresh_tokens', 'UPDATE', other.sessionId);
     const change = await api()
       .post('/api/v1/auth/password')
@@ -162,8 +162,8 @@ describeEachBackend('multi-write operations are atomic', (backend) => {
 
   it('logoutAll: a failure on one session signs out none, and the retry signs out all', async () => {
     const account = await register();
-    const second = (await login(account.username)).body.data.session;
-    const third = (await login(account.username)).body.data.session;
+    const second = (await login(account.username)).body.data;
+    const third = (await login(account.username)).body.data;
     await arm('refresh_tokens', 'UPDATE', third.sessionId);
     const out = () => api().post('/api/v1/auth/logout-all').set('Authorization', `Bearer ${account.accessToken}`);
     expect((await out()).status).toBe(500);

@@ -287,7 +287,7 @@ describe('suspension and ban', () => {
       ]);
       expect(decided.status).toBe(201);
       if (signIn.status === 200) {
-        const token = signIn.body.data.session.accessToken as string;
+        const token = signIn.body.data.accessToken as string;
         expect((await request(app().app).get('/api/v1/users/me').set('Authorization', `Bearer ${token}`)).status).toBe(401);
       } else expect(signIn.body.code).toBe('ACCOUNT_SUSPENDED');
     }
@@ -301,7 +301,7 @@ describe('suspension and ban', () => {
     await database().db.execute(sql`UPDATE users SET suspended_until = now() - interval '1 second' WHERE id = ${ana.id}`);
     const back = await login(ana.username);
     expect(back.status).toBe(200);
-    const token = back.body.data.session.accessToken as string;
+    const token = back.body.data.accessToken as string;
     expect((await request(app().app).get('/api/v1/users/me').set('Authorization', `Bearer ${token}`)).status).toBe(200);
     const over = await request(app().app)
       .post('/api/v1/moderation/suspension-appeals')

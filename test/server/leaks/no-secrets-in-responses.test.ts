@@ -126,7 +126,7 @@ async function driveAccountSurface(): Promise<void> {
   expectStatus(res, 401, 'login unknown user');
   res = await call('login', 'post', '/auth/login', { ip: '10.78.0.1', body: { username: alice, password, device: 'Laptop' } });
   expectStatus(res, 200, 'login');
-  const a2 = keep(res.body.data.session as Tokens);
+  const a2 = keep(res.body.data as Tokens);
 
   // Profiles and search.
   res = await call('getMe', 'get', '/users/me', { token: a1.accessToken });

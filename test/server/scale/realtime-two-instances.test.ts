@@ -116,7 +116,7 @@ describeWith(['postgres', 'redis'], 'real time on two instances sharing PostgreS
     const anonymous = createClient({ baseUrl: via.url, headers: { 'X-Forwarded-For': `10.78.0.${++loginAddresses}` }, retry: false });
     const result = await anonymous.auth.login({ body: { username: user.username, password } });
     if (result.status !== 'authenticated') throw new Error(`login of ${user.username} answered ${result.status}`);
-    return session(user.id, user.username, result.session.sessionId, result.session.accessToken);
+    return session(user.id, user.username, result.sessionId, result.accessToken);
   }
 
   /** Every `event` a device receives from now on that `matches`. */

@@ -77,7 +77,7 @@ describeWith(['postgres', 'redis'], 'two instances on one PostgreSQL and one Red
     const res = await login(via, username);
     expect(res.status).toBe(200);
     expect(res.body.data.status).toBe('authenticated');
-    return res.body.data.session as SessionTokens;
+    return res.body.data as SessionTokens;
   }
 
   const me = (via: Instance, token: string) => via.call('GET', '/users/me', { token });
