@@ -8,7 +8,9 @@ export default defineConfig({
   // rather than the checkout, a fresh clone (CI's) starts with the timings of earlier runs.
   cacheDir: join(tmpdir(), 'mundo-tango-vite'),
   test: {
-    include: ['test/**/*.test.ts'],
+    // test/browser/ drives a real Chromium (seconds of CPU): `npm run test:browser` runs it, .ci/run does too.
+    include: process.env.BROWSER_TESTS ? ['test/browser/**/*.test.ts'] : ['test/**/*.test.ts'],
+    exclude: process.env.BROWSER_TESTS ? [] : ['test/browser/**'],
     environment: 'node',
     // Migrates a PGlite template once per run and finds out whether PostgreSQL and Redis are reachable.
     globalSetup: ['test/support/global-setup.ts'],
