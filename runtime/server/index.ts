@@ -15,3 +15,5 @@ export { requestState } from './request-state';
 export * from './uploads';
 export * from './upload-stores';
 export type { RateLimitedEvent } from './router';
+export * from './mock';
+export { mockValue } from './mock-values';
