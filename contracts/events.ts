@@ -123,6 +123,7 @@ export const listEvents = endpoint({
     to: Timestamp.optional().meta({ description: 'Only events starting at or before this time' }),
   }),
   response: paginated(Event),
+  cache: { scope: 'private', maxAge: 0 },
 });
 
 export const getEvent = endpoint({
@@ -136,6 +137,8 @@ export const getEvent = endpoint({
   auth: 'optional',
   params: EventParams,
   response: { status: 200, body: Event },
+  // Revalidated on every use (what a viewer sees changes with RSVPs): an unchanged event costs a 304.
+  cache: { scope: 'private', maxAge: 0 },
   errors: ['NOT_FOUND'],
 });
 

@@ -58,6 +58,13 @@ export function checkContracts(api: ApiDefinition, contracts: ContractEntry[], t
     if ('stream' in e.response && e.method !== 'GET') report('a stream answer is for GET only');
     checkLimits(rateLimitsOf(e), e.body, 'body', report);
     if (e.deprecated) checkDeprecation(e.deprecated, today, report);
+    if (e.cache) {
+      if (e.method !== 'GET' || !('body' in e.response || 'page' in e.response)) report('cache is for a GET answering JSON');
+      // A shared cache would hand one user's answer to another.
+      if (e.auth !== 'public' && e.cache.scope !== 'private')
+        report(`cache.scope must be "private": the answer depends on who asks (auth ${JSON.stringify(e.auth)})`);
+      if (!Number.isInteger(e.cache.maxAge) || e.cache.maxAge < 0) report('cache.maxAge must be a whole number of seconds, 0 or more');
+    }
 
     for (const [location, schema] of [
       ['params', e.params],

@@ -114,6 +114,8 @@ function compareOperation(old: OperationSurface, current: OperationSurface, repo
     for (const code of now.codes) if (!r.codes.includes(code)) report('compatible', 'error-code-added', `may answer ${status} ${code}`);
     for (const header of r.headers)
       if (!now.headers.includes(header)) report('breaking', 'response-header-removed', `${status} no longer sends the ${header} header`);
+    for (const header of now.headers)
+      if (!r.headers.includes(header)) report('compatible', 'response-header-added', `${status} also sends the ${header} header`);
     for (const [media, schema] of Object.entries(r.content)) {
       const nowSchema = now.content[media];
       if (!nowSchema) report('breaking', 'response-media-removed', `${status} is no longer sent as ${media}`);

@@ -7,6 +7,7 @@ import {
   Problem,
   problemType,
   rateLimitsOf,
+  cacheHeaders,
   successHeaders,
   takesIdempotencyKey,
   type ApiDefinition,
@@ -141,7 +142,34 @@ const sharedHeaders = {
     description: '`true` when this answer is the stored first answer to an earlier request with the same Idempotency-Key',
     schema: { type: 'string', const: 'true' },
   },
+  ETag: {
+    description: 'Strong validator of this representation: send it back in `If-None-Match` to get 304 while it is current',
+    schema: { type: 'string', maxLength: 100 },
+  },
 } as const satisfies Record<RuntimeHeader, unknown>;
+
+const CACHE_HEADER_DESCRIPTIONS: Record<string, string> = {
+  'Cache-Control': 'How long and by whom this answer may be kept (RFC 9111)',
+  Vary: 'The request headers this answer depends on',
+};
+
+/** A cacheable GET's Cache-Control and Vary, as its contract sets them. */
+function ownCacheHeaders(e: OperationModel['endpoint']): Record<string, unknown> {
+  const policy = cacheHeaders(e);
+  if (!policy) return {};
+  return Object.fromEntries(
+    Object.entries(policy).map(([name, value]) => [
+      name,
+      name === 'Vary'
+        ? // Every answer also varies on Origin (CORS), sent as a header of its own: the two may arrive joined.
+          {
+            description: `${CACHE_HEADER_DESCRIPTIONS.Vary}: \`${value}\`, with \`Origin\` (CORS)`,
+            schema: { type: 'string', maxLength: 200 },
+          }
+        : { description: CACHE_HEADER_DESCRIPTIONS[name], schema: { type: 'string', const: value } },
+    ]),
+  );
+}
 
 /** The RateLimit headers of an operation with limits, described with its own policies rather than an example's. */
 function ownRateLimitHeaders(e: OperationModel['endpoint']): Record<string, unknown> {
@@ -243,8 +271,27 @@ function route(api: ApiDefinition, model: ApiModel, op: OperationModel): RouteCo
     ...(typeof e.auth === 'object' ? { 'x-roles': [...e.auth.roles] } : {}),
     request,
     ...(takesIdempotencyKey(e) ? { parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }] } : {}),
-    responses: { ...success(op), ...errorResponses(api, model, op.errorCodes) },
+    ...(e.cache ? { parameters: [IF_NONE_MATCH] } : {}),
+    responses: { ...success(op), ...notModified(e), ...errorResponses(api, model, op.errorCodes) },
   };
+}
+
+const IF_NONE_MATCH = {
+  name: 'If-None-Match',
+  in: 'header',
+  required: false,
+  description: 'The ETag of the representation held: 304 without a body while it is still the current one',
+  // Unbounded here as every header: the server's header limit bounds it, and an unknown tag is no error.
+  schema: { type: 'string' },
+} as const;
+
+/** 304 of a cacheable GET: what the 200 says of caching, no body. */
+function notModified(e: OperationModel['endpoint']): RouteConfig['responses'] {
+  if (!e.cache) return {};
+  const headers = { ...headerRefs('X-Request-Id', 'ETag'), ...ownCacheHeaders(e) };
+  return {
+    304: { description: 'Not modified: the representation `If-None-Match` names is still current', headers },
+  } as RouteConfig['responses'];
 }
 
 function description(op: OperationModel): string {
@@ -263,7 +310,7 @@ function description(op: OperationModel): string {
 function success(op: OperationModel): RouteConfig['responses'] {
   const e = op.endpoint;
   const r = e.response;
-  const headers: Record<string, unknown> = { ...headerRefs(...successHeaders(e)), ...ownRateLimitHeaders(e) };
+  const headers: Record<string, unknown> = { ...headerRefs(...successHeaders(e)), ...ownRateLimitHeaders(e), ...ownCacheHeaders(e) };
   if ('page' in r) {
     return {
       200: {

@@ -3,6 +3,7 @@ import { iterateItems, iteratePages } from './paging.js';
 import { singleFlight } from './refresh.js';
 import { readResponse, type AttemptOutcome } from './response.js';
 import { isReplaySafe, isTransient, resolveRetryPolicy, retryDelay, sleep } from './retry.js';
+import { createRevalidationCache } from './revalidation.js';
 import type { ClientOptions, OperationDescriptor, Page, RequestInput, Transport, UploadInput } from './types.js';
 import { uploadResumable } from './upload.js';
 import { buildUrl } from './url.js';
@@ -24,6 +25,7 @@ export function createTransport(options: ClientOptions, hooks: TransportHooks = 
   const random = hooks.random ?? Math.random;
   const tokens = options.tokens;
   const refresh = tokens?.refresh ? singleFlight(() => tokens.refresh!()) : undefined;
+  const held = options.revalidate === 0 ? undefined : createRevalidationCache(options.revalidate);
 
   async function currentToken(): Promise<Token> {
     return (await tokens?.getAccessToken()) ?? undefined;
@@ -78,14 +80,19 @@ export function createTransport(options: ClientOptions, hooks: TransportHooks = 
         : undefined;
     const onAbort = () => controller.abort();
     input.signal?.addEventListener('abort', onAbort, { once: true });
+    // A GET answered with an ETag before, by URL and token (another user's answer is not ours).
+    const key = held && op.method === 'GET' ? `${token ?? ''} ${url}` : undefined;
+    const cached = key === undefined ? undefined : held!.get(key);
     try {
-      const response = await fetchImpl(url, {
-        method: op.method,
-        headers: buildHeaders(input, body, token),
-        body,
-        signal: controller.signal,
-      });
-      return await readResponse(response, op, input.signal);
+      const headers = buildHeaders(input, body, token);
+      if (cached && !headers.has('if-none-match')) headers.set('if-none-match', cached.etag);
+      const response = await fetchImpl(url, { method: op.method, headers, body, signal: controller.signal });
+      // Copies in and out: the caller may change what it was given.
+      if (response.status === 304 && cached) return { ok: true, value: structuredClone(cached.value) };
+      const outcome = await readResponse(response, op, input.signal);
+      const etag = response.headers.get('etag');
+      if (key !== undefined && outcome.ok && etag && !op.stream) held!.set(key, etag, structuredClone(outcome.value));
+      return outcome;
     } catch (cause) {
       if (input.signal?.aborted) throw aborted(op, cause);
       const code = timedOut ? 'TIMEOUT' : 'NETWORK_ERROR';

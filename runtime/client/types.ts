@@ -76,6 +76,11 @@ export interface ClientOptions {
   fetch?: typeof fetch;
   /** Sent with every request; per-request headers win. */
   headers?: Record<string, string>;
+  /**
+   * GET answers that carry an ETag (operations whose contract declares caching) kept to
+   * revalidate with `If-None-Match`: how many, default 200; 0 keeps none.
+   */
+  revalidate?: number;
 }
 
 export interface Transport {

@@ -16,7 +16,8 @@ export type RuntimeHeader =
   | 'Deprecation'
   | 'Sunset'
   | 'Link'
-  | 'Idempotent-Replayed';
+  | 'Idempotent-Replayed'
+  | 'ETag';
 
 /** Every header a browser must be allowed to read (CORS `Access-Control-Expose-Headers`). */
 export const RUNTIME_HEADERS: readonly (RuntimeHeader | 'Server-Timing')[] = [
@@ -29,6 +30,7 @@ export const RUNTIME_HEADERS: readonly (RuntimeHeader | 'Server-Timing')[] = [
   'Sunset',
   'Server-Timing',
   'Idempotent-Replayed',
+  'ETag',
 ];
 
 /** POST and PATCH honour an `Idempotency-Key` unless their contract refuses one; other methods are idempotent already. */
@@ -50,7 +52,20 @@ export function successHeaders(e: EndpointDefinition): RuntimeHeader[] {
   if (e.deprecated) headers.push('Deprecation', 'Sunset');
   if (isPaged(e)) headers.push('Link');
   if (takesIdempotencyKey(e)) headers.push('Idempotent-Replayed');
+  // With Cache-Control and Vary, whose values each contract sets (cacheHeaders).
+  if (e.cache) headers.push('ETag');
   return headers;
+}
+
+/**
+ * How a cached GET is answered (`Cache-Control`, `Vary`): an answer that depends on who asks is
+ * `private` and varies with `Authorization`; `no-cache` (max-age 0) makes a cache revalidate each use.
+ */
+export function cacheHeaders(e: EndpointDefinition): { 'Cache-Control': string; Vary: string } | undefined {
+  if (!e.cache) return undefined;
+  const age = e.cache.maxAge > 0 ? `max-age=${e.cache.maxAge}` : 'no-cache';
+  const vary = [...(e.auth === 'public' ? [] : ['Authorization']), ...(e.cache.vary ?? [])];
+  return { 'Cache-Control': `${e.cache.scope}, ${age}`, Vary: vary.length > 0 ? vary.join(', ') : 'Accept-Encoding' };
 }
 
 /** The headers of a problem answer with this status. */

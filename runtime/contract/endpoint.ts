@@ -115,6 +115,19 @@ export interface EndpointDefinition {
   readonly idempotencyKey?: boolean;
   readonly deprecated?: Deprecation;
   readonly examples?: { readonly request?: unknown; readonly response?: unknown };
+  /**
+   * A GET whose answers caches may keep: each carries a strong `ETag` of its bytes, and a request
+   * whose `If-None-Match` names the current one gets 304 without a body. `scope` `private` for an
+   * answer that depends on who asks (required unless `auth` is `public`); `maxAge` seconds a cache
+   * may use it without asking (0: revalidate every time); `vary`: request headers it depends on.
+   */
+  readonly cache?: CachePolicy;
+}
+
+export interface CachePolicy {
+  readonly scope: 'public' | 'private';
+  readonly maxAge: number;
+  readonly vary?: readonly string[];
 }
 
 export type Endpoint<D extends EndpointDefinition = EndpointDefinition> = D & {

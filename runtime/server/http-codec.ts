@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
-import { pageKeyOf, type AnyObject, type Endpoint } from '../contract';
+import { cacheHeaders, pageKeyOf, type AnyObject, type Endpoint } from '../contract';
 import { validationError } from '../core/validation';
 import type { CursorCodec } from './cursor';
 import { requestPath } from './request-state';
@@ -20,6 +20,8 @@ export interface HttpShape {
   fixedHeaders: Record<string, string> | undefined;
   /** A paged operation's keyset position, as its cursors carry it. */
   pageKey: AnyObject | undefined;
+  /** Cache-Control and Vary of a cacheable GET (see caching.ts). */
+  caching: Record<string, string> | undefined;
 }
 
 export function httpShape(endpoint: Endpoint): HttpShape {
@@ -32,6 +34,7 @@ export function httpShape(endpoint: Endpoint): HttpShape {
     ),
     fixedHeaders: endpoint.deprecated ? deprecationHeaders(endpoint.deprecated) : undefined,
     pageKey: 'page' in endpoint.response ? pageKeyOf(endpoint.response) : undefined,
+    caching: cacheHeaders(endpoint),
   };
 }
 

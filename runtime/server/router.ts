@@ -20,6 +20,7 @@ import type { LimiterFactory, LimitSubject } from '../core/rate-limit';
 import { validationError } from '../core/validation';
 import { signedInUser, type AuthUser, type CurrentRoles, type TokenVerifier } from './auth';
 import { parsedBody, readJsonBody } from './body';
+import { conditionalGet } from './caching';
 import { sendFile } from './file-response';
 import { sendStream, serialized } from './stream-response';
 import type { CursorCodec } from './cursor';
@@ -188,6 +189,7 @@ export function createContractRouter(options: RouterOptions) {
       if (x.route.stream)
         return await sendStream(x.req, x.res, outcome.value as AsyncIterable<string>, headers, options.responses, options.log);
       response = encodeResult(x.route, outcome.value, headers, x.req, x.rawQuery, options.cursors);
+      if (x.route.caching) response = conditionalGet(x.req, response, x.route.caching);
       if (x.idempotency) {
         await options.idempotency.finish(x.idempotency.key, x.idempotency.fingerprint, {
           ...response,

@@ -311,6 +311,16 @@ describe('checkContracts', () => {
     expect(problemsOfNotes({ getNote: endpoint(getNoteDefinition), removeNote })).toEqual([]);
   });
 
+  it('takes a cache policy on a GET, private unless the operation is public', () => {
+    expect(problemsOfNotes({ listNotes, getNote: getNoteWith({ cache: { scope: 'public', maxAge: 60 } }) })).toEqual([]);
+    const shared = problemsOfNotes({ listNotes, getNote: getNoteWith({ auth: 'user', cache: { scope: 'public', maxAge: 60 } }) });
+    expectProblem(shared, 'notes.getNote', /cache\.scope must be "private": the answer depends on who asks/);
+    const write = problemsOfNotes({ listNotes, getNote: getNoteWith({ method: 'DELETE', cache: { scope: 'private', maxAge: 0 } }) });
+    expectProblem(write, 'notes.getNote', /cache is for a GET answering JSON/);
+    const age = problemsOfNotes({ listNotes, getNote: getNoteWith({ cache: { scope: 'public', maxAge: -1 } }) });
+    expectProblem(age, 'notes.getNote', /cache\.maxAge must be a whole number of seconds/);
+  });
+
   it('refuses a sunset that has passed: the operation must go', () => {
     const problems = problemsOfNotes({ listNotes, getNote: getNoteWith({ deprecated: { since: '2026-01-01', sunset: '2026-02-01' } }) });
     expectProblem(problems, 'notes.getNote', /its sunset \(2026-02-01\) has passed: remove the operation/);

@@ -295,7 +295,8 @@ describe('the breaking-change gate', () => {
     expect(publish.stderr).toBe('');
     expect(publish.code).toBe(0);
     const today = new Date().toISOString().slice(0, 10);
-    expect(publish.stdout).toMatch(new RegExp(`^published \\d+ operations to api-lock/ \\(1 change\\(s\\), ${today}\\)`));
+    // The deprecation, and the Deprecation and Sunset headers its answers now carry.
+    expect(publish.stdout).toMatch(new RegExp(`^published \\d+ operations to api-lock/ \\(3 change\\(s\\), ${today}\\)`));
     const lock = JSON.parse(readFileSync(join(root, 'api-lock/v1.json'), 'utf8'));
     expect(lock.operations['GET /api/v1/events/{eventId}']).toMatchObject({
       operationId: 'getEvent',
@@ -304,7 +305,9 @@ describe('the breaking-change gate', () => {
     });
     const changelog = readFileSync(join(root, 'generated/docs/api-changelog.md'), 'utf8');
     expect(changelog).toContain('## Unreleased\n\nNo change since the last publication.');
-    expect(changelog).toContain(`## ${today}\n\n- \`GET /api/v1/events/{eventId} (getEvent)\`: deprecated, sunset 2099-06-30`);
+    expect(changelog).toContain(
+      `## ${today}\n\n- \`GET /api/v1/events/{eventId} (getEvent)\`:\n  - deprecated, sunset 2099-06-30\n  - 200 also sends the deprecation header`,
+    );
 
     const after = await runGenerator(root, ['--check']);
     expect(after.stderr).toBe('');

@@ -229,6 +229,11 @@ describe('the breaking-change rules', () => {
     ['a response field no longer null', (doc) => (schemas(doc).Event.properties.venue.type = 'string'), 'response-type-narrowed'],
     ['a new status', (doc) => (createEvent(doc).responses[409] = { description: 'conflict' }), 'status-added'],
     [
+      'a new response header',
+      (doc) => (listEvents(doc).responses[200].headers.ETag = { schema: { type: 'string' } }),
+      'response-header-added',
+    ],
+    [
       'a new error code',
       (doc) => (doc.components.responses.NotFound.content['application/problem+json'].examples.MOVED = { value: { code: 'MOVED' } }),
       'error-code-added',
