@@ -175,6 +175,8 @@ export const updateEvent = endpoint({
   body: EventPatch,
   response: { status: 200, body: Event },
   errors: ['NOT_FOUND', 'FORBIDDEN', 'CAPACITY_BELOW_GOING'],
+  // Two organizers editing at once: the second, holding the ETag read before the first change, gets 412.
+  ifMatch: true,
 });
 
 export const deleteEvent = endpoint({

@@ -58,6 +58,8 @@ export function checkContracts(api: ApiDefinition, contracts: ContractEntry[], t
     if ('stream' in e.response && e.method !== 'GET') report('a stream answer is for GET only');
     checkLimits(rateLimitsOf(e), e.body, 'body', report);
     if (e.deprecated) checkDeprecation(e.deprecated, today, report);
+    if (e.ifMatch && !((e.method === 'PATCH' || e.method === 'PUT') && 'body' in e.response))
+      report('ifMatch is for a PATCH or PUT answering the resource (its ETag is compared with that answer)');
     if (e.cache) {
       if (e.method !== 'GET' || !('body' in e.response || 'page' in e.response)) report('cache is for a GET answering JSON');
       // A shared cache would hand one user's answer to another.

@@ -272,6 +272,9 @@ function route(api: ApiDefinition, model: ApiModel, op: OperationModel): RouteCo
     request,
     ...(takesIdempotencyKey(e) ? { parameters: [{ $ref: '#/components/parameters/IdempotencyKey' }] } : {}),
     ...(e.cache ? { parameters: [IF_NONE_MATCH] } : {}),
+    ...(e.ifMatch
+      ? { parameters: [...(takesIdempotencyKey(e) ? [{ $ref: '#/components/parameters/IdempotencyKey' }] : []), IF_MATCH] }
+      : {}),
     responses: { ...success(op), ...notModified(e), ...errorResponses(api, model, op.errorCodes) },
   };
 }
@@ -282,6 +285,16 @@ const IF_NONE_MATCH = {
   required: false,
   description: 'The ETag of the representation held: 304 without a body while it is still the current one',
   // Unbounded here as every header: the server's header limit bounds it, and an unknown tag is no error.
+  schema: { type: 'string' },
+} as const;
+
+const IF_MATCH = {
+  name: 'If-Match',
+  in: 'header',
+  required: false,
+  description:
+    'The ETag of the resource as last read (its GET sends it): the change is made only if the resource is still that ' +
+    'one, else 412 `PRECONDITION_FAILED` and nothing changes. Without it the change is made whatever happened since.',
   schema: { type: 'string' },
 } as const;
 

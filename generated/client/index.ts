@@ -144,7 +144,7 @@ export type RsvpToEventErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAY
 // updateEvent: PATCH /api/v1/events/{eventId}
 export type UpdateEventInput = CallOptions & { params: operations['updateEvent']['parameters']['path'] } & { body: operations['updateEvent']['requestBody']['content']['application/json'] };
 export type UpdateEventResult = Json<operations['updateEvent'], 200> extends { data: infer T } ? T : never;
-export type UpdateEventErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'CAPACITY_BELOW_GOING' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+export type UpdateEventErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'PRECONDITION_FAILED' | 'FORBIDDEN' | 'CAPACITY_BELOW_GOING' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // approveJoinRequest: POST /api/v1/groups/{groupId}/join-requests/{userId}/approve
 export type ApproveJoinRequestInput = CallOptions & { params: operations['approveJoinRequest']['parameters']['path'] };

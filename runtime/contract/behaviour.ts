@@ -86,6 +86,8 @@ export function errorCodes(e: EndpointDefinition): string[] {
   if (typeof e.auth === 'object') codes.add('FORBIDDEN');
   // A file answers conditional and range requests: a failed If-Match, a range past its end.
   if (isFile(e)) ['PRECONDITION_FAILED', 'RANGE_NOT_SATISFIABLE'].forEach((c) => codes.add(c));
+  // A write that takes If-Match answers 412 when the representation changed since the client read it.
+  if (e.ifMatch) codes.add('PRECONDITION_FAILED');
   for (const code of e.errors ?? []) codes.add(code);
   if (e.rateLimit) codes.add('RATE_LIMITED');
   // A key still running is a 409, a key reused with another request a 422; a malformed key (or

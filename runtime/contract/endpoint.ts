@@ -122,6 +122,12 @@ export interface EndpointDefinition {
    * may use it without asking (0: revalidate every time); `vary`: request headers it depends on.
    */
   readonly cache?: CachePolicy;
+  /**
+   * A write that honours `If-Match` against the ETag of the resource as its cacheable GET sends it:
+   * the handler calls `ctx.precondition(current)` with what that GET would answer, read in the
+   * write's own transaction, and a stale ETag gets 412 `PRECONDITION_FAILED` (no lost update).
+   */
+  readonly ifMatch?: true;
 }
 
 export interface CachePolicy {

@@ -27,3 +27,13 @@ function noneMatchHolds(header: string | undefined, etag: string): boolean {
   if (header.trim() === '*') return false;
   return !header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
 }
+
+/**
+ * `If-Match` (RFC 9110 §13.1.1), strong comparison: true when absent, `*`, or when it lists the
+ * ETag of `currentJson` (the `{"data":…}` text a GET of the resource answers).
+ */
+export function ifMatchHolds(header: string | undefined, currentJson: string): boolean {
+  if (header === undefined || header.trim() === '*') return true;
+  const etag = strongETag(currentJson);
+  return header.split(',').some((tag) => tag.trim() === etag);
+}

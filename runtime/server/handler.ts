@@ -3,7 +3,7 @@ import type { Endpoint, EndpointDefinition, HandlerInput, HandlerResult } from '
 import type { AuthUser } from './auth';
 
 /** Names the handler context gives its own fields: a service may not take them. */
-export const RESERVED_CONTEXT_KEYS = ['user', 'requestId', 'log', 'client'] as const;
+export const RESERVED_CONTEXT_KEYS = ['user', 'requestId', 'log', 'client', 'precondition'] as const;
 export type ReservedContextKey = (typeof RESERVED_CONTEXT_KEYS)[number];
 
 /** The app's services as handlers see them; one named like a context field is a type error. */
@@ -21,7 +21,15 @@ export type BaseContext<S extends ServiceMap> = S & {
 /** A handler's context: the caller is known (not null) when the contract needs a signed-in user. */
 export type RequestContext<E extends EndpointDefinition, S extends ServiceMap> = BaseContext<S> & {
   user: E['auth'] extends 'public' | 'optional' ? AuthUser | null : AuthUser;
-};
+} & (E['ifMatch'] extends true
+    ? {
+        /**
+         * Throws 412 `PRECONDITION_FAILED` when the request's `If-Match` does not name the ETag of
+         * `current` (the resource as its GET answers it, read under the write's lock); no header passes.
+         */
+        precondition(current: HandlerResult<E>): void;
+      }
+    : unknown);
 
 /** The type a handler of contract E must have; the generated interfaces are made of these. */
 export type HandlerFor<E extends EndpointDefinition, S extends ServiceMap> = (

@@ -20,7 +20,7 @@ import type { LimiterFactory, LimitSubject } from '../core/rate-limit';
 import { validationError } from '../core/validation';
 import { signedInUser, type AuthUser, type CurrentRoles, type TokenVerifier } from './auth';
 import { parsedBody, readJsonBody } from './body';
-import { conditionalGet } from './caching';
+import { conditionalGet, ifMatchHolds } from './caching';
 import { sendFile } from './file-response';
 import { sendStream, serialized } from './stream-response';
 import type { CursorCodec } from './cursor';
@@ -288,6 +288,20 @@ export function createContractRouter(options: RouterOptions) {
       get(this: { [EXCHANGE]: Exchange }) {
         const x = this[EXCHANGE];
         return { ip: x.ip, userAgent: x.req.headers['user-agent'] };
+      },
+    },
+    // A getter handing out a bound function: handlers destructure their context.
+    precondition: {
+      get(this: { [EXCHANGE]: Exchange }) {
+        const x = this[EXCHANGE];
+        return (current: unknown) => {
+          // The representation as the GET writes it: this operation's own answer schema, the same bytes.
+          const { response, operationId } = x.route.endpoint;
+          if (!('body' in response)) throw new Error(`${operationId} takes If-Match but answers no JSON body to compare`);
+          const json = `{"data":${checkedJson(operationId, response.body, current).text}}`;
+          if (!ifMatchHolds(x.req.headers['if-match'], json))
+            throw new ApiError('PRECONDITION_FAILED', 'The resource changed since its ETag was read: read it again, then retry');
+        };
       },
     },
   }) as object;

@@ -35,13 +35,13 @@ export const events: EventsHandlers<Services> = {
     return toEvent(created);
   },
 
-  async updateEvent({ params, body }, { eventStore, groups, user }) {
+  async updateEvent({ params, body }, { eventStore, groups, user, precondition }) {
     const current = await mayChange(found(await eventStore.find(params.eventId, user.id)), user.id, groups);
     const startsAt = body.startsAt ? new Date(body.startsAt) : current.startsAt;
     const endsAt = body.endsAt ? new Date(body.endsAt) : current.endsAt;
     // The contract checks a patch that holds both times; one time alone is checked against the stored other.
     if (endsAt <= startsAt) throw fieldError(body.endsAt ? '/body/endsAt' : '/body/startsAt', 'custom', 'endsAt must be after startsAt');
-    const updated = await eventStore.update(current.id, { ...body, startsAt, endsAt }, user.id);
+    const updated = await eventStore.update(current.id, { ...body, startsAt, endsAt }, user.id, (seen) => precondition(toEvent(seen)));
     if (updated === 'capacity-below-going') {
       throw new ApiError('CAPACITY_BELOW_GOING', 'More people are already going than this capacity holds');
     }

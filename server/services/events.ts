@@ -59,7 +59,13 @@ export interface EventStore {
    * 'capacity-below-going' when the patch's capacity is under the people already going: nothing
    * changes. A change of title, place or time tells everyone who answered (`event_changed`).
    */
-  update(id: string, patch: EventPatch, actorId: string): Promise<EventRecord | 'capacity-below-going' | undefined>;
+  /** `precondition` sees the event as its organizer reads it, under the write's lock, and may throw to stop the change. */
+  update(
+    id: string,
+    patch: EventPatch,
+    actorId: string,
+    precondition?: (current: EventRecord) => void,
+  ): Promise<EventRecord | 'capacity-below-going' | undefined>;
   /** Deletes the event; everyone who answered it is told it is cancelled (`event_cancelled`). */
   remove(id: string, actorId: string): Promise<boolean>;
   list(filter: EventFilter): Promise<EventPage>;
@@ -144,10 +150,14 @@ export function createEventStore(db: AppDb, notifications?: NotificationService)
       return found;
     },
 
-    update(id, patch, actorId) {
+    update(id, patch, actorId, precondition) {
       return withNotifications(db, notifications, async (tx, tell) => {
         const [current] = await tx.select().from(events).where(eq(events.id, id)).for('update');
         if (!current) return undefined;
+        if (precondition) {
+          const [seen] = await tx.select(eventColumns(actorId)).from(events).where(eq(events.id, id));
+          precondition(seen!);
+        }
         const updated = await write(tx, id, patch);
         if (updated && updated !== 'capacity-below-going') {
           const changed = NOTIFIED_FIELDS.some((field) => String(updated[field]) !== String(current[field]));

@@ -81,4 +81,37 @@ describeOnServerBackend('HTTP caching of events', () => {
     expect(missing.status).toBe(404);
     expect(missing.headers.etag).toBeUndefined();
   });
+
+  it('updateEvent with If-Match: the ETag read changes it; a stale one gets 412 and changes nothing', async () => {
+    const { id, token } = await created();
+    const read = await request(app().app).get(`/api/v1/events/${id}`).set('Authorization', `Bearer ${token}`);
+    const etag = read.headers.etag as string;
+    const patch = (title: string, ifMatch?: string) => {
+      const req = request(app().app).patch(`/api/v1/events/${id}`).set('Authorization', `Bearer ${token}`);
+      return (ifMatch === undefined ? req : req.set('If-Match', ifMatch)).send({ title });
+    };
+
+    // A weak tag never matches If-Match (strong comparison).
+    expect((await patch('Weak', `W/${etag}`)).status).toBe(412);
+    const first = await patch('First', etag);
+    expect(first.status).toBe(200);
+    const stale = await patch('Second', etag);
+    expect(stale.status).toBe(412);
+    expect(stale.body).toMatchObject({ code: 'PRECONDITION_FAILED', status: 412 });
+    const now = await request(app().app).get(`/api/v1/events/${id}`).set('Authorization', `Bearer ${token}`);
+    expect(now.body.data.title).toBe('First');
+    // The ETag the change's own answer would have as a GET: the next change goes through with it.
+    expect((await patch('Third', now.headers.etag as string)).status).toBe(200);
+    expect((await patch('Fourth', '*')).status).toBe(200);
+    expect((await patch('Fifth')).status).toBe(200);
+  });
+
+  it('two changes sent at once with the same ETag: one is made, the other gets 412', async () => {
+    const { id, token } = await created();
+    const etag = (await request(app().app).get(`/api/v1/events/${id}`).set('Authorization', `Bearer ${token}`)).headers.etag as string;
+    const send = (title: string) =>
+      request(app().app).patch(`/api/v1/events/${id}`).set('Authorization', `Bearer ${token}`).set('If-Match', etag).send({ title });
+    const statuses = (await Promise.all([send('A'), send('B')])).map((res) => res.status).sort();
+    expect(statuses).toEqual([200, 412]);
+  });
 });
