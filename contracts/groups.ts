@@ -167,6 +167,7 @@ export const getGroup = endpoint({
   params: GroupParams,
   response: { status: 200, body: Group },
   errors: ['NOT_FOUND'],
+  cache: { scope: 'private', maxAge: 0 },
 });
 
 export const updateGroup = endpoint({
@@ -183,6 +184,7 @@ export const updateGroup = endpoint({
   response: { status: 200, body: Group },
   errors: ['NOT_FOUND', 'FORBIDDEN'],
   rateLimit: writes,
+  ifMatch: true,
 });
 
 export const deleteGroup = endpoint({

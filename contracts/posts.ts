@@ -160,6 +160,7 @@ export const getPost = endpoint({
   params: PostParams,
   response: { status: 200, body: Post },
   errors: ['NOT_FOUND'],
+  cache: { scope: 'private', maxAge: 0 },
 });
 
 export const updatePost = endpoint({
@@ -176,6 +177,7 @@ export const updatePost = endpoint({
   response: { status: 200, body: Post },
   errors: ['NOT_FOUND', 'FORBIDDEN'],
   rateLimit: writes,
+  ifMatch: true,
 });
 
 export const deletePost = endpoint({

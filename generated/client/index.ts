@@ -235,7 +235,7 @@ export type RemoveGroupMemberErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED'
 // updateGroup: PATCH /api/v1/groups/{groupId}
 export type UpdateGroupInput = CallOptions & { params: operations['updateGroup']['parameters']['path'] } & { body: operations['updateGroup']['requestBody']['content']['application/json'] };
 export type UpdateGroupResult = Json<operations['updateGroup'], 200> extends { data: infer T } ? T : never;
-export type UpdateGroupErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+export type UpdateGroupErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'PRECONDITION_FAILED' | 'FORBIDDEN' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // getHealth: GET /api/v1/health
 export type GetHealthInput = CallOptions;
@@ -473,7 +473,7 @@ export type UpdateCommentErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'P
 // updatePost: PATCH /api/v1/posts/{postId}
 export type UpdatePostInput = CallOptions & { params: operations['updatePost']['parameters']['path'] } & { body: operations['updatePost']['requestBody']['content']['application/json'] };
 export type UpdatePostResult = Json<operations['updatePost'], 200> extends { data: infer T } ? T : never;
-export type UpdatePostErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'FORBIDDEN' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
+export type UpdatePostErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'PRECONDITION_FAILED' | 'FORBIDDEN' | 'RATE_LIMITED' | 'CONFLICT' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // deleteMyAccount: POST /api/v1/users/me/deletion
 export type DeleteMyAccountInput = CallOptions & { body: operations['deleteMyAccount']['requestBody']['content']['application/json'] };

@@ -44,8 +44,8 @@ export const groups: GroupsHandlers<Services> = {
     return toGroup(await groups.get(user?.id ?? null, params.groupId));
   },
 
-  async updateGroup({ params, body }, { groups, user }) {
-    return toGroup(await groups.update(user.id, params.groupId, body));
+  async updateGroup({ params, body }, { groups, user, precondition }) {
+    return toGroup(await groups.update(user.id, params.groupId, body, (seen) => precondition(toGroup(seen))));
   },
 
   async deleteGroup({ params }, { groups, user }) {

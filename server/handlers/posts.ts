@@ -35,8 +35,8 @@ export const posts: PostsHandlers<Services> = {
     return toPost(await posts.get(user?.id ?? null, params.postId));
   },
 
-  async updatePost({ params, body }, { posts, user }) {
-    return toPost(await posts.update(user.id, params.postId, body));
+  async updatePost({ params, body }, { posts, user, precondition }) {
+    return toPost(await posts.update(user.id, params.postId, body, (seen) => precondition(toPost(seen))));
   },
 
   async deletePost({ params }, { posts, user }) {

@@ -332,10 +332,17 @@ export function createGroupService(db: AppDb, notifications?: NotificationServic
       return { items: items.map(({ row }) => toView(row)), next };
     },
 
-    async update(actorId: string, groupId: string, patch: Partial<NewGroup>): Promise<GroupView> {
+    /** `precondition` sees the group as its admin reads it, under the write's lock, and may throw to stop the change. */
+    async update(
+      actorId: string,
+      groupId: string,
+      patch: Partial<NewGroup>,
+      precondition?: (current: GroupView) => void,
+    ): Promise<GroupView> {
       return db.transaction(async (tx) => {
         const { group, role } = await lockGroup(tx, groupId, actorId);
         requireAdmin(role, 'change it');
+        if (precondition) precondition((await view(tx, actorId, groupId))!);
         await tx
           .update(groups)
           .set({

@@ -347,10 +347,20 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
       return (await views(db, viewerId, [postId]))[0]!;
     },
 
-    async update(actorId: string, postId: string, patch: { body?: string; city?: string | null; mediaIds?: string[] }): Promise<PostView> {
+    /** `precondition` sees the post as its author reads it, under the write's lock, and may throw to stop the change. */
+    async update(
+      actorId: string,
+      postId: string,
+      patch: { body?: string; city?: string | null; mediaIds?: string[] },
+      precondition?: (current: PostView) => void,
+    ): Promise<PostView> {
       await withNotifications(db, notifications, async (tx, tell) => {
         const post = await visiblePost(tx, actorId, postId);
         if (post.authorId !== actorId) throw new ApiError('FORBIDDEN', 'Only its author may edit a post');
+        if (precondition) {
+          await tx.select({ id: posts.id }).from(posts).where(eq(posts.id, postId)).for('update');
+          precondition((await views(tx, actorId, [postId]))[0]!);
+        }
         const text = patch.body === undefined ? undefined : await resolveMentions(tx, actorId, patch.body);
         const [updated] = await tx
           .update(posts)
