@@ -1,6 +1,6 @@
 import { generate, type GenOptions, type Pools } from './generate';
 import type { FuzzRequest } from './harness';
-import type { Rng } from './random';
+import type { Rng } from '../../runtime/core/seeded-random';
 import type { SchemaChecker } from './schemas';
 import { operations, type Operation, type Parameter } from './spec';
 

@@ -4,7 +4,7 @@ import { mutatedCases } from './mutations';
 import { describeRequest, describeResponse, judge, snippet } from './check';
 import { Pools } from './generate';
 import { Accounts, startFuzzApp, type FuzzApp, type FuzzRequest, type FuzzResponse } from './harness';
-import { Rng } from './random';
+import { Rng } from '../../runtime/core/seeded-random';
 import { SchemaChecker } from './schemas';
 import { operations } from './spec';
 

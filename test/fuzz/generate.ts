@@ -1,4 +1,4 @@
-import type { Rng } from './random';
+import type { Rng } from '../../runtime/core/seeded-random';
 import { merged, type SchemaChecker } from './schemas';
 import { refName, type Schema } from './spec';
 

@@ -1,5 +1,5 @@
 import { generate, jsonType, typesOf, type GenOptions, type Pools } from './generate';
-import type { Rng } from './random';
+import type { Rng } from '../../runtime/core/seeded-random';
 import { merged, type SchemaChecker } from './schemas';
 import type { Operation, Parameter, Schema } from './spec';
 import {

@@ -4,7 +4,7 @@ import { compiledSchema, FAIL } from '../../../runtime/core/compiled-schema';
 import { compiledSerializer } from '../../../runtime/core/compiled-serializer';
 import { createRoutes } from '../../../generated/server/routes';
 import { generate, Pools } from '../../fuzz/generate';
-import { Rng } from '../../fuzz/random';
+import { Rng } from '../../../runtime/core/seeded-random';
 import { SchemaChecker } from '../../fuzz/schemas';
 import { documentedResponse, operations, type Schema } from '../../fuzz/spec';
 

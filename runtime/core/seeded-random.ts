@@ -1,7 +1,8 @@
 /**
- * A small seeded PRNG (sfc32), so a run replays exactly from its seed. Each operation forks its
- * own stream from the seed and its operationId: adding an operation leaves the others' cases as
- * they were.
+ * A small seeded PRNG (sfc32 seeded by cyrb128): the same seed, the same stream, on every platform.
+ * The mock server draws its answers from it (server/mock-values.ts), the contract fuzzer its cases
+ * (test/fuzz), so a run replays exactly from its seed. `fork` gives an independent stream per label:
+ * adding an operation leaves the others' draws as they were.
  */
 export class Rng {
   private a: number;
