@@ -214,8 +214,9 @@ function compareSchema(old: Schema, now: Schema, dir: Direction, where: string, 
   } else if (oldValues && !nowValues) widened(`${dir}-enum-lifted`, `no longer limited to ${oldValues.map(show).join(', ')}`);
   else if (!oldValues && nowValues) narrowed(`${dir}-enum-imposed`, `now limited to ${nowValues.map(show).join(', ')}`);
 
-  for (const key of UPPER) compareBound(old, now, key, (a, b) => b < a, narrowed, widened);
-  for (const key of LOWER) compareBound(old, now, key, (a, b) => b > a, narrowed, widened);
+  const judge: Judge = { dir, where, report, narrowed, widened };
+  for (const key of UPPER) compareBound(old, now, key, (a, b) => b < a, judge);
+  for (const key of LOWER) compareBound(old, now, key, (a, b) => b > a, judge);
   for (const key of ['pattern', 'format']) {
     if (old[key] === now[key]) continue;
     if (now[key] !== undefined) narrowed(`${dir}-${key}-changed`, `${key} ${show(old[key] ?? 'none')} became ${show(now[key])}`);
@@ -224,10 +225,19 @@ function compareSchema(old: Schema, now: Schema, dir: Direction, where: string, 
       widened(`${dir}-${key}-changed`, `${key} ${show(old[key])} became ${show(now[key])}`);
   }
 
-  compareObject(old, now, dir, where, report, narrowed, widened);
+  compareObject(old, now, judge);
   if (old.items !== undefined || now.items !== undefined)
     compareSchema((old.items ?? {}) as Schema, (now.items ?? {}) as Schema, dir, `${where}[]`, report);
-  for (const key of ['anyOf', 'oneOf', 'allOf']) compareVariants(old, now, key, dir, where, report, narrowed, widened);
+  for (const key of ['anyOf', 'oneOf', 'allOf']) compareVariants(old, now, key, judge);
+}
+
+/** Where in the schemas a comparison stands, and how it reports a narrowing or a widening there. */
+interface Judge {
+  dir: Direction;
+  where: string;
+  report: Report;
+  narrowed(rule: string, message: string): void;
+  widened(rule: string, message: string): void;
 }
 
 function compareBound(
@@ -235,8 +245,7 @@ function compareBound(
   now: Schema,
   key: string,
   tighter: (before: number, after: number) => boolean,
-  narrowed: (rule: string, message: string) => void,
-  widened: (rule: string, message: string) => void,
+  { narrowed, widened }: Judge,
 ): void {
   const a = old[key] as number | undefined;
   const b = now[key] as number | undefined;
@@ -248,15 +257,7 @@ function compareBound(
   else widened('limit-raised', `${key} went from ${a} to ${b}`);
 }
 
-function compareObject(
-  old: Schema,
-  now: Schema,
-  dir: Direction,
-  where: string,
-  report: Report,
-  narrowed: (rule: string, message: string) => void,
-  widened: (rule: string, message: string) => void,
-): void {
+function compareObject(old: Schema, now: Schema, { dir, where, report, narrowed, widened }: Judge): void {
   const oldProps = (old.properties ?? {}) as Record<string, Schema>;
   const nowProps = (now.properties ?? {}) as Record<string, Schema>;
   const oldRequired = new Set((old.required ?? []) as string[]);
@@ -294,16 +295,7 @@ function compareObject(
 }
 
 /** Alternatives compared as wholes: one that disappeared or appeared, not how it changed inside. */
-function compareVariants(
-  old: Schema,
-  now: Schema,
-  key: string,
-  dir: Direction,
-  where: string,
-  report: Report,
-  narrowed: (rule: string, message: string) => void,
-  widened: (rule: string, message: string) => void,
-): void {
+function compareVariants(old: Schema, now: Schema, key: string, { dir, where, report, narrowed, widened }: Judge): void {
   const a = (old[key] ?? []) as Schema[];
   const b = (now[key] ?? []) as Schema[];
   if (same(a, b)) return;
