@@ -61,11 +61,11 @@ export function successHeaders(e: EndpointDefinition): RuntimeHeader[] {
  * How a cached GET is answered (`Cache-Control`, `Vary`): an answer that depends on who asks is
  * `private` and varies with `Authorization`; `no-cache` (max-age 0) makes a cache revalidate each use.
  */
-export function cacheHeaders(e: EndpointDefinition): { 'Cache-Control': string; Vary: string } | undefined {
+export function cacheHeaders(e: EndpointDefinition): { 'Cache-Control': string; Vary?: string } | undefined {
   if (!e.cache) return undefined;
   const age = e.cache.maxAge > 0 ? `max-age=${e.cache.maxAge}` : 'no-cache';
   const vary = [...(e.auth === 'public' ? [] : ['Authorization']), ...(e.cache.vary ?? [])];
-  return { 'Cache-Control': `${e.cache.scope}, ${age}`, Vary: vary.length > 0 ? vary.join(', ') : 'Accept-Encoding' };
+  return { 'Cache-Control': `${e.cache.scope}, ${age}`, ...(vary.length > 0 ? { Vary: vary.join(', ') } : {}) };
 }
 
 /** The headers of a problem answer with this status. */
