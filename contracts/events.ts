@@ -168,7 +168,8 @@ export const updateEvent = endpoint({
   description:
     'Only the organizer may change an event. A capacity below the number of people already `going` is refused ' +
     'with 409 `CAPACITY_BELOW_GOING`; nobody’s RSVP is dropped. A change of title, place or time is notified to everyone ' +
-    'who answered the event.',
+    'who answered the event. With `If-Match` (the ETag getEvent sent) the change is made only if the event is as read: ' +
+    'any change since, an RSVP included (its counts are part of the event), is 412 `PRECONDITION_FAILED`; read it again.',
   tags: ['events'],
   auth: 'user',
   params: EventParams,
@@ -176,6 +177,7 @@ export const updateEvent = endpoint({
   response: { status: 200, body: Event },
   errors: ['NOT_FOUND', 'FORBIDDEN', 'CAPACITY_BELOW_GOING'],
   // Two organizers editing at once: the second, holding the ETag read before the first change, gets 412.
+  // The ETag covers the whole event, counts of RSVPs too: an answer between reading and saving is a 412 (read again).
   ifMatch: true,
 });
 

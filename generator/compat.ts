@@ -138,6 +138,18 @@ function compareRateLimits(old: OperationSurface, current: OperationSurface, rep
       report('breaking', 'limit-lowered', `rate limit ${limit.name} went from ${rate(before)} to ${rate(limit)}`);
     else if (limit.points !== before.points || limit.windowSeconds !== before.windowSeconds)
       report('compatible', 'limit-raised', `rate limit ${limit.name} went from ${rate(before)} to ${rate(limit)}`);
+    if (!before) continue;
+    // Counting every request where only refusals counted, or over a coarser key (fewer parts: more
+    // clients share one count), refuses sooner. A record without these fields predates them: no verdict.
+    if (before.failuresOnly === true && limit.failuresOnly === false)
+      report('breaking', 'limit-lowered', `rate limit ${limit.name} now counts every request, not only refused ones`);
+    const lost = before.key && limit.key ? before.key.filter((part) => !limit.key!.includes(part)) : [];
+    if (lost.length > 0)
+      report(
+        'breaking',
+        'limit-lowered',
+        `rate limit ${limit.name} is no longer counted per ${lost.join(' and ')} (${before.key!.join('+')} → ${limit.key!.join('+')})`,
+      );
   }
   for (const limit of old.rateLimits)
     if (!current.rateLimits.some((l) => l.name === limit.name)) report('compatible', 'limit-raised', `rate limit ${limit.name} was lifted`);
@@ -299,8 +311,9 @@ function compareVariants(old: Schema, now: Schema, key: string, { dir, where, re
   const a = (old[key] ?? []) as Schema[];
   const b = (now[key] ?? []) as Schema[];
   if (same(a, b)) return;
-  // Pairs at the same place that both still exist are compared inside, as a change to one variant.
-  if (a.length === b.length && key !== 'allOf') {
+  // Pairs at the same place are compared inside, as a change to one variant (or one part of an allOf,
+  // as zod-to-openapi writes a nullable named schema: allOf [$ref, {type: [object, null]}]).
+  if (a.length === b.length) {
     for (let i = 0; i < a.length; i++) compareSchema(a[i]!, b[i]!, dir, `${where} (variant ${i + 1})`, report);
     return;
   }

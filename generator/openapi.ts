@@ -264,6 +264,7 @@ function route(api: ApiDefinition, model: ApiModel, op: OperationModel): RouteCo
             points: l.points,
             windowSeconds: l.windowSeconds,
             key: typeof l.key === 'string' ? [l.key] : [...l.key],
+            ...(l.failuresOnly ? { failuresOnly: true } : {}),
           })),
         }
       : {}),

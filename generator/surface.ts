@@ -26,6 +26,10 @@ export interface RateLimitSurface {
   name: string;
   points: number;
   windowSeconds: number;
+  /** What a request is counted against (`ip`, `user`, `body.username`): all parts make one key. */
+  key?: string[];
+  /** Only refused requests count. */
+  failuresOnly?: boolean;
 }
 
 export interface OperationSurface {
@@ -145,10 +149,12 @@ function operation(op: Json, shared: Json[], document: Json, resolve: Resolver):
     auth,
     roles: [...((op['x-roles'] ?? []) as string[])].sort(),
     deprecated: op.deprecated === true,
-    rateLimits: ((op['x-rate-limit'] ?? []) as RateLimitSurface[]).map(({ name, points, windowSeconds }) => ({
+    rateLimits: ((op['x-rate-limit'] ?? []) as RateLimitSurface[]).map(({ name, points, windowSeconds, key, failuresOnly }) => ({
       name,
       points,
       windowSeconds,
+      ...(key ? { key: [...key].sort() } : {}),
+      failuresOnly: failuresOnly === true,
     })),
     parameters: sortKeys(parameters),
     responses: sortKeys(responses),

@@ -91,7 +91,8 @@ export function createTransport(options: ClientOptions, hooks: TransportHooks = 
       if (response.status === 304 && cached) return { ok: true, value: structuredClone(cached.value) };
       const outcome = await readResponse(response, op, input.signal);
       const etag = response.headers.get('etag');
-      if (key !== undefined && outcome.ok && etag && !op.stream) held!.set(key, etag, structuredClone(outcome.value));
+      // Not a file: fetch sends If-None-Match with no-cache, which a file server answers 200 anyway.
+      if (key !== undefined && outcome.ok && etag && !op.stream && !op.file) held!.set(key, etag, structuredClone(outcome.value));
       return outcome;
     } catch (cause) {
       if (input.signal?.aborted) throw aborted(op, cause);

@@ -359,7 +359,10 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
         if (post.authorId !== actorId) throw new ApiError('FORBIDDEN', 'Only its author may edit a post');
         if (precondition) {
           await tx.select({ id: posts.id }).from(posts).where(eq(posts.id, postId)).for('update');
-          precondition((await views(tx, actorId, [postId]))[0]!);
+          const seen = (await views(tx, actorId, [postId]))[0];
+          // Deleted since it was read above.
+          if (!seen) throw notFound();
+          precondition(seen);
         }
         const text = patch.body === undefined ? undefined : await resolveMentions(tx, actorId, patch.body);
         const [updated] = await tx
@@ -374,7 +377,9 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
         const added = (text?.mentionIds ?? []).filter((id) => !post.mentionIds.includes(id));
         await tell(await mentionNotices(tx, updated!, added));
       });
-      return (await views(db, actorId, [postId]))[0]!;
+      const updated = (await views(db, actorId, [postId]))[0];
+      if (!updated) throw notFound();
+      return updated;
     },
 
     /** The author, the group's owner and admins, and moderators. */

@@ -24,13 +24,16 @@ function base(): Doc {
             title: { type: 'string', maxLength: 200 },
             kind: { $ref: '#/components/schemas/Kind' },
             venue: { type: ['string', 'null'] },
+            place: { allOf: [{ $ref: '#/components/schemas/Venue' }, { type: ['object', 'null'] }] },
           },
           required: ['id', 'title', 'kind'],
           additionalProperties: false,
         },
+        Venue: { type: 'object', properties: { name: { type: 'string', maxLength: 100 } }, required: ['name'] },
         NewEvent: {
           type: 'object',
           properties: {
+            place: { allOf: [{ $ref: '#/components/schemas/Venue' }, { type: ['object', 'null'] }] },
             title: { type: 'string', minLength: 1, maxLength: 200 },
             kind: { $ref: '#/components/schemas/Kind' },
             capacity: { type: 'integer', minimum: 1, maximum: 10000 },
@@ -71,7 +74,7 @@ function base(): Doc {
         post: {
           operationId: 'createEvent',
           security: [{ bearerAuth: [] }],
-          'x-rate-limit': [{ name: 'createEvent', points: 60, windowSeconds: 3600, key: ['user'] }],
+          'x-rate-limit': [{ name: 'createEvent', points: 60, windowSeconds: 3600, key: ['body.title', 'user'], failuresOnly: true }],
           requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/NewEvent' } } } },
           responses: {
             201: { description: 'ok', content: { 'application/json': { schema: { $ref: '#/components/schemas/Event' } } } },
@@ -190,6 +193,27 @@ describe('the breaking-change rules', () => {
     ['a rate limit lowered', (doc) => (createEvent(doc)['x-rate-limit'][0].points = 30), 'limit-lowered'],
     ['a rate limit over a longer window', (doc) => (createEvent(doc)['x-rate-limit'][0].windowSeconds = 7200), 'limit-lowered'],
     [
+      'a rate limit counting every request where it counted refusals',
+      (doc) => {
+        delete createEvent(doc)['x-rate-limit'][0].failuresOnly;
+      },
+      'limit-lowered',
+    ],
+    ['a rate limit over a coarser key', (doc) => (createEvent(doc)['x-rate-limit'][0].key = ['user']), 'limit-lowered'],
+    [
+      'a new required field inside a nullable named schema (allOf [$ref, null], as zod-to-openapi writes one)',
+      (doc) => {
+        schemas(doc).Venue.properties.country = { type: 'string' };
+        schemas(doc).Venue.required = ['name', 'country'];
+      },
+      'request-input-required',
+    ],
+    [
+      'a request bound lowered inside a nullable named schema',
+      (doc) => (schemas(doc).Venue.properties.name.maxLength = 10),
+      'limit-lowered',
+    ],
+    [
       'a rate limit where there was none',
       (doc) => (listEvents(doc)['x-rate-limit'] = [{ name: 'listEvents', points: 600, windowSeconds: 60 }]),
       'limit-lowered',
@@ -208,6 +232,11 @@ describe('the breaking-change rules', () => {
       'operation-added',
     ],
     ['a new response field', (doc) => (schemas(doc).Event.properties.city = { type: 'string' }), 'response-field-added'],
+    [
+      'a new optional field inside a nullable named schema',
+      (doc) => (schemas(doc).Venue.properties.note = { type: 'string' }),
+      'response-field-added',
+    ],
     ['a new optional body field', (doc) => (schemas(doc).NewEvent.properties.city = { type: 'string' }), 'request-field-added'],
     [
       'a new optional query parameter',
