@@ -58,6 +58,9 @@ export function createMundoMock(config: Config, mock: MockConfig, log: Logger): 
 
 /** Serves the mock where `npm start` would serve the API (HOST, PORT), and says so in one line. */
 export async function startMock(config: Config, mock: MockConfig, options: { log: Logger; handleSignals?: boolean }): Promise<Running> {
+  // Anyone who knows the seed can sign its tokens, an admin's included: never where real clients come.
+  if (config.NODE_ENV === 'production')
+    throw new ConfigError('npm run mock is not for production: it answers made-up data to forgeable tokens (NODE_ENV=production)');
   const running = await serve(createMundoMock(config, mock, options.log), {
     port: config.PORT,
     host: config.HOST,

@@ -37,11 +37,14 @@ export const events: EventsHandlers<Services> = {
 
   async updateEvent({ params, body }, { eventStore, groups, user, precondition }) {
     const current = await mayChange(found(await eventStore.find(params.eventId, user.id)), user.id, groups);
-    const startsAt = body.startsAt ? new Date(body.startsAt) : current.startsAt;
-    const endsAt = body.endsAt ? new Date(body.endsAt) : current.endsAt;
-    // The contract checks a patch that holds both times; one time alone is checked against the stored other.
-    if (endsAt <= startsAt) throw fieldError(body.endsAt ? '/body/endsAt' : '/body/startsAt', 'custom', 'endsAt must be after startsAt');
-    const updated = await eventStore.update(current.id, { ...body, startsAt, endsAt }, user.id, (seen) => precondition(toEvent(seen)));
+    // The contract checks a patch that holds both times; one time alone is checked by the store, against the stored other.
+    const times = {
+      startsAt: body.startsAt ? new Date(body.startsAt) : undefined,
+      endsAt: body.endsAt ? new Date(body.endsAt) : undefined,
+    };
+    const updated = await eventStore.update(current.id, { ...body, ...times }, user.id, (seen) => precondition(toEvent(seen)));
+    if (updated === 'ends-before-start')
+      throw fieldError(body.endsAt ? '/body/endsAt' : '/body/startsAt', 'custom', 'endsAt must be after startsAt');
     if (updated === 'capacity-below-going') {
       throw new ApiError('CAPACITY_BELOW_GOING', 'More people are already going than this capacity holds');
     }

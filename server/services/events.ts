@@ -65,7 +65,7 @@ export interface EventStore {
     patch: EventPatch,
     actorId: string,
     precondition?: (current: EventRecord) => void,
-  ): Promise<EventRecord | 'capacity-below-going' | undefined>;
+  ): Promise<EventRecord | 'capacity-below-going' | 'ends-before-start' | undefined>;
   /** Deletes the event; everyone who answered it is told it is cancelled (`event_cancelled`). */
   remove(id: string, actorId: string): Promise<boolean>;
   list(filter: EventFilter): Promise<EventPage>;
@@ -158,6 +158,9 @@ export function createEventStore(db: AppDb, notifications?: NotificationService)
           const [seen] = await tx.select(eventColumns(actorId)).from(events).where(eq(events.id, id));
           precondition(seen!);
         }
+        // A patch with one time is checked against the other as stored now, under the lock: a time
+        // another organizer just changed is neither overwritten nor crossed.
+        if ((patch.endsAt ?? current.endsAt) <= (patch.startsAt ?? current.startsAt)) return 'ends-before-start';
         const updated = await write(tx, id, patch);
         if (updated && updated !== 'capacity-below-going') {
           const changed = NOTIFIED_FIELDS.some((field) => String(updated[field]) !== String(current[field]));

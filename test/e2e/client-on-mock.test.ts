@@ -161,3 +161,7 @@ describe('the generated client on the mock server', () => {
     expect((error as { problem: { detail: string } }).problem.detail).toContain('downloadMedia');
   });
 });
+
+it('refuses to start in production: its tokens can be signed by anyone who knows the seed', async () => {
+  await expect(startMock({ ...config, NODE_ENV: 'production' }, mockConfig, { log })).rejects.toThrow(/not for production/);
+});
