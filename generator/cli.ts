@@ -9,7 +9,8 @@ import { readGeneratorConfig, type GeneratorConfig } from './config';
 import { loadApi } from './load';
 import { buildModel } from './model';
 import { generateFiles, GeneratorError, type GeneratedFiles } from './pipeline';
-import { writePublished } from './published';
+import { compareSurfaces } from './compat';
+import { readPublished, writePublished } from './published';
 import { renderScaffold } from './render';
 import { syncFiles } from './write';
 
@@ -17,6 +18,8 @@ const USAGE = `npm run generate [-- --check | --publish | --watch | --scaffold] 
   --check     write nothing; exit 1 naming every stale file, and every change that breaks a client of
               the published contracts (CI)
   --publish   record the current contracts as published (refused while a change breaks them)
+  --since-lock DIR   with --check: also fail when the published contracts (api-lock/) break those in DIR,
+              an earlier api-lock/ (CI passes the one of the commit before the last that changed it)
   --watch     regenerate whenever a contract changes
   --scaffold  also write a 501 stub handler file for every tag that has none (never overwrites)
   --verbose   print the milliseconds of each step
@@ -47,6 +50,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       options: {
         check: { type: 'boolean', default: false },
         publish: { type: 'boolean', default: false },
+        'since-lock': { type: 'string' },
         watch: { type: 'boolean', default: false },
         scaffold: { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false },
@@ -105,6 +109,19 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
     if (values.check) {
       if (breaking.length > 0) return fail(breaks());
+      const since = values['since-lock'];
+      if (since !== undefined) {
+        // The published contracts themselves re-recorded with a break: the gate would pass from then on.
+        const relocked = compareSurfaces(readPublished(resolve(io.cwd, since)).surface, compatibility.published.surface, today()).filter(
+          (c) => c.kind === 'breaking',
+        );
+        if (relocked.length > 0)
+          return fail(
+            `${config.published}/ was recorded again with ${relocked.length} change(s) that break clients of the contracts published before (${since}):\n${relocked
+              .map((c) => `  ${c.operation}: ${c.message} [${c.rule}]`)
+              .join('\n')}\nA published contract changes by --publish alone, which refuses a break.`,
+          );
+      }
       if (stale.length === 0) {
         io.stdout.write(`generated/ is fresh (${contracts.length} operations, ${ms} ms)\n`);
         return 0;
@@ -120,6 +137,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
+const today = () => new Date().toISOString().slice(0, 10);
+
 /** Writes the lock files and the history, then generates again (the changelog now shows the release). */
 async function publish(
   root: string,
@@ -128,7 +147,7 @@ async function publish(
   io: CliIo,
   generate: () => Promise<number>,
 ): Promise<number> {
-  const date = new Date().toISOString().slice(0, 10);
+  const date = today();
   const release = {
     date,
     changes:

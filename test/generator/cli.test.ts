@@ -107,6 +107,22 @@ describe('npm run generate on an unchanged project', () => {
     expect(readFileSync(file, 'utf8')).toBe(original);
   });
 
+  it('--check --since-lock fails when api-lock/ itself was recorded again with a break', async () => {
+    const earlier = mkdtempSync(join(tmpdir(), 'mundo-earlier-lock-'));
+    copies.push(earlier);
+    const lock = JSON.parse(readFileSync(join(root, 'api-lock/v1.json'), 'utf8'));
+    writeFileSync(join(earlier, 'v1.json'), JSON.stringify(lock));
+    expect((await runGenerator(root, ['--check', '--since-lock', earlier])).code).toBe(0);
+
+    // An operation the earlier lock had, the current one has not: published, then dropped by hand.
+    lock.operations['GET /api/v1/venues'] = { ...lock.operations['GET /api/v1/events'], operationId: 'listVenues' };
+    writeFileSync(join(earlier, 'v1.json'), JSON.stringify(lock));
+    const result = await runGenerator(root, ['--check', '--since-lock', earlier]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('api-lock/ was recorded again with 1 change(s) that break clients');
+    expect(result.stderr).toContain('GET /api/v1/venues (listVenues): the operation was removed [operation-removed]');
+  });
+
   it('a missing config file is reported by name, without a stack trace', async () => {
     const result = await runGenerator(root, ['--check', '--config', 'no-such.config.json']);
     expect(result.code).toBe(1);
