@@ -291,12 +291,13 @@ export function createMediaService(db: AppDb, options: { files: MediaFiles; work
     },
 
     /** The media of these posts (or memories), in order, keyed by their id. */
-    async of(table: 'posts' | 'memories', ids: readonly string[]) {
+    /** `executor`: a transaction reading them (on PGlite's one connection, a read beside it would wait for it forever). */
+    async of(table: 'posts' | 'memories', ids: readonly string[], executor: AppDb | Tx = db) {
       const byOwner = new Map<string, ReturnType<typeof toWireMedia>[]>();
       if (ids.length === 0) return byOwner;
       const link = table === 'posts' ? postMedia : memoryMedia;
       const ownerColumn = table === 'posts' ? postMedia.postId : memoryMedia.memoryId;
-      const rows = await db
+      const rows = await executor
         .select({ owner: ownerColumn, media })
         .from(link)
         .innerJoin(media, eq(media.id, link.mediaId))

@@ -110,7 +110,7 @@ export function createPostService(db: AppDb, media: MediaService, notifications?
               .where(and(inArray(users.id, mentioned), viewerId === null ? undefined : sql`NOT ${blockedEitherWay(viewerId, users.id)}`))
           ).map((user) => [user.id, user.username]),
     );
-    const [hidden, shown] = await Promise.all([hiddenCounts(executor, viewerId, 'posts', ids), media.of('posts', ids)]);
+    const [hidden, shown] = await Promise.all([hiddenCounts(executor, viewerId, 'posts', ids), media.of('posts', ids, executor)]);
     const byId = new Map(rows.map((row) => [row.post.id, row]));
     return ids.flatMap((id) => {
       const row = byId.get(id);
