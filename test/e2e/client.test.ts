@@ -51,6 +51,28 @@ describe('generated client', () => {
     await expect(anonymous.events.getEvent({ params: { eventId: created.id } })).rejects.toMatchObject({ status: 404, code: 'NOT_FOUND' });
   });
 
+  it('revalidates a cacheable GET with the ETag it holds: a 304 answers it, a change is read anew', async () => {
+    const statuses: number[] = [];
+    const recording: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      statuses.push(response.status);
+      return response;
+    };
+    const token = await tokenForTests();
+    const client = createClient({ baseUrl: running.url, fetch: recording, tokens: { getAccessToken: () => token } });
+    const created = await client.events.createEvent({ body: milonga });
+    statuses.length = 0;
+
+    const first = await client.events.getEvent({ params: { eventId: created.id } });
+    const again = await client.events.getEvent({ params: { eventId: created.id } });
+    expect(again).toEqual(first);
+    expect(statuses).toEqual([200, 304]);
+
+    await client.events.updateEvent({ params: { eventId: created.id }, body: { venue: 'Salón Canning' } });
+    expect((await client.events.getEvent({ params: { eventId: created.id } })).venue).toBe('Salón Canning');
+    expect(statuses).toEqual([200, 304, 200, 200]);
+  });
+
   it('iterates every item across pages with for await', async () => {
     const city = `Iter-${randomUUID().slice(0, 8)}`;
     const ids: string[] = [];
