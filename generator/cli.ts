@@ -8,8 +8,8 @@ import type { ApiDefinition, ContractEntry } from '@contract-kit/runtime/contrac
 import { readGeneratorConfig, type GeneratorConfig } from './config';
 import { loadApi } from './load';
 import { buildModel } from './model';
-import { generateFiles, GeneratorError, type GeneratedFiles } from './pipeline';
-import { compareSurfaces } from './compat';
+import { generateFiles, GeneratorError, isoToday, type GeneratedFiles } from './pipeline';
+import { compareSurfaces, type Change } from './compat';
 import { readPublished, writePublished } from './published';
 import { renderScaffold } from './render';
 import { syncFiles } from './write';
@@ -83,9 +83,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const { files, timings, compatibility } = await generateFiles(root, config, api, contracts);
     const breaking = compatibility.changes.filter((c) => c.kind === 'breaking');
     const breaks = () =>
-      `${breaking.length} change(s) break clients of the published contracts (${config.published}/):\n${breaking
-        .map((c) => `  ${c.operation}: ${c.message} [${c.rule}]`)
-        .join('\n')}\nServe the change as a new major version, or deprecate the operation with a sunset and remove it after.`;
+      `${breaking.length} change(s) break clients of the published contracts (${config.published}/):\n${listed(breaking)}\n` +
+      'Serve the change as a new major version, or deprecate the operation with a sunset and remove it after.';
     if (values.publish) {
       if (breaking.length > 0) return fail(`Not published: ${breaks()}`);
       return publish(root, config, compatibility, io, () =>
@@ -112,14 +111,13 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       const since = values['since-lock'];
       if (since !== undefined) {
         // The published contracts themselves re-recorded with a break: the gate would pass from then on.
-        const relocked = compareSurfaces(readPublished(resolve(io.cwd, since)).surface, compatibility.published.surface, today()).filter(
+        const relocked = compareSurfaces(readPublished(resolve(io.cwd, since)).surface, compatibility.published.surface, isoToday()).filter(
           (c) => c.kind === 'breaking',
         );
         if (relocked.length > 0)
           return fail(
-            `${config.published}/ was recorded again with ${relocked.length} change(s) that break clients of the contracts published before (${since}):\n${relocked
-              .map((c) => `  ${c.operation}: ${c.message} [${c.rule}]`)
-              .join('\n')}\nA published contract changes by --publish alone, which refuses a break.`,
+            `${config.published}/ was recorded again with ${relocked.length} change(s) that break clients of the contracts published before (${since}):\n${listed(relocked)}\n` +
+              'A published contract changes by --publish alone, which refuses a break.',
           );
       }
       if (stale.length === 0) {
@@ -137,7 +135,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-const today = () => new Date().toISOString().slice(0, 10);
+/** One line per change: where, what, and the rule that judged it. */
+const listed = (changes: Change[]) => changes.map((c) => `  ${c.operation}: ${c.message} [${c.rule}]`).join('\n');
 
 /** Writes the lock files and the history, then generates again (the changelog now shows the release). */
 async function publish(
@@ -147,7 +146,7 @@ async function publish(
   io: CliIo,
   generate: () => Promise<number>,
 ): Promise<number> {
-  const date = today();
+  const date = isoToday();
   const release = {
     date,
     changes:

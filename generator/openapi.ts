@@ -6,16 +6,24 @@ import {
   PageInfo,
   Problem,
   problemType,
+  limitName,
   rateLimitsOf,
-  cacheHeaders,
   successHeaders,
   takesIdempotencyKey,
   type ApiDefinition,
-  type LimitKey,
-  type RateLimit,
   type RuntimeHeader,
 } from '@contract-kit/runtime/contract';
 import type { ApiModel, OperationModel } from './model';
+import {
+  headerRefs,
+  IF_MATCH,
+  IF_NONE_MATCH,
+  limitSentences,
+  notModified,
+  ownCacheHeaders,
+  ownRateLimitHeaders,
+  sharedHeaders,
+} from './openapi-headers';
 import { uploadRoutes } from './openapi-uploads';
 
 /** Builds the OpenAPI 3.1 document from the model with zod-to-openapi. */
@@ -104,95 +112,6 @@ function withoutFilterExamples(document: OpenApiDocument): OpenApiDocument {
   return document;
 }
 
-function limitSentences(limits: readonly RateLimit[]): string[] {
-  return limits.map((limit) => {
-    const what = limit.failuresOnly ? 'failed requests' : 'requests';
-    const reset = limit.failuresOnly ? '; a success resets the count' : '';
-    return `Rate limit: ${limit.points} ${what} per ${limit.windowSeconds} s per ${describeKey(limit.key)}${reset}.`;
-  });
-}
-
-function describeKey(key: LimitKey | readonly LimitKey[]): string {
-  const names: Record<string, string> = { ip: 'client address', user: 'user' };
-  return (typeof key === 'string' ? [key] : key).map((part) => names[part] ?? `\`${part.slice(5)}\``).join(' and ');
-}
-
-const sharedHeaders = {
-  'X-Request-Id': {
-    description: 'Identifies the request in logs; sent back as given when well-formed, else generated',
-    schema: { type: 'string', maxLength: 128 },
-  },
-  'RateLimit-Policy': {
-    description:
-      'The limit of this operation, e.g. `"createEvent";q=60;w=3600`: q requests per w seconds (draft-ietf-httpapi-ratelimit-headers)',
-    schema: { type: 'string', maxLength: 200 },
-  },
-  RateLimit: {
-    description: 'What is left, e.g. `"createEvent";r=59;t=3600`: r requests remaining, t seconds until the window resets',
-    schema: { type: 'string', maxLength: 200 },
-  },
-  'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'integer', minimum: 1 } },
-  Deprecation: {
-    description: 'When this operation was deprecated (RFC 9745), e.g. `@1767225600`',
-    schema: { type: 'string', maxLength: 30 },
-  },
-  Sunset: { description: 'When this operation stops working (RFC 8594), an HTTP date', schema: { type: 'string', maxLength: 40 } },
-  Link: { description: 'Link to the next page, `rel="next"`, when there is one', schema: { type: 'string', maxLength: 2048 } },
-  'Idempotent-Replayed': {
-    description: '`true` when this answer is the stored first answer to an earlier request with the same Idempotency-Key',
-    schema: { type: 'string', const: 'true' },
-  },
-  ETag: {
-    description: 'Strong validator of this representation: send it back in `If-None-Match` to get 304 while it is current',
-    schema: { type: 'string', maxLength: 100 },
-  },
-} as const satisfies Record<RuntimeHeader, unknown>;
-
-const CACHE_HEADER_DESCRIPTIONS: Record<string, string> = {
-  'Cache-Control': 'How long and by whom this answer may be kept (RFC 9111)',
-  Vary: 'The request headers this answer depends on',
-};
-
-/** A cacheable GET's Cache-Control and Vary, as its contract sets them. */
-function ownCacheHeaders(e: OperationModel['endpoint']): Record<string, unknown> {
-  const policy = cacheHeaders(e);
-  if (!policy) return {};
-  return Object.fromEntries(
-    Object.entries(policy).map(([name, value]) => [
-      name,
-      name === 'Vary'
-        ? // Every answer also varies on Origin (CORS), sent as a header of its own: the two may arrive joined.
-          {
-            description: `${CACHE_HEADER_DESCRIPTIONS.Vary}: \`${value}\`, with \`Origin\` (CORS)`,
-            schema: { type: 'string', maxLength: 200 },
-          }
-        : { description: CACHE_HEADER_DESCRIPTIONS[name], schema: { type: 'string', const: value } },
-    ]),
-  );
-}
-
-/** The RateLimit headers of an operation with limits, described with its own policies rather than an example's. */
-function ownRateLimitHeaders(e: OperationModel['endpoint']): Record<string, unknown> {
-  const limits = rateLimitsOf(e);
-  if (limits.length === 0) return {};
-  const policy = limits.map((l) => `"${l.name ?? e.operationId}";q=${l.points};w=${l.windowSeconds}`).join(', ');
-  const first = limits[0]!;
-  return {
-    'RateLimit-Policy': {
-      description: `This operation's limits: \`${policy}\` (q requests per w seconds)`,
-      schema: sharedHeaders['RateLimit-Policy'].schema,
-    },
-    RateLimit: {
-      description: `What is left of the tightest of them, e.g. \`"${first.name ?? e.operationId}";r=${first.points - 1};t=${first.windowSeconds}\`: r requests remaining, t seconds until it resets`,
-      schema: sharedHeaders.RateLimit.schema,
-    },
-  };
-}
-
-function headerRefs(...names: RuntimeHeader[]): Record<string, { $ref: string }> {
-  return Object.fromEntries(names.map((name) => [name, { $ref: `#/components/headers/${name}` }]));
-}
-
 /**
  * Error responses depend only on their codes, so each distinct one is stated once under
  * components/responses and referenced: the spec stays small and reads better, and lint and
@@ -259,8 +178,8 @@ function route(api: ApiDefinition, model: ApiModel, op: OperationModel): RouteCo
     // The limits, as the RateLimit-Policy header states them, for tools and the breaking-change gate.
     ...(rateLimitsOf(e).length > 0
       ? {
-          'x-rate-limit': rateLimitsOf(e).map((l) => ({
-            name: l.name ?? e.operationId,
+          'x-rate-limit': rateLimitsOf(e).map((l, i, limits) => ({
+            name: limitName(e.operationId, limits, i),
             points: l.points,
             windowSeconds: l.windowSeconds,
             key: typeof l.key === 'string' ? [l.key] : [...l.key],
@@ -278,34 +197,6 @@ function route(api: ApiDefinition, model: ApiModel, op: OperationModel): RouteCo
       : {}),
     responses: { ...success(op), ...notModified(e), ...errorResponses(api, model, op.errorCodes) },
   };
-}
-
-const IF_NONE_MATCH = {
-  name: 'If-None-Match',
-  in: 'header',
-  required: false,
-  description: 'The ETag of the representation held: 304 without a body while it is still the current one',
-  // Unbounded here as every header: the server's header limit bounds it, and an unknown tag is no error.
-  schema: { type: 'string' },
-} as const;
-
-const IF_MATCH = {
-  name: 'If-Match',
-  in: 'header',
-  required: false,
-  description:
-    'The ETag of the resource as last read (its GET sends it): the change is made only if the resource is still that ' +
-    'one, else 412 `PRECONDITION_FAILED` and nothing changes. Without it the change is made whatever happened since.',
-  schema: { type: 'string' },
-} as const;
-
-/** 304 of a cacheable GET: what the 200 says of caching, no body. */
-function notModified(e: OperationModel['endpoint']): RouteConfig['responses'] {
-  if (!e.cache) return {};
-  const headers = { ...headerRefs('X-Request-Id', 'ETag'), ...ownCacheHeaders(e) };
-  return {
-    304: { description: 'Not modified: the representation `If-None-Match` names is still current', headers },
-  } as RouteConfig['responses'];
 }
 
 function description(op: OperationModel): string {

@@ -17,6 +17,9 @@ import { readPublished, type Published } from './published';
 import { surfaceOf, type Surface } from './surface';
 import { cachedSchemaFile, cacheSchemaFile, reusableSchemaFile, schemaFile } from './types';
 
+/** Today's date as the contracts write dates (sunsets, releases): `2026-12-03`, UTC. */
+export const isoToday = () => new Date().toISOString().slice(0, 10);
+
 /** load → check → spec → lint → types → templates; returns the output files by path under outDir. */
 export class GeneratorError extends Error {
   override name = 'GeneratorError';
@@ -43,7 +46,7 @@ export async function generateFiles(
   contracts: ContractEntry[],
   options: { cacheDir?: string; today?: string } = {},
 ): Promise<GeneratedFiles> {
-  const today = options.today ?? new Date().toISOString().slice(0, 10);
+  const today = options.today ?? isoToday();
   const timings: Record<string, number> = {};
   const step = async <T>(name: string, work: () => T | Promise<T>): Promise<T> => {
     const started = performance.now();

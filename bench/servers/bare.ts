@@ -39,8 +39,11 @@ function send(res: ServerResponse, status: number, value: unknown, link?: string
     randomUUID(),
     'Server-Timing',
     `app;dur=${(performance.now() - started).toFixed(2)}`,
+    'Content-Type',
+    'application/json; charset=utf-8',
+    'Content-Length',
+    String(Buffer.byteLength(json)),
   ];
-  headers.push('Content-Type', 'application/json; charset=utf-8', 'Content-Length', String(Buffer.byteLength(json)));
   if (link) headers.push('Link', link);
   res.writeHead(status, headers);
   res.end(json);

@@ -36,6 +36,16 @@ export function rateLimitsOf(e: { rateLimit?: RateLimit | readonly RateLimit[] }
   return limit === undefined ? [] : 'points' in limit ? [limit] : limit;
 }
 
+/** The name the i-th of an operation's limits goes by: its own, else the operationId (numbered when there are several). */
+export function limitName(operationId: string, limits: readonly RateLimit[], i: number): string {
+  return limits[i]!.name ?? (limits.length > 1 ? `${operationId}-${i + 1}` : operationId);
+}
+
+/** The `RateLimit-Policy` header of an operation's limits (draft-ietf-httpapi-ratelimit-headers): what the runtime sends, what the spec says. */
+export function rateLimitPolicy(operationId: string, limits: readonly RateLimit[]): string {
+  return limits.map((l, i) => `"${limitName(operationId, limits, i)}";q=${l.points};w=${l.windowSeconds}`).join(', ');
+}
+
 export interface Deprecation {
   /** When the endpoint was deprecated (ISO date), sent as the RFC 9745 `Deprecation` header. */
   readonly since: string;

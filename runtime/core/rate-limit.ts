@@ -1,5 +1,5 @@
 import { RateLimiterMemory, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { LimitKey, RateLimit } from '../contract';
+import { limitName, rateLimitPolicy, type LimitKey, type RateLimit } from '../contract';
 import { ApiError } from './api-error';
 
 /**
@@ -52,7 +52,7 @@ interface CompiledLimit {
 
 export function createOperationLimits(operationId: string, specs: readonly RateLimit[], factory: LimiterFactory): OperationLimits {
   const limits: CompiledLimit[] = specs.map((spec, i) => {
-    const name = spec.name ?? (specs.length > 1 ? `${operationId}-${i + 1}` : operationId);
+    const name = limitName(operationId, specs, i);
     const parts = typeof spec.key === 'string' ? [spec.key] : [...spec.key];
     return {
       name,
@@ -62,7 +62,7 @@ export function createOperationLimits(operationId: string, specs: readonly RateL
       limiter: factory({ keyPrefix: `rl:${name}`, points: spec.points, duration: spec.windowSeconds }),
     };
   });
-  const policy = limits.map((l) => `"${l.name}";q=${l.spec.points};w=${l.spec.windowSeconds}`).join(', ');
+  const policy = rateLimitPolicy(operationId, specs);
 
   return {
     countsFailures: limits.some((l) => l.spec.failuresOnly),

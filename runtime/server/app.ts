@@ -191,8 +191,11 @@ export function createApp(options: AppOptions): App {
       requestState(req).route = route;
       next();
     };
+  // Written once, on first request: the docs page fetches it on every load.
+  let openapiJson: string | undefined;
   app.get('/openapi.json', label('/openapi.json'), (_req, res) => {
-    res.type('application/json').send(JSON.stringify(options.openapi));
+    openapiJson ??= JSON.stringify(options.openapi);
+    res.type('application/json').send(openapiJson);
   });
   if (options.asyncapi) {
     const asyncapiJson = JSON.stringify(options.asyncapi);

@@ -79,14 +79,15 @@ export async function createTestApp(
 }
 
 /**
- * A test file's app on a database of its own, opened before its tests and closed after them:
+ * A test file's app on a database of its own (the server backend's unless `open` says otherwise),
+ * opened before its tests and closed after them:
  * `app()` and `database()` answer the live ones (they exist once `beforeAll` has run).
  */
-export function appOnOwnDatabase() {
+export function appOnOwnDatabase(open: () => Promise<Database> = openServerDatabase) {
   let database: Database | undefined;
   let test: Awaited<ReturnType<typeof createTestApp>> | undefined;
   beforeAll(async () => {
-    database = await openServerDatabase();
+    database = await open();
     test = await createTestApp(database);
   });
   afterAll(async () => {

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Database } from '../../../server/db/database';
-import { createTestApp } from '../../support/app';
+import { expect, it } from 'vitest';
+import { appOnOwnDatabase } from '../../support/app';
 import { describeEachBackend } from '../../support/database';
 
 /**
@@ -13,17 +12,7 @@ import { describeEachBackend } from '../../support/database';
 // On both backends: PGlite has one connection, so a read beside the write's transaction waits forever
 // (a post's media were read so once, and its PATCH with If-Match never answered).
 describeEachBackend('If-Match on posts and groups', (backend) => {
-  let database: Database;
-  let test: Awaited<ReturnType<typeof createTestApp>>;
-  beforeAll(async () => {
-    database = await backend.open();
-    test = await createTestApp(database);
-  });
-  afterAll(async () => {
-    await test?.close();
-    await database?.close();
-  });
-  const app = () => test;
+  const { app } = appOnOwnDatabase(() => backend.open());
 
   async function signedIn() {
     const user = await app().services.userStore.create({
