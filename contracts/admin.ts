@@ -5,7 +5,7 @@ const admins = { roles: ['admin'] } as const;
 
 export const GrantableRole = z.enum(['moderator', 'admin']).meta({ id: 'GrantableRole' });
 
-const RoleParams = z.object({ userId: Uuid, role: GrantableRole });
+const RoleParams = z.object({ userId: Uuid, role: GrantableRole.meta({ param: { example: 'moderator' } }) });
 
 export const grantRole = endpoint({
   method: 'PUT',

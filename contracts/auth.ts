@@ -126,7 +126,10 @@ export const verifyMfaLogin = endpoint({
     'at most 10 wrong codes in 15 minutes over all its challenges, then `429` with `Retry-After`.',
   tags: ['auth'],
   auth: 'public',
-  body: z.object({ mfaToken: z.string().min(1).max(4096), ...mfaProof }).refine(oneProof, oneProofIssue),
+  body: z
+    .object({ mfaToken: z.string().min(1).max(4096), ...mfaProof })
+    .refine(oneProof, oneProofIssue)
+    .meta({ example: { mfaToken: 'challenge.mfaToken from login', code: '123456' } }),
   response: { status: 200, body: AuthSession },
   errors: ['INVALID_MFA_CODE', 'MFA_CHALLENGE_EXPIRED', 'ACCOUNT_SUSPENDED', 'ACCOUNT_BANNED'],
   rateLimit: { name: 'mfa', points: 10, windowSeconds: 900, key: 'ip', failuresOnly: true },
@@ -145,7 +148,9 @@ export const refreshTokens = endpoint({
     'already used revokes the whole session, since it means the token was copied.',
   tags: ['auth'],
   auth: 'public',
-  body: z.object({ refreshToken: z.string().min(1).max(200) }),
+  body: z
+    .object({ refreshToken: z.string().min(1).max(200) })
+    .meta({ example: { refreshToken: 'refreshToken from login or the last refresh' } }),
   response: { status: 200, body: AuthSession },
   errors: ['UNAUTHENTICATED'],
   rateLimit: { points: 60, windowSeconds: 600, key: 'ip' },
@@ -207,7 +212,9 @@ export const changePassword = endpoint({
   description: 'Signs out every other session.',
   tags: ['auth'],
   auth: 'user',
-  body: z.object({ currentPassword: password, newPassword }),
+  body: z
+    .object({ currentPassword: password, newPassword })
+    .meta({ example: { currentPassword: 'milonga at midnight in Almagro', newPassword: 'vals at dawn in Boedo, then coffee' } }),
   response: { status: 204 },
   errors: ['INVALID_CREDENTIALS'],
   rateLimit: { name: 'password', points: 5, windowSeconds: 900, key: 'user', failuresOnly: true },
@@ -248,7 +255,9 @@ export const confirmMfa = endpoint({
     'out. Returns ten one-time recovery codes; they are shown only this once.',
   tags: ['auth'],
   auth: 'user',
-  body: z.object({ code: totpCode, currentPassword: password }),
+  body: z
+    .object({ code: totpCode, currentPassword: password })
+    .meta({ example: { code: '123456', currentPassword: 'milonga at midnight in Almagro' } }),
   response: { status: 200, body: z.object({ recoveryCodes: z.array(z.string().max(64)).max(20) }).meta({ id: 'RecoveryCodes' }) },
   errors: ['INVALID_MFA_CODE', 'MFA_NOT_ENROLLED', 'MFA_ALREADY_ENABLED', 'INVALID_CREDENTIALS'],
   rateLimit: { name: 'mfa-confirm', points: 10, windowSeconds: 900, key: 'user', failuresOnly: true },
@@ -262,7 +271,10 @@ export const disableMfa = endpoint({
   summary: 'Disable MFA',
   tags: ['auth'],
   auth: 'user',
-  body: z.object(mfaProof).refine(oneProof, oneProofIssue),
+  body: z
+    .object(mfaProof)
+    .refine(oneProof, oneProofIssue)
+    .meta({ example: { recoveryCode: 'one of the recoveryCodes from confirmMfa' } }),
   response: { status: 204 },
   errors: ['INVALID_MFA_CODE', 'MFA_NOT_ENROLLED'],
   rateLimit: { name: 'mfa-disable', points: 10, windowSeconds: 900, key: 'user', failuresOnly: true },

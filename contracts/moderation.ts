@@ -154,7 +154,7 @@ export const ModerationAction = z
   })
   .meta({ id: 'ModerationAction', description: 'What a moderator did, by whom, why and when (kept, never changed)' });
 
-const TargetParams = z.object({ targetType: ReportTargetType, targetId: Uuid });
+const TargetParams = z.object({ targetType: ReportTargetType.meta({ param: { example: 'post' } }), targetId: Uuid });
 const unknownTarget = 'A target with no open report is 404 `NOT_FOUND`.';
 
 export const listModerationQueue = endpoint({
@@ -206,7 +206,7 @@ export const resolveReportedTarget = endpoint({
       reason: z.string().max(1000).trim().min(1).meta({ description: 'Why: the author reads it (warnings, suspensions, hidden content)' }),
       suspensionDays: z.number().int().min(1).max(365).optional().meta({ description: 'With `suspend` only, and required there' }),
     })
-    .meta({ id: 'ModerationDecision', example: { action: 'dismiss', reason: 'An offer of used shoes is allowed' } }),
+    .meta({ id: 'ModerationDecision', example: { action: 'hide', reason: 'Shows a dancer who did not agree to be photographed' } }),
   response: { status: 201, body: ModerationAction },
   errors: ['NOT_FOUND', 'ALREADY_CLAIMED', 'STAFF_ACCOUNT', 'CONFLICT_OF_INTEREST'],
 });
@@ -296,7 +296,7 @@ export const appealSuspension = endpoint({
   auth: 'public',
   body: z.object({ username: UsernameInput, password: z.string().min(1).max(1024), statement }).meta({
     id: 'SuspensionAppeal',
-    example: { username: 'ana.milonguera', password: 'correct horse battery staple', statement: 'It was a joke between friends' },
+    example: { username: 'ana.milonguera', password: 'milonga at midnight in Almagro', statement: 'It was a joke between friends' },
   }),
   response: { status: 201, body: Appeal },
   errors: ['INVALID_CREDENTIALS', 'ALREADY_APPEALED', 'NOT_APPEALABLE'],

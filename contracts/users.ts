@@ -117,7 +117,16 @@ export const ProfilePatch = z
     showPresence,
   })
   .partial()
-  .meta({ id: 'ProfilePatch', description: 'Fields to change; `null` clears city, dance role or avatar' });
+  .meta({
+    id: 'ProfilePatch',
+    description: 'Fields to change; `null` clears city, dance role or avatar',
+    example: {
+      displayName: 'Ana Milonguera',
+      bio: 'Thursdays at Canning, Sundays at La Glorieta',
+      city: 'Buenos Aires',
+      danceRole: 'follower',
+    },
+  });
 
 export const getMe = endpoint({
   method: 'GET',
@@ -157,7 +166,7 @@ export const getUser = endpoint({
     'whom they blocked, is 404 `NOT_FOUND` exactly like a user who does not exist.',
   tags: ['users'],
   auth: 'optional',
-  params: z.object({ user: z.string().min(1).max(100).meta({ description: 'User id or username' }) }),
+  params: z.object({ user: z.string().min(1).max(100).meta({ description: 'User id or username', example: 'ana.milonguera' }) }),
   response: { status: 200, body: Profile },
   errors: ['NOT_FOUND'],
 });
@@ -197,7 +206,7 @@ export const deleteMyAccount = endpoint({
   auth: 'user',
   body: z
     .object({ password: z.string().min(1).max(1024) })
-    .meta({ id: 'AccountDeletion', example: { password: 'correct horse battery staple' } }),
+    .meta({ id: 'AccountDeletion', example: { password: 'milonga at midnight in Almagro' } }),
   response: { status: 204 },
   errors: ['INVALID_CREDENTIALS', 'LAST_ADMIN'],
   rateLimit: { name: 'account-deletion', points: 5, windowSeconds: 900, key: 'user', failuresOnly: true },

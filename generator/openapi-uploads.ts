@@ -32,10 +32,15 @@ export function uploadRoutes(model: UploadModel, helpers: SpecHelpers): RouteCon
   const roles = typeof u.auth === 'object' ? [`Requires one of the roles: ${u.auth.roles.join(', ')}.`] : [];
   const item = `${u.fullPath}/{uploadId}`;
   const params = z.object({ uploadId: z.uuid().meta({ description: 'From the `Location` of the creation' }) });
-  const tus = header('Tus-Resumable', `The protocol version, \`${TUS_VERSION}\`, on every request but OPTIONS`, {
-    type: 'string',
-    const: TUS_VERSION,
-  });
+  const tus = header(
+    'Tus-Resumable',
+    `The protocol version, \`${TUS_VERSION}\`, on every request but OPTIONS`,
+    {
+      type: 'string',
+      const: TUS_VERSION,
+    },
+    TUS_VERSION,
+  );
   const sent = (extra: Record<string, unknown>) => ({
     ...helpers.headers('X-Request-Id'),
     'Tus-Resumable': { schema: { type: 'string', const: TUS_VERSION } },
@@ -72,6 +77,8 @@ export function uploadRoutes(model: UploadModel, helpers: SpecHelpers): RouteCon
           'Upload-Metadata',
           'Comma-separated `key base64(value)` pairs: `filetype` (the claimed media type, required) and `filename` (optional)',
           { type: 'string', maxLength: 2048 },
+          // filetype image/jpeg, filename milonga.jpg
+          `filetype ${btoa('image/jpeg')},filename ${btoa('milonga.jpg')}`,
         ),
       ],
       'x-upload-types': Object.fromEntries(Object.entries(u.types).map(([type, { maxBytes }]) => [type, { maxBytes }])),
@@ -127,7 +134,7 @@ export function uploadRoutes(model: UploadModel, helpers: SpecHelpers): RouteCon
           content: { 'application/offset+octet-stream': { schema: { type: 'string', format: 'binary' } } },
         },
       },
-      parameters: [tus, header('Upload-Offset', 'Where these bytes start: the server’s offset', { type: 'integer', minimum: 0 })],
+      parameters: [tus, header('Upload-Offset', 'Where these bytes start: the server’s offset', { type: 'integer', minimum: 0 }, 0)],
       responses: {
         200: {
           description: u.response.description ?? 'The upload is whole and processed',
@@ -155,8 +162,9 @@ export function uploadRoutes(model: UploadModel, helpers: SpecHelpers): RouteCon
   return routes.map((route) => ({ ...route, 'x-tus-resumable': TUS_VERSION }) as RouteConfig);
 }
 
-function header(name: string, description: string, schema: Record<string, unknown>) {
-  return { name, in: 'header' as const, required: true, description, schema };
+/** A required header; `example` is what Swagger UI fills in (none where only the user can know the value). */
+function header(name: string, description: string, schema: Record<string, unknown>, example?: string | number) {
+  return { name, in: 'header' as const, required: true, description, schema, ...(example === undefined ? {} : { example }) };
 }
 
 function size(bytes: number): string {
