@@ -11,6 +11,7 @@ import {
   openUploadStore,
   redisIdempotency,
   sharedLimiters,
+  type KeySet,
   type LimiterFactory,
   type Metrics,
 } from '../runtime/server';
@@ -34,7 +35,10 @@ const SWEEP_MS = 5 * 60_000;
 export async function createMundoApp(options: {
   config: Config;
   database: Database;
+  /** Signs MFA challenges and page cursors; signs access tokens too unless `keys` is given. */
   secret: Uint8Array;
+  /** Access tokens' keys (JWT_KEYS): one signs, the others verify; their public halves are served at /.well-known/jwks.json. */
+  keys?: KeySet;
   log: Logger;
   redis?: RedisConnections;
   metrics?: Metrics;
@@ -46,7 +50,7 @@ export async function createMundoApp(options: {
   mediaDir?: string;
 }) {
   const { config, log, redis } = options;
-  const tokenSettings = { secret: options.secret, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE };
+  const tokenSettings = { secret: options.secret, keys: options.keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE };
   const ttlMs = ACCESS_TOKEN_TTL_SECONDS * 1000;
   // Sessions revoked within one access-token lifetime may still have live tokens: start knowing them.
   const sessionStore = createSessionStore(options.database.db);
@@ -84,6 +88,7 @@ export async function createMundoApp(options: {
     openapi,
     asyncapi,
     auth: verifier,
+    jwks: options.keys?.jwks ?? { keys: [] },
     // Role-gated operations read the roles from the database: a grant or revocation applies at once.
     currentRoles: (userId) => services.admin.currentRoles(userId),
     // A sign-in locked by its limit (too many wrong passwords for a name) is an audited security event.

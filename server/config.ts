@@ -22,6 +22,8 @@ export const ConfigSchema = z
       .regex(/^[\x21-\x7e]{1,64}$/, 'must be 1 to 64 printable ASCII characters without spaces (e.g. "mt-staging:")')
       .default('mt:'),
     JWT_SECRET: z.string().optional(),
+    /** Access-token keys, a JWK Set (runtime/server/keys.ts): rotation without signing anyone out, EdDSA/ES256 and a JWKS. */
+    JWT_KEYS: z.string().optional(),
     JWT_ISSUER: z.string().min(1).default('https://api.mundotango.life'),
     JWT_AUDIENCE: z.string().min(1).default('mundo-tango'),
     CORS_ORIGINS: z

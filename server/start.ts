@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 // database cannot overlap.
 import { serve, type Running } from '../runtime/server/lifecycle';
 import { createLogger } from '../runtime/server/logger';
+import { parseKeySet } from '../runtime/server/keys';
 import { resolveSecret } from '../runtime/server/secret';
 import { compileTrust } from '../runtime/server/trust-proxy';
 import type { createMundoApp } from './app';
@@ -55,6 +56,8 @@ export async function startServer(
     dataDir: config.DATA_DIR,
     log,
   });
+  // Access tokens' keys, when set: the secret still signs MFA challenges and page cursors, and checks tokens it signed before.
+  const keys = config.JWT_KEYS ? await parseKeySet(config.JWT_KEYS, { name: 'JWT_KEYS', secret }) : undefined;
 
   const trusted = compileTrust(config.TRUST_PROXY);
   const timeouts = {
@@ -119,7 +122,7 @@ export async function startServer(
     for (const outcome of [connected, loaded]) if (outcome.status === 'rejected') throw outcome.reason;
     const [{ createMundoApp }, { createMetrics, metricsListener }] = await code;
     const metrics = createMetrics({ processMetrics: true });
-    mundo = await createMundoApp({ config, database, secret, log, redis, metrics });
+    mundo = await createMundoApp({ config, database, secret, keys, log, redis, metrics });
     metricsHandler = metricsListener(metrics, { token: config.METRICS_TOKEN });
   } catch (error) {
     // Nothing was served yet: close quietly, without a drain.

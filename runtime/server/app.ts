@@ -59,6 +59,11 @@ export interface ContractMiddlewareOptions {
 export interface AppOptions extends ContractMiddlewareOptions {
   /** The generated OpenAPI document, served at /openapi.json and browsable at /docs. */
   openapi: object;
+  /**
+   * The public JWK Set of the access-token keys (keys.ts), served at /.well-known/jwks.json so other
+   * services can verify tokens; omitted, nothing is served there.
+   */
+  jwks?: { keys: object[] };
   /** The generated AsyncAPI document of the real-time events, served at /asyncapi.json. */
   asyncapi?: object;
   /**
@@ -201,6 +206,13 @@ export function createApp(options: AppOptions): App {
     const asyncapiJson = JSON.stringify(options.asyncapi);
     app.get('/asyncapi.json', label('/asyncapi.json'), (_req, res) => {
       res.type('application/json').send(asyncapiJson);
+    });
+  }
+  if (options.jwks) {
+    const jwksJson = JSON.stringify(options.jwks);
+    app.get('/.well-known/jwks.json', label('/.well-known/jwks.json'), (_req, res) => {
+      // Other services cache it; a key added for a rotation is published well before it signs.
+      res.set('Cache-Control', 'public, max-age=300').type('application/jwk-set+json').send(jwksJson);
     });
   }
   const title = (options.openapi as { info?: { title?: string } }).info?.title ?? 'API';

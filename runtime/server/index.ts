@@ -1,6 +1,7 @@
 export * from '../core/api-error';
 export * from './app';
 export * from './auth';
+export * from './keys';
 export * from './config';
 export * from './cursor';
 export * from './handler';

@@ -1,5 +1,5 @@
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
-import { createTokenSigner } from '../../runtime/server';
+import { createTokenSigner, type KeySet } from '../../runtime/server';
 
 /**
  * The tokens a sign-in hands out: a 15-minute access token (JWT, `typ: at+jwt`) naming its
@@ -13,7 +13,9 @@ const MFA_TOKEN_TYPE = 'mfa+jwt';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface TokenIssuerSettings {
+  /** Signs MFA challenges (checked by this API alone), and access tokens when there is no key set. */
   secret: Uint8Array;
+  keys?: KeySet;
   issuer: string;
   audience: string;
 }
