@@ -19,6 +19,7 @@ import { createRevocations } from './auth/revocations';
 import { ACCESS_TOKEN_TTL_SECONDS, createSessionTokens } from './auth/session-tokens';
 import { metricsOnApiPort, s3Location, type Config } from './config';
 import type { Database } from './db/database';
+import { databaseUnavailable } from './db/outage';
 import { handlers } from './handlers';
 import { lateRealtimePort, startRealtime, type RealtimeTuning } from './realtime';
 import type { Realtime } from '../runtime/realtime';
@@ -88,6 +89,8 @@ export async function createMundoApp(options: {
     openapi,
     asyncapi,
     auth: verifier,
+    // A database outage or a pool with no free connection in time: 503 with Retry-After, not 500.
+    unavailable: databaseUnavailable,
     jwks: options.keys?.jwks ?? { keys: [] },
     // Role-gated operations read the roles from the database: a grant or revocation applies at once.
     currentRoles: (userId) => services.admin.currentRoles(userId),

@@ -77,6 +77,10 @@ export const ConfigSchema = z
     METRICS_HOST: unlessEmpty(z.string().min(1)),
     /** A bearer token /metrics requires (on METRICS_PORT, or on PORT when there is no METRICS_PORT). */
     METRICS_TOKEN: unlessEmpty(z.string().min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')),
+    /** PostgreSQL: connections per instance, how long a request waits for a free one, and for one query's answer. */
+    DB_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+    DB_CONNECT_TIMEOUT_MS: milliseconds(100, 5_000),
+    DB_QUERY_TIMEOUT_MS: milliseconds(100, 30_000),
     /** How long a client may take to send a request's headers, and the whole request (body included). */
     HTTP_HEADERS_TIMEOUT_MS: milliseconds(1000, 10_000),
     HTTP_REQUEST_TIMEOUT_MS: milliseconds(1000, 30_000),

@@ -168,6 +168,7 @@ async function openStore(config: Config, log: Logger): Promise<Database> {
   const { openDatabase } = await import('./db/database');
   return openDatabase({
     ...(config.DATABASE_URL ? { url: config.DATABASE_URL } : { dataDir }),
+    pool: { max: config.DB_POOL_MAX, connectionTimeoutMs: config.DB_CONNECT_TIMEOUT_MS, queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS },
     onConnected: () => {
       log.info({ ms: since(), database: config.DATABASE_URL ? 'postgres' : 'pglite' }, 'database opened');
       began = performance.now();

@@ -38,6 +38,13 @@ export interface ContractMiddlewareOptions {
    * to put a sign-in lockout in an audit log. Must not throw; it is not awaited.
    */
   onRateLimited?: (event: RateLimitedEvent) => void;
+  /**
+   * Recognises errors that mean something the app depends on is down or saturated (a database that
+   * cannot be reached, a pool with no free connection in time): the request is answered with the
+   * problem returned (503 `SERVICE_UNAVAILABLE` with `Retry-After`, say) and logged as a warning,
+   * instead of a 500. Anything it does not recognise stays an internal error.
+   */
+  unavailable?: (error: unknown) => ApiError | undefined;
   /** Signs page cursors; keep it apart from the token secret. */
   cursorSecret: Uint8Array;
   log: Logger;
@@ -116,6 +123,9 @@ function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRo
     errors: options.api.errors,
     problemBaseUrl: options.api.problemBaseUrl,
     onInternalError: (req, error) => log.error({ reqId: requestState(req).id, err: error }, 'unhandled error'),
+    unavailable: options.unavailable,
+    onUnavailable: (req, error) =>
+      log.warn({ reqId: requestState(req).id, err: { message: (error as Error)?.message } }, 'dependency unavailable'),
   });
   const trust = compileTrust(options.trustProxy === undefined ? undefined : toTrustProxy(options.trustProxy));
   const clientAddress = (req: IncomingMessage) => proxyaddr(req, trust);

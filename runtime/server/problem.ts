@@ -12,6 +12,9 @@ export function createProblemWriter(options: {
   errors: ErrorRegistry;
   problemBaseUrl: string;
   onInternalError: (req: IncomingMessage, error: unknown) => void;
+  /** Recognises an outage of something the app depends on (see ContractMiddlewareOptions.unavailable). */
+  unavailable?: (error: unknown) => ApiError | undefined;
+  onUnavailable?: (req: IncomingMessage, error: unknown) => void;
   responses: ResponseContext;
 }): ProblemWriter {
   const registry: ErrorRegistry = { ...runtimeErrors, ...options.errors };
@@ -19,6 +22,10 @@ export function createProblemWriter(options: {
 
   return function writeProblem(req, res, error) {
     let problem = error instanceof ApiError && registry[error.code] ? error : undefined;
+    if (!problem && options.unavailable) {
+      problem = options.unavailable(error);
+      if (problem) options.onUnavailable?.(req, error);
+    }
     if (!problem) {
       options.onInternalError(req, error);
       problem = new ApiError('INTERNAL', 'An unexpected error occurred; quote the request id when reporting it');

@@ -29,6 +29,14 @@ export interface Database {
   close(): Promise<void>;
 }
 
+export interface PoolBounds {
+  max?: number;
+  connectionTimeoutMs?: number;
+  queryTimeoutMs?: number;
+}
+
+const DEFAULT_POOL: Required<PoolBounds> = { max: 10, connectionTimeoutMs: 5_000, queryTimeoutMs: 30_000 };
+
 export interface DatabaseOptions {
   /** A PostgreSQL connection string; when absent the embedded PGlite is used. */
   url?: string;
@@ -45,6 +53,12 @@ export interface DatabaseOptions {
    * from a dump made once per run.
    */
   template?: Blob;
+  /**
+   * PostgreSQL's pool, bounded: at most `max` connections; a query waits `connectionTimeoutMs` for a
+   * free one and `queryTimeoutMs` for its answer, then fails (an outage answers 503, see outage.ts),
+   * rather than queueing or hanging without end.
+   */
+  pool?: PoolBounds;
   /** Defaults to server/db/migrations; tests point it at their own files. */
   migrationsDir?: string;
   /** Start-up progress (npm start logs each step): connected, then the migrations applied (none when current). */
@@ -54,7 +68,9 @@ export interface DatabaseOptions {
 
 /** Connects and applies pending migrations before returning, so callers only ever see a current schema. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
-  const database = options.url ? await openPostgres(options.url) : await openPglite(options.dataDir, options.template);
+  const database = options.url
+    ? await openPostgres(options.url, { ...DEFAULT_POOL, ...options.pool })
+    : await openPglite(options.dataDir, options.template);
   options.onConnected?.();
   try {
     await database.withExecutor(async (executor) => {
@@ -82,10 +98,19 @@ interface OpenedDatabase {
   close(): Promise<void>;
 }
 
-async function openPostgres(url: string): Promise<OpenedDatabase> {
+async function openPostgres(url: string, bounds: Required<PoolBounds>): Promise<OpenedDatabase> {
   // Loaded here, not at the top: the embedded default starts without the pg driver.
   const [{ default: pg }, { drizzle: drizzleNodePg }] = await Promise.all([import('pg'), import('drizzle-orm/node-postgres')]);
-  const pool = new pg.Pool({ connectionString: url });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: bounds.max,
+    connectionTimeoutMillis: bounds.connectionTimeoutMs,
+    // On the client (a server that stopped answering) and on the server (a runaway statement).
+    query_timeout: bounds.queryTimeoutMs,
+    statement_timeout: bounds.queryTimeoutMs,
+    // A connection to a host that vanished is noticed by TCP instead of never.
+    keepAlive: true,
+  });
   // Without a listener an idle client dropped by the server would crash the process; the pool
   // already discards that client and the next query reports the outage to its caller.
   pool.on('error', () => {});
@@ -93,13 +118,13 @@ async function openPostgres(url: string): Promise<OpenedDatabase> {
     db: drizzleNodePg({ client: pool, schema }),
     kind: 'postgres',
     // Transactions and the advisory lock are per connection, so the migrator gets one client.
+    // A connection of its own, outside the pool and its timeouts: a migration may take minutes.
     async withExecutor(use) {
-      const client = await pool.connect();
-      // A checked-out client has no pool listener; the failing query rejects anyway, so this
-      // listener only keeps a dropped connection from crashing the process.
+      const client = new pg.Client({ connectionString: url, keepAlive: true });
+      // The failing query rejects anyway: this listener only keeps a dropped connection from crashing the process.
       const ignore = () => {};
       client.on('error', ignore);
-      let failed = false;
+      await client.connect();
       try {
         await use({
           exec: async (text) => {
@@ -107,14 +132,10 @@ async function openPostgres(url: string): Promise<OpenedDatabase> {
           },
           query: async <Row>(text: string, params?: unknown[]) => (await client.query(text, params)).rows as Row[],
         });
-      } catch (error) {
-        failed = true;
-        throw error;
       } finally {
+        // Closing it releases the advisory lock and any transaction a failure left open.
+        await client.end().catch(() => {});
         client.off('error', ignore);
-        // After a failure the connection may still hold the advisory lock or sit in an aborted
-        // transaction; discarding it is the sure way to release both.
-        client.release(failed);
       }
     },
     close: () => pool.end(),
