@@ -91,6 +91,8 @@ export async function createMundoApp(options: {
     auth: verifier,
     // A database outage or a pool with no free connection in time: 503 with Retry-After, not 500.
     unavailable: databaseUnavailable,
+    maxConcurrentRequests: config.HTTP_MAX_CONCURRENT_REQUESTS || undefined,
+    handlerTimeoutMs: config.HTTP_HANDLER_TIMEOUT_MS || undefined,
     jwks: options.keys?.jwks ?? { keys: [] },
     // Role-gated operations read the roles from the database: a grant or revocation applies at once.
     currentRoles: (userId) => services.admin.currentRoles(userId),

@@ -8,7 +8,7 @@ import { createTokenVerifier, type AuthUser, type CurrentRoles, type TokenSettin
 import { createCursorCodec } from './cursor';
 import { docsHandlers } from './docs';
 import type { RouteDefinition } from './handler';
-import { bearerTokenMatches, createMetrics, type Metrics, type MetricsAccess } from './metrics';
+import { bearerTokenMatches, createMetrics, gaugeInFlight, type Metrics, type MetricsAccess } from './metrics';
 import { memoryIdempotency, type IdempotencyStore } from './idempotency';
 import { createProblemWriter, type ProblemWriter } from './problem';
 import { sharedLimiters, type LimiterFactory } from '../core/rate-limit';
@@ -45,6 +45,18 @@ export interface ContractMiddlewareOptions {
    * instead of a 500. Anything it does not recognise stays an internal error.
    */
   unavailable?: (error: unknown) => ApiError | undefined;
+  /**
+   * Backpressure: at most this many contract requests in progress at once on this instance; one
+   * more is refused at once with 503 `SERVICE_UNAVAILABLE` and `Retry-After: 1` rather than queued
+   * behind the others. Unset: no bound.
+   */
+  maxConcurrentRequests?: number;
+  /**
+   * A handler that has not answered after this long gets its request answered 503
+   * `SERVICE_UNAVAILABLE` (the handler runs on; an Idempotency-Key is settled by what it really
+   * did). Unset: no limit.
+   */
+  handlerTimeoutMs?: number;
   /** Signs page cursors; keep it apart from the token secret. */
   cursorSecret: Uint8Array;
   log: Logger;
@@ -150,7 +162,11 @@ function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRo
     limiters,
     idempotency: options.idempotency ?? memoryIdempotency(),
     responses,
+    maxConcurrentRequests: options.maxConcurrentRequests,
+    handlerTimeoutMs: options.handlerTimeoutMs,
   });
+  // How busy the instance is, next to the event-loop lag of the process metrics.
+  gaugeInFlight(metrics, router.inFlight);
   return { router, uploads, responses, writeProblem, metrics, trust };
 }
 

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { collectDefaultMetrics, type Metric, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
 
 /** A Prometheus registry per app, so several apps in one process (tests) do not collide. */
 export interface Metrics {
@@ -14,6 +14,19 @@ export function createMetrics(options: { processMetrics: boolean }): Metrics {
   const duration = new RequestDurations();
   registry.registerMetric(duration as unknown as Metric);
   return { registry, observe: (method, route, status, seconds) => duration.observe(method, route, status, seconds) };
+}
+
+/** `http_requests_in_flight`: the requests being handled now, read when scraped (once per registry). */
+export function gaugeInFlight(metrics: Metrics, read: () => number): void {
+  if (metrics.registry.getSingleMetric('http_requests_in_flight')) return;
+  new Gauge({
+    name: 'http_requests_in_flight',
+    help: 'Contract requests being handled now (past maxConcurrentRequests more are refused with 503)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(read());
+    },
+  });
 }
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];

@@ -15,7 +15,15 @@ import {
 } from '../contract';
 import { ApiError } from '../core/api-error';
 import { compiledSerializer } from '../core/compiled-serializer';
-import { type Call, type CompiledOperation, checkOutput, createCore, type InputPart, type OperationSpec } from '../core/operation';
+import {
+  type Call,
+  type CompiledOperation,
+  checkOutput,
+  createCore,
+  type InputPart,
+  type OperationSpec,
+  type Outcome,
+} from '../core/operation';
 import type { LimiterFactory, LimitSubject } from '../core/rate-limit';
 import { validationError } from '../core/validation';
 import { signedInUser, type AuthUser, type CurrentRoles, type TokenVerifier } from './auth';
@@ -69,6 +77,16 @@ export interface RouterOptions {
   idempotency: IdempotencyStore;
   /** The client's address, for rate limits (honours the trust-proxy setting). */
   clientAddress: (req: IncomingMessage) => string;
+  /** Backpressure (see ContractMiddlewareOptions.maxConcurrentRequests and handlerTimeoutMs). */
+  maxConcurrentRequests?: number;
+  handlerTimeoutMs?: number;
+}
+
+/** How long a client is asked to wait when this instance is too busy or a handler overran. */
+const BUSY_RETRY_AFTER_SECONDS = 1;
+
+function busy(detail: string): ApiError {
+  return new ApiError('SERVICE_UNAVAILABLE', detail, { headers: { 'Retry-After': String(BUSY_RETRY_AFTER_SECONDS) } });
 }
 
 interface CompiledRoute extends HttpShape {
@@ -103,6 +121,8 @@ export function createContractRouter(options: RouterOptions) {
     },
   });
   const table = new RouteTable<CompiledRoute>();
+  /** Contract requests being handled now (until their handler and encoding are done). */
+  let inFlight = 0;
   // Roles that grant something: a token claiming one has its roles read afresh (see signedInUser).
   const privileged = new Set(options.routes.flatMap(({ endpoint }) => (typeof endpoint.auth === 'object' ? endpoint.auth.roles : [])));
   for (const { endpoint, handler } of options.routes) {
@@ -167,6 +187,50 @@ export function createContractRouter(options: RouterOptions) {
     }
   }
 
+  /**
+   * The operation's outcome, or a 503 once `handlerTimeoutMs` has passed. The handler cannot be
+   * stopped: it runs on, and a claimed Idempotency-Key is settled by its real outcome (stored, or
+   * freed on failure), so a retry with the key replays what actually happened instead of doing it twice.
+   */
+  function execute(x: Exchange): Promise<Outcome> {
+    const run = core.execute(x.route.operation, x);
+    const limit = options.handlerTimeoutMs;
+    if (!limit) return run;
+    return new Promise<Outcome>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const claimed = x.idempotency;
+        // The late outcome, not this timeout, decides what the key holds.
+        x.idempotency = undefined;
+        if (claimed) {
+          run
+            .then(
+              (outcome) => options.idempotency.finish(claimed.key, claimed.fingerprint, storable(x, outcome)),
+              () => options.idempotency.abandon(claimed.key),
+            )
+            .catch((error: unknown) => options.log.error({ err: error }, 'settling an Idempotency-Key after a timeout failed'));
+        }
+        options.log.warn({ reqId: x.state.id, route: x.state.route, ms: limit }, 'handler timed out');
+        reject(busy(`The request took longer than ${limit} ms and was given up; it may still complete`));
+      }, limit);
+      run.then(
+        (outcome) => {
+          clearTimeout(timer);
+          resolve(outcome);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** A JSON outcome as the Idempotency-Key store keeps it. */
+  function storable(x: Exchange, outcome: Outcome): Encoded {
+    const response = encodeResult(x.route, outcome.value, merge(x.route.fixedHeaders, outcome.headers), x.req, x.rawQuery, options.cursors);
+    return { ...response, headers: replayableHeaders(response.headers) };
+  }
+
   async function handle(x: Exchange): Promise<void> {
     x.state.route = x.route.endpoint.fullPath;
     x.user = await authenticate(x);
@@ -174,7 +238,7 @@ export function createContractRouter(options: RouterOptions) {
     let response: Encoded;
     // Until the answer is stored, any failure (the handler's, or encoding its result) frees the key.
     try {
-      const outcome = await core.execute(x.route.operation, x);
+      const outcome = await execute(x);
       const headers = merge(x.route.fixedHeaders, outcome.headers);
       if (outcome.replayed) {
         // The stored answer, with this request's limit headers.
@@ -327,8 +391,15 @@ export function createContractRouter(options: RouterOptions) {
     }
     const route = match && (match.byMethod.get(req.method!) ?? (req.method === 'HEAD' ? match.byMethod.get('GET') : undefined));
     if (!route) return next();
+    // Past the bound, refused at once: queueing would only make every request late.
+    if (options.maxConcurrentRequests && inFlight >= options.maxConcurrentRequests) {
+      return options.writeProblem(req, res, busy('This instance is handling as many requests as it can; try again shortly'));
+    }
+    inFlight++;
     const exchange = new Exchange(req, res, route, state, match!.params, q < 0 ? '' : url.slice(q + 1));
-    handle(exchange).catch((error: unknown) => options.writeProblem(req, res, error));
+    handle(exchange)
+      .catch((error: unknown) => options.writeProblem(req, res, error))
+      .finally(() => inFlight--);
   }
 
   /** Methods served at a path, for the 405 `Allow` header; empty when the path is unknown. */
@@ -342,7 +413,7 @@ export function createContractRouter(options: RouterOptions) {
     }
   }
 
-  return { middleware, allowedMethods };
+  return { middleware, allowedMethods, inFlight: () => inFlight };
 }
 
 /** The core's view of an endpoint: its limits, its four input parts and its output check. */

@@ -35,7 +35,7 @@ export interface PoolBounds {
   queryTimeoutMs?: number;
 }
 
-const DEFAULT_POOL: Required<PoolBounds> = { max: 10, connectionTimeoutMs: 5_000, queryTimeoutMs: 30_000 };
+const DEFAULT_POOL: Required<PoolBounds> = { max: 10, connectionTimeoutMs: 5_000, queryTimeoutMs: 10_000 };
 
 export interface DatabaseOptions {
   /** A PostgreSQL connection string; when absent the embedded PGlite is used. */

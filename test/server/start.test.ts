@@ -65,6 +65,9 @@ describe('metrics', () => {
       const text = await res.text();
       expect(text).toContain('route="/api/v1/health"');
       expect(text).toContain('process_cpu_user_seconds_total');
+      // How loaded the instance is: the event loop's lag and the requests in progress.
+      expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
+      expect(text).toMatch(/^http_requests_in_flight \d+$/m);
     });
   });
 
