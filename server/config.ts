@@ -58,6 +58,8 @@ export const ConfigSchema = z
       .min(0)
       .default(1024 ** 3),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** `json` lines, or `pretty` for a terminal; unset: pretty in development when standard output is a terminal, else json. */
+    LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
     /** A hop count or the proxies' addresses (IPs, CIDRs, loopback/linklocal/uniquelocal); never `true`. */
     TRUST_PROXY: z
       .string()
@@ -118,6 +120,11 @@ export const ConfigSchema = z
 export type Config = z.output<typeof ConfigSchema>;
 
 /** Who may read /metrics on the API port: nobody when they have a port of their own or no token guards them. */
+/** How the logs are written: LOG_FORMAT, else readable lines for a developer at a terminal, JSON for everything else. */
+export function logFormat(config: Config, terminal = process.stdout.isTTY === true): 'json' | 'pretty' {
+  return config.LOG_FORMAT ?? (config.NODE_ENV === 'development' && terminal ? 'pretty' : 'json');
+}
+
 export function metricsOnApiPort(config: Config): 'off' | { token: string } {
   return config.METRICS_PORT === undefined && config.METRICS_TOKEN !== undefined ? { token: config.METRICS_TOKEN } : 'off';
 }

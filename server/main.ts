@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../runtime/server/config';
 import { MissingHandlersError } from '../runtime/server/handler';
 import { ListenError } from '../runtime/server/lifecycle';
 import { createLogger } from '../runtime/server/logger';
-import { ConfigSchema, type Config } from './config';
+import { ConfigSchema, logFormat, type Config } from './config';
 import { DataDirInUseError } from './db/data-dir';
 import { startServer } from './start';
 
@@ -20,7 +20,7 @@ try {
 // Whatever this process writes (database files, the local secret) is readable by its owner only.
 process.umask(0o077);
 
-const log = createLogger({ level: config.LOG_LEVEL, service: 'mundo-tango-api' });
+const log = createLogger({ level: config.LOG_LEVEL, service: 'mundo-tango-api', format: logFormat(config) });
 // Counted from the process's start: loading this code is most of this step.
 log.info({ ms: Math.round(performance.now()) }, 'configuration read');
 

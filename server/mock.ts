@@ -6,7 +6,7 @@ import { Role } from '../contracts/users';
 import { asyncapi, createRoutes, openapi } from '../generated/server';
 import { ConfigError, createLogger, createMockApp, ListenError, loadConfig, serve, type App, type Running } from '../runtime/server';
 import { ACCESS_TOKEN_TTL_SECONDS } from './auth/session-tokens';
-import { ConfigSchema, type Config } from './config';
+import { ConfigSchema, logFormat, type Config } from './config';
 
 /**
  * `npm run mock`: the Mundo Tango API answered from its contracts alone, for frontends to start on
@@ -85,7 +85,10 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   try {
     const config = loadConfig(ConfigSchema);
     const mock = loadConfig(MockConfigSchema);
-    await startMock(config, mock, { log: createLogger({ level: config.LOG_LEVEL, service: 'mundo-tango-mock' }), handleSignals: true });
+    await startMock(config, mock, {
+      log: createLogger({ level: config.LOG_LEVEL, service: 'mundo-tango-mock', format: logFormat(config) }),
+      handleSignals: true,
+    });
   } catch (error) {
     console.error(error instanceof ConfigError || error instanceof ListenError ? error.message : error);
     process.exit(1);

@@ -11,7 +11,7 @@ import { parseKeySet } from '../runtime/server/keys';
 import { resolveSecret } from '../runtime/server/secret';
 import { compileTrust } from '../runtime/server/trust-proxy';
 import type { createMundoApp } from './app';
-import type { Config } from './config';
+import { type Config, logFormat } from './config';
 import { restrictModes } from './db/data-dir';
 import type { Database } from './db/database';
 import { connectRedis, type RedisConnections } from './redis';
@@ -46,7 +46,7 @@ export async function startServer(
   } = {},
 ): Promise<Started> {
   const startedAt = options.startedAt ?? performance.now();
-  const log = options.log ?? createLogger({ level: config.LOG_LEVEL, service: 'mundo-tango-api' });
+  const log = options.log ?? createLogger({ level: config.LOG_LEVEL, service: 'mundo-tango-api', format: logFormat(config) });
   // The data directory holds the database and the local secret: its owner's alone.
   await restrictModes(config.DATA_DIR, { recursive: false });
   const secret = resolveSecret({
@@ -112,7 +112,7 @@ export async function startServer(
     const { REDIS_URL } = config;
     const [opened, connected, loaded] = await Promise.allSettled([
       store,
-      REDIS_URL ? timed(log, 'Redis connected', () => connectRedis(REDIS_URL, config.REDIS_PREFIX)) : undefined,
+      REDIS_URL ? timed(log, 'Redis connected', () => connectRedis(REDIS_URL, config.REDIS_PREFIX, { log })) : undefined,
       code,
     ]);
     // Whatever did open is closed below if another step failed.

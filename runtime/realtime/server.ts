@@ -134,15 +134,20 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
 
   io.use((socket, next) => {
     const ip = options.clientAddress?.(socket.request) ?? socket.handshake.address;
+    // A refused handshake is logged at debug: who (when known), from where, and why.
+    const refuse = (code: string, message: string, userId?: string) => {
+      log.debug({ code, ip, userId }, 'socket refused');
+      next(handshakeError(code, message));
+    };
     const crowded = caps.refusal(ip);
-    if (crowded) return next(handshakeError('TOO_MANY_CONNECTIONS', crowded));
+    if (crowded) return refuse('TOO_MANY_CONNECTIONS', crowded);
     const auth = socket.handshake.auth as { token?: unknown };
     const token = typeof auth.token === 'string' ? auth.token : bearerToken(socket.handshake.headers.authorization);
-    if (!token) return next(handshakeError('UNAUTHENTICATED', 'A valid access token is required'));
+    if (!token) return refuse('UNAUTHENTICATED', 'A valid access token is required');
     options.verifier.verify(token).then(
       (user) => {
         const refused = caps.refusal(ip, user.id);
-        if (refused) return next(handshakeError('TOO_MANY_CONNECTIONS', refused));
+        if (refused) return refuse('TOO_MANY_CONNECTIONS', refused, user.id);
         socket.data.user = user;
         socket.data.ip = ip;
         socket.data.expiresAt = expiryOf(token);
@@ -156,7 +161,7 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       },
       (error: unknown) => {
         const code = error instanceof ApiError ? error.code : 'UNAUTHENTICATED';
-        next(handshakeError(code, error instanceof ApiError && error.detail ? error.detail : 'A valid access token is required'));
+        refuse(code, error instanceof ApiError && error.detail ? error.detail : 'A valid access token is required');
       },
     );
   });
@@ -216,7 +221,9 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     const ctx: RealtimeContext = { user, socketId: socket.id, ip: socket.data.ip as string, log };
     presenceChange(user.id, () => options.presence.connect(user.id, socket.id), 'online');
     if (expiresAt !== undefined) expiries.add(socket, expiresAt);
-    socket.on('disconnect', () => {
+    log.debug({ userId: user.id, socketId: socket.id, ip: ctx.ip }, 'socket connected');
+    socket.on('disconnect', (reason) => {
+      log.debug({ userId: user.id, socketId: socket.id, reason }, 'socket disconnected');
       release(socket);
       if (expiresAt !== undefined) expiries.remove(socket, expiresAt);
       presenceChange(user.id, () => options.presence.disconnect(user.id, socket.id), 'offline');
@@ -266,6 +273,7 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     } catch (error) {
       if (error instanceof ApiError && registry[error.code]) {
         const fields = error.extra.errors?.length ? boundFieldErrors(error.extra.errors).errors : undefined;
+        log.debug({ event: event.name, userId: ctx.user.id, code: error.code }, 'socket event refused');
         reply?.({ ok: false, error: { code: error.code, message: error.detail ?? error.code, ...(fields ? { errors: fields } : {}) } });
         return;
       }

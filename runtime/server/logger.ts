@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 /**
  * JSON-lines logs through pino. Nothing that could hold a secret is logged by the runtime
@@ -10,12 +11,19 @@ export function createLogger(options: {
   /** Names the service on every line (`service`), for logs gathered from several. */
   service?: string;
   destination?: DestinationStream;
+  /**
+   * `json` (the default): one JSON object per line, for log tools. `pretty`: one readable line per
+   * entry (time, level, message, then the fields), for a person at a terminal.
+   */
+  format?: 'json' | 'pretty';
 }): Logger {
   return pino(
     {
       level: options.level,
       base: options.service ? { service: options.service } : {},
       timestamp: pino.stdTimeFunctions.isoTime,
+      // `"level":"warn"`, not 40: read by people and by log tools alike.
+      formatters: { level: (label) => ({ level: label }) },
       redact: {
         paths: ['password', '*.password', 'token', '*.token', 'refreshToken', '*.refreshToken', 'authorization', '*.authorization'],
         censor: '[redacted]',
@@ -43,7 +51,10 @@ export function createLogger(options: {
     // Lines gathered into writes of 4 KiB or more (one write per request was a tenth of the access
     // log's cost under load), and written at least every 250 ms when traffic is light; pino flushes
     // what is left when the process exits.
-    options.destination ?? pino.destination({ sync: false, minLength: 4096, periodicFlush: 250 }),
+    options.destination ??
+      (options.format === 'pretty'
+        ? pretty({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' })
+        : pino.destination({ sync: false, minLength: 4096, periodicFlush: 250 })),
   );
 }
 

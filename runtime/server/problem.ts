@@ -31,6 +31,7 @@ export function createProblemWriter(options: {
       problem = new ApiError('INTERNAL', 'An unexpected error occurred; quote the request id when reporting it');
     }
     const spec = registry[problem.code]!;
+    requestState(req).problem = problem.code;
     const body: Record<string, unknown> = {
       type: types.get(problem.code),
       title: spec.title,

@@ -41,7 +41,15 @@ export function createResponseContext(options: { log: Logger; metrics: Metrics; 
     const durationMs = elapsedMs(state);
     const route = state.route;
     metrics.observe(req.method!, route ?? 'unmatched', status, durationMs / 1000);
-    accessLog({ reqId: state.id, method: req.method!, route, path: route ? undefined : requestPath(req), status, durationMs });
+    accessLog({
+      reqId: state.id,
+      method: req.method!,
+      route,
+      path: route ? undefined : requestPath(req),
+      status,
+      durationMs,
+      problem: state.problem,
+    });
   }
 
   return {

@@ -9,6 +9,8 @@ export interface RequestState {
   route: string | undefined;
   /** Set when Express serves the request or a file is streamed: its log line is then written when the response closes. */
   viaExpress: boolean;
+  /** The problem's code when the answer is one (`VALIDATION_FAILED`), for the access log. */
+  problem: string | undefined;
 }
 
 const STATE = Symbol('contract-kit.requestState');
@@ -21,6 +23,7 @@ export function startRequest(req: IncomingMessage): RequestState {
     startedAt: process.hrtime.bigint(),
     route: undefined,
     viaExpress: false,
+    problem: undefined,
   };
   (req as unknown as Record<symbol, RequestState>)[STATE] = state;
   return state;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../runtime/server';
-import { ConfigSchema, metricsOnApiPort, s3Location } from '../../server/config';
+import { ConfigSchema, logFormat, metricsOnApiPort, s3Location } from '../../server/config';
 
 /** The configuration of `npm start`: every bad value stops the process with a message naming it. */
 const load = (env: Record<string, string>) => loadConfig(ConfigSchema, env);
@@ -115,5 +115,16 @@ describe('S3 storage', () => {
     });
     expect(refusal({ S3_BUCKET: 'mundo-media', S3_ACCESS_KEY_ID: 'id' })).toContain('S3_SECRET_ACCESS_KEY');
     expect(refusal({ S3_BUCKET: 'Mundo_Media' })).toContain('S3_BUCKET');
+  });
+});
+
+describe('LOG_FORMAT', () => {
+  it('is readable lines for a developer at a terminal, JSON wherever logs are collected, or what LOG_FORMAT says', () => {
+    expect(logFormat(load({ NODE_ENV: 'development' }), true)).toBe('pretty');
+    expect(logFormat(load({ NODE_ENV: 'development' }), false)).toBe('json');
+    expect(logFormat(load({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }), true)).toBe('json');
+    expect(logFormat(load({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32), LOG_FORMAT: 'pretty' }), false)).toBe('pretty');
+    expect(logFormat(load({ NODE_ENV: 'development', LOG_FORMAT: 'json' }), true)).toBe('json');
+    expect(refusal({ LOG_FORMAT: 'xml' })).toMatch(/LOG_FORMAT/);
   });
 });

@@ -16,7 +16,7 @@ import { openServerDatabase } from './database';
 export const TEST_SECRET = new TextEncoder().encode('test-secret-that-is-at-least-32-bytes-long!');
 
 /** Log lines the app wrote, parsed, so tests can assert what reached the log (and what did not). */
-export function captureLog() {
+export function captureLog(level = 'info') {
   const lines: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -24,7 +24,7 @@ export function captureLog() {
       done();
     },
   });
-  return { lines, log: createLogger({ level: 'info', destination }) };
+  return { lines, log: createLogger({ level, destination }) };
 }
 
 /** The Mundo Tango app on a given database, as `npm start` builds it, with test config. */
@@ -35,7 +35,7 @@ export async function createTestApp(
   options: { realtime?: RealtimePort } = {},
 ) {
   const config = ConfigSchema.parse({ NODE_ENV: 'test', ...env });
-  const { lines, log } = captureLog();
+  const { lines, log } = captureLog(config.LOG_LEVEL);
   const mediaDir = mkdtempSync(join(tmpdir(), 'mt-media-'));
   const mundo = await createMundoApp({
     config,

@@ -26,15 +26,18 @@ export function realtimeServerForFile() {
   return file;
 }
 
-export async function startRealtimeServer(database: Database, options: { redis?: RedisConnections; port?: number } & RealtimeTuning = {}) {
-  const test = await createTestApp(database, { TRUST_PROXY: 'loopback' }, options.redis);
+export async function startRealtimeServer(
+  database: Database,
+  options: { redis?: RedisConnections; port?: number; env?: Record<string, string> } & RealtimeTuning = {},
+) {
+  const test = await createTestApp(database, { TRUST_PROXY: 'loopback', ...options.env }, options.redis);
   const running: Running = await serve(test.app, {
     port: options.port ?? 0,
     host: '127.0.0.1',
     log: captureLog().log,
     beforeClose: () => test.close(),
   });
-  const { redis: _redis, port: _port, ...tuning } = options;
+  const { redis: _redis, port: _port, env: _env, ...tuning } = options;
   const realtime = test.attachRealtime(running.server, tuning);
   return {
     ...test,

@@ -24,7 +24,19 @@ describe('the access log line', () => {
     log.info({ ...fields, path: undefined, durationMs: 1.23 }, 'request');
     expect(raw).toHaveLength(2);
     expect(withoutTime(raw[0]!)).toBe(withoutTime(raw[1]!));
-    expect(JSON.parse(raw[0]!)).toMatchObject({ level: 30, service: 'svc', route: '/api/v1/events', durationMs: 1.23, msg: 'request' });
+    expect(JSON.parse(raw[0]!)).toMatchObject({ level: 'info', service: 'svc', route: '/api/v1/events', durationMs: 1.23, msg: 'request' });
+  });
+
+  it('says which problem a refused request got, as pino would write the field', () => {
+    const { raw, log } = capture();
+    const fields = { reqId: 'r-5', method: 'POST', route: '/api/v1/events', status: 400, problem: 'VALIDATION_FAILED', durationMs: 2 };
+    createAccessLog(log)({ ...fields, path: undefined });
+    log.info(
+      { reqId: 'r-5', method: 'POST', route: '/api/v1/events', status: 400, problem: 'VALIDATION_FAILED', durationMs: 2 },
+      'request',
+    );
+    expect(withoutTime(raw[0]!)).toBe(withoutTime(raw[1]!));
+    expect(JSON.parse(raw[0]!)).toMatchObject({ level: 'info', status: 400, problem: 'VALIDATION_FAILED' });
   });
 
   it('names an unmatched path, escaped as JSON', () => {

@@ -21,7 +21,7 @@ describe('errors and response filtering', () => {
   it('logs the full error, stack included, with the same request id', async () => {
     const res = await request(app).get('/api/v1/boom');
     const requestId = res.body.requestId as string;
-    const line = await waitFor(() => fixture.logLines.find((l) => l.reqId === requestId && l.level === 50));
+    const line = await waitFor(() => fixture.logLines.find((l) => l.reqId === requestId && l.level === 'error'));
     const err = line.err as { message: string; stack: string };
     expect(err.message).toBe('secret detail at /srv/app.ts');
     expect(err.stack).toContain('secret detail at /srv/app.ts');
@@ -43,7 +43,7 @@ describe('errors and response filtering', () => {
     const res = await request(app).get('/api/v1/broken');
     const body = expectProblem(res, 500, 'INTERNAL');
     expect(res.text).not.toContain('not-a-number');
-    const line = await waitFor(() => fixture.logLines.find((l) => l.reqId === body.requestId && l.level === 50));
+    const line = await waitFor(() => fixture.logLines.find((l) => l.reqId === body.requestId && l.level === 'error'));
     expect((line.err as { message: string }).message).toContain('broken');
   });
 
