@@ -7,7 +7,9 @@ import { asyncapi, createRoutes, openapi } from '../generated/server';
 import type { Server as HttpServer } from 'node:http';
 import {
   createApp,
+  createMetrics,
   createTokenVerifier,
+  gauge,
   openUploadStore,
   redisIdempotency,
   sharedLimiters,
@@ -80,6 +82,20 @@ export async function createMundoApp(options: {
     isRevoked: (user) => revocations.isRevoked(user.sessionId),
   });
 
+  // One registry for HTTP, sockets and the database pool, scraped at /metrics.
+  const metrics = options.metrics ?? createMetrics({ processMetrics: false });
+  const pool = options.database.pool;
+  if (pool) {
+    gauge(metrics, 'db_pool_connections', 'PostgreSQL connections of this instance: open, idle, and requests waiting for one', () => {
+      const { total, idle, waiting } = pool();
+      return [
+        { labels: { state: 'open' }, value: total },
+        { labels: { state: 'idle' }, value: idle },
+        { labels: { state: 'waiting' }, value: waiting },
+      ];
+    });
+  }
+
   // One set of limiters for HTTP and sockets, so an endpoint and an event naming one policy share it.
   const limiters = options.limiters ?? redis?.limiters ?? sharedLimiters();
   const app = createApp({
@@ -110,7 +126,7 @@ export async function createMundoApp(options: {
     trustProxy: config.TRUST_PROXY,
     limiters,
     idempotency: redis ? redisIdempotency(redis.client, redis.keyPrefix) : undefined,
-    metrics: options.metrics,
+    metrics,
     metricsAccess: metricsOnApiPort(config),
     uploads: [
       {
@@ -139,7 +155,18 @@ export async function createMundoApp(options: {
     attachRealtime(httpServer: HttpServer, tuning: RealtimeTuning = {}) {
       // Sockets see the client's address through the same trusted proxies as HTTP requests.
       const trustProxy = app.express.get('trust proxy fn') as (address: string, hop: number) => boolean;
-      realtime = startRealtime(httpServer, { services, port: realtimePort, verifier, limiters, config, log, redis, trustProxy, ...tuning });
+      realtime = startRealtime(httpServer, {
+        services,
+        port: realtimePort,
+        verifier,
+        limiters,
+        config,
+        log,
+        metrics,
+        redis,
+        trustProxy,
+        ...tuning,
+      });
       return realtime;
     },
     async close() {

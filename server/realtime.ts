@@ -4,7 +4,7 @@ import proxyaddr from 'proxy-addr';
 import type { Logger } from 'pino';
 import { api } from '../contracts';
 import { clientEvents, serverEvents, type RealtimeHandlers } from '../generated/server/realtime';
-import { ApiError, type AuthUser, type LimiterFactory, type TokenVerifier } from '../runtime/server';
+import { ApiError, type AuthUser, type LimiterFactory, type Metrics, type TokenVerifier } from '../runtime/server';
 import { attachRealtime, memoryPresence, redisPresence, type Realtime } from '../runtime/realtime';
 import type { Config } from './config';
 import type { RedisConnections } from './redis';
@@ -101,6 +101,7 @@ export function startRealtime(
     limiters: LimiterFactory;
     config: Config;
     log: Logger;
+    metrics?: Metrics;
     redis?: RedisConnections;
     /** Which proxies' X-Forwarded-For to believe, as the HTTP app does (Express's `trust proxy fn`). */
     trustProxy?: (address: string, hop: number) => boolean;
@@ -122,6 +123,7 @@ export function startRealtime(
     // Told through the port, which is this server once attached: the same audience a query would allow.
     onPresence: (userId, status, at) => services.presence.changed(userId, status, at),
     log,
+    metrics: options.metrics,
     corsOrigins: options.config.CORS_ORIGINS,
     pingIntervalMs: options.pingIntervalMs,
     pingTimeoutMs: options.pingTimeoutMs,

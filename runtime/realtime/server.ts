@@ -9,6 +9,7 @@ import { checkOutput, createCore, type CompiledOperation } from '../core/operati
 import { sharedLimiters, type LimiterFactory } from '../core/rate-limit';
 import { boundFieldErrors } from '../core/validation';
 import { bearerToken, type AuthUser, type TokenVerifier } from '../server/auth';
+import { gauge, type Metrics } from '../server/metrics';
 import { connectionCaps, DEFAULT_MAX_SOCKETS_PER_ADDRESS, DEFAULT_MAX_SOCKETS_PER_USER } from './connection-caps';
 import type { PresenceStore } from './presence';
 
@@ -51,6 +52,8 @@ export interface RealtimeOptions {
   /** Told when a user goes online (first device) or offline (last device, `at` = last seen). */
   onPresence?: (userId: string, status: 'online' | 'offline', at: Date) => Promise<void> | void;
   log: Logger;
+  /** The HTTP app's metrics, to count sockets and events beside its requests (`realtime_sockets`, `realtime_events_total`). */
+  metrics?: Metrics;
   corsOrigins: string[];
   pingIntervalMs?: number;
   pingTimeoutMs?: number;
@@ -107,11 +110,13 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
   const core = createCore({
     limiters: options.limiters ?? sharedLimiters(),
     errors: registry,
-    onRateLimited: (operation, { subject }) =>
+    onRateLimited: (operation, { subject }, refusal) => {
+      options.metrics?.rateLimited(operation.spec.name, refusal.extra.limit ?? operation.spec.name);
       log.warn(
         { security: 'rate_limited', event: operation.spec.name, userId: subject.userId, ip: subject.ip },
         `security: rate limit reached for ${operation.spec.name}`,
-      ),
+      );
+    },
   });
   const operations = new Map<string, CompiledOperation>();
   for (const event of options.clientEvents) {
@@ -210,6 +215,8 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     else if (handler) servedEvents.set(event.name, { event, handler: handler as (payload: unknown, ctx: RealtimeContext) => unknown });
   }
 
+  if (options.metrics) gauge(options.metrics, 'realtime_sockets', 'Sockets connected to this instance', () => io.of('/').sockets.size);
+
   // Every socket is closed when its access token expires: one timer for all of them.
   const expiries = expiryQueue((socket) => expire(socket));
 
@@ -270,7 +277,9 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
         handler: (input) => handler(input.payload, ctx),
       });
       reply?.({ ok: true, data: value });
+      options.metrics?.socketEvent(event.name, 'ok');
     } catch (error) {
+      options.metrics?.socketEvent(event.name, error instanceof ApiError && registry[error.code] ? error.code : 'INTERNAL');
       if (error instanceof ApiError && registry[error.code]) {
         const fields = error.extra.errors?.length ? boundFieldErrors(error.extra.errors).errors : undefined;
         log.debug({ event: event.name, userId: ctx.user.id, code: error.code }, 'socket event refused');

@@ -8,7 +8,7 @@ import { createTokenVerifier, type AuthUser, type CurrentRoles, type TokenSettin
 import { createCursorCodec } from './cursor';
 import { docsHandlers } from './docs';
 import type { RouteDefinition } from './handler';
-import { bearerTokenMatches, createMetrics, gaugeInFlight, type Metrics, type MetricsAccess } from './metrics';
+import { bearerTokenMatches, createMetrics, gauge, type Metrics, type MetricsAccess } from './metrics';
 import { memoryIdempotency, type IdempotencyStore } from './idempotency';
 import { createProblemWriter, type ProblemWriter } from './problem';
 import { sharedLimiters, type LimiterFactory } from '../core/rate-limit';
@@ -135,6 +135,7 @@ function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRo
     errors: options.api.errors,
     problemBaseUrl: options.api.problemBaseUrl,
     onInternalError: (req, error) => log.error({ reqId: requestState(req).id, err: error }, 'unhandled error'),
+    onProblem: (req, code) => metrics.problem(requestState(req).route ?? 'unmatched', code),
     unavailable: options.unavailable,
     onUnavailable: (req, error) =>
       log.warn({ reqId: requestState(req).id, err: { message: (error as Error)?.message } }, 'dependency unavailable'),
@@ -154,7 +155,10 @@ function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRo
     services: options.services,
     verifier,
     currentRoles: options.currentRoles,
-    onRateLimited: options.onRateLimited,
+    onRateLimited: (event) => {
+      metrics.rateLimited(event.operationId, event.limit ?? event.operationId);
+      options.onRateLimited?.(event);
+    },
     cursors: createCursorCodec(options.cursorSecret),
     writeProblem,
     log,
@@ -166,7 +170,12 @@ function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRo
     handlerTimeoutMs: options.handlerTimeoutMs,
   });
   // How busy the instance is, next to the event-loop lag of the process metrics.
-  gaugeInFlight(metrics, router.inFlight);
+  gauge(
+    metrics,
+    'http_requests_in_flight',
+    'Contract requests being handled now (past maxConcurrentRequests more are refused with 503)',
+    router.inFlight,
+  );
   return { router, uploads, responses, writeProblem, metrics, trust };
 }
 

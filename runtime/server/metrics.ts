@@ -1,11 +1,17 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, type Metric, Registry } from 'prom-client';
 
 /** A Prometheus registry per app, so several apps in one process (tests) do not collide. */
 export interface Metrics {
   registry: Registry;
   observe(method: string, route: string, status: number, seconds: number): void;
+  /** A problem answered (`http_problems_total{route,code}`): refused sign-ins are `INVALID_CREDENTIALS` on the login route. */
+  problem(route: string, code: string): void;
+  /** A request or socket event a rate limit refused (`rate_limit_refusals_total{operation,limit}`). */
+  rateLimited(operation: string, limit: string): void;
+  /** A socket event answered (`realtime_events_total{event,outcome}`): `ok` or the refusal's code. */
+  socketEvent(event: string, outcome: string): void;
 }
 
 export function createMetrics(options: { processMetrics: boolean }): Metrics {
@@ -13,18 +19,44 @@ export function createMetrics(options: { processMetrics: boolean }): Metrics {
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
   const duration = new RequestDurations();
   registry.registerMetric(duration as unknown as Metric);
-  return { registry, observe: (method, route, status, seconds) => duration.observe(method, route, status, seconds) };
+  const counter = <L extends string>(name: string, help: string, labelNames: L[]) =>
+    new Counter({ name, help, labelNames, registers: [registry] });
+  const problems = counter('http_problems_total', 'Problems answered, by route and problem code', ['route', 'code']);
+  const refusals = counter('rate_limit_refusals_total', 'Requests and socket events a rate limit refused', ['operation', 'limit']);
+  const events = counter('realtime_events_total', 'Socket events answered, by event and outcome (ok, or the code)', ['event', 'outcome']);
+  return {
+    registry,
+    observe: (method, route, status, seconds) => duration.observe(method, route, status, seconds),
+    problem: (route, code) => problems.inc({ route, code }),
+    rateLimited: (operation, limit) => refusals.inc({ operation, limit }),
+    socketEvent: (event, outcome) => events.inc({ event, outcome }),
+  };
 }
 
-/** `http_requests_in_flight`: the requests being handled now, read when scraped (once per registry). */
-export function gaugeInFlight(metrics: Metrics, read: () => number): void {
-  if (metrics.registry.getSingleMetric('http_requests_in_flight')) return;
+/**
+ * A gauge read when scraped (`read` answers one value, or one per label set), registered once per
+ * registry: two apps sharing one keep the first.
+ */
+export function gauge(
+  metrics: Metrics,
+  name: string,
+  help: string,
+  read: () => number | { labels: Record<string, string>; value: number }[],
+): void {
+  if (metrics.registry.getSingleMetric(name)) return;
+  const labelNames = (() => {
+    const sample = read();
+    return typeof sample === 'number' ? [] : [...new Set(sample.flatMap((entry) => Object.keys(entry.labels)))];
+  })();
   new Gauge({
-    name: 'http_requests_in_flight',
-    help: 'Contract requests being handled now (past maxConcurrentRequests more are refused with 503)',
+    name,
+    help,
+    labelNames,
     registers: [metrics.registry],
     collect() {
-      this.set(read());
+      const value = read();
+      if (typeof value === 'number') this.set(value);
+      else for (const entry of value) this.set(entry.labels, entry.value);
     },
   });
 }

@@ -15,6 +15,8 @@ export function createProblemWriter(options: {
   /** Recognises an outage of something the app depends on (see ContractMiddlewareOptions.unavailable). */
   unavailable?: (error: unknown) => ApiError | undefined;
   onUnavailable?: (req: IncomingMessage, error: unknown) => void;
+  /** Told of every problem answered (for metrics). */
+  onProblem?: (req: IncomingMessage, code: string) => void;
   responses: ResponseContext;
 }): ProblemWriter {
   const registry: ErrorRegistry = { ...runtimeErrors, ...options.errors };
@@ -32,6 +34,7 @@ export function createProblemWriter(options: {
     }
     const spec = registry[problem.code]!;
     requestState(req).problem = problem.code;
+    options.onProblem?.(req, problem.code);
     const body: Record<string, unknown> = {
       type: types.get(problem.code),
       title: spec.title,

@@ -25,6 +25,8 @@ export type Tx = Parameters<Parameters<AppDb['transaction']>[0]>[0];
 export interface Database {
   db: AppDb;
   kind: 'pglite' | 'postgres';
+  /** PostgreSQL's pool right now (open, idle, waiting for one), for metrics; PGlite has none. */
+  pool?: () => { total: number; idle: number; waiting: number };
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -84,6 +86,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   return {
     db: database.db,
     kind: database.kind,
+    ...(database.pool ? { pool: database.pool } : {}),
     ping: async () => {
       await database.db.execute(sql`SELECT 1`);
     },
@@ -94,6 +97,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
 interface OpenedDatabase {
   db: AppDb;
   kind: Database['kind'];
+  pool?: Database['pool'];
   withExecutor(use: (executor: SqlExecutor) => Promise<unknown>): Promise<void>;
   close(): Promise<void>;
 }
@@ -117,6 +121,7 @@ async function openPostgres(url: string, bounds: Required<PoolBounds>): Promise<
   return {
     db: drizzleNodePg({ client: pool, schema }),
     kind: 'postgres',
+    pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     // Transactions and the advisory lock are per connection, so the migrator gets one client.
     // A connection of its own, outside the pool and its timeouts: a migration may take minutes.
     async withExecutor(use) {
