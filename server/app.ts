@@ -16,6 +16,7 @@ import {
   type KeySet,
   type LimiterFactory,
   type Metrics,
+  type UnexpectedErrorHook,
 } from '../runtime/server';
 import { createRevocations } from './auth/revocations';
 import { ACCESS_TOKEN_TTL_SECONDS, createSessionTokens } from './auth/session-tokens';
@@ -42,6 +43,8 @@ export async function createMundoApp(options: {
   secret: Uint8Array;
   /** Access tokens' keys (JWT_KEYS): one signs, the others verify; their public halves are served at /.well-known/jwks.json. */
   keys?: KeySet;
+  /** Told of unexpected errors, HTTP and real time (server/error-reporting.ts: Sentry when SENTRY_DSN is set). */
+  onUnexpectedError?: UnexpectedErrorHook;
   log: Logger;
   redis?: RedisConnections;
   metrics?: Metrics;
@@ -110,6 +113,7 @@ export async function createMundoApp(options: {
     maxConcurrentRequests: config.HTTP_MAX_CONCURRENT_REQUESTS || undefined,
     handlerTimeoutMs: config.HTTP_HANDLER_TIMEOUT_MS || undefined,
     jwks: options.keys?.jwks ?? { keys: [] },
+    onUnexpectedError: options.onUnexpectedError,
     // Role-gated operations read the roles from the database: a grant or revocation applies at once.
     currentRoles: (userId) => services.admin.currentRoles(userId),
     // A sign-in locked by its limit (too many wrong passwords for a name) is an audited security event.
@@ -163,6 +167,7 @@ export async function createMundoApp(options: {
         config,
         log,
         metrics,
+        onUnexpectedError: options.onUnexpectedError,
         redis,
         trustProxy,
         ...tuning,

@@ -58,6 +58,8 @@ export const ConfigSchema = z
       .min(0)
       .default(1024 ** 3),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Send unexpected errors to Sentry (the deployment installs @sentry/node); unset: the log only. */
+    SENTRY_DSN: unlessEmpty(z.url()),
     /** `json` lines, or `pretty` for a terminal; unset: pretty in development when standard output is a terminal, else json. */
     LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
     /** A hop count or the proxies' addresses (IPs, CIDRs, loopback/linklocal/uniquelocal); never `true`. */

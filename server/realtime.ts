@@ -4,7 +4,14 @@ import proxyaddr from 'proxy-addr';
 import type { Logger } from 'pino';
 import { api } from '../contracts';
 import { clientEvents, serverEvents, type RealtimeHandlers } from '../generated/server/realtime';
-import { ApiError, type AuthUser, type LimiterFactory, type Metrics, type TokenVerifier } from '../runtime/server';
+import {
+  ApiError,
+  type AuthUser,
+  type LimiterFactory,
+  type Metrics,
+  type TokenVerifier,
+  type UnexpectedErrorHook,
+} from '../runtime/server';
 import { attachRealtime, memoryPresence, redisPresence, type Realtime } from '../runtime/realtime';
 import type { Config } from './config';
 import type { RedisConnections } from './redis';
@@ -102,6 +109,7 @@ export function startRealtime(
     config: Config;
     log: Logger;
     metrics?: Metrics;
+    onUnexpectedError?: UnexpectedErrorHook;
     redis?: RedisConnections;
     /** Which proxies' X-Forwarded-For to believe, as the HTTP app does (Express's `trust proxy fn`). */
     trustProxy?: (address: string, hop: number) => boolean;
@@ -124,6 +132,7 @@ export function startRealtime(
     onPresence: (userId, status, at) => services.presence.changed(userId, status, at),
     log,
     metrics: options.metrics,
+    onUnexpectedError: options.onUnexpectedError,
     corsOrigins: options.config.CORS_ORIGINS,
     pingIntervalMs: options.pingIntervalMs,
     pingTimeoutMs: options.pingTimeoutMs,

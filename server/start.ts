@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { serve, type Running } from '../runtime/server/lifecycle';
 import { createLogger } from '../runtime/server/logger';
 import { parseKeySet } from '../runtime/server/keys';
+import { errorReporter } from './error-reporting';
 import { resolveSecret } from '../runtime/server/secret';
 import { compileTrust } from '../runtime/server/trust-proxy';
 import type { createMundoApp } from './app';
@@ -58,6 +59,9 @@ export async function startServer(
   });
   // Access tokens' keys, when set: the secret still signs MFA challenges and page cursors, and checks tokens it signed before.
   const keys = config.JWT_KEYS ? await parseKeySet(config.JWT_KEYS, { name: 'JWT_KEYS', secret }) : undefined;
+  const onUnexpectedError = await errorReporter(config);
+  // A crash is reported too (the process still stops, as Node stops it).
+  if (onUnexpectedError && options.handleSignals) process.on('uncaughtExceptionMonitor', (error) => onUnexpectedError(error, {}));
 
   const trusted = compileTrust(config.TRUST_PROXY);
   const timeouts = {
@@ -122,7 +126,7 @@ export async function startServer(
     for (const outcome of [connected, loaded]) if (outcome.status === 'rejected') throw outcome.reason;
     const [{ createMundoApp }, { createMetrics, metricsListener }] = await code;
     const metrics = createMetrics({ processMetrics: true });
-    mundo = await createMundoApp({ config, database, secret, keys, log, redis, metrics });
+    mundo = await createMundoApp({ config, database, secret, keys, log, redis, metrics, onUnexpectedError });
     metricsHandler = metricsListener(metrics, { token: config.METRICS_TOKEN });
   } catch (error) {
     // Nothing was served yet: close quietly, without a drain.

@@ -9,6 +9,7 @@ import { checkOutput, createCore, type CompiledOperation } from '../core/operati
 import { sharedLimiters, type LimiterFactory } from '../core/rate-limit';
 import { boundFieldErrors } from '../core/validation';
 import { bearerToken, type AuthUser, type TokenVerifier } from '../server/auth';
+import { report, type UnexpectedErrorHook } from '../server/error-hook';
 import { gauge, type Metrics } from '../server/metrics';
 import { connectionCaps, DEFAULT_MAX_SOCKETS_PER_ADDRESS, DEFAULT_MAX_SOCKETS_PER_USER } from './connection-caps';
 import type { PresenceStore } from './presence';
@@ -52,6 +53,8 @@ export interface RealtimeOptions {
   /** Told when a user goes online (first device) or offline (last device, `at` = last seen). */
   onPresence?: (userId: string, status: 'online' | 'offline', at: Date) => Promise<void> | void;
   log: Logger;
+  /** Told of a handler's unexpected error, as the HTTP app's hook is (createApp's `onUnexpectedError`). */
+  onUnexpectedError?: UnexpectedErrorHook;
   /** The HTTP app's metrics, to count sockets and events beside its requests (`realtime_sockets`, `realtime_events_total`). */
   metrics?: Metrics;
   corsOrigins: string[];
@@ -287,6 +290,7 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
         return;
       }
       log.error({ err: error, event: event.name, userId: ctx.user.id }, 'real-time handler failed');
+      report(options.onUnexpectedError, log, error, { event: event.name, userId: ctx.user.id });
       reply?.({ ok: false, error: { code: 'INTERNAL', message: 'An unexpected error occurred' } });
     }
   }

@@ -13,6 +13,7 @@ import { memoryIdempotency, type IdempotencyStore } from './idempotency';
 import { createProblemWriter, type ProblemWriter } from './problem';
 import { sharedLimiters, type LimiterFactory } from '../core/rate-limit';
 import { createCors } from './cors';
+import { report, type UnexpectedErrorHook } from './error-hook';
 import { createResponseContext, type ResponseContext } from './request-context';
 import { securityHeaders } from './security-headers';
 import { requestPath, requestState } from './request-state';
@@ -57,6 +58,11 @@ export interface ContractMiddlewareOptions {
    * did). Unset: no limit.
    */
   handlerTimeoutMs?: number;
+  /**
+   * Told of every unexpected error (one a 500 answers), after it is logged: the place to send them
+   * to an error tracker. It must not throw (what it throws is logged and dropped).
+   */
+  onUnexpectedError?: UnexpectedErrorHook;
   /** Signs page cursors; keep it apart from the token secret. */
   cursorSecret: Uint8Array;
   log: Logger;
@@ -134,7 +140,15 @@ function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRo
     responses,
     errors: options.api.errors,
     problemBaseUrl: options.api.problemBaseUrl,
-    onInternalError: (req, error) => log.error({ reqId: requestState(req).id, err: error }, 'unhandled error'),
+    onInternalError: (req, error) => {
+      const state = requestState(req);
+      log.error({ reqId: state.id, err: error }, 'unhandled error');
+      report(options.onUnexpectedError, log, error, {
+        requestId: state.id,
+        method: req.method ?? 'GET',
+        route: state.route ?? 'unmatched',
+      });
+    },
     onProblem: (req, code) => metrics.problem(requestState(req).route ?? 'unmatched', code),
     unavailable: options.unavailable,
     onUnavailable: (req, error) =>

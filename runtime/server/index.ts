@@ -3,6 +3,7 @@ export * from './app';
 export * from './auth';
 export * from './keys';
 export * from './config';
+export * from './error-hook';
 export * from './cursor';
 export * from './handler';
 export * from './idempotency';

@@ -25,7 +25,7 @@ describe('the request-duration histogram', () => {
       reference.observe({ method, route, status }, seconds);
     }
     // The histogram's lines, apart from the other families the registry holds.
-    const text = (await ours.registry.getSingleMetricAsString('http_request_duration_seconds')) + '\n';
+    const text = `${await ours.registry.getSingleMetricAsString('http_request_duration_seconds')}\n`;
     expect(text).toBe(await registry.metrics());
     expect(text).toContain('http_request_duration_seconds_bucket{le="0.001",method="GET",route="/api/v1/a",status="200"} 2');
     ours.registry.resetMetrics();
