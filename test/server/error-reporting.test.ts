@@ -17,7 +17,9 @@ describe('errorReporter', () => {
   it('with SENTRY_DSN, starts Sentry without personal data and sends each error with its context', async () => {
     const calls: { init?: Record<string, unknown>; captured: [unknown, Record<string, unknown>][] } = { captured: [] };
     const sentry = {
-      init: (options: Record<string, unknown>) => void (calls.init = options),
+      init: (options: Record<string, unknown>) => {
+        calls.init = options;
+      },
       captureException: (error: unknown, hint: Record<string, unknown>) => void calls.captured.push([error, hint]),
     };
     const dsn = 'https://public@o1.ingest.example/2';
