@@ -13,8 +13,8 @@ const milonga = {
   kind: 'milonga',
   city: 'Buenos Aires',
   venue: 'Salón Canning',
-  startsAt: '2026-12-03T22:00:00.000Z',
-  endsAt: '2026-12-04T03:00:00.000Z',
+  startsAt: '2030-11-14T22:00:00.000Z',
+  endsAt: '2030-11-15T03:00:00.000Z',
 };
 
 describeOnServerBackend('events API', (backend) => {

@@ -12,8 +12,8 @@ const milonga = {
   title: 'Milonga del Centenario',
   kind: 'milonga',
   city: 'Buenos Aires',
-  startsAt: '2026-12-03T22:00:00.000Z',
-  endsAt: '2026-12-04T03:00:00.000Z',
+  startsAt: '2030-11-14T22:00:00.000Z',
+  endsAt: '2030-11-15T03:00:00.000Z',
 };
 
 function fieldPaths(body: { errors?: { path: string }[] }): string[] {
