@@ -108,8 +108,8 @@ export async function createMundoApp(options: {
     openapi,
     asyncapi,
     auth: verifier,
-    // A database outage or a pool with no free connection in time: 503 with Retry-After, not 500.
-    unavailable: databaseUnavailable,
+    // A database or Redis outage, or a pool with no free connection in time: 503 with Retry-After, not 500.
+    unavailable: (error) => databaseUnavailable(error) ?? redis?.unavailable(error),
     maxConcurrentRequests: config.HTTP_MAX_CONCURRENT_REQUESTS || undefined,
     handlerTimeoutMs: config.HTTP_HANDLER_TIMEOUT_MS || undefined,
     jwks: options.keys?.jwks ?? { keys: [] },

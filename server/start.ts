@@ -116,7 +116,7 @@ export async function startServer(
     const { REDIS_URL } = config;
     const [opened, connected, loaded] = await Promise.allSettled([
       store,
-      REDIS_URL ? timed(log, 'Redis connected', () => connectRedis(REDIS_URL, config.REDIS_PREFIX)) : undefined,
+      REDIS_URL ? timed(log, 'Redis connected', () => connectRedis(REDIS_URL, config.REDIS_PREFIX, { log })) : undefined,
       code,
     ]);
     // Whatever did open is closed below if another step failed.
