@@ -109,7 +109,7 @@ export async function createMundoApp(options: {
     asyncapi,
     auth: verifier,
     // A database or Redis outage, or a pool with no free connection in time: 503 with Retry-After, not 500.
-    unavailable: (error) => databaseUnavailable(error) ?? redis?.unavailable(error),
+    unavailable: (error, req) => databaseUnavailable(error, req.method) ?? redis?.unavailable(error),
     maxConcurrentRequests: config.HTTP_MAX_CONCURRENT_REQUESTS || undefined,
     handlerTimeoutMs: config.HTTP_HANDLER_TIMEOUT_MS || undefined,
     jwks: options.keys?.jwks ?? { keys: [] },

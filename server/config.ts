@@ -84,7 +84,13 @@ export const ConfigSchema = z
     /** PostgreSQL: connections per instance, how long a request waits for a free one, and for one query's answer. */
     DB_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
     DB_CONNECT_TIMEOUT_MS: milliseconds(100, 5_000),
-    DB_QUERY_TIMEOUT_MS: milliseconds(100, 10_000),
+    DB_QUERY_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(3_600_000)
+      .refine((ms) => ms === 0 || ms >= 100, 'must be 0 (no timeout) or at least 100')
+      .default(10_000),
     /** Backpressure: API requests in progress at once per instance (0: no bound), and how long a handler may take (0: no limit). */
     HTTP_MAX_CONCURRENT_REQUESTS: z.coerce.number().int().min(0).max(1_000_000).default(256),
     HTTP_HANDLER_TIMEOUT_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),

@@ -45,7 +45,7 @@ export interface ContractMiddlewareOptions {
    * problem returned (503 `SERVICE_UNAVAILABLE` with `Retry-After`, say) and logged as a warning,
    * instead of a 500. Anything it does not recognise stays an internal error.
    */
-  unavailable?: (error: unknown) => ApiError | undefined;
+  unavailable?: (error: unknown, req: IncomingMessage) => ApiError | undefined;
   /**
    * Backpressure: at most this many contract requests in progress at once on this instance; one
    * more is refused at once with 503 `SERVICE_UNAVAILABLE` and `Retry-After: 1` rather than queued
@@ -151,8 +151,8 @@ function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRo
     },
     onProblem: (req, code) => metrics.problem(requestState(req).route ?? 'unmatched', code),
     unavailable: options.unavailable,
-    onUnavailable: (req, error) =>
-      log.warn({ reqId: requestState(req).id, err: { message: (error as Error)?.message } }, 'dependency unavailable'),
+    // The whole error, through the logger's serializer (it drops what a query carried).
+    onUnavailable: (req, error) => log.warn({ reqId: requestState(req).id, err: error }, 'dependency unavailable'),
   });
   const trust = compileTrust(options.trustProxy === undefined ? undefined : toTrustProxy(options.trustProxy));
   const clientAddress = (req: IncomingMessage) => proxyaddr(req, trust);

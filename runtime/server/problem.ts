@@ -13,7 +13,7 @@ export function createProblemWriter(options: {
   problemBaseUrl: string;
   onInternalError: (req: IncomingMessage, error: unknown) => void;
   /** Recognises an outage of something the app depends on (see ContractMiddlewareOptions.unavailable). */
-  unavailable?: (error: unknown) => ApiError | undefined;
+  unavailable?: (error: unknown, req: IncomingMessage) => ApiError | undefined;
   onUnavailable?: (req: IncomingMessage, error: unknown) => void;
   /** Told of every problem answered (for metrics). */
   onProblem?: (req: IncomingMessage, code: string) => void;
@@ -25,7 +25,9 @@ export function createProblemWriter(options: {
   return function writeProblem(req, res, error) {
     let problem = error instanceof ApiError && registry[error.code] ? error : undefined;
     if (!problem && options.unavailable) {
-      problem = options.unavailable(error);
+      const answer = options.unavailable(error, req);
+      // Only a code the registry knows: anything else would break this writer, which must not fail.
+      problem = answer && registry[answer.code] ? answer : undefined;
       if (problem) options.onUnavailable?.(req, error);
     }
     if (!problem) {

@@ -38,6 +38,10 @@ export interface PoolBounds {
 }
 
 const DEFAULT_POOL: Required<PoolBounds> = { max: 10, connectionTimeoutMs: 5_000, queryTimeoutMs: 10_000 };
+/** How much longer than the server's statement timeout the client waits for an answer. */
+const CLIENT_GRACE_MS = 2_000;
+/** Idle time before TCP starts probing a connection (Linux waits two hours by default). */
+const KEEPALIVE_DELAY_MS = 10_000;
 
 export interface DatabaseOptions {
   /** A PostgreSQL connection string; when absent the embedded PGlite is used. */
@@ -105,19 +109,38 @@ interface OpenedDatabase {
 async function openPostgres(url: string, bounds: Required<PoolBounds>): Promise<OpenedDatabase> {
   // Loaded here, not at the top: the embedded default starts without the pg driver.
   const [{ default: pg }, { drizzle: drizzleNodePg }] = await Promise.all([import('pg'), import('drizzle-orm/node-postgres')]);
+  const timed = bounds.queryTimeoutMs > 0;
   const pool = new pg.Pool({
     connectionString: url,
     max: bounds.max,
     connectionTimeoutMillis: bounds.connectionTimeoutMs,
-    // On the client (a server that stopped answering) and on the server (a runaway statement).
-    query_timeout: bounds.queryTimeoutMs,
-    statement_timeout: bounds.queryTimeoutMs,
-    // A connection to a host that vanished is noticed by TCP instead of never.
+    // The server cancels a runaway statement (the connection stays usable); the client gives up a
+    // little later, only when the server does not answer at all. 0 turns both off: PgBouncer, say,
+    // refuses statement_timeout as a startup parameter (set it on the role there).
+    ...(timed ? { statement_timeout: bounds.queryTimeoutMs, query_timeout: bounds.queryTimeoutMs + CLIENT_GRACE_MS } : {}),
+    // A connection to a host that vanished is noticed by TCP within seconds, not hours.
     keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
   });
   // Without a listener an idle client dropped by the server would crash the process; the pool
   // already discards that client and the next query reports the outage to its caller.
   pool.on('error', () => {});
+  // A query the server never answered leaves its connection unusable (the answer may still come):
+  // it is closed, so the pool never hands it out again (Drizzle gives a transaction's client back
+  // without saying it failed).
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as { query: unknown }).query = (...args: unknown[]) => {
+      const result = query(...args);
+      if (result instanceof Promise) {
+        result.catch((error: unknown) => {
+          if ((error as Error)?.message === 'Query read timeout')
+            (client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+        });
+      }
+      return result;
+    };
+  });
   return {
     db: drizzleNodePg({ client: pool, schema }),
     kind: 'postgres',
@@ -125,7 +148,12 @@ async function openPostgres(url: string, bounds: Required<PoolBounds>): Promise<
     // Transactions and the advisory lock are per connection, so the migrator gets one client.
     // A connection of its own, outside the pool and its timeouts: a migration may take minutes.
     async withExecutor(use) {
-      const client = new pg.Client({ connectionString: url, keepAlive: true });
+      const client = new pg.Client({
+        connectionString: url,
+        keepAlive: true,
+        keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
+        connectionTimeoutMillis: bounds.connectionTimeoutMs,
+      });
       // The failing query rejects anyway: this listener only keeps a dropped connection from crashing the process.
       const ignore = () => {};
       client.on('error', ignore);

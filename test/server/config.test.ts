@@ -128,3 +128,11 @@ describe('LOG_FORMAT', () => {
     expect(refusal({ LOG_FORMAT: 'xml' })).toMatch(/LOG_FORMAT/);
   });
 });
+
+describe('DB_QUERY_TIMEOUT_MS', () => {
+  it('is 10 s by default, 0 turns it off (for PgBouncer), and a value between is refused', () => {
+    expect(load({}).DB_QUERY_TIMEOUT_MS).toBe(10_000);
+    expect(load({ DB_QUERY_TIMEOUT_MS: '0' }).DB_QUERY_TIMEOUT_MS).toBe(0);
+    expect(refusal({ DB_QUERY_TIMEOUT_MS: '50' })).toMatch(/DB_QUERY_TIMEOUT_MS: must be 0 \(no timeout\) or at least 100/);
+  });
+});
