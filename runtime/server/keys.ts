@@ -16,6 +16,9 @@ import { MIN_SECRET_BYTES } from './secret';
  */
 export type KeyAlgorithm = 'HS256' | 'EdDSA' | 'ES256';
 
+const KID = /^[\w.-]{1,64}$/;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
 const KEY_TYPES: Record<KeyAlgorithm, { kty: string; crv?: string }> = {
   HS256: { kty: 'oct' },
   EdDSA: { kty: 'OKP', crv: 'Ed25519' },
@@ -79,8 +82,9 @@ export async function keySetFromSecret(secret: Uint8Array): Promise<KeySet> {
  * The key set described by `JWT_KEYS`: a JWK Set (`{"keys": [...]}`) of private JWKs, each with a
  * `kid` and an `alg` (HS256, EdDSA or ES256). The key whose `key_ops` holds `"sign"` signs, else the
  * first key without `key_ops`; the others only check (`"key_ops": ["verify"]` says so, and such a key
- * needs no private part). `secret` (the instance secret) is added as a verify-only key, for tokens signed before the
- * keys were set. Errors name the variable and the key, never its material.
+ * needs no private part). Only the keys listed count: the instance secret (`secret`) checks access
+ * tokens only when it is listed itself, so moving away from it retires it like any other key.
+ * Errors name the variable and the key, never its material.
  */
 export async function parseKeySet(text: string, options: { name: string; secret?: Uint8Array }): Promise<KeySet> {
   const { name } = options;
@@ -100,15 +104,17 @@ export async function parseKeySet(text: string, options: { name: string; secret?
   let signing: TokenKey | undefined;
   for (const [index, raw] of list.entries()) {
     const jwk = raw as JWK;
-    const label = typeof jwk?.kid === 'string' ? `${name} key "${jwk.kid}"` : `${name} key ${index + 1}`;
+    // Named by its kid only when that is a well-formed one (an error message is no place for arbitrary text).
+    const label = typeof jwk?.kid === 'string' && KID.test(jwk.kid) ? `${name} key "${jwk.kid}"` : `${name} key ${index + 1}`;
     const fail = (why: string): never => {
       throw new ConfigError(`${label} ${why}`);
     };
     if (typeof jwk !== 'object' || jwk === null) fail('is not a JWK object');
-    if (typeof jwk.kid !== 'string' || !/^[\w.-]{1,64}$/.test(jwk.kid)) fail('needs a "kid" of 1–64 letters, digits, ".", "-" or "_"');
+    if (typeof jwk.kid !== 'string' || !KID.test(jwk.kid)) fail('needs a "kid" of 1–64 letters, digits, ".", "-" or "_"');
     if (keys.some((key) => key.kid === jwk.kid)) fail('appears twice');
     const alg = jwk.alg as KeyAlgorithm;
-    if (!(alg in KEY_TYPES)) fail(`needs an "alg" of ${Object.keys(KEY_TYPES).join(', ')} (got ${JSON.stringify(jwk.alg)})`);
+    if (typeof alg !== 'string' || !Object.hasOwn(KEY_TYPES, alg))
+      fail(`needs an "alg" of ${Object.keys(KEY_TYPES).join(', ')} (got ${JSON.stringify(jwk.alg)})`);
     const type = KEY_TYPES[alg];
     if (jwk.kty !== type.kty || (type.crv !== undefined && jwk.crv !== type.crv)) {
       fail(`is not a ${alg} key: ${alg} needs "kty": "${type.kty}"${type.crv ? ` and "crv": "${type.crv}"` : ''}`);
@@ -121,12 +127,14 @@ export async function parseKeySet(text: string, options: { name: string; secret?
     if (signs && signing) fail(`signs, and so does "${signing.kid}": one key signs, the others only verify ("key_ops": ["verify"])`);
     let key: TokenKey;
     if (alg === 'HS256') {
-      const secret = typeof jwk.k === 'string' ? Buffer.from(jwk.k, 'base64url') : fail('needs "k", the secret in base64url');
+      const secret =
+        typeof jwk.k === 'string' && BASE64URL.test(jwk.k) ? Buffer.from(jwk.k, 'base64url') : fail('needs "k", the secret in base64url');
       if (secret.byteLength < MIN_SECRET_BYTES) fail(`is ${secret.byteLength} bytes: an HS256 key needs at least ${MIN_SECRET_BYTES}`);
       key = { ...(await secretKey(secret, !signs)), kid: jwk.kid! };
     } else {
       if (signs && typeof jwk.d !== 'string') fail('signs, so it needs its private part "d"');
-      const publicJwk: JWK = { kty: jwk.kty, crv: jwk.crv, x: jwk.x, ...(jwk.y === undefined ? {} : { y: jwk.y }) };
+      // The public members of its type only (an Ed25519 key has no "y").
+      const publicJwk: JWK = { kty: jwk.kty, crv: jwk.crv, x: jwk.x, ...(alg === 'ES256' ? { y: jwk.y } : {}) };
       const imported = async (part: JWK) => (await importJWK({ ...part, ext: false }, alg).catch(() => fail('is not a valid key'))) as Key;
       key = {
         kid: jwk.kid!,
@@ -140,10 +148,10 @@ export async function parseKeySet(text: string, options: { name: string; secret?
     if (signs) signing = key;
   }
   if (!signing) throw new ConfigError(`${name} has no signing key: give one key "key_ops": ["sign"]`);
-  // The instance secret's key, verify-only: tokens it signed before the switch stay good until they expire.
-  const legacy = options.secret ? await secretKey(options.secret, true) : undefined;
-  if (legacy && !keys.some((key) => key.kid === legacy.kid)) keys.push(legacy);
-  return assemble(keys, signing, legacy);
+  // Tokens that name no key were signed with the instance secret before tokens carried a kid: they
+  // are checked only while that secret is listed here (as `npm run new-jwt-key -- --from-secret` prints it).
+  const unnamed = options.secret ? keys.find((key) => key.kid === secretKeyId(options.secret!)) : undefined;
+  return assemble(keys, signing, unnamed);
 }
 
 function assemble(keys: TokenKey[], signing: TokenKey, unnamed: TokenKey | undefined): KeySet {
@@ -175,3 +183,9 @@ export async function generateTokenKey(alg: KeyAlgorithm, now = new Date()): Pro
 }
 
 export const KEY_ALGORITHMS = Object.keys(KEY_TYPES) as KeyAlgorithm[];
+
+/** The instance secret as a JWT_KEYS entry (`npm run new-jwt-key -- --from-secret`): its kid is the one its tokens carry. */
+export function secretAsJwk(secret: Uint8Array): JWK {
+  checkSecret(secret);
+  return { kty: 'oct', k: Buffer.from(secret).toString('base64url'), kid: secretKeyId(secret), alg: 'HS256' };
+}

@@ -9,6 +9,7 @@ import {
   KEY_ALGORITHMS,
   type KeySet,
   parseKeySet,
+  secretAsJwk,
   secretKeyId,
 } from '../../../runtime/server';
 
@@ -91,7 +92,7 @@ describe('rotating access-token keys', () => {
     expect(await refusal(verifier(keys).verify(await token({ alg: 'HS256' }, hsSecret)))).toBe('UNAUTHENTICATED');
   });
 
-  it('checks tokens the instance secret signed before JWT_KEYS was set, with or without its kid', async () => {
+  it('checks tokens the instance secret signed (with or without its kid) only while JWT_KEYS lists it', async () => {
     const legacy = createTokenSigner({ secret: SECRET, issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 600 });
     const named = await legacy.sign(claims);
     expect(decodeProtectedHeader(named).kid).toBe(secretKeyId(SECRET));
@@ -104,12 +105,17 @@ describe('rotating access-token keys', () => {
       .setIssuedAt(now)
       .setExpirationTime(now + 600)
       .sign(SECRET);
-    const keys = await keySet([await privateJwk('EdDSA', 'new')], SECRET);
-    expect(keys.signing.kid).toBe('new');
-    expect(await refusal(verifier(keys).verify(named))).toBe('accepted');
-    expect(await refusal(verifier(keys).verify(unnamed))).toBe('accepted');
-    // The secret only verifies: new tokens are signed by the JWT_KEYS key.
-    expect(decodeProtectedHeader(await signer(keys).sign(claims)).kid).toBe('new');
+    const fresh = await privateJwk('EdDSA', 'new', ['sign']);
+    // Listed (as `npm run new-jwt-key -- --from-secret` prints it), verify-only: its tokens still work.
+    const moving = await keySet([fresh, { ...secretAsJwk(SECRET), key_ops: ['verify'] }], SECRET);
+    expect(moving.signing.kid).toBe('new');
+    expect(await refusal(verifier(moving).verify(named))).toBe('accepted');
+    expect(await refusal(verifier(moving).verify(unnamed))).toBe('accepted');
+    expect(decodeProtectedHeader(await signer(moving).sign(claims)).kid).toBe('new');
+    // Not listed any more: retired like any key, whatever the instance secret still signs elsewhere.
+    const moved = await keySet([fresh], SECRET);
+    expect(await refusal(verifier(moved).verify(named))).toBe('UNAUTHENTICATED');
+    expect(await refusal(verifier(moved).verify(unnamed))).toBe('UNAUTHENTICATED');
   });
 
   it('publishes the public halves of the asymmetric keys, verify-only ones included, and nothing else', async () => {
@@ -154,6 +160,21 @@ describe('JWT_KEYS refused at start, naming the key and never its material', () 
     ['two signing keys', async () => JSON.stringify({ keys: [hsJwk('x', ['sign']), hsJwk('y', ['sign'])] }), /"y" signs, and so does "x"/],
     ['no signing key', async () => JSON.stringify({ keys: [hsJwk('x', ['verify'])] }), /no signing key/],
     ['a short HS256 key', async () => JSON.stringify({ keys: [hsJwk('x', undefined, 16)] }), /is 16 bytes: an HS256 key needs at least 32/],
+    [
+      'an HS256 key that is not base64url',
+      async () => JSON.stringify({ keys: [{ ...hsJwk('x'), k: 'not base64url!' }] }),
+      /key "x" needs "k"/,
+    ],
+    [
+      'an alg named like an object property',
+      async () => JSON.stringify({ keys: [{ ...hsJwk('x'), alg: 'constructor' }] }),
+      /needs an "alg" of/,
+    ],
+    [
+      'a kid with a line break (not echoed)',
+      async () => JSON.stringify({ keys: [{ ...hsJwk('x'), kid: 'a\nb' }] }),
+      /^JWT_KEYS key 1 needs a "kid"/,
+    ],
     [
       'a signing key without its private part',
       async () => {
