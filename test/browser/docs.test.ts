@@ -1,10 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../server/db/database';
-import { createTestApp } from '../support/app';
-import { openServerDatabase } from '../support/database';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { docsServerForFile } from './docs-server';
 
 /**
  * The docs as a new user meets them, in a real headless Chromium (Debian's, never one a tool
@@ -13,29 +9,16 @@ import { openServerDatabase } from '../support/database';
  * (a Content-Security-Policy block shows as both) fails it.
  *
  * Run by `npm run test:browser` (.ci/run does), not by `npm test`: a browser rendering the whole spec
- * costs seconds of CPU. Chromium: `apt-get install -y chromium`, or CHROMIUM=<path>.
+ * costs seconds of CPU.
  */
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-
-let database: Database;
-let test: Awaited<ReturnType<typeof createTestApp>>;
-let server: Server;
+const file = docsServerForFile();
 let base: string;
-let browser: Browser;
 let page: Page;
 const problems: string[] = [];
 
 beforeAll(async () => {
-  database = await openServerDatabase();
-  test = await createTestApp(database);
-  server = createServer(test.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  page = await browser.newPage();
+  base = file.base;
+  page = await file.browser.newPage();
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console: ${message.text()}`);
   });
@@ -45,13 +28,6 @@ beforeAll(async () => {
     // Only the API's own answers may be 4xx (none is expected here); an asset must load.
     if (response.status() >= 400) problems.push(`${response.status()}: ${response.url()}`);
   });
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
-  await test?.close();
-  await database?.close();
 });
 
 // biome-ignore lint/suspicious/noExplicitAny: the API's JSON, read field by field by the assertions.

@@ -1,12 +1,7 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { currentTotp } from '../../server/auth/totp';
-import type { Database } from '../../server/db/database';
-import { createTestApp } from '../support/app';
-import { openServerDatabase } from '../support/database';
+import { docsServerForFile } from './docs-server';
 
 /**
  * Every operation of the spec tried as a new user tries it in Swagger UI, on a fresh database: each
@@ -19,7 +14,6 @@ import { openServerDatabase } from '../support/database';
  *
  * Run by `npm run test:browser` (.ci/run does), beside docs.test.ts.
  */
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 // biome-ignore lint/suspicious/noExplicitAny: the spec and the API's JSON, read field by field.
 type Json = any;
@@ -46,11 +40,9 @@ interface Step {
 /** What a user may paste: ids, tokens, codes and sizes that no example can know. Anything else is an example to fix. */
 const PASTABLE = /(Id|Ids|Token|Code|-Length)$|^code$/;
 
-let database: Database;
-let test: Awaited<ReturnType<typeof createTestApp>>;
-let server: Server;
+const file = docsServerForFile();
 let base: string;
-let browser: Browser;
+let test: ReturnType<typeof docsServerForFile>['test'];
 let spec: Json;
 /** Per operation: the body Swagger UI fills in (the text of its editor), as the page computed it. */
 let filledBodies: Record<string, string | undefined>;
@@ -61,17 +53,10 @@ const tokens: Partial<Record<Who, string>> = {};
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
-  database = await openServerDatabase();
-  test = await createTestApp(database);
-  server = createServer(test.app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = file.base;
+  test = file.test;
   spec = await (await fetch(`${base}/openapi.json`)).json();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-  });
-  const page = await browser.newPage();
+  const page = await file.browser.newPage();
   await page.goto(`${base}/docs/`);
   await page.locator('#operations-auth-register').waitFor();
   const bodies = operations()
@@ -97,13 +82,6 @@ beforeAll(async () => {
   }, bodies);
   await page.close();
 }, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await new Promise((resolve) => server?.close(resolve));
-  await test?.close();
-  await database?.close();
-});
 
 function operations(): { path: string; method: string; op: Json }[] {
   return Object.entries<Json>(spec.paths).flatMap(([path, item]) =>
