@@ -210,7 +210,11 @@ export function createContractRouter(options: RouterOptions) {
             .catch((error: unknown) => options.log.error({ err: error }, 'settling an Idempotency-Key after a timeout failed'));
         }
         options.log.warn({ reqId: x.state.id, route: x.state.route, ms: limit }, 'handler timed out');
-        reject(busy(`The request took longer than ${limit} ms and was given up; it may still complete`));
+        const detail = `The request took longer than ${limit} ms and was given up; it may still complete`;
+        // Trying again is safe for a read, or a write whose Idempotency-Key will replay what it did;
+        // another write may have been made: no Retry-After invites sending it twice.
+        const safe = claimed !== undefined || x.req.method === 'GET' || x.req.method === 'HEAD';
+        reject(safe ? busy(detail) : new ApiError('SERVICE_UNAVAILABLE', detail));
       }, limit);
       run.then(
         (outcome) => {

@@ -136,6 +136,21 @@ describe('handlerTimeoutMs', () => {
     expect(lines.some((line) => line.msg === 'unhandled error')).toBe(false);
   });
 
+  it('a write without an Idempotency-Key that overruns is not offered a retry (it may have been made)', async () => {
+    const { base } = await serve({ handlerTimeoutMs: 100 });
+    orders = 0;
+    orderDelayMs = 300;
+    const response = await fetch(`${base}/api/v1/orders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ item: 'zapatos' }),
+    });
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBeNull();
+    expect((await response.json()).detail).toMatch(/may still complete/);
+    await until(() => orders === 1);
+  });
+
   it('a retry with the same Idempotency-Key gets what the overrunning write really did, never a second write', async () => {
     const { base } = await serve({ handlerTimeoutMs: 100 });
     orders = 0;
