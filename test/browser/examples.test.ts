@@ -133,14 +133,16 @@ async function run(step: Step): Promise<{ status: number; headers: Headers; body
     }
   }
   const values: Record<string, Record<string, string>> = { path: {}, query: {}, header: {} };
-  for (const parameter of op.parameters ?? []) {
+  // Shared parameters (Idempotency-Key) are `$ref`s: followed, as Swagger UI's resolver does.
+  const parameters: Json[] = (op.parameters ?? []).map((parameter: Json) => resolved(parameter));
+  for (const parameter of parameters) {
     const filled = filledParameter(parameter);
     if (filled !== undefined) values[parameter.in]![parameter.name] = filled;
   }
   Object.assign(values.path!, paste.path);
   Object.assign(values.query!, paste.query);
   Object.assign(values.header!, paste.headers);
-  for (const parameter of op.parameters ?? []) {
+  for (const parameter of parameters) {
     if (parameter.required) {
       expect(values[parameter.in]![parameter.name], `${step.op}: required ${parameter.in} ${parameter.name} is left empty`).toBeDefined();
     }
