@@ -8,9 +8,11 @@ import { measureRealtime } from './realtime';
 
 /**
  * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --rounds 1 --only http|auth|generator|types|startup|realtime|social|feed|uploads|statistics]
+ * npm run bench -- --only soak [--duration 60 --soak-seconds 600] (only when asked for: it takes 11 minutes or more)
  * Prints figures measured in this one run and their ratios; nothing here is a pass/fail test.
  */
-const { values } = parseArgs({
+const { values, tokens } = parseArgs({
+  tokens: true,
   options: {
     node: { type: 'string', default: process.execPath },
     duration: { type: 'string', default: '10' },
@@ -18,6 +20,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '50' },
     only: { type: 'string' },
     rounds: { type: 'string', default: '1' },
+    'soak-seconds': { type: 'string', default: '600' },
   },
 });
 
@@ -210,9 +213,9 @@ if (want('realtime')) {
 }
 
 /** A bench run as a process of its own, with its defaults (run `bench/<name>.ts` directly for its flags). */
-async function runScript(name: string): Promise<void> {
+async function runScript(name: string, args: string[] = []): Promise<void> {
   const { spawnSync } = await import('node:child_process');
-  const run = spawnSync(values.node, ['--import', 'tsx', join(root, `bench/${name}.ts`)], { cwd: root, stdio: 'inherit' });
+  const run = spawnSync(values.node, ['--import', 'tsx', join(root, `bench/${name}.ts`), ...args], { cwd: root, stdio: 'inherit' });
   if (run.status !== 0) throw new Error(`bench/${name}.ts exited with ${run.status ?? run.signal}`);
 }
 
@@ -224,3 +227,16 @@ if (want('feed')) await runScript('feed');
 if (want('statistics')) await runScript('statistics');
 // A 50 MiB resumable upload through the app against a file copy on the same disk.
 if (want('uploads')) await runScript('uploads');
+// Load and soak of the whole app (bench/soak.ts): only when asked for by name, as it runs for minutes.
+if (values.only === 'soak') {
+  // --duration's default here (10) is the other benches'; the soak's own (60) holds unless one is given.
+  const given = (name: string) => tokens.some((token) => token.kind === 'option' && token.name === name);
+  await runScript('soak', [
+    '--node',
+    values.node,
+    '--soak-seconds',
+    values['soak-seconds'],
+    ...(given('duration') ? ['--duration', values.duration] : []),
+    ...(given('connections') ? ['--connections', values.connections] : []),
+  ]);
+}

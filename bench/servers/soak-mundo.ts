@@ -1,0 +1,99 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { api } from '../../contracts';
+import { createLogger, sharedLimiters } from '../../runtime/server';
+import { hashPassword } from '../../server/auth/password-hash';
+import { createSessionTokens } from '../../server/auth/session-tokens';
+import { createMundoApp } from '../../server/app';
+import { ConfigSchema } from '../../server/config';
+import { openDatabase } from '../../server/db/database';
+import { createSessionStore } from '../../server/services/sessions';
+import { createUserStore, type UserRecord } from '../../server/services/users';
+import { announce } from '../payload';
+
+/**
+ * The whole Mundo Tango app with its real time attached, on an in-memory PGlite (as
+ * bench/servers/mundo.ts), for the load-and-soak benchmark (bench/soak.ts). Seeded with two
+ * accounts, `bench-soak` (it signs in and writes events) and
+ * `bench-soak-peer`, and a group conversation of the two. Rate limits are lifted, as in
+ * realtime-mundo.ts: the load sends far more than one person may.
+ *
+ * A side channel under /__bench/ (not the app's): `setup` (what the load needs), `token` (a fresh
+ * access token of `bench-soak`, as access tokens expire after 15 minutes) and `memory`
+ * (process.memoryUsage() as it is, no forced collection).
+ */
+const SOAK_PASSWORD = 'a benchmark passphrase for tango';
+const SOAK_USERNAME = 'bench-soak';
+const SOCKETS = Number(process.argv[2] ?? 4);
+
+export interface SoakSetup {
+  /** The account the load signs in as and writes events with. */
+  login: { username: string; password: string };
+  realtimePath: string;
+  conversationId: string;
+  /** One access token per socket, each of a session of its own (alternately of the two members). */
+  socketTokens: string[];
+}
+
+const database = await openDatabase({});
+const config = ConfigSchema.parse({ NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('hex'), TRUST_PROXY: 'loopback' });
+const secret = Buffer.from(config.JWT_SECRET!);
+const limiters = sharedLimiters((options) => new RateLimiterMemory({ ...options, points: 1e9 }));
+const mundo = await createMundoApp({ config, database, secret, log: createLogger({ level: 'info' }), limiters });
+
+const users = createUserStore(database.db);
+const sessions = createSessionStore(database.db);
+const tokens = createSessionTokens({ secret, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
+const passwordHash = await hashPassword(SOAK_PASSWORD);
+
+async function account(username: string): Promise<UserRecord> {
+  const user = await users.create({ username, displayName: username, passwordHash });
+  if (user === 'taken') throw new Error(`${username} is taken`);
+  return user;
+}
+async function device(user: UserRecord): Promise<string> {
+  const { session } = await sessions.open({ userId: user.id, device: 'bench' });
+  return tokens.accessToken(user, session.id);
+}
+
+const writer = await account(SOAK_USERNAME);
+const peer = await account('bench-soak-peer');
+const { conversation } = await mundo.services.messaging.createConversation({
+  creatorId: writer.id,
+  kind: 'group',
+  memberIds: [peer.id],
+  title: 'Soak',
+});
+const socketTokens: string[] = [];
+for (let i = 0; i < SOCKETS; i++) socketTokens.push(await device(i % 2 === 0 ? writer : peer));
+const writerSession = (await sessions.open({ userId: writer.id, device: 'bench' })).session.id;
+
+const reply = (res: import('node:http').ServerResponse, body: unknown) => {
+  const json = JSON.stringify(body);
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) });
+  res.end(json);
+};
+
+const server = createServer((req, res) => {
+  const path = req.url ?? '/';
+  if (!path.startsWith('/__bench/')) return mundo.app(req, res);
+  switch (path) {
+    case '/__bench/setup':
+      return reply(res, {
+        login: { username: SOAK_USERNAME, password: SOAK_PASSWORD },
+        realtimePath: api.realtime.path,
+        conversationId: conversation.id,
+        socketTokens,
+      } satisfies SoakSetup);
+    case '/__bench/token':
+      return void tokens.accessToken(writer, writerSession).then((token) => reply(res, { token }));
+    case '/__bench/memory':
+      return reply(res, process.memoryUsage());
+    default:
+      res.writeHead(404).end();
+  }
+});
+// Every bench socket comes from 127.0.0.1: lift the per-address cap as the rate limits are lifted.
+mundo.attachRealtime(server, { maxSocketsPerAddress: Number.MAX_SAFE_INTEGER });
+server.listen(0, '127.0.0.1', () => announce((server.address() as { port: number }).port));
