@@ -1,16 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { api } from '../../contracts';
-import { createLogger, sharedLimiters } from '../../runtime/server';
-import { hashPassword } from '../../server/auth/password-hash';
-import { createSessionTokens } from '../../server/auth/session-tokens';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { createMundoApp } from '../../server/app';
-import { ConfigSchema } from '../../server/config';
-import { openDatabase } from '../../server/db/database';
-import { createSessionStore } from '../../server/services/sessions';
-import { createUserStore, type UserRecord } from '../../server/services/users';
+import type { UserRecord } from '../../server/services/users';
 import { announce } from '../payload';
+import { liftedMundo } from './lifted-mundo';
 import { benchControl, benchMessage } from './realtime-common';
 
 /**
@@ -31,30 +23,9 @@ import { benchControl, benchMessage } from './realtime-common';
 const members = Number(process.argv[2] ?? 100);
 const devices = Number(process.argv[3] ?? 10);
 
-const database = await openDatabase({});
-const config = ConfigSchema.parse({ NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('hex'), TRUST_PROXY: 'loopback' });
-const secret = Buffer.from(config.JWT_SECRET!);
-// Rate limits lifted: the benchmark sends far more than a person may (120 messages a minute).
-const limiters = sharedLimiters((options) => new RateLimiterMemory({ ...options, points: 1e9 }));
-const mundo = await createMundoApp({ config, database, secret, log: createLogger({ level: 'info' }), limiters });
-
-const users = createUserStore(database.db);
-const sessions = createSessionStore(database.db);
-const tokens = createSessionTokens({ secret, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
-// Nobody signs in here: one hash serves every account.
-const passwordHash = await hashPassword('a benchmark passphrase for tango');
-
-async function account(username: string): Promise<UserRecord> {
-  const user = await users.create({ username, displayName: username, passwordHash });
-  if (user === 'taken') throw new Error(`${username} is taken`);
-  return user;
-}
-
-/** A device: a session of its own and an access token naming it, as a sign-in hands out. */
-async function device(user: UserRecord): Promise<string> {
-  const { session } = await sessions.open({ userId: user.id, device: 'bench' });
-  return tokens.accessToken(user, session.id);
-}
+const { mundo, account, device: openDevice } = await liftedMundo();
+/** A device's access token, of a session of its own. */
+const device = async (user: UserRecord) => (await openDevice(user)).token;
 
 const sender = await account('bench-sender');
 const recipients: UserRecord[] = [];

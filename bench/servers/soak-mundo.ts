@@ -1,16 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { api } from '../../contracts';
-import { createLogger, sharedLimiters } from '../../runtime/server';
-import { hashPassword } from '../../server/auth/password-hash';
-import { createSessionTokens } from '../../server/auth/session-tokens';
-import { createMundoApp } from '../../server/app';
-import { ConfigSchema } from '../../server/config';
-import { openDatabase } from '../../server/db/database';
-import { createSessionStore } from '../../server/services/sessions';
-import { createUserStore, type UserRecord } from '../../server/services/users';
 import { announce } from '../payload';
+import { BENCH_PASSWORD, liftedMundo } from './lifted-mundo';
 
 /**
  * The whole Mundo Tango app with its real time attached, on an in-memory PGlite (as
@@ -23,7 +14,6 @@ import { announce } from '../payload';
  * access token of `bench-soak`, as access tokens expire after 15 minutes) and `memory`
  * (process.memoryUsage() as it is, no forced collection).
  */
-const SOAK_PASSWORD = 'a benchmark passphrase for tango';
 const SOAK_USERNAME = 'bench-soak';
 const SOCKETS = Number(process.argv[2] ?? 4);
 
@@ -36,26 +26,7 @@ export interface SoakSetup {
   socketTokens: string[];
 }
 
-const database = await openDatabase({});
-const config = ConfigSchema.parse({ NODE_ENV: 'production', JWT_SECRET: randomBytes(32).toString('hex'), TRUST_PROXY: 'loopback' });
-const secret = Buffer.from(config.JWT_SECRET!);
-const limiters = sharedLimiters((options) => new RateLimiterMemory({ ...options, points: 1e9 }));
-const mundo = await createMundoApp({ config, database, secret, log: createLogger({ level: 'info' }), limiters });
-
-const users = createUserStore(database.db);
-const sessions = createSessionStore(database.db);
-const tokens = createSessionTokens({ secret, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE });
-const passwordHash = await hashPassword(SOAK_PASSWORD);
-
-async function account(username: string): Promise<UserRecord> {
-  const user = await users.create({ username, displayName: username, passwordHash });
-  if (user === 'taken') throw new Error(`${username} is taken`);
-  return user;
-}
-async function device(user: UserRecord): Promise<string> {
-  const { session } = await sessions.open({ userId: user.id, device: 'bench' });
-  return tokens.accessToken(user, session.id);
-}
+const { mundo, tokens, account, device } = await liftedMundo();
 
 const writer = await account(SOAK_USERNAME);
 const peer = await account('bench-soak-peer');
@@ -66,8 +37,8 @@ const { conversation } = await mundo.services.messaging.createConversation({
   title: 'Soak',
 });
 const socketTokens: string[] = [];
-for (let i = 0; i < SOCKETS; i++) socketTokens.push(await device(i % 2 === 0 ? writer : peer));
-const writerSession = (await sessions.open({ userId: writer.id, device: 'bench' })).session.id;
+for (let i = 0; i < SOCKETS; i++) socketTokens.push((await device(i % 2 === 0 ? writer : peer)).token);
+const writerSession = (await device(writer)).sessionId;
 
 const reply = (res: import('node:http').ServerResponse, body: unknown) => {
   const json = JSON.stringify(body);
@@ -81,7 +52,7 @@ const server = createServer((req, res) => {
   switch (path) {
     case '/__bench/setup':
       return reply(res, {
-        login: { username: SOAK_USERNAME, password: SOAK_PASSWORD },
+        login: { username: SOAK_USERNAME, password: BENCH_PASSWORD },
         realtimePath: api.realtime.path,
         conversationId: conversation.id,
         socketTokens,

@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { currentTotp } from '../../server/auth/totp';
 import { docsServerForFile } from './docs-server';
+import { filledParameter, firstExample, operations, resolved } from './swagger-values';
 
 /**
  * Every operation of the spec tried as a new user tries it in Swagger UI, on a fresh database: each
@@ -59,11 +60,11 @@ beforeAll(async () => {
   const page = await file.browser.newPage();
   await page.goto(`${base}/docs/`);
   await page.locator('#operations-auth-register').waitFor();
-  const bodies = operations()
+  const bodies = operations(spec)
     .filter(({ op }) => op.requestBody)
     .map(({ op }) => {
       const [contentType, media] = Object.entries<Json>(op.requestBody.content)[0]!;
-      return { id: op.operationId as string, contentType, example: firstExample(media), schema: resolved(media.schema) };
+      return { id: op.operationId as string, contentType, example: firstExample(media), schema: resolved(spec, media.schema) };
     });
   // Swagger UI's own rule (its RequestBody component): the media type's example, else a sample of the schema.
   filledBodies = await page.evaluate((list) => {
@@ -83,44 +84,9 @@ beforeAll(async () => {
   await page.close();
 }, 60_000);
 
-function operations(): { path: string; method: string; op: Json }[] {
-  return Object.entries<Json>(spec.paths).flatMap(([path, item]) =>
-    Object.entries<Json>(item)
-      .filter(([, op]) => typeof op === 'object' && op?.operationId)
-      .map(([method, op]) => ({ path, method, op })),
-  );
-}
-
-function firstExample(node: Json): unknown {
-  if (node?.examples && typeof node.examples === 'object') return (Object.values<Json>(node.examples)[0] as Json)?.value;
-  return node?.example;
-}
-
-/** The schema with its `$ref`s followed, as Swagger UI's resolver gives it (a schema met again inside itself is cut). */
-function resolved(schema: Json, seen: string[] = []): Json {
-  if (Array.isArray(schema)) return schema.map((item) => resolved(item, seen));
-  if (!schema || typeof schema !== 'object') return schema;
-  if (typeof schema.$ref === 'string') {
-    if (seen.includes(schema.$ref)) return {};
-    const target = schema.$ref
-      .replace('#/', '')
-      .split('/')
-      .reduce((node: Json, key: string) => node[key], spec);
-    return resolved(target, [...seen, schema.$ref]);
-  }
-  return Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, resolved(value, seen)]));
-}
-
-/** What Swagger UI fills in a parameter's field with (its ParameterRow): the example, else the schema's, else a default. */
-function filledParameter(parameter: Json): string | undefined {
-  const value = firstExample(parameter) ?? parameter.schema?.example ?? parameter.schema?.default;
-  if (value === undefined) return undefined;
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
-
 /** Runs one step as the page would send it, with the pasted values; answers the API's answer. */
 async function run(step: Step): Promise<{ status: number; headers: Headers; body: Json }> {
-  const found = operations().find(({ op }) => op.operationId === step.op);
+  const found = operations(spec).find(({ op }) => op.operationId === step.op);
   if (!found) throw new Error(`no operation ${step.op} in the spec`);
   const { path, method, op } = found;
   const paste = step.paste?.() ?? {};
@@ -134,7 +100,7 @@ async function run(step: Step): Promise<{ status: number; headers: Headers; body
   }
   const values: Record<string, Record<string, string>> = { path: {}, query: {}, header: {} };
   // Shared parameters (Idempotency-Key) are `$ref`s: followed, as Swagger UI's resolver does.
-  const parameters: Json[] = (op.parameters ?? []).map((parameter: Json) => resolved(parameter));
+  const parameters: Json[] = (op.parameters ?? []).map((parameter: Json) => resolved(spec, parameter));
   for (const parameter of parameters) {
     const filled = filledParameter(parameter);
     if (filled !== undefined) values[parameter.in]![parameter.name] = filled;
@@ -487,7 +453,7 @@ describe('every operation, tried in Swagger UI with the values it fills in', () 
     const steps = STEPS.map((step) => step.op);
     expect(new Set(steps).size).toBe(steps.length);
     expect(steps.toSorted()).toEqual(
-      operations()
+      operations(spec)
         .map(({ op }) => op.operationId as string)
         .toSorted(),
     );

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { endpoint } from '../../../runtime/contract';
-import { createApp, type AppOptions, type RouteDefinition } from '../../../runtime/server';
-import { AUDIENCE, CURSOR_SECRET, captureLog, domainErrors, ISSUER, PROBLEM_BASE, SECRET } from './fixture';
+import type { AppOptions, RouteDefinition } from '../../../runtime/server';
+import { createFixture } from './fixture';
 
 /**
  * Backpressure: a bound on the requests one instance handles at once (one more is refused at once,
@@ -63,19 +63,8 @@ afterEach(async () => {
 });
 
 async function serve(options: Partial<AppOptions>) {
-  const { lines, log } = captureLog();
-  const app = createApp({
-    routes,
-    services: {},
-    api: { errors: domainErrors, problemBaseUrl: PROBLEM_BASE },
-    openapi: { openapi: '3.1.0', info: { title: 't', version: '1' }, paths: {} },
-    auth: { secret: SECRET, issuer: ISSUER, audience: AUDIENCE },
-    cursorSecret: CURSOR_SECRET,
-    log,
-    corsOrigins: [],
-    metricsAccess: 'public',
-    ...options,
-  });
+  // The fixture's app, with this file's routes in place of its own.
+  const { app, logLines: lines } = createFixture({ routes, metricsAccess: 'public', ...options });
   const server = createServer(app);
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
