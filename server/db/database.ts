@@ -129,6 +129,9 @@ async function openPostgres(url: string, bounds: Required<PoolBounds>): Promise<
   // it is closed, so the pool never hands it out again (Drizzle gives a transaction's client back
   // without saying it failed).
   pool.on('connect', (client) => {
+    // A connection lost while its client is checked out is an `error` event with no listener of the
+    // pool's (an uncaught exception): the query in flight rejects with it anyway, and the pool drops the client.
+    client.on('error', () => {});
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as { query: unknown }).query = (...args: unknown[]) => {
       const result = query(...args);
