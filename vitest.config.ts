@@ -3,14 +3,18 @@ import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { SlowestFirstSequencer } from './test/support/sequencer.ts';
 
+const tier = process.env.BROWSER_TESTS ? 'browser' : process.env.PROCESS_TESTS ? 'processes' : undefined;
+
 export default defineConfig({
   // Vitest keeps each file's last duration here and starts the slowest first: kept by this machine
   // rather than the checkout, a fresh clone (CI's) starts with the timings of earlier runs.
   cacheDir: join(tmpdir(), 'mundo-tango-vite'),
   test: {
-    // test/browser/ drives a real Chromium (seconds of CPU): `npm run test:browser` runs it, .ci/run does too.
-    include: process.env.BROWSER_TESTS ? ['test/browser/**/*.test.ts'] : ['test/**/*.test.ts'],
-    exclude: process.env.BROWSER_TESTS ? [] : ['test/browser/**'],
+    // Two folders are tiers of their own, each run by its script and by .ci/run, not by `npm test`:
+    // test/browser/ drives a real Chromium (`npm run test:browser`), test/processes/ runs the server
+    // as real processes, kills and restarts them (`npm run test:processes`): seconds of CPU each.
+    include: tier ? [`test/${tier}/**/*.test.ts`] : ['test/**/*.test.ts'],
+    exclude: tier ? [] : ['test/browser/**', 'test/processes/**'],
     environment: 'node',
     // Migrates a PGlite template once per run and finds out whether PostgreSQL and Redis are reachable.
     globalSetup: ['test/support/global-setup.ts'],

@@ -72,7 +72,8 @@ export const messageNew = serverEvent({
   summary: 'A message was posted in one of your conversations',
   description:
     'Sent to every device of every member, the sender’s other devices included, less the members with a block ' +
-    'between them and the sender (whoever blocked).',
+    'between them and the sender (whoever blocked). Sent again when the sender resends its clientKey (the server that ' +
+    'stored it may have stopped before telling anyone): show a message once by its id.',
   payload: Message,
 });
 

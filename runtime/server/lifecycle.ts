@@ -3,8 +3,9 @@ import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 
 /**
- * Listens, and on SIGTERM/SIGINT drains: stop accepting, let in-flight requests finish (up to
- * `drainMs`), then close what the app holds (pools, sockets) and exit.
+ * Listens, and on SIGTERM/SIGINT drains: stop accepting, close long-lived sockets (`beforeClose`),
+ * let in-flight requests finish (up to `drainMs`; a request still coming on a kept-alive connection
+ * is answered with `Connection: close`), then close what the app holds (pools) and exit.
  */
 export interface Running {
   server: Server;
@@ -51,7 +52,7 @@ export async function serve(
     host: string;
     log: Logger;
     drainMs?: number;
-    /** Runs first, e.g. to close long-lived sockets, which would otherwise hold the server open. */
+    /** Runs once new connections are refused, e.g. to close long-lived sockets, which would otherwise hold the server open. */
     beforeClose?: () => Promise<void> | void;
     /** Runs once the last request is done: close pools and connections. */
     onClose?: () => Promise<void>;
@@ -66,6 +67,7 @@ export async function serve(
   },
 ): Promise<Running> {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  let closing: Promise<void> | undefined;
   const server = createServer(
     {
       headersTimeout: timeouts.headersMs,
@@ -73,7 +75,12 @@ export async function serve(
       keepAliveTimeout: timeouts.keepAliveMs,
       connectionsCheckingInterval: Math.min(Math.max(Math.floor(timeouts.headersMs / 4), 50), 5_000),
     },
-    app,
+    // Once draining, a request that still comes on a kept-alive connection is answered and its
+    // connection closed after it: the client opens its next one elsewhere.
+    (req, res) => {
+      if (closing) res.setHeader('Connection', 'close');
+      app(req, res);
+    },
   );
   capConnectionsPerAddress(
     server,
@@ -98,12 +105,13 @@ export async function serve(
   const host = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-  let closing: Promise<void> | undefined;
   const shutdown = () => {
     closing ??= (async () => {
       options.log.info('shutting down: draining in-flight requests');
-      await options.beforeClose?.();
+      // New connections are refused first, so clients told to go (below) and a load balancer's
+      // next try reach another instance rather than this one.
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await options.beforeClose?.();
       // A kept-alive connection busy now goes idle after its response: close those as they free up.
       server.closeIdleConnections();
       const sweep = setInterval(() => server.closeIdleConnections(), 50);

@@ -85,7 +85,9 @@ export interface MessagingService {
   }): Promise<Page<Message>>;
   /**
    * Stores a message, idempotently by (sender, clientKey): a resend answers the stored message with
-   * `created: false` and sends no event. The same key with another conversation or body is
+   * `created: false` and sends its `message:new` again — a sender resends only when it got no
+   * answer, and the instance that stored it may have died before telling anyone (receivers show a
+   * message once by id, as they must after catching up). The same key with another conversation or body is
    * CLIENT_KEY_REUSED; any send to a read-only conversation is CONVERSATION_READ_ONLY. On first
    * store, `message:new` goes to every member not across a block with the sender, and a `message`
    * notification to every other one (the notification service leaves out blocked pairs).
@@ -249,10 +251,8 @@ export function createMessagingService(deps: {
         throw new ApiError('CLIENT_KEY_REUSED', 'This clientKey was already used for another message; send a new one');
       }
       const wire = toMessage(message);
-      if (created) {
-        realtime.toUsers(without(memberIds, acrossBlock), 'message:new', wire);
-        notifications?.publish(told);
-      }
+      realtime.toUsers(without(memberIds, acrossBlock), 'message:new', wire);
+      if (created) notifications?.publish(told);
       return { message: wire, created };
     },
 

@@ -118,7 +118,8 @@ async function pgliteTemplates(): Promise<{ empty: string; migrated: string; emp
 /**
  * A PostgreSQL database with every migration applied, named by the migrations, that each test
  * database is created from (CREATE DATABASE … TEMPLATE): a copy takes a tenth of a second, applying
- * the migrations to a new database a few. Made once, kept between runs; older ones are dropped.
+ * the migrations to a new database a few. Made once, kept between runs; older ones are dropped but
+ * the two newest.
  */
 async function postgresTemplate(): Promise<string> {
   const key = createHash('sha256');
@@ -134,7 +135,10 @@ async function postgresTemplate(): Promise<string> {
       [SEEDED_PREFIX, `${SEEDED_PREFIX}${name.slice(-16)}_`],
     );
     for (const { datname } of stale.rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`).catch(() => {});
-    const existing = (await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'test_template_%'`)).rows;
+    // Newest first (a database's oid grows with its creation).
+    const existing = (
+      await admin.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'test_template_%' ORDER BY oid DESC`)
+    ).rows;
     if (existing.some((row) => row.datname === name)) return name;
     // Built under a name of its own and renamed, so a run starting meanwhile never copies half of one.
     const partial = `${name}_${process.pid}`;
@@ -148,7 +152,9 @@ async function postgresTemplate(): Promise<string> {
       await admin.query(`DROP DATABASE ${partial}`);
       if (!(await admin.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [name])).rowCount) throw error;
     });
-    for (const { datname } of existing) await admin.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => {});
+    // The two newest others stay: another checkout on this machine (another branch, other
+    // migrations) may be running its tests from one right now.
+    for (const { datname } of existing.slice(2)) await admin.query(`DROP DATABASE IF EXISTS ${datname}`).catch(() => {});
     return name;
   } finally {
     await admin.end();

@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServerProcess } from './server-process';
 
 /** `npm start` as a real process: configuration checks, the local secret, serving, SIGTERM. */
 let dataDir: string;
@@ -10,50 +11,11 @@ let dataDir: string;
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'mundo-main-'));
 });
-/** Servers still running when a test failed midway: none may outlive the file. */
-const children = new Set<ReturnType<typeof spawn>>();
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
   await rm(dataDir, { recursive: true, force: true });
 });
 
-function start(env: Record<string, string>) {
-  // One process (node with tsx's loader, as npm start runs it), so killing it leaves no child behind.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk));
-  children.add(child);
-  const exited = new Promise<number | null>((resolve) =>
-    child.on('exit', (code) => {
-      children.delete(child);
-      resolve(code);
-    }),
-  );
-  return { child, exited, output: () => ({ stdout, stderr }) };
-}
-
-/**
- * The port the server took, from its "port taken" line. Not a port picked beforehand: other test
- * files listen on ports of their own meanwhile and could take it first.
- */
-function portTaken(run: ReturnType<typeof start>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const look = () => {
-      const match = /"url":"http:\/\/[^"]*:(\d+)","msg":"port taken"/.exec(run.output().stdout);
-      if (match) {
-        run.child.stdout.off('data', look);
-        resolve(Number(match[1]));
-      }
-    };
-    run.child.stdout.on('data', look);
-    run.exited.then((code) => reject(new Error(`exited with ${code} before taking a port:\n${JSON.stringify(run.output())}`)));
-  });
-}
+const start = (env: Record<string, string>) => startServerProcess({ DATA_DIR: dataDir, ...env });
 
 async function until(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -89,19 +51,8 @@ describe('server/main.ts', () => {
     await writeFile(lockFile, `${crashed}\n`);
 
     const run = start({ NODE_ENV: 'development', LOG_LEVEL: 'info', PORT: '0' });
-    const port = await portTaken(run);
-    const listening = new Promise<string>((resolve, reject) => {
-      // A new embedded database takes a while on a busy machine; this bounds a hang, it is no measurement.
-      const timer = setTimeout(() => reject(new Error(`no listening line:\n${JSON.stringify(run.output())}`)), 90_000);
-      run.child.stdout.on('data', () => {
-        const match = /listening on (http:\/\/[^\s]+)/.exec(run.output().stdout);
-        if (match) {
-          clearTimeout(timer);
-          resolve(match[1]!);
-        }
-      });
-      run.exited.then((code) => reject(new Error(`exited with ${code}:\n${JSON.stringify(run.output())}`)));
-    });
+    const port = await run.port();
+    const listening = run.listening();
     listening.catch(() => {});
 
     // `npm start` and `npm run dev` at once. The port is taken first, then the data directory,

@@ -1,0 +1,142 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { ClientEvents, RealtimeClient, ServerEvents } from '../../generated/client/realtime';
+import { backends, type ScratchStore } from '../support/database';
+import { connected, signUp } from '../support/realtime';
+import { describeWith } from '../support/services';
+import { redisRun, redisUrl } from '../server/scale/http-client';
+import { loadBalancer } from './load-balancer';
+import { startServerProcess, type ServerProcess } from './server-process';
+
+/**
+ * `kill -9` of one of two instances (real processes sharing PostgreSQL and Redis, behind a load
+ * balancer) while a dancer sends messages over her socket: her client reconnects to the other
+ * instance within its backoff and resends what was not acknowledged; the receiver, connected to the
+ * surviving instance, gets every message. Compared at the end: what was acknowledged, what is
+ * stored and what was delivered — nothing lost, nothing twice.
+ */
+const MESSAGES = 60;
+const SEND_EVERY_MS = 25;
+const KILL_AFTER = 20;
+/** The clients' backoff: first retry after 200 ms, at most 1 s apart. */
+const BACKOFF = { reconnectionDelayMs: 200, reconnectionDelayMaxMs: 1000 };
+
+type Device = RealtimeClient<ClientEvents, ServerEvents>;
+
+const run = redisRun('kill');
+let store: ScratchStore;
+let dataDir: string;
+const devices: Device[] = [];
+
+function instance(): ServerProcess {
+  return startServerProcess({
+    DATABASE_URL: String(store.options.url),
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: run.prefix,
+    JWT_SECRET: 'a shared test secret of the two instances, 32+ chars',
+    TRUST_PROXY: 'loopback',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'info',
+  });
+}
+
+describeWith(['postgres', 'redis'], 'an instance killed with sockets connected', () => {
+  beforeAll(async () => {
+    store = await backends.find((backend) => backend.name === 'postgres')!.scratch();
+    dataDir = await mkdtemp(join(tmpdir(), 'mundo-kill-'));
+  });
+  afterAll(async () => {
+    for (const device of devices) device.close();
+    await store?.dispose();
+    await rm(dataDir, { recursive: true, force: true });
+    await run.sweep();
+  });
+
+  it('its clients reconnect to the other and no acknowledged message is lost or delivered twice', { timeout: 60_000 }, async () => {
+    const lb = await loadBalancer();
+    try {
+      // One after the other: the first migrates the new database.
+      const a = instance();
+      await a.listening();
+      const b = instance();
+      await b.listening();
+      const [portA, portB] = [await a.port(), await b.port()];
+      lb.add(portA);
+      lb.add(portB);
+      await Promise.all([lb.until(portA, true), lb.until(portB, true)]);
+
+      const ana = await signUp(lb.url);
+      const ben = await signUp(lb.url);
+      const conversation = await ana.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ben.id] } });
+      const conversationId = conversation.id;
+
+      // Ben's app, on B: shows each message once, pushed or fetched when it catches up.
+      const seen = new Map<string, number>();
+      const show = (message: { id: string }) => seen.set(message.id, (seen.get(message.id) ?? 0) + 1);
+      const shown = new Set<string>();
+      lb.prefer(portB);
+      const benPhone = ben.device({
+        ...BACKOFF,
+        resync: async () => {
+          for await (const message of ben.api.messages.listMessages.items({ params: { conversationId } })) shown.add(message.id);
+        },
+      });
+      devices.push(benPhone);
+      benPhone.on('message:new', (message) => {
+        show(message);
+        shown.add(message.id);
+      });
+      await connected(benPhone);
+      // Ana's phone, on A, the instance about to die.
+      lb.prefer(portA);
+      const anaPhone = ana.device(BACKOFF);
+      devices.push(anaPhone);
+      await connected(anaPhone);
+      lb.prefer(undefined);
+      let reconnectedAt: number | undefined;
+      anaPhone.socket.io.on('reconnect', () => (reconnectedAt ??= performance.now()));
+
+      // Sends every 25 ms without waiting for acks; A is killed after the 20th.
+      const sends: Promise<{ id: string; body: string }>[] = [];
+      let killedAt = 0;
+      for (let i = 1; i <= MESSAGES; i++) {
+        sends.push(anaPhone.emit('message:send', { conversationId, clientKey: `m-${i}`, body: `mensaje ${i}` }));
+        if (i === KILL_AFTER) {
+          a.child.kill('SIGKILL');
+          killedAt = performance.now();
+        }
+        await new Promise((resolve) => setTimeout(resolve, SEND_EVERY_MS));
+      }
+      expect(await a.exited).toBe(null);
+
+      // Every send is acknowledged in the end (the client resends what was not), each with its own message.
+      const acked = await Promise.all(sends);
+      expect(acked.map((message) => message.body)).toEqual(Array.from({ length: MESSAGES }, (_, i) => `mensaje ${i + 1}`));
+      expect(new Set(acked.map((message) => message.id)).size).toBe(MESSAGES);
+      expect(reconnectedAt, 'Ana reconnected').toBeDefined();
+      const reconnectMs = reconnectedAt! - killedAt;
+      // Within the backoff: the first retries come 200–1000 ms apart, each refused one retried on B by the balancer.
+      expect(reconnectMs).toBeLessThan(5_000);
+
+      // Stored: exactly the acknowledged messages, once each.
+      const stored: { id: string; body: string }[] = [];
+      for await (const message of ana.api.messages.listMessages.items({ params: { conversationId } })) stored.push(message);
+      expect(stored.map((message) => message.id).sort()).toEqual(acked.map((message) => message.id).sort());
+
+      // Delivered to Ben: every one, pushed once or fetched once.
+      await expect.poll(() => shown.size, { timeout: 10_000 }).toBe(MESSAGES);
+      expect([...shown].sort()).toEqual(acked.map((message) => message.id).sort());
+      console.info(
+        `kill -9: Ana reconnected ${Math.round(reconnectMs)} ms after the kill; ${MESSAGES} acknowledged, ${stored.length} stored, ` +
+          `${shown.size} delivered (${[...seen.values()].filter((count) => count > 1).length} pushed more than once)`,
+      );
+
+      b.child.kill('SIGTERM');
+      expect(await b.exited).toBe(0);
+    } finally {
+      await lb.close();
+    }
+  });
+});
