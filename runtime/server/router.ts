@@ -258,17 +258,23 @@ export function createContractRouter(options: RouterOptions) {
         return await sendStream(x.req, x.res, outcome.value as AsyncIterable<string>, headers, options.responses, options.log);
       response = encodeResult(x.route, outcome.value, headers, x.req, x.rawQuery, options.cursors);
       if (x.route.caching) response = conditionalGet(x.req, response, x.route.caching);
-      if (x.idempotency) {
-        await options.idempotency.finish(x.idempotency.key, x.idempotency.fingerprint, {
-          ...response,
-          headers: replayableHeaders(response.headers),
-        });
-      }
     } catch (error) {
-      if (x.idempotency) await options.idempotency.abandon(x.idempotency.key);
+      // The handler's error is the answer, also when the store cannot free the key (it expires).
+      if (x.idempotency) await options.idempotency.abandon(x.idempotency.key).catch((cause: unknown) => keyLost(cause, 'freeing'));
       throw error;
     }
+    if (x.idempotency) {
+      // The work is done: a store out of reach now must not turn its answer into an error the
+      // client would retry. The key stays claimed until it expires; a retry meanwhile gets 409.
+      await options.idempotency
+        .finish(x.idempotency.key, x.idempotency.fingerprint, { ...response, headers: replayableHeaders(response.headers) })
+        .catch((cause: unknown) => keyLost(cause, 'storing the answer to'));
+    }
     send(x.req, x.res, response.status, response.body, undefined, response.headers);
+  }
+
+  function keyLost(error: unknown, doing: string): void {
+    options.log.error({ err: error }, `${doing} an Idempotency-Key failed`);
   }
 
   function read(x: Exchange, part: InputPart): unknown {

@@ -2,12 +2,13 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { endpoint } from '../../../runtime/contract';
-import { createApp, type HandlerFor } from '../../../runtime/server';
+import { createApp, type HandlerFor, type IdempotencyStore, memoryIdempotency } from '../../../runtime/server';
 import { AUDIENCE, CURSOR_SECRET, captureLog, expectProblem, ISSUER, PROBLEM_BASE, SECRET } from './fixture';
 
 /**
  * A request with an Idempotency-Key that fails frees its key — also when the handler succeeded
  * but its result could not be sent — so the client's retry runs again instead of waiting 24 h.
+ * A store out of reach once the handler has run does not turn the work done into an error.
  */
 const record = endpoint({
   method: 'POST',
@@ -28,16 +29,19 @@ const handler: HandlerFor<typeof record, object> = ({ body }) => {
   return { value: calls === 1 ? BigInt(body.n) : body.n };
 };
 
-const app = createApp({
-  routes: [{ endpoint: record, handler }],
-  services: {},
-  api: { errors: {}, problemBaseUrl: PROBLEM_BASE },
-  openapi: {},
-  auth: { secret: SECRET, issuer: ISSUER, audience: AUDIENCE },
-  cursorSecret: CURSOR_SECRET,
-  log: captureLog().log,
-  corsOrigins: [],
-});
+const appWith = (idempotency?: IdempotencyStore, log = captureLog().log) =>
+  createApp({
+    routes: [{ endpoint: record, handler }],
+    services: {},
+    api: { errors: {}, problemBaseUrl: PROBLEM_BASE },
+    openapi: {},
+    auth: { secret: SECRET, issuer: ISSUER, audience: AUDIENCE },
+    cursorSecret: CURSOR_SECRET,
+    log,
+    corsOrigins: [],
+    idempotency,
+  });
+const app = appWith();
 
 describe('Idempotency-Key after a failed answer', () => {
   it('lets the retry run again rather than answer 409 "still running"', async () => {
@@ -50,5 +54,24 @@ describe('Idempotency-Key after a failed answer', () => {
     const replay = await send();
     expect(replay.headers['idempotent-replayed']).toBe('true');
     expect(calls).toBe(2);
+  });
+});
+
+describe('Idempotency-Key when its store fails after the handler ran', () => {
+  it('answers what the handler did, logs the failure, and a retry runs nothing twice', async () => {
+    // Redis gone between the claim and storing the answer: the claim stands, the answer is not kept.
+    const memory = memoryIdempotency();
+    const store: IdempotencyStore = { ...memory, finish: () => Promise.reject(new Error('Connection is closed.')) };
+    const captured = captureLog();
+    const flaky = appWith(store, captured.log);
+    const before = calls;
+    const send = () => request(flaky).post('/api/v1/records').set('Idempotency-Key', 'lost-answer').send({ n: 8 });
+    const first = await send();
+    expect(first.status).toBe(201);
+    expect(first.body).toEqual({ data: { value: 8 } });
+    expect(captured.lines).toContainEqual(expect.objectContaining({ level: 'error', msg: 'storing the answer to an Idempotency-Key failed' }));
+    // The key is still claimed: a retry is told to wait, and the work is not done twice.
+    expectProblem(await send(), 409, 'CONFLICT');
+    expect(calls - before).toBe(1);
   });
 });
