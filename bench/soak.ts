@@ -21,7 +21,7 @@ import type { SoakSetup } from './servers/soak-mundo';
  *  1. the mix's maximum rate: unpaced, WARMUP_SECONDS then MAX_SECONDS;
  *  2. `duration` seconds at 80 % of it (autocannon overallRate, split by the mix, one autocannon
  *     per kind so each kind has its own latency): requests, errors, p50/p99 per kind;
- *  3. `soak-seconds` at the same rate, the server's heap used and RSS read every SAMPLE_SECONDS:
+ *  3. `soak-seconds` at the same rate, the server's heap used and RSS read every SAMPLE_SECONDS after a full collection:
  *     least-squares slope in MiB per minute, start and end values.
  * Any non-2xx answer, timeout, socket error, refused or missing ack, or lost socket is a failure:
  * counted, printed, and the run exits non-zero. Figures are of this one run, not thresholds.
@@ -61,7 +61,8 @@ const say = (line: string) => console.log(line);
 const pinnable = existsSync(TASKSET) && availableParallelism() >= 2;
 if (pinnable) execFileSync(TASKSET, ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' });
 
-const { child, port } = await startServer(values.node, 'bench/servers/soak-mundo.ts', [String(SOCKETS)]);
+// --expose-gc: each memory sample follows a full collection, so it counts what is retained.
+const { child, port } = await startServer(values.node, 'bench/servers/soak-mundo.ts', [String(SOCKETS)], ['--expose-gc']);
 const base = `http://127.0.0.1:${port}`;
 const failures: string[] = [];
 const fail = (what: string) => {
@@ -385,7 +386,7 @@ try {
     const perMinute = (slope(samples.map((s) => ({ x: s.t / 60, y: pick(s) }))) / MiB).toFixed(2);
     return `  ${name.padEnd(10)} ${(pick(samples[0]!) / MiB).toFixed(1).padStart(8)} ${(pick(samples.at(-1)!) / MiB).toFixed(1).padStart(8)} ${perMinute.padStart(12)}`;
   };
-  say(`  server memory, ${samples.length} samples every ${SAMPLE_SECONDS} s (no forced collection), least-squares slope:`);
+  say(`  server memory, ${samples.length} samples every ${SAMPLE_SECONDS} s, each after a full collection, least-squares slope:`);
   say(`  ${'memory'.padEnd(10)} ${'start MiB'.padStart(8)} ${'end MiB'.padStart(8)} ${'MiB/minute'.padStart(12)}`);
   say(memoryRow('heap used', (s) => s.heapUsed));
   say(memoryRow('RSS', (s) => s.rss));

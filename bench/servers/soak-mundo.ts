@@ -12,7 +12,7 @@ import { BENCH_PASSWORD, liftedMundo } from './lifted-mundo';
  *
  * A side channel under /__bench/ (not the app's): `setup` (what the load needs), `token` (a fresh
  * access token of `bench-soak`, as access tokens expire after 15 minutes) and `memory`
- * (process.memoryUsage() as it is, no forced collection).
+ * (process.memoryUsage() after a full collection, when run with --expose-gc).
  */
 const SOAK_USERNAME = 'bench-soak';
 const SOCKETS = Number(process.argv[2] ?? 4);
@@ -60,6 +60,8 @@ const server = createServer((req, res) => {
     case '/__bench/token':
       return void tokens.accessToken(writer, writerSession).then((token) => reply(res, { token }));
     case '/__bench/memory':
+      // After a full collection when the process runs with --expose-gc (bench/soak.ts starts it so).
+      globalThis.gc?.();
       return reply(res, process.memoryUsage());
     default:
       res.writeHead(404).end();
