@@ -17,6 +17,7 @@ import type { Config } from './config';
 import type { RedisConnections } from './redis';
 import type { Services } from './services';
 import { noRealtime, type RealtimePort } from './services/realtime-port';
+import { databaseUnavailable } from './db/outage';
 
 /**
  * Mundo Tango's real time: message sending and receipts over the socket, room rules, presence (who
@@ -133,6 +134,8 @@ export function startRealtime(
     log,
     metrics: options.metrics,
     onUnexpectedError: options.onUnexpectedError,
+    // As over HTTP, an event being a write: a database connection lost mid-way stays INTERNAL (it may have committed).
+    unavailable: (error) => databaseUnavailable(error, 'POST') ?? redis?.unavailable(error),
     corsOrigins: options.config.CORS_ORIGINS,
     pingIntervalMs: options.pingIntervalMs,
     pingTimeoutMs: options.pingTimeoutMs,

@@ -55,6 +55,11 @@ export interface RealtimeOptions {
   log: Logger;
   /** Told of a handler's unexpected error, as the HTTP app's hook is (createApp's `onUnexpectedError`). */
   onUnexpectedError?: UnexpectedErrorHook;
+  /**
+   * Recognises an outage of something the handlers depend on (createApp's `unavailable`): the event
+   * is refused with the error returned (`SERVICE_UNAVAILABLE`) rather than INTERNAL, and not reported.
+   */
+  unavailable?: (error: unknown) => ApiError | undefined;
   /** The HTTP app's metrics, to count sockets and events beside its requests (`realtime_sockets`, `realtime_events_total`). */
   metrics?: Metrics;
   corsOrigins: string[];
@@ -95,6 +100,8 @@ export interface Realtime {
 export const userRoom = (userId: string) => `user:${userId}`;
 const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 const ROOM = /^[a-z]+:[A-Za-z0-9-]{1,100}$/;
+/** How often presence the store did not take is offered to it again. */
+const PRESENCE_RETRY_MS = 1000;
 
 export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions): Realtime {
   const io = new Server(httpServer, {
@@ -180,9 +187,35 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       ? undefined
       : setInterval(() => {
           const sockets = [...io.of('/').sockets.values()].map((s) => ({ userId: (s.data.user as AuthUser).id, socketId: s.id }));
-          options.presence.refresh(sockets).catch((error: unknown) => log.error({ err: error }, 'presence refresh failed'));
+          options.presence.refresh(sockets).catch((error: unknown) => {
+            log.error({ err: error }, 'presence refresh failed');
+            // Their entries may expire meanwhile: recorded again once the store answers.
+            for (const { userId, socketId } of sockets) unrecorded.set(socketId, userId);
+          });
         }, options.presence.refreshEveryMs);
   keepAlive?.unref();
+
+  // Sockets whose presence the store did not take (it was out of reach): tried again every
+  // PRESENCE_RETRY_MS until it does, so a user connected during an outage shows online after it.
+  const unrecorded = new Map<string, string>();
+  const presenceRetry = setInterval(() => {
+    for (const [socketId, userId] of unrecorded) {
+      unrecorded.delete(socketId);
+      recordPresence(userId, socketId);
+    }
+  }, PRESENCE_RETRY_MS);
+  presenceRetry.unref();
+  function recordPresence(userId: string, socketId: string): void {
+    presenceChange(
+      userId,
+      () =>
+        options.presence.connect(userId, socketId).catch((error: unknown) => {
+          if (io.of('/').sockets.has(socketId)) unrecorded.set(socketId, userId);
+          throw error;
+        }),
+      'online',
+    );
+  }
 
   const builtIns: Record<string, (socket: Socket, user: AuthUser, payload: { room: string }) => Promise<unknown>> = {
     'room:join': async (socket, user, { room }) => {
@@ -229,13 +262,14 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     void socket.join(userRoom(user.id));
     if (user.sessionId) void socket.join(sessionRoom(user.sessionId));
     const ctx: RealtimeContext = { user, socketId: socket.id, ip: socket.data.ip as string, log };
-    presenceChange(user.id, () => options.presence.connect(user.id, socket.id), 'online');
+    recordPresence(user.id, socket.id);
     if (expiresAt !== undefined) expiries.add(socket, expiresAt);
     log.debug({ userId: user.id, socketId: socket.id, ip: ctx.ip }, 'socket connected');
     socket.on('disconnect', (reason) => {
       log.debug({ userId: user.id, socketId: socket.id, reason }, 'socket disconnected');
       release(socket);
       if (expiresAt !== undefined) expiries.remove(socket, expiresAt);
+      unrecorded.delete(socket.id);
       presenceChange(user.id, () => options.presence.disconnect(user.id, socket.id), 'offline');
     });
 
@@ -281,7 +315,10 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       });
       reply?.({ ok: true, data: value });
       options.metrics?.socketEvent(event.name, 'ok');
-    } catch (error) {
+    } catch (caught) {
+      const outage = caught instanceof ApiError ? undefined : options.unavailable?.(caught);
+      if (outage) log.warn({ err: caught, event: event.name, userId: ctx.user.id }, 'dependency unavailable');
+      const error = outage ?? caught;
       options.metrics?.socketEvent(event.name, error instanceof ApiError && registry[error.code] ? error.code : 'INTERNAL');
       if (error instanceof ApiError && registry[error.code]) {
         const fields = error.extra.errors?.length ? boundFieldErrors(error.extra.errors).errors : undefined;
@@ -328,6 +365,7 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     },
     async close() {
       clearInterval(keepAlive);
+      clearInterval(presenceRetry);
       // Closing the transports (not disconnecting the sockets, which tells clients to stay away)
       // lets clients reconnect to another instance or to this one once it is back. Not io.close():
       // that would also close the HTTP server, which its owner drains itself.

@@ -403,6 +403,33 @@ describeWith(['redis', 'postgres'], 'a Redis outage under two instances', () => 
     expectNoServerErrors();
   });
 
+  it('presence: asked during the outage, SERVICE_UNAVAILABLE; a dancer who connected meanwhile shows online once it is back', async () => {
+    const { ana, ben } = await contacts(a.server.url);
+    const device = (on: Instance, token: string) => {
+      const created = createRealtimeClient({ baseUrl: on.server.url, tokens: { getAccessToken: () => token }, reconnectionDelayMs: 50 });
+      devices.push(created);
+      return created;
+    };
+    const anaPhone = device(b, ana.session.accessToken);
+    await connected(anaPhone);
+    const benOnline = async () =>
+      (await anaPhone.emit('presence:query', { userIds: [ben.id] })).users.find((user) => user.userId === ben.id)?.status === 'online';
+    expect(await benOnline()).toBe(false);
+
+    await redisDown();
+    // Ben's laptop connects while his presence cannot be written.
+    const benLaptop = device(a, ben.session.accessToken);
+    await connected(benLaptop);
+    // Asking cannot be answered without Redis: told so, not an internal error.
+    await expect(anaPhone.emit('presence:query', { userIds: [ben.id] })).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+
+    await redisBack();
+    const shown = await within(RECOVERY_MS, () => benOnline().catch(() => false));
+    expect(shown.ok, `Ben not online ${RECOVERY_MS} ms after Redis came back`).toBe(true);
+    await everyoneBack();
+    expectNoServerErrors();
+  });
+
   it('a network that stops answering: a request waits at most the command timeout, the next ones not at all', async () => {
     const account = await register(a);
     redisStalled();
