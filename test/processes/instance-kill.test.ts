@@ -54,7 +54,7 @@ describeWith(['postgres', 'redis'], 'an instance killed with sockets connected',
     await run.sweep();
   });
 
-  it('its clients reconnect to the other and no acknowledged message is lost or delivered twice', { timeout: 60_000 }, async () => {
+  it('its clients reconnect to the other and no acknowledged message is lost or delivered twice', { timeout: 120_000 }, async () => {
     const lb = await loadBalancer();
     try {
       // One after the other: the first migrates the new database.
