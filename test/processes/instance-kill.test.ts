@@ -12,10 +12,11 @@ import { startServerProcess, type ServerProcess } from './server-process';
 
 /**
  * `kill -9` of one of two instances (real processes sharing PostgreSQL and Redis, behind a load
- * balancer) while a dancer sends messages over her socket: her client reconnects to the other
- * instance within its backoff and resends what was not acknowledged; the receiver, connected to the
- * surviving instance, gets every message. Compared at the end: what was acknowledged, what is
- * stored and what was delivered — nothing lost, nothing twice.
+ * balancer) while a dancer sends messages to a group over her socket: her client reconnects to the
+ * other instance within its backoff and resends what was not acknowledged; a member connected to
+ * the surviving instance gets every message pushed, one connected to the killed one reconnects and
+ * catches up. Compared at the end: what was acknowledged, what is stored and what each member was
+ * shown — nothing lost, nothing twice.
  */
 const MESSAGES = 60;
 const SEND_EVERY_MS = 25;
@@ -67,34 +68,48 @@ describeWith(['postgres', 'redis'], 'an instance killed with sockets connected',
       lb.add(portB);
       await Promise.all([lb.until(portA, true), lb.until(portB, true)]);
 
-      const ana = await signUp(lb.url);
-      const ben = await signUp(lb.url);
-      const conversation = await ana.api.messages.createConversation({ body: { kind: 'direct', memberIds: [ben.id] } });
+      const [ana, ben, cleo] = [await signUp(lb.url), await signUp(lb.url), await signUp(lb.url)];
+      const conversation = await ana.api.messages.createConversation({
+        body: { kind: 'group', title: 'Práctica', memberIds: [ben.id, cleo.id] },
+      });
       const conversationId = conversation.id;
 
-      // Ben's app, on B: shows each message once, pushed or fetched when it catches up.
-      const seen = new Map<string, number>();
-      const show = (message: { id: string }) => seen.set(message.id, (seen.get(message.id) ?? 0) + 1);
-      const shown = new Set<string>();
-      lb.prefer(portB);
-      const benPhone = ben.device({
-        ...BACKOFF,
-        resync: async () => {
-          for await (const message of ben.api.messages.listMessages.items({ params: { conversationId } })) shown.add(message.id);
-        },
-      });
-      devices.push(benPhone);
-      benPhone.on('message:new', (message) => {
-        show(message);
-        shown.add(message.id);
-      });
-      await connected(benPhone);
-      // Ana's phone, on A, the instance about to die.
+      /**
+       * A receiver's app: shows each message once, pushed or fetched when it catches up after a
+       * reconnection (from the last message it saw, as the client's `resync` is meant for).
+       */
+      const receiver = async (dancer: typeof ben, port: number) => {
+        const pushed = new Map<string, number>();
+        const shown = new Set<string>();
+        let last: string | undefined;
+        lb.prefer(port);
+        const phone = dancer.device({
+          ...BACKOFF,
+          resync: async () => {
+            const query = last ? { after: last } : {};
+            for await (const message of dancer.api.messages.listMessages.items({ params: { conversationId }, query }))
+              shown.add(message.id);
+          },
+        });
+        devices.push(phone);
+        phone.on('message:new', (message) => {
+          pushed.set(message.id, (pushed.get(message.id) ?? 0) + 1);
+          shown.add(message.id);
+          last = message.id;
+        });
+        await connected(phone);
+        return { phone, pushed, shown };
+      };
+      // Ben on B, which survives; Cleo and Ana's phone on A, the instance about to die.
+      const benApp = await receiver(ben, portB);
+      const cleoApp = await receiver(cleo, portA);
       lb.prefer(portA);
       const anaPhone = ana.device(BACKOFF);
       devices.push(anaPhone);
       await connected(anaPhone);
       lb.prefer(undefined);
+      let cleoBack = false;
+      cleoApp.phone.socket.io.on('reconnect', () => (cleoBack = true));
       let reconnectedAt: number | undefined;
       anaPhone.socket.io.on('reconnect', () => (reconnectedAt ??= performance.now()));
 
@@ -125,12 +140,18 @@ describeWith(['postgres', 'redis'], 'an instance killed with sockets connected',
       for await (const message of ana.api.messages.listMessages.items({ params: { conversationId } })) stored.push(message);
       expect(stored.map((message) => message.id).sort()).toEqual(acked.map((message) => message.id).sort());
 
-      // Delivered to Ben: every one, pushed once or fetched once.
-      await expect.poll(() => shown.size, { timeout: 10_000 }).toBe(MESSAGES);
-      expect([...shown].sort()).toEqual(acked.map((message) => message.id).sort());
+      // Delivered to Ben, who stayed connected, and to Cleo, who reconnected and caught up: every one.
+      const ids = acked.map((message) => message.id).sort();
+      for (const app of [benApp, cleoApp]) {
+        await expect.poll(() => app.shown.size, { timeout: 10_000 }).toBe(MESSAGES);
+        expect([...app.shown].sort()).toEqual(ids);
+      }
+      expect(cleoBack, 'Cleo reconnected').toBe(true);
+      const twice = (app: typeof benApp) => [...app.pushed.values()].filter((count) => count > 1).length;
       console.info(
         `kill -9: Ana reconnected ${Math.round(reconnectMs)} ms after the kill; ${MESSAGES} acknowledged, ${stored.length} stored, ` +
-          `${shown.size} delivered (${[...seen.values()].filter((count) => count > 1).length} pushed more than once)`,
+          `${benApp.shown.size} shown to Ben (${twice(benApp)} pushed twice), ${cleoApp.shown.size} to Cleo ` +
+          `(${cleoApp.pushed.size} pushed, the rest fetched when she caught up)`,
       );
 
       b.child.kill('SIGTERM');
