@@ -1,14 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ClientEvents, RealtimeClient, ServerEvents } from '../../generated/client/realtime';
-import { backends, type ScratchStore } from '../support/database';
+import { expect, it } from 'vitest';
 import { connected, signUp } from '../support/realtime';
 import { describeWith } from '../support/services';
-import { redisRun, redisUrl } from '../server/scale/http-client';
-import { loadBalancer } from './load-balancer';
-import { startServerProcess, type ServerProcess } from './server-process';
+import { deployment } from './deployment';
 
 /**
  * `kill -9` of one of two instances (real processes sharing PostgreSQL and Redis, behind a load
@@ -24,50 +17,12 @@ const KILL_AFTER = 20;
 /** The clients' backoff: first retry after 200 ms, at most 1 s apart. */
 const BACKOFF = { reconnectionDelayMs: 200, reconnectionDelayMaxMs: 1000 };
 
-type Device = RealtimeClient<ClientEvents, ServerEvents>;
-
-const run = redisRun('kill');
-let store: ScratchStore;
-let dataDir: string;
-const devices: Device[] = [];
-
-function instance(): ServerProcess {
-  return startServerProcess({
-    DATABASE_URL: String(store.options.url),
-    REDIS_URL: redisUrl,
-    REDIS_PREFIX: run.prefix,
-    JWT_SECRET: 'a shared test secret of the two instances, 32+ chars',
-    TRUST_PROXY: 'loopback',
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'info',
-  });
-}
-
 describeWith(['postgres', 'redis'], 'an instance killed with sockets connected', () => {
-  beforeAll(async () => {
-    store = await backends.find((backend) => backend.name === 'postgres')!.scratch();
-    dataDir = await mkdtemp(join(tmpdir(), 'mundo-kill-'));
-  });
-  afterAll(async () => {
-    for (const device of devices) device.close();
-    await store?.dispose();
-    await rm(dataDir, { recursive: true, force: true });
-    await run.sweep();
-  });
+  const deployed = deployment('kill');
 
   it('its clients reconnect to the other and no acknowledged message is lost or delivered twice', { timeout: 120_000 }, async () => {
-    const lb = await loadBalancer();
+    const { a, b, portA, portB, lb } = await deployed.start();
     try {
-      // One after the other: the first migrates the new database.
-      const a = instance();
-      await a.listening();
-      const b = instance();
-      await b.listening();
-      const [portA, portB] = [await a.port(), await b.port()];
-      lb.add(portA);
-      lb.add(portB);
-      await Promise.all([lb.until(portA, true), lb.until(portB, true)]);
-
       const [ana, ben, cleo] = [await signUp(lb.url), await signUp(lb.url), await signUp(lb.url)];
       const conversation = await ana.api.messages.createConversation({
         body: { kind: 'group', title: 'Práctica', memberIds: [ben.id, cleo.id] },
@@ -83,15 +38,16 @@ describeWith(['postgres', 'redis'], 'an instance killed with sockets connected',
         const shown = new Set<string>();
         let last: string | undefined;
         lb.prefer(port);
-        const phone = dancer.device({
-          ...BACKOFF,
-          resync: async () => {
-            const query = last ? { after: last } : {};
-            for await (const message of dancer.api.messages.listMessages.items({ params: { conversationId }, query }))
-              shown.add(message.id);
-          },
-        });
-        devices.push(phone);
+        const phone = deployed.track(
+          dancer.device({
+            ...BACKOFF,
+            resync: async () => {
+              const query = last ? { after: last } : {};
+              for await (const message of dancer.api.messages.listMessages.items({ params: { conversationId }, query }))
+                shown.add(message.id);
+            },
+          }),
+        );
         phone.on('message:new', (message) => {
           pushed.set(message.id, (pushed.get(message.id) ?? 0) + 1);
           shown.add(message.id);
@@ -104,8 +60,7 @@ describeWith(['postgres', 'redis'], 'an instance killed with sockets connected',
       const benApp = await receiver(ben, portB);
       const cleoApp = await receiver(cleo, portA);
       lb.prefer(portA);
-      const anaPhone = ana.device(BACKOFF);
-      devices.push(anaPhone);
+      const anaPhone = deployed.track(ana.device(BACKOFF));
       await connected(anaPhone);
       lb.prefer(undefined);
       let cleoBack = false;

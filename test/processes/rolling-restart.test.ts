@@ -1,16 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createClient } from '../../generated/client';
 import type { ClientEvents, RealtimeClient, ServerEvents } from '../../generated/client/realtime';
-import { backends, type ScratchStore } from '../support/database';
 import { connected, signUp } from '../support/realtime';
 import { describeWith } from '../support/services';
-import { redisRun, redisUrl } from '../server/scale/http-client';
-import { loadBalancer } from './load-balancer';
-import { startServerProcess, type ServerProcess } from './server-process';
+import { deployment } from './deployment';
+import type { ServerProcess } from './server-process';
 
 /**
  * A rolling restart of two instances (real processes sharing PostgreSQL and Redis, behind a load
@@ -26,48 +21,16 @@ const WRITES = 50;
 
 type Device = RealtimeClient<ClientEvents, ServerEvents>;
 
-const run = redisRun('rolling');
-let store: ScratchStore;
-let dataDir: string;
-const devices: Device[] = [];
-
-function instance(): ServerProcess {
-  return startServerProcess({
-    DATABASE_URL: String(store.options.url),
-    REDIS_URL: redisUrl,
-    REDIS_PREFIX: run.prefix,
-    JWT_SECRET: 'a shared test secret of the two instances, 32+ chars',
-    TRUST_PROXY: 'loopback',
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'info',
-  });
-}
-
 describeWith(['postgres', 'redis'], 'a rolling restart of two instances under load', () => {
-  beforeAll(async () => {
-    store = await backends.find((backend) => backend.name === 'postgres')!.scratch();
-    dataDir = await mkdtemp(join(tmpdir(), 'mundo-rolling-'));
-  });
-  afterAll(async () => {
-    for (const device of devices) device.close();
-    await store?.dispose();
-    await rm(dataDir, { recursive: true, force: true });
-    await run.sweep();
-  });
+  const deployed = deployment('rolling');
 
   it('fails no request, writes nothing twice, and moves sockets to the other instance', { timeout: 180_000 }, async () => {
-    const lb = await loadBalancer();
+    const { a, b, portA, portB, lb } = await deployed.start();
     try {
-      const a = instance();
-      await a.listening();
-      const b = instance();
-      await b.listening();
       const ports = new Map<ServerProcess, number>([
-        [a, await a.port()],
-        [b, await b.port()],
+        [a, portA],
+        [b, portB],
       ]);
-      for (const port of ports.values()) lb.add(port);
-      await Promise.all([...ports.values()].map((port) => lb.until(port, true)));
 
       // What each attempt met on the wire, under the client's retries.
       const attempts = { ok: 0, networkErrors: 0, unavailable: 0 };
@@ -98,9 +61,8 @@ describeWith(['postgres', 'redis'], 'a rolling restart of two instances under lo
         [ben, ports.get(b)!],
       ] as const) {
         lb.prefer(port);
-        const phone = dancer.device({ reconnectionDelayMs: 200, reconnectionDelayMaxMs: 1000 });
+        const phone = deployed.track(dancer.device({ reconnectionDelayMs: 200, reconnectionDelayMaxMs: 1000 }));
         phone.socket.io.on('reconnect', () => reconnects++);
-        devices.push(phone);
         phones.push(phone);
         await connected(phone);
       }
@@ -163,7 +125,7 @@ describeWith(['postgres', 'redis'], 'a rolling restart of two instances under lo
         old.child.kill('SIGTERM');
         expect(await old.exited).toBe(0);
         lb.remove(ports.get(old)!);
-        const next = instance();
+        const next = deployed.instance();
         await next.listening();
         const port = await next.port();
         ports.set(next, port);

@@ -69,7 +69,9 @@ describe('Idempotency-Key when its store fails after the handler ran', () => {
     const first = await send();
     expect(first.status).toBe(201);
     expect(first.body).toEqual({ data: { value: 8 } });
-    expect(captured.lines).toContainEqual(expect.objectContaining({ level: 'error', msg: 'storing the answer to an Idempotency-Key failed' }));
+    expect(captured.lines).toContainEqual(
+      expect.objectContaining({ level: 'error', msg: 'storing the answer to an Idempotency-Key failed' }),
+    );
     // The key is still claimed: a retry is told to wait, and the work is not done twice.
     expectProblem(await send(), 409, 'CONFLICT');
     expect(calls - before).toBe(1);
