@@ -21,7 +21,8 @@ export default defineConfig({
     // Vitest's default is one worker fewer than the cores: a single one on a 2-core machine. Most
     // files spend much of their time waiting (sockets, PostgreSQL, timers), so one more than the
     // cores keeps them busy: 82.7 s against 87.3 s with one per core (same machine, back to back).
-    maxWorkers: availableParallelism() + 1,
+    // test/processes/ one file at a time: each starts two to five server processes of its own.
+    maxWorkers: tier === 'processes' ? 1 : availableParallelism() + 1,
     // The slowest files first, also on a machine that has not run them yet (see the sequencer).
     sequence: { sequencer: SlowestFirstSequencer },
     // Worker threads rather than child processes: 127 s of CPU against 132 s, 104.6 s against

@@ -67,7 +67,7 @@ export async function startServer(
   return { child, port };
 }
 
-async function load(port: number, scenario: Scenario, seconds: number, connections: number, rate?: number) {
+export async function load(port: number, scenario: Scenario, seconds: number, connections: number, rate?: number) {
   const headers = Object.entries(scenario.headers).flatMap(([name, value]) => ['-H', `${name}=${value}`]);
   const [command, argv] = pinned(1, process.execPath, [
     autocannon,

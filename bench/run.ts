@@ -7,7 +7,7 @@ import { measureHttp, type HttpResult, type Scenario } from './http';
 import { measureRealtime } from './realtime';
 
 /**
- * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --rounds 1 --only http|auth|generator|types|startup|realtime|social|feed|uploads|statistics]
+ * npm run bench [-- --node <path to another node binary> --duration 10 --connections 50 --rounds 1 --only http|auth|generator|types|startup|realtime|social|feed|uploads|statistics|tracing]
  * npm run bench -- --only soak [--duration 60 --soak-seconds 600] (only when asked for: it takes 11 minutes or more)
  * Prints figures measured in this one run and their ratios; nothing here is a pass/fail test.
  */
@@ -225,6 +225,8 @@ if (want('social')) await runScript('social');
 if (want('feed')) await runScript('feed');
 
 if (want('statistics')) await runScript('statistics');
+// Tracing off, on but sampling nothing, and on (bench/tracing.ts): what each costs a request.
+if (want('tracing')) await runScript('tracing');
 // A 50 MiB resumable upload through the app against a file copy on the same disk.
 if (want('uploads')) await runScript('uploads');
 // Load and soak of the whole app (bench/soak.ts): only when asked for by name, as it runs for minutes.

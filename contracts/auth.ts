@@ -279,3 +279,118 @@ export const disableMfa = endpoint({
   errors: ['INVALID_MFA_CODE', 'MFA_NOT_ENROLLED'],
   rateLimit: { name: 'mfa-disable', points: 10, windowSeconds: 900, key: 'user', failuresOnly: true },
 });
+
+export const OidcAuthorization = z
+  .object({
+    authorizationUrl: z
+      .string()
+      .max(4096)
+      .meta({
+        description:
+          'The provider’s sign-in page for this sign-in: open it in the system browser (or an in-app browser tab). The provider ' +
+          'sends the browser back to the app’s redirect URI, whose whole URL goes to finishOidcSignIn',
+      }),
+    flowToken: z
+      .string()
+      .max(100)
+      .meta({
+        description:
+          'Keep it in the app, never in the browser: finishOidcSignIn needs it with the callback, so whoever intercepts ' +
+          'the redirect cannot finish the sign-in',
+      }),
+    expiresIn: z.number().int().meta({ description: 'Seconds left to finish this sign-in' }),
+  })
+  .meta({ id: 'OidcAuthorization' });
+
+export const startOidcSignIn = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/auth/oidc/start',
+  operationId: 'startOidcSignIn',
+  // Its answer holds a single-use secret (the state): never stored for an Idempotency-Key replay.
+  idempotencyKey: false,
+  summary: 'Start signing in with the OpenID Connect provider',
+  description:
+    'Answers the provider’s sign-in page for a new sign-in (authorization code with PKCE; the state, nonce and code ' +
+    'verifier stay on the server, good for one finishOidcSignIn within 10 minutes, by the app holding `flowToken`). ' +
+    'Signed out, finishing it signs in the ' +
+    'account linked to the provider account, or creates one; with an access token, finishing it links the provider ' +
+    'account to the caller’s (who must then finish it, signed in), given the account’s password when it has one ' +
+    '(401 `INVALID_CREDENTIALS` otherwise; an account without a password, made by the provider, links no other: 403 ' +
+    '`FORBIDDEN`). 404 `OIDC_NOT_CONFIGURED` when this server has no ' +
+    'provider; 503 with `Retry-After` while the provider cannot be reached.',
+  tags: ['auth'],
+  auth: 'optional',
+  body: z
+    .object({
+      currentPassword: password.optional().meta({
+        description:
+          'Linking (with an access token): the account’s password, so a stolen access token cannot link the thief’s ' +
+          'provider account. Not needed to sign in. An account made by the provider has none, and links nothing more',
+      }),
+    })
+    .meta({ id: 'OidcStart', description: 'Empty (`{}`) to sign in', example: {} }),
+  response: { status: 200, body: OidcAuthorization },
+  errors: ['OIDC_NOT_CONFIGURED', 'INVALID_CREDENTIALS', 'FORBIDDEN', 'SERVICE_UNAVAILABLE'],
+  rateLimit: [
+    { name: 'oidc-start', points: 30, windowSeconds: 900, key: 'ip' },
+    // changePassword's bucket: a wrong currentPassword here counts with wrong ones there.
+    { name: 'password', points: 5, windowSeconds: 900, key: 'user', failuresOnly: true },
+  ],
+});
+
+export const finishOidcSignIn = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/auth/oidc/finish',
+  operationId: 'finishOidcSignIn',
+  // Its answer holds credentials: never stored for an Idempotency-Key replay.
+  idempotencyKey: false,
+  summary: 'Finish signing in with the OpenID Connect provider',
+  description:
+    'Takes the URL the provider sent the browser to (the configured redirect URI with `code`, `state` and `iss`) and the ' +
+    '`flowToken` startOidcSignIn answered, checks them against the sign-in it began (`OIDC_STATE_INVALID`: unknown, ' +
+    'expired, finished already, another app’s or another user’s), has the provider exchange the code (PKCE) and ' +
+    'validates the ID token (issuer, audience, nonce, times, signature). ' +
+    'Answers as login does: tokens, or an MFA challenge when the account has MFA on; a suspended or banned account is ' +
+    'refused. The first sign-in with a provider account creates an account (its username made from the provider’s, ' +
+    'with no password: it signs in with the provider only); a sign-in started with an access token links the provider ' +
+    'account to the caller’s instead (409 `OIDC_IDENTITY_LINKED` when it is linked to another account). Accounts are ' +
+    'never matched by email.',
+  tags: ['auth'],
+  auth: 'optional',
+  body: z
+    .object({
+      callbackUrl: z.string().min(1).max(8192).meta({
+        description: 'The whole URL the provider redirected the browser to, query included',
+      }),
+      flowToken: z.string().min(1).max(100).meta({ description: 'The `flowToken` startOidcSignIn answered for this sign-in' }),
+      device: device.optional(),
+    })
+    .meta({
+      id: 'OidcCallback',
+      example: {
+        callbackUrl: 'https://app.mundotango.life/oidc/callback?code=…&state=…&iss=…',
+        flowToken: 'flowToken from startOidcSignIn',
+        device: 'Swagger UI',
+      },
+    }),
+  response: { status: 200, body: LoginResult },
+  errors: [
+    'OIDC_NOT_CONFIGURED',
+    'OIDC_CALLBACK_INVALID',
+    'OIDC_STATE_INVALID',
+    'OIDC_PROVIDER_REFUSED',
+    'OIDC_EXCHANGE_FAILED',
+    'OIDC_ID_TOKEN_INVALID',
+    'OIDC_IDENTITY_LINKED',
+    'ACCOUNT_SUSPENDED',
+    'ACCOUNT_BANNED',
+    'SERVICE_UNAVAILABLE',
+  ],
+  rateLimit: [
+    { name: 'oidc-finish', points: 10, windowSeconds: 900, key: 'ip', failuresOnly: true },
+    // Login's daily cap per address: failures here and there count together.
+    { name: 'login-ip-daily', points: 100, windowSeconds: 86_400, key: 'ip', failuresOnly: true },
+  ],
+});

@@ -43,6 +43,13 @@ export const domainErrors = defineErrors({
   ALREADY_DECIDED: { status: 409, title: 'This appeal was answered already' },
   ACCOUNT_SUSPENDED: { status: 403, title: 'This account is suspended' },
   ACCOUNT_BANNED: { status: 403, title: 'This account is banned' },
+  OIDC_NOT_CONFIGURED: { status: 404, title: 'Sign-in with OpenID Connect is not set up on this server' },
+  OIDC_CALLBACK_INVALID: { status: 400, title: 'Not an answer of the provider to this server' },
+  OIDC_STATE_INVALID: { status: 400, title: 'Unknown, expired or finished sign-in' },
+  OIDC_PROVIDER_REFUSED: { status: 403, title: 'The provider did not sign you in' },
+  OIDC_EXCHANGE_FAILED: { status: 400, title: 'The provider refused the code' },
+  OIDC_ID_TOKEN_INVALID: { status: 400, title: 'The provider’s ID token did not validate' },
+  OIDC_IDENTITY_LINKED: { status: 409, title: 'The provider account is linked to another account' },
 });
 
 export const api = defineApi({

@@ -18,9 +18,10 @@ import {
   type Metrics,
   type UnexpectedErrorHook,
 } from '../runtime/server';
+import { createOidcClient } from './auth/oidc-client';
 import { createRevocations } from './auth/revocations';
 import { ACCESS_TOKEN_TTL_SECONDS, createSessionTokens } from './auth/session-tokens';
-import { metricsOnApiPort, s3Location, type Config } from './config';
+import { metricsOnApiPort, oidcSettings, s3Location, type Config } from './config';
 import type { Database } from './db/database';
 import { databaseUnavailable } from './db/outage';
 import { handlers } from './handlers';
@@ -72,11 +73,14 @@ export async function createMundoApp(options: {
     ),
     s3 ? s3MediaFiles(s3, join(mediaDir, 'cache')) : diskMediaFiles(join(mediaDir, 'files')),
   ]);
+  const oidc = oidcSettings(config);
   const services = createServices(options.database, {
     revocations,
     tokens: createSessionTokens(tokenSettings),
     realtime: realtimePort,
     media: { files, workDir: join(mediaDir, 'work'), quotaBytes: config.MEDIA_QUOTA_BYTES },
+    // Discovered at the first sign-in, not at start: a provider that is down does not stop the API.
+    oidc: oidc && createOidcClient(oidc),
   });
   // One verifier for HTTP and sockets: a revoked session is refused on both.
   const verifier = createTokenVerifier({
@@ -99,6 +103,8 @@ export async function createMundoApp(options: {
     });
   }
 
+  // Users' hashes on spans, the same on HTTP and sockets and on every instance (they share the secret).
+  const traceUserKey = new Uint8Array(hkdfSync('sha256', options.secret, new Uint8Array(0), 'mundo-tango trace user hash', 32));
   // One set of limiters for HTTP and sockets, so an endpoint and an event naming one policy share it.
   const limiters = options.limiters ?? redis?.limiters ?? sharedLimiters();
   const app = createApp({
@@ -124,6 +130,7 @@ export async function createMundoApp(options: {
     },
     // A key of its own for cursors, derived so that one secret is all an operator manages.
     cursorSecret: new Uint8Array(hkdfSync('sha256', options.secret, new Uint8Array(0), 'mundo-tango page cursors', 32)),
+    traceUserKey,
     log,
     corsOrigins: config.CORS_ORIGINS,
     bodyLimitBytes: config.BODY_LIMIT_BYTES,
@@ -170,6 +177,7 @@ export async function createMundoApp(options: {
         onUnexpectedError: options.onUnexpectedError,
         redis,
         trustProxy,
+        traceUserKey,
         ...tuning,
       });
       return realtime;

@@ -62,6 +62,14 @@ export const ConfigSchema = z
     SENTRY_DSN: unlessEmpty(z.url()),
     /** `json` lines, or `pretty` for a terminal; unset: pretty in development when standard output is a terminal, else json. */
     LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+    /** Send OpenTelemetry traces by OTLP/HTTP to this collector (`<url>/v1/traces`); unset: tracing off. */
+    OTEL_EXPORTER_OTLP_ENDPOINT: unlessEmpty(
+      z
+        .url({ protocol: /^https?$/, error: 'must be the collector’s OTLP/HTTP base URL (http://collector:4318)' })
+        .refine((url) => !/[?#]/.test(url), 'must be a base URL without a query or fragment (`/v1/traces` is added to it)'),
+    ),
+    /** The `service.name` of the traces. */
+    OTEL_SERVICE_NAME: z.preprocess((value) => (value === '' ? undefined : value), z.string().max(255).default('mundo-tango-api')),
     /** A hop count or the proxies' addresses (IPs, CIDRs, loopback/linklocal/uniquelocal); never `true`. */
     TRUST_PROXY: z
       .string()
@@ -104,6 +112,29 @@ export const ConfigSchema = z
     /** Real-time sockets one user (all sessions and devices) and one address may hold per instance. */
     REALTIME_MAX_SOCKETS_PER_USER: z.coerce.number().int().min(1).max(10_000).default(20),
     REALTIME_MAX_SOCKETS_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(100),
+    /**
+     * Sign-in with an OpenID Connect provider: all four or none. The issuer is discovered at
+     * `<OIDC_ISSUER>/.well-known/openid-configuration`; the redirect URI is the app's, registered at
+     * the provider, and the only one sign-ins are sent back to.
+     */
+    OIDC_ISSUER: unlessEmpty(
+      z
+        .url({ protocol: /^https?$/, error: 'must be the provider’s issuer URL (https://…)' })
+        .max(1000)
+        .refine((url) => !/[?#]/.test(url), 'must be the issuer URL without a query or fragment'),
+    ),
+    OIDC_CLIENT_ID: unlessEmpty(z.string().max(255)),
+    OIDC_CLIENT_SECRET: unlessEmpty(z.string().max(1000)),
+    OIDC_REDIRECT_URI: unlessEmpty(
+      z
+        .url({ error: 'must be an absolute URL (https://app.example/oidc/callback, or an app’s own scheme)' })
+        .max(1000)
+        .refine((url) => !url.includes('#'), 'must not have a fragment (RFC 6749 §3.1.2)')
+        // The provider's answer is the query: one of the redirect URI's own would be lost.
+        .refine((url) => !url.includes('?'), 'must not have a query'),
+    ),
+    /** An http:// OIDC_ISSUER in production (never wanted but for a provider on a private network); outside production http:// is allowed anyway. */
+    OIDC_ALLOW_HTTP: unlessEmpty(z.enum(['true', 'false']).transform((value) => value === 'true')),
   })
   .superRefine((config, ctx) => {
     if (config.HTTP_HEADERS_TIMEOUT_MS > config.HTTP_REQUEST_TIMEOUT_MS) {
@@ -121,6 +152,30 @@ export const ConfigSchema = z
         code: 'custom',
         path: ['METRICS_PORT'],
         message: 'must differ from PORT (metrics are served on a port of their own)',
+      });
+    }
+    const oidc = {
+      OIDC_ISSUER: config.OIDC_ISSUER,
+      OIDC_CLIENT_ID: config.OIDC_CLIENT_ID,
+      OIDC_CLIENT_SECRET: config.OIDC_CLIENT_SECRET,
+      OIDC_REDIRECT_URI: config.OIDC_REDIRECT_URI,
+    };
+    const missing = Object.entries(oidc)
+      .filter(([, value]) => value === undefined)
+      .map(([name]) => name);
+    if (missing.length > 0 && missing.length < 4) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing[0]!],
+        message: `OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET and OIDC_REDIRECT_URI go together: set ${missing.join(' and ')} too, or none of them`,
+      });
+    }
+    if (config.OIDC_ISSUER?.startsWith('http:') && config.NODE_ENV === 'production' && config.OIDC_ALLOW_HTTP !== true) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['OIDC_ISSUER'],
+        message:
+          'is http:// in production: use the provider’s https:// issuer, or set OIDC_ALLOW_HTTP=true to accept one on a private network',
       });
     }
   });
@@ -149,4 +204,19 @@ export function s3Location(config: Config): S3Location | undefined {
       : {}),
     forcePathStyle: config.S3_FORCE_PATH_STYLE ?? config.S3_ENDPOINT !== undefined,
   };
+}
+
+/** The OpenID Connect provider to sign in with, when OIDC_* configure one. */
+export interface OidcSettings {
+  issuer: URL;
+  clientId: string;
+  clientSecret: string;
+  /** Normalized (`new URL(…).href`): sent in the authorization and token requests, compared with callbacks. */
+  redirectUri: string;
+}
+
+export function oidcSettings(config: Config): OidcSettings | undefined {
+  const { OIDC_ISSUER: issuer, OIDC_CLIENT_ID: clientId, OIDC_CLIENT_SECRET: clientSecret, OIDC_REDIRECT_URI: redirectUri } = config;
+  if (!issuer || !clientId || !clientSecret || !redirectUri) return undefined;
+  return { issuer: new URL(issuer), clientId, clientSecret, redirectUri: new URL(redirectUri).href };
 }

@@ -7,8 +7,9 @@ import { createLogger } from '../runtime/server/logger';
 import { ConfigSchema, logFormat, type Config } from './config';
 import { DataDirInUseError } from './db/data-dir';
 import { startServer } from './start';
+import type { Tracing } from './tracing';
 
-/** `npm start`: config → secret → ports → database (migrated) and app → listen, draining on SIGTERM. */
+/** `npm start`: config → tracing (when configured) → secret → ports → database (migrated) and app → listen, draining on SIGTERM. */
 let config: Config;
 try {
   config = loadConfig(ConfigSchema);
@@ -24,9 +25,18 @@ const log = createLogger({ level: config.LOG_LEVEL, service: 'mundo-tango-api', 
 // Counted from the process's start: loading this code is most of this step.
 log.info({ ms: Math.round(performance.now()) }, 'configuration read');
 
+// Before the app exists, so its first request is traced. Off (no endpoint), the SDK is not even loaded.
+const endpoint = config.OTEL_EXPORTER_OTLP_ENDPOINT;
+let tracing: Tracing | undefined;
+if (endpoint) {
+  tracing = (await import('./tracing')).startTracing({ endpoint, serviceName: config.OTEL_SERVICE_NAME });
+  log.info({ collector: new URL(endpoint).origin, serviceName: config.OTEL_SERVICE_NAME }, 'tracing on: spans are sent by OTLP');
+}
+
 try {
-  await startServer(config, { log, handleSignals: true, startedAt: 0 });
+  await startServer(config, { log, handleSignals: true, startedAt: 0, afterShutdown: tracing?.shutdown });
 } catch (error) {
+  await tracing?.shutdown().catch(() => {});
   // Mistakes an operator can fix get one line; anything else its stack.
   if (error instanceof ConfigError) console.error(`Invalid configuration:\n  ${error.message}`);
   else if (error instanceof ListenError || error instanceof DataDirInUseError || error instanceof MissingHandlersError)

@@ -114,6 +114,8 @@ export function startRealtime(
     redis?: RedisConnections;
     /** Which proxies' X-Forwarded-For to believe, as the HTTP app does (Express's `trust proxy fn`). */
     trustProxy?: (address: string, hop: number) => boolean;
+    /** The HTTP app's key of users' hashes on spans. */
+    traceUserKey?: Uint8Array;
   } & RealtimeTuning,
 ): Realtime {
   const { services, redis, log } = options;
@@ -142,6 +144,7 @@ export function startRealtime(
     clientAddress: options.trustProxy ? (request) => proxyaddr(request, options.trustProxy!) : undefined,
     maxSocketsPerUser: options.maxSocketsPerUser,
     maxSocketsPerAddress: options.maxSocketsPerAddress,
+    traceUserKey: options.traceUserKey,
     adapter: redis ? createAdapter(redis.adapter.pub, redis.adapter.sub, { key: `${redis.keyPrefix}socket.io` }) : undefined,
   });
   options.port.target = realtime;

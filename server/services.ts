@@ -16,6 +16,8 @@ import { createRsvpService, type RsvpService } from './services/rsvps';
 import { createMessageStore } from './services/messages';
 import { createMessagingService, type MessagingService } from './services/messaging';
 import { createNotificationService, type NotificationService } from './services/notifications';
+import type { OidcClient } from './auth/oidc-client';
+import { createOidcServices, type OidcServices } from './services/oidc';
 import { createPresenceService, type PresenceService } from './services/presence';
 import { noRealtime, type RealtimePort } from './services/realtime-port';
 import { createSessionStore, type SessionStore } from './services/sessions';
@@ -58,6 +60,8 @@ export interface Services {
   accounts: AccountService;
   /** Daily figures for the admins, rolled up by a job. */
   statistics: StatisticsService;
+  /** Sign-in with an OpenID Connect provider: the provider (when configured), started sign-ins, linked provider accounts. */
+  oidc: OidcServices;
   /** Other domains' services call `notify` when something happens to someone. */
   notifications: NotificationService;
   /** How services reach connected devices; events go nowhere until a real-time server is attached. */
@@ -69,7 +73,14 @@ export interface Services {
 
 export function createServices(
   database: Database,
-  options: { revocations: Revocations; tokens: SessionTokens; realtime?: RealtimePort; media: Parameters<typeof createMediaService>[1] },
+  options: {
+    revocations: Revocations;
+    tokens: SessionTokens;
+    realtime?: RealtimePort;
+    media: Parameters<typeof createMediaService>[1];
+    /** The OpenID Connect provider to sign in with (OIDC_*); none when absent. */
+    oidc?: OidcClient;
+  },
 ): Services {
   const realtime = options.realtime ?? noRealtime;
   const media = createMediaService(database.db, options.media);
@@ -106,6 +117,7 @@ export function createServices(
     admin: createAdminService(database.db),
     accounts: createAccountService(database.db, { media, revocations: options.revocations }),
     statistics: createStatisticsService(database.db),
+    oidc: createOidcServices(database.db, options.oidc),
     realtime,
     revocations: options.revocations,
     tokens: options.tokens,

@@ -44,6 +44,8 @@ export async function startServer(
     database?: Database;
     /** When the start began (`performance.now()` time), for the total on the "listening" line; by default this call. */
     startedAt?: number;
+    /** Runs last on shutdown, after the stores are closed: tracing sends the spans it still holds. */
+    afterShutdown?: () => Promise<void>;
   } = {},
 ): Promise<Started> {
   const startedAt = options.startedAt ?? performance.now();
@@ -94,6 +96,7 @@ export async function startServer(
     onClose: async () => {
       await metricsRunning?.shutdown();
       await closeStores();
+      await options.afterShutdown?.();
     },
   });
   // Said at once: until "listening" the port answers 503, and a first start can take seconds.

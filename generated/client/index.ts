@@ -57,6 +57,11 @@ export type EnrollMfaInput = CallOptions;
 export type EnrollMfaResult = Json<operations['enrollMfa'], 200> extends { data: infer T } ? T : never;
 export type EnrollMfaErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'MFA_ALREADY_ENABLED' | 'INTERNAL';
 
+// finishOidcSignIn: POST /api/v1/auth/oidc/finish
+export type FinishOidcSignInInput = CallOptions & { body: operations['finishOidcSignIn']['requestBody']['content']['application/json'] };
+export type FinishOidcSignInResult = Json<operations['finishOidcSignIn'], 200> extends { data: infer T } ? T : never;
+export type FinishOidcSignInErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'OIDC_NOT_CONFIGURED' | 'OIDC_CALLBACK_INVALID' | 'OIDC_STATE_INVALID' | 'OIDC_PROVIDER_REFUSED' | 'OIDC_EXCHANGE_FAILED' | 'OIDC_ID_TOKEN_INVALID' | 'OIDC_IDENTITY_LINKED' | 'ACCOUNT_SUSPENDED' | 'ACCOUNT_BANNED' | 'SERVICE_UNAVAILABLE' | 'RATE_LIMITED' | 'INTERNAL';
+
 // listSessions: GET /api/v1/auth/sessions
 export type ListSessionsInput = CallOptions & { query?: NonNullable<operations['listSessions']['parameters']['query']> };
 export type ListSessionsItem = Json<operations['listSessions'], 200> extends { data: (infer T)[] } ? T : never;
@@ -92,6 +97,11 @@ export type RegisterErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOA
 export type RevokeSessionInput = CallOptions & { params: operations['revokeSession']['parameters']['path'] };
 export type RevokeSessionResult = void;
 export type RevokeSessionErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INTERNAL';
+
+// startOidcSignIn: POST /api/v1/auth/oidc/start
+export type StartOidcSignInInput = CallOptions & { body: operations['startOidcSignIn']['requestBody']['content']['application/json'] };
+export type StartOidcSignInResult = Json<operations['startOidcSignIn'], 200> extends { data: infer T } ? T : never;
+export type StartOidcSignInErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'OIDC_NOT_CONFIGURED' | 'INVALID_CREDENTIALS' | 'FORBIDDEN' | 'SERVICE_UNAVAILABLE' | 'RATE_LIMITED' | 'INTERNAL';
 
 // verifyMfaLogin: POST /api/v1/auth/login/mfa
 export type VerifyMfaLoginInput = CallOptions & { body: operations['verifyMfaLogin']['requestBody']['content']['application/json'] };
@@ -665,6 +675,7 @@ const operationsById = {
   confirmMfa: { operationId: 'confirmMfa', method: 'POST', path: '/api/v1/auth/mfa/confirm', auth: true, paged: false },
   disableMfa: { operationId: 'disableMfa', method: 'POST', path: '/api/v1/auth/mfa/disable', auth: true, paged: false },
   enrollMfa: { operationId: 'enrollMfa', method: 'POST', path: '/api/v1/auth/mfa/enroll', auth: true, paged: false },
+  finishOidcSignIn: { operationId: 'finishOidcSignIn', method: 'POST', path: '/api/v1/auth/oidc/finish', auth: true, paged: false },
   listSessions: { operationId: 'listSessions', method: 'GET', path: '/api/v1/auth/sessions', auth: true, paged: true },
   login: { operationId: 'login', method: 'POST', path: '/api/v1/auth/login', auth: false, paged: false },
   logout: { operationId: 'logout', method: 'POST', path: '/api/v1/auth/logout', auth: true, paged: false },
@@ -672,6 +683,7 @@ const operationsById = {
   refreshTokens: { operationId: 'refreshTokens', method: 'POST', path: '/api/v1/auth/refresh', auth: false, paged: false },
   register: { operationId: 'register', method: 'POST', path: '/api/v1/auth/register', auth: false, paged: false },
   revokeSession: { operationId: 'revokeSession', method: 'DELETE', path: '/api/v1/auth/sessions/{sessionId}', auth: true, paged: false },
+  startOidcSignIn: { operationId: 'startOidcSignIn', method: 'POST', path: '/api/v1/auth/oidc/start', auth: true, paged: false },
   verifyMfaLogin: { operationId: 'verifyMfaLogin', method: 'POST', path: '/api/v1/auth/login/mfa', auth: false, paged: false },
   createEvent: { operationId: 'createEvent', method: 'POST', path: '/api/v1/events', auth: true, paged: false },
   deleteEvent: { operationId: 'deleteEvent', method: 'DELETE', path: '/api/v1/events/{eventId}', auth: true, paged: false },
@@ -807,6 +819,10 @@ export interface ApiClient {
     enrollMfa: ((input?: EnrollMfaInput) => Promise<EnrollMfaResult>) & {
       isError: ErrorGuard<EnrollMfaErrorCode>;
     };
+    /** Finish signing in with the OpenID Connect provider: `POST /api/v1/auth/oidc/finish` */
+    finishOidcSignIn: ((input: FinishOidcSignInInput) => Promise<FinishOidcSignInResult>) & {
+      isError: ErrorGuard<FinishOidcSignInErrorCode>;
+    };
     /** List my signed-in sessions: `GET /api/v1/auth/sessions` */
     listSessions: ((input?: ListSessionsInput) => Promise<ListSessionsResult>) & {
       /** Every page, following `nextCursor`. */
@@ -838,6 +854,10 @@ export interface ApiClient {
     /** Sign out one of my sessions: `DELETE /api/v1/auth/sessions/{sessionId}` */
     revokeSession: ((input: RevokeSessionInput) => Promise<RevokeSessionResult>) & {
       isError: ErrorGuard<RevokeSessionErrorCode>;
+    };
+    /** Start signing in with the OpenID Connect provider: `POST /api/v1/auth/oidc/start` */
+    startOidcSignIn: ((input: StartOidcSignInInput) => Promise<StartOidcSignInResult>) & {
+      isError: ErrorGuard<StartOidcSignInErrorCode>;
     };
     /** Finish signing in with an MFA code: `POST /api/v1/auth/login/mfa` */
     verifyMfaLogin: ((input: VerifyMfaLoginInput) => Promise<VerifyMfaLoginResult>) & {
@@ -1480,6 +1500,12 @@ export function createClient(options: ClientOptions): ApiClient {
           isError: errorOf<EnrollMfaErrorCode>('enrollMfa'),
         },
       ),
+      finishOidcSignIn: Object.assign(
+        (input: FinishOidcSignInInput): Promise<FinishOidcSignInResult> => transport.request<FinishOidcSignInResult>(operationsById.finishOidcSignIn, input),
+        {
+          isError: errorOf<FinishOidcSignInErrorCode>('finishOidcSignIn'),
+        },
+      ),
       listSessions: Object.assign(
         (input?: ListSessionsInput): Promise<ListSessionsResult> => transport.request<ListSessionsResult>(operationsById.listSessions, input),
         {
@@ -1522,6 +1548,12 @@ export function createClient(options: ClientOptions): ApiClient {
         (input: RevokeSessionInput): Promise<RevokeSessionResult> => transport.request<RevokeSessionResult>(operationsById.revokeSession, input),
         {
           isError: errorOf<RevokeSessionErrorCode>('revokeSession'),
+        },
+      ),
+      startOidcSignIn: Object.assign(
+        (input: StartOidcSignInInput): Promise<StartOidcSignInResult> => transport.request<StartOidcSignInResult>(operationsById.startOidcSignIn, input),
+        {
+          isError: errorOf<StartOidcSignInErrorCode>('startOidcSignIn'),
         },
       ),
       verifyMfaLogin: Object.assign(

@@ -25,6 +25,8 @@ export interface AuthHandlers<S extends ServiceMap> {
   disableMfa: HandlerFor<typeof auth.disableMfa, S>;
   /** Start enabling MFA: `POST /api/v1/auth/mfa/enroll` */
   enrollMfa: HandlerFor<typeof auth.enrollMfa, S>;
+  /** Finish signing in with the OpenID Connect provider: `POST /api/v1/auth/oidc/finish` */
+  finishOidcSignIn: HandlerFor<typeof auth.finishOidcSignIn, S>;
   /** List my signed-in sessions: `GET /api/v1/auth/sessions` */
   listSessions: HandlerFor<typeof auth.listSessions, S>;
   /** Sign in: `POST /api/v1/auth/login` */
@@ -39,6 +41,8 @@ export interface AuthHandlers<S extends ServiceMap> {
   register: HandlerFor<typeof auth.register, S>;
   /** Sign out one of my sessions: `DELETE /api/v1/auth/sessions/{sessionId}` */
   revokeSession: HandlerFor<typeof auth.revokeSession, S>;
+  /** Start signing in with the OpenID Connect provider: `POST /api/v1/auth/oidc/start` */
+  startOidcSignIn: HandlerFor<typeof auth.startOidcSignIn, S>;
   /** Finish signing in with an MFA code: `POST /api/v1/auth/login/mfa` */
   verifyMfaLogin: HandlerFor<typeof auth.verifyMfaLogin, S>;
 }

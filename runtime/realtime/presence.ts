@@ -49,10 +49,11 @@ export function memoryPresence(): PresenceStore {
 export function redisPresence(redis: Redis, keyPrefix: string, ttlMs = 90_000): PresenceStore {
   const socketsKey = (userId: string) => `${keyPrefix}presence:${userId}`;
   const seenKey = (userId: string) => `${keyPrefix}presence-seen:${userId}`;
+  // A first device only when this socket was not there yet: connecting one again (after an outage) changes nothing.
   const CONNECT =
     "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2]) " +
-    "redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1]) redis.call('PEXPIRE', KEYS[1], ARGV[4]) " +
-    "return redis.call('ZCARD', KEYS[1])";
+    "local added = redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1]) redis.call('PEXPIRE', KEYS[1], ARGV[4]) " +
+    "if added == 0 then return 0 end return redis.call('ZCARD', KEYS[1])";
   const DISCONNECT =
     "if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return -1 end " +
     "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3]) " +

@@ -1,4 +1,5 @@
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import { context, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { decodeJwt } from 'jose';
 import type { Logger } from 'pino';
 import { Server, type Socket } from 'socket.io';
@@ -11,6 +12,7 @@ import { boundFieldErrors } from '../core/validation';
 import { bearerToken, type AuthUser, type TokenVerifier } from '../server/auth';
 import { report, type UnexpectedErrorHook } from '../server/error-hook';
 import { gauge, type Metrics } from '../server/metrics';
+import { activeTracer, endEventSpan, startEventSpan, userHasher } from '../server/tracing';
 import { connectionCaps, DEFAULT_MAX_SOCKETS_PER_ADDRESS, DEFAULT_MAX_SOCKETS_PER_USER } from './connection-caps';
 import type { PresenceStore } from './presence';
 
@@ -81,6 +83,8 @@ export interface RealtimeOptions {
   maxSocketsPerUser?: number;
   /** Sockets one client address may hold on this instance; 100 by default. */
   maxSocketsPerAddress?: number;
+  /** The key of the user's hash on event spans: the HTTP app's (createApp's `traceUserKey`), for one user to have one hash. */
+  traceUserKey?: Uint8Array;
 }
 
 export interface Realtime {
@@ -146,6 +150,7 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     perAddress: options.maxSocketsPerAddress ?? DEFAULT_MAX_SOCKETS_PER_ADDRESS,
   });
   const release = (socket: Socket) => caps.release(socket.id, (socket.data.user as AuthUser).id, socket.data.ip as string);
+  const hashUser = userHasher(options.traceUserKey);
 
   io.use((socket, next) => {
     const ip = options.clientAddress?.(socket.request) ?? socket.handshake.address;
@@ -201,17 +206,19 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
   const presenceRetry = setInterval(() => {
     for (const [socketId, userId] of unrecorded) {
       unrecorded.delete(socketId);
-      recordPresence(userId, socketId);
+      // Quietly: the first failure was logged, and the outage is (rate limits, adapter).
+      recordPresence(userId, socketId, false);
     }
   }, PRESENCE_RETRY_MS);
   presenceRetry.unref();
-  function recordPresence(userId: string, socketId: string): void {
+  function recordPresence(userId: string, socketId: string, logFailure = true): void {
     presenceChange(
       userId,
       () =>
         options.presence.connect(userId, socketId).catch((error: unknown) => {
           if (io.of('/').sockets.has(socketId)) unrecorded.set(socketId, userId);
-          throw error;
+          if (logFailure) throw error;
+          return false;
         }),
       'online',
     );
@@ -282,7 +289,7 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       // No ack: a client that retries unacknowledged events sends it again once reconnected.
       if (expiresAt !== undefined && Date.now() >= expiresAt) return expire(socket);
       const handler = served.builtIn ? (input: unknown) => served.builtIn!(socket, user, input as { room: string }) : served.handler!;
-      void answer(served.event, handler, payload, ctx, reply);
+      serveEvent(served.event, handler, payload, ctx, reply);
     });
   });
 
@@ -300,13 +307,34 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
     return options.authorizeRoom(user, room, action);
   }
 
+  /** Answers an event; while tracing is on, in a span of its own that its handler's spans are children of. */
+  function serveEvent(
+    event: ClientEvent,
+    handler: (payload: unknown, ctx: RealtimeContext) => unknown,
+    payload: unknown,
+    ctx: RealtimeContext,
+    reply: ((answer: Ack<unknown>) => void) | undefined,
+  ): void {
+    const tracer = activeTracer();
+    if (!tracer) {
+      void answer(event, handler, payload, ctx, reply);
+      return;
+    }
+    const span = startEventSpan(tracer, event.name, hashUser(ctx.user.id), ctx.ip);
+    void context.with(trace.setSpan(ROOT_CONTEXT, span), answer, undefined, event, handler, payload, ctx, reply).then(
+      (outcome) => endEventSpan(span, outcome),
+      () => endEventSpan(span, 'INTERNAL'),
+    );
+  }
+
+  /** Runs an event and acks it; resolves with its outcome (`ok`, or the code it was refused with). */
   async function answer(
     event: ClientEvent,
     handler: (payload: unknown, ctx: RealtimeContext) => unknown,
     payload: unknown,
     ctx: RealtimeContext,
     reply: ((answer: Ack<unknown>) => void) | undefined,
-  ): Promise<void> {
+  ): Promise<string> {
     try {
       const { value } = await core.execute(operations.get(event.name)!, {
         subject: { ip: ctx.ip, userId: ctx.user.id, body: undefined },
@@ -315,20 +343,23 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       });
       reply?.({ ok: true, data: value });
       options.metrics?.socketEvent(event.name, 'ok');
+      return 'ok';
     } catch (caught) {
       const outage = caught instanceof ApiError ? undefined : options.unavailable?.(caught);
       if (outage) log.warn({ err: caught, event: event.name, userId: ctx.user.id }, 'dependency unavailable');
       const error = outage ?? caught;
-      options.metrics?.socketEvent(event.name, error instanceof ApiError && registry[error.code] ? error.code : 'INTERNAL');
+      const outcome = error instanceof ApiError && registry[error.code] ? error.code : 'INTERNAL';
+      options.metrics?.socketEvent(event.name, outcome);
       if (error instanceof ApiError && registry[error.code]) {
         const fields = error.extra.errors?.length ? boundFieldErrors(error.extra.errors).errors : undefined;
         log.debug({ event: event.name, userId: ctx.user.id, code: error.code }, 'socket event refused');
         reply?.({ ok: false, error: { code: error.code, message: error.detail ?? error.code, ...(fields ? { errors: fields } : {}) } });
-        return;
+        return outcome;
       }
       log.error({ err: error, event: event.name, userId: ctx.user.id }, 'real-time handler failed');
       report(options.onUnexpectedError, log, error, { event: event.name, userId: ctx.user.id });
       reply?.({ ok: false, error: { code: 'INTERNAL', message: 'An unexpected error occurred' } });
+      return outcome;
     }
   }
 

@@ -18,6 +18,7 @@ import { createResponseContext, type ResponseContext } from './request-context';
 import { securityHeaders } from './security-headers';
 import { requestPath, requestState } from './request-state';
 import { createContractRouter, type RateLimitedEvent } from './router';
+import { traceIdOf, userHasher } from './tracing';
 import { compileTrust, toTrustProxy, type TrustProxy } from './trust-proxy';
 import { createUploadHandler, type UploadHandler, type UploadRoute } from './uploads';
 
@@ -65,6 +66,12 @@ export interface ContractMiddlewareOptions {
   onUnexpectedError?: UnexpectedErrorHook;
   /** Signs page cursors; keep it apart from the token secret. */
   cursorSecret: Uint8Array;
+  /**
+   * The key of the signed-in user's hash on spans (`user.hash`, see tracing.ts), when tracing is on:
+   * the same on every instance, and given to real time too, for one user to have one hash. Unset: a
+   * random key of this process.
+   */
+  traceUserKey?: Uint8Array;
   log: Logger;
   /** Origins allowed by CORS; `*` allows any. */
   corsOrigins: string[];
@@ -142,7 +149,7 @@ function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRo
     problemBaseUrl: options.api.problemBaseUrl,
     onInternalError: (req, error) => {
       const state = requestState(req);
-      log.error({ reqId: state.id, err: error }, 'unhandled error');
+      log.error({ reqId: state.id, traceId: traceIdOf(state.span), err: error }, 'unhandled error');
       report(options.onUnexpectedError, log, error, {
         requestId: state.id,
         method: req.method ?? 'GET',
@@ -182,6 +189,7 @@ function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRo
     responses,
     maxConcurrentRequests: options.maxConcurrentRequests,
     handlerTimeoutMs: options.handlerTimeoutMs,
+    hashUser: userHasher(options.traceUserKey),
   });
   // How busy the instance is, next to the event-loop lag of the process metrics.
   gauge(

@@ -13,6 +13,7 @@ export * from './metrics';
 export * from '../core/rate-limit';
 export * from './secret';
 export * from './trust-proxy';
+export { activeTracer } from './tracing';
 export { requestState } from './request-state';
 export * from './uploads';
 export * from './upload-stores';

@@ -4,10 +4,12 @@ import type { CorsPolicy } from './cors';
 import type { Metrics } from './metrics';
 import { createAccessLog } from './access-log';
 import { elapsedMs, requestPath, requestState } from './request-state';
+import { endRequestSpan, traceIdOf } from './tracing';
 
 /**
  * What every response carries and what every request leaves behind: the security and CORS
- * headers, `X-Request-Id`, `Server-Timing`, one access-log line and one histogram observation.
+ * headers, `X-Request-Id`, `Server-Timing`, one access-log line and one histogram observation
+ * (and the end of the request's span, when tracing is on).
  * Contract routes get all of it from `send` in one `writeHead`; Express's own routes (docs,
  * spec, metrics, 404) get it from `expressContext`. Either way it is the same code.
  */
@@ -39,10 +41,11 @@ export function createResponseContext(options: { log: Logger; metrics: Metrics; 
   function record(req: IncomingMessage, status: number): void {
     const state = requestState(req);
     const durationMs = elapsedMs(state);
-    const route = state.route;
+    const { route, span } = state;
     metrics.observe(req.method!, route ?? 'unmatched', status, durationMs / 1000);
     accessLog({
       reqId: state.id,
+      traceId: traceIdOf(span),
       method: req.method!,
       route,
       path: route ? undefined : requestPath(req),
@@ -50,6 +53,7 @@ export function createResponseContext(options: { log: Logger; metrics: Metrics; 
       durationMs,
       problem: state.problem,
     });
+    if (span) endRequestSpan(span, status, state.problem);
   }
 
   return {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { Span } from '@opentelemetry/api';
 
 /** What the runtime knows of a request from its first middleware on. */
 export interface RequestState {
@@ -11,6 +12,8 @@ export interface RequestState {
   viaExpress: boolean;
   /** The problem's code when the answer is one (`VALIDATION_FAILED`), for the access log. */
   problem: string | undefined;
+  /** The contract request's span while tracing is on (a provider is registered); ended with the response. */
+  span: Span | undefined;
 }
 
 const STATE = Symbol('contract-kit.requestState');
@@ -24,6 +27,7 @@ export function startRequest(req: IncomingMessage): RequestState {
     route: undefined,
     viaExpress: false,
     problem: undefined,
+    span: undefined,
   };
   (req as unknown as Record<symbol, RequestState>)[STATE] = state;
   return state;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { context } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import {
@@ -39,6 +40,7 @@ import type { ProblemWriter } from './problem';
 import type { ResponseContext } from './request-context';
 import { startRequest, type RequestState } from './request-state';
 import { RouteTable } from './route-table';
+import { activeTracer, startRequestSpan } from './tracing';
 
 /**
  * The contract router, the HTTP layer over the core: ONE middleware holding a precompiled route
@@ -80,6 +82,8 @@ export interface RouterOptions {
   /** Backpressure (see ContractMiddlewareOptions.maxConcurrentRequests and handlerTimeoutMs). */
   maxConcurrentRequests?: number;
   handlerTimeoutMs?: number;
+  /** The signed-in user as request spans name them (`user.hash`), never the id itself. */
+  hashUser: (userId: string) => string;
 }
 
 /** How long a client is asked to wait when this instance is too busy or a handler overran. */
@@ -239,6 +243,7 @@ export function createContractRouter(options: RouterOptions) {
     x.state.route = x.route.endpoint.fullPath;
     x.user = await authenticate(x);
     x.userId = x.user?.id;
+    if (x.user && x.state.span?.isRecording()) x.state.span.setAttribute('user.hash', options.hashUser(x.user.id));
     let response: Encoded;
     // Until the answer is stored, any failure (the handler's, or encoding its result) frees the key.
     try {
@@ -401,14 +406,24 @@ export function createContractRouter(options: RouterOptions) {
     }
     const route = match && (match.byMethod.get(req.method!) ?? (req.method === 'HEAD' ? match.byMethod.get('GET') : undefined));
     if (!route) return next();
+    // Tracing off (no provider registered), this look-up is all a request pays for it.
+    const tracer = activeTracer();
+    const traced =
+      tracer && startRequestSpan(tracer, req, state, route.endpoint.fullPath, q < 0 ? url : url.slice(0, q), options.clientAddress(req));
     // Past the bound, refused at once: queueing would only make every request late.
     if (options.maxConcurrentRequests && inFlight >= options.maxConcurrentRequests) {
       return options.writeProblem(req, res, busy('This instance is handling as many requests as it can; try again shortly'));
     }
     inFlight++;
     const exchange = new Exchange(req, res, route, state, match!.params, q < 0 ? '' : url.slice(q + 1));
-    handle(exchange)
-      .catch((error: unknown) => options.writeProblem(req, res, error))
+    // The handler's work (its queries, its calls out) runs in the span's context, so its spans are the request's children.
+    if (traced) context.with(traced, serve, undefined, exchange);
+    else serve(exchange);
+  }
+
+  function serve(x: Exchange): void {
+    handle(x)
+      .catch((error: unknown) => options.writeProblem(x.req, x.res, error))
       .finally(() => inFlight--);
   }
 

@@ -37,7 +37,15 @@ export function hashPassword(password: string): Promise<string> {
   return hash(normalizePassword(password), params());
 }
 
+/**
+ * The password hash of an account that has no password (one made by signing in with a provider):
+ * not a PHC string, so no password ever matches it.
+ */
+export const UNUSABLE_PASSWORD_HASH = '!no-password';
+
 export async function verifyPassword(hash: string, password: string): Promise<boolean> {
+  // An account without a password costs a verification too, so timing does not tell it apart.
+  if (hash === UNUSABLE_PASSWORD_HASH) return verifyDummy(password);
   try {
     return await verify(hash, normalizePassword(password));
   } catch {

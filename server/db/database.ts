@@ -1,11 +1,14 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { Attributes } from '@opentelemetry/api';
+import type { Pool, PoolClient } from 'pg';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { lockDataDir, makePrivateDir, restrictModes } from './data-dir';
 import { migrate, type SqlExecutor } from './migrate';
+import { type Query, tracedQuery } from './query-spans';
 import * as schema from './schema';
 
 /** Both drivers answer a raw `db.execute()` with at least `{ rows }`; this says so to the compiler. */
@@ -144,8 +147,14 @@ async function openPostgres(url: string, bounds: Required<PoolBounds>): Promise<
       return result;
     };
   });
+  // What each query's span says of the database (tracing: query-spans.ts); never the credentials.
+  const { hostname, port, pathname } = new URL(url);
+  const server = {
+    'db.namespace': decodeURIComponent(pathname.slice(1)),
+    ...(hostname ? { 'server.address': hostname, 'server.port': Number(port || 5432) } : {}),
+  };
   return {
-    db: drizzleNodePg({ client: pool, schema }),
+    db: drizzleNodePg({ client: tracedPool(pool, server), schema }),
     kind: 'postgres',
     pool: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     // Transactions and the advisory lock are per connection, so the migrator gets one client.
@@ -196,7 +205,7 @@ async function openPglite(dataDir = 'memory://', template?: Blob): Promise<Opene
 
 function pglite(client: PGlite, afterClose: () => Promise<void>): OpenedDatabase {
   return {
-    db: drizzlePglite({ client, schema }),
+    db: drizzlePglite({ client: tracedPglite(client), schema }),
     kind: 'pglite',
     async withExecutor(use) {
       await use({
@@ -214,4 +223,36 @@ function pglite(client: PGlite, afterClose: () => Promise<void>): OpenedDatabase
       }
     },
   };
+}
+
+/**
+ * The pool as Drizzle sees it: its queries, and those of the clients it checks out for transactions,
+ * traced in the caller's context (pg's own queueing for a free client would lose it). Drizzle uses
+ * nothing else of it; the pool itself is unchanged.
+ */
+function tracedPool(pool: Pool, server: Attributes): Pool {
+  return Object.create(pool, {
+    query: { value: tracedQuery(pool.query.bind(pool) as Query, server) },
+    connect: {
+      value: async () => {
+        const client = await pool.connect();
+        return Object.create(client, {
+          query: { value: tracedQuery(client.query.bind(client) as Query, server) },
+          release: { value: (error?: Error | boolean) => client.release(error) },
+        }) as PoolClient;
+      },
+    },
+  }) as Pool;
+}
+
+/** PGlite as Drizzle sees it: its queries and those of its transactions traced; Drizzle calls nothing else of it. */
+function tracedPglite(client: PGlite): PGlite {
+  const server = {};
+  return Object.create(client, {
+    query: { value: tracedQuery(client.query.bind(client) as Query, server) },
+    transaction: {
+      value: (run: (tx: Transaction) => Promise<unknown>) =>
+        client.transaction((tx) => run(Object.create(tx, { query: { value: tracedQuery(tx.query as Query, server) } }) as Transaction)),
+    },
+  }) as PGlite;
 }

@@ -910,3 +910,41 @@ export const dailyStatsDays = pgTable('daily_stats_days', {
   day: date('day', { mode: 'string' }).primaryKey(),
   computedAt: instant('computed_at').notNull().defaultNow(),
 });
+
+/**
+ * A provider account linked to one of ours (0020_oidc.sql): one per (issuer, subject), several per
+ * user. `email` only when the provider said it is verified; no account is ever found by it.
+ */
+export const oidcIdentities = pgTable(
+  'oidc_identities',
+  {
+    issuer: text('issuer').notNull(),
+    subject: text('subject').notNull(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    email: text('email'),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    lastUsedAt: instant('last_used_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.issuer, table.subject] }), index('oidc_identities_user_idx').on(table.userId)],
+);
+
+/**
+ * An OpenID Connect sign-in started and not finished (0020_oidc.sql): used once, found by its state's
+ * SHA-256 and finished only with its flow token (SHA-256 too), which the app that started it holds.
+ */
+export const oidcFlows = pgTable(
+  'oidc_flows',
+  {
+    stateHash: text('state_hash').primaryKey(),
+    flowTokenHash: text('flow_token_hash').notNull(),
+    nonce: text('nonce').notNull(),
+    codeVerifier: text('code_verifier').notNull(),
+    /** Started by this signed-in user, to link the provider account to theirs. */
+    linkUserId: uuid('link_user_id').references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: instant('created_at').notNull().defaultNow(),
+    expiresAt: instant('expires_at').notNull(),
+  },
+  (table) => [index('oidc_flows_expires_idx').on(table.expiresAt)],
+);

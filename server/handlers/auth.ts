@@ -1,41 +1,27 @@
 import type { AuthHandlers } from '../../generated/server';
-import { ApiError, fieldError, unauthenticated, type AuthUser, type BaseContext } from '../../runtime/server';
+import { ApiError, fieldError, unauthenticated, type AuthUser } from '../../runtime/server';
 import { hashPassword, needsRehash, verifyDummy, verifyPassword } from '../auth/password-hash';
 import { passwordProblem } from '../auth/password-policy';
 import { hashRecoveryCode, newRecoveryCodes } from '../auth/recovery-codes';
-import { ACCESS_TOKEN_TTL_SECONDS, MFA_TOKEN_TTL_SECONDS } from '../auth/session-tokens';
 import { newTotpSecret, totpUri, verifyTotp } from '../auth/totp';
 import type { Services } from '../services';
-import { MFA_ACCOUNT_MAX_FAILURES, MFA_ACCOUNT_WINDOW_MS, MFA_CHALLENGE_MAX_FAILURES, type SessionStore } from '../services/sessions';
+import { MFA_ACCOUNT_MAX_FAILURES, MFA_ACCOUNT_WINDOW_MS, MFA_CHALLENGE_MAX_FAILURES } from '../services/sessions';
 import { inTransaction } from '../services/transaction';
 import type { UserRecord, UserStore } from '../services/users';
-import { toMe } from '../services/user-views';
-
-type Ctx = BaseContext<Services>;
+import { oidcSignIn } from './oidc-sign-in';
+import { type Ctx, sanctioned, securityEvent, sessionBody, signInResult, startSession } from './sign-in';
 
 /**
- * Sign-in, tokens, sessions and MFA. Security events are logged with user id, address and request
- * id; never a password, code or token.
+ * Sign-in, tokens, sessions and MFA (sign-in with a provider: ./oidc-sign-in.ts). Security events
+ * are logged with user id, address and request id; never a password, code or token.
  *
  * An operation that writes more than once runs its writes in one transaction (`inTransaction`),
  * together with what may still fail after them (signing the tokens): a failure at any step leaves
  * nothing behind, so the client's retry starts from where it was. Slow work (argon2) comes before.
  */
-/**
- * A suspended or banned account does not sign in (its sessions were revoked when it happened); a
- * suspension ends by itself. The right password is needed to learn this: a wrong one is
- * INVALID_CREDENTIALS as for anyone.
- */
-function sanctioned(user: UserRecord): ApiError | undefined {
-  if (user.bannedAt) return new ApiError('ACCOUNT_BANNED', 'This account is banned');
-  if (user.suspendedUntil && user.suspendedUntil.getTime() > Date.now()) {
-    const until = user.suspendedUntil;
-    return new ApiError('ACCOUNT_SUSPENDED', `This account is suspended until ${until.toISOString()}`, { until });
-  }
-  return undefined;
-}
-
 export const auth: AuthHandlers<Services> = {
+  ...oidcSignIn,
+
   async register({ body }, ctx) {
     const problem = passwordProblem(body.password, { username: body.username, displayName: body.displayName });
     if (problem) throw fieldError('/body/password', 'weak_password', problem);
@@ -66,16 +52,7 @@ export const auth: AuthHandlers<Services> = {
       const late = sanctioned(current);
       if (late) throw late;
       if (rehashed) await userStore.rehashPassword(user.id, user.passwordHash, rehashed);
-      if (!user.mfaEnabled) return startSession(user, body.device, ctx, sessionStore);
-      const challenge = await sessionStore.openMfaChallenge({
-        userId: user.id,
-        device: deviceName(body.device, ctx),
-        ttlMs: MFA_TOKEN_TTL_SECONDS * 1000,
-      });
-      return {
-        status: 'mfa_required' as const,
-        challenge: { mfaToken: await ctx.tokens.mfaToken(user.id, challenge.id), expiresIn: MFA_TOKEN_TTL_SECONDS },
-      };
+      return signInResult(user, body.device, ctx, sessionStore);
     });
     securityEvent(ctx, result.status === 'authenticated' ? 'login_succeeded' : 'login_mfa_challenge', { userId: user.id });
     return result;
@@ -262,29 +239,6 @@ export const auth: AuthHandlers<Services> = {
   },
 };
 
-/** Opens a session through `sessionStore` (the one of the caller's transaction) and makes its tokens. */
-async function startSession(user: UserRecord, device: string | undefined, ctx: Ctx, sessionStore: SessionStore) {
-  const { session, refreshToken } = await sessionStore.open({ userId: user.id, device: deviceName(device, ctx), ip: ctx.client.ip });
-  return sessionBody(user, session.id, refreshToken, ctx);
-}
-
-/** The name the client gave its device, else its user agent. */
-function deviceName(device: string | undefined, ctx: Ctx): string | undefined {
-  return device ?? ctx.client.userAgent?.slice(0, 200);
-}
-
-async function sessionBody(user: UserRecord, sessionId: string, refreshToken: string, ctx: Ctx) {
-  return {
-    status: 'authenticated' as const,
-    tokenType: 'Bearer' as const,
-    accessToken: await ctx.tokens.accessToken(user, sessionId),
-    expiresIn: ACCESS_TOKEN_TTL_SECONDS,
-    refreshToken,
-    sessionId,
-    user: toMe(user),
-  };
-}
-
 /** A TOTP code (each time step once) or a recovery code (each once), spent through `userStore`. */
 async function mfaProofValid(user: UserRecord, proof: { code?: string; recoveryCode?: string }, userStore: UserStore): Promise<boolean> {
   if (proof.code !== undefined) {
@@ -336,8 +290,4 @@ async function auditedEvent(
 ): Promise<void> {
   securityEvent(ctx, kind, { userId, ...details }, kind === 'mfa_enabled' || kind === 'mfa_disabled' ? 'info' : 'warn');
   await ctx.admin.record({ actorId, kind, targetType: 'user', targetId: userId, details });
-}
-
-function securityEvent(ctx: Ctx, event: string, fields: Record<string, unknown>, level: 'info' | 'warn' = 'info'): void {
-  ctx.log[level]({ security: event, ...fields, ip: ctx.client.ip }, `security: ${event}`);
 }

@@ -251,7 +251,8 @@ export function createMessagingService(deps: {
         throw new ApiError('CLIENT_KEY_REUSED', 'This clientKey was already used for another message; send a new one');
       }
       const wire = toMessage(message);
-      realtime.toUsers(without(memberIds, acrossBlock), 'message:new', wire);
+      // Hidden by a moderator since: its text goes to nobody again (its sender already has it).
+      if (created || message.hiddenAt === null) realtime.toUsers(without(memberIds, acrossBlock), 'message:new', wire);
       if (created) notifications?.publish(told);
       return { message: wire, created };
     },

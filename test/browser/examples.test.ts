@@ -11,7 +11,9 @@ import { filledParameter, firstExample, operations, resolved } from './swagger-v
  * pastes from an earlier answer: ids, tokens, a code from an authenticator app, a file's length.
  * The steps below run in an order a user could follow, and each must succeed. An operation added to
  * the contracts fails this test until it has a step; a paste of anything else (a field whose
- * example does not work) is refused by the test itself.
+ * example does not work) is refused by the test itself. Signing in with the OpenID Connect provider
+ * (an oidc-provider the docs server runs in this process) is done as in a browser, and the URL the
+ * provider sends the browser back to is pasted, as an app hands it over.
  *
  * Run by `npm run test:browser` (.ci/run does), beside docs.test.ts.
  */
@@ -38,8 +40,11 @@ interface Step {
   before?: () => Promise<void>;
 }
 
-/** What a user may paste: ids, tokens, codes and sizes that no example can know. Anything else is an example to fix. */
-const PASTABLE = /(Id|Ids|Token|Code|-Length)$|^code$/;
+/**
+ * What a user may paste: ids, tokens, codes, sizes and the provider's redirect (which carries a code)
+ * that no example can know. Anything else is an example to fix.
+ */
+const PASTABLE = /(Id|Ids|Token|Code|-Length)$|^(code|callbackUrl)$/;
 
 const file = docsServerForFile();
 let base: string;
@@ -239,6 +244,22 @@ const STEPS: Step[] = [
       tokens.ana = answers.verifyMfaLogin.data.accessToken;
     },
     paste: () => ({ body: { recoveryCode: answers.confirmMfa.data.recoveryCodes[0] } }),
+  },
+  // Signing in with the provider, as a dancer new here: the provider's page, then back to the app.
+  { op: 'startOidcSignIn', as: 'nobody' },
+  {
+    op: 'finishOidcSignIn',
+    as: 'nobody',
+    before: async () => {
+      file.provider.addAccount('diego', {
+        preferred_username: 'diego.milonguero',
+        name: 'Diego',
+        email: 'diego@example.org',
+        email_verified: true,
+      });
+      ids.callbackUrl = await file.provider.signIn(answers.startOidcSignIn.data.authorizationUrl, 'diego');
+    },
+    paste: () => ({ body: { callbackUrl: ids.callbackUrl!, flowToken: answers.startOidcSignIn.data.flowToken } }),
   },
 
   // Events.

@@ -39,6 +39,22 @@ describe('the access log line', () => {
     expect(JSON.parse(raw[0]!)).toMatchObject({ level: 'info', status: 400, problem: 'VALIDATION_FAILED' });
   });
 
+  it('carries the trace id after the request id while tracing is on, as pino would write the field', () => {
+    const { raw, log } = capture();
+    const fields = {
+      reqId: 'r-6',
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      method: 'GET',
+      route: '/api/v1/events',
+      status: 200,
+      durationMs: 3,
+    };
+    createAccessLog(log)({ ...fields, path: undefined });
+    log.info(fields, 'request');
+    expect(withoutTime(raw[0]!)).toBe(withoutTime(raw[1]!));
+    expect(JSON.parse(raw[0]!)).toMatchObject({ reqId: 'r-6', traceId: '4bf92f3577b34da6a3ce929d0e0e4736' });
+  });
+
   it('names an unmatched path, escaped as JSON', () => {
     const { raw, log } = capture();
     const path = '/nowhere/"quoted"\\and\u2028more';

@@ -106,6 +106,37 @@ describe('graceful shutdown', () => {
     }
   });
 
+  it('refuses new connections before telling sockets to go, and closes a kept-alive connection after its next answer', async () => {
+    const fixture = createFixture();
+    let duringBeforeClose: string | undefined;
+    const running = await serve(fixture.app, {
+      port: 0,
+      host: '127.0.0.1',
+      log: fixture.log,
+      // A socket told to reconnect must not land on this instance again.
+      beforeClose: async () => {
+        duringBeforeClose = await tryConnect(port);
+      },
+    });
+    const port = Number(new URL(running.url).port);
+    // One kept-alive connection: a request in flight, then, once draining, one more on it (pipelined).
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    const closed = new Promise((resolve) => socket.once('close', resolve));
+    socket.write('GET /api/v1/slow HTTP/1.1\r\nHost: x\r\n\r\n');
+    await fixture.probe.slowStarted;
+    const stopped = running.shutdown();
+    socket.write('GET /api/v1/ping HTTP/1.1\r\nHost: x\r\n\r\n');
+    await closed;
+    await stopped;
+    expect(duringBeforeClose).toBe('ECONNREFUSED');
+    const answers = received.split(/(?=HTTP\/1\.1 )/);
+    expect(answers.map((answer) => answer.slice(0, 15))).toEqual(['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK']);
+    // The request that came during the drain is answered, and its connection closed after it.
+    expect(answers[1]).toMatch(/\r\nConnection: close\r\n/i);
+  });
+
   it('is idempotent: a second shutdown() waits for the same drain', async () => {
     const fixture = createFixture();
     let closes = 0;

@@ -8,7 +8,7 @@ import { newestFirst, useMessagingApp, type Dancer } from './messaging-fixture';
 
 describeOnServerBackend('messages API: messages and read markers', (backend) => {
   const fx = useMessagingApp(backend);
-  const { dancer, as, conversation, send, storedMessages, eventsFor } = fx;
+  const { dancer, as, conversation, send, storedMessages, eventsFor, hideMessage } = fx;
 
   describe('messages', () => {
     it('sendMessage stores the message and announces it to every member, the sender included', async () => {
@@ -67,6 +67,11 @@ describeOnServerBackend('messages API: messages and read markers', (backend) => 
       expect(await storedMessages(id)).toBe(1);
       // Told again, the same message: the instance that stored it may have died before telling anyone.
       expect(eventsFor('message:new', (p) => p.clientKey === clientKey).map((r) => r.payload.id)).toEqual([first.id, first.id]);
+
+      // Hidden by a moderator since: a resend tells nobody its text again.
+      await hideMessage(first.id);
+      expect((await as(ana).post(`/conversations/${id}/messages`, { clientKey, body: 'Una vez' })).status).toBe(201);
+      expect(eventsFor('message:new', (p) => p.clientKey === clientKey)).toHaveLength(2);
 
       // The key is the sender's: another sender may use the same one.
       const bens = await send(ben, id, 'Una vez', clientKey);

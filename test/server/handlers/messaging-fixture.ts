@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { count, eq } from 'drizzle-orm';
+import { count, eq, sql } from 'drizzle-orm';
 import request from 'supertest';
 import { afterAll, beforeAll, expect } from 'vitest';
 import type { Database } from '../../../server/db/database';
@@ -90,6 +90,8 @@ export function useMessagingApp(backend: Backend) {
     send,
     storedMessages,
     eventsFor,
+    /** As a moderator's `hide` decision leaves a message. */
+    hideMessage: (id: string) => database.db.execute(sql`UPDATE messages SET hidden_at = now() WHERE id = ${id}`),
     /** The running app (read inside tests, once beforeAll has run). */
     get app() {
       return test.app;
