@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,7 +6,7 @@ import { copyProject, editFile, removeProject, runGenerator, snapshot, type CliR
 
 /**
  * `npm run generate` as a developer and CI use it, on throwaway copies of the project, run in this
- * process (runCli); one test runs it as a real process. A copy's contracts are read once, so each
+ * process (runCli); test/processes/generate-command.test.ts runs it as a real process. A copy's contracts are read once, so each
  * state of the contracts has its own copy.
  */
 const copies: string[] = [];
@@ -343,28 +342,5 @@ describe('npm run generate on a broken contract', () => {
     expect(result.stderr).toMatch(/events\.getEvent: operationId "get_event" must equal its export name "getEvent"/);
     expect(result.stderr, 'a contract problem is not a crash: no stack trace').not.toMatch(/^\s+at /m);
     expect(snapshot(join(root, 'generated'))).toEqual(before);
-  });
-});
-
-describe('npm run generate as a process', () => {
-  // The one test of the command's wiring (arguments, streams, exit code); its logic is tested above.
-  // About 2 s on a busy 2-core machine: the timeout leaves well over 3x headroom.
-  it('exits 1 naming a stale file', { timeout: 30_000 }, async () => {
-    const root = copy();
-    writeFileSync(join(root, 'generated/server/old-routes.ts'), '// left over\n');
-
-    const result = await new Promise<{ code: number | null; stderr: string }>((done) => {
-      // The command `npm run generate` runs (package.json), without npm's own start-up.
-      execFile(
-        join(root, 'node_modules/.bin/contract-kit-generate'),
-        ['--check'],
-        { cwd: root, env: { ...process.env, NO_COLOR: '1' } },
-        (error, _stdout, stderr) => {
-          done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr });
-        },
-      );
-    });
-    expect(result.stderr).toContain('\n  generated/server/old-routes.ts\n');
-    expect(result.code).toBe(1);
   });
 });
