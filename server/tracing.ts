@@ -1,7 +1,7 @@
 import { context, propagation, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { defaultResource, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 
 /** Tracing while it is on: `flush` sends what is buffered, `shutdown` flushes and turns it off again. */
@@ -16,7 +16,10 @@ export interface Tracing {
  * by OTLP over HTTP (JSON) to `<endpoint>/v1/traces`; the W3C `traceparent` (and `baggage`) of
  * incoming requests is honoured, and the context follows async work (AsyncLocalStorage). The
  * exporter reads the other OTEL_EXPORTER_OTLP_* variables (headers, timeout, certificates), the
- * provider OTEL_TRACES_SAMPLER and its argument. `exporter` replaces OTLP (tests).
+ * provider OTEL_TRACES_SAMPLER and its argument. Without OTEL_TRACES_SAMPLER every request is
+ * recorded, whatever the caller's `traceparent` says: its trace is continued, but a client's
+ * "not sampled" flag does not hide its requests from the operators (the SDK's default would obey it).
+ * `exporter` replaces OTLP (tests).
  */
 export function startTracing(options: { serviceName: string } & ({ endpoint: string } | { exporter: SpanExporter })): Tracing {
   const exporter =
@@ -24,6 +27,9 @@ export function startTracing(options: { serviceName: string } & ({ endpoint: str
   const provider = new NodeTracerProvider({
     resource: defaultResource().merge(resourceFromAttributes({ 'service.name': options.serviceName })),
     spanProcessors: [new BatchSpanProcessor(exporter)],
+    ...(process.env.OTEL_TRACES_SAMPLER
+      ? {}
+      : { sampler: new ParentBasedSampler({ root: new AlwaysOnSampler(), remoteParentNotSampled: new AlwaysOnSampler() }) }),
   });
   provider.register();
   let stopped: Promise<void> | undefined;

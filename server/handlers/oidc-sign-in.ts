@@ -65,10 +65,11 @@ export const oidcSignIn: Pick<AuthHandlers<Services>, 'startOidcSignIn' | 'finis
         'This sign-in is unknown, has expired, was finished already, or was started by another app or user; start a new one',
       );
     }
-    const signedIn = await fromProvider(ctx, ctx.user?.id, () => client.finish(callback.url, { ...flow, state: callback.state }));
+    const signedIn = await fromProvider(ctx, ctx.user?.id, () => client.finish(callback.url, { ...flow, state: callback.state }), true);
     const known = await ctx.oidc.store.findIdentity(signedIn.issuer, signedIn.subject);
     // The profile names a new account and gives a linked one its email; a known sign-in needs neither.
-    const claims = known && !flow.linkUserId ? signedIn.claims : await fromProvider(ctx, ctx.user?.id, () => client.profile(signedIn));
+    const claims =
+      known && !flow.linkUserId ? signedIn.claims : await fromProvider(ctx, ctx.user?.id, () => client.profile(signedIn), true);
     let outcome: Settled | undefined;
     for (let attempt = 0; !outcome; attempt++) {
       try {
@@ -157,11 +158,12 @@ function stateInvalid(): ApiError {
 }
 
 /** Runs a step that asks the provider, turning its failures into problems (logged, without a code or token). */
-async function fromProvider<T>(ctx: Ctx, userId: string | undefined, step: () => Promise<T>): Promise<T> {
+/** `spent`: the sign-in's state is used up, so sending the same finish again cannot work. */
+async function fromProvider<T>(ctx: Ctx, userId: string | undefined, step: () => Promise<T>, spent = false): Promise<T> {
   try {
     return await step();
   } catch (error) {
-    throw refusal(ctx, userId, error);
+    throw refusal(ctx, userId, error, spent);
   }
 }
 
@@ -169,7 +171,7 @@ async function fromProvider<T>(ctx: Ctx, userId: string | undefined, step: () =>
  * The problem for a failure of the provider's part, logged as a security event (a sanction refusal
  * was logged where its account was known); anything else (a bug) goes on as it is, to the 500 path.
  */
-function refusal(ctx: Ctx, userId: string | undefined, error: unknown): unknown {
+function refusal(ctx: Ctx, userId: string | undefined, error: unknown, spent = false): unknown {
   const who = { userId };
   if (error instanceof OidcFailure) {
     const level = error.misconfigured ? 'error' : 'warn';
@@ -180,6 +182,8 @@ function refusal(ctx: Ctx, userId: string | undefined, error: unknown): unknown 
       level,
     );
     if (error.code !== 'SERVICE_UNAVAILABLE') return new ApiError(error.code, error.detail);
+    // No Retry-After: this finish cannot succeed again, a new sign-in can once the provider is back.
+    if (spent) return new ApiError('SERVICE_UNAVAILABLE', `${error.detail}; start a new sign-in`);
     const retryAfter = String(PROVIDER_RETRY_AFTER_SECONDS);
     return new ApiError('SERVICE_UNAVAILABLE', error.detail, { headers: { 'Retry-After': retryAfter } });
   }

@@ -88,6 +88,15 @@ describe('with tracing on', () => {
     expect(line.traceId).toBe(traceId);
   });
 
+  it('records a request whose traceparent says "not sampled": a caller cannot hide its requests', async () => {
+    const traceId = randomUUID().replaceAll('-', '');
+    const res = await fetch(`${server.url}/api/v1/health`, { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-00` } });
+    const requestId = res.headers.get('x-request-id')!;
+    await tracing.flush();
+    const span = exporter.getFinishedSpans().find((s) => s.attributes['request.id'] === requestId);
+    expect(span?.spanContext().traceId).toBe(traceId);
+  });
+
   it('gives each socket event a span: its outcome, the same user hash as over HTTP, its queries as children', async () => {
     const ana = await storedUser(server);
     const ben = await storedUser(server);

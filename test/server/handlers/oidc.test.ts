@@ -506,6 +506,9 @@ describe('configuration and outages', () => {
       const res = await finish(callbackUrl, { app: misconfigured });
       expect(res.status).toBe(503);
       expect(res.body.code).toBe('SERVICE_UNAVAILABLE');
+      // Its state is spent: no Retry-After for this finish, a new sign-in instead.
+      expect(res.headers['retry-after']).toBeUndefined();
+      expect(res.body.detail).toMatch(/start a new sign-in$/);
       const line = misconfigured.logLines.find((l) => l.security === 'oidc_unavailable');
       expect(line).toMatchObject({ level: 'error', reason: expect.stringContaining('OIDC_CLIENT_SECRET') });
     } finally {
