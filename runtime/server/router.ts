@@ -265,7 +265,7 @@ export function createContractRouter(options: RouterOptions) {
       if (x.route.caching) response = conditionalGet(x.req, response, x.route.caching);
     } catch (error) {
       // The handler's error is the answer, also when the store cannot free the key (it expires).
-      if (x.idempotency) await options.idempotency.abandon(x.idempotency.key).catch((cause: unknown) => keyLost(cause, 'freeing'));
+      if (x.idempotency) await options.idempotency.abandon(x.idempotency.key).catch((cause: unknown) => keyLost(x, cause, 'freeing'));
       throw error;
     }
     if (x.idempotency) {
@@ -273,13 +273,13 @@ export function createContractRouter(options: RouterOptions) {
       // client would retry. The key stays claimed until it expires; a retry meanwhile gets 409.
       await options.idempotency
         .finish(x.idempotency.key, x.idempotency.fingerprint, { ...response, headers: replayableHeaders(response.headers) })
-        .catch((cause: unknown) => keyLost(cause, 'storing the answer to'));
+        .catch((cause: unknown) => keyLost(x, cause, 'storing the answer to'));
     }
     send(x.req, x.res, response.status, response.body, undefined, response.headers);
   }
 
-  function keyLost(error: unknown, doing: string): void {
-    options.log.error({ err: error }, `${doing} an Idempotency-Key failed`);
+  function keyLost(x: Exchange, error: unknown, doing: string): void {
+    options.log.error({ err: error, reqId: x.state.id, route: x.state.route }, `${doing} an Idempotency-Key failed`);
   }
 
   function read(x: Exchange, part: InputPart): unknown {
