@@ -329,7 +329,11 @@ export const startOidcSignIn = endpoint({
           'provider account. Not needed to sign in. An account made by the provider has none, and links nothing more',
       }),
     })
-    .meta({ id: 'OidcStart', description: 'Empty (`{}`) to sign in', example: {} }),
+    .meta({
+      id: 'OidcStart',
+      description: 'Empty (`{}`) to sign in; with your password to link',
+      example: { currentPassword: 'milonga at midnight in Almagro' },
+    }),
   response: { status: 200, body: OidcAuthorization },
   errors: ['OIDC_NOT_CONFIGURED', 'INVALID_CREDENTIALS', 'FORBIDDEN', 'SERVICE_UNAVAILABLE'],
   rateLimit: [
@@ -393,4 +397,54 @@ export const finishOidcSignIn = endpoint({
     // Login's daily cap per address: failures here and there count together.
     { name: 'login-ip-daily', points: 100, windowSeconds: 86_400, key: 'ip', failuresOnly: true },
   ],
+});
+
+const identityId = z
+  .string()
+  .length(32)
+  .regex(/^[0-9a-f]{32}$/)
+  .meta({ description: 'A linked provider account, as listOidcIdentities names it', example: '3f2a9c1b7d4e8f6a0b5c2d9e1f7a3b4c' });
+
+export const OidcIdentity = z
+  .object({
+    id: identityId,
+    issuer: z.string().max(1000).meta({ description: 'The provider (its issuer URL)' }),
+    email: z.string().max(320).nullable().meta({ description: 'The email the provider verified, when it said so' }),
+    linkedAt: Timestamp,
+    lastUsedAt: Timestamp.meta({ description: 'The last sign-in with it' }),
+  })
+  .meta({ id: 'OidcIdentity' });
+
+export const listOidcIdentities = endpoint({
+  method: 'GET',
+  version: 1,
+  path: '/auth/oidc/identities',
+  operationId: 'listOidcIdentities',
+  summary: 'List the provider accounts linked to mine',
+  description: 'The OpenID Connect provider accounts that sign this account in, oldest first (at most 100).',
+  tags: ['auth'],
+  auth: 'user',
+  response: { status: 200, body: z.object({ identities: z.array(OidcIdentity).max(100) }) },
+});
+
+export const unlinkOidcIdentity = endpoint({
+  method: 'POST',
+  version: 1,
+  path: '/auth/oidc/identities/{identityId}/removal',
+  operationId: 'unlinkOidcIdentity',
+  summary: 'Unlink a provider account from mine',
+  description:
+    'The provider account no longer signs this account in (sessions it opened stay: sign them out with logoutAll). ' +
+    'Needs the account’s password when it has one (401 `INVALID_CREDENTIALS`). The last way into an account without ' +
+    'a password cannot be unlinked: 409 `CONFLICT`. Someone else’s, or an unknown one: 404.',
+  tags: ['auth'],
+  auth: 'user',
+  params: z.object({ identityId }),
+  body: z
+    .object({ currentPassword: password.optional() })
+    .meta({ id: 'OidcUnlink', example: { currentPassword: 'milonga at midnight in Almagro' } }),
+  response: { status: 204 },
+  errors: ['NOT_FOUND', 'INVALID_CREDENTIALS', 'CONFLICT'],
+  // changePassword's bucket: wrong passwords here count with wrong ones there.
+  rateLimit: { name: 'password', points: 5, windowSeconds: 900, key: 'user', failuresOnly: true },
 });

@@ -62,6 +62,11 @@ export type FinishOidcSignInInput = CallOptions & { body: operations['finishOidc
 export type FinishOidcSignInResult = Json<operations['finishOidcSignIn'], 200> extends { data: infer T } ? T : never;
 export type FinishOidcSignInErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'OIDC_NOT_CONFIGURED' | 'OIDC_CALLBACK_INVALID' | 'OIDC_STATE_INVALID' | 'OIDC_PROVIDER_REFUSED' | 'OIDC_EXCHANGE_FAILED' | 'OIDC_ID_TOKEN_INVALID' | 'OIDC_IDENTITY_LINKED' | 'ACCOUNT_SUSPENDED' | 'ACCOUNT_BANNED' | 'SERVICE_UNAVAILABLE' | 'RATE_LIMITED' | 'INTERNAL';
 
+// listOidcIdentities: GET /api/v1/auth/oidc/identities
+export type ListOidcIdentitiesInput = CallOptions;
+export type ListOidcIdentitiesResult = Json<operations['listOidcIdentities'], 200> extends { data: infer T } ? T : never;
+export type ListOidcIdentitiesErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'INTERNAL';
+
 // listSessions: GET /api/v1/auth/sessions
 export type ListSessionsInput = CallOptions & { query?: NonNullable<operations['listSessions']['parameters']['query']> };
 export type ListSessionsItem = Json<operations['listSessions'], 200> extends { data: (infer T)[] } ? T : never;
@@ -102,6 +107,11 @@ export type RevokeSessionErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | '
 export type StartOidcSignInInput = CallOptions & { body: operations['startOidcSignIn']['requestBody']['content']['application/json'] };
 export type StartOidcSignInResult = Json<operations['startOidcSignIn'], 200> extends { data: infer T } ? T : never;
 export type StartOidcSignInErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'OIDC_NOT_CONFIGURED' | 'INVALID_CREDENTIALS' | 'FORBIDDEN' | 'SERVICE_UNAVAILABLE' | 'RATE_LIMITED' | 'INTERNAL';
+
+// unlinkOidcIdentity: POST /api/v1/auth/oidc/identities/{identityId}/removal
+export type UnlinkOidcIdentityInput = CallOptions & { params: operations['unlinkOidcIdentity']['parameters']['path'] } & { body: operations['unlinkOidcIdentity']['requestBody']['content']['application/json'] };
+export type UnlinkOidcIdentityResult = void;
+export type UnlinkOidcIdentityErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'NOT_FOUND' | 'INVALID_CREDENTIALS' | 'CONFLICT' | 'RATE_LIMITED' | 'IDEMPOTENCY_KEY_REUSED' | 'INTERNAL';
 
 // verifyMfaLogin: POST /api/v1/auth/login/mfa
 export type VerifyMfaLoginInput = CallOptions & { body: operations['verifyMfaLogin']['requestBody']['content']['application/json'] };
@@ -676,6 +686,7 @@ const operationsById = {
   disableMfa: { operationId: 'disableMfa', method: 'POST', path: '/api/v1/auth/mfa/disable', auth: true, paged: false },
   enrollMfa: { operationId: 'enrollMfa', method: 'POST', path: '/api/v1/auth/mfa/enroll', auth: true, paged: false },
   finishOidcSignIn: { operationId: 'finishOidcSignIn', method: 'POST', path: '/api/v1/auth/oidc/finish', auth: true, paged: false },
+  listOidcIdentities: { operationId: 'listOidcIdentities', method: 'GET', path: '/api/v1/auth/oidc/identities', auth: true, paged: false },
   listSessions: { operationId: 'listSessions', method: 'GET', path: '/api/v1/auth/sessions', auth: true, paged: true },
   login: { operationId: 'login', method: 'POST', path: '/api/v1/auth/login', auth: false, paged: false },
   logout: { operationId: 'logout', method: 'POST', path: '/api/v1/auth/logout', auth: true, paged: false },
@@ -684,6 +695,7 @@ const operationsById = {
   register: { operationId: 'register', method: 'POST', path: '/api/v1/auth/register', auth: false, paged: false },
   revokeSession: { operationId: 'revokeSession', method: 'DELETE', path: '/api/v1/auth/sessions/{sessionId}', auth: true, paged: false },
   startOidcSignIn: { operationId: 'startOidcSignIn', method: 'POST', path: '/api/v1/auth/oidc/start', auth: true, paged: false },
+  unlinkOidcIdentity: { operationId: 'unlinkOidcIdentity', method: 'POST', path: '/api/v1/auth/oidc/identities/{identityId}/removal', auth: true, paged: false },
   verifyMfaLogin: { operationId: 'verifyMfaLogin', method: 'POST', path: '/api/v1/auth/login/mfa', auth: false, paged: false },
   createEvent: { operationId: 'createEvent', method: 'POST', path: '/api/v1/events', auth: true, paged: false },
   deleteEvent: { operationId: 'deleteEvent', method: 'DELETE', path: '/api/v1/events/{eventId}', auth: true, paged: false },
@@ -823,6 +835,10 @@ export interface ApiClient {
     finishOidcSignIn: ((input: FinishOidcSignInInput) => Promise<FinishOidcSignInResult>) & {
       isError: ErrorGuard<FinishOidcSignInErrorCode>;
     };
+    /** List the provider accounts linked to mine: `GET /api/v1/auth/oidc/identities` */
+    listOidcIdentities: ((input?: ListOidcIdentitiesInput) => Promise<ListOidcIdentitiesResult>) & {
+      isError: ErrorGuard<ListOidcIdentitiesErrorCode>;
+    };
     /** List my signed-in sessions: `GET /api/v1/auth/sessions` */
     listSessions: ((input?: ListSessionsInput) => Promise<ListSessionsResult>) & {
       /** Every page, following `nextCursor`. */
@@ -858,6 +874,10 @@ export interface ApiClient {
     /** Start signing in with the OpenID Connect provider: `POST /api/v1/auth/oidc/start` */
     startOidcSignIn: ((input: StartOidcSignInInput) => Promise<StartOidcSignInResult>) & {
       isError: ErrorGuard<StartOidcSignInErrorCode>;
+    };
+    /** Unlink a provider account from mine: `POST /api/v1/auth/oidc/identities/{identityId}/removal` */
+    unlinkOidcIdentity: ((input: UnlinkOidcIdentityInput) => Promise<UnlinkOidcIdentityResult>) & {
+      isError: ErrorGuard<UnlinkOidcIdentityErrorCode>;
     };
     /** Finish signing in with an MFA code: `POST /api/v1/auth/login/mfa` */
     verifyMfaLogin: ((input: VerifyMfaLoginInput) => Promise<VerifyMfaLoginResult>) & {
@@ -1506,6 +1526,12 @@ export function createClient(options: ClientOptions): ApiClient {
           isError: errorOf<FinishOidcSignInErrorCode>('finishOidcSignIn'),
         },
       ),
+      listOidcIdentities: Object.assign(
+        (input?: ListOidcIdentitiesInput): Promise<ListOidcIdentitiesResult> => transport.request<ListOidcIdentitiesResult>(operationsById.listOidcIdentities, input),
+        {
+          isError: errorOf<ListOidcIdentitiesErrorCode>('listOidcIdentities'),
+        },
+      ),
       listSessions: Object.assign(
         (input?: ListSessionsInput): Promise<ListSessionsResult> => transport.request<ListSessionsResult>(operationsById.listSessions, input),
         {
@@ -1554,6 +1580,12 @@ export function createClient(options: ClientOptions): ApiClient {
         (input: StartOidcSignInInput): Promise<StartOidcSignInResult> => transport.request<StartOidcSignInResult>(operationsById.startOidcSignIn, input),
         {
           isError: errorOf<StartOidcSignInErrorCode>('startOidcSignIn'),
+        },
+      ),
+      unlinkOidcIdentity: Object.assign(
+        (input: UnlinkOidcIdentityInput): Promise<UnlinkOidcIdentityResult> => transport.request<UnlinkOidcIdentityResult>(operationsById.unlinkOidcIdentity, input),
+        {
+          isError: errorOf<UnlinkOidcIdentityErrorCode>('unlinkOidcIdentity'),
         },
       ),
       verifyMfaLogin: Object.assign(

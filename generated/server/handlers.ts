@@ -27,6 +27,8 @@ export interface AuthHandlers<S extends ServiceMap> {
   enrollMfa: HandlerFor<typeof auth.enrollMfa, S>;
   /** Finish signing in with the OpenID Connect provider: `POST /api/v1/auth/oidc/finish` */
   finishOidcSignIn: HandlerFor<typeof auth.finishOidcSignIn, S>;
+  /** List the provider accounts linked to mine: `GET /api/v1/auth/oidc/identities` */
+  listOidcIdentities: HandlerFor<typeof auth.listOidcIdentities, S>;
   /** List my signed-in sessions: `GET /api/v1/auth/sessions` */
   listSessions: HandlerFor<typeof auth.listSessions, S>;
   /** Sign in: `POST /api/v1/auth/login` */
@@ -43,6 +45,8 @@ export interface AuthHandlers<S extends ServiceMap> {
   revokeSession: HandlerFor<typeof auth.revokeSession, S>;
   /** Start signing in with the OpenID Connect provider: `POST /api/v1/auth/oidc/start` */
   startOidcSignIn: HandlerFor<typeof auth.startOidcSignIn, S>;
+  /** Unlink a provider account from mine: `POST /api/v1/auth/oidc/identities/{identityId}/removal` */
+  unlinkOidcIdentity: HandlerFor<typeof auth.unlinkOidcIdentity, S>;
   /** Finish signing in with an MFA code: `POST /api/v1/auth/login/mfa` */
   verifyMfaLogin: HandlerFor<typeof auth.verifyMfaLogin, S>;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AuthHandlers } from '../../generated/server';
 import { ApiError } from '../../runtime/server';
 import { hashToken, newOpaqueToken } from '../auth/opaque-token';
@@ -20,7 +21,42 @@ const FLOW_TTL_SECONDS = 600;
  * account signs in the account linked to it, or a new one; started signed in, it is linked to the
  * caller's account. Accounts are never matched by email.
  */
-export const oidcSignIn: Pick<AuthHandlers<Services>, 'startOidcSignIn' | 'finishOidcSignIn'> = {
+export const oidcSignIn: Pick<
+  AuthHandlers<Services>,
+  'startOidcSignIn' | 'finishOidcSignIn' | 'listOidcIdentities' | 'unlinkOidcIdentity'
+> = {
+  async listOidcIdentities(_input, ctx) {
+    const identities = await ctx.oidc.store.listFor(ctx.user.id);
+    return {
+      identities: identities.map((identity) => ({
+        id: identityId(identity),
+        issuer: identity.issuer,
+        email: identity.email,
+        linkedAt: identity.createdAt.toISOString(),
+        lastUsedAt: identity.lastUsedAt.toISOString(),
+      })),
+    };
+  },
+
+  async unlinkOidcIdentity({ params, body }, ctx) {
+    const identities = await ctx.oidc.store.listFor(ctx.user.id);
+    const identity = identities.find((candidate) => identityId(candidate) === params.identityId);
+    if (!identity) throw new ApiError('NOT_FOUND', 'No provider account with this id is linked to yours');
+    const me = await ctx.userStore.get(ctx.user.id);
+    if (!me) throw new ApiError('NOT_FOUND', 'No provider account with this id is linked to yours');
+    if (me.passwordHash === UNUSABLE_PASSWORD_HASH) {
+      // Without a password, the provider accounts are the only way in: the last one stays.
+      if (identities.length === 1) throw new ApiError('CONFLICT', 'This is the only way into this account: it cannot be unlinked');
+    } else if (!(await verifyPassword(me.passwordHash, body.currentPassword ?? ''))) {
+      securityEvent(ctx, 'oidc_unlink_refused', { userId: me.id, code: 'INVALID_CREDENTIALS' }, 'warn');
+      throw new ApiError('INVALID_CREDENTIALS', 'Unlinking a provider account needs this account’s password (currentPassword)');
+    }
+    if (!(await ctx.oidc.store.unlink(me.id, identity.issuer, identity.subject))) {
+      throw new ApiError('NOT_FOUND', 'No provider account with this id is linked to yours');
+    }
+    securityEvent(ctx, 'oidc_unlinked', { userId: me.id, issuer: identity.issuer });
+  },
+
   async startOidcSignIn({ body }, ctx) {
     const client = configured(ctx);
     if (ctx.user) {
@@ -189,4 +225,9 @@ function refusal(ctx: Ctx, userId: string | undefined, error: unknown, spent = f
   }
   if (error instanceof ApiError && error.code.startsWith('OIDC_')) securityEvent(ctx, 'oidc_refused', { ...who, code: error.code }, 'warn');
   return error;
+}
+
+/** A linked provider account's id in the API: its issuer and subject, hashed (neither is a path segment). */
+function identityId(identity: { issuer: string; subject: string }): string {
+  return createHash('sha256').update(identity.issuer).update('\n').update(identity.subject).digest('hex').slice(0, 32);
 }

@@ -95,6 +95,25 @@ export function createOidcStore(db: AppDb) {
       return existing?.userId === input.userId ? 'already' : 'taken';
     },
 
+    /** A user's linked provider accounts, oldest first (at most 100). */
+    async listFor(userId: string): Promise<OidcIdentityRecord[]> {
+      return db
+        .select()
+        .from(oidcIdentities)
+        .where(eq(oidcIdentities.userId, userId))
+        .orderBy(oidcIdentities.createdAt, oidcIdentities.issuer, oidcIdentities.subject)
+        .limit(100);
+    },
+
+    /** Unlinks one of the user's provider accounts; false when it is not (or no longer) theirs. */
+    async unlink(userId: string, issuer: string, subject: string): Promise<boolean> {
+      const removed = await db
+        .delete(oidcIdentities)
+        .where(and(eq(oidcIdentities.userId, userId), eq(oidcIdentities.issuer, issuer), eq(oidcIdentities.subject, subject)))
+        .returning({ subject: oidcIdentities.subject });
+      return removed.length > 0;
+    },
+
     /** Notes a sign-in with a linked provider account. */
     async used(issuer: string, subject: string) {
       await db

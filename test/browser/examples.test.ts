@@ -245,11 +245,11 @@ const STEPS: Step[] = [
     },
     paste: () => ({ body: { recoveryCode: answers.confirmMfa.data.recoveryCodes[0] } }),
   },
-  // Signing in with the provider, as a dancer new here: the provider's page, then back to the app.
-  { op: 'startOidcSignIn', as: 'nobody' },
+  // Linking her account at the provider, signed in (with her password): the provider's page, then
+  // back to the app; then listed and unlinked again (test/server/handlers/oidc.test.ts signs in with it).
+  { op: 'startOidcSignIn' },
   {
     op: 'finishOidcSignIn',
-    as: 'nobody',
     before: async () => {
       file.provider.addAccount('diego', {
         preferred_username: 'diego.milonguero',
@@ -261,6 +261,8 @@ const STEPS: Step[] = [
     },
     paste: () => ({ body: { callbackUrl: ids.callbackUrl!, flowToken: answers.startOidcSignIn.data.flowToken } }),
   },
+  { op: 'listOidcIdentities' },
+  { op: 'unlinkOidcIdentity', paste: () => ({ path: { identityId: answers.listOidcIdentities.data.identities[0].id } }) },
 
   // Events.
   { op: 'createEvent' },

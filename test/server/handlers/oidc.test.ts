@@ -419,6 +419,48 @@ describe('linking a provider account to a signed-in account', () => {
     expect(refused.body.code).toBe('FORBIDDEN');
   });
 
+  it('lists the linked provider accounts, and unlinks one given the password; the last way into a passwordless account stays', async () => {
+    const owner = await dancer();
+    const sub = person({ email: 'listed@example.org', email_verified: true });
+    expect((await signIn(sub, owner.token)).status).toBe(200);
+    const listed = await request(test.app).get('/api/v1/auth/oidc/identities').set('Authorization', `Bearer ${owner.token}`);
+    expect(listed.status).toBe(200);
+    expect(listed.body.data.identities).toEqual([
+      {
+        id: expect.stringMatching(/^[0-9a-f]{32}$/),
+        issuer: provider.issuer,
+        email: 'listed@example.org',
+        linkedAt: expect.any(String),
+        lastUsedAt: expect.any(String),
+      },
+    ]);
+    const id = listed.body.data.identities[0].id as string;
+    const unlink = (token: string, body: object, identity = id) =>
+      request(test.app).post(`/api/v1/auth/oidc/identities/${identity}/removal`).set('Authorization', `Bearer ${token}`).send(body);
+
+    // Someone else's is unknown to a stranger; the owner's access token alone removes nothing.
+    const stranger = await dancer();
+    expect((await unlink(stranger.token, { currentPassword: passwords.get(stranger.token) })).status).toBe(404);
+    const noPassword = await unlink(owner.token, {});
+    expect(noPassword.status).toBe(401);
+    expect(noPassword.body.code).toBe('INVALID_CREDENTIALS');
+    expect(await identities(owner.id)).toHaveLength(1);
+
+    expect((await unlink(owner.token, { currentPassword: passwords.get(owner.token) })).status).toBe(204);
+    expect(await identities(owner.id)).toEqual([]);
+    // The provider account signs the owner in no more: it makes an account of its own.
+    const after = await signIn(sub);
+    expect(after.status).toBe(200);
+    expect(after.body.data.user.id).not.toBe(owner.id);
+
+    // That new account has no password: its only provider account cannot be unlinked.
+    const own = (await request(test.app).get('/api/v1/auth/oidc/identities').set('Authorization', `Bearer ${after.body.data.accessToken}`))
+      .body.data.identities[0].id as string;
+    const last = await unlink(after.body.data.accessToken, {}, own);
+    expect(last.status).toBe(409);
+    expect(last.body.code).toBe('CONFLICT');
+  });
+
   it('a provider account linked to another account cannot be linked again: OIDC_IDENTITY_LINKED', async () => {
     const sub = person();
     const first = await signIn(sub);
