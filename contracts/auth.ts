@@ -209,11 +209,18 @@ export const changePassword = endpoint({
   path: '/auth/password',
   operationId: 'changePassword',
   summary: 'Change my password',
-  description: 'Signs out every other session.',
+  description:
+    'Signs out every other session. An account made by signing in with a provider has no password: it sets its first one ' +
+    'without `currentPassword`, within 10 minutes of signing in with the provider.',
   tags: ['auth'],
   auth: 'user',
   body: z
-    .object({ currentPassword: password, newPassword })
+    .object({
+      currentPassword: password.optional().meta({
+        description: 'The account’s password; left out only to set the first password of an account made by a provider sign-in',
+      }),
+      newPassword,
+    })
     .meta({ example: { currentPassword: 'milonga at midnight in Almagro', newPassword: 'vals at dawn in Boedo, then coffee' } }),
   response: { status: 204 },
   errors: ['INVALID_CREDENTIALS'],

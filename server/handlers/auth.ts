@@ -1,6 +1,6 @@
 import type { AuthHandlers } from '../../generated/server';
 import { ApiError, fieldError, unauthenticated, type AuthUser } from '../../runtime/server';
-import { hashPassword, needsRehash, verifyDummy, verifyPassword } from '../auth/password-hash';
+import { hashPassword, needsRehash, UNUSABLE_PASSWORD_HASH, verifyDummy, verifyPassword } from '../auth/password-hash';
 import { passwordProblem } from '../auth/password-policy';
 import { hashRecoveryCode, newRecoveryCodes } from '../auth/recovery-codes';
 import { newTotpSecret, totpUri, verifyTotp } from '../auth/totp';
@@ -51,7 +51,7 @@ export const auth: AuthHandlers<Services> = {
       if (!current) throw invalidCredentials();
       const late = sanctioned(current);
       if (late) throw late;
-      if (rehashed) await userStore.rehashPassword(user.id, user.passwordHash, rehashed);
+      if (rehashed) await userStore.replacePasswordHash(user.id, user.passwordHash, rehashed);
       return signInResult(user, body.device, ctx, sessionStore);
     });
     securityEvent(ctx, result.status === 'authenticated' ? 'login_succeeded' : 'login_mfa_challenge', { userId: user.id });
@@ -179,19 +179,19 @@ export const auth: AuthHandlers<Services> = {
 
   async changePassword({ body }, ctx) {
     const user = await currentUser(ctx);
-    if (!(await verifyPassword(user.passwordHash, body.currentPassword))) {
-      securityEvent(ctx, 'password_change_failed', { userId: user.id }, 'warn');
-      throw invalidCredentials();
-    }
+    await proveCurrentPassword(ctx, user, body.currentPassword);
     const problem = passwordProblem(body.newPassword, { username: user.username, displayName: user.displayName });
     if (problem) throw fieldError('/body/newPassword', 'weak_password', problem);
     const passwordHash = await hashPassword(body.newPassword);
     // The new password and signing out the other sessions: a password changed with the thief's
-    // session still open would be worse than no change.
+    // session still open would be worse than no change. Replaced only if it is still the one proven:
+    // of two changes at once, the second finds its current password gone.
     const others = await inTransaction(ctx.database.db, async ({ userStore, sessionStore }) => {
-      await userStore.setPasswordHash(user.id, passwordHash);
+      if (!(await userStore.replacePasswordHash(user.id, user.passwordHash, passwordHash))) return undefined;
       return sessionStore.revokeAll(user.id, 'password changed', ctx.user.sessionId);
     });
+    if (!others) throw invalidCredentials();
+    securityEvent(ctx, user.passwordHash === UNUSABLE_PASSWORD_HASH ? 'password_set' : 'password_changed', { userId: user.id });
     await revoked(ctx, ctx.user, others, 'password changed');
   },
 
@@ -274,6 +274,31 @@ export async function verifiedUser(ctx: Ctx, username: string, password: string)
     throw invalidCredentials();
   }
   return user;
+}
+
+/** How recent a provider sign-in must be for an account made by it to set its first password. */
+const FIRST_PASSWORD_WINDOW_MS = 10 * 60 * 1000;
+
+/**
+ * The proof changePassword takes: the current password; or, for an account a provider sign-in made
+ * (it has none), a session that sign-in opened within FIRST_PASSWORD_WINDOW_MS. Such an account's
+ * sessions all come from the provider, and refreshing keeps a session's start: an old access or
+ * refresh token does not pass for a fresh sign-in.
+ */
+async function proveCurrentPassword(ctx: Ctx & { user: AuthUser }, user: UserRecord, currentPassword: string | undefined) {
+  if (user.passwordHash === UNUSABLE_PASSWORD_HASH && currentPassword === undefined) {
+    const session = await ctx.sessionStore.get(ctx.user.sessionId);
+    if (session && Date.now() - session.createdAt.getTime() <= FIRST_PASSWORD_WINDOW_MS) return;
+    securityEvent(ctx, 'password_change_failed', { userId: user.id, reason: 'sign-in not recent' }, 'warn');
+    throw new ApiError(
+      'INVALID_CREDENTIALS',
+      'This account has no password yet: sign in with your provider again, then set one within 10 minutes (without currentPassword)',
+    );
+  }
+  if (!(await verifyPassword(user.passwordHash, currentPassword ?? ''))) {
+    securityEvent(ctx, 'password_change_failed', { userId: user.id }, 'warn');
+    throw invalidCredentials();
+  }
 }
 
 function invalidCredentials(): ApiError {

@@ -80,19 +80,17 @@ export function createUserStore(db: AppDb) {
       });
     },
 
-    async setPasswordHash(id: string, passwordHash: string) {
-      await db
+    /**
+     * Stores a new password hash (a changed password, or a stronger hash of the same one), unless the
+     * password was changed meanwhile: false then.
+     */
+    async replacePasswordHash(id: string, verifiedHash: string, passwordHash: string): Promise<boolean> {
+      const replaced = await db
         .update(users)
         .set({ passwordHash, ...touch })
-        .where(eq(users.id, id));
-    },
-
-    /** Stores a stronger hash of the same password, unless the password was changed meanwhile. */
-    async rehashPassword(id: string, verifiedHash: string, passwordHash: string) {
-      await db
-        .update(users)
-        .set({ passwordHash, ...touch })
-        .where(and(eq(users.id, id), eq(users.passwordHash, verifiedHash)));
+        .where(and(eq(users.id, id), eq(users.passwordHash, verifiedHash)))
+        .returning({ id: users.id });
+      return replaced.length > 0;
     },
 
     async setRoles(id: string, roles: Role[]) {

@@ -34,7 +34,7 @@ const passwords = new Map<string, string>();
 async function dancer() {
   const stored = await storedDancer();
   const password = `a tango passphrase of ${stored.username}`;
-  await test.services.userStore.rehashPassword(stored.id, 'not-a-real-hash', await hashPassword(password));
+  await test.services.userStore.replacePasswordHash(stored.id, 'not-a-real-hash', await hashPassword(password));
   passwords.set(stored.token, password);
   return stored;
 }
@@ -193,6 +193,43 @@ describe('signing in with the provider', () => {
     const deletion = await auth(request(test.app).post('/api/v1/users/me/deletion')).send({ password: '!no-password' });
     expect(deletion.status).toBe(401);
     expect((await me(accessToken)).status).toBe(200);
+  });
+
+  it('an account the provider made sets its first password within 10 minutes of signing in there; then it can delete itself', async () => {
+    const sub = person({ preferred_username: 'first password' });
+    const old = (await signIn(sub)).body.data;
+    const auth = (r: request.Test, token: string) => r.set('Authorization', `Bearer ${token}`);
+    const setPassword = (token: string, body: object) =>
+      auth(request(test.app).post('/api/v1/auth/password'), token).send({ newPassword: 'a first passphrase for the milonga', ...body });
+    // A session opened 11 minutes ago is not a recent sign-in, refreshed or not.
+    await database.db.execute(sql`UPDATE sessions SET created_at = now() - interval '11 minutes' WHERE id = ${old.sessionId}`);
+    const refreshed = await request(test.app).post('/api/v1/auth/refresh').send({ refreshToken: old.refreshToken });
+    for (const token of [old.accessToken, refreshed.body.data.accessToken]) {
+      const late = await setPassword(token, {});
+      expect(late.status).toBe(401);
+      expect(late.body).toMatchObject({ code: 'INVALID_CREDENTIALS', detail: expect.stringContaining('sign in with your provider again') });
+    }
+
+    const fresh = (await signIn(sub)).body.data;
+    expect(fresh.user.id).toBe(old.user.id);
+    expect((await setPassword(fresh.accessToken, {})).status).toBe(204);
+    // As any password change: the other sessions are signed out.
+    expect((await me(refreshed.body.data.accessToken)).status).toBe(401);
+    const login = await request(test.app)
+      .post('/api/v1/auth/login')
+      .set('X-Forwarded-For', freshAddress())
+      .send({ username: fresh.user.username, password: 'a first passphrase for the milonga' });
+    expect(login.status).toBe(200);
+    // Now it has one, changing it takes it, even in a fresh session.
+    const again = await setPassword(login.body.data.accessToken, { newPassword: 'another passphrase, for the practica' });
+    expect(again.status).toBe(401);
+    expect(again.body.code).toBe('INVALID_CREDENTIALS');
+
+    const deletion = await auth(request(test.app).post('/api/v1/users/me/deletion'), login.body.data.accessToken).send({
+      password: 'a first passphrase for the milonga',
+    });
+    expect(deletion.status).toBe(204);
+    expect(await identities(fresh.user.id)).toEqual([]);
   });
 
   it('MFA still applies: an account with MFA on gets a challenge, answered with a code', async () => {
