@@ -136,7 +136,10 @@ describe('accounts and sessions', () => {
   it('two changes from one current password at once: one wins, the other is told its current password is wrong', async () => {
     const account = await register();
     const change = (newPassword: string) =>
-      api().post('/api/v1/auth/password').set('Authorization', `Bearer ${account.accessToken}`).send({ currentPassword: password, newPassword });
+      api()
+        .post('/api/v1/auth/password')
+        .set('Authorization', `Bearer ${account.accessToken}`)
+        .send({ currentPassword: password, newPassword });
     const results = await Promise.all([change('first of two new passphrases'), change('second of two new passphrases')]);
     expect(results.map((r) => r.status).sort()).toEqual([204, 401]);
     const won = results[0].status === 204 ? 'first of two new passphrases' : 'second of two new passphrases';
