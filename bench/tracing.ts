@@ -46,7 +46,7 @@ const collector = createServer((req, res) => {
   req.on('end', () => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}'));
 });
 await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
-process.env.BENCH_OTLP_ENDPOINT = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+process.env.BENCH_OTLP_URL = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/traces`;
 
 process.env.BENCH_JWT_SECRET = randomBytes(32).toString('base64url');
 const token = await new SignJWT({ roles: ['user'], sid: randomUUID() })

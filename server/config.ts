@@ -68,6 +68,10 @@ export const ConfigSchema = z
         .url({ protocol: /^https?$/, error: 'must be the collector’s OTLP/HTTP base URL (http://collector:4318)' })
         .refine((url) => !/[?#]/.test(url), 'must be a base URL without a query or fragment (`/v1/traces` is added to it)'),
     ),
+    /** The collector's full traces URL, used as it is; it wins over OTEL_EXPORTER_OTLP_ENDPOINT (as in the OTLP exporter spec). */
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: unlessEmpty(
+      z.url({ protocol: /^https?$/, error: 'must be the collector’s OTLP/HTTP traces URL (http://collector:4318/v1/traces)' }),
+    ),
     /** The `service.name` of the traces. */
     OTEL_SERVICE_NAME: z.preprocess((value) => (value === '' ? undefined : value), z.string().max(255).default('mundo-tango-api')),
     /** A hop count or the proxies' addresses (IPs, CIDRs, loopback/linklocal/uniquelocal); never `true`. */
@@ -186,6 +190,13 @@ export type Config = z.output<typeof ConfigSchema>;
 /** How the logs are written: LOG_FORMAT, else readable lines for a developer at a terminal, JSON for everything else. */
 export function logFormat(config: Config, terminal = process.stdout.isTTY === true): 'json' | 'pretty' {
   return config.LOG_FORMAT ?? (config.NODE_ENV === 'development' && terminal ? 'pretty' : 'json');
+}
+
+/** Where traces are sent by OTLP/HTTP, or undefined: tracing off. */
+export function otlpTracesUrl(config: Config): string | undefined {
+  if (config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  const base = config.OTEL_EXPORTER_OTLP_ENDPOINT;
+  return base && `${base.replace(/\/?$/, '/')}v1/traces`;
 }
 
 export function metricsOnApiPort(config: Config): 'off' | { token: string } {

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../runtime/server/config';
 import { MissingHandlersError } from '../runtime/server/handler';
 import { ListenError } from '../runtime/server/lifecycle';
 import { createLogger } from '../runtime/server/logger';
-import { ConfigSchema, logFormat, type Config } from './config';
+import { ConfigSchema, logFormat, otlpTracesUrl, type Config } from './config';
 import { DataDirInUseError } from './db/data-dir';
 import { startServer } from './start';
 import type { Tracing } from './tracing';
@@ -25,12 +25,12 @@ const log = createLogger({ level: config.LOG_LEVEL, service: 'mundo-tango-api', 
 // Counted from the process's start: loading this code is most of this step.
 log.info({ ms: Math.round(performance.now()) }, 'configuration read');
 
-// Before the app exists, so its first request is traced. Off (no endpoint), the SDK is not even loaded.
-const endpoint = config.OTEL_EXPORTER_OTLP_ENDPOINT;
+// Before the app exists, so its first request is traced. Off (no collector), the SDK is not even loaded.
+const tracesUrl = otlpTracesUrl(config);
 let tracing: Tracing | undefined;
-if (endpoint) {
-  tracing = (await import('./tracing')).startTracing({ endpoint, serviceName: config.OTEL_SERVICE_NAME });
-  log.info({ collector: new URL(endpoint).origin, serviceName: config.OTEL_SERVICE_NAME }, 'tracing on: spans are sent by OTLP');
+if (tracesUrl) {
+  tracing = (await import('./tracing')).startTracing({ url: tracesUrl, serviceName: config.OTEL_SERVICE_NAME });
+  log.info({ collector: new URL(tracesUrl).origin, serviceName: config.OTEL_SERVICE_NAME }, 'tracing on: spans are sent by OTLP');
 }
 
 try {

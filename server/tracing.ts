@@ -11,9 +11,9 @@ export interface Tracing {
 }
 
 /**
- * Turns tracing on (OTEL_EXPORTER_OTLP_ENDPOINT is set; main.ts does not load this module when
- * it is not): a tracer provider registered for the whole process, whose spans are batched and sent
- * by OTLP over HTTP (JSON) to `<endpoint>/v1/traces`; the W3C `traceparent` (and `baggage`) of
+ * Turns tracing on (a traces URL is configured, see otlpTracesUrl; main.ts does not load this module
+ * when none is): a tracer provider registered for the whole process, whose spans are batched and sent
+ * by OTLP over HTTP (JSON) to `url`; the W3C `traceparent` (and `baggage`) of
  * incoming requests is honoured, and the context follows async work (AsyncLocalStorage). The
  * exporter reads the other OTEL_EXPORTER_OTLP_* variables (headers, timeout, certificates), the
  * provider OTEL_TRACES_SAMPLER and its argument. Without OTEL_TRACES_SAMPLER every request is
@@ -21,9 +21,8 @@ export interface Tracing {
  * "not sampled" flag does not hide its requests from the operators (the SDK's default would obey it).
  * `exporter` replaces OTLP (tests).
  */
-export function startTracing(options: { serviceName: string } & ({ endpoint: string } | { exporter: SpanExporter })): Tracing {
-  const exporter =
-    'exporter' in options ? options.exporter : new OTLPTraceExporter({ url: `${options.endpoint.replace(/\/?$/, '/')}v1/traces` });
+export function startTracing(options: { serviceName: string } & ({ url: string } | { exporter: SpanExporter })): Tracing {
+  const exporter = 'exporter' in options ? options.exporter : new OTLPTraceExporter({ url: options.url });
   const provider = new NodeTracerProvider({
     resource: defaultResource().merge(resourceFromAttributes({ 'service.name': options.serviceName })),
     spanProcessors: [new BatchSpanProcessor(exporter)],

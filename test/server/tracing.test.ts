@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigSchema } from '../../server/config';
+import { ConfigSchema, otlpTracesUrl } from '../../server/config';
 import type { Database } from '../../server/db/database';
 import { startTracing, type Tracing } from '../../server/tracing';
 import { TEST_SECRET } from '../support/app';
@@ -138,7 +138,7 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
 
   it('sends the spans to the collector by OTLP/HTTP, under the service name', async () => {
     const config = ConfigSchema.parse({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}/` });
-    const tracing = startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT!, serviceName: config.OTEL_SERVICE_NAME });
+    const tracing = startTracing({ url: otlpTracesUrl(config)!, serviceName: config.OTEL_SERVICE_NAME });
     try {
       const res = await fetch(`${server.url}/api/v1/health`);
       expect(res.status).toBe(200);
@@ -155,6 +155,22 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     const [resource] = sent.resourceSpans;
     expect(resource!.resource.attributes).toContainEqual({ key: 'service.name', value: { stringValue: 'mundo-tango-api' } });
     expect(resource!.scopeSpans.flatMap((scope) => scope.spans.map((span) => span.name))).toContain('GET /api/v1/health');
+  });
+});
+
+describe('where the traces go', () => {
+  it('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, before `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces`; neither: off', () => {
+    const url = (env: Record<string, string>) => otlpTracesUrl(ConfigSchema.parse(env));
+    expect(url({})).toBeUndefined();
+    expect(url({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' })).toBe('http://collector:4318/v1/traces');
+    expect(url({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/otlp/' })).toBe('http://collector:4318/otlp/v1/traces');
+    expect(
+      url({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://traces.example.org/ingest?tenant=mt',
+      }),
+    ).toBe('https://traces.example.org/ingest?tenant=mt');
+    expect(ConfigSchema.safeParse({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'grpc://collector:4317' }).success).toBe(false);
   });
 });
 
