@@ -7,8 +7,8 @@ import type { Redis } from 'ioredis';
 export interface PresenceStore {
   /** Records a socket; true when it is the user's first (the user came online). */
   connect(userId: string, socketId: string): Promise<boolean>;
-  /** Forgets a socket; when it was the user's last, the time recorded as last seen (else null). */
-  disconnect(userId: string, socketId: string): Promise<Date | null>;
+  /** Forgets a socket (it left `at`, now by default); when it was the user's last, the time recorded as last seen (else null). */
+  disconnect(userId: string, socketId: string, at?: Date): Promise<Date | null>;
   status(userIds: readonly string[]): Promise<Map<string, { online: boolean; lastSeenAt: Date | null }>>;
   /** Says these sockets are still here; a store that expires entries keeps them alive. */
   refresh(sockets: readonly { userId: string; socketId: string }[]): Promise<void>;
@@ -26,11 +26,10 @@ export function memoryPresence(): PresenceStore {
       set.add(socketId);
       return set.size === 1;
     },
-    async disconnect(userId, socketId) {
+    async disconnect(userId, socketId, at = new Date()) {
       const set = sockets.get(userId);
       if (!set?.delete(socketId) || set.size > 0) return null;
       sockets.delete(userId);
-      const at = new Date();
       lastSeen.set(userId, at);
       return at;
     },
@@ -65,8 +64,7 @@ export function redisPresence(redis: Redis, keyPrefix: string, ttlMs = 90_000): 
       const now = Date.now();
       return (await redis.eval(CONNECT, 1, socketsKey(userId), socketId, now, now + ttlMs, ttlMs)) === 1;
     },
-    async disconnect(userId, socketId) {
-      const at = new Date();
+    async disconnect(userId, socketId, at = new Date()) {
       const left = await redis.eval(DISCONNECT, 2, socketsKey(userId), seenKey(userId), socketId, at.toISOString(), at.getTime());
       return left === 0 ? at : null;
     },

@@ -195,19 +195,22 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
           options.presence.refresh(sockets).catch((error: unknown) => {
             log.error({ err: error }, 'presence refresh failed');
             // Their entries may expire meanwhile: recorded again once the store answers.
-            for (const { userId, socketId } of sockets) unrecorded.set(socketId, userId);
+            for (const { userId, socketId } of sockets) if (!untaken.has(socketId)) untaken.set(socketId, { userId });
           });
         }, options.presence.refreshEveryMs);
   keepAlive?.unref();
 
-  // Sockets whose presence the store did not take (it was out of reach): tried again every
-  // PRESENCE_RETRY_MS until it does, so a user connected during an outage shows online after it.
-  const unrecorded = new Map<string, string>();
+  // Presence changes the store did not take (it was out of reach), by socket: offered again every
+  // PRESENCE_RETRY_MS until it takes them, so a user who connected during an outage shows online
+  // after it, and one who left during it shows offline, last seen when they left (not online until
+  // the store expires the entry).
+  const untaken = new Map<string, { userId: string; leftAt?: Date }>();
   const presenceRetry = setInterval(() => {
-    for (const [socketId, userId] of unrecorded) {
-      unrecorded.delete(socketId);
+    for (const [socketId, { userId, leftAt }] of untaken) {
+      untaken.delete(socketId);
       // Quietly: the first failure was logged, and the outage is (rate limits, adapter).
-      recordPresence(userId, socketId, false);
+      if (leftAt) recordLeaving(userId, socketId, leftAt, false);
+      else recordPresence(userId, socketId, false);
     }
   }, PRESENCE_RETRY_MS);
   presenceRetry.unref();
@@ -216,11 +219,23 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       userId,
       () =>
         options.presence.connect(userId, socketId).catch((error: unknown) => {
-          if (io.of('/').sockets.has(socketId)) unrecorded.set(socketId, userId);
+          if (io.of('/').sockets.has(socketId) && !untaken.has(socketId)) untaken.set(socketId, { userId });
           if (logFailure) throw error;
           return false;
         }),
       'online',
+    );
+  }
+  function recordLeaving(userId: string, socketId: string, leftAt: Date, logFailure = true): void {
+    presenceChange(
+      userId,
+      () =>
+        options.presence.disconnect(userId, socketId, leftAt).catch((error: unknown) => {
+          untaken.set(socketId, { userId, leftAt });
+          if (logFailure) throw error;
+          return null;
+        }),
+      'offline',
     );
   }
 
@@ -276,8 +291,8 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       log.debug({ userId: user.id, socketId: socket.id, reason }, 'socket disconnected');
       release(socket);
       if (expiresAt !== undefined) expiries.remove(socket, expiresAt);
-      unrecorded.delete(socket.id);
-      presenceChange(user.id, () => options.presence.disconnect(user.id, socket.id), 'offline');
+      untaken.delete(socket.id);
+      recordLeaving(user.id, socket.id, new Date());
     });
 
     // One listener for every event (not one closure per event and socket: an idle socket's memory).

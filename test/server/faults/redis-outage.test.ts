@@ -405,7 +405,7 @@ describeWith(['redis', 'postgres'], 'a Redis outage under two instances', () => 
     expectNoServerErrors();
   });
 
-  it('presence: asked during the outage, SERVICE_UNAVAILABLE; a dancer who connected meanwhile shows online once it is back', async () => {
+  it('presence: asked during the outage, SERVICE_UNAVAILABLE; who connected or left meanwhile shows so once it is back', async () => {
     const { ana, ben } = await contacts(a.server.url);
     const device = (on: Instance, token: string) => {
       const created = createRealtimeClient({ baseUrl: on.server.url, tokens: { getAccessToken: () => token }, reconnectionDelayMs: 50 });
@@ -429,6 +429,19 @@ describeWith(['redis', 'postgres'], 'a Redis outage under two instances', () => 
     // Asked every 250 ms: presence:query allows 30 a minute.
     const shown = await within(RECOVERY_MS, async () => (await benOnline().catch(() => false)) || (await pause(250)));
     expect(shown.ok, `Ben not online ${RECOVERY_MS} ms after Redis came back`).toBe(true);
+
+    // Ben's laptop leaves while his presence cannot be written: offline once Redis is back, last
+    // seen when he left (not online until his entry expires).
+    await redisDown();
+    const leftAt = Date.now();
+    benLaptop.close();
+    await pause(300);
+    await redisBack();
+    const gone = await within(RECOVERY_MS, async () => !(await benOnline().catch(() => true)) || (await pause(250)));
+    expect(gone.ok, `Ben still online ${RECOVERY_MS} ms after Redis came back`).toBe(true);
+    const [seen] = (await anaPhone.emit('presence:query', { userIds: [ben.id] })).users;
+    expect(Date.parse(seen!.lastSeenAt!)).toBeGreaterThanOrEqual(leftAt - 50);
+    expect(Date.parse(seen!.lastSeenAt!)).toBeLessThan(leftAt + 300);
     await everyoneBack();
     expectNoServerErrors();
   });
