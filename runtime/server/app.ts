@@ -9,7 +9,7 @@ import { createCursorCodec } from './cursor';
 import { docsHandlers } from './docs';
 import type { RouteDefinition } from './handler';
 import { bearerTokenMatches, createMetrics, gauge, type Metrics, type MetricsAccess } from './metrics';
-import { memoryIdempotency, type IdempotencyStore } from './idempotency';
+import { memoryIdempotency, settlingIdempotency, type IdempotencyStore } from './idempotency';
 import { createProblemWriter, type ProblemWriter } from './problem';
 import { sharedLimiters, type LimiterFactory } from '../core/rate-limit';
 import { createCors } from './cors';
@@ -185,7 +185,7 @@ function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRo
     log,
     bodyLimitBytes: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT,
     limiters,
-    idempotency: options.idempotency ?? memoryIdempotency(),
+    idempotency: settlingIdempotency(options.idempotency ?? memoryIdempotency(), log),
     responses,
     maxConcurrentRequests: options.maxConcurrentRequests,
     handlerTimeoutMs: options.handlerTimeoutMs,

@@ -270,7 +270,8 @@ export function createContractRouter(options: RouterOptions) {
     }
     if (x.idempotency) {
       // The work is done: a store out of reach now must not turn its answer into an error the
-      // client would retry. The key stays claimed until it expires; a retry meanwhile gets 409.
+      // client would retry. The answer is stored once the store is back (settlingIdempotency);
+      // meanwhile a retry here replays it, one on another instance gets 409.
       await options.idempotency
         .finish(x.idempotency.key, x.idempotency.fingerprint, { ...response, headers: replayableHeaders(response.headers) })
         .catch((cause: unknown) => keyLost(x, cause, 'storing the answer to'));
