@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { context } from '@opentelemetry/api';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
 import proxyaddr from 'proxy-addr';
 import type { Logger } from 'pino';
@@ -18,7 +19,7 @@ import { createResponseContext, type ResponseContext } from './request-context';
 import { securityHeaders } from './security-headers';
 import { requestPath, requestState } from './request-state';
 import { createContractRouter, type RateLimitedEvent } from './router';
-import { traceIdOf, userHasher } from './tracing';
+import { activeTracer, startRequestSpan, traceIdOf, userHasher } from './tracing';
 import { compileTrust, toTrustProxy, type TrustProxy } from './trust-proxy';
 import { createUploadHandler, type UploadHandler, type UploadRoute } from './uploads';
 
@@ -128,6 +129,7 @@ interface ContractParts {
   writeProblem: ProblemWriter;
   metrics: Metrics;
   trust: ReturnType<typeof compileTrust>;
+  clientAddress: (req: IncomingMessage) => string;
 }
 
 function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRoute[] }): ContractParts {
@@ -165,9 +167,18 @@ function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRo
   const clientAddress = (req: IncomingMessage) => proxyaddr(req, trust);
   const verifier = 'verify' in options.auth ? options.auth : createTokenVerifier(options.auth);
   const limiters = options.limiters ?? sharedLimiters();
+  const hashUser = userHasher(options.traceUserKey);
   const uploads = (options.uploads ?? []).map((route) => ({
     path: route.contract.fullPath,
-    handler: createUploadHandler(route, { verifier, currentRoles: options.currentRoles, limiters, writeProblem, log, clientAddress }),
+    handler: createUploadHandler(route, {
+      verifier,
+      currentRoles: options.currentRoles,
+      limiters,
+      writeProblem,
+      log,
+      clientAddress,
+      hashUser,
+    }),
   }));
   const router = createContractRouter({
     clientAddress,
@@ -189,7 +200,7 @@ function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRo
     responses,
     maxConcurrentRequests: options.maxConcurrentRequests,
     handlerTimeoutMs: options.handlerTimeoutMs,
-    hashUser: userHasher(options.traceUserKey),
+    hashUser,
   });
   // How busy the instance is, next to the event-loop lag of the process metrics.
   gauge(
@@ -198,7 +209,7 @@ function contractParts(options: ContractMiddlewareOptions & { uploads?: UploadRo
     'Contract requests being handled now (past maxConcurrentRequests more are refused with 503)',
     router.inFlight,
   );
-  return { router, uploads, responses, writeProblem, metrics, trust };
+  return { router, uploads, responses, writeProblem, metrics, trust, clientAddress };
 }
 
 /** A wrong method on a contract path is a 405 with `Allow`; an unknown path is a 404 (or, mounted, the app's). */
@@ -247,11 +258,16 @@ export function createApp(options: AppOptions): App {
 
   app.use(responses.expressContext as RequestHandler);
 
+  // What Express serves is logged, counted and traced (a span named for the route, as a contract
+  // request's) under its route too.
   const label =
     (route: string): RequestHandler =>
     (req, _res, next) => {
-      requestState(req).route = route;
-      next();
+      const state = requestState(req);
+      state.route = route;
+      const tracer = activeTracer();
+      if (!tracer) return next();
+      context.with(startRequestSpan(tracer, req, state, route, requestPath(req), parts.clientAddress(req)), next);
     };
   // Written once, on first request: the docs page fetches it on every load.
   let openapiJson: string | undefined;

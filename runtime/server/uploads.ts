@@ -12,7 +12,7 @@ import { createOperationLimits, type LimiterFactory } from '../core/rate-limit';
 import { signedInUser, type AuthUser, type CurrentRoles, type TokenVerifier } from './auth';
 import type { ProblemWriter } from './problem';
 import type { UploadStore } from './upload-stores';
-import { requestPath } from './request-state';
+import { requestPath, requestState } from './request-state';
 
 /** A whole upload, its type read from its bytes. */
 export interface FinishedUpload {
@@ -67,6 +67,8 @@ export function createUploadHandler(
     writeProblem: ProblemWriter;
     log: Logger;
     clientAddress: (req: IncomingMessage) => string;
+    /** The signed-in user as request spans name them (`user.hash`). */
+    hashUser: (userId: string) => string;
   },
 ): UploadHandler {
   const { contract } = route;
@@ -157,6 +159,8 @@ export function createUploadHandler(
     let user: AuthUser | undefined;
     if (req.method !== 'OPTIONS') {
       user = await signedInUser(req.headers.authorization, deps.verifier, roles, deps.currentRoles);
+      const { span } = requestState(req);
+      if (span?.isRecording()) span.setAttribute('user.hash', deps.hashUser(user.id));
       checkHeaders(req);
       if (req.method === 'POST') {
         limitHeaders = await limits.check('before-validation', { ip: deps.clientAddress(req), userId: user.id, body: undefined });

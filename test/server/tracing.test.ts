@@ -97,6 +97,35 @@ describe('with tracing on', () => {
     expect(span?.spanContext().traceId).toBe(traceId);
   });
 
+  it('gives what Express serves a span under its route too: the spec, the docs, an upload (with the user hash)', async () => {
+    const ana = await storedUser(server);
+    const spec = await fetch(`${server.url}/openapi.json`);
+    const docs = await fetch(`${server.url}/docs/`);
+    const upload = await fetch(`${server.url}/api/v1/uploads`, {
+      method: 'POST',
+      headers: {
+        Authorization: `Bearer ${ana.token}`,
+        'Tus-Resumable': '1.0.0',
+        'Upload-Length': '1000',
+        'Upload-Metadata': `filetype ${Buffer.from('image/jpeg').toString('base64')}`,
+      },
+    });
+    expect([spec.status, docs.status, upload.status]).toEqual([200, 200, 201]);
+    await tracing.flush();
+    const spans = exporter.getFinishedSpans();
+    const spanOf = (res: Response) => spans.find((span) => span.attributes['request.id'] === res.headers.get('x-request-id'));
+    expect(spanOf(spec)).toMatchObject({
+      name: 'GET /openapi.json',
+      kind: SpanKind.SERVER,
+      attributes: { 'http.route': '/openapi.json', 'http.response.status_code': 200 },
+    });
+    expect(spanOf(docs)).toMatchObject({ name: 'GET /docs', attributes: { 'url.path': '/docs/' } });
+    expect(spanOf(upload)).toMatchObject({
+      name: 'POST /api/v1/uploads',
+      attributes: { 'http.response.status_code': 201, 'user.hash': expect.stringMatching(/^[0-9a-f]{32}$/) },
+    });
+  });
+
   it('gives each socket event a span: its outcome, the same user hash as over HTTP, its queries as children', async () => {
     const ana = await storedUser(server);
     const ben = await storedUser(server);

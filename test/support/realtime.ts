@@ -105,6 +105,7 @@ export async function storedUser(server: Awaited<ReturnType<typeof startRealtime
   const tokens = { getAccessToken: () => token };
   return {
     id: user.id,
+    token,
     api: createClient({ baseUrl: server.url, tokens }),
     device: (extra: Partial<Parameters<typeof createRealtimeClient>[0]> = {}) =>
       createRealtimeClient({ baseUrl: server.url, tokens, reconnectionDelayMs: 50, reconnectionDelayMaxMs: 200, ...extra }),
