@@ -258,17 +258,45 @@ export const ExportRecord = z
     },
   });
 
+const EXPORT_DESCRIPTION =
+  'An archive as NDJSON, one record per line, kind by kind (the profile first), streamed as it is read. Secrets are ' +
+  'left out (the password hash, the MFA secret, token hashes), and who moderated is not said.';
+
 export const exportMyData = endpoint({
   method: 'GET',
   version: 1,
   path: '/users/me/export',
   operationId: 'exportMyData',
-  summary: 'Everything the API stores about me',
-  description:
-    'An archive as NDJSON, one record per line, kind by kind (the profile first), streamed as it is read. Secrets are ' +
-    'left out (the password hash, the MFA secret, token hashes), and who moderated is not said.',
+  summary: 'Everything the API stores about me (without linked provider accounts)',
+  description: `${EXPORT_DESCRIPTION} It leaves out the provider accounts linked to mine: exportMyDataV2 has them.`,
   tags: ['users'],
   auth: 'user',
   response: { status: 200, stream: { item: ExportRecord } },
+  rateLimit: { name: 'data-export', points: 5, windowSeconds: 3600, key: 'user' },
+  deprecated: { since: '2026-12-04', sunset: '2027-06-04', use: 'exportMyDataV2' },
+});
+
+export const ExportRecordKindV2 = z.enum([...ExportRecordKind.options, 'oidc_identity']).meta({
+  id: 'ExportRecordKindV2',
+  description: 'The kinds of ExportRecordKind, and `oidc_identity`: a provider account linked to mine (sign-in with OpenID Connect)',
+});
+
+export const ExportRecordV2 = ExportRecord.extend({ kind: ExportRecordKindV2 }).meta({
+  id: 'ExportRecordV2',
+  description: 'One thing the API stores about the caller',
+  example: { kind: 'oidc_identity', record: { issuer: 'https://accounts.example.org', subject: '24400320', email: 'ana@example.org' } },
+});
+
+export const exportMyDataV2 = endpoint({
+  method: 'GET',
+  version: 2,
+  path: '/users/me/export',
+  operationId: 'exportMyDataV2',
+  summary: 'Everything the API stores about me',
+  description: `${EXPORT_DESCRIPTION} New kinds of record may be added in a later version, never in this one.`,
+  tags: ['users'],
+  auth: 'user',
+  response: { status: 200, stream: { item: ExportRecordV2 } },
+  // The same budget as version 1's: one export is one export.
   rateLimit: { name: 'data-export', points: 5, windowSeconds: 3600, key: 'user' },
 });

@@ -507,6 +507,13 @@ export type ExportMyDataItem = operations['exportMyData']['responses'][200]['con
 export type ExportMyDataResult = AsyncIterable<ExportMyDataItem>;
 export type ExportMyDataErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'RATE_LIMITED' | 'INTERNAL';
 
+// exportMyDataV2: GET /api/v2/users/me/export
+export type ExportMyDataV2Input = CallOptions;
+export type ExportMyDataV2Item = operations['exportMyDataV2']['responses'][200]['content']['application/x-ndjson'];
+/** The items as they arrive (NDJSON, read line by line). */
+export type ExportMyDataV2Result = AsyncIterable<ExportMyDataV2Item>;
+export type ExportMyDataV2ErrorCode = 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'RATE_LIMITED' | 'INTERNAL';
+
 // getMe: GET /api/v1/users/me
 export type GetMeInput = CallOptions;
 export type GetMeResult = Json<operations['getMe'], 200> extends { data: infer T } ? T : never;
@@ -770,6 +777,7 @@ const operationsById = {
   updatePost: { operationId: 'updatePost', method: 'PATCH', path: '/api/v1/posts/{postId}', auth: true, paged: false },
   deleteMyAccount: { operationId: 'deleteMyAccount', method: 'POST', path: '/api/v1/users/me/deletion', auth: true, paged: false },
   exportMyData: { operationId: 'exportMyData', method: 'GET', path: '/api/v1/users/me/export', auth: true, paged: false, stream: true },
+  exportMyDataV2: { operationId: 'exportMyDataV2', method: 'GET', path: '/api/v2/users/me/export', auth: true, paged: false, stream: true },
   getMe: { operationId: 'getMe', method: 'GET', path: '/api/v1/users/me', auth: true, paged: false },
   getUser: { operationId: 'getUser', method: 'GET', path: '/api/v1/users/{user}', auth: true, paged: false },
   searchUsers: { operationId: 'searchUsers', method: 'GET', path: '/api/v1/users', auth: true, paged: true },
@@ -890,9 +898,13 @@ export interface ApiClient {
     deleteMyAccount: ((input: DeleteMyAccountInput) => Promise<DeleteMyAccountResult>) & {
       isError: ErrorGuard<DeleteMyAccountErrorCode>;
     };
-    /** Everything the API stores about me: `GET /api/v1/users/me/export` */
+    /** Everything the API stores about me (without linked provider accounts): `GET /api/v1/users/me/export` @deprecated */
     exportMyData: ((input?: ExportMyDataInput) => Promise<ExportMyDataResult>) & {
       isError: ErrorGuard<ExportMyDataErrorCode>;
+    };
+    /** Everything the API stores about me: `GET /api/v2/users/me/export` */
+    exportMyDataV2: ((input?: ExportMyDataV2Input) => Promise<ExportMyDataV2Result>) & {
+      isError: ErrorGuard<ExportMyDataV2ErrorCode>;
     };
     /** Get my profile: `GET /api/v1/users/me` */
     getMe: ((input?: GetMeInput) => Promise<GetMeResult>) & {
@@ -1606,6 +1618,12 @@ export function createClient(options: ClientOptions): ApiClient {
         (input?: ExportMyDataInput): Promise<ExportMyDataResult> => transport.request<ExportMyDataResult>(operationsById.exportMyData, input),
         {
           isError: errorOf<ExportMyDataErrorCode>('exportMyData'),
+        },
+      ),
+      exportMyDataV2: Object.assign(
+        (input?: ExportMyDataV2Input): Promise<ExportMyDataV2Result> => transport.request<ExportMyDataV2Result>(operationsById.exportMyDataV2, input),
+        {
+          isError: errorOf<ExportMyDataV2ErrorCode>('exportMyDataV2'),
         },
       ),
       getMe: Object.assign(

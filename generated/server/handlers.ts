@@ -55,8 +55,10 @@ export interface AuthHandlers<S extends ServiceMap> {
 export interface UsersHandlers<S extends ServiceMap> {
   /** Delete my account: `POST /api/v1/users/me/deletion` */
   deleteMyAccount: HandlerFor<typeof users.deleteMyAccount, S>;
-  /** Everything the API stores about me: `GET /api/v1/users/me/export` */
+  /** Everything the API stores about me (without linked provider accounts): `GET /api/v1/users/me/export` */
   exportMyData: HandlerFor<typeof users.exportMyData, S>;
+  /** Everything the API stores about me: `GET /api/v2/users/me/export` */
+  exportMyDataV2: HandlerFor<typeof users.exportMyDataV2, S>;
   /** Get my profile: `GET /api/v1/users/me` */
   getMe: HandlerFor<typeof users.getMe, S>;
   /** Get a public profile: `GET /api/v1/users/{user}` */

@@ -118,6 +118,7 @@ export function createRoutes<S extends ServiceMap>(handlers: Handlers<S>): Route
     { endpoint: posts.updatePost, handler: handlers.posts?.updatePost },
     { endpoint: users.deleteMyAccount, handler: handlers.users?.deleteMyAccount },
     { endpoint: users.exportMyData, handler: handlers.users?.exportMyData },
+    { endpoint: users.exportMyDataV2, handler: handlers.users?.exportMyDataV2 },
     { endpoint: users.getMe, handler: handlers.users?.getMe },
     { endpoint: users.getUser, handler: handlers.users?.getUser },
     { endpoint: users.searchUsers, handler: handlers.users?.searchUsers },

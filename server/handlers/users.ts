@@ -1,4 +1,5 @@
-import { normalizeUsername } from '../../contracts/users';
+import type { z } from 'zod';
+import { ExportRecordKind, normalizeUsername } from '../../contracts/users';
 import type { UsersHandlers } from '../../generated/server';
 import { ApiError, unauthenticated } from '../../runtime/server';
 import { verifyPassword } from '../auth/password-hash';
@@ -15,6 +16,10 @@ export const users: UsersHandlers<Services> = {
   },
 
   async exportMyData(_input, { accounts, user }) {
+    return accounts.export(user.id, (kind): kind is z.infer<typeof ExportRecordKind> => ExportRecordKind.safeParse(kind).success);
+  },
+
+  async exportMyDataV2(_input, { accounts, user }) {
     return accounts.export(user.id);
   },
 

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { z } from 'zod';
-import type { ExportRecordKind } from '../../contracts/users';
+import type { ExportRecordKindV2 } from '../../contracts/users';
 import { ApiError } from '../../runtime/server';
 import type { Revocations } from '../auth/revocations';
 import type { AppDb, Tx } from '../db/database';
@@ -14,7 +14,7 @@ import type { MediaService } from './media';
  */
 
 /** What kind of record an export line holds (the contract's list). */
-export type ExportKind = z.infer<typeof ExportRecordKind>;
+export type ExportKind = z.infer<typeof ExportRecordKindV2>;
 
 /**
  * What an export reads, kind by kind: the table, the column naming the user, the primary key (the
@@ -48,6 +48,7 @@ const SECTIONS: { kind: ExportKind; table: string; owner: string; key: string[];
   { kind: 'report', table: 'reports', owner: 'reporter_id', key: ['id'] },
   { kind: 'decision_about_me', table: 'moderation_actions', owner: 'subject_id', key: ['id'], omit: ['moderator_id'] },
   { kind: 'appeal', table: 'appeals', owner: 'appellant_id', key: ['id'], omit: ['decided_by'] },
+  { kind: 'oidc_identity', table: 'oidc_identities', owner: 'user_id', key: ['issuer', 'subject'] },
 ];
 
 /** Rows read per query of an export. */
@@ -126,9 +127,15 @@ export function createAccountService(db: AppDb, deps: { media: MediaService; rev
       await deps.media.removeFiles(files);
     },
 
-    /** What the API stores about the user, kind by kind, a keyset batch at a time as the caller asks. */
-    async *export(userId: string): AsyncIterable<{ kind: ExportKind; record: Record<string, unknown> }> {
-      for (const section of SECTIONS) {
+    /**
+     * What the API stores about the user, kind by kind, a keyset batch at a time as the caller asks;
+     * only the kinds `only` lets through, when given (an older version of the export has fewer).
+     */
+    async *export<K extends ExportKind = ExportKind>(
+      userId: string,
+      only?: (kind: ExportKind) => kind is K,
+    ): AsyncIterable<{ kind: K; record: Record<string, unknown> }> {
+      for (const section of SECTIONS.filter((s): s is (typeof SECTIONS)[number] & { kind: K } => !only || only(s.kind))) {
         const key = sql.raw(section.key.map((column) => `t.${column}`).join(', '));
         const omit = section.omit?.length ? sql.raw(` - ARRAY[${section.omit.map((c) => `'${c}'`).join(', ')}]`) : sql``;
         let after: unknown[] | undefined;

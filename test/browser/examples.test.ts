@@ -447,6 +447,7 @@ const STEPS: Step[] = [
 
   // Leaving: ana's data, then sign-outs, a suspension appealed, an account deleted.
   { op: 'exportMyData' },
+  { op: 'exportMyDataV2' },
   { op: 'logout' },
   {
     op: 'appealSuspension',

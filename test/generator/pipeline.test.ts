@@ -111,11 +111,13 @@ describe('generateFiles on the Mundo Tango contracts', () => {
     expect(await lintOpenApi(first.files.get('openapi.json')!)).toEqual([]);
   });
 
-  it('writes an OpenAPI 3.1.0 document whose paths are all under /api/v1/', () => {
+  it('writes an OpenAPI 3.1.0 document whose paths are all under /api/v<version>/ of their contract', () => {
     expect(spec.openapi).toBe('3.1.0');
     const paths = Object.keys(spec.paths);
     expect(paths.length).toBeGreaterThan(0);
-    for (const path of paths) expect(path).toMatch(/^\/api\/v1\/[a-z]/);
+    for (const path of paths) expect(path).toMatch(/^\/api\/v[12]\/[a-z]/);
+    // Version 2 has only what changed: the data export with its new kind of record.
+    expect(paths.filter((path) => path.startsWith('/api/v2/'))).toEqual(['/api/v2/users/me/export']);
   });
 
   it('has one operation per contract, under its operationId, and four per upload resource', () => {

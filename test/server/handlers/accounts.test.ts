@@ -64,6 +64,41 @@ describe('exportMyData', () => {
   });
 });
 
+describe('exportMyDataV2', () => {
+  it('has the provider accounts linked to mine too; version 1 (deprecated, with its sunset) leaves them out', async () => {
+    const ana = await member();
+    const other = await member();
+    await database().db.execute(sql`
+      INSERT INTO oidc_identities (issuer, subject, user_id, email) VALUES
+        ('https://accounts.example.org', ${`ana-${ana.id}`}, ${ana.id}, 'ana@example.org'),
+        ('https://accounts.example.org', ${`other-${other.id}`}, ${other.id}, NULL)`);
+    const exported = async (version: number) => {
+      const res = await request(app().app).get(`/api/v${version}/users/me/export`).set('Authorization', `Bearer ${ana.token}`);
+      expect(res.status).toBe(200);
+      const records = res.text
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { kind: string; record: Record<string, unknown> });
+      return { res, records };
+    };
+    const v2 = await exported(2);
+    expect(v2.records[0]).toMatchObject({ kind: 'profile', record: { id: ana.id } });
+    expect(v2.records.filter((r) => r.kind === 'oidc_identity')).toEqual([
+      {
+        kind: 'oidc_identity',
+        record: expect.objectContaining({ issuer: 'https://accounts.example.org', subject: `ana-${ana.id}`, email: 'ana@example.org' }),
+      },
+    ]);
+    expect(v2.res.headers).not.toHaveProperty('deprecation');
+
+    const v1 = await exported(1);
+    expect(v1.records.map((r) => r.kind)).toEqual(v2.records.map((r) => r.kind).filter((kind) => kind !== 'oidc_identity'));
+    // RFC 9745 and RFC 8594: since 2026-12-04, gone on 2027-06-04.
+    expect(v1.res.headers.deprecation).toBe(`@${Date.parse('2026-12-04T00:00:00Z') / 1000}`);
+    expect(v1.res.headers.sunset).toBe(new Date('2027-06-04T00:00:00Z').toUTCString());
+  });
+});
+
 describe('both', () => {
   it('need a signed-in user, and a deletion needs its password field', async () => {
     expect((await as(null).get('/users/me/export')).status).toBe(401);
