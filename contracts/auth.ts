@@ -211,7 +211,8 @@ export const changePassword = endpoint({
   summary: 'Change my password',
   description:
     'Signs out every other session. An account made by signing in with a provider has no password: it sets its first one ' +
-    'without `currentPassword`, within 10 minutes of signing in with the provider.',
+    'without `currentPassword`, in a session opened within the last 10 minutes by signing in again with the provider ' +
+    'started signed in (startOidcSignIn with the access token, then finishOidcSignIn).',
   tags: ['auth'],
   auth: 'user',
   body: z
@@ -323,8 +324,10 @@ export const startOidcSignIn = endpoint({
     'Signed out, finishing it signs in the ' +
     'account linked to the provider account, or creates one; with an access token, finishing it links the provider ' +
     'account to the caller’s (who must then finish it, signed in), given the account’s password when it has one ' +
-    '(401 `INVALID_CREDENTIALS` otherwise; an account without a password, made by the provider, links no other: 403 ' +
-    '`FORBIDDEN`). 404 `OIDC_NOT_CONFIGURED` when this server has no ' +
+    '(401 `INVALID_CREDENTIALS` otherwise); the provider asks the person to sign in again. An account without a ' +
+    'password, made by the provider, starts it without one to sign in again with its own provider account (its new ' +
+    'session may set a first password with changePassword); it links no other (403 `FORBIDDEN` at finish). ' +
+    '404 `OIDC_NOT_CONFIGURED` when this server has no ' +
     'provider; 503 with `Retry-After` while the provider cannot be reached.',
   tags: ['auth'],
   auth: 'optional',
@@ -333,7 +336,7 @@ export const startOidcSignIn = endpoint({
       currentPassword: password.optional().meta({
         description:
           'Linking (with an access token): the account’s password, so a stolen access token cannot link the thief’s ' +
-          'provider account. Not needed to sign in. An account made by the provider has none, and links nothing more',
+          'provider account. Not needed to sign in, nor by an account made by the provider (it has none) to sign in again',
       }),
     })
     .meta({
@@ -342,6 +345,7 @@ export const startOidcSignIn = endpoint({
       example: { currentPassword: 'milonga at midnight in Almagro' },
     }),
   response: { status: 200, body: OidcAuthorization },
+  // FORBIDDEN is answered by finishOidcSignIn now; it stays documented here, as published.
   errors: ['OIDC_NOT_CONFIGURED', 'INVALID_CREDENTIALS', 'FORBIDDEN', 'SERVICE_UNAVAILABLE'],
   rateLimit: [
     { name: 'oidc-start', points: 30, windowSeconds: 900, key: 'ip' },
@@ -366,7 +370,8 @@ export const finishOidcSignIn = endpoint({
     'Answers as login does: tokens, or an MFA challenge when the account has MFA on; a suspended or banned account is ' +
     'refused. The first sign-in with a provider account creates an account (its username made from the provider’s, ' +
     'with no password: it signs in with the provider only); a sign-in started with an access token links the provider ' +
-    'account to the caller’s instead (409 `OIDC_IDENTITY_LINKED` when it is linked to another account). Accounts are ' +
+    'account to the caller’s instead (409 `OIDC_IDENTITY_LINKED` when it is linked to another account; 403 `FORBIDDEN` ' +
+    'when the caller’s account has no password: it signs in again with its own only). Accounts are ' +
     'never matched by email.',
   tags: ['auth'],
   auth: 'optional',
@@ -395,6 +400,7 @@ export const finishOidcSignIn = endpoint({
     'OIDC_EXCHANGE_FAILED',
     'OIDC_ID_TOKEN_INVALID',
     'OIDC_IDENTITY_LINKED',
+    'FORBIDDEN',
     'ACCOUNT_SUSPENDED',
     'ACCOUNT_BANNED',
     'SERVICE_UNAVAILABLE',

@@ -60,7 +60,7 @@ export type EnrollMfaErrorCode = 'VALIDATION_FAILED' | 'UNAUTHENTICATED' | 'TOKE
 // finishOidcSignIn: POST /api/v1/auth/oidc/finish
 export type FinishOidcSignInInput = CallOptions & { body: operations['finishOidcSignIn']['requestBody']['content']['application/json'] };
 export type FinishOidcSignInResult = Json<operations['finishOidcSignIn'], 200> extends { data: infer T } ? T : never;
-export type FinishOidcSignInErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'OIDC_NOT_CONFIGURED' | 'OIDC_CALLBACK_INVALID' | 'OIDC_STATE_INVALID' | 'OIDC_PROVIDER_REFUSED' | 'OIDC_EXCHANGE_FAILED' | 'OIDC_ID_TOKEN_INVALID' | 'OIDC_IDENTITY_LINKED' | 'ACCOUNT_SUSPENDED' | 'ACCOUNT_BANNED' | 'SERVICE_UNAVAILABLE' | 'RATE_LIMITED' | 'INTERNAL';
+export type FinishOidcSignInErrorCode = 'VALIDATION_FAILED' | 'MALFORMED_JSON' | 'PAYLOAD_TOO_LARGE' | 'UNSUPPORTED_MEDIA_TYPE' | 'UNAUTHENTICATED' | 'TOKEN_EXPIRED' | 'OIDC_NOT_CONFIGURED' | 'OIDC_CALLBACK_INVALID' | 'OIDC_STATE_INVALID' | 'OIDC_PROVIDER_REFUSED' | 'OIDC_EXCHANGE_FAILED' | 'OIDC_ID_TOKEN_INVALID' | 'OIDC_IDENTITY_LINKED' | 'FORBIDDEN' | 'ACCOUNT_SUSPENDED' | 'ACCOUNT_BANNED' | 'SERVICE_UNAVAILABLE' | 'RATE_LIMITED' | 'INTERNAL';
 
 // listOidcIdentities: GET /api/v1/auth/oidc/identities
 export type ListOidcIdentitiesInput = CallOptions;

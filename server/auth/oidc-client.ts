@@ -55,7 +55,11 @@ export interface ProviderIdentity {
 }
 
 export interface OidcClient {
-  /** `forLink`: the provider asks the person to sign in again (`prompt=login`), whatever session its browser holds. */
+  /**
+   * `forLink` (started signed in: a link, or signing in again): the provider asks the person to sign
+   * in again (`prompt=login`), whatever session its browser holds, and must say when they did
+   * (`max_age`, checked at finish).
+   */
   authorizationRequest(options?: { forLink?: boolean }): Promise<AuthorizationRequest>;
   /**
    * The callback's state, after checking it is an answer at the redirect URI with exactly one
@@ -63,7 +67,8 @@ export interface OidcClient {
    */
   callbackState(callbackUrl: string): { url: URL; state: string };
   /** Validates the answer, has the provider exchange its code and validates the ID token. */
-  finish(callback: URL, expected: { state: string; nonce: string; codeVerifier: string }): Promise<SignedIn>;
+  /** `signedInAgain`: the flow was started `forLink`, so the ID token's `auth_time` must be within FRESH_LOGIN_SECONDS. */
+  finish(callback: URL, expected: { state: string; nonce: string; codeVerifier: string; signedInAgain?: boolean }): Promise<SignedIn>;
   /** The ID token's claims with the userinfo's profile claims (email, name, preferred_username) when the provider gives them. */
   profile(signedIn: SignedIn): Promise<Record<string, unknown>>;
 }
@@ -158,7 +163,7 @@ export function createOidcClient(settings: OidcSettings): OidcClient {
           state,
           nonce,
           // A link must be the person's own provider account, not one a stranger left signed in in their browser.
-          ...(options.forLink ? { prompt: 'login' } : {}),
+          ...(options.forLink ? { prompt: 'login', max_age: String(FRESH_LOGIN_SECONDS) } : {}),
         });
         return { url: url.href, state, nonce, codeVerifier };
       } catch (error) {
@@ -228,6 +233,8 @@ export function createOidcClient(settings: OidcSettings): OidcClient {
           expectedNonce: expected.nonce,
           expectedState: expected.state,
           idTokenExpected: true,
+          // A provider that ignored prompt=login is caught by the time it says the person signed in.
+          ...(expected.signedInAgain ? { maxAge: FRESH_LOGIN_SECONDS } : {}),
         });
         const claims = tokens.claims();
         if (!claims) throw new OidcFailure('OIDC_ID_TOKEN_INVALID', 'The provider sent no ID token', 'no ID token');
@@ -255,6 +262,9 @@ export function createOidcClient(settings: OidcSettings): OidcClient {
     },
   };
 }
+
+/** How long ago a person signed in again at the provider may be, for a flow started signed in. */
+const FRESH_LOGIN_SECONDS = 300;
 
 const PROFILE_CLAIMS = ['email', 'email_verified', 'name', 'preferred_username'] as const;
 

@@ -107,6 +107,8 @@ export const sessions = pgTable(
     expiresAt: instant('expires_at').notNull(),
     revokedAt: instant('revoked_at'),
     revokedReason: text('revoked_reason'),
+    /** Opened by a sign-in with the provider that asked the person to sign in again (0021_session_reauthentication.sql). */
+    reauthenticatedAt: instant('reauthenticated_at'),
   },
   (table) => [index('sessions_user_idx').on(table.userId, table.createdAt, table.id), index('sessions_created_idx').on(table.createdAt)],
 );

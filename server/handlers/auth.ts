@@ -281,18 +281,19 @@ const FIRST_PASSWORD_WINDOW_MS = 10 * 60 * 1000;
 
 /**
  * The proof changePassword takes: the current password; or, for an account a provider sign-in made
- * (it has none), a session that sign-in opened within FIRST_PASSWORD_WINDOW_MS. Such an account's
- * sessions all come from the provider, and refreshing keeps a session's start: an old access or
- * refresh token does not pass for a fresh sign-in.
+ * (it has none), a session opened within FIRST_PASSWORD_WINDOW_MS by a sign-in with the provider
+ * started signed in, for which the provider asked the person to sign in again (`prompt=login`). A
+ * token alone, even of a session just opened, does not do: a thief holding one cannot make the
+ * account theirs with a password.
  */
 async function proveCurrentPassword(ctx: Ctx & { user: AuthUser }, user: UserRecord, currentPassword: string | undefined) {
   if (user.passwordHash === UNUSABLE_PASSWORD_HASH && currentPassword === undefined) {
-    const session = await ctx.sessionStore.get(ctx.user.sessionId);
-    if (session && Date.now() - session.createdAt.getTime() <= FIRST_PASSWORD_WINDOW_MS) return;
-    securityEvent(ctx, 'password_change_failed', { userId: user.id, reason: 'sign-in not recent' }, 'warn');
+    if (await ctx.sessionStore.reauthenticatedWithin(ctx.user.sessionId, FIRST_PASSWORD_WINDOW_MS)) return;
+    securityEvent(ctx, 'password_change_failed', { userId: user.id, reason: 'not reauthenticated' }, 'warn');
     throw new ApiError(
       'INVALID_CREDENTIALS',
-      'This account has no password yet: sign in with your provider again, then set one within 10 minutes (without currentPassword)',
+      'This account has no password yet: sign in with your provider again, signed in (startOidcSignIn with your access ' +
+        'token), then set one with the new session within 10 minutes (without currentPassword)',
     );
   }
   if (!(await verifyPassword(user.passwordHash, currentPassword ?? ''))) {

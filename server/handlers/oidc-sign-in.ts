@@ -61,14 +61,11 @@ export const oidcSignIn: Pick<
     const client = configured(ctx);
     if (ctx.user) {
       // Linking: the access token alone is not enough to add a way into an account that has a password.
-      // An account made by the provider has no password to ask for: it links nothing more (its
-      // access token alone must not add a thief's way in).
+      // An account made by the provider has no password to ask for: it only signs in again with a
+      // provider account linked to it already (finish refuses another), which sets its first password.
       const me = await ctx.userStore.get(ctx.user.id);
-      if (me?.passwordHash === UNUSABLE_PASSWORD_HASH) {
-        securityEvent(ctx, 'oidc_refused', { userId: ctx.user.id, code: 'FORBIDDEN' }, 'warn');
-        throw new ApiError('FORBIDDEN', 'An account without a password cannot link another provider account');
-      }
-      if (!me || !(await verifyPassword(me.passwordHash, body.currentPassword ?? ''))) {
+      const passwordless = me?.passwordHash === UNUSABLE_PASSWORD_HASH && body.currentPassword === undefined;
+      if (!me || (!passwordless && !(await verifyPassword(me.passwordHash, body.currentPassword ?? '')))) {
         securityEvent(ctx, 'oidc_refused', { userId: ctx.user.id, code: 'INVALID_CREDENTIALS' }, 'warn');
         throw new ApiError('INVALID_CREDENTIALS', 'Linking a provider account needs this account’s password (currentPassword)');
       }
@@ -101,7 +98,12 @@ export const oidcSignIn: Pick<
         'This sign-in is unknown, has expired, was finished already, or was started by another app or user; start a new one',
       );
     }
-    const signedIn = await fromProvider(ctx, ctx.user?.id, () => client.finish(callback.url, { ...flow, state: callback.state }), true);
+    const signedIn = await fromProvider(
+      ctx,
+      ctx.user?.id,
+      () => client.finish(callback.url, { ...flow, state: callback.state, signedInAgain: Boolean(flow.linkUserId) }),
+      true,
+    );
     const known = await ctx.oidc.store.findIdentity(signedIn.issuer, signedIn.subject);
     // The profile names a new account and gives a linked one its email; a known sign-in needs neither.
     const claims =
@@ -118,6 +120,7 @@ export const oidcSignIn: Pick<
     const fields = { userId: outcome.user.id, via: 'oidc' };
     if (outcome.created) securityEvent(ctx, 'account_created', fields);
     if (outcome.linked) securityEvent(ctx, 'oidc_linked', { ...fields, issuer: signedIn.issuer });
+    else if (flow.linkUserId) securityEvent(ctx, 'oidc_reauthenticated', fields);
     securityEvent(ctx, outcome.result.status === 'authenticated' ? 'login_succeeded' : 'login_mfa_challenge', fields);
     return outcome.result;
   },
@@ -152,6 +155,13 @@ function settle(ctx: Ctx, flow: OidcFlowRecord, signedIn: SignedIn, claims: Reco
       if (link === 'taken') {
         throw new ApiError('OIDC_IDENTITY_LINKED', 'This provider account is linked to another account; sign in with it there');
       }
+      // Its access token alone must not add a thief's way into an account without a password (rolled back).
+      if (link === 'linked' && user.passwordHash === UNUSABLE_PASSWORD_HASH) {
+        throw new ApiError(
+          'FORBIDDEN',
+          'An account without a password links no other provider account: sign in again with the one it has, set a password, then link',
+        );
+      }
       linked = link === 'linked';
     } else {
       const existing = await identities.findIdentity(identity.issuer, identity.subject);
@@ -168,7 +178,9 @@ function settle(ctx: Ctx, flow: OidcFlowRecord, signedIn: SignedIn, claims: Reco
       throw refused;
     }
     await identities.used(identity.issuer, identity.subject);
-    return { user, result: await signInResult(user, device, ctx, createSessionStore(tx)), created, linked };
+    // Started signed in, the provider asked the person to sign in again (prompt=login): the session says so.
+    const reauthenticated = Boolean(flow.linkUserId);
+    return { user, result: await signInResult(user, device, ctx, createSessionStore(tx), reauthenticated), created, linked };
   });
 }
 
@@ -223,7 +235,9 @@ function refusal(ctx: Ctx, userId: string | undefined, error: unknown, spent = f
     const retryAfter = String(PROVIDER_RETRY_AFTER_SECONDS);
     return new ApiError('SERVICE_UNAVAILABLE', error.detail, { headers: { 'Retry-After': retryAfter } });
   }
-  if (error instanceof ApiError && error.code.startsWith('OIDC_')) securityEvent(ctx, 'oidc_refused', { ...who, code: error.code }, 'warn');
+  if (error instanceof ApiError && (error.code.startsWith('OIDC_') || error.code === 'FORBIDDEN')) {
+    securityEvent(ctx, 'oidc_refused', { ...who, code: error.code }, 'warn');
+  }
   return error;
 }
 

@@ -30,8 +30,15 @@ export function sanctioned(user: UserRecord): ApiError | undefined {
  * The answer to a sign-in whose first factor passed: the session's tokens, or, when the account
  * has MFA on, a challenge for verifyMfaLogin. Through the stores of the caller's transaction.
  */
-export async function signInResult(user: UserRecord, device: string | undefined, ctx: Ctx, sessionStore: SessionStore) {
-  if (!user.mfaEnabled) return startSession(user, device, ctx, sessionStore);
+/** `reauthenticated`: the person has just signed in again at the provider (a session opened now is marked so). */
+export async function signInResult(
+  user: UserRecord,
+  device: string | undefined,
+  ctx: Ctx,
+  sessionStore: SessionStore,
+  reauthenticated = false,
+) {
+  if (!user.mfaEnabled) return startSession(user, device, ctx, sessionStore, reauthenticated);
   const challenge = await sessionStore.openMfaChallenge({
     userId: user.id,
     device: deviceName(device, ctx),
@@ -44,8 +51,19 @@ export async function signInResult(user: UserRecord, device: string | undefined,
 }
 
 /** Opens a session through `sessionStore` (the one of the caller's transaction) and makes its tokens. */
-export async function startSession(user: UserRecord, device: string | undefined, ctx: Ctx, sessionStore: SessionStore) {
-  const { session, refreshToken } = await sessionStore.open({ userId: user.id, device: deviceName(device, ctx), ip: ctx.client.ip });
+export async function startSession(
+  user: UserRecord,
+  device: string | undefined,
+  ctx: Ctx,
+  sessionStore: SessionStore,
+  reauthenticated = false,
+) {
+  const { session, refreshToken } = await sessionStore.open({
+    userId: user.id,
+    device: deviceName(device, ctx),
+    ip: ctx.client.ip,
+    reauthenticated,
+  });
   return sessionBody(user, session.id, refreshToken, ctx);
 }
 

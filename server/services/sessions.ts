@@ -75,11 +75,23 @@ export function createSessionStore(db: AppDb) {
   }
 
   return {
-    async open(input: { userId: string; device?: string; ip?: string }): Promise<{ session: SessionRecord; refreshToken: string }> {
+    /** `reauthenticated`: the person has just signed in again at the provider for it (see sessions.reauthenticatedAt). */
+    async open(input: {
+      userId: string;
+      device?: string;
+      ip?: string;
+      reauthenticated?: boolean;
+    }): Promise<{ session: SessionRecord; refreshToken: string }> {
       return db.transaction(async (tx) => {
         const [session] = await tx
           .insert(sessions)
-          .values({ userId: input.userId, device: input.device ?? null, ip: input.ip ?? null, expiresAt: inFuture(SESSION_ABSOLUTE_MS) })
+          .values({
+            userId: input.userId,
+            device: input.device ?? null,
+            ip: input.ip ?? null,
+            expiresAt: inFuture(SESSION_ABSOLUTE_MS),
+            reauthenticatedAt: input.reauthenticated ? now : null,
+          })
           .returning();
         return { session: session!, refreshToken: await issueToken(tx, session!.id, null) };
       });
@@ -123,6 +135,21 @@ export function createSessionStore(db: AppDb) {
 
     async get(sessionId: string) {
       return (await db.select().from(sessions).where(eq(sessions.id, sessionId)))[0];
+    },
+
+    /** Whether the session was opened by a sign-in again at the provider within the last `ms` (by the database's clock). */
+    async reauthenticatedWithin(sessionId: string, ms: number): Promise<boolean> {
+      const [fresh] = await db
+        .select({ id: sessions.id })
+        .from(sessions)
+        .where(
+          and(
+            eq(sessions.id, sessionId),
+            isNull(sessions.revokedAt),
+            gt(sessions.reauthenticatedAt, sql`now() - ${`${ms} milliseconds`}::interval`),
+          ),
+        );
+      return fresh !== undefined;
     },
 
     /** Live sessions of a user, newest first. */

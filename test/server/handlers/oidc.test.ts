@@ -195,35 +195,46 @@ describe('signing in with the provider', () => {
     expect((await me(accessToken)).status).toBe(200);
   });
 
-  it('an account the provider made sets its first password within 10 minutes of signing in there; then it can delete itself', async () => {
+  it('an account the provider made sets its first password after signing in there again, signed in; then it can delete itself', async () => {
     const sub = person({ preferred_username: 'first password' });
-    const old = (await signIn(sub)).body.data;
+    const first = (await signIn(sub)).body.data;
     const auth = (r: request.Test, token: string) => r.set('Authorization', `Bearer ${token}`);
     const setPassword = (token: string, body: object) =>
       auth(request(test.app).post('/api/v1/auth/password'), token).send({ newPassword: 'a first passphrase for the milonga', ...body });
-    // A session opened 11 minutes ago is not a recent sign-in, refreshed or not.
-    await database.db.execute(sql`UPDATE sessions SET created_at = now() - interval '11 minutes' WHERE id = ${old.sessionId}`);
-    const refreshed = await request(test.app).post('/api/v1/auth/refresh').send({ refreshToken: old.refreshToken });
-    for (const token of [old.accessToken, refreshed.body.data.accessToken]) {
-      const late = await setPassword(token, {});
-      expect(late.status).toBe(401);
-      expect(late.body).toMatchObject({ code: 'INVALID_CREDENTIALS', detail: expect.stringContaining('sign in with your provider again') });
-    }
+    const notYet = (res: request.Response) => {
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ code: 'INVALID_CREDENTIALS', detail: expect.stringContaining('sign in with your provider again') });
+    };
+    // A token alone, even of a session just opened, sets nothing: it may be a thief's.
+    notYet(await setPassword(first.accessToken, {}));
 
-    const fresh = (await signIn(sub)).body.data;
-    expect(fresh.user.id).toBe(old.user.id);
+    // Started with the access token, the provider asks the person to sign in again (prompt=login, max_age).
+    const { callbackUrl, authorizationUrl } = await callbackFor(sub, { token: first.accessToken });
+    expect(authorizationUrl.searchParams.get('prompt')).toBe('login');
+    expect(authorizationUrl.searchParams.get('max_age')).toBe('300');
+    const again = await finish(callbackUrl, { token: first.accessToken });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+    expect(again.body.data.user.id).toBe(first.user.id);
+    expect(test.logLines).toContainEqual(expect.objectContaining({ security: 'oidc_reauthenticated', userId: first.user.id }));
+    // Eleven minutes later it is too late, refreshed or not.
+    const late = again.body.data;
+    await database.db.execute(sql`UPDATE sessions SET reauthenticated_at = now() - interval '11 minutes' WHERE id = ${late.sessionId}`);
+    const refreshed = await request(test.app).post('/api/v1/auth/refresh').send({ refreshToken: late.refreshToken });
+    for (const token of [late.accessToken, refreshed.body.data.accessToken]) notYet(await setPassword(token, {}));
+
+    const fresh = (await signIn(sub, first.accessToken)).body.data;
     expect((await setPassword(fresh.accessToken, {})).status).toBe(204);
     // As any password change: the other sessions are signed out.
-    expect((await me(refreshed.body.data.accessToken)).status).toBe(401);
+    expect((await me(first.accessToken)).status).toBe(401);
     const login = await request(test.app)
       .post('/api/v1/auth/login')
       .set('X-Forwarded-For', freshAddress())
       .send({ username: fresh.user.username, password: 'a first passphrase for the milonga' });
     expect(login.status).toBe(200);
-    // Now it has one, changing it takes it, even in a fresh session.
-    const again = await setPassword(login.body.data.accessToken, { newPassword: 'another passphrase, for the practica' });
-    expect(again.status).toBe(401);
-    expect(again.body.code).toBe('INVALID_CREDENTIALS');
+    // Now it has one, changing it takes it, even in a session just signed in again.
+    const again2 = await setPassword(login.body.data.accessToken, { newPassword: 'another passphrase, for the practica' });
+    expect(again2.status).toBe(401);
+    expect(again2.body.code).toBe('INVALID_CREDENTIALS');
 
     const deletion = await auth(request(test.app).post('/api/v1/users/me/deletion'), login.body.data.accessToken).send({
       password: 'a first passphrase for the milonga',
@@ -448,12 +459,22 @@ describe('linking a provider account to a signed-in account', () => {
     const plain = new URL((await start()).body.data.authorizationUrl).searchParams;
     expect(plain.has('prompt')).toBe(false);
 
-    // An account made by the provider has no password to ask for: its access token links nothing more.
+    // An account made by the provider has no password: any given is wrong, and its access token links
+    // nothing more (it signs in again with its own provider account only).
     const made = await signIn(person());
     expect(made.status).toBe(200);
-    const refused = await start({ token: made.body.data.accessToken, currentPassword: '!no-password' });
+    const wrong = await start({ token: made.body.data.accessToken, currentPassword: '!no-password' });
+    expect(wrong.status).toBe(401);
+    const stranger = person();
+    const refused = await signIn(stranger, made.body.data.accessToken);
     expect(refused.status).toBe(403);
     expect(refused.body.code).toBe('FORBIDDEN');
+    expect(await identities(made.body.data.user.id)).toHaveLength(1);
+    expect(test.logLines).toContainEqual(expect.objectContaining({ security: 'oidc_refused', code: 'FORBIDDEN' }));
+    // The stranger's provider account is no one's yet: it makes an account of its own.
+    const own = await signIn(stranger);
+    expect(own.status).toBe(200);
+    expect(own.body.data.user.id).not.toBe(made.body.data.user.id);
   });
 
   it('lists the linked provider accounts, and unlinks one given the password; the last way into a passwordless account stays', async () => {
