@@ -28,10 +28,12 @@ export function memoryPresence(): PresenceStore {
     },
     async disconnect(userId, socketId, at = new Date()) {
       const set = sockets.get(userId);
-      if (!set?.delete(socketId) || set.size > 0) return null;
+      const removed = set?.delete(socketId) === true;
+      if ((set?.size ?? 0) > 0) return null;
       sockets.delete(userId);
-      lastSeen.set(userId, at);
-      return at;
+      // As in Redis: forward only, and also for a socket never recorded.
+      if (!((lastSeen.get(userId) ?? at) > at)) lastSeen.set(userId, at);
+      return removed ? at : null;
     },
     async status(userIds) {
       return new Map(userIds.map((id) => [id, { online: (sockets.get(id)?.size ?? 0) > 0, lastSeenAt: lastSeen.get(id) ?? null }]));
@@ -53,11 +55,15 @@ export function redisPresence(redis: Redis, keyPrefix: string, ttlMs = 90_000): 
     "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2]) " +
     "local added = redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1]) redis.call('PEXPIRE', KEYS[1], ARGV[4]) " +
     "if added == 0 then return 0 end return redis.call('ZCARD', KEYS[1])";
+  // The last time seen only moves forward (a leave recorded late, after an outage, is older than a
+  // later one), and is kept also for a socket that was never recorded (it came and went in an outage).
   const DISCONNECT =
-    "if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then return -1 end " +
+    "local removed = redis.call('ZREM', KEYS[1], ARGV[1]) " +
     "redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3]) " +
     "local left = redis.call('ZCARD', KEYS[1]) " +
-    "if left == 0 then redis.call('SET', KEYS[2], ARGV[2]) end return left";
+    "if left == 0 then local seen = redis.call('GET', KEYS[2]) " +
+    "if not seen or seen < ARGV[2] then redis.call('SET', KEYS[2], ARGV[2]) end end " +
+    'if removed == 0 then return -1 end return left';
   return {
     refreshEveryMs: Math.floor(ttlMs / 3),
     async connect(userId, socketId) {

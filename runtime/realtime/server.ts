@@ -106,6 +106,8 @@ const sessionRoom = (sessionId: string) => `session:${sessionId}`;
 const ROOM = /^[a-z]+:[A-Za-z0-9-]{1,100}$/;
 /** How often presence the store did not take is offered to it again. */
 const PRESENCE_RETRY_MS = 1000;
+/** Presence changes kept for the store, at most (a long outage with sockets coming and going). */
+const MAX_UNTAKEN = 10_000;
 
 export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions): Realtime {
   const io = new Server(httpServer, {
@@ -195,7 +197,7 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
           options.presence.refresh(sockets).catch((error: unknown) => {
             log.error({ err: error }, 'presence refresh failed');
             // Their entries may expire meanwhile: recorded again once the store answers.
-            for (const { userId, socketId } of sockets) if (!untaken.has(socketId)) untaken.set(socketId, { userId });
+            for (const { userId, socketId } of sockets) if (!untaken.has(socketId)) offerAgain(socketId, { userId });
           });
         }, options.presence.refreshEveryMs);
   keepAlive?.unref();
@@ -205,7 +207,19 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
   // after it, and one who left during it shows offline, last seen when they left (not online until
   // the store expires the entry).
   const untaken = new Map<string, { userId: string; leftAt?: Date }>();
+  let droppedUntaken = false;
+  function offerAgain(socketId: string, change: { userId: string; leftAt?: Date }): void {
+    untaken.set(socketId, change);
+    if (untaken.size <= MAX_UNTAKEN) return;
+    // The oldest goes (said once per outage): a leave's entry expires in the store by itself, as a dead
+    // instance's do; a connect's user shows offline until that socket reconnects.
+    const [oldest] = untaken.keys();
+    untaken.delete(oldest!);
+    if (!droppedUntaken) log.warn({ kept: MAX_UNTAKEN }, 'presence changes the store did not take are dropped, oldest first');
+    droppedUntaken = true;
+  }
   const presenceRetry = setInterval(() => {
+    if (untaken.size === 0) droppedUntaken = false;
     for (const [socketId, { userId, leftAt }] of untaken) {
       untaken.delete(socketId);
       // Quietly: the first failure was logged, and the outage is (rate limits, adapter).
@@ -219,7 +233,7 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       userId,
       () =>
         options.presence.connect(userId, socketId).catch((error: unknown) => {
-          if (io.of('/').sockets.has(socketId) && !untaken.has(socketId)) untaken.set(socketId, { userId });
+          if (io.of('/').sockets.has(socketId) && !untaken.has(socketId)) offerAgain(socketId, { userId });
           if (logFailure) throw error;
           return false;
         }),
@@ -231,7 +245,7 @@ export function attachRealtime(httpServer: HttpServer, options: RealtimeOptions)
       userId,
       () =>
         options.presence.disconnect(userId, socketId, leftAt).catch((error: unknown) => {
-          untaken.set(socketId, { userId, leftAt });
+          offerAgain(socketId, { userId, leftAt });
           if (logFailure) throw error;
           return null;
         }),

@@ -20,10 +20,16 @@ export type IdempotencyClaim =
   | { state: 'done'; fingerprint: string; response: StoredResponse }
   | { state: 'mismatch' };
 
+/**
+ * `finish` stores the answer unless the key holds something else than this request's claim (an
+ * answer, or another request's claim); `abandon` frees the key only while it holds this request's
+ * claim (given `fingerprint`). So a late settlement (a handler past its timeout, one made again
+ * after an outage) never overwrites or frees what another request holds.
+ */
 export interface IdempotencyStore {
   begin(key: string, fingerprint: string): Promise<IdempotencyClaim>;
   finish(key: string, fingerprint: string, response: StoredResponse): Promise<void>;
-  abandon(key: string): Promise<void>;
+  abandon(key: string, fingerprint?: string): Promise<void>;
 }
 
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -32,6 +38,9 @@ interface Entry {
   fingerprint: string;
   response?: StoredResponse;
 }
+
+/** The key holds this request's claim, nothing stored yet. */
+const claimedBy = (entry: Entry, fingerprint: string) => entry.response === undefined && entry.fingerprint === fingerprint;
 
 function claimOf(entry: Entry, fingerprint: string): IdempotencyClaim {
   if (entry.fingerprint !== fingerprint) return { state: 'mismatch' };
@@ -53,10 +62,13 @@ export function memoryIdempotency(options: { ttlSeconds?: number; maxEntries?: n
       return { state: 'claimed' };
     },
     async finish(key, fingerprint, response) {
+      const existing = entries.get(key);
+      if (existing && Date.now() - existing.at < ttlMs && !claimedBy(existing, fingerprint)) return;
       entries.set(key, { fingerprint, response, at: Date.now() });
     },
-    async abandon(key) {
-      entries.delete(key);
+    async abandon(key, fingerprint) {
+      const existing = entries.get(key);
+      if (existing && (fingerprint === undefined || claimedBy(existing, fingerprint))) entries.delete(key);
     },
   };
 }
@@ -64,6 +76,16 @@ export function memoryIdempotency(options: { ttlSeconds?: number; maxEntries?: n
 /** Shared by every instance: the claim is one atomic SET NX. */
 export function redisIdempotency(redis: Redis, keyPrefix: string, ttlSeconds = IDEMPOTENCY_TTL_SECONDS): IdempotencyStore {
   const keyOf = (key: string) => `${keyPrefix}idempotency:${key}`;
+  // Each a check and a change in one script (claimedBy, in Lua): nothing comes between them.
+  const CLAIMED_BY = 'local e = cjson.decode(v) local mine = e.response == nil and e.fingerprint == ARGV[1] ';
+  const FINISH =
+    "local v = redis.call('GET', KEYS[1]) if v then " +
+    CLAIMED_BY +
+    "if not mine then return 0 end end redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3]) return 1";
+  const ABANDON =
+    "local v = redis.call('GET', KEYS[1]) if not v then return 0 end " +
+    CLAIMED_BY +
+    "if mine then redis.call('DEL', KEYS[1]) return 1 end return 0";
   return {
     async begin(key, fingerprint) {
       const claimed = await redis.set(keyOf(key), JSON.stringify({ fingerprint }), 'EX', ttlSeconds, 'NX');
@@ -72,10 +94,11 @@ export function redisIdempotency(redis: Redis, keyPrefix: string, ttlSeconds = I
       return stored ? claimOf(JSON.parse(stored) as Entry, fingerprint) : { state: 'in-progress' };
     },
     async finish(key, fingerprint, response) {
-      await redis.set(keyOf(key), JSON.stringify({ fingerprint, response }), 'EX', ttlSeconds);
+      await redis.eval(FINISH, 1, keyOf(key), fingerprint, JSON.stringify({ fingerprint, response }), ttlSeconds);
     },
-    async abandon(key) {
-      await redis.del(keyOf(key));
+    async abandon(key, fingerprint) {
+      if (fingerprint === undefined) await redis.del(keyOf(key));
+      else await redis.eval(ABANDON, 1, keyOf(key), fingerprint);
     },
   };
 }
@@ -85,24 +108,26 @@ const SETTLE_RETRY_MS = 1000;
 /** Settlements kept for another try, at most (an answer is at most the body limit). */
 const MAX_UNSETTLED = 1000;
 
-type Settlement = { fingerprint: string; response: StoredResponse } | { fingerprint?: undefined; response?: undefined };
+type Settlement = { fingerprint: string; response?: StoredResponse; at: number };
 
 /**
  * The store, with its settlements (`finish`, `abandon`) not lost to a passing failure (Redis out of
  * reach): one the store did not take still fails (the caller logs it), and is made again every
- * SETTLE_RETRY_MS until the store takes it. So a retry of the request once the store is back replays
- * its answer, or runs again when it failed, instead of meeting a claim that holds until it expires.
- * Meanwhile this instance answers a retry of a kept answer itself. At most MAX_UNSETTLED are kept;
- * past that the oldest is dropped (logged; its key stays claimed until it expires), and all of them
- * are lost with the process.
+ * SETTLE_RETRY_MS until the store takes it or the claim has expired. So a retry of the request once
+ * the store is back replays its answer, or runs again when it failed, instead of meeting a claim that
+ * holds until it expires. Meanwhile this instance answers a retry of a kept answer itself. At most
+ * MAX_UNSETTLED are kept; past that the oldest is dropped (logged; its key stays claimed until it
+ * expires), and all of them are lost with the process.
  */
-export function settlingIdempotency(store: IdempotencyStore, log: Logger): IdempotencyStore {
+export function settlingIdempotency(store: IdempotencyStore, log: Logger, ttlSeconds = IDEMPOTENCY_TTL_SECONDS): IdempotencyStore {
   const unsettled = new Map<string, Settlement>();
   let timer: NodeJS.Timeout | undefined;
+  let retrying = false;
 
-  async function settle(key: string, settlement: Settlement): Promise<void> {
-    if (settlement.response) await store.finish(key, settlement.fingerprint, settlement.response);
-    else await store.abandon(key);
+  function settle(key: string, settlement: Settlement): Promise<void> {
+    return settlement.response
+      ? store.finish(key, settlement.fingerprint, settlement.response)
+      : store.abandon(key, settlement.fingerprint);
   }
 
   function keep(key: string, settlement: Settlement): void {
@@ -110,32 +135,38 @@ export function settlingIdempotency(store: IdempotencyStore, log: Logger): Idemp
     unsettled.set(key, settlement);
     if (unsettled.size > MAX_UNSETTLED) {
       const [oldest] = unsettled.keys();
-      unsettled.delete(oldest!);
+      forget(oldest!, unsettled.get(oldest!)!);
       log.error({ kept: MAX_UNSETTLED }, 'an Idempotency-Key the store did not take was dropped: it stays claimed until it expires');
     }
     timer ??= setInterval(retry, SETTLE_RETRY_MS).unref();
   }
 
-  let retrying = false;
+  /** Forgets the key's settlement, unless a newer one came meanwhile; the timer stops with the last. */
+  function forget(key: string, settlement: Settlement): void {
+    if (unsettled.get(key) !== settlement) return;
+    unsettled.delete(key);
+    if (unsettled.size === 0) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  }
+
   function retry(): void {
     // One round at a time: a store that stalls gets no pile of the same commands.
     if (retrying) return;
     retrying = true;
-    const round = [...unsettled].map(([key, settlement]) =>
-      settle(key, settlement).then(
+    const expired = Date.now() - ttlSeconds * 1000;
+    const round = [...unsettled].map(([key, settlement]) => {
+      // Its claim is gone from the store by now: nothing left to settle.
+      if (settlement.at < expired) return forget(key, settlement);
+      return settle(key, settlement).then(
         () => {
-          // Unless a newer settlement of the key came meanwhile.
-          if (unsettled.get(key) !== settlement) return;
-          unsettled.delete(key);
+          forget(key, settlement);
           log.info({ left: unsettled.size }, 'an Idempotency-Key the store did not take is settled');
-          if (unsettled.size === 0) {
-            clearInterval(timer);
-            timer = undefined;
-          }
         },
         () => {},
-      ),
-    );
+      );
+    });
     void Promise.allSettled(round).then(() => {
       retrying = false;
     });
@@ -156,12 +187,12 @@ export function settlingIdempotency(store: IdempotencyStore, log: Logger): Idemp
       if (kept?.response) return claimOf(kept, fingerprint);
       // A failure's key is free once the store takes it: offered now, then claimed as usual.
       if (kept) {
-        await store.abandon(key);
-        if (unsettled.get(key) === kept) unsettled.delete(key);
+        await settle(key, kept);
+        forget(key, kept);
       }
       return store.begin(key, fingerprint);
     },
-    finish: (key, fingerprint, response) => settleOrKeep(key, { fingerprint, response }),
-    abandon: (key) => settleOrKeep(key, {}),
+    finish: (key, fingerprint, response) => settleOrKeep(key, { fingerprint, response, at: Date.now() }),
+    abandon: (key, fingerprint) => (fingerprint === undefined ? store.abandon(key) : settleOrKeep(key, { fingerprint, at: Date.now() })),
   };
 }

@@ -209,7 +209,7 @@ export function createContractRouter(options: RouterOptions) {
           run
             .then(
               (outcome) => options.idempotency.finish(claimed.key, claimed.fingerprint, storable(x, outcome)),
-              () => options.idempotency.abandon(claimed.key),
+              () => options.idempotency.abandon(claimed.key, claimed.fingerprint),
             )
             .catch((error: unknown) => options.log.error({ err: error }, 'settling an Idempotency-Key after a timeout failed'));
         }
@@ -265,7 +265,10 @@ export function createContractRouter(options: RouterOptions) {
       if (x.route.caching) response = conditionalGet(x.req, response, x.route.caching);
     } catch (error) {
       // The handler's error is the answer, also when the store cannot free the key (it expires).
-      if (x.idempotency) await options.idempotency.abandon(x.idempotency.key).catch((cause: unknown) => keyLost(x, cause, 'freeing'));
+      if (x.idempotency) {
+        const { key, fingerprint } = x.idempotency;
+        await options.idempotency.abandon(key, fingerprint).catch((cause: unknown) => keyLost(x, cause, 'freeing'));
+      }
       throw error;
     }
     if (x.idempotency) {

@@ -34,6 +34,19 @@ for (const [name, make, needs] of stores)
       expect((await presence.status(['ana'])).get('ana')).toEqual({ online: false, lastSeenAt: leftAt });
       expect(await presence.disconnect('ana', 's2')).toBeNull();
     });
+
+    it('a leave recorded late (after an outage) moves the last time seen forward only, and counts for a socket never recorded', async () => {
+      const presence = make();
+      const earlier = new Date(Date.now() - 60_000);
+      const later = new Date(Date.now() - 30_000);
+      await presence.connect('ben', 'laptop');
+      expect(await presence.disconnect('ben', 'laptop', later)).toEqual(later);
+      // A phone that came and went while the store was out of reach, recorded now.
+      expect(await presence.disconnect('ben', 'phone', earlier)).toBeNull();
+      expect((await presence.status(['ben'])).get('ben')).toEqual({ online: false, lastSeenAt: later });
+      expect(await presence.disconnect('cleo', 'phone', earlier)).toBeNull();
+      expect((await presence.status(['cleo'])).get('cleo')).toEqual({ online: false, lastSeenAt: earlier });
+    });
   });
 
 describeWith(['redis'], 'redis presence after an instance dies', () => {

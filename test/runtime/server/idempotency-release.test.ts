@@ -107,7 +107,7 @@ describe('Idempotency-Key when its store fails after the handler ran', () => {
     let storeDown = true;
     const store: IdempotencyStore = {
       ...memory,
-      abandon: (key) => (storeDown ? Promise.reject(new Error('Connection is closed.')) : memory.abandon(key)),
+      abandon: (key, fingerprint) => (storeDown ? Promise.reject(new Error('Connection is closed.')) : memory.abandon(key, fingerprint)),
     };
     // As the server's hook does for Redis' errors: a store out of reach is 503, not a 500.
     const flaky = appWith(store, captureLog().log, (error) =>

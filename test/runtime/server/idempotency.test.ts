@@ -117,7 +117,7 @@ function recordingStore(): IdempotencyStore & { finished: StoredResponse[] } {
   return {
     finished,
     begin: (key, fingerprint) => inner.begin(key, fingerprint),
-    abandon: (key) => inner.abandon(key),
+    abandon: (key, fingerprint) => inner.abandon(key, fingerprint),
     async finish(key, fingerprint, response) {
       finished.push(response);
       await inner.finish(key, fingerprint, response);
