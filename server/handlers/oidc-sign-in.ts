@@ -39,21 +39,25 @@ export const oidcSignIn: Pick<
   },
 
   async unlinkOidcIdentity({ params, body }, ctx) {
-    const identities = await ctx.oidc.store.listFor(ctx.user.id);
-    const identity = identities.find((candidate) => identityId(candidate) === params.identityId);
-    if (!identity) throw new ApiError('NOT_FOUND', 'No provider account with this id is linked to yours');
-    const me = await ctx.userStore.get(ctx.user.id);
-    if (!me) throw new ApiError('NOT_FOUND', 'No provider account with this id is linked to yours');
-    if (me.passwordHash === UNUSABLE_PASSWORD_HASH) {
-      // Without a password, the provider accounts are the only way in: the last one stays.
-      if (identities.length === 1) throw new ApiError('CONFLICT', 'This is the only way into this account: it cannot be unlinked');
-    } else if (!(await verifyPassword(me.passwordHash, body.currentPassword ?? ''))) {
+    const gone = () => new ApiError('NOT_FOUND', 'No provider account with this id is linked to yours');
+    const identity = (await ctx.oidc.store.listFor(ctx.user.id)).find((candidate) => identityId(candidate) === params.identityId);
+    const me = identity && (await ctx.userStore.get(ctx.user.id));
+    if (!me) throw gone();
+    // The password first (slow), outside the transaction.
+    if (me.passwordHash !== UNUSABLE_PASSWORD_HASH && !(await verifyPassword(me.passwordHash, body.currentPassword ?? ''))) {
       securityEvent(ctx, 'oidc_unlink_refused', { userId: me.id, code: 'INVALID_CREDENTIALS' }, 'warn');
       throw new ApiError('INVALID_CREDENTIALS', 'Unlinking a provider account needs this account’s password (currentPassword)');
     }
-    if (!(await ctx.oidc.store.unlink(me.id, identity.issuer, identity.subject))) {
-      throw new ApiError('NOT_FOUND', 'No provider account with this id is linked to yours');
-    }
+    // Counted and removed under the account's lock: two unlinks at once cannot remove the last way in.
+    await ctx.database.db.transaction(async (tx) => {
+      const locked = await createUserStore(tx).lock(me.id);
+      const identities = createOidcStore(tx);
+      if (!locked) throw gone();
+      if (locked.passwordHash === UNUSABLE_PASSWORD_HASH && (await identities.listFor(me.id)).length <= 1) {
+        throw new ApiError('CONFLICT', 'This is the only way into this account: it cannot be unlinked');
+      }
+      if (!(await identities.unlink(me.id, identity.issuer, identity.subject))) throw gone();
+    });
     securityEvent(ctx, 'oidc_unlinked', { userId: me.id, issuer: identity.issuer });
   },
 
