@@ -36,6 +36,8 @@ import { createSessionStore } from './services/sessions';
 /** The Mundo Tango app: generated routes + handlers + services on the generic runtime. */
 /** How often each instance deletes expired stories, unused media and abandoned uploads (any number of instances may at once). */
 const SWEEP_MS = 5 * 60_000;
+/** How often the embedded database is vacuumed and analyzed (Database.maintain). */
+const MAINTENANCE_MS = 60 * 60_000;
 
 export async function createMundoApp(options: {
   config: Config;
@@ -152,8 +154,23 @@ export async function createMundoApp(options: {
   let realtime: Realtime | undefined;
   // Expired stories are never served (reads compare with the database's clock); this only frees
   // their rows. Then the media nothing shows any more, and unfinished uploads past their expiry.
+  // On PGlite, an hourly VACUUM (ANALYZE) stands in for PostgreSQL's autovacuum (first at the first sweep).
+  let maintainedAt = Number.NEGATIVE_INFINITY;
+  const maintain = async () => {
+    if (!options.database.maintain || Date.now() - maintainedAt < MAINTENANCE_MS) return;
+    maintainedAt = Date.now();
+    const started = performance.now();
+    await options.database.maintain();
+    log.info({ ms: Math.round(performance.now() - started) }, 'embedded database vacuumed and analyzed');
+  };
   const sweep = setInterval(async () => {
-    const jobs = [services.stories.deleteExpired, services.media.deleteUnreferenced, app.deleteExpiredUploads, services.statistics.rollup];
+    const jobs = [
+      services.stories.deleteExpired,
+      services.media.deleteUnreferenced,
+      app.deleteExpiredUploads,
+      services.statistics.rollup,
+      maintain,
+    ];
     for (const job of jobs) await job().catch((error: unknown) => log.warn({ err: error }, 'clean-up job failed'));
   }, SWEEP_MS);
   sweep.unref();

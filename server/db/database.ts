@@ -31,6 +31,13 @@ export interface Database {
   /** PostgreSQL's pool right now (open, idle, waiting for one), for metrics; PGlite has none. */
   pool?: () => { total: number; idle: number; waiting: number };
   ping(): Promise<void>;
+  /**
+   * PGlite only (PostgreSQL's autovacuum does it there): `VACUUM (ANALYZE)` of the whole database.
+   * PGlite runs PostgreSQL in single-user mode, with no autovacuum and no statistics collector, so
+   * without it the space of updated and deleted rows is never reused and the planner never learns
+   * the tables' sizes. It holds up every other query while it runs (seconds for a large database).
+   */
+  maintain?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -94,6 +101,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     db: database.db,
     kind: database.kind,
     ...(database.pool ? { pool: database.pool } : {}),
+    ...(database.kind === 'pglite' ? { maintain: () => database.withExecutor((executor) => executor.exec('VACUUM (ANALYZE)')) } : {}),
     ping: async () => {
       await database.db.execute(sql`SELECT 1`);
     },
