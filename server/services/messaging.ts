@@ -131,7 +131,7 @@ export function createMessagingService(deps: {
   async function requireMember(conversationId: string, userId: string): Promise<ConversationKind> {
     const access = await conversations.access(conversationId, userId);
     if (access.is === 'missing') throw new ApiError('NOT_FOUND', 'No conversation with this id');
-    if (access.is === 'not-member') throw new ApiError('FORBIDDEN', 'Only members may read or write this conversation');
+    if (access.is === 'not-member') throw notMember();
     return access.kind;
   }
 
@@ -218,11 +218,12 @@ export function createMessagingService(deps: {
     },
 
     async send({ conversationId, senderId, clientKey, body }) {
-      await requireMember(conversationId, senderId);
       const { message, created, memberIds, acrossBlock, told } = await db.transaction(async (tx) => {
+        // The members, read once, answer requireMember's question too (in the transaction).
         const membership = await conversations.membership(conversationId, senderId, tx);
         if (!membership) throw new ApiError('NOT_FOUND', 'No conversation with this id');
         const { kind, memberIds, acrossBlock } = membership;
+        if (!memberIds.includes(senderId)) throw notMember();
         const partner = kind === 'direct' ? memberIds.find((id) => id !== senderId) : undefined;
         if (partner !== undefined) {
           // A block takes the same lock: a block and a send between the two take turns, so none gets in after it.
@@ -334,4 +335,8 @@ function toConversation(view: ConversationView): Conversation {
 
 function toReadReceipt(marker: ReadMarker): ReadReceipt {
   return { ...marker, readAt: marker.readAt.toISOString() };
+}
+
+function notMember(): ApiError {
+  return new ApiError('FORBIDDEN', 'Only members may read or write this conversation');
 }
