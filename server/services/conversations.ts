@@ -194,9 +194,9 @@ export function createConversationStore(db: AppDb) {
     },
 
     /**
-     * A conversation's kind and members (in the order they joined), or undefined when there is none;
-     * `acrossBlock` are the members with a block between them and `userId` (whoever blocked), whom
-     * nothing `userId` does in it reaches.
+     * A conversation's kind and members (in the order they joined), or undefined when there is none
+     * (or it is a hidden group's); `acrossBlock` are the members with a block between them and
+     * `userId` (whoever blocked), whom nothing `userId` does in it reaches.
      */
     async membership(
       conversationId: string,
@@ -211,7 +211,8 @@ export function createConversationStore(db: AppDb) {
         })
         .from(conversations)
         .leftJoin(conversationMembers, eq(conversationMembers.conversationId, conversations.id))
-        .where(eq(conversations.id, conversationId))
+        // A hidden group's conversation is as missing, as in `access`.
+        .where(and(eq(conversations.id, conversationId), groupShown(null, conversations.groupId)))
         .orderBy(asc(conversationMembers.joinedAt), asc(conversationMembers.userId));
       if (rows.length === 0) return undefined;
       const members = rows.flatMap((row) => (row.userId ? [{ id: row.userId, blocked: row.blocked }] : []));
