@@ -29,8 +29,9 @@ export function sanctioned(user: UserRecord): ApiError | undefined {
 /**
  * The answer to a sign-in whose first factor passed: the session's tokens, or, when the account
  * has MFA on, a challenge for verifyMfaLogin. Through the stores of the caller's transaction.
+ * `reauthenticated`: the person has just signed in again at the provider (a session opened now is
+ * marked so).
  */
-/** `reauthenticated`: the person has just signed in again at the provider (a session opened now is marked so). */
 export async function signInResult(
   user: UserRecord,
   device: string | undefined,
