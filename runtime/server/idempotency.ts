@@ -105,8 +105,9 @@ export function redisIdempotency(redis: Redis, keyPrefix: string, ttlSeconds = I
 
 /** How often a settlement the store did not take is made again. */
 const SETTLE_RETRY_MS = 1000;
-/** Settlements kept for another try, at most (an answer is at most the body limit). */
+/** Settlements kept for another try, at most, and the bytes of their answers' bodies, at most. */
 const MAX_UNSETTLED = 1000;
+const MAX_UNSETTLED_BYTES = 16 * 1024 * 1024;
 
 type Settlement = { fingerprint: string; response?: StoredResponse; at: number };
 
@@ -116,13 +117,15 @@ type Settlement = { fingerprint: string; response?: StoredResponse; at: number }
  * SETTLE_RETRY_MS until the store takes it or the claim has expired. So a retry of the request once
  * the store is back replays its answer, or runs again when it failed, instead of meeting a claim that
  * holds until it expires. Meanwhile this instance answers a retry of a kept answer itself. At most
- * MAX_UNSETTLED are kept; past that the oldest is dropped (logged; its key stays claimed until it
- * expires), and all of them are lost with the process.
+ * MAX_UNSETTLED are kept, and MAX_UNSETTLED_BYTES of answers; past that the oldest is dropped
+ * (logged; its key stays claimed until it expires), and all of them are lost with the process.
  */
 export function settlingIdempotency(store: IdempotencyStore, log: Logger, ttlSeconds = IDEMPOTENCY_TTL_SECONDS): IdempotencyStore {
   const unsettled = new Map<string, Settlement>();
+  let bytes = 0;
   let timer: NodeJS.Timeout | undefined;
   let retrying = false;
+  const sizeOf = (settlement: Settlement) => settlement.response?.body?.length ?? 0;
 
   function settle(key: string, settlement: Settlement): Promise<void> {
     return settlement.response
@@ -131,12 +134,17 @@ export function settlingIdempotency(store: IdempotencyStore, log: Logger, ttlSec
   }
 
   function keep(key: string, settlement: Settlement): void {
-    unsettled.delete(key);
+    const previous = unsettled.get(key);
+    if (previous) forget(key, previous);
     unsettled.set(key, settlement);
-    if (unsettled.size > MAX_UNSETTLED) {
-      const [oldest] = unsettled.keys();
-      forget(oldest!, unsettled.get(oldest!)!);
-      log.error({ kept: MAX_UNSETTLED }, 'an Idempotency-Key the store did not take was dropped: it stays claimed until it expires');
+    bytes += sizeOf(settlement);
+    while (unsettled.size > MAX_UNSETTLED || bytes > MAX_UNSETTLED_BYTES) {
+      const [oldest, dropped] = unsettled.entries().next().value!;
+      forget(oldest, dropped);
+      log.error(
+        { kept: unsettled.size, bytes },
+        'an Idempotency-Key the store did not take was dropped: it stays claimed until it expires',
+      );
     }
     timer ??= setInterval(retry, SETTLE_RETRY_MS).unref();
   }
@@ -145,6 +153,7 @@ export function settlingIdempotency(store: IdempotencyStore, log: Logger, ttlSec
   function forget(key: string, settlement: Settlement): void {
     if (unsettled.get(key) !== settlement) return;
     unsettled.delete(key);
+    bytes -= sizeOf(settlement);
     if (unsettled.size === 0) {
       clearInterval(timer);
       timer = undefined;

@@ -2,7 +2,14 @@ import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { endpoint } from '../../../runtime/contract';
-import { ApiError, createApp, type HandlerFor, type IdempotencyStore, memoryIdempotency } from '../../../runtime/server';
+import {
+  ApiError,
+  createApp,
+  type HandlerFor,
+  type IdempotencyStore,
+  memoryIdempotency,
+  settlingIdempotency,
+} from '../../../runtime/server';
 import { AUDIENCE, CURSOR_SECRET, captureLog, expectProblem, ISSUER, PROBLEM_BASE, SECRET } from './fixture';
 
 /**
@@ -130,5 +137,33 @@ describe('Idempotency-Key when its store fails after the handler ran', () => {
     } finally {
       calls += saved;
     }
+  });
+});
+
+describe('what an instance keeps for a store out of reach', () => {
+  it('is bounded by the bytes of the answers: the oldest goes first, said in the log', async () => {
+    let up = false;
+    const outage = () => (up ? Promise.resolve() : Promise.reject(new Error('Connection is closed.')));
+    const down: IdempotencyStore = {
+      begin: () => outage().then(() => ({ state: 'claimed' as const })),
+      finish: outage,
+      abandon: outage,
+    };
+    const captured = captureLog();
+    const store = settlingIdempotency(down, captured.log);
+    const answer = (mib: number) => ({ status: 201, body: 'x'.repeat(mib * 1024 * 1024), headers: {} });
+    await expect(store.finish('first', 'A', answer(10))).rejects.toThrow();
+    await expect(store.finish('second', 'B', answer(10))).rejects.toThrow();
+    // 20 MiB is past the 16 kept: the first answer is dropped, the second still replays here.
+    expect(await store.begin('second', 'B')).toMatchObject({ state: 'done' });
+    await expect(store.begin('first', 'A')).rejects.toThrow('Connection is closed.');
+    expect(captured.lines).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        msg: 'an Idempotency-Key the store did not take was dropped: it stays claimed until it expires',
+      }),
+    );
+    // Back: what is kept is settled at the next try, and its timer stops.
+    up = true;
   });
 });
