@@ -97,16 +97,20 @@ export function surfaceOf(document: Json): Surface {
 
 /** Keeps the most common problem+json schema once (a spec's error answers mostly share one). */
 function shareProblemSchema(surface: Surface): Surface {
+  // Each answer's problem schema as text, once (they are large, and there are hundreds).
+  const texts = new Map<Response, string>();
   const counts = new Map<string, number>();
   for (const op of Object.values(surface.operations))
     for (const r of Object.values(op.responses)) {
       const schema = r.content[PROBLEM];
-      if (schema) counts.set(JSON.stringify(schema), (counts.get(JSON.stringify(schema)) ?? 0) + 1);
+      if (!schema) continue;
+      const text = JSON.stringify(schema);
+      texts.set(r, text);
+      counts.set(text, (counts.get(text) ?? 0) + 1);
     }
   const common = [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
   if (common === undefined) return surface;
-  for (const op of Object.values(surface.operations))
-    for (const r of Object.values(op.responses)) if (JSON.stringify(r.content[PROBLEM]) === common) r.content[PROBLEM] = SHARED_PROBLEM;
+  for (const [r, text] of texts) if (text === common) r.content[PROBLEM] = SHARED_PROBLEM;
   return { ...surface, problem: JSON.parse(common) as Schema };
 }
 
