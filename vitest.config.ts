@@ -12,7 +12,8 @@ export default defineConfig({
   test: {
     // Two folders are tiers of their own, each run by its script and by .ci/run, not by `npm test`:
     // test/browser/ drives a real Chromium (`npm run test:browser`), test/processes/ runs the server
-    // (and the generator's command) as real processes, kills and restarts them (`npm run
+    // as real processes, kills and restarts them, runs the generator's command on copies of the
+    // project, and compiles and runs the generated client as another project (`npm run
     // test:processes`): seconds of CPU each.
     include: tier ? [`test/${tier}/**/*.test.ts`] : ['test/**/*.test.ts'],
     exclude: tier ? [] : ['test/browser/**', 'test/processes/**'],

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyProject, removeProject } from '../generator/fixtures/project';
 
-/** `npm run generate` as a real process, on a throwaway copy of the project (its logic: test/generator/cli.test.ts). */
+/** `npm run generate` as a real process, on a throwaway copy of the project (its logic: test/processes/generate-cli.test.ts). */
 const copies: string[] = [];
 afterAll(() => copies.forEach(removeProject));
 

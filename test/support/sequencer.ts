@@ -9,11 +9,9 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
  * core at the end of the run (97 s against 76 s for the same suite with the durations known).
  */
 const SLOWEST = [
-  'test/generator/cli.test.ts',
-  'test/server/main.test.ts',
   'test/fuzz/contract-fuzz.test.ts',
-  'test/generator/client-package.test.ts',
   'test/e2e/realtime.test.ts',
+  'test/runtime/core/compiled-schema.test.ts',
   'test/e2e/realtime-token-expiry.test.ts',
   'test/server/db/migrate.test.ts',
   'test/generator/pipeline.test.ts',

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO } from './fixtures/project';
+import { REPO } from '../generator/fixtures/project';
 
 /**
  * generated/client as another project gets it: what its package.json ships (package.json and dist/)

@@ -2,12 +2,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyProject, editFile, removeProject, runGenerator, snapshot, type CliResult } from './fixtures/project';
+import { copyProject, editFile, removeProject, runGenerator, snapshot, type CliResult } from '../generator/fixtures/project';
 
 /**
  * `npm run generate` as a developer and CI use it, on throwaway copies of the project, run in this
- * process (runCli); test/processes/generate-command.test.ts runs it as a real process. A copy's contracts are read once, so each
- * state of the contracts has its own copy.
+ * process (runCli); generate-command.test.ts runs it as a real process. In this tier, not `npm test`:
+ * it regenerates the whole project a few dozen times (about 16 s of CPU). A copy's contracts are read
+ * once, so each state of the contracts has its own copy.
  */
 const copies: string[] = [];
 function copy(): string {
