@@ -102,6 +102,7 @@ describe('exportMyDataV2', () => {
 describe('both', () => {
   it('need a signed-in user, and a deletion needs its password field', async () => {
     expect((await as(null).get('/users/me/export')).status).toBe(401);
+    expect((await request(app().app).get('/api/v2/users/me/export')).status).toBe(401);
     expect((await as(null).post('/users/me/deletion', { password })).status).toBe(401);
     const ana = await member();
     const missing = await as(ana).post('/users/me/deletion', {});
