@@ -23,13 +23,13 @@ export type IdempotencyClaim =
 /**
  * `finish` stores the answer unless the key holds something else than this request's claim (an
  * answer, or another request's claim); `abandon` frees the key only while it holds this request's
- * claim (given `fingerprint`). So a late settlement (a handler past its timeout, one made again
+ * claim. So a late settlement (a handler past its timeout, one made again
  * after an outage) never overwrites or frees what another request holds.
  */
 export interface IdempotencyStore {
   begin(key: string, fingerprint: string): Promise<IdempotencyClaim>;
   finish(key: string, fingerprint: string, response: StoredResponse): Promise<void>;
-  abandon(key: string, fingerprint?: string): Promise<void>;
+  abandon(key: string, fingerprint: string): Promise<void>;
 }
 
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -68,7 +68,7 @@ export function memoryIdempotency(options: { ttlSeconds?: number; maxEntries?: n
     },
     async abandon(key, fingerprint) {
       const existing = entries.get(key);
-      if (existing && (fingerprint === undefined || claimedBy(existing, fingerprint))) entries.delete(key);
+      if (existing && claimedBy(existing, fingerprint)) entries.delete(key);
     },
   };
 }
@@ -97,8 +97,7 @@ export function redisIdempotency(redis: Redis, keyPrefix: string, ttlSeconds = I
       await redis.eval(FINISH, 1, keyOf(key), fingerprint, JSON.stringify({ fingerprint, response }), ttlSeconds);
     },
     async abandon(key, fingerprint) {
-      if (fingerprint === undefined) await redis.del(keyOf(key));
-      else await redis.eval(ABANDON, 1, keyOf(key), fingerprint);
+      await redis.eval(ABANDON, 1, keyOf(key), fingerprint);
     },
   };
 }
@@ -202,6 +201,6 @@ export function settlingIdempotency(store: IdempotencyStore, log: Logger, ttlSec
       return store.begin(key, fingerprint);
     },
     finish: (key, fingerprint, response) => settleOrKeep(key, { fingerprint, response, at: Date.now() }),
-    abandon: (key, fingerprint) => (fingerprint === undefined ? store.abandon(key) : settleOrKeep(key, { fingerprint, at: Date.now() })),
+    abandon: (key, fingerprint) => settleOrKeep(key, { fingerprint, at: Date.now() }),
   };
 }

@@ -1,5 +1,4 @@
-import type { z } from 'zod';
-import { ExportRecordKind, normalizeUsername } from '../../contracts/users';
+import { ExportRecordKind, ExportRecordKindV2, normalizeUsername } from '../../contracts/users';
 import type { UsersHandlers } from '../../generated/server';
 import { ApiError, unauthenticated } from '../../runtime/server';
 import { verifyPassword } from '../auth/password-hash';
@@ -16,11 +15,11 @@ export const users: UsersHandlers<Services> = {
   },
 
   async exportMyData(_input, { accounts, user }) {
-    return accounts.export(user.id, (kind): kind is z.infer<typeof ExportRecordKind> => ExportRecordKind.safeParse(kind).success);
+    return accounts.export(user.id, ExportRecordKind.options);
   },
 
   async exportMyDataV2(_input, { accounts, user }) {
-    return accounts.export(user.id);
+    return accounts.export(user.id, ExportRecordKindV2.options);
   },
 
   async getMe(_input, { userStore, user }) {

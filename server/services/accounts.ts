@@ -128,14 +128,12 @@ export function createAccountService(db: AppDb, deps: { media: MediaService; rev
     },
 
     /**
-     * What the API stores about the user, kind by kind, a keyset batch at a time as the caller asks;
-     * only the kinds `only` lets through, when given (an older version of the export has fewer).
+     * What the API stores about the user, of the kinds given (an older version of the export has
+     * fewer), kind by kind, a keyset batch at a time as the caller asks.
      */
-    async *export<K extends ExportKind = ExportKind>(
-      userId: string,
-      only?: (kind: ExportKind) => kind is K,
-    ): AsyncIterable<{ kind: K; record: Record<string, unknown> }> {
-      for (const section of SECTIONS.filter((s): s is (typeof SECTIONS)[number] & { kind: K } => !only || only(s.kind))) {
+    async *export<K extends ExportKind>(userId: string, kinds: readonly K[]): AsyncIterable<{ kind: K; record: Record<string, unknown> }> {
+      for (const section of SECTIONS) {
+        if (!kinds.includes(section.kind as K)) continue;
         const key = sql.raw(section.key.map((column) => `t.${column}`).join(', '));
         const omit = section.omit?.length ? sql.raw(` - ARRAY[${section.omit.map((c) => `'${c}'`).join(', ')}]`) : sql``;
         let after: unknown[] | undefined;
@@ -153,7 +151,7 @@ export function createAccountService(db: AppDb, deps: { media: MediaService; rev
                   : sql``
               }
             ORDER BY ${key} LIMIT ${EXPORT_BATCH}`);
-          for (const row of rows) yield { kind: section.kind, record: row.record };
+          for (const row of rows) yield { kind: section.kind as K, record: row.record };
           if (rows.length < EXPORT_BATCH) break;
           after = rows.at(-1)!.position;
         }
